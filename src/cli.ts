@@ -1,0 +1,171 @@
+/**
+ * The Commander program. Options are declared here (cheap) so `--help` needs no command module; each command's
+ * implementation is imported only when it runs.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+/** The package version, read at run time so the launcher imports nothing else. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const int = (name: string, min: number) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}.`);
+  return n;
+};
+const collectList = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Options of `agentor chat`, as Commander parses them. */
+export interface ChatCommandOptions {
+  model?: string;
+  baseUrl?: string;
+  apiKeyEnv?: string;
+  demo?: boolean;
+  json?: boolean;
+  plain?: boolean;
+  interactive?: boolean;
+  events?: string;
+  bufferMs?: number;
+  timeout?: string;
+  maxTurns?: number;
+  system?: string;
+  stdin?: boolean;
+  agent?: string[];
+  mcpConfig?: string;
+  a2a?: string;
+}
+
+/** Options of `agentor serve`, as Commander parses them. */
+export interface ServeCommandOptions {
+  agent?: string;
+  host: string;
+  port?: number;
+  token?: string;
+  cors?: string;
+  publicUrl?: string;
+  model?: string;
+  baseUrl?: string;
+  apiKeyEnv?: string;
+  demo?: boolean;
+  mcpConfig?: string;
+  maxBody?: string;
+}
+
+/** Options of `agentor deploy`, as Commander parses them. */
+export interface DeployCommandOptions {
+  agent?: string;
+  name?: string;
+  target: 'docker' | 'compose' | 'kubernetes';
+  out?: string;
+  replicas: number;
+  image?: string;
+  dryRun?: boolean;
+  apply?: boolean;
+}
+
+function providerOptions(cmd: Command): Command {
+  return cmd
+    .option('-m, --model <id>', 'model id (env AGENTOR_MODEL; "demo" = offline demo)')
+    .option('--base-url <url>', 'OpenAI-compatible API base URL (env OPENAI_BASE_URL), e.g. http://localhost:11434/v1')
+    .option('--api-key-env <name>', 'read the API key from this environment variable instead of OPENAI_API_KEY')
+    .option('--demo', 'use the offline scripted demo model (no API key needed)');
+}
+
+/** Builds the program (exported for tests, which call `exitOverride()`). */
+export function buildProgram(): Command {
+  const program = new Command('agentor')
+    .description('Stream AI agents in the terminal, as JSON events, or over HTTP.')
+    .version(version(), '-v, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortOptions: false });
+
+  const chat = program
+    .command('chat')
+    .description('chat with a model or agent: interactive in a terminal, streamed text when piped, NDJSON with --json')
+    .argument('[prompt...]', 'the prompt; piped stdin is added as context');
+  providerOptions(chat)
+    .option('--json', 'write one JSON event per line (NDJSON) to stdout')
+    .option('--plain', 'plain streamed text even in a terminal')
+    .option('-i, --interactive', 'open the interactive chat (with the prompt as the first message)')
+    .option('--events <types>', 'only these event types, comma-separated (e.g. text_delta,run_end)')
+    .option('--buffer-ms <ms>', 'coalesce text deltas arriving within this many ms', int('--buffer-ms', 0))
+    .option('--timeout <duration>', 'end the run after this long (e.g. 30s, 2m): status timeout, exit 124')
+    .option('--max-turns <n>', 'model calls per run before stopping (default 20)', int('--max-turns', 1))
+    .option('--system <text>', 'system prompt (instructions) for the default agent')
+    .option('--no-stdin', 'do not read piped standard input')
+    .option('--agent <path|name>', 'agent file or name (repeat to run several agents on the same prompt)', collectList)
+    .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format')
+    .option('--a2a <url>', 'talk to a remote A2A agent instead of a model')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 completed, 1 failed or max_turns, 2 usage/configuration, 124 timeout, 130 cancelled.\n' +
+        '\nExamples:\n  agentor chat --demo\n  agentor chat "What is 17 * 23?"\n  cat notes.md | agentor chat "summarise this"\n' +
+        '  agentor chat --json "hi" | jq -c \'select(.type=="text_delta")\'',
+    )
+    .action(async (prompt: string[], opts: ChatCommandOptions) => {
+      const { runChat } = await import('./commands/chat.js');
+      process.exitCode = await runChat(prompt, opts);
+    });
+
+  const serve = program
+    .command('serve')
+    .description('serve an agent over HTTP: SSE /chat, WebSocket /ws, A2A, and an OpenAI-compatible /v1 endpoint')
+    .option('--agent <path|name>', 'agent file or name')
+    .option('--host <host>', 'interface to bind (anything but loopback requires --token)', '127.0.0.1')
+    .option('--port <port>', 'port (env PORT, default 8000)', int('--port', 0))
+    .option('--token <token>', 'require Authorization: Bearer <token> (env AGENTOR_TOKEN)')
+    .option('--cors <origin>', 'allow cross-origin requests from this origin')
+    .option('--public-url <url>', 'the URL clients reach this server at (for the A2A agent card)')
+    .option('--max-body <size>', 'largest accepted request body (default 1mb)')
+    .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format');
+  providerOptions(serve).action(async (opts: ServeCommandOptions) => {
+    const { runServe } = await import('./commands/serve.js');
+    process.exitCode = await runServe(opts);
+  });
+
+  program
+    .command('deploy')
+    .description('write a self-contained deployment (Docker, Compose or Kubernetes) for an agent; secrets never included')
+    .option('--agent <path|name>', 'agent file or name')
+    .option('--name <name>', 'service name (default: the agent name)')
+    .addOption(new Option('--target <target>', 'what to write').choices(['docker', 'compose', 'kubernetes']).default('docker'))
+    .option('--out <dir>', 'output directory (default ./deploy/<name>)')
+    .option('--replicas <n>', 'replicas (kubernetes)', int('--replicas', 1), 1)
+    .option('--image <ref>', 'image reference to build and run')
+    .option('--dry-run', 'print the plan and write nothing')
+    .option('--apply', 'also run docker build/push or kubectl apply')
+    .action(async (opts: DeployCommandOptions) => {
+      const { runDeploy } = await import('./commands/deploy.js');
+      process.exitCode = await runDeploy(opts);
+    });
+
+  program
+    .command('agents')
+    .description('list the agent files found in ./agents and the config directory')
+    .option('--json', 'as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { runAgents } = await import('./commands/agents.js');
+      process.exitCode = await runAgents(opts);
+    });
+
+  return program;
+}
+
+/** Entry point used by bin/agentor.js. */
+export async function main(argv: string[]): Promise<void> {
+  const args = argv.slice(2);
+  // The hottest path skips building the program at all.
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  const program = buildProgram();
+  program.exitOverride((err) => {
+    // Commander's usage errors exit 2 (configuration/usage), help and version exit 0.
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+  await program.parseAsync(argv);
+}

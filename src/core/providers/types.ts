@@ -1,0 +1,68 @@
+/** The model-provider contract the agent loop talks to. Providers stream chunks; the loop turns them into events. */
+import type { ErrorInfo, Usage } from '../events.js';
+import type { JSONSchema } from '../tools/tool.js';
+import type { ToolCallRequest } from '../tools/runner.js';
+
+/** A tool call inside an assistant message (Chat Completions shape). */
+export interface AssistantToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A message of the conversation sent to the model (Chat Completions shape). */
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string | null; tool_calls?: AssistantToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+/** A tool as offered to the model. */
+export interface ToolSpec {
+  type: 'function';
+  function: { name: string; description: string; parameters: JSONSchema };
+}
+
+/** One model call. */
+export interface ModelRequest {
+  model: string;
+  messages: ChatMessage[];
+  tools: ToolSpec[];
+  temperature?: number;
+  /** Aborting it must close the upstream request promptly. */
+  signal: AbortSignal;
+}
+
+/** What a provider streams back for one model call. */
+export type ModelChunk =
+  | { type: 'text'; text: string }
+  | { type: 'reasoning'; text: string }
+  /** Complete tool calls, sent once the model finished streaming them. */
+  | { type: 'tool_calls'; calls: ToolCallRequest[] }
+  | { type: 'usage'; usage: Usage }
+  /** A non-fatal notice, e.g. a retry after 429. */
+  | { type: 'notice'; error: ErrorInfo };
+
+/** A source of model turns: OpenAI-compatible HTTP, the offline demo, a remote agent… */
+export interface ModelProvider {
+  /** Short identifier, e.g. "openai" or "demo". */
+  readonly id: string;
+  /** True for the offline scripted demo, so every output can label it. */
+  readonly isDemo?: boolean;
+  /** Streams one model call. Throws ProviderError (or any Error) on failure; honours `req.signal`. */
+  stream(req: ModelRequest): AsyncIterable<ModelChunk>;
+}
+
+/** A provider failure with what the user can do about it in the message. */
+export class ProviderError extends Error {
+  readonly code: string | undefined;
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  constructor(message: string, opts: { code?: string; status?: number; retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'ProviderError';
+    this.code = opts.code;
+    this.status = opts.status;
+    this.retryable = opts.retryable ?? false;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Runs the model's tool calls: argument parsing, per-call timeouts, cancellation, and an error budget that disables a
+ * tool that keeps failing. Every failure becomes an `is_error` result the model sees; nothing here throws.
+ */
+import type { Tool } from './tool.js';
+
+/** A tool call as the model sent it (arguments still a JSON string). */
+export interface ToolCallRequest {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** The outcome of one call. */
+export interface ToolCallOutcome {
+  result: string;
+  is_error: boolean;
+  duration_ms: number;
+}
+
+/** Runner settings. */
+export interface ToolRunnerOptions {
+  /** Failures after which a tool is disabled for the rest of the run (default 2). */
+  errorBudget?: number;
+  /** Default per-call timeout in ms (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** Parses a tool call's JSON arguments; an empty string means no arguments. */
+export function parseToolArguments(raw: string): { args: Record<string, unknown>; error?: string } {
+  if (!raw.trim()) return { args: {} };
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { args: {}, error: 'arguments must be a JSON object' };
+    }
+    return { args: value as Record<string, unknown> };
+  } catch (e) {
+    return { args: {}, error: `arguments are not valid JSON (${(e as Error).message})` };
+  }
+}
+
+function stringify(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined) return '';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Holds a run's tools and their failure counts. */
+export class ToolRunner {
+  private readonly tools = new Map<string, Tool>();
+  private readonly failures = new Map<string, number>();
+  private readonly errorBudget: number;
+  private readonly timeoutMs: number;
+
+  constructor(tools: readonly Tool[], opts: ToolRunnerOptions = {}) {
+    for (const t of tools) this.tools.set(t.name, t);
+    this.errorBudget = opts.errorBudget ?? 2;
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
+  }
+
+  /** Tools still offered to the model (disabled ones are withdrawn). */
+  available(): Tool[] {
+    return [...this.tools.values()].filter((t) => !this.isDisabled(t.name));
+  }
+
+  isDisabled(name: string): boolean {
+    return (this.failures.get(name) ?? 0) >= this.errorBudget;
+  }
+
+  /** Runs one call; resolves (never rejects) with what the model should see. */
+  async run(call: ToolCallRequest, args: Record<string, unknown>, parseError: string | undefined, runId: string, signal: AbortSignal): Promise<ToolCallOutcome> {
+    const started = performance.now();
+    const done = (result: string, is_error: boolean): ToolCallOutcome => ({
+      result,
+      is_error,
+      duration_ms: Math.round(performance.now() - started),
+    });
+    const t = this.tools.get(call.name);
+    if (!t) {
+      const names = this.available().map((x) => x.name);
+      return done(`Error: unknown tool "${call.name}". Available tools: ${names.join(', ') || 'none'}.`, true);
+    }
+    if (this.isDisabled(t.name)) {
+      return done(`Error: tool "${t.name}" is disabled after ${this.errorBudget} failures in this run.`, true);
+    }
+    if (parseError) {
+      this.recordFailure(t.name);
+      return done(`Error: ${parseError}. Call "${t.name}" again with a JSON object matching its schema.`, true);
+    }
+    if (signal.aborted) return done('Error: cancelled before the tool ran.', true);
+
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timeoutMs = t.timeoutMs ?? this.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const stop = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const err = new Error(`timed out after ${timeoutMs} ms`);
+          controller.abort(err);
+          reject(err);
+        }, timeoutMs);
+        controller.signal.addEventListener('abort', () => reject(new Error('cancelled')), { once: true });
+      });
+      const parsed = t.parse ? t.parse(args) : args;
+      const value = await Promise.race([
+        Promise.resolve().then(() => t.execute(parsed, { signal: controller.signal, run_id: runId, call_id: call.id })),
+        stop,
+      ]);
+      return done(stringify(value), false);
+    } catch (e) {
+      this.recordFailure(t.name);
+      const message = e instanceof Error ? e.message : stringify(e);
+      return done(`Error: ${message}`, true);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private recordFailure(name: string): void {
+    this.failures.set(name, (this.failures.get(name) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,16 @@
+/** The agentor library: the Agent, its event stream, tools, providers and stream operators. */
+export { Agent, Conversation, defaultModel } from './core/agent.js';
+export type { AgentInput, AgentOptions, InputMessage, RunResult, StreamChatOptions } from './core/agent.js';
+export * from './core/events.js';
+export { coalesceText, collect, filterEvents, fromArray, mergeStreams, serializeEvents } from './core/stream.js';
+export { tool, toolSpec } from './core/tools/tool.js';
+export type { JSONSchema, SchemaLike, Tool, ToolContext, ToolDefinition } from './core/tools/tool.js';
+export { calculator, evaluate } from './core/tools/calculator.js';
+export { getTime } from './core/tools/get-time.js';
+export { BUILTIN_TOOLS, builtinTools } from './core/tools/builtins.js';
+export { OpenAIProvider } from './core/providers/openai.js';
+export type { OpenAIProviderOptions } from './core/providers/openai.js';
+export { DemoProvider, DEMO_MODEL } from './core/providers/demo.js';
+export { ProviderError } from './core/providers/types.js';
+export type { ChatMessage, ModelChunk, ModelProvider, ModelRequest, ToolSpec } from './core/providers/types.js';
+export { sanitize, createStreamSanitizer } from './render/sanitize.js';
