@@ -3,7 +3,7 @@
  * implementation is imported only when it runs.
  */
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 /** The package version, read at run time so the launcher imports nothing else. */
 export function version(): string {
@@ -79,6 +79,7 @@ export function buildProgram(): Command {
   const program = new Command('agentor')
     .description('Stream AI agents in the terminal, as JSON events, or over HTTP.')
     .version(version(), '-v, --version', 'print the version')
+    .exitOverride() // inherited by every subcommand added below: usage errors become CommanderErrors
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortOptions: false });
 
@@ -162,10 +163,14 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${version()}\n`);
     return;
   }
-  const program = buildProgram();
-  program.exitOverride((err) => {
-    // Commander's usage errors exit 2 (configuration/usage), help and version exit 0.
-    process.exit(err.exitCode === 0 ? 0 : 2);
-  });
-  await program.parseAsync(argv);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; every usage error is exit 2 (usage/configuration).
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    throw err;
+  }
 }

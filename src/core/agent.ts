@@ -193,7 +193,7 @@ export class Agent {
     const maxTurns = options.maxTurns ?? this.maxTurns;
     let seq = 0;
     const stamp = (payload: EventPayload): AgentEvent =>
-      ({ type: payload.type, run_id: runId, seq: seq++, ts: Date.now(), agent: this.name, ...payload }) as AgentEvent;
+      Object.assign({ type: payload.type, run_id: runId, seq: seq++, ts: Date.now(), agent: this.name }, payload) as AgentEvent;
 
     // One controller per run: the caller's signal and the deadline both end here, and it reaches the HTTP request.
     const controller = new AbortController();
