@@ -5,10 +5,17 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-/** The package version, read at run time so the launcher imports nothing else. */
+/** The package version, from the nearest agentor package.json above this module (dist/ or dist/bundle/). */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'agentor') return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return '0.0.0';
 }
 
 const int = (name: string, min: number) => (value: string): number => {

@@ -162,7 +162,10 @@ export class Agent {
   streamChat(input: AgentInput, options: StreamChatOptions & { serialize: true }): AsyncGenerator<string>;
   streamChat(input: AgentInput, options?: StreamChatOptions & { serialize?: false }): AsyncGenerator<AgentEvent>;
   streamChat(input: AgentInput, options: StreamChatOptions & { serialize?: boolean } = {}): AsyncGenerator<AgentEvent> | AsyncGenerator<string> {
-    const events = coalesceText(filterEvents(this.run(input, options), options.events), options.bufferMs ?? 0);
+    // Each operator layer costs per event, so only the ones asked for are stacked.
+    let events = this.run(input, options);
+    if (options.events && options.events.length > 0) events = filterEvents(events, options.events);
+    if (options.bufferMs && options.bufferMs > 0) events = coalesceText(events, options.bufferMs);
     return options.serialize ? serializeEvents(events) : events;
   }
 

@@ -4,7 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { AgentEvent, RunEndEvent } from '../core/events.js';
-import { writer } from './output.js';
+import { batchedWriter, writer } from './output.js';
 import { createStreamSanitizer, sanitize } from './sanitize.js';
 
 /** Options of the plain renderer. */
@@ -15,20 +15,43 @@ export interface TextRenderOptions {
   color?: boolean;
   /** Prefix each line with the agent name (multi-agent runs). */
   prefixAgents?: boolean;
+  /** stdout and stderr end up in the same place (a terminal, `2>&1`): keep diagnostics on lines of their own. */
+  sameDestination?: boolean;
 }
 
 const truncate = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** Renders a stream as plain text; returns the run_end events seen (one per run). */
 export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRenderOptions): Promise<RunEndEvent[]> {
-  const out = writer(opts.out);
-  const err = writer(opts.err);
+  const stdout = batchedWriter(opts.out);
+  const out = (text: string): Promise<void> => stdout.write(text);
+  const errWrite = writer(opts.err);
+  // Diagnostics go out after the answer text written before them, also when both share a terminal.
+  const errRaw = async (text: string): Promise<void> => {
+    await stdout.flush();
+    await errWrite(text);
+  };
+  // When both streams share a destination, a diagnostic must not glue itself to a half-written answer line.
+  const sharedTerminal = opts.sameDestination === true;
+  let lastOut = '\n';
+  const err = async (text: string): Promise<void> => {
+    if (sharedTerminal && lastOut !== '\n') {
+      await out('\n');
+      lastOut = '\n';
+      for (const r of runs.values()) {
+        r.last = '\n';
+        r.atLineStart = true;
+      }
+    }
+    await errRaw(text);
+  };
   const dim = (s: string): string => (opts.color ? `\x1b[2m${s}\x1b[22m` : s);
   const red = (s: string): string => (opts.color ? `\x1b[31m${s}\x1b[39m` : s);
   const ends: RunEndEvent[] = [];
   // Per run: a sanitiser (escape sequences may span chunks), the last character written, the last turn with text.
   const runs = new Map<string, { sanitizer: ReturnType<typeof createStreamSanitizer>; last: string; turn: number; atLineStart: boolean }>();
-  let lastRun: string | undefined;
+  const pendingLines = new Map<string, string>(); // prefixAgents: each run's unfinished line
+  const who = (e: AgentEvent): string => (opts.prefixAgents ? `[${sanitize(e.agent)}] ` : '');
   const state = (e: AgentEvent) => {
     let s = runs.get(e.run_id);
     if (!s) {
@@ -41,28 +64,21 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
     if (!text) return;
     const s = state(e);
     if (opts.prefixAgents) {
-      // Interleaved agents: start a fresh prefixed line whenever the speaking run changes.
-      let body = text;
-      if (lastRun !== e.run_id && !s.atLineStart) body = text;
-      const prefix = `[${sanitize(e.agent)}] `;
-      let outText = '';
-      if (lastRun !== undefined && lastRun !== e.run_id) {
-        const prev = runs.get(lastRun);
-        if (prev && !prev.atLineStart) outText += '\n';
-        if (prev) prev.atLineStart = true;
-      }
-      for (const ch of body.split(/(\n)/)) {
-        if (ch === '') continue;
-        if (s.atLineStart && ch !== '\n') outText += prefix;
-        outText += ch;
-        s.atLineStart = ch === '\n';
-      }
-      lastRun = e.run_id;
+      // Interleaved agents: whole lines only, each tagged with its agent, so concurrent answers stay readable
+      // (the way `docker compose logs` does it). A partial line waits for its newline or the run's end.
+      const buffered = (pendingLines.get(e.run_id) ?? '') + text;
+      const cut = buffered.lastIndexOf('\n');
       s.last = text[text.length - 1] as string;
-      await out(outText);
+      pendingLines.set(e.run_id, cut < 0 ? buffered : buffered.slice(cut + 1));
+      if (cut < 0) return;
+      const prefix = `[${sanitize(e.agent)}]`;
+      const lines = buffered.slice(0, cut).split('\n').map((l) => (l ? `${prefix} ${l}` : prefix));
+      lastOut = '\n';
+      await out(`${lines.join('\n')}\n`);
       return;
     }
     s.last = text[text.length - 1] as string;
+    lastOut = s.last;
     await out(text);
   };
 
@@ -76,15 +92,15 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
         break;
       }
       case 'tool_call':
-        await err(dim(`⚙ ${sanitize(e.name)}(${truncate(sanitize(JSON.stringify(e.args)), 120)})\n`));
+        await err(dim(`⚙ ${who(e)}${sanitize(e.name)}(${truncate(sanitize(JSON.stringify(e.args)), 120)})\n`));
         break;
       case 'tool_result': {
         const mark = e.is_error ? red('✗') : '✓';
-        await err(dim(`${mark} ${sanitize(e.name)} ${e.duration_ms}ms → ${truncate(sanitize(e.result).replace(/\s+/g, ' '), 120)}\n`));
+        await err(dim(`${mark} ${who(e)}${sanitize(e.name)} ${e.duration_ms}ms → ${truncate(sanitize(e.result).replace(/\s+/g, ' '), 120)}\n`));
         break;
       }
       case 'error':
-        await err(dim(`! ${sanitize(e.error.message)}\n`));
+        await err(dim(`! ${who(e)}${sanitize(e.error.message)}\n`));
         break;
       case 'run_end': {
         const s = state(e);
@@ -93,8 +109,7 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
         ends.push(e);
         if (e.status !== 'completed') {
           const why = e.error?.message ? `: ${sanitize(e.error.message)}` : '';
-          const who = opts.prefixAgents ? `[${sanitize(e.agent)}] ` : '';
-          await err(red(`agentor: ${who}run ${e.status}${why}\n`));
+          await err(red(`agentor: ${who(e)}run ${e.status}${why}\n`));
         }
         break;
       }
@@ -102,5 +117,6 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
         break;
     }
   }
+  await stdout.flush();
   return ends;
 }

@@ -195,9 +195,16 @@ describe('startup', () => {
       encoding: 'utf8',
     });
     expect(r.status).toBe(0);
-    const imports = readFileSync(log, 'utf8');
-    expect(imports).toContain('/dist/cli.js');
-    expect(imports).not.toMatch(/node_modules\/(ink|react|openai)\//);
+    const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    expect(loaded.some((u) => u.endsWith('/bin/agentor.js'))).toBe(true);
+    expect(loaded).not.toContainEqual(expect.stringMatching(/node_modules\/(ink|react|openai)\//));
+    // The CLI is a code-split bundle: map every loaded bundle file back to the modules esbuild put in it.
+    const meta = JSON.parse(readFileSync(join(import.meta.dirname, '../../dist/bundle/meta.json'), 'utf8')) as Record<string, string[]>;
+    const inputs = loaded
+      .map((u) => u.replace(/^file:\/\//, ''))
+      .flatMap((path) => Object.entries(meta).filter(([out]) => path.endsWith(out)).flatMap(([, ins]) => ins));
+    if (args[0] !== '--version') expect(inputs.length).toBeGreaterThan(0);
+    expect(inputs.filter((i) => /node_modules\/(ink|react|openai)\//.test(i))).toEqual([]);
   });
 
   it('--version prints the package version', async () => {

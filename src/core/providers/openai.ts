@@ -5,6 +5,7 @@
 import { AsyncQueue } from '../async-queue.js';
 import type { ErrorInfo } from '../events.js';
 import type { ToolCallRequest } from '../tools/runner.js';
+import { parseSSEBatches } from './sse.js';
 import { ProviderError, type ModelChunk, type ModelProvider, type ModelRequest } from './types.js';
 
 /** Connection settings. The key is held in memory only and never appears in events, errors or logs. */
@@ -45,6 +46,18 @@ interface StreamDelta {
 interface StreamChunk {
   choices?: Array<{ delta?: StreamDelta; finish_reason?: string | null }>;
   usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
+}
+
+/** Parses one SSE data payload; a server-sent `error` object becomes a ProviderError. */
+function decodeChunk(data: string): StreamChunk {
+  const chunk = JSON.parse(data) as StreamChunk & { error?: { message?: string; code?: string } };
+  if (chunk.error) {
+    throw new ProviderError(`the model stream reported an error: ${chunk.error.message ?? 'unknown error'}`, {
+      code: chunk.error.code ?? 'stream_error',
+      retryable: false,
+    });
+  }
+  return chunk;
 }
 
 /** Chat Completions provider. */
@@ -108,45 +121,57 @@ export class OpenAIProvider implements ModelProvider {
       ...(req.tools.length > 0 ? { tools: req.tools } : {}),
       ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
     };
-    // Retries happen before the stream opens; surface their notices while waiting for it.
-    const opening = client.chat.completions.create(params as never, { signal: req.signal }) as unknown as Promise<AsyncIterable<StreamChunk>>;
+    // The SDK makes the request (auth, retries with backoff, error mapping); the body is parsed by our lean SSE parser.
+    // Retries happen before the response opens: surface their notices while waiting for it.
+    const opening = client.chat.completions.create(params as never, { signal: req.signal }).asResponse();
     const opened = opening.then(
-      (stream) => ({ stream }),
+      (response) => ({ response }),
       (error: unknown) => ({ error }),
     );
     void opened.finally(() => notices.close());
     for await (const notice of notices) yield notice;
     const outcome = await opened;
     if ('error' in outcome) throw this.translate(outcome.error, req);
-    const stream = outcome.stream;
+    const body = outcome.response.body;
+    if (!body) throw new ProviderError('the model answered with an empty body', { code: 'empty_body', retryable: true });
+    // Cancelling the body on abort closes the connection even if the SDK's own abort wiring has already let go.
+    const cancel = (): void => void body.cancel().catch(() => undefined);
+    req.signal.addEventListener('abort', cancel, { once: true });
 
     const calls = new Map<number, ToolCallRequest>();
     let finished = false;
     try {
-      for await (const chunk of stream) {
-        if (chunk.usage) {
-          const input = chunk.usage.prompt_tokens ?? 0;
-          const output = chunk.usage.completion_tokens ?? 0;
-          yield { type: 'usage', usage: { input_tokens: input, output_tokens: output, total_tokens: chunk.usage.total_tokens ?? input + output } };
+      // Messages of one network read are handled in a plain loop: one async hop per read, not per token.
+      read: for await (const batch of parseSSEBatches(body as unknown as AsyncIterable<Uint8Array>)) {
+        for (const message of batch) {
+          if (message.data === '[DONE]') break read;
+          const chunk = decodeChunk(message.data);
+          if (chunk.usage) {
+            const input = chunk.usage.prompt_tokens ?? 0;
+            const output = chunk.usage.completion_tokens ?? 0;
+            yield { type: 'usage', usage: { input_tokens: input, output_tokens: output, total_tokens: chunk.usage.total_tokens ?? input + output } };
+          }
+          const choice = chunk.choices?.[0];
+          if (!choice) continue;
+          const delta = choice.delta ?? {};
+          const reasoning = delta.reasoning_content ?? delta.reasoning;
+          if (reasoning) yield { type: 'reasoning', text: reasoning };
+          if (delta.content) yield { type: 'text', text: delta.content };
+          for (const frag of delta.tool_calls ?? []) {
+            // Fragments of one call share an index; the first carries id and name, the rest pieces of arguments.
+            const call = calls.get(frag.index) ?? { id: '', name: '', arguments: '' };
+            if (frag.id) call.id = frag.id;
+            if (frag.function?.name) call.name += frag.function.name;
+            if (frag.function?.arguments) call.arguments += frag.function.arguments;
+            calls.set(frag.index, call);
+          }
+          if (choice.finish_reason) finished = true;
         }
-        const choice = chunk.choices?.[0];
-        if (!choice) continue;
-        const delta = choice.delta ?? {};
-        const reasoning = delta.reasoning_content ?? delta.reasoning;
-        if (reasoning) yield { type: 'reasoning', text: reasoning };
-        if (delta.content) yield { type: 'text', text: delta.content };
-        for (const frag of delta.tool_calls ?? []) {
-          // Fragments of one call share an index; the first carries id and name, the rest pieces of arguments.
-          const call = calls.get(frag.index) ?? { id: '', name: '', arguments: '' };
-          if (frag.id) call.id = frag.id;
-          if (frag.function?.name) call.name += frag.function.name;
-          if (frag.function?.arguments) call.arguments += frag.function.arguments;
-          calls.set(frag.index, call);
-        }
-        if (choice.finish_reason) finished = true;
       }
     } catch (e) {
       throw this.translate(e, req);
+    } finally {
+      req.signal.removeEventListener('abort', cancel);
     }
     if (!finished) {
       throw new ProviderError('the model stream ended before the model finished (connection dropped?)', {
@@ -195,6 +220,7 @@ export class OpenAIProvider implements ModelProvider {
         cause: e,
       });
     }
+    if (e instanceof ProviderError) return e;
     if (e instanceof SyntaxError) {
       return new ProviderError(`the model stream sent a malformed chunk (${e.message})`, { code: 'malformed_chunk', cause: e });
     }

@@ -1,0 +1,15 @@
+/** Benchmarks of the UI and the server; each is skipped with a reason when its component is not built. */
+import type { BenchRow } from './lib.js';
+
+/** What the extra benchmarks get from the runner. */
+export interface BenchContext {
+  root: string;
+  bin: string;
+  runs: number;
+  want: (name: string) => boolean;
+  cliEnv: (extra?: Record<string, string>) => NodeJS.ProcessEnv;
+}
+
+export async function extraBenchmarks(_ctx: BenchContext): Promise<BenchRow[]> {
+  return [];
+}

@@ -1,0 +1,270 @@
+/**
+ * A remote A2A agent as a ModelProvider, so it runs through the same agent loop and reaches every output (plain,
+ * NDJSON, Ink, serve). Uses `@a2a-js/sdk`'s client with the v0.3 compatibility layer switched on, so A2A 1.0 and 0.3
+ * servers both work: the card comes from `/.well-known/agent-card.json` and picks the transport.
+ *
+ * Mapping: artifact chunks (and a direct reply message) → text; `working` status messages → reasoning; a failed,
+ * rejected or remotely cancelled task → a ProviderError (run_end `failed`); `input-required` ends the run normally
+ * with the agent's question, and the next run answers inside the same task. Aborting the request signal closes the
+ * stream and cancels the remote task.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AgentCard, Message, Part, SendMessageRequest, StreamResponse, Task } from '@a2a-js/sdk';
+import type { Client } from '@a2a-js/sdk/client';
+import type { ChatMessage, ModelChunk, ModelProvider, ModelRequest } from './types.js';
+import { ProviderError } from './types.js';
+
+/** How to reach a remote agent. */
+export interface A2AProviderOptions {
+  /** The agent's base URL (the card is read from `<url>/.well-known/agent-card.json`) or the card's own URL (`….json`). */
+  url: string;
+  /** Extra HTTP headers for every request; `AGENTOR_A2A_TOKEN` adds `Authorization: Bearer …` when set. */
+  headers?: Record<string, string>;
+  /** Card download timeout in ms (default 15 s). */
+  cardTimeoutMs?: number;
+  /** How long to wait for the remote side to acknowledge a cancel (default 3 s). */
+  cancelTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+// Numeric values of the SDK's TaskState enum (stable protobuf numbers); kept here so types-only imports suffice.
+const STATE = { submitted: 1, working: 2, completed: 3, failed: 4, canceled: 5, inputRequired: 6, rejected: 7, authRequired: 8 } as const;
+const TERMINAL: ReadonlySet<number> = new Set([STATE.completed, STATE.failed, STATE.canceled, STATE.rejected]);
+const ROLE_USER = 1;
+
+function partsText(parts: readonly Part[] | undefined): string {
+  let out = '';
+  for (const p of parts ?? []) {
+    const c = p.content;
+    if (!c) continue;
+    if (c.$case === 'text') out += c.value;
+    else if (c.$case === 'data') out += `\n\`\`\`json\n${JSON.stringify(c.value, null, 2)}\n\`\`\`\n`;
+    else if (c.$case === 'url') out += `[${p.filename || 'file'}](${c.value})`;
+    else if (c.$case === 'raw') out += `[${p.filename || 'file'}: ${p.mediaType || 'binary'}, ${c.value.length} bytes]`;
+  }
+  return out;
+}
+
+function lastUser(messages: readonly ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as ChatMessage;
+    if (m.role === 'user') return m.content;
+  }
+  return '';
+}
+
+/** A remote A2A agent answering in place of a model. */
+export class A2AProvider implements ModelProvider {
+  readonly id = 'a2a';
+  readonly url: string;
+  private readonly opts: A2AProviderOptions;
+  private clientPromise: Promise<{ client: Client; card: AgentCard }> | undefined;
+  /** The remote conversation (A2A contextId) continued by follow-up runs of the same conversation. */
+  private contextId: string | undefined;
+  /** A task waiting for the user's answer (input-required). */
+  private openTaskId: string | undefined;
+
+  constructor(opts: A2AProviderOptions) {
+    try {
+      const u = new URL(opts.url);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+    } catch {
+      throw new ProviderError(`--a2a ${opts.url}: not an http(s) URL (e.g. http://127.0.0.1:8000)`, { code: 'invalid_url' });
+    }
+    this.url = opts.url;
+    this.opts = opts;
+  }
+
+  /** The agent card (fetched once; a failed fetch is retried on the next call). */
+  async card(): Promise<AgentCard> {
+    return (await this.connect()).card;
+  }
+
+  /** What runs report as their `model`. */
+  modelLabel(card?: AgentCard): string {
+    return `a2a:${card?.name || new URL(this.url).host}`;
+  }
+
+  private headers(): Record<string, string> {
+    const env = this.opts.env ?? process.env;
+    const token = env['AGENTOR_A2A_TOKEN'];
+    return { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(this.opts.headers ?? {}) };
+  }
+
+  private connect(): Promise<{ client: Client; card: AgentCard }> {
+    this.clientPromise ??= (async () => {
+      const sdk = await import('@a2a-js/sdk/client');
+      const extra = this.headers();
+      const fetchImpl: typeof fetch = (input, init) => {
+        const headers = new Headers(init?.headers);
+        for (const [k, v] of Object.entries(extra)) if (!headers.has(k)) headers.set(k, v);
+        return fetch(input, { ...init, headers });
+      };
+      const cardTimeout = this.opts.cardTimeoutMs ?? 15_000;
+      const cardFetch: typeof fetch = (input, init) => fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(cardTimeout) });
+      const legacyCompat = { enabled: true };
+      const factory = new sdk.ClientFactory(
+        sdk.ClientFactoryOptions.createFrom(sdk.ClientFactoryOptions.default, {
+          cardResolver: new sdk.DefaultAgentCardResolver({ legacyCompat, fetchImpl: cardFetch }),
+          transports: [new sdk.JsonRpcTransportFactory({ legacyCompat, fetchImpl }), new sdk.RestTransportFactory({ legacyCompat, fetchImpl })],
+        }),
+      );
+      const cardUrl = /\.json(?:[?#].*)?$/.test(this.url);
+      try {
+        const client = cardUrl ? await factory.createFromUrl(this.url, '') : await factory.createFromUrl(this.url);
+        return { client, card: await client.getAgentCard() };
+      } catch (e) {
+        const cause = e instanceof Error ? (e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message) : String(e);
+        throw new ProviderError(
+          `could not reach the A2A agent at ${this.url} (${cause}). Check that it is running and that the URL is its base URL (the card is read from /.well-known/agent-card.json).`,
+          { code: 'a2a_unreachable', retryable: true, cause: e },
+        );
+      }
+    })();
+    this.clientPromise.catch(() => {
+      this.clientPromise = undefined;
+    });
+    return this.clientPromise;
+  }
+
+  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk> {
+    const { client } = await this.connect();
+    // A conversation without earlier answers is a fresh one (first run, or after /clear): start a new remote context.
+    if (!req.messages.some((m) => m.role === 'assistant')) {
+      this.contextId = undefined;
+      this.openTaskId = undefined;
+    }
+    const message: Message = {
+      messageId: randomUUID(),
+      role: ROLE_USER,
+      parts: [{ content: { $case: 'text', value: lastUser(req.messages) }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
+      contextId: this.contextId ?? '',
+      taskId: this.openTaskId ?? '',
+      extensions: [],
+      metadata: undefined,
+      referenceTaskIds: [],
+    };
+    const params: SendMessageRequest = { tenant: '', message, configuration: undefined, metadata: undefined };
+
+    let taskId: string | undefined;
+    let state: number | undefined;
+    let statusText = '';
+    let emitted = false;
+    const artifacts = new Map<string, string>();
+    let lastArtifact: string | undefined;
+    this.openTaskId = undefined;
+
+    const artifactText = (id: string, text: string, append: boolean): string => {
+      const before = artifacts.get(id);
+      let delta: string;
+      if (before === undefined) {
+        // A new artifact after text of another one starts a new paragraph.
+        delta = (emitted && lastArtifact !== id ? '\n\n' : '') + text;
+        artifacts.set(id, text);
+      } else if (append) {
+        delta = text;
+        artifacts.set(id, before + text);
+      } else {
+        // A replacement: show only what was not shown yet when it extends the old text.
+        delta = text.startsWith(before) ? text.slice(before.length) : `\n\n${text}`;
+        artifacts.set(id, text);
+      }
+      lastArtifact = id;
+      return delta;
+    };
+
+    try {
+      for await (const ev of client.sendMessageStream(params, { signal: req.signal }) as AsyncGenerator<StreamResponse>) {
+        const p = ev.payload;
+        if (!p) continue;
+        switch (p.$case) {
+          case 'message': {
+            if (p.value.contextId) this.contextId = p.value.contextId;
+            const text = partsText(p.value.parts);
+            if (text) {
+              emitted = true;
+              yield { type: 'text', text };
+            }
+            state = STATE.completed; // a direct reply: no task
+            break;
+          }
+          case 'task': {
+            const task: Task = p.value;
+            taskId = task.id || taskId;
+            if (task.contextId) this.contextId = task.contextId;
+            if (task.status) {
+              state = task.status.state;
+              const t = partsText(task.status.message?.parts);
+              if (t) statusText = t;
+            }
+            // A non-streaming answer (or a late snapshot): take artifacts that did not stream.
+            for (const a of task.artifacts ?? []) {
+              if (artifacts.has(a.artifactId)) continue;
+              const delta = artifactText(a.artifactId, partsText(a.parts), false);
+              if (delta) {
+                emitted = true;
+                yield { type: 'text', text: delta };
+              }
+            }
+            break;
+          }
+          case 'statusUpdate': {
+            taskId = p.value.taskId || taskId;
+            if (p.value.contextId) this.contextId = p.value.contextId;
+            if (!p.value.status) break;
+            state = p.value.status.state;
+            const t = partsText(p.value.status.message?.parts);
+            if (t && state === STATE.working) yield { type: 'reasoning', text: t.endsWith('\n') ? t : `${t}\n` };
+            else if (t) statusText = t;
+            break;
+          }
+          case 'artifactUpdate': {
+            taskId = p.value.taskId || taskId;
+            const a = p.value.artifact;
+            if (!a) break;
+            const delta = artifactText(a.artifactId || 'artifact', partsText(a.parts), p.value.append);
+            if (delta) {
+              emitted = true;
+              yield { type: 'text', text: delta };
+            }
+            break;
+          }
+        }
+      }
+    } catch (e) {
+      if (req.signal.aborted) throw req.signal.reason ?? e;
+      if (e instanceof ProviderError) throw e;
+      throw new ProviderError(`the A2A agent at ${this.url} failed: ${(e as Error).message ?? String(e)}`, { code: 'a2a_error', retryable: false, cause: e });
+    } finally {
+      // Ctrl+C, a timeout or a closed client: the remote side must stop working on it too.
+      if (req.signal.aborted && taskId && (state === undefined || !TERMINAL.has(state))) await this.cancel(client, taskId);
+    }
+
+    switch (state) {
+      case STATE.completed:
+        if (!emitted && statusText) yield { type: 'text', text: statusText };
+        return;
+      case STATE.inputRequired:
+        this.openTaskId = taskId;
+        if (statusText) yield { type: 'text', text: emitted ? `\n\n${statusText}` : statusText };
+        return;
+      case STATE.failed:
+      case STATE.rejected:
+        throw new ProviderError(`the remote agent ${state === STATE.rejected ? 'rejected' : 'failed'} the task${statusText ? `: ${statusText}` : ''}`, { code: state === STATE.rejected ? 'a2a_rejected' : 'a2a_failed' });
+      case STATE.canceled:
+        throw new ProviderError(`the remote agent cancelled the task${statusText ? `: ${statusText}` : ''}`, { code: 'a2a_cancelled' });
+      case STATE.authRequired:
+        throw new ProviderError('the remote agent requires authentication: set AGENTOR_A2A_TOKEN to a bearer token it accepts', { code: 'a2a_auth_required' });
+      default:
+        throw new ProviderError(`the A2A agent at ${this.url} ended the stream before the task finished`, { code: 'a2a_incomplete', retryable: true });
+    }
+  }
+
+  private async cancel(client: Client, id: string): Promise<void> {
+    try {
+      await client.cancelTask({ tenant: '', id, metadata: undefined }, { signal: AbortSignal.timeout(this.opts.cancelTimeoutMs ?? 3000) });
+    } catch {
+      // Already finished, not cancelable, or unreachable: the local run is cancelled either way.
+    }
+  }
+}
