@@ -10,6 +10,11 @@ export interface BenchContext {
   cliEnv: (extra?: Record<string, string>) => NodeJS.ProcessEnv;
 }
 
-export async function extraBenchmarks(_ctx: BenchContext): Promise<BenchRow[]> {
-  return [];
+export async function extraBenchmarks(ctx: BenchContext): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  if (ctx.want('serve')) {
+    const { serveBench } = await import('./serve.js');
+    rows.push(...(await serveBench(ctx)));
+  }
+  return rows;
 }

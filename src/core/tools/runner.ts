@@ -103,8 +103,8 @@ export class ToolRunner {
       const stop = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const err = new Error(`timed out after ${timeoutMs} ms`);
+          reject(err); // first, so the abort listener below does not report a plain "cancelled"
           controller.abort(err);
-          reject(err);
         }, timeoutMs);
         controller.signal.addEventListener('abort', () => reject(new Error('cancelled')), { once: true });
       });

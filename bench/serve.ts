@@ -1,0 +1,131 @@
+/**
+ * `serve` under load: N concurrent SSE streams of T tokens at D ms/token from the fake upstream (in its own process),
+ * through `agentor serve` (its own process), read by this process. The floor is the same client reading the fake
+ * directly, so timer jitter of the fake itself is not charged to agentor.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent as HttpAgent, request } from 'node:http';
+import { percentile, type BenchRow } from './lib.js';
+import type { BenchContext } from './extra.js';
+
+const STREAMS = Number(process.env['BENCH_STREAMS'] ?? 1000);
+const TOKENS = 200;
+const DELAY = 20;
+
+function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const src = stream === 'stdout' ? child.stdout : child.stderr;
+    src?.setEncoding('utf8').on('data', (d: string) => {
+      text += d;
+      const m = pattern.exec(text);
+      if (m) resolve(m);
+    });
+    child.on('exit', (code) => reject(new Error(`process exited (${code}) before printing ${pattern}: ${text}`)));
+  });
+}
+
+/** Streams one SSE response; returns the arrival times (ms) of every token event and whether it ended properly. */
+function streamOnce(url: URL, body: string, agent: HttpAgent, tokenMarker: string, endMarker: string): Promise<{ times: number[]; ended: boolean }> {
+  return new Promise((resolve) => {
+    const times: number[] = [];
+    let ended = false;
+    let tail = '';
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'text/event-stream' } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        const now = performance.now();
+        const text = tail + d;
+        let idx = text.indexOf(tokenMarker);
+        while (idx !== -1) {
+          times.push(now);
+          idx = text.indexOf(tokenMarker, idx + tokenMarker.length);
+        }
+        if (text.includes(endMarker)) ended = true;
+        tail = text.slice(-Math.max(tokenMarker.length, endMarker.length));
+      });
+      res.on('end', () => resolve({ times, ended }));
+      res.on('error', () => resolve({ times, ended }));
+    });
+    req.on('error', () => resolve({ times, ended }));
+    req.end(body);
+  });
+}
+
+function gaps(runs: Array<{ times: number[] }>): number[] {
+  const out: number[] = [];
+  for (const r of runs) for (let i = 1; i < r.times.length; i++) out.push((r.times[i] as number) - (r.times[i - 1] as number));
+  return out;
+}
+
+function rssMb(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
+  const reply = JSON.stringify({ text: Array.from({ length: TOKENS }, (_, i) => `t${i} `) });
+  const fakeProc = spawn(process.execPath, ['--import', 'tsx', join(ctx.root, 'test/support/fake-openai-server.ts')], {
+    env: { ...process.env, FAKE_REPLY: reply, FAKE_TOKEN_DELAY_MS: String(DELAY) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let serveProc: ChildProcess | undefined;
+  try {
+    const fakeUrl = (await waitForLine(fakeProc, 'stdout', /READY (\S+)/))[1] as string;
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: STREAMS + 10 });
+
+    // Floor: the same client, same concurrency, straight to the fake upstream.
+    const direct = await Promise.all(
+      Array.from({ length: STREAMS }, () =>
+        streamOnce(new URL(`${fakeUrl}/chat/completions`), JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }), agent, '"content":"t', '[DONE]'),
+      ),
+    );
+
+    serveProc = spawn(process.execPath, [ctx.bin, 'serve', '--port', '0', '--base-url', fakeUrl], {
+      env: ctx.cliEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const port = (await waitForLine(serveProc, 'stderr', /http:\/\/127\.0\.0\.1:(\d+)/))[1] as string;
+    const pid = serveProc.pid as number;
+    const idle = rssMb(pid);
+    let peak = idle.rss;
+    const sampler = setInterval(() => {
+      try {
+        peak = Math.max(peak, rssMb(pid).rss);
+      } catch {
+        // process gone
+      }
+    }, 100);
+    const t0 = performance.now();
+    const served = await Promise.all(
+      Array.from({ length: STREAMS }, () =>
+        streamOnce(new URL(`http://127.0.0.1:${port}/chat`), JSON.stringify({ input: 'hi', stream: true }), agent, 'event: text_delta', 'event: run_end'),
+      ),
+    );
+    const wall = performance.now() - t0;
+    clearInterval(sampler);
+    agent.destroy();
+
+    const completed = served.filter((r) => r.ended && r.times.length === TOKENS).length;
+    const p99Direct = percentile(gaps(direct), 99);
+    const p99Served = percentile(gaps(served), 99);
+    const added = Math.max(0, p99Served - p99Direct);
+    return [
+      {
+        measure: `\`serve\`: ${STREAMS} concurrent SSE streams × ${TOKENS} tokens @ ${DELAY} ms`,
+        floor: `direct to upstream: p99 gap ${p99Direct.toFixed(1)} ms`,
+        value: `${completed}/${STREAMS} complete; p99 gap ${p99Served.toFixed(1)} ms (+${added.toFixed(1)} ms); peak RSS ${peak.toFixed(0)} MB; wall ${(wall / 1000).toFixed(1)} s`,
+        ratio: '–',
+        budget: 'all complete; +p99 ≤ 50 ms; RSS ≤ 300 MB',
+        ok: completed === STREAMS && added <= 50 && peak <= 300,
+        raw: { completed, p99Direct, p99Served, added, peakRssMb: peak, idleRssMb: idle.rss, wallMs: wall },
+      },
+    ];
+  } finally {
+    serveProc?.kill('SIGTERM');
+    fakeProc.kill('SIGTERM');
+  }
+}
