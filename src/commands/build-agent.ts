@@ -42,3 +42,8 @@ export function buildDefaultAgent(flags: AgentFlags, env: NodeJS.ProcessEnv = pr
     ...(flags.maxTurns !== undefined ? { maxTurns: flags.maxTurns } : {}),
   });
 }
+
+// Agent files (--agent), MCP servers (--mcp-config, ./mcp.json, front matter) and remote A2A agents (--a2a):
+// `const { agents, close } = await loadAgentFromFlags(flags)`; call `close()` when the run, session or server ends.
+export { loadAgentFromFlags, selectTools } from './load-agents.js';
+export type { LoadAgentFlags, LoadAgentOptions, LoadedAgents } from './load-agents.js';

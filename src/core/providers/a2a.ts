@@ -45,6 +45,11 @@ function partsText(parts: readonly Part[] | undefined): string {
   return out;
 }
 
+/** A hint for authentication failures: the token comes from the environment, never from a flag. */
+function authHint(message: string): string {
+  return /\b401\b|\b403\b|unauthori[sz]ed|forbidden|bearer/i.test(message) ? ' — set AGENTOR_A2A_TOKEN to a bearer token the agent accepts' : '';
+}
+
 function lastUser(messages: readonly ChatMessage[]): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i] as ChatMessage;
@@ -63,6 +68,8 @@ export class A2AProvider implements ModelProvider {
   private contextId: string | undefined;
   /** A task waiting for the user's answer (input-required). */
   private openTaskId: string | undefined;
+  /** The last HTTP response was 401/403. */
+  private refused = false;
 
   constructor(opts: A2AProviderOptions) {
     try {
@@ -98,7 +105,11 @@ export class A2AProvider implements ModelProvider {
       const fetchImpl: typeof fetch = (input, init) => {
         const headers = new Headers(init?.headers);
         for (const [k, v] of Object.entries(extra)) if (!headers.has(k)) headers.set(k, v);
-        return fetch(input, { ...init, headers });
+        return fetch(input, { ...init, headers }).then((res) => {
+          // The SDK does not always keep the HTTP status in its errors; remember refusals for a useful message.
+          this.refused = res.status === 401 || res.status === 403;
+          return res;
+        });
       };
       const cardTimeout = this.opts.cardTimeoutMs ?? 15_000;
       const cardFetch: typeof fetch = (input, init) => fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(cardTimeout) });
@@ -116,7 +127,7 @@ export class A2AProvider implements ModelProvider {
       } catch (e) {
         const cause = e instanceof Error ? (e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message) : String(e);
         throw new ProviderError(
-          `could not reach the A2A agent at ${this.url} (${cause}). Check that it is running and that the URL is its base URL (the card is read from /.well-known/agent-card.json).`,
+          `could not reach the A2A agent at ${this.url} (${cause}).${authHint(this.refused ? '401' : cause) || ' Check that it is running and that the URL is its base URL (the card is read from /.well-known/agent-card.json).'}`,
           { code: 'a2a_unreachable', retryable: true, cause: e },
         );
       }
@@ -234,7 +245,8 @@ export class A2AProvider implements ModelProvider {
     } catch (e) {
       if (req.signal.aborted) throw req.signal.reason ?? e;
       if (e instanceof ProviderError) throw e;
-      throw new ProviderError(`the A2A agent at ${this.url} failed: ${(e as Error).message ?? String(e)}`, { code: 'a2a_error', retryable: false, cause: e });
+      const message = (e as Error).message ?? String(e);
+      throw new ProviderError(`the A2A agent at ${this.url} failed: ${message}${authHint(this.refused ? '401' : message)}`, { code: 'a2a_error', retryable: false, cause: e });
     } finally {
       // Ctrl+C, a timeout or a closed client: the remote side must stop working on it too.
       if (req.signal.aborted && taskId && (state === undefined || !TERMINAL.has(state))) await this.cancel(client, taskId);
