@@ -1,5 +1,119 @@
-// PLACEHOLDER until the serve issue lands: replaced by its implementation.
-export async function runServe(_opts: unknown): Promise<number> {
-  process.stderr.write('agentor: "serve" is not implemented yet\n');
+/**
+ * `agentor serve`: the composition root of the HTTP server. Validates flags (a non-loopback bind needs a token),
+ * loads the agent, starts `serve()` from src/server, prints where it listens, and shuts down gracefully on
+ * SIGINT/SIGTERM (running streams end with run_end cancelled; exit 0).
+ */
+import type { ServeCommandOptions } from '../cli.js';
+import { ConfigError } from '../core/config.js';
+import { sanitize } from '../render/sanitize.js';
+import type { RunningServer } from '../server/index.js';
+import { loadAgentFromFlags, type LoadedAgents } from './build-agent.js';
+
+/** How long running streams get to end after SIGINT/SIGTERM. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function fail(message: string): number {
+  process.stderr.write(`agentor serve: ${message}\n`);
   return 2;
+}
+
+function portFrom(opts: ServeCommandOptions, env: NodeJS.ProcessEnv): number {
+  if (opts.port !== undefined) return opts.port;
+  const raw = env['PORT'];
+  if (raw === undefined || raw === '') return 8000;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`PORT must be an integer between 0 and 65535 (got "${raw}")`);
+  return n;
+}
+
+/** Runs `agentor serve`; resolves with the exit code once the server has shut down. */
+export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { isLoopback, parseSize, serve } = await import('../server/index.js');
+  const host = opts.host || '127.0.0.1';
+  const token = opts.token || env['AGENTOR_TOKEN'] || undefined;
+  let port: number;
+  let maxBodyBytes: number | undefined;
+  try {
+    port = portFrom(opts, env);
+    if (port > 65535) throw new ConfigError('--port must be at most 65535');
+    if (opts.maxBody !== undefined) {
+      try {
+        maxBodyBytes = parseSize(opts.maxBody);
+      } catch (e) {
+        throw new ConfigError(`--max-body: ${(e as Error).message}`);
+      }
+    }
+    if (opts.publicUrl !== undefined) {
+      let u: URL | undefined;
+      try {
+        u = new URL(opts.publicUrl);
+      } catch {
+        u = undefined;
+      }
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ConfigError(`--public-url must be an http(s) URL such as https://agent.example.com (got "${opts.publicUrl}")`);
+    }
+    if (!isLoopback(host) && !token) {
+      throw new ConfigError(`refusing to bind ${host} without a token: anyone who can reach it could use your model credentials. Set --token <secret> or AGENTOR_TOKEN, or bind 127.0.0.1.`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) return fail(e.message);
+    throw e;
+  }
+
+  let loaded: LoadedAgents;
+  try {
+    loaded = await loadAgentFromFlags({ agent: opts.agent, model: opts.model, baseUrl: opts.baseUrl, apiKeyEnv: opts.apiKeyEnv, demo: opts.demo, mcpConfig: opts.mcpConfig }, { env });
+  } catch (e) {
+    if (e instanceof ConfigError) return fail(e.message);
+    throw e;
+  }
+  const agent = loaded.agents[0];
+  if (!agent) {
+    await loaded.close();
+    return fail('no agent to serve');
+  }
+  for (const n of loaded.notices) process.stderr.write(`agentor serve: warning: ${sanitize(n.message)}\n`);
+
+  let server: RunningServer;
+  try {
+    server = await serve(agent, { host, port, token, cors: opts.cors, publicUrl: opts.publicUrl, maxBodyBytes, shutdownGraceMs: SHUTDOWN_GRACE_MS });
+  } catch (e) {
+    await loaded.close();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') return fail(`port ${port} on ${host} is already in use; pick another with --port (or PORT), or 0 for any free port`);
+    if (err.code === 'EACCES') return fail(`not allowed to bind ${host}:${port}; use a port above 1023`);
+    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return fail(`cannot bind ${host}: no such local address (--host)`);
+    throw e;
+  }
+
+  const err = process.stderr;
+  if (agent.isDemo) err.write('agentor serve: [DEMO] offline scripted model — no API calls are made\n');
+  err.write(`agentor serve: agent "${sanitize(agent.name)}" (model ${sanitize(agent.model)}, ${agent.tools.length} tools)${token ? ', bearer token required' : ''}${opts.cors ? `, CORS for ${sanitize(opts.cors)}` : ''}\n`);
+  err.write(`agentor serve: listening on ${server.url}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`);
+  err.write(
+    `  POST ${server.url}/chat  ·  ws ${server.url.replace(/^http/, 'ws')}/ws  ·  POST ${server.url}/v1/chat/completions\n` +
+      `  A2A card ${opts.publicUrl ? opts.publicUrl.replace(/\/+$/, '') : server.url}/.well-known/agent-card.json  ·  Ctrl+C to stop\n`,
+  );
+
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) process.exit(130); // a second Ctrl+C: stop waiting for streams
+      err.write(`agentor serve: ${signal}: shutting down (running streams end with run_end cancelled; again to force)\n`);
+      void server
+        .close()
+        .catch(() => undefined)
+        .then(() => loaded.close().catch(() => undefined))
+        .then(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve();
+        });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  err.write('agentor serve: stopped\n');
+  return 0;
 }

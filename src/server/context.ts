@@ -1,0 +1,160 @@
+/**
+ * What every protocol handler shares: the agent, the options, the session store, and the registry of running runs
+ * (so shutdown can cancel them all and wait for their `run_end`).
+ */
+import type { Agent, AgentInput, InputMessage } from '../core/agent.js';
+import { parseEventTypes, type AgentEventType } from '../core/events.js';
+import { HttpError } from './http.js';
+import { SessionStore, type SessionOptions } from './sessions.js';
+
+/** Options of the request handler (the CLI fills them from flags). */
+export interface HandlerOptions {
+  /** Require `Authorization: Bearer <token>` on every route but /health and the agent card. */
+  token?: string;
+  /** Allow cross-origin requests from this origin (`*` for any); off when unset. */
+  cors?: string;
+  /** The URL clients reach the server at, used in the A2A agent card (default: derived from each request's Host). */
+  publicUrl?: string;
+  /** Largest accepted request body in bytes (default 1 MB). */
+  maxBodyBytes?: number;
+  /** Limits of the conversation store behind `session_id` / `contextId`. */
+  sessions?: SessionOptions;
+  /** Per-run deadline in ms (default none). */
+  runTimeoutMs?: number;
+  /** Version shown in the agent card (default: agentor's version). */
+  version?: string;
+}
+
+/** One run in flight. */
+export interface RunHandle {
+  /** Aborted by the client (disconnect, cancel) or by shutdown. */
+  readonly signal: AbortSignal;
+  abort(reason: Error): void;
+  /** Call when the run's `run_end` was delivered (or the consumer stopped). */
+  done(): void;
+}
+
+/** Tracks runs in flight so a shutdown can cancel them and wait until each has ended. */
+export class RunRegistry {
+  private readonly active = new Set<AbortController>();
+  private idleWaiters: Array<() => void> = [];
+  closing = false;
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  /** Registers a run; its signal also follows `parent` (a client's disconnect or cancel). */
+  start(parent?: AbortSignal): RunHandle {
+    const controller = new AbortController();
+    const onParent = (): void => controller.abort(parent?.reason);
+    if (parent?.aborted) controller.abort(parent.reason);
+    else parent?.addEventListener('abort', onParent, { once: true });
+    if (this.closing) controller.abort(new Error('the server is shutting down'));
+    this.active.add(controller);
+    let finished = false;
+    return {
+      signal: controller.signal,
+      abort: (reason) => controller.abort(reason),
+      done: () => {
+        if (finished) return;
+        finished = true;
+        parent?.removeEventListener('abort', onParent);
+        this.active.delete(controller);
+        if (this.active.size === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const w of waiters) w();
+        }
+      },
+    };
+  }
+
+  /** Cancels every run (they still end with `run_end` cancelled). */
+  abortAll(reason: Error): void {
+    this.closing = true;
+    for (const c of this.active) c.abort(reason);
+  }
+
+  /** Resolves when no run is in flight, or after `timeoutMs`; true when idle. */
+  waitIdle(timeoutMs: number): Promise<boolean> {
+    if (this.active.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.idleWaiters.push(done);
+    });
+  }
+}
+
+/** Shared state of one request handler. */
+export interface ServerContext {
+  agent: Agent;
+  options: HandlerOptions;
+  maxBodyBytes: number;
+  sessions: SessionStore;
+  runs: RunRegistry;
+}
+
+/** A validated `/chat` (or WebSocket `chat`) request. */
+export interface ChatRequest {
+  input: AgentInput;
+  stream: boolean | undefined;
+  sessionId: string | undefined;
+  events: AgentEventType[] | undefined;
+}
+
+const ROLES = new Set(['user', 'assistant', 'system']);
+
+/** Validates an agent input: a non-empty string or a list of `{role, content}` with at least one user message. */
+export function parseInput(value: unknown, field = 'input'): AgentInput {
+  if (typeof value === 'string') {
+    if (value.trim() === '') throw new HttpError(400, `"${field}" must not be empty`, 'invalid_request');
+    return value;
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new HttpError(400, `"${field}" must not be an empty list`, 'invalid_request');
+    const messages: InputMessage[] = value.map((m: unknown, i) => {
+      const msg = m as { role?: unknown; content?: unknown } | null;
+      if (typeof msg !== 'object' || msg === null || typeof msg.role !== 'string' || !ROLES.has(msg.role) || typeof msg.content !== 'string') {
+        throw new HttpError(400, `"${field}[${i}]" must be {"role": "user"|"assistant"|"system", "content": string}`, 'invalid_request');
+      }
+      return { role: msg.role as InputMessage['role'], content: msg.content };
+    });
+    if (!messages.some((m) => m.role === 'user')) throw new HttpError(400, `"${field}" needs at least one user message`, 'invalid_request');
+    return messages;
+  }
+  if (value === undefined) throw new HttpError(400, `missing "${field}": send {"${field}": "your prompt"}`, 'invalid_request');
+  throw new HttpError(400, `"${field}" must be a string or a list of {role, content} messages`, 'invalid_request');
+}
+
+/** Validates the fields shared by `POST /chat` and the WebSocket `chat` frame. */
+export function parseChatRequest(body: Record<string, unknown>): ChatRequest {
+  const input = parseInput(body['input']);
+  const stream = body['stream'];
+  if (stream !== undefined && typeof stream !== 'boolean') throw new HttpError(400, '"stream" must be true or false', 'invalid_request');
+  const sessionId = body['session_id'];
+  if (sessionId !== undefined && (typeof sessionId !== 'string' || sessionId === '' || sessionId.length > 256)) {
+    throw new HttpError(400, '"session_id" must be a non-empty string of at most 256 characters', 'invalid_request');
+  }
+  let events: AgentEventType[] | undefined;
+  const rawEvents = body['events'];
+  if (rawEvents !== undefined) {
+    if (!(typeof rawEvents === 'string' || (Array.isArray(rawEvents) && rawEvents.every((e) => typeof e === 'string')))) {
+      throw new HttpError(400, '"events" must be a list of event types, e.g. ["text_delta", "run_end"]', 'invalid_request');
+    }
+    try {
+      events = parseEventTypes(rawEvents as string | string[]);
+    } catch (e) {
+      throw new HttpError(400, `"events": ${(e as Error).message}`, 'invalid_request');
+    }
+  }
+  return { input, stream, sessionId, events };
+}

@@ -1,0 +1,83 @@
+/**
+ * `POST /chat`: the agent's event stream as Server-Sent Events (`event: <type>` + `data: <event JSON>` per event),
+ * or, without streaming, one JSON result `{ text, status, usage, run_id }`. A consumer of `agent.streamChat`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AgentEvent, RunEndEvent } from '../core/events.js';
+import type { ServerContext } from './context.js';
+import { parseChatRequest } from './context.js';
+import { abortOnDisconnect, HttpError, readJsonObject, sendJson, streamWriter } from './http.js';
+import type { SessionLease } from './sessions.js';
+
+/** Comment lines keep idle proxies from closing a stream while a tool runs. */
+const HEARTBEAT_MS = 15_000;
+
+/** Headers of every SSE response. */
+export const SSE_HEADERS: Record<string, string> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+/** One SSE frame for an event. JSON never contains a raw newline, so one `data:` line always suffices. */
+export function sseFrame(event: AgentEvent): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/** Takes the session for a run, or answers 409 when another run is using it. */
+export function leaseSession(ctx: ServerContext, sessionId: string | undefined): SessionLease | undefined {
+  if (sessionId === undefined) return undefined;
+  const lease = ctx.sessions.acquire(sessionId);
+  if (!lease) throw new HttpError(409, `session "${sessionId}" is busy with another run; wait for its run_end or use another session_id`, 'session_busy');
+  return lease;
+}
+
+/** Handles `POST /chat`. */
+export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const chat = parseChatRequest(await readJsonObject(req, ctx.maxBodyBytes));
+  const stream = chat.stream ?? (req.headers.accept ?? '').includes('text/event-stream');
+  const lease = leaseSession(ctx, chat.sessionId);
+  const client = abortOnDisconnect(req, res);
+  const run = ctx.runs.start(client.signal);
+  try {
+    const events = ctx.agent.streamChat(chat.input, {
+      signal: run.signal,
+      conversation: lease?.conversation,
+      // Without streaming the result is built from run_end, so nothing may be filtered away.
+      events: stream ? chat.events : undefined,
+      timeoutMs: ctx.options.runTimeoutMs,
+    });
+    if (stream) await writeSse(res, events);
+    else {
+      let end: RunEndEvent | undefined;
+      for await (const e of events) if (e.type === 'run_end') end = e;
+      if (!end) throw new Error('the run ended without run_end');
+      sendJson(res, 200, {
+        run_id: end.run_id,
+        text: end.text,
+        status: end.status,
+        usage: end.usage,
+        ...(end.error ? { error: end.error } : {}),
+      });
+    }
+  } finally {
+    run.done();
+    lease?.release();
+  }
+}
+
+/** Streams events as SSE until the run ends; a gone client only makes writes no-ops (the run is aborted separately). */
+export async function writeSse(res: ServerResponse, events: AsyncIterable<AgentEvent>): Promise<void> {
+  res.writeHead(200, SSE_HEADERS);
+  res.flushHeaders();
+  const write = streamWriter(res);
+  const heartbeat = setInterval(() => void write(': keep-alive\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
+  try {
+    for await (const event of events) await write(sseFrame(event));
+  } finally {
+    clearInterval(heartbeat);
+    if (!res.writableEnded && !res.destroyed) res.end();
+  }
+}

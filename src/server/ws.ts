@@ -1,0 +1,134 @@
+/**
+ * `GET /ws`: a WebSocket (package `ws`) that multiplexes runs. Client frames: `{"type":"chat","id":"…","input":…}`
+ * (plus the optional `session_id` and `events` of /chat) and `{"type":"cancel","id":"…"}`. The server sends every
+ * event of a run with the request's `id` added; problems with a frame come back as
+ * `{"type":"error","id":…,"error":{message,code,retryable}}` without a `run_id`. Closing the socket cancels its runs.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { AgentEvent } from '../core/events.js';
+import { parseChatRequest, type RunHandle, type ServerContext } from './context.js';
+import { HttpError } from './http.js';
+import { leaseSession } from './sse.js';
+
+/** Beyond this many buffered bytes a sender waits for the socket to flush (backpressure). */
+const HIGH_WATER = 1024 * 1024;
+const PING_MS = 30_000;
+
+/** The WebSocket side of the server. */
+export interface WsHandler {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every socket (their runs are cancelled). */
+  closeAll(code?: number, reason?: string): void;
+}
+
+function send(ws: WebSocket, frame: unknown): Promise<void> | void {
+  if (ws.readyState !== ws.OPEN) return;
+  const data = JSON.stringify(frame);
+  if (ws.bufferedAmount < HIGH_WATER) {
+    ws.send(data);
+    return;
+  }
+  return new Promise<void>((resolve) => ws.send(data, () => resolve()));
+}
+
+function sendError(ws: WebSocket, id: unknown, message: string, code: string): void {
+  void send(ws, { type: 'error', id: id ?? null, error: { message, code, retryable: false } });
+}
+
+/** Creates the WebSocket endpoint; the HTTP server hands it authorised upgrade requests for /ws. */
+export function createWsHandler(ctx: ServerContext): WsHandler {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.maxBodyBytes });
+
+  wss.on('connection', (ws: WebSocket) => {
+    const runs = new Map<string, RunHandle>();
+    const socketGone = new AbortController();
+    let alive = true;
+    ws.on('pong', () => (alive = true));
+    const ping = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, PING_MS);
+    ping.unref();
+    ws.on('error', () => {}); // a broken socket is reported by 'close'
+    ws.on('close', () => {
+      clearInterval(ping);
+      socketGone.abort(new Error('the WebSocket closed'));
+    });
+
+    ws.on('message', (raw: RawData, isBinary: boolean) => {
+      if (isBinary) return sendError(ws, null, 'send JSON text frames, not binary', 'invalid_frame');
+      let frame: Record<string, unknown>;
+      try {
+        const value = JSON.parse(raw.toString()) as unknown;
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+        frame = value as Record<string, unknown>;
+      } catch {
+        return sendError(ws, null, 'each frame must be a JSON object such as {"type":"chat","id":"1","input":"hi"}', 'invalid_json');
+      }
+      const id = frame['id'];
+      if (typeof id !== 'string' || id === '' || id.length > 256) {
+        return sendError(ws, id, '"id" must be a non-empty string (at most 256 characters)', 'invalid_request');
+      }
+      switch (frame['type']) {
+        case 'chat':
+          return startRun(id, frame);
+        case 'cancel': {
+          const run = runs.get(id);
+          if (!run) return sendError(ws, id, `no run with id "${id}" is in progress`, 'not_found');
+          run.abort(new Error('cancelled by the client'));
+          return;
+        }
+        default:
+          return sendError(ws, id, '"type" must be "chat" or "cancel"', 'invalid_request');
+      }
+    });
+
+    function startRun(id: string, frame: Record<string, unknown>): void {
+      if (runs.has(id)) return sendError(ws, id, `a run with id "${id}" is already in progress`, 'duplicate_id');
+      let chat;
+      let lease;
+      try {
+        chat = parseChatRequest(frame);
+        lease = leaseSession(ctx, chat.sessionId);
+      } catch (e) {
+        const err = e instanceof HttpError ? e : new HttpError(400, String(e), 'invalid_request');
+        return sendError(ws, id, err.message, err.code);
+      }
+      const run = ctx.runs.start(socketGone.signal);
+      runs.set(id, run);
+      void (async () => {
+        try {
+          const events = ctx.agent.streamChat(chat.input, {
+            signal: run.signal,
+            conversation: lease?.conversation,
+            events: chat.events,
+            timeoutMs: ctx.options.runTimeoutMs,
+          });
+          for await (const event of events) await send(ws, { ...(event as AgentEvent), id });
+        } catch (e) {
+          sendError(ws, id, `the run failed: ${(e as Error).message}`, 'internal_error');
+        } finally {
+          runs.delete(id);
+          run.done();
+          lease?.release();
+        }
+      })();
+    }
+  });
+
+  return {
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    closeAll(code = 1001, reason = 'server shutting down') {
+      for (const ws of wss.clients) {
+        ws.close(code, reason);
+        // A peer that never answers the close handshake must not hold the shutdown.
+        setTimeout(() => ws.terminate(), 1000).unref();
+      }
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/** Helpers shared by the serve-*.test.ts files: an agent on the fake upstream, an in-process server, SSE parsing. */
+import { Agent } from '../../src/core/agent.js';
+import { OpenAIProvider } from '../../src/core/providers/openai.js';
+import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
+import { serve, type RunningServer, type ServeOptions } from '../../src/server/index.js';
+import type { FakeOpenAI } from '../support/fake-openai.js';
+
+export const SECRET_INSTRUCTIONS = 'TOP-SECRET system prompt: never reveal';
+
+/** An agent whose model is the fake upstream. */
+export function fakeAgent(fake: FakeOpenAI, name = 'tester'): Agent {
+  return new Agent({
+    name,
+    description: 'An agent for tests',
+    instructions: SECRET_INSTRUCTIONS,
+    model: 'fake-model',
+    provider: new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: fake.url, maxRetries: 0 }),
+    tools: BUILTIN_TOOLS,
+  });
+}
+
+/** Starts the server in-process on a free port. */
+export function startServer(fake: FakeOpenAI, options: ServeOptions = {}): Promise<RunningServer> {
+  return serve(fakeAgent(fake), { port: 0, shutdownGraceMs: 2_000, ...options });
+}
+
+/** One parsed SSE frame. */
+export interface SseFrame {
+  event: string | undefined;
+  data: string;
+}
+
+/** Parses a complete SSE body into frames (comments dropped). */
+export function parseSse(body: string): SseFrame[] {
+  return body
+    .split('\n\n')
+    .filter((block) => block.trim() !== '' && !block.startsWith(':'))
+    .map((block) => {
+      let event: string | undefined;
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('data: ')) data.push(line.slice(6));
+      }
+      return { event, data: data.join('\n') };
+    });
+}
+
+/** POSTs JSON and returns status, headers and body text. */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: () => any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
+}
+
+/**
+ * A fresh fake upstream and server. The fake banks `waitForStreamStarted`/`waitForDisconnect` events nobody awaited,
+ * so tests that synchronise on them get their own fake instead of inheriting earlier tests' events.
+ */
+export async function isolated(options: ServeOptions = {}): Promise<{ fake: FakeOpenAI; server: RunningServer; close(): Promise<void> }> {
+  const { startFakeOpenAI } = await import('../support/fake-openai.js');
+  const fake = await startFakeOpenAI();
+  const server = await startServer(fake, options);
+  return {
+    fake,
+    server,
+    close: async () => {
+      await server.close();
+      await fake.close();
+    },
+  };
+}
+
+/** Rejects when the upstream request is not closed within 1 s. */
+export function disconnectedWithin1s(fake: FakeOpenAI): Promise<void> {
+  return Promise.race([
+    fake.waitForDisconnect(),
+    new Promise<void>((_, reject) => setTimeout(() => reject(new Error('upstream request still open after 1 s')), 1000).unref()),
+  ]);
+}
