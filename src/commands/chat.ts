@@ -2,11 +2,13 @@
  * `agentor chat`: the composition root of a chat run. Parses options, builds the agent, wires its stream to one
  * renderer (NDJSON, plain text, or the Ink UI in a terminal), and maps the run's status to the exit code.
  */
+import { fstatSync } from 'node:fs';
 import type { ChatCommandOptions } from '../cli.js';
 import type { Agent } from '../core/agent.js';
 import { ConfigError, parseDuration } from '../core/config.js';
 import { exitCodeFor, parseEventTypes, type AgentEvent, type AgentEventType, type RunEndEvent } from '../core/events.js';
-import { buildDefaultAgent } from './build-agent.js';
+import { streamAgents } from '../core/multi-agent.js';
+import { loadAgentFromFlags, type LoadedAgents } from './build-agent.js';
 
 /** Options after validation. */
 export interface ChatSettings {
@@ -50,6 +52,17 @@ export function composePrompt(prompt: string, piped: string): string {
   return `${prompt}\n\n${context}`;
 }
 
+/** True when two file descriptors point at the same file, pipe or terminal. */
+function sameDestination(a: number, b: number): boolean {
+  try {
+    const x = fstatSync(a);
+    const y = fstatSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
 function fail(message: string): number {
   process.stderr.write(`agentor: ${message}\n`);
   return 2;
@@ -71,21 +84,56 @@ function cancelOnSignals(controller: AbortController): () => void {
   };
 }
 
+/** The Ink UI renders a run when stdout is a terminal and no machine-readable or plain output was asked for. */
+function wantsInk(opts: ChatCommandOptions): boolean {
+  return Boolean(process.stdout.isTTY) && !opts.json && !opts.plain && opts.events === undefined;
+}
+
 /** Runs `agentor chat`; resolves with the process exit code. */
 export async function runChat(promptParts: string[], opts: ChatCommandOptions): Promise<number> {
   let settings: ChatSettings;
-  let agent: Agent;
+  let loaded: LoadedAgents;
   try {
     settings = chatSettings(opts);
-    agent = buildDefaultAgent({ model: opts.model, baseUrl: opts.baseUrl, apiKeyEnv: opts.apiKeyEnv, demo: opts.demo, system: opts.system, maxTurns: opts.maxTurns });
+    // --agent (repeatable), --mcp-config / ./mcp.json and --a2a; MCP servers stay up until loaded.close().
+    loaded = await loadAgentFromFlags({
+      model: opts.model,
+      baseUrl: opts.baseUrl,
+      apiKeyEnv: opts.apiKeyEnv,
+      demo: opts.demo,
+      system: opts.system,
+      maxTurns: opts.maxTurns,
+      agent: opts.agent,
+      mcpConfig: opts.mcpConfig,
+      a2a: opts.a2a,
+    });
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
   }
 
+  const agents = loaded.agents;
+  const agent = agents[0] as Agent;
+  try {
+    return await chatOnce(promptParts, opts, settings, agent, agents);
+  } finally {
+    await loaded.close();
+  }
+}
+
+/** One-shot chat: every agent answers the same prompt concurrently; their events interleave in one stream. */
+async function chatOnce(promptParts: string[], opts: ChatCommandOptions, settings: ChatSettings, agent: Agent, agents: Agent[]): Promise<number> {
   const prompt = promptParts.join(' ').trim();
   const piped = opts.stdin === false ? '' : await readPipedStdin();
   const input = composePrompt(prompt, piped);
+  // Several agents interleave in one stream: that stays with the plain renderer.
+  if (agents.length === 1 && wantsInk(opts)) {
+    // Lazy: --help, --version, --json and piped runs never load ink/react.
+    const ui = await import('../ui/index.js');
+    const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns };
+    if (process.stdin.isTTY && (!input || opts.interactive)) return ui.runInteractive({ ...run, firstPrompt: input || undefined });
+    if (input) return ui.renderOnce({ ...run, prompt: input });
+  }
   if (!input) {
     return fail('nothing to ask: give a prompt (agentor chat "…"), pipe text in, or run in a terminal for the interactive chat.');
   }
@@ -93,14 +141,15 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
   const controller = new AbortController();
   const release = cancelOnSignals(controller);
   try {
-    const events = agent.streamChat(input, {
+    // One signal for all agents: Ctrl+C cancels every run, and each still ends with its own run_end.
+    const events = streamAgents(agents, input, {
       signal: controller.signal,
       timeoutMs: settings.timeoutMs,
       maxTurns: settings.maxTurns,
       events: settings.events,
       bufferMs: settings.bufferMs,
     });
-    const ends = await render(events, opts, agent);
+    const ends = await render(events, opts, agent, agents);
     return exitCodeFor(worstStatus(ends));
   } finally {
     release();
@@ -114,7 +163,7 @@ function worstStatus(ends: RunEndEvent[]): RunEndEvent['status'] {
   return order.find((s) => ends.some((e) => e.status === s)) ?? 'completed';
 }
 
-async function render(events: AsyncIterable<AgentEvent>, opts: ChatCommandOptions, agent: Agent): Promise<RunEndEvent[]> {
+async function render(events: AsyncIterable<AgentEvent>, opts: ChatCommandOptions, agent: Agent, agents: Agent[] = [agent]): Promise<RunEndEvent[]> {
   if (opts.json) {
     const { renderJson } = await import('../render/json.js');
     return renderJson(events, process.stdout);
@@ -122,5 +171,5 @@ async function render(events: AsyncIterable<AgentEvent>, opts: ChatCommandOption
   const color = Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'];
   if (agent.isDemo) process.stderr.write(color ? '\x1b[2m[DEMO] offline scripted model — no API calls are made\x1b[22m\n' : '[DEMO] offline scripted model — no API calls are made\n');
   const { renderText } = await import('../render/text.js');
-  return renderText(events, { out: process.stdout, err: process.stderr, color });
+  return renderText(events, { out: process.stdout, err: process.stderr, color, sameDestination: sameDestination(1, 2), prefixAgents: agents.length > 1 });
 }

@@ -250,3 +250,15 @@ describe('the demo provider', () => {
     expect(end.text).toMatch(/Demo mode/);
   });
 });
+
+describe('demo expression extraction', () => {
+  it.each([
+    ['What is (17 * 23) + sqrt(144)?', '(17 * 23) + sqrt(144)'],
+    ['what is 2+2*3', '2+2*3'],
+    ['please add 40 + 2 for me', '40 + 2'],
+    ['hello there', '(17 * 23) + sqrt(144)'],
+  ])('%s → %s', async (prompt, expected) => {
+    const { expressionFrom } = await import('../../src/core/providers/demo.js');
+    expect(expressionFrom(prompt)).toBe(expected);
+  });
+});

@@ -2,6 +2,7 @@
  * The offline demo model: a scripted provider that goes through the real agent loop. It streams a short markdown
  * answer, asks for a real built-in tool (calculator), and answers with the tool's real result.
  */
+import { evaluate } from '../tools/calculator.js';
 import type { ChatMessage, ModelChunk, ModelProvider, ModelRequest } from './types.js';
 
 /** The model id that selects the demo (`--model demo`). */
@@ -30,10 +31,22 @@ export function demoTokens(text: string): string[] {
   return text.match(/\s*\S+\s*|\s+/g) ?? [];
 }
 
-/** Picks an arithmetic expression out of the user's prompt, or a default one. */
+/** Picks an arithmetic expression the calculator accepts out of the user's prompt, or a default one. */
 export function expressionFrom(prompt: string): string {
-  const m = ARITHMETIC.exec(prompt);
-  return m ? m[0].trim() : DEFAULT_EXPRESSION;
+  const candidates: string[] = [];
+  const asked = /(?:what(?:'s|\s+is)|compute|calculate|evaluate)\s+(.+?)[\s?.!]*$/i.exec(prompt.trim());
+  if (asked?.[1]) candidates.push(asked[1]);
+  const bare = ARITHMETIC.exec(prompt);
+  if (bare) candidates.push(bare[0].trim());
+  for (const candidate of candidates) {
+    try {
+      evaluate(candidate);
+      return candidate;
+    } catch {
+      // not an expression the calculator understands; try the next reading
+    }
+  }
+  return DEFAULT_EXPRESSION;
 }
 
 function lastUserText(messages: ChatMessage[]): string {

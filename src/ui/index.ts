@@ -1,0 +1,40 @@
+/**
+ * Entry points of the Ink UI. `src/commands/chat.ts` imports this module lazily, so `--help`, `--version` and
+ * `--json` never load ink or react; this module itself stays light and loads them on first use.
+ */
+import type { Agent, Conversation } from '../core/agent.js';
+
+/** Options of the interactive chat. */
+export interface InteractiveOptions {
+  agent: Agent;
+  /** Sent as the first message (`agentor chat -i "…"`). */
+  firstPrompt?: string;
+  timeoutMs?: number;
+  maxTurns?: number;
+  conversation?: Conversation;
+  /** Input history file (default: history.jsonl in the XDG state dir); null keeps history in memory only. */
+  historyPath?: string | null;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+}
+
+/** Whether colour is wanted (NO_COLOR, https://no-color.org, turns it off). */
+export function colorEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !env['NO_COLOR'];
+}
+
+async function load(): Promise<typeof import('./mount.js')> {
+  // React picks its build from NODE_ENV when first loaded; its development build costs 2-3x the CPU per frame.
+  process.env['NODE_ENV'] ??= 'production';
+  return import('./mount.js');
+}
+
+/** Opens the interactive chat; resolves with the exit code when the user leaves. */
+export async function runInteractive(opts: InteractiveOptions): Promise<number> {
+  return (await load()).mount(opts, false);
+}
+
+/** Renders one prompt's run through the Ink UI (live markdown, tool panels, progress) and resolves with its exit code. */
+export async function renderOnce(opts: Omit<InteractiveOptions, 'firstPrompt'> & { prompt: string }): Promise<number> {
+  return (await load()).mount({ ...opts, firstPrompt: opts.prompt, historyPath: null }, true);
+}

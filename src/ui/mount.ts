@@ -1,0 +1,60 @@
+/** Mounts the Ink app for the entry points in index.ts (imported only after NODE_ENV is settled). */
+import chalk from 'chalk';
+import { render } from 'ink';
+import { createElement } from 'react';
+import { App } from './App.js';
+import { InputHistory } from './history-store.js';
+import { colorEnabled, type InteractiveOptions } from './index.js';
+import { loadHighlighter } from './markdown.js';
+
+/** Renders the chat app until it exits; resolves with the exit code. */
+export async function mount(opts: InteractiveOptions, once: boolean): Promise<number> {
+  const color = colorEnabled();
+  // Ink styles through the shared chalk instance: NO_COLOR has to reach it as well.
+  if (!color) chalk.level = 0;
+  // highlight.js is large: in a conversation load it while the user types; a one-shot run loads it at its first
+  // code block (see markdown.ts), so answers without code never pay for it.
+  if (!once && color) setTimeout(() => void loadHighlighter(), 200).unref();
+  let code = 0;
+  const session = new AbortController();
+  const onSignal = (): void => session.abort();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const history = new InputHistory(opts.historyPath === null ? undefined : opts.historyPath);
+  const instance = render(
+    createElement(App, {
+      agent: opts.agent,
+      ...(opts.conversation ? { conversation: opts.conversation } : {}),
+      ...(opts.firstPrompt ? { firstPrompt: opts.firstPrompt } : {}),
+      once,
+      history,
+      color,
+      onExit: (c: number) => {
+        code = c;
+      },
+      signal: session.signal,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
+    }),
+    {
+      exitOnCtrlC: false,
+      patchConsole: false,
+      maxFps: 30,
+      ...(opts.stdout ? { stdout: opts.stdout } : {}),
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
+    },
+  );
+  // Bracketed paste lets a pasted multi-line text arrive as text instead of a series of Enter presses.
+  const out = opts.stdout ?? process.stdout;
+  const paste = !once && out.isTTY === true && (opts.stdin ?? process.stdin).isTTY === true;
+  if (paste) out.write('\x1b[?2004h');
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    if (paste) out.write('\x1b[?2004l');
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  return code;
+}
+

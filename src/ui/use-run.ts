@@ -1,0 +1,86 @@
+/**
+ * The one hook that runs a turn: one AbortController per run (Esc/Ctrl+C abort it, which closes the upstream
+ * request), stream-sanitised text, and events handed to the reducer in batches at frame cadence, never per token.
+ */
+import { useCallback, useRef, type Dispatch } from 'react';
+import type { Agent, Conversation } from '../core/agent.js';
+import { emptyUsage, type AgentEvent, type RunEndEvent } from '../core/events.js';
+import { createStreamSanitizer } from '../render/sanitize.js';
+import type { UiAction } from './state.js';
+
+/** Frame interval for handing events to the screen (~30 fps). */
+export const FRAME_MS = 33;
+
+/** Per-run options of the chat. */
+export interface RunOptions {
+  timeoutMs?: number;
+  maxTurns?: number;
+}
+
+/** Runs turns of `agent` in `conversation`, reporting to `dispatch`. */
+export function useRun(agent: Agent, conversation: Conversation, dispatch: Dispatch<UiAction>, options: RunOptions) {
+  const active = useRef<AbortController | null>(null);
+
+  const start = useCallback(
+    async (prompt: string, model?: string): Promise<RunEndEvent> => {
+      const controller = new AbortController();
+      active.current = controller;
+      dispatch({ type: 'submit', text: prompt, now: Date.now() });
+      // Escape sequences may be split across deltas: each text channel gets a stateful sanitiser.
+      const text = createStreamSanitizer();
+      const reasoning = createStreamSanitizer();
+      let batch: AgentEvent[] = [];
+      let timer: NodeJS.Timeout | undefined;
+      const flush = (): void => {
+        timer = undefined;
+        if (batch.length === 0) return;
+        const events = batch;
+        batch = [];
+        dispatch({ type: 'events', events });
+      };
+      let end: RunEndEvent | undefined;
+      try {
+        const events = agent.streamChat(prompt, {
+          signal: controller.signal,
+          conversation,
+          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+          ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
+          ...(model ? { model } : {}),
+        });
+        for await (const e of events) {
+          if (e.type === 'text_delta') batch.push({ ...e, text: text.write(e.text) });
+          else if (e.type === 'reasoning_delta') batch.push({ ...e, text: reasoning.write(e.text) });
+          else batch.push(e);
+          if (e.type === 'run_end') end = e;
+          timer ??= setTimeout(flush, FRAME_MS);
+        }
+      } catch (error) {
+        // streamChat reports failures as events; this only guards against a bug so the prompt always comes back.
+        end = {
+          type: 'run_end', run_id: 'local', seq: 0, ts: Date.now(), agent: agent.name, status: 'failed', text: '',
+          usage: emptyUsage(), duration_ms: 0, error: { message: (error as Error).message ?? String(error), retryable: false },
+        };
+        batch.push(end);
+      } finally {
+        clearTimeout(timer);
+        flush();
+        if (active.current === controller) active.current = null;
+      }
+      return end as RunEndEvent;
+    },
+    [agent, conversation, dispatch, options.timeoutMs, options.maxTurns],
+  );
+
+  const cancel = useCallback((): boolean => {
+    const controller = active.current;
+    if (!controller || controller.signal.aborted) return false;
+    controller.abort(new Error('cancelled by the user'));
+    dispatch({ type: 'cancel' });
+    return true;
+  }, [dispatch]);
+
+  /** True from `start()` until the run's last event was handed over (ahead of React's next render). */
+  const isRunning = useCallback((): boolean => active.current !== null, []);
+
+  return { start, cancel, isRunning };
+}

@@ -1,0 +1,96 @@
+/**
+ * A real terminal for tests, benchmarks and the README picture: the built CLI runs in a pseudo-terminal (node-pty)
+ * and its output drives a headless xterm.js, so assertions see exactly what a person would see on screen.
+ */
+import xterm from '@xterm/headless';
+import { spawn, type IPty } from 'node-pty';
+import { resolve } from 'node:path';
+
+export const BIN = resolve(import.meta.dirname, '../../bin/agentor.js');
+
+/** A CLI running in a pty with its screen emulated. */
+export interface PtyTerminal {
+  pty: IPty;
+  term: InstanceType<typeof xterm.Terminal>;
+  /** All lines, scrollback included, as plain text. */
+  text(): string;
+  /** Only the visible screen. */
+  screen(): string;
+  /** Raw bytes the program wrote. */
+  raw(): string;
+  /** Resolves when the screen (scrollback included) matches; rejects after `timeoutMs` with the screen in the message. */
+  waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
+  write(data: string): void;
+  exit: Promise<{ exitCode: number; signal?: number }>;
+  kill(): void;
+}
+
+/** Starts `node bin/agentor.js …args` in a pty of the given size. */
+export function startPty(args: string[], opts: { env: NodeJS.ProcessEnv; cols?: number; rows?: number; cwd?: string; command?: string[] }): PtyTerminal {
+  const cols = opts.cols ?? 100;
+  const rows = opts.rows ?? 30;
+  const term = new xterm.Terminal({ cols, rows, scrollback: 5000, allowProposedApi: true });
+  const [file, ...pre] = opts.command ?? [process.execPath, BIN];
+  const pty = spawn(file as string, [...pre, ...args], { name: 'xterm-256color', cols, rows, cwd: opts.cwd ?? process.cwd(), env: opts.env as Record<string, string> });
+  let raw = '';
+  const waiters = new Set<() => void>();
+  pty.onData((d) => {
+    raw += d;
+    term.write(d, () => {
+      for (const w of [...waiters]) w();
+    });
+  });
+  const exit = new Promise<{ exitCode: number; signal?: number }>((res) => pty.onExit((e) => {
+    // Let xterm finish parsing what is queued before anyone reads the final screen.
+    term.write('', () => {
+      res(e);
+      for (const w of [...waiters]) w();
+    });
+  }));
+  let exited = false;
+  void exit.then(() => (exited = true));
+  const lines = (from: number, to: number): string => {
+    const buf = term.buffer.active;
+    const out: string[] = [];
+    for (let i = from; i < to; i++) out.push(buf.getLine(i)?.translateToString(true) ?? '');
+    return out.join('\n');
+  };
+  const text = (): string => lines(0, term.buffer.active.length);
+  const screen = (): string => lines(term.buffer.active.viewportY, term.buffer.active.viewportY + rows);
+  const matches = (p: RegExp | string): boolean => (typeof p === 'string' ? text().includes(p) : p.test(text()));
+  return {
+    pty,
+    term,
+    text,
+    screen,
+    raw: () => raw,
+    write: (data) => pty.write(data),
+    exit,
+    kill: () => {
+      if (!exited) pty.kill();
+    },
+    waitFor(pattern, timeoutMs = 10_000) {
+      if (matches(pattern)) return Promise.resolve();
+      return new Promise<void>((res, rej) => {
+        const check = (): void => {
+          if (matches(pattern)) {
+            cleanup();
+            res();
+          } else if (exited) {
+            cleanup();
+            rej(new Error(`the program exited before ${String(pattern)} appeared; screen:\n${text()}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          rej(new Error(`timed out waiting for ${String(pattern)}; screen:\n${screen()}`));
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+      });
+    },
+  };
+}

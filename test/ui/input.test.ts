@@ -1,0 +1,74 @@
+import type { Key } from 'ink';
+import { describe, expect, it } from 'vitest';
+import { editKey, emptyEditor, parseSlash, type EditorState } from '../../src/ui/input.js';
+
+const k = (over: Partial<Key> = {}): Key =>
+  ({ upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false, ...over }) as Key;
+const type = (s: EditorState, text: string): EditorState => editKey(s, text, k(), []).state;
+
+describe('prompt editor', () => {
+  it('types, moves and deletes', () => {
+    let s = type(emptyEditor(), 'helo');
+    s = editKey(s, '', k({ leftArrow: true }), []).state;
+    s = type(s, 'l');
+    expect(s).toMatchObject({ text: 'hello', cursor: 4 });
+    s = editKey(s, '', k({ delete: true }), []).state;
+    expect(s).toMatchObject({ text: 'helo', cursor: 3 });
+    s = editKey(s, 'a', k({ ctrl: true }), []).state;
+    expect(s.cursor).toBe(0);
+    s = editKey(s, 'k', k({ ctrl: true }), []).state;
+    expect(s.text).toBe('');
+  });
+
+  it('submits on Enter, inserts a line break on Alt+Enter and after a trailing backslash', () => {
+    let s = type(emptyEditor(), 'line one');
+    s = editKey(s, '\r', k({ return: true, meta: true }), []).state;
+    s = type(s, 'two\\');
+    s = editKey(s, '\r', k({ return: true }), []).state;
+    s = type(s, 'three');
+    const out = editKey(s, '\r', k({ return: true }), []);
+    expect(out.submit).toBe('line one\ntwo\nthree');
+    expect(out.state.text).toBe('');
+  });
+
+  it('keeps pasted line breaks as text; typed-ahead text with Enter submits', () => {
+    const pasted = editKey(emptyEditor(), 'a\r\nb\rc', k(), []);
+    expect(pasted).toEqual({ state: expect.objectContaining({ text: 'a\nb\nc' }) });
+    const bracketed = editKey(emptyEditor(), 'x\r', k(), [], true);
+    expect(bracketed.submit).toBeUndefined();
+    expect(bracketed.state.text).toBe('x\n');
+    expect(editKey(emptyEditor(), 'hi there\r', k(), []).submit).toBe('hi there');
+  });
+
+  it('browses history with ↑/↓ and restores the draft', () => {
+    const history = ['first', 'second'];
+    let s = type(emptyEditor(history.length), 'draft');
+    s = editKey(s, '', k({ upArrow: true }), history).state;
+    expect(s.text).toBe('second');
+    s = editKey(s, '', k({ upArrow: true }), history).state;
+    s = editKey(s, '', k({ upArrow: true }), history).state;
+    expect(s.text).toBe('first');
+    s = editKey(s, '', k({ downArrow: true }), history).state;
+    s = editKey(s, '', k({ downArrow: true }), history).state;
+    expect(s.text).toBe('draft');
+  });
+
+  it('moves between lines of a multi-line prompt before leaving for history', () => {
+    let s: EditorState = { text: 'ab\ncd', cursor: 4, historyIndex: 1, draft: '' };
+    s = editKey(s, '', k({ upArrow: true }), ['old']).state;
+    expect(s).toMatchObject({ text: 'ab\ncd', cursor: 1 });
+  });
+
+  it('drops control characters from typed text', () => {
+    expect(type(emptyEditor(), 'a\x1b[2Jb\x07').text).toBe('a[2Jb');
+  });
+});
+
+describe('parseSlash', () => {
+  it('parses commands and arguments, not paths or double slashes', () => {
+    expect(parseSlash('/model gpt-4.1')).toEqual({ name: 'model', arg: 'gpt-4.1' });
+    expect(parseSlash('  /HELP ')).toEqual({ name: 'help', arg: '' });
+    expect(parseSlash('//not a command')).toBeUndefined();
+    expect(parseSlash('hello /x')).toBeUndefined();
+  });
+});
