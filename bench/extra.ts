@@ -12,9 +12,17 @@ export interface BenchContext {
 
 export async function extraBenchmarks(ctx: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  if (ctx.want('ui')) {
+    const { uiBench } = await import('./ui.js');
+    rows.push(...(await uiBench(ctx)));
+  }
   if (ctx.want('serve')) {
     const { serveBench } = await import('./serve.js');
     rows.push(...(await serveBench(ctx)));
+  }
+  if (ctx.want('a2a')) {
+    const { a2aBench } = await import('./a2a.js');
+    rows.push(...(await a2aBench(ctx)));
   }
   return rows;
 }

@@ -1,0 +1,75 @@
+/** UI rows of the benchmark table: frame cost vs history length, Ink-in-a-pty CPU vs plain, interactive idle RSS. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { startPty } from '../test/pty/terminal.js';
+import type { BenchContext } from './extra.js';
+import { median, type BenchRow } from './lib.js';
+import { measureFrames } from './ui-frame.js';
+import { measureAnswerCpu } from './ui-pty.js';
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** RSS of a bare idle node process: the floor for the interactive UI's idle footprint. */
+async function bareNodeRss(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', 'process.stdout.write("ready\\n"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  const rss = rssMb(child.pid as number);
+  child.kill();
+  return rss;
+}
+
+async function interactiveIdleRss(ctx: BenchContext): Promise<number> {
+  const t = startPty(['chat', '--demo'], { env: { ...ctx.cliEnv(), TERM: 'xterm-256color' }, cols: 100, rows: 30 });
+  try {
+    await t.waitFor('/help for commands', 15_000);
+    return rssMb(t.pty.pid);
+  } finally {
+    t.kill();
+  }
+}
+
+export async function uiBench(ctx: BenchContext): Promise<BenchRow[]> {
+  const small: number[] = [];
+  const large: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    small.push((await measureFrames(10)).median);
+    large.push((await measureFrames(1000)).median);
+  }
+  const a = median(small);
+  const b = median(large);
+  const cpu = await measureAnswerCpu(20_000);
+  const floorRss = await bareNodeRss();
+  const idle = await interactiveIdleRss(ctx);
+  return [
+    {
+      measure: 'Ink frame cost, 1,000 vs 10 prior messages',
+      floor: `10 messages ${a.toFixed(2)} ms`,
+      value: `${b.toFixed(2)} ms`,
+      ratio: `${(b / a).toFixed(2)}x`,
+      budget: '≤ 1.2x',
+      ok: b / a <= 1.2,
+      raw: { small, large },
+    },
+    {
+      measure: '20k-token answer CPU, Ink in a pty vs `--plain`',
+      floor: `plain ${cpu.plain.toFixed(0)} ms`,
+      value: `${cpu.pty.toFixed(0)} ms`,
+      ratio: `${cpu.ratio.toFixed(2)}x`,
+      budget: 'report',
+      ok: null,
+      raw: cpu as unknown as Record<string, unknown>,
+    },
+    {
+      measure: 'interactive idle RSS (`chat --demo` at the prompt)',
+      floor: `\`node\` idle ${floorRss.toFixed(0)} MB`,
+      value: `${idle.toFixed(0)} MB`,
+      ratio: `+${(idle - floorRss).toFixed(0)} MB`,
+      budget: '≤ 80 MB',
+      ok: idle <= 80,
+      raw: { idleMb: idle, floorMb: floorRss },
+    },
+  ];
+}
