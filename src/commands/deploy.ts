@@ -1,5 +1,108 @@
-// PLACEHOLDER until the deploy issue lands: replaced by its implementation.
-export async function runDeploy(_opts: unknown): Promise<number> {
-  process.stderr.write('agentor: "deploy" is not implemented yet\n');
-  return 2;
+/**
+ * `agentor deploy`: the composition root of a deployment. Plans everything in memory (src/deploy/plan.ts), prints the
+ * plan, writes it unless `--dry-run`, and with `--apply` drives docker/kubectl. Secrets never enter the output: only
+ * the names of the variables the service needs are written and printed.
+ */
+import { relative, sep } from 'node:path';
+import type { DeployCommandOptions } from '../cli.js';
+import { applySteps, runApply } from '../deploy/apply.js';
+import { agentorVersion, BundleError } from '../deploy/bundle.js';
+import { DeployError } from '../deploy/errors.js';
+import { fileChanges, planDeploy, type DeployPlan } from '../deploy/plan.js';
+import { nextSteps } from '../deploy/readme.js';
+import { BUNDLE_PATH, CONTAINER_PORT, NODE_IMAGE, RUN_AS_UID } from '../deploy/spec.js';
+import { writePlan } from '../deploy/write.js';
+import { sanitize } from '../render/sanitize.js';
+
+/** Where deploy reads and writes (injectable for tests). */
+export interface DeployIO {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const size = (bytes: number): string =>
+  bytes < 1000 ? `${bytes} B` : bytes < 1_000_000 ? `${(bytes / 1000).toFixed(1)} kB` : `${(bytes / 1_000_000).toFixed(2)} MB`;
+
+/** A path as the user would type it from the working directory. */
+function shown(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  if (rel === '') return '.';
+  return rel.startsWith('..') ? path : rel.split(sep).join('/');
+}
+
+/** The human-readable plan. */
+export function formatPlan(plan: DeployPlan, opts: { cwd: string; dryRun: boolean; apply: boolean }): string {
+  const { spec } = plan;
+  const out: string[] = [];
+  const mode = opts.dryRun ? ' (dry run: nothing is written)' : '';
+  out.push(`agentor deploy: ${spec.name} → ${spec.target}${mode}`);
+  out.push(`  agent      ${shown(plan.agent.path, opts.cwd)} ("${sanitize(spec.agentName)}") → /app/agents/${spec.agentFile}`);
+  out.push(`  image      ${spec.image} on ${NODE_IMAGE}, non-root (uid ${RUN_AS_UID}), port ${CONTAINER_PORT}`);
+  if (spec.target === 'kubernetes') out.push(`  replicas   ${spec.replicas}`);
+  out.push(`  output     ${shown(plan.outDir, opts.cwd)}/ (${plan.existing ? 'update in place' : 'new'})`);
+  const bundle = plan.files.find((f) => f.path === BUNDLE_PATH);
+  out.push(`  bundle     agentor ${spec.agentorVersion}, ${plan.bundleInputs} modules → ${BUNDLE_PATH} (${size(Buffer.byteLength(bundle?.content ?? ''))})`);
+  out.push('  files');
+  const changes = fileChanges(plan);
+  const width = Math.max(...changes.map((c) => c.path.length));
+  for (const c of changes) {
+    out.push(`    ${c.change.padEnd(10)} ${c.path.padEnd(width)}${c.change === 'remove' ? '' : `  ${size(c.bytes)}`}`);
+  }
+  out.push('  variables  (names only: values are never written; set them where the service runs)');
+  const nameWidth = Math.max(...spec.variables.map((v) => v.name.length));
+  for (const v of spec.variables) {
+    out.push(`    ${v.name.padEnd(nameWidth)}  ${(v.secret ? 'secret' : 'config').padEnd(6)}  ${(v.required ? 'required' : 'optional').padEnd(8)}  ${v.description}`);
+  }
+  if (spec.target === 'kubernetes') out.push(`    (from the Secret "${spec.secretName}" via secretKeyRef)`);
+  if (plan.warnings.length > 0) {
+    out.push('  warnings');
+    for (const w of plan.warnings) out.push(`    ! ${sanitize(w)}`);
+  }
+  if (opts.apply) {
+    out.push(`  --apply ${opts.dryRun ? 'would run' : 'runs'}`);
+    for (const step of applySteps(plan)) {
+      out.push(`    ${step.tool} ${step.args.map((a) => (a.startsWith('/') ? shown(a, opts.cwd) : a)).join(' ')}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Runs `agentor deploy`; resolves to the exit code. */
+export async function runDeploy(
+  opts: DeployCommandOptions,
+  io: DeployIO = { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  try {
+    const version = agentorVersion();
+    const plan = await planDeploy(
+      { ...opts, target: opts.target ?? 'docker', replicas: opts.replicas ?? 1 },
+      { cwd: io.cwd, env: io.env, agentorVersion: version },
+    );
+    const dryRun = opts.dryRun === true;
+    const apply = opts.apply === true;
+    io.stdout.write(formatPlan(plan, { cwd: io.cwd, dryRun, apply }));
+    if (dryRun) return 0;
+    const changed = writePlan(plan);
+    const dir = shown(plan.outDir, io.cwd);
+    io.stdout.write(
+      changed === 0
+        ? `\nup to date: ${dir}/ already matches (${plan.files.length} files)\n`
+        : `\nwrote ${dir}/ (${changed} file${changed === 1 ? '' : 's'} changed of ${plan.files.length})\n`,
+    );
+    if (apply) return await runApply(plan, { cwd: io.cwd, env: io.env, stdout: io.stdout, stderr: io.stderr });
+    io.stdout.write(`\nnext steps (also in ${dir}/README.md):\n${nextSteps(plan.spec, dir).map((l) => `  ${l}`).join('\n')}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof DeployError) {
+      io.stderr.write(`agentor: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof BundleError) {
+      io.stderr.write(`agentor: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
 }

@@ -1,0 +1,191 @@
+/**
+ * `--apply`: runs docker build/push, docker compose up or kubectl apply on the written output, streaming each tool's
+ * output (sanitized: it is not ours to trust) under a progress line. Tools are checked before anything runs: a missing
+ * or unusable one ends the command with exit 1 and says which and what to do.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join, relative } from 'node:path';
+import { createStreamSanitizer } from '../render/sanitize.js';
+import { DeployError } from './errors.js';
+import { MANIFEST_DIR, createSecretCommand } from './kubernetes.js';
+import type { DeployPlan } from './plan.js';
+import { isPushable } from './readme.js';
+
+/** An external tool deploy drives. */
+export type DeployTool = 'docker' | 'kubectl';
+
+/** One command `--apply` runs. */
+export interface ApplyStep {
+  tool: DeployTool;
+  args: string[];
+}
+
+/** Where apply writes and which environment the tools get. */
+export interface ApplyIO {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** The commands for the plan's target, in order. */
+export function applySteps(plan: DeployPlan): ApplyStep[] {
+  const { spec, outDir } = plan;
+  if (spec.target === 'compose') {
+    return [{ tool: 'docker', args: ['compose', '-f', join(outDir, 'compose.yaml'), 'up', '--build', '--detach'] }];
+  }
+  const steps: ApplyStep[] = [{ tool: 'docker', args: ['build', '--tag', spec.image, outDir] }];
+  if (isPushable(spec.image)) steps.push({ tool: 'docker', args: ['push', spec.image] });
+  if (spec.target === 'kubernetes') {
+    steps.push({ tool: 'kubectl', args: ['apply', '-f', join(outDir, MANIFEST_DIR)] });
+    steps.push({ tool: 'kubectl', args: ['rollout', 'status', `deployment/${spec.name}`, '--timeout=180s'] });
+  }
+  return steps;
+}
+
+/** The executable `name` resolves to on PATH, if any. */
+export function findExecutable(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  const exts = process.platform === 'win32' ? (env['PATHEXT'] ?? '.EXE;.CMD;.BAT').split(';') : [''];
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    if (!dir) continue;
+    for (const ext of exts) {
+      const candidate = join(dir, name + ext);
+      try {
+        if (!statSync(candidate).isFile()) continue;
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}
+
+const INSTALL_HINT: Record<DeployTool, string> = {
+  docker: 'Install Docker (https://docs.docker.com/get-docker/) or put its client on PATH',
+  kubectl: 'Install kubectl (https://kubernetes.io/docs/tasks/tools/) or put it on PATH',
+};
+
+/** Runs a command to completion, capturing its output (for the quick checks, not the streamed steps). */
+function capture(path: string, args: string[], io: ApplyIO, timeoutMs = 20_000): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(path, args, { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.on('error', (e) => resolve({ code: 127, output: e.message }));
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+const firstLine = (text: string): string =>
+  createStreamSanitizer().write(text.trim().split('\n').find((l) => l.trim() !== '') ?? 'no output').trim();
+
+/** Checks every tool the steps need is installed and usable; throws DeployError (exit 1) naming the first that is not. */
+export async function preflight(plan: DeployPlan, steps: readonly ApplyStep[], io: ApplyIO): Promise<Map<DeployTool, string>> {
+  const where = `The files are written to ${relative(io.cwd, plan.outDir) || '.'}; its README has the commands to run by hand.`;
+  const paths = new Map<DeployTool, string>();
+  for (const tool of new Set(steps.map((s) => s.tool))) {
+    const path = findExecutable(tool, io.env);
+    if (!path) throw new DeployError(`--apply needs ${tool}, which was not found on PATH. ${INSTALL_HINT[tool]}, then re-run. ${where}`, 1);
+    paths.set(tool, path);
+  }
+  const docker = paths.get('docker');
+  if (docker) {
+    const info = await capture(docker, ['info', '--format', '{{.ServerVersion}}'], io);
+    if (info.code !== 0) {
+      throw new DeployError(
+        `--apply needs a running Docker engine, but docker cannot reach one (${firstLine(info.output)}). ` +
+          `Start Docker, or point DOCKER_HOST / \`docker context use\` at an engine, then re-run. ${where}`,
+        1,
+      );
+    }
+    if (plan.spec.target === 'compose') {
+      const compose = await capture(docker, ['compose', 'version'], io);
+      if (compose.code !== 0) {
+        throw new DeployError(`--apply needs the Docker Compose plugin (\`docker compose\`), which is not usable (${firstLine(compose.output)}). ${where}`, 1);
+      }
+    }
+  }
+  const kubectl = paths.get('kubectl');
+  if (kubectl) {
+    const context = await capture(kubectl, ['config', 'current-context'], io);
+    if (context.code !== 0) {
+      throw new DeployError(
+        `--apply needs kubectl connected to a cluster, but it has no current context (${firstLine(context.output)}). ` +
+          `Select one with \`kubectl config use-context <name>\`, then re-run. ${where}`,
+        1,
+      );
+    }
+  }
+  return paths;
+}
+
+/** Runs one step, streaming its output; resolves to its exit code (130 when interrupted). */
+function runStreamed(path: string, step: ApplyStep, io: ApplyIO): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(path, step.args, { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let interrupted = false;
+    const onSigint = (): void => {
+      interrupted = true;
+      child.kill('SIGINT');
+    };
+    process.once('SIGINT', onSigint);
+    const pipe = (from: NodeJS.ReadableStream, to: NodeJS.WritableStream): void => {
+      const clean = createStreamSanitizer();
+      from.setEncoding('utf8');
+      from.on('data', (chunk: string) => to.write(clean.write(chunk)));
+      from.on('end', () => to.write(clean.flush()));
+    };
+    pipe(child.stdout, io.stdout);
+    pipe(child.stderr, io.stderr);
+    child.on('error', (e) => {
+      io.stderr.write(`agentor: cannot run ${step.tool}: ${e.message}\n`);
+    });
+    child.on('close', (code, signal) => {
+      process.removeListener('SIGINT', onSigint);
+      resolve(interrupted || signal === 'SIGINT' ? 130 : (code ?? 1));
+    });
+  });
+}
+
+const display = (step: ApplyStep, cwd: string): string =>
+  [step.tool, ...step.args.map((a) => (a.startsWith('/') ? relative(cwd, a) || '.' : a))].join(' ');
+
+/** Runs the steps in order, each under a `[i/n]` progress line; resolves to the exit code of the command. */
+export async function runApply(plan: DeployPlan, io: ApplyIO): Promise<number> {
+  const steps = applySteps(plan);
+  const paths = await preflight(plan, steps, io);
+  const kubectl = paths.get('kubectl');
+  if (kubectl) {
+    const secret = await capture(kubectl, ['get', 'secret', plan.spec.secretName, '--output', 'name'], io);
+    if (secret.code !== 0) {
+      io.stderr.write(
+        `agentor: warning: the Secret ${plan.spec.secretName} does not exist in the current namespace; the pods will not start ` +
+          `until it does. Create it with:\n  ${createSecretCommand(plan.spec, { includeOptional: false })}\n`,
+      );
+    }
+  }
+  const started = Date.now();
+  for (const [i, step] of steps.entries()) {
+    const label = `[${i + 1}/${steps.length}] ${display(step, io.cwd)}`;
+    io.stderr.write(`==> ${label}\n`);
+    const t0 = Date.now();
+    const code = await runStreamed(paths.get(step.tool)!, step, io);
+    const took = ((Date.now() - t0) / 1000).toFixed(1);
+    if (code === 130) {
+      io.stderr.write(`==> [${i + 1}/${steps.length}] interrupted after ${took}s\n`);
+      return 130;
+    }
+    if (code !== 0) {
+      io.stderr.write(`==> [${i + 1}/${steps.length}] failed (exit ${code}) after ${took}s\n`);
+      io.stderr.write(`agentor: ${step.tool} ${step.args[0]} failed (exit ${code}); its output is above. Fix the cause and re-run with --apply.\n`);
+      return 1;
+    }
+    io.stderr.write(`==> [${i + 1}/${steps.length}] done in ${took}s\n`);
+  }
+  io.stderr.write(`==> applied ${plan.spec.name} (${plan.spec.target}) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+  return 0;
+}

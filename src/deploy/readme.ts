@@ -1,0 +1,134 @@
+/** The output's README and the "next steps" the CLI prints: the same commands, with variable names and never values. */
+import { hostPortVariable } from './compose.js';
+import { MANIFEST_DIR, createSecretCommand } from './kubernetes.js';
+import { CONTAINER_PORT, NODE_IMAGE, oneLine, type ServiceSpec } from './spec.js';
+
+/** A shell-safe rendering of a path for copy-pasted commands. */
+function shellPath(path: string): string {
+  return /^[A-Za-z0-9_./~-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Whether `docker push` makes sense for this image (it names a registry or a Docker Hub namespace). */
+export function isPushable(image: string): boolean {
+  return image.split('@')[0]!.includes('/');
+}
+
+/** The commands that run the deployment, for a context at `dir` (as seen from where they are typed). */
+export function nextSteps(spec: ServiceSpec, dir: string): string[] {
+  const d = shellPath(dir);
+  const steps: string[] = [
+    '# the token clients must send; generate one and keep it (e.g. in your password manager):',
+    'export AGENTOR_TOKEN="$(openssl rand -hex 32)"',
+  ];
+  if (spec.variables.some((v) => v.name === 'OPENAI_API_KEY' && v.required)) {
+    steps.push('export OPENAI_API_KEY=…                 # if it is not already set');
+  }
+  const chat = `curl -N -H "Authorization: Bearer $AGENTOR_TOKEN" -H 'Content-Type: application/json' -d '{"input":"hello","stream":true}' http://localhost:${CONTAINER_PORT}/chat`;
+  if (spec.target === 'docker') {
+    const env = spec.variables.map((v) => `-e ${v.name}`).join(' ');
+    steps.push(
+      `docker build -t ${spec.image} ${d}`,
+      `docker run --rm --init -p ${CONTAINER_PORT}:${CONTAINER_PORT} ${env} ${spec.image}`,
+      `curl http://localhost:${CONTAINER_PORT}/health`,
+      chat,
+    );
+  } else if (spec.target === 'compose') {
+    steps.push(
+      `docker compose -f ${shellPath(joinPath(dir, 'compose.yaml'))} up --build -d`,
+      `curl http://localhost:${CONTAINER_PORT}/health            # host port: \$${hostPortVariable(spec)} (default ${CONTAINER_PORT})`,
+      chat,
+    );
+  } else {
+    steps.push(`docker build -t ${spec.image} ${d}`);
+    if (isPushable(spec.image)) steps.push(`docker push ${spec.image}`);
+    else
+      steps.push(
+        `# ${spec.image} names no registry: push it somewhere the cluster can pull from (re-run with --image <registry>/<name>:<tag>),`,
+        `# or load it into a local cluster, e.g. kind load docker-image ${spec.image}`,
+      );
+    steps.push(
+      createSecretCommand(spec, { includeOptional: false }),
+      `kubectl apply -f ${shellPath(joinPath(dir, MANIFEST_DIR))}`,
+      `kubectl rollout status deployment/${spec.name}`,
+      `kubectl port-forward service/${spec.name} ${CONTAINER_PORT}:80`,
+      chat,
+    );
+  }
+  return steps;
+}
+
+function joinPath(dir: string, file: string): string {
+  return dir === '.' || dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`;
+}
+
+/** README.md of the output directory. */
+export function readme(spec: ServiceSpec): string {
+  const vars = spec.variables
+    .map((v) => `| \`${v.name}\` | ${v.secret ? 'secret' : 'config'} | ${v.required ? 'required' : 'optional'} | ${v.description} |`)
+    .join('\n');
+  const files = [
+    '- `Dockerfile` — `' + NODE_IMAGE + '`, non-root user, `WORKDIR /app`, a `HEALTHCHECK` on `/health`, `CMD` running `agentor serve`.',
+    '- `.dockerignore` — an allow-list: only `package.json`, `dist/agentor.mjs` and `agents/` reach the image.',
+    '- `.gitignore` — keeps the bundle and any `.env` here out of git (re-running `agentor deploy` re-creates the bundle).',
+    '- `dist/agentor.mjs` — agentor and its dependencies bundled into one file (no `npm install` in the image).',
+    `- \`agents/${spec.agentFile}\` — the agent file (its instructions are the system prompt).`,
+    ...(spec.target === 'compose' ? ['- `compose.yaml` — the service, its port, health check and environment (variable references only).'] : []),
+    ...(spec.target === 'kubernetes'
+      ? [
+          `- \`${MANIFEST_DIR}/deployment.yaml\`, \`${MANIFEST_DIR}/service.yaml\` — ${spec.replicas} replica(s), probes on \`/health\`, resources, secrets via \`secretKeyRef\`.`,
+          ...(spec.replicas > 1 ? [`- \`${MANIFEST_DIR}/pdb.yaml\` — a PodDisruptionBudget: drains take down one pod at a time.`] : []),
+          '  Conversations (`session_id`, A2A `contextId`) live in one pod\'s memory: the Service keeps each client on one pod (`sessionAffinity: ClientIP`).',
+        ]
+      : []),
+  ].join('\n');
+  const secretSection =
+    spec.target === 'kubernetes'
+      ? [
+          '',
+          '## The Secret',
+          '',
+          `The Deployment reads its secrets from the Secret \`${spec.secretName}\`, which is not part of this directory.`,
+          'Create it from values in your shell (nothing is written to disk or to this repository):',
+          '',
+          '```sh',
+          createSecretCommand(spec, { includeOptional: false }),
+          '```',
+          '',
+          'Optional settings go in the same Secret. To change values later, regenerate it and apply it in place:',
+          '',
+          '```sh',
+          `${createSecretCommand(spec, { includeOptional: true })} \\\n    --dry-run=client -o yaml | kubectl apply -f -`,
+          `kubectl rollout restart deployment/${spec.name}`,
+          '```',
+        ].join('\n')
+      : '';
+  return `# ${spec.name}
+
+The agentor agent **${oneLine(spec.agentName, 80)}** as a self-contained HTTP service: \`GET /health\`, \`POST /chat\` (SSE),
+\`GET /ws\` (WebSocket), A2A (\`/.well-known/agent-card.json\`) and an OpenAI-compatible \`/v1\`.
+Generated by \`agentor deploy --target ${spec.target}\` (agentor ${spec.agentorVersion}). Re-running the same command
+updates this directory in place; do not edit the generated files.
+
+Image: \`${spec.image}\`
+
+## Files
+
+${files}
+
+## Variables
+
+Only names appear here; set the values where the service runs. Every route but \`/health\` and the agent card requires
+\`Authorization: Bearer $AGENTOR_TOKEN\`.
+
+| Variable | Kind | | Meaning |
+| --- | --- | --- | --- |
+${vars}
+${secretSection}
+
+## Run it
+
+\`\`\`sh
+${nextSteps(spec, '.').join('\n')}
+\`\`\`
+`;
+}

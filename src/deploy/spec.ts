@@ -1,0 +1,88 @@
+/**
+ * The service being deployed, as every writer sees it. Writers are pure functions of this spec, so the same flags give
+ * byte-identical files on every run.
+ */
+
+/** The official Node.js LTS slim image the service runs on. */
+export const NODE_IMAGE = 'node:24-slim';
+/** The port the service listens on inside the container. */
+export const CONTAINER_PORT = 8000;
+/** The non-root user of the official node images (`node`, uid/gid 1000); numeric so Kubernetes can verify it. */
+export const RUN_AS_UID = 1000;
+/** Where the bundle sits inside the context and the image (its `../package.json` holds the version). */
+export const BUNDLE_PATH = 'dist/agentor.mjs';
+
+/** Which deployment to write. */
+export type DeployTarget = 'docker' | 'compose' | 'kubernetes';
+
+/** A variable the service reads at run time. Only names are ever written, never values. */
+export interface ServiceVariable {
+  name: string;
+  /** Comes from a Secret / is never logged. */
+  secret: boolean;
+  /** The service cannot start or answer without it. */
+  required: boolean;
+  description: string;
+}
+
+/** Everything the writers need. */
+export interface ServiceSpec {
+  /** DNS-label name of the service, container, Deployment, Service and compose project. */
+  name: string;
+  target: DeployTarget;
+  /** Image reference to build and run. */
+  image: string;
+  /** The agent's own name (from its front matter). */
+  agentName: string;
+  /** The agent file's name inside /app/agents/. */
+  agentFile: string;
+  replicas: number;
+  variables: ServiceVariable[];
+  /** The Kubernetes Secret that holds the secret variables. */
+  secretName: string;
+  agentorVersion: string;
+  /** Hash of the image contents: changes whenever the bundle or agent change, so a re-apply rolls the pods. */
+  contentHash: string;
+}
+
+/** The container's command (exec form): `serve` on all interfaces, port from $PORT, the shipped agent file. */
+export function serviceCommand(spec: Pick<ServiceSpec, 'agentFile'>): string[] {
+  return ['node', BUNDLE_PATH, 'serve', '--host', '0.0.0.0', '--agent', `/app/agents/${spec.agentFile}`];
+}
+
+/** A health probe that needs only node (slim images have no curl or wget): exit 0 when GET /health answers 2xx. */
+export const HEALTHCHECK_SCRIPT =
+  "fetch('http://127.0.0.1:'+(process.env.PORT||" +
+  CONTAINER_PORT +
+  ")+'/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))";
+
+/** The health check as an exec-form command. */
+export function healthcheckCommand(): string[] {
+  return ['node', '-e', HEALTHCHECK_SCRIPT];
+}
+
+/** Makes text safe for a one-line comment or label in a generated file (no newlines or control characters). */
+export function oneLine(text: string, max = 120): string {
+  const flat = text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** The variables a served agent reads. */
+export function serviceVariables(opts: { demo: boolean }): ServiceVariable[] {
+  return [
+    {
+      name: 'OPENAI_API_KEY',
+      secret: true,
+      required: !opts.demo,
+      description: 'API key of the model provider (OpenAI or any OpenAI-compatible server)',
+    },
+    {
+      name: 'AGENTOR_TOKEN',
+      secret: true,
+      required: true,
+      description: 'bearer token clients must send (Authorization: Bearer …); required when serving on 0.0.0.0',
+    },
+    { name: 'OPENAI_BASE_URL', secret: false, required: false, description: 'OpenAI-compatible API base URL (e.g. a local model server)' },
+    { name: 'AGENTOR_MODEL', secret: false, required: false, description: 'model id used when the agent file names none' },
+  ];
+}

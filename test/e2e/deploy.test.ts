@@ -1,0 +1,431 @@
+/**
+ * `agentor deploy` end to end: the built CLI in a temporary project with secrets lying around (environment, .env,
+ * .git, node_modules). Manifests are parsed as YAML and checked field by field; the whole output is scanned for every
+ * secret value; --dry-run writes nothing; re-runs are byte-identical; --apply drives fake docker/kubectl placed first on
+ * PATH (streamed output, progress lines) and fails with exit 1 naming a missing or unusable tool.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { cleanEnv, runCli, startCli } from '../support/cli.js';
+
+const ENV_SECRETS = {
+  OPENAI_API_KEY: 'sk-env-secret-0123456789abcdef',
+  AGENTOR_TOKEN: 'tok-env-secret-fedcba9876543210',
+  MY_SERVICE_PASSWORD: 'pw-env-secret-correct-horse',
+};
+const DOTENV_SECRETS = ['sk-dotenv-secret-aaaabbbbcccc', 'hunter2-db-password', 'rk_live_51Habc123def456ghi789jkl', 'local-override-secret-99'];
+const AGENT = `---
+name: researcher
+description: Finds and summarises sources
+model: gpt-4.1-mini
+tools: [calculator, get_time]
+---
+You are a careful researcher. Cite your sources.
+`;
+
+/** A project with an agent and the things deploy must never ship: .env files, .git, node_modules. */
+function makeProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'agentor-deploy-'));
+  mkdirSync(join(dir, 'agents'));
+  writeFileSync(join(dir, 'agents', 'researcher.md'), AGENT);
+  writeFileSync(
+    join(dir, '.env'),
+    `OPENAI_API_KEY=${DOTENV_SECRETS[0]}\nDATABASE_URL=postgres://app:${DOTENV_SECRETS[1]}@db.internal/app\nexport BILLING="${DOTENV_SECRETS[2]}"\n`,
+  );
+  writeFileSync(join(dir, '.env.local'), `AGENTOR_TOKEN='${DOTENV_SECRETS[3]}'\n`);
+  mkdirSync(join(dir, '.git'));
+  writeFileSync(join(dir, '.git', 'config'), '[core]\n');
+  mkdirSync(join(dir, 'node_modules', 'left-pad'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules', 'left-pad', 'index.js'), 'module.exports = 1;\n');
+  return dir;
+}
+
+const deployEnv = (extra: Record<string, string | undefined> = {}) => cleanEnv({ ...ENV_SECRETS, ...extra });
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(listFiles(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+}
+
+/** Every secret value from the environment and the .env files, searched for in every output file. */
+function expectNoSecrets(outDir: string | undefined, ...texts: string[]): void {
+  const values = [...Object.values(ENV_SECRETS), ...DOTENV_SECRETS];
+  for (const [file, content] of Object.entries(outDir ? snapshot(outDir) : {})) {
+    for (const v of values) expect(content.includes(v), `${file} contains a secret value`).toBe(false);
+  }
+  for (const text of texts) for (const v of values) expect(text).not.toContain(v);
+}
+
+describe('agentor deploy --target kubernetes', () => {
+  it('writes a context, a Dockerfile and manifests that parse and hold what a cluster needs, with no secret anywhere', async () => {
+    const project = makeProject();
+    const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'kubernetes', '--replicas', '3', '--image', 'registry.example.com/team/researcher:1.2.0'], {
+      cwd: project,
+      env: deployEnv(),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = join(project, 'deploy', 'researcher');
+    expect(listFiles(out)).toEqual(
+      [
+        '.agentor-deploy.json',
+        '.dockerignore',
+        '.gitignore',
+        'Dockerfile',
+        'README.md',
+        'agents/researcher.md',
+        'dist/agentor.mjs',
+        'k8s/deployment.yaml',
+        'k8s/pdb.yaml',
+        'k8s/service.yaml',
+        'package.json',
+      ].sort(),
+    );
+    expect(readFileSync(join(out, 'agents', 'researcher.md'), 'utf8')).toBe(AGENT);
+
+    const docs = parseAllDocuments(readFileSync(join(out, 'k8s', 'deployment.yaml'), 'utf8'));
+    expect(docs).toHaveLength(1);
+    const dep = docs[0]!.toJS() as any;
+    expect(dep.apiVersion).toBe('apps/v1');
+    expect(dep.kind).toBe('Deployment');
+    expect(dep.metadata.name).toBe('researcher');
+    expect(dep.spec.replicas).toBe(3);
+    expect(dep.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'researcher' });
+    expect(dep.spec.template.metadata.labels).toMatchObject(dep.spec.selector.matchLabels);
+    const pod = dep.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.containers).toHaveLength(1);
+    const c = pod.containers[0];
+    expect(c.image).toBe('registry.example.com/team/researcher:1.2.0');
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+    for (const probe of [c.readinessProbe, c.livenessProbe]) {
+      expect(probe.httpGet).toEqual({ path: '/health', port: 'http' });
+      expect(probe.periodSeconds).toBeGreaterThan(0);
+    }
+    expect(c.resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
+    expect(c.resources.limits).toEqual({ cpu: '1', memory: '512Mi' });
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    const env = Object.fromEntries((c.env as any[]).map((e) => [e.name, e]));
+    expect(env['PORT']).toEqual({ name: 'PORT', value: '8000' });
+    expect(env['OPENAI_API_KEY'].valueFrom.secretKeyRef).toEqual({ name: 'researcher-secrets', key: 'OPENAI_API_KEY' });
+    expect(env['AGENTOR_TOKEN'].valueFrom.secretKeyRef).toEqual({ name: 'researcher-secrets', key: 'AGENTOR_TOKEN' });
+    expect(env['OPENAI_BASE_URL'].valueFrom.secretKeyRef).toEqual({ name: 'researcher-secrets', key: 'OPENAI_BASE_URL', optional: true });
+    for (const e of c.env as any[]) if (e.name !== 'PORT') expect(e.value).toBeUndefined();
+
+    const svc = parseYaml(readFileSync(join(out, 'k8s', 'service.yaml'), 'utf8')) as any;
+    expect(svc).toMatchObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'researcher' } });
+    expect(svc.spec.selector).toEqual(dep.spec.selector.matchLabels);
+    expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    expect(svc.spec.sessionAffinity).toBe('ClientIP');
+    const pdb = parseYaml(readFileSync(join(out, 'k8s', 'pdb.yaml'), 'utf8')) as any;
+    expect(pdb).toMatchObject({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'researcher' } });
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: dep.spec.selector.matchLabels } });
+
+    const dockerfile = readFileSync(join(out, 'Dockerfile'), 'utf8');
+    const lines = dockerfile.split('\n');
+    expect(lines.find((l) => l.startsWith('FROM '))).toMatch(/^FROM node:\d+-slim$/);
+    expect(lines).toContain('WORKDIR /app');
+    const user = lines.find((l) => l.startsWith('USER '));
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^USER (root|0)\b/);
+    const cmd = lines.find((l) => l.startsWith('CMD '))!;
+    expect(JSON.parse(cmd.slice(4))).toEqual(['node', 'dist/agentor.mjs', 'serve', '--host', '0.0.0.0', '--agent', '/app/agents/researcher.md']);
+    expect(dockerfile).toMatch(/ENV NODE_ENV=production \\\n\s+PORT=8000/);
+    const health = /HEALTHCHECK [^\n]*\\\n\s+CMD (\[.*\])/.exec(dockerfile);
+    expect(health).not.toBeNull();
+    const healthCmd = JSON.parse(health![1]!) as string[];
+    expect(healthCmd.slice(0, 2)).toEqual(['node', '-e']);
+    expect(healthCmd[2]).toContain('/health');
+    for (const copied of dockerfile.matchAll(/^COPY (\S+)/gm)) expect(['package.json', 'dist/agentor.mjs', 'agents/']).toContain(copied[1]);
+    const ignore = readFileSync(join(out, '.dockerignore'), 'utf8').split('\n');
+    expect(ignore).toContain('*');
+    expect(ignore).toContain('**/.env');
+
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(readme).toContain('kubectl create secret generic researcher-secrets');
+    expect(readme).toContain('--from-literal=OPENAI_API_KEY="$OPENAI_API_KEY"');
+    expect(r.stdout).toContain('kubectl create secret generic researcher-secrets');
+    for (const name of ['OPENAI_API_KEY', 'AGENTOR_TOKEN', 'OPENAI_BASE_URL']) expect(r.stdout).toContain(name);
+
+    expectNoSecrets(out, r.stdout, r.stderr);
+    // Nothing in the output depends on (or reveals) where agentor is installed or where deploy ran.
+    const repoRoot = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+    for (const [file, content] of Object.entries(snapshot(out))) {
+      expect(content.includes(repoRoot), `${file} contains ${repoRoot}`).toBe(false);
+      expect(content.includes(project), `${file} contains ${project}`).toBe(false);
+    }
+  });
+});
+
+describe('agentor deploy --target compose', () => {
+  it('writes a compose service with the port, a health check and environment given only by reference', async () => {
+    const project = makeProject();
+    writeFileSync(join(project, 'mcp.json'), JSON.stringify({ mcpServers: { fs: { command: 'npx', args: ['-y', 'server-filesystem'] } } }));
+    const r = await runCli(['deploy', '--agent', 'agents/researcher.md', '--name', 'docs-bot', '--target', 'compose', '--out', 'out/compose'], {
+      cwd: project,
+      env: deployEnv(),
+    });
+    expect(r.code).toBe(0);
+    const out = join(project, 'out', 'compose');
+    const doc = parseYaml(readFileSync(join(out, 'compose.yaml'), 'utf8')) as any;
+    expect(doc.name).toBe('docs-bot');
+    expect(Object.keys(doc.services)).toEqual(['docs-bot']);
+    const svc = doc.services['docs-bot'];
+    expect(svc.build).toEqual({ context: '.' });
+    expect(svc.image).toMatch(/^docs-bot:[0-9a-f]{12}$/);
+    expect(svc.ports).toEqual(['${DOCS_BOT_PORT:-8000}:8000']);
+    expect(svc.healthcheck.test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    expect(svc.healthcheck.test[3]).toContain('/health');
+    expect(svc.environment).toEqual([
+      expect.stringMatching(/^OPENAI_API_KEY=\$\{OPENAI_API_KEY:\?[^}]+\}$/),
+      expect.stringMatching(/^AGENTOR_TOKEN=\$\{AGENTOR_TOKEN:\?[^}]+\}$/),
+      'OPENAI_BASE_URL',
+      'AGENTOR_MODEL',
+    ]);
+    expect(svc.read_only).toBe(true);
+    expect(svc.init).toBe(true);
+    expect(listFiles(out)).not.toContain('k8s/deployment.yaml');
+    expect(listFiles(out)).not.toContain('mcp.json');
+    expect(r.stdout).toMatch(/! \.\/mcp\.json is not shipped/);
+    expectNoSecrets(out, r.stdout, r.stderr);
+  });
+});
+
+describe('agentor deploy safety', () => {
+  it('--dry-run prints the plan (files, image, variables) and writes nothing', async () => {
+    const project = makeProject();
+    const before = listFiles(project);
+    const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'kubernetes', '--dry-run'], { cwd: project, env: deployEnv() });
+    expect(r.code).toBe(0);
+    expect(listFiles(project)).toEqual(before);
+    expect(existsSync(join(project, 'deploy'))).toBe(false);
+    expect(r.stdout).toContain('dry run: nothing is written');
+    expect(r.stdout).toMatch(/image\s+researcher:[0-9a-f]{12}/);
+    for (const file of ['Dockerfile', '.dockerignore', 'dist/agentor.mjs', 'agents/researcher.md', 'k8s/deployment.yaml', 'k8s/service.yaml']) {
+      expect(r.stdout).toMatch(new RegExp(`create\\s+${file.replace(/[.*/]/g, '\\$&')}\\s`));
+    }
+    expect(r.stdout).toMatch(/OPENAI_API_KEY\s+secret\s+required/);
+    expect(r.stdout).toMatch(/AGENTOR_TOKEN\s+secret\s+required/);
+    expectNoSecrets(undefined, r.stdout, r.stderr);
+  });
+
+  it('re-running with the same --name updates in place: byte-identical output, stale files removed', async () => {
+    const project = makeProject();
+    const args = ['deploy', '--agent', 'researcher', '--target', 'kubernetes'];
+    const first = await runCli(args, { cwd: project, env: deployEnv() });
+    expect(first.code).toBe(0);
+    const out = join(project, 'deploy', 'researcher');
+    const a = snapshot(out);
+    const mtime = statSync(join(out, 'Dockerfile')).mtimeMs;
+    const second = await runCli(args, { cwd: project, env: deployEnv() });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('up to date');
+    expect(snapshot(out)).toEqual(a);
+    expect(statSync(join(out, 'Dockerfile')).mtimeMs).toBe(mtime);
+
+    // A changed agent changes the content-hash tag; switching target removes what only kubernetes needed.
+    writeFileSync(join(project, 'agents', 'researcher.md'), AGENT.replace('Cite your sources.', 'Be brief.'));
+    const third = await runCli(['deploy', '--agent', 'researcher', '--target', 'docker'], { cwd: project, env: deployEnv() });
+    expect(third.code).toBe(0);
+    expect(third.stdout).toMatch(/remove\s+k8s\/deployment\.yaml/);
+    expect(existsSync(join(out, 'k8s'))).toBe(false);
+    const image = (s: Record<string, string>) => JSON.parse(s['.agentor-deploy.json']!).image as string;
+    expect(image(snapshot(out))).not.toBe(image(a));
+  });
+
+  it('refuses an existing directory it did not write, and bad names, naming the fix', async () => {
+    const project = makeProject();
+    mkdirSync(join(project, 'mine'));
+    writeFileSync(join(project, 'mine', 'notes.txt'), 'keep me\n');
+    const foreign = await runCli(['deploy', '--agent', 'researcher', '--out', 'mine'], { cwd: project, env: deployEnv() });
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toContain(join(project, 'mine'));
+    expect(foreign.stderr).toMatch(/--out/);
+    expect(listFiles(join(project, 'mine'))).toEqual(['notes.txt']);
+
+    const self = await runCli(['deploy', '--agent', 'researcher', '--out', '.'], { cwd: project, env: deployEnv() });
+    expect(self.code).toBe(2);
+    expect(self.stderr).toMatch(/project directory/);
+
+    const badName = await runCli(['deploy', '--agent', 'researcher', '--name', 'My_Bot'], { cwd: project, env: deployEnv() });
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/--name "My_Bot".*such as "my-bot"/);
+
+    const missing = await runCli(['deploy', '--agent', 'nobody'], { cwd: project, env: deployEnv() });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(join(project, 'agents', 'nobody.md'));
+
+    const none = await runCli(['deploy'], { cwd: project, env: deployEnv() });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--agent/);
+    expect(existsSync(join(project, 'deploy'))).toBe(false);
+  });
+
+  it('refuses to ship an agent file that contains a secret value, naming the file and the variable', async () => {
+    const project = makeProject();
+    const leaky = AGENT.replace(
+      'tools: [calculator, get_time]',
+      `mcpServers:\n  search:\n    url: https://search.example.com/mcp\n    headers: { Authorization: "Bearer ${ENV_SECRETS.MY_SERVICE_PASSWORD}" }`,
+    );
+    writeFileSync(join(project, 'agents', 'researcher.md'), leaky);
+    const r = await runCli(['deploy', '--agent', 'researcher'], { cwd: project, env: deployEnv() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('MY_SERVICE_PASSWORD');
+    expect(r.stderr).toContain(join(project, 'agents', 'researcher.md'));
+    expect(r.stderr).not.toContain(ENV_SECRETS.MY_SERVICE_PASSWORD);
+    expect(existsSync(join(project, 'deploy'))).toBe(false);
+  });
+});
+
+/** A directory of fake tools to put first on PATH; each logs its arguments. */
+function fakeTools(scripts: Record<string, string>): { bin: string; log: string } {
+  const bin = mkdtempSync(join(tmpdir(), 'agentor-fake-bin-'));
+  const log = join(bin, 'calls.log');
+  for (const [name, body] of Object.entries(scripts)) {
+    const path = join(bin, name);
+    writeFileSync(path, `#!/bin/sh\necho "${name} $*" >> "${log}"\n${body}\n`);
+    chmodSync(path, 0o755);
+  }
+  return { bin, log };
+}
+
+const calls = (log: string): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+/** A PATH on which docker/kubectl are found only where the test puts them (the fakes use shell built-ins only). */
+const minimalPath = (...dirs: string[]) => [...dirs, mkdtempSync(join(tmpdir(), 'agentor-empty-path-'))].join(':');
+
+describe('agentor deploy --apply', () => {
+  it('exits 1 naming docker when it is not on PATH (after writing the files)', async () => {
+    const project = makeProject();
+    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], { cwd: project, env: deployEnv({ PATH: minimalPath() }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--apply needs docker, which was not found on PATH/);
+    expect(existsSync(join(project, 'deploy', 'researcher', 'Dockerfile'))).toBe(true);
+  });
+
+  it('exits 1 naming kubectl before running anything when only docker is there', async () => {
+    const project = makeProject();
+    const { bin, log } = fakeTools({ docker: 'exit 0' });
+    const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'kubernetes', '--apply'], {
+      cwd: project,
+      env: deployEnv({ PATH: minimalPath(bin) }),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--apply needs kubectl, which was not found on PATH/);
+    expect(calls(log)).toEqual([]);
+  });
+
+  it('exits 1 naming the Docker engine when the docker client cannot reach one', async () => {
+    const project = makeProject();
+    const { bin, log } = fakeTools({
+      docker: 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1',
+    });
+    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], { cwd: project, env: deployEnv({ PATH: minimalPath(bin) }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/needs a running Docker engine.*Cannot connect to the Docker daemon/);
+    expect(calls(log)).toEqual(['docker info --format {{.ServerVersion}}']);
+  });
+
+  it('streams docker build/push and kubectl apply output under progress lines, sanitized', async () => {
+    const project = makeProject();
+    const gate = join(mkdtempSync(join(tmpdir(), 'agentor-gate-')), 'gate');
+    execFileSync('mkfifo', [gate]);
+    const { bin, log } = fakeTools({
+      docker: [
+        'case "$1" in',
+        '  info) echo 28.2.2 ;;',
+        `  build) echo "#1 [internal] load build definition"; read line < "${gate}"; printf '\\033]0;pwned\\007#2 DONE\\n' ;;`,
+        '  push) echo "1.2.0: digest: sha256:abc size: 1234" ;;',
+        'esac',
+      ].join('\n'),
+      kubectl: [
+        'case "$1" in',
+        '  config) echo kind-dev ;;',
+        '  get) echo "Error from server (NotFound): secrets not found" >&2; exit 1 ;;',
+        '  apply) echo "deployment.apps/researcher created"; echo "service/researcher created" ;;',
+        '  rollout) echo "deployment \\"researcher\\" successfully rolled out" ;;',
+        'esac',
+      ].join('\n'),
+    });
+    const image = 'registry.example.com/team/researcher:1.2.0';
+    const run = startCli(['deploy', '--agent', 'researcher', '--target', 'kubernetes', '--image', image, '--apply'], {
+      cwd: project,
+      env: deployEnv({ PATH: minimalPath(bin) }),
+    });
+    // The build is blocked on the gate: its first line must already be on our stdout.
+    await run.waitFor('#1 [internal] load build definition');
+    expect(run.stderr()).toContain('==> [1/4] docker build --tag registry.example.com/team/researcher:1.2.0 deploy/researcher');
+    expect(run.stdout()).not.toContain('#2 DONE');
+    await writeFile(gate, 'go\n');
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('#2 DONE');
+    expect(r.stdout).not.toContain('pwned');
+    expect(r.stdout).not.toContain('\x1b');
+    expect(r.stdout).toContain('deployment.apps/researcher created');
+    expect(r.stderr).toMatch(/==> \[1\/4\] done in \d+\.\ds/);
+    expect(r.stderr).toContain('==> [2/4] docker push registry.example.com/team/researcher:1.2.0');
+    expect(r.stderr).toContain('==> [3/4] kubectl apply -f deploy/researcher/k8s');
+    expect(r.stderr).toContain('==> [4/4] kubectl rollout status deployment/researcher --timeout=180s');
+    expect(r.stderr).toMatch(/Secret researcher-secrets does not exist[\s\S]*kubectl create secret generic researcher-secrets/);
+    const out = join(project, 'deploy', 'researcher');
+    expect(calls(log)).toEqual([
+      'docker info --format {{.ServerVersion}}',
+      'kubectl config current-context',
+      'kubectl get secret researcher-secrets --output name',
+      `docker build --tag ${image} ${out}`,
+      `docker push ${image}`,
+      `kubectl apply -f ${join(out, 'k8s')}`,
+      'kubectl rollout status deployment/researcher --timeout=180s',
+    ]);
+    expectNoSecrets(out, r.stdout, r.stderr);
+  });
+
+  it('compose: checks the engine and the compose plugin, then runs docker compose up; --dry-run runs nothing', async () => {
+    const project = makeProject();
+    const { bin, log } = fakeTools({ docker: 'case "$1" in info) echo 28 ;; compose) echo "compose $2" ;; esac' });
+    const env = deployEnv({ PATH: minimalPath(bin) });
+    const dry = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--apply', '--dry-run'], { cwd: project, env });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('--apply would run');
+    expect(dry.stdout).toContain('docker compose -f deploy/researcher/compose.yaml up --build --detach');
+    expect(calls(log)).toEqual([]);
+    expect(existsSync(join(project, 'deploy'))).toBe(false);
+
+    const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--apply'], { cwd: project, env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('==> [1/1] docker compose -f deploy/researcher/compose.yaml up --build --detach');
+    expect(calls(log)).toEqual([
+      'docker info --format {{.ServerVersion}}',
+      'docker compose version',
+      `docker compose -f ${join(project, 'deploy', 'researcher', 'compose.yaml')} up --build --detach`,
+    ]);
+  });
+
+  it('exits 1 when a step fails, naming it', async () => {
+    const project = makeProject();
+    const { bin } = fakeTools({ docker: 'case "$1" in info) echo 28 ;; build) echo "ERROR: failed to solve" >&2; exit 17 ;; esac' });
+    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], { cwd: project, env: deployEnv({ PATH: minimalPath(bin) }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ERROR: failed to solve');
+    expect(r.stderr).toMatch(/docker build failed \(exit 17\)/);
+  });
+});
