@@ -8,6 +8,7 @@ import type { Agent } from '../core/agent.js';
 import { ConfigError, parseDuration } from '../core/config.js';
 import { exitCodeFor, parseEventTypes, type AgentEvent, type AgentEventType, type RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
+import { DEMO_PROMPT } from '../core/providers/demo.js';
 import { loadAgentFromFlags, type LoadedAgents } from './build-agent.js';
 
 /** Options after validation. */
@@ -125,7 +126,9 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
 async function chatOnce(promptParts: string[], opts: ChatCommandOptions, settings: ChatSettings, agent: Agent, agents: Agent[]): Promise<number> {
   const prompt = promptParts.join(' ').trim();
   const piped = opts.stdin === false ? '' : await readPipedStdin();
-  const input = composePrompt(prompt, piped);
+  let input = composePrompt(prompt, piped);
+  // The demo needs no question: without a terminal to chat in, it shows its scripted run on a prompt of its own.
+  if (!input && !(process.stdin.isTTY && process.stdout.isTTY) && agents.every((a) => a.isDemo)) input = DEMO_PROMPT;
   // Several agents interleave in one stream: that stays with the plain renderer.
   if (agents.length === 1 && wantsInk(opts)) {
     // Lazy: --help, --version, --json and piped runs never load ink/react.

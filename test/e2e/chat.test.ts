@@ -213,3 +213,18 @@ describe('startup', () => {
     expect(r.stdout.trim()).toBe(pkg.version);
   });
 });
+
+describe('the demo without a prompt', () => {
+  it('answers its own scripted question when there is no terminal to chat in', async () => {
+    const r = await runCli(['chat', '--demo'], { env: cleanEnv() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('(17 * 23) + sqrt(144)');
+    expect(r.stdout).toContain('**403**');
+  });
+
+  it('a real model without a prompt is still a usage error', async () => {
+    const r = await runCli(['chat', '--base-url', 'http://127.0.0.1:9/v1'], { env: cleanEnv() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nothing to ask/);
+  });
+});

@@ -7,6 +7,8 @@ import type { ChatMessage, ModelChunk, ModelProvider, ModelRequest } from './typ
 
 /** The model id that selects the demo (`--model demo`). */
 export const DEMO_MODEL = 'demo';
+/** The prompt the demo answers when run without one and without a terminal to chat in. */
+export const DEMO_PROMPT = 'What is (17 * 23) + sqrt(144)?';
 const DEFAULT_EXPRESSION = '(17 * 23) + sqrt(144)';
 const ARITHMETIC = /[-+*/^%().\d\s]*\d[-+*/^%().\d\s]*[-+*/^%][-+*/^%().\d\s]*\d[-+*/^%().\d\s]*/;
 
