@@ -262,7 +262,8 @@ export class Agent {
             switch (chunk.type) {
               case 'text':
                 inProgress += chunk.text;
-                yield stamp({ type: 'text_delta', text: chunk.text, turn });
+                // The hottest event: built as one literal (a single hidden class) rather than through stamp().
+                yield { type: 'text_delta', run_id: runId, seq: seq++, ts: Date.now(), agent: this.name, text: chunk.text, turn };
                 break;
               case 'reasoning':
                 yield stamp({ type: 'reasoning_delta', text: chunk.text, turn });
