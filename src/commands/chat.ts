@@ -9,6 +9,7 @@ import { ConfigError, parseDuration } from '../core/config.js';
 import { exitCodeFor, parseEventTypes, type AgentEvent, type AgentEventType, type RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
+import { sanitize } from '../render/sanitize.js';
 import { loadAgentFromFlags, type LoadedAgents } from './build-agent.js';
 
 /** Options after validation. */
@@ -129,12 +130,19 @@ async function chatOnce(promptParts: string[], opts: ChatCommandOptions, setting
   let input = composePrompt(prompt, piped);
   // The demo needs no question: without a terminal to chat in, it shows its scripted run on a prompt of its own.
   if (!input && !(process.stdin.isTTY && process.stdout.isTTY) && agents.every((a) => a.isDemo)) input = DEMO_PROMPT;
-  // Several agents interleave in one stream: that stays with the plain renderer.
-  if (agents.length === 1 && wantsInk(opts)) {
+  if (wantsInk(opts)) {
     // Lazy: --help, --version, --json and piped runs never load ink/react.
     const ui = await import('../ui/index.js');
     const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns };
-    if (process.stdin.isTTY && (!input || opts.interactive)) return ui.runInteractive({ ...run, firstPrompt: input || undefined });
+    const conversation = process.stdin.isTTY && (!input || opts.interactive);
+    // Several agents on one prompt: one live panel each. A conversation talks to one agent at a time.
+    if (agents.length > 1 && input && !conversation) {
+      return exitCodeFor(worstStatus(await ui.renderAgents({ agents, prompt: input, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns })));
+    }
+    if (agents.length > 1 && conversation) {
+      process.stderr.write(`agentor: a conversation is with one agent: chatting with "${sanitize(agent.name)}". Give a prompt (without -i) to run all ${agents.length} agents at once.\n`);
+    }
+    if (conversation) return ui.runInteractive({ ...run, firstPrompt: input || undefined });
     if (input) return ui.renderOnce({ ...run, prompt: input });
   }
   if (!input) {

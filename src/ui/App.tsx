@@ -12,6 +12,7 @@ import type { InputHistory } from './history-store.js';
 import { editKey, emptyEditor, parseSlash, type EditorState } from './input.js';
 import { initialState, reducer } from './state.js';
 import { useRun, type RunOptions } from './use-run.js';
+import { useTerminalSize } from './use-terminal-size.js';
 
 /** Props of the chat app. */
 export interface AppProps extends RunOptions {
@@ -30,7 +31,6 @@ export interface AppProps extends RunOptions {
 
 const EXIT_WINDOW_MS = 2000;
 const TICK_MS = 100;
-const RESIZE_DEBOUNCE_MS = 120;
 
 /** The chat application. */
 export function App({ agent, conversation: given, firstPrompt, once, history, color, onExit, signal, timeoutMs, maxTurns }: AppProps) {
@@ -50,8 +50,9 @@ export function App({ agent, conversation: given, firstPrompt, once, history, co
   const [hint, setHint] = useState<string | undefined>(undefined);
   const [showReasoning, setShowReasoning] = useState(false);
   const [now, setNow] = useState(() => Date.now());
-  const [layoutEpoch, setLayoutEpoch] = useState(0);
-  const [size, setSize] = useState(() => ({ width: stdout.columns || 80, rows: stdout.rows || 24 }));
+  // A width change prints the history again at the new width (see use-terminal-size.ts).
+  const size = useTerminalSize();
+  const { layoutEpoch } = size;
   const [finished, setFinished] = useState<number | undefined>(undefined);
   const exitArmedAt = useRef(0);
   const pasting = useRef(false);
@@ -106,30 +107,6 @@ export function App({ agent, conversation: given, firstPrompt, once, history, co
     signal.addEventListener('abort', onAbort, { once: true });
     return () => signal.removeEventListener('abort', onAbort);
   }, [signal, leave, once, isRunning, cancel]);
-
-  // On a width change the terminal has already re-flowed (and garbled) what was printed: clear it and print the
-  // history again at the new width. Debounced, since dragging a window edge fires many resize events.
-  useEffect(() => {
-    let timer: NodeJS.Timeout | undefined;
-    let width = stdout.columns || 80;
-    const onResize = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        const next = { width: stdout.columns || 80, rows: stdout.rows || 24 };
-        if (next.width !== width) {
-          width = next.width;
-          stdout.write('\x1b[2J\x1b[3J\x1b[H');
-          setLayoutEpoch((n) => n + 1);
-        }
-        setSize(next);
-      }, RESIZE_DEBOUNCE_MS);
-    };
-    stdout.on('resize', onResize);
-    return () => {
-      clearTimeout(timer);
-      stdout.off('resize', onResize);
-    };
-  }, [stdout]);
 
   // The clock of spinners and elapsed times: it ticks while a run is active, also while tokens stall.
   useEffect(() => {

@@ -3,6 +3,7 @@
  * `--json` never load ink or react; this module itself stays light and loads them on first use.
  */
 import type { Agent, Conversation } from '../core/agent.js';
+import type { RunEndEvent } from '../core/events.js';
 
 /** Options of the interactive chat. */
 export interface InteractiveOptions {
@@ -14,6 +15,16 @@ export interface InteractiveOptions {
   conversation?: Conversation;
   /** Input history file (default: history.jsonl in the XDG state dir); null keeps history in memory only. */
   historyPath?: string | null;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+}
+
+/** Options of a multi-agent run in the terminal. */
+export interface AgentsOptions {
+  agents: readonly Agent[];
+  prompt: string;
+  timeoutMs?: number;
+  maxTurns?: number;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
 }
@@ -37,4 +48,12 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
 /** Renders one prompt's run through the Ink UI (live markdown, tool panels, progress) and resolves with its exit code. */
 export async function renderOnce(opts: Omit<InteractiveOptions, 'firstPrompt'> & { prompt: string }): Promise<number> {
   return (await load()).mount({ ...opts, firstPrompt: opts.prompt, historyPath: null }, true);
+}
+
+/**
+ * Renders several agents answering one prompt, one live panel each, until every run ended; resolves with their
+ * run_end events (the caller maps the most severe status to the exit code).
+ */
+export async function renderAgents(opts: AgentsOptions): Promise<RunEndEvent[]> {
+  return (await load()).mountAgents(opts);
 }

@@ -2,10 +2,12 @@
 import chalk from 'chalk';
 import { render } from 'ink';
 import { createElement } from 'react';
+import type { RunEndEvent } from '../core/events.js';
 import { App } from './App.js';
 import { InputHistory } from './history-store.js';
-import { colorEnabled, type InteractiveOptions } from './index.js';
+import { colorEnabled, type AgentsOptions, type InteractiveOptions } from './index.js';
 import { loadHighlighter } from './markdown.js';
+import { MultiApp } from './MultiApp.js';
 
 /** Renders the chat app until it exits; resolves with the exit code. */
 export async function mount(opts: InteractiveOptions, once: boolean): Promise<number> {
@@ -58,3 +60,41 @@ export async function mount(opts: InteractiveOptions, once: boolean): Promise<nu
   return code;
 }
 
+
+/** Renders several agents' runs on one prompt until every run ended; resolves with their run_end events. */
+export async function mountAgents(opts: AgentsOptions): Promise<RunEndEvent[]> {
+  const color = colorEnabled();
+  if (!color) chalk.level = 0;
+  let ends: RunEndEvent[] = [];
+  const session = new AbortController();
+  const onSignal = (): void => session.abort();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const instance = render(
+    createElement(MultiApp, {
+      agents: opts.agents,
+      prompt: opts.prompt,
+      color,
+      onExit: (e: RunEndEvent[]) => {
+        ends = e;
+      },
+      signal: session.signal,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
+    }),
+    {
+      exitOnCtrlC: false,
+      patchConsole: false,
+      maxFps: 30,
+      ...(opts.stdout ? { stdout: opts.stdout } : {}),
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
+    },
+  );
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  return ends;
+}

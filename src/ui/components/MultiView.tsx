@@ -1,0 +1,175 @@
+/**
+ * The multi-agent screen: header, prompt and finished panels once through <Static>; below them one live panel per
+ * running agent, sized so that all of them and the shared progress line stay shorter than the terminal.
+ */
+import { Box, Static, Text } from 'ink';
+import { formatDuration, plural, spinnerFrame } from '../format.js';
+import { panelActivity, totalTokens, totalToolsRun, type AgentPanel as Panel, type MultiHistoryItem, type MultiState } from '../multi-state.js';
+import { AgentPanel, PANEL_CHROME_ROWS, layoutPanel, panelInnerWidth } from './AgentPanel.js';
+
+/** Props of the multi-agent screen. */
+export interface MultiViewProps {
+  state: MultiState;
+  /** Bumped after a terminal resize so the history is printed again at the new width. */
+  layoutEpoch?: number;
+  now: number;
+  width: number;
+  rows: number;
+  color: boolean;
+}
+
+/** Rows kept free below the panels: the progress line with its margin, and one spare row (Ink clears the screen
+ * once its live output reaches the terminal height). */
+const RESERVED_ROWS = 4;
+/** Fewer body rows than this per panel and the panels shrink to one line each. */
+const MIN_BODY_ROWS = 2;
+
+/** The multi-agent screen. */
+export function MultiView({ state, layoutEpoch = 0, now, width, rows, color }: MultiViewProps) {
+  return (
+    <Box flexDirection="column">
+      <Static key={layoutEpoch} items={state.history}>
+        {(item) => (
+          <Box key={item.id} flexDirection="column" width={width}>
+            <MultiHistoryItemView item={item} width={width} color={color} />
+          </Box>
+        )}
+      </Static>
+      {state.live.length > 0 && <LivePanels state={state} now={now} width={width} rows={rows} color={color} />}
+      {state.live.length > 0 && <MultiProgressLine state={state} now={now} />}
+    </Box>
+  );
+}
+
+function MultiHistoryItemView({ item, width, color }: { item: MultiHistoryItem; width: number; color: boolean }) {
+  switch (item.kind) {
+    case 'header':
+      return (
+        <Text>
+          <Text bold color="magenta">
+            agentor
+          </Text>
+          <Text dimColor> · {plural(item.agents.length, 'agent')} · </Text>
+          <Text bold>{item.agents.join(', ')}</Text>
+          {item.isDemo && (
+            <>
+              {' '}
+              <Text backgroundColor="yellow" color="black" bold>
+                {' DEMO '}
+              </Text>
+              <Text dimColor> offline scripted model, no API calls</Text>
+            </>
+          )}
+        </Text>
+      );
+    case 'user':
+      return (
+        <Box marginTop={1}>
+          <Text color="cyan" bold>
+            {'❯ '}
+          </Text>
+          <Text bold>{item.text}</Text>
+        </Box>
+      );
+    case 'panel':
+      return (
+        <Box marginTop={1}>
+          <AgentPanel panel={item.panel} now={0} width={width} color={color} />
+        </Box>
+      );
+    case 'summary': {
+      const counts = new Map<string, number>();
+      for (const e of item.ends) counts.set(e.status, (counts.get(e.status) ?? 0) + 1);
+      const parts = [...counts].map(([status, n]) => `${n} ${status}`);
+      const ok = item.ends.every((e) => e.status === 'completed');
+      return (
+        <Box marginTop={1} paddingLeft={2}>
+          <Text color={ok ? undefined : 'yellow'} dimColor={ok}>
+            {ok ? '✓' : '!'} {plural(item.ends.length, 'agent')}: {parts.join(', ')} · {formatDuration(item.duration_ms)} · {plural(item.tokens, 'token')}
+          </Text>
+        </Box>
+      );
+    }
+  }
+}
+
+function LivePanels({ state, now, width, rows, color }: { state: MultiState; now: number; width: number; rows: number; color: boolean }) {
+  const { live, cancelling } = state;
+  // Each panel gets an equal share of the rows above the progress line (its top margin included).
+  const share = Math.floor((rows - RESERVED_ROWS) / live.length);
+  const body = share - 1 - PANEL_CHROME_ROWS;
+  if (body >= MIN_BODY_ROWS) {
+    const budgets = panelBudgets(live, body, width, color, now);
+    return (
+      <Box flexDirection="column">
+        {live.map((p, i) => (
+          <Box key={p.key} marginTop={1}>
+            <AgentPanel panel={p} now={now} width={width} color={color} cancelling={cancelling} maxRows={budgets[i]} />
+          </Box>
+        ))}
+      </Box>
+    );
+  }
+  // Too many agents for the terminal's height: one line each (and a count of those that do not fit).
+  const fit = Math.max(1, rows - RESERVED_ROWS - 2);
+  const shown = live.length > fit ? live.slice(0, fit - 1) : live;
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      {shown.map((p) => (
+        <CompactPanel key={p.key} panel={p} now={now} cancelling={cancelling} />
+      ))}
+      {shown.length < live.length && <Text dimColor>… and {live.length - shown.length} more agents running</Text>}
+    </Box>
+  );
+}
+
+/**
+ * Body rows for each live panel: an equal share each, and the rows short panels leave unused go to the panels whose
+ * answers had to be cut, so a long answer next to a short one shows more of its tail.
+ */
+export function panelBudgets(live: readonly Panel[], share: number, width: number, color: boolean, now: number): number[] {
+  const inner = panelInnerWidth(width);
+  const layouts = live.map((p) => layoutPanel(p, inner, color, now, share));
+  const cut = layouts.filter((l) => l.hidden).length;
+  const spare = layouts.reduce((n, l) => n + (l.hidden ? 0 : share - l.rows), 0);
+  const extra = cut > 0 ? Math.floor(spare / cut) : 0;
+  return layouts.map((l) => (l.hidden ? share + extra : share));
+}
+
+/** A live panel squeezed to one line: agent, model, activity and the last line of its answer. */
+function CompactPanel({ panel, now, cancelling }: { panel: Panel; now: number; cancelling: boolean }) {
+  const last = panel.text.trim().split('\n').at(-1) ?? '';
+  return (
+    <Text wrap="truncate-end">
+      <Text color="cyan">● </Text>
+      <Text bold>{panel.agent}</Text>
+      <Text dimColor> · {panel.model} </Text>
+      <Text color="yellow">
+        {spinnerFrame(now)} {panelActivity(panel, cancelling)}
+      </Text>
+      {last && <Text dimColor> · {last}</Text>}
+    </Text>
+  );
+}
+
+/** The shared progress line: elapsed, tokens of every agent, agents done, tools run, and the cancel hint. */
+export function MultiProgressLine({ state, now }: { state: MultiState; now: number }) {
+  const done = state.total - state.live.length;
+  const tools = totalToolsRun(state);
+  const parts = [
+    formatDuration(Math.max(0, now - state.startedAt)),
+    plural(totalTokens(state), 'token'),
+    ...(tools > 0 ? [`${plural(tools, 'tool')} run`] : []),
+    state.cancelling ? 'closing the requests' : 'esc or ctrl+c to cancel',
+  ];
+  // Always one row (truncated in a narrow terminal): the panels budget their height around it.
+  return (
+    <Box marginTop={1}>
+      <Text wrap="truncate-end">
+        <Text color="cyan">{spinnerFrame(now)} </Text>
+        {state.cancelling ? 'cancelling… ' : ''}
+        {done}/{state.total} agents done <Text dimColor>· {parts.join(' · ')}</Text>
+      </Text>
+    </Box>
+  );
+}

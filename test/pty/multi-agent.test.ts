@@ -1,0 +1,81 @@
+/**
+ * `agentor chat --agent alpha --agent beta "…"` in a real terminal (node-pty + headless xterm): one panel per agent
+ * through Ink, both answers, exit code 0; and Ctrl+C cancelling both runs against the loopback fake (both upstream
+ * requests closed, exit 130). Synchronised on screen content and server events, never on sleeps.
+ */
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { startPty, type PtyTerminal } from './terminal.js';
+
+let fake: FakeOpenAI;
+let cwd: string;
+const running: PtyTerminal[] = [];
+beforeAll(async () => {
+  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.js'))) throw new Error('build first: npm run build');
+  cwd = mkdtempSync(join(tmpdir(), 'agentor-pty-multi-'));
+  mkdirSync(join(cwd, 'demo'));
+  writeFileSync(join(cwd, 'demo', 'alpha.md'), '---\nname: alpha\nmodel: demo\n---\nYou are alpha.\n');
+  writeFileSync(join(cwd, 'demo', 'beta.md'), '---\nname: beta\nmodel: demo\ntools: [get_time]\n---\nYou are beta.\n');
+  mkdirSync(join(cwd, 'remote'));
+  writeFileSync(join(cwd, 'remote', 'alpha.md'), '---\nname: alpha\n---\nYou are alpha.\n');
+  writeFileSync(join(cwd, 'remote', 'beta.md'), '---\nname: beta\n---\nYou are beta.\n');
+  fake = await startFakeOpenAI();
+});
+afterAll(async () => {
+  for (const t of running) t.kill();
+  await fake?.close();
+});
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete e[k];
+  const home = mkdtempSync(join(tmpdir(), 'agentor-pty-'));
+  return { ...e, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), AGENTOR_DEMO_DELAY_MS: '0', TERM: 'xterm-256color', ...extra };
+}
+
+function start(args: string[], extra: Record<string, string> = {}): PtyTerminal {
+  const t = startPty(['chat', ...args], { env: env(extra), cols: 100, rows: 30, cwd });
+  running.push(t);
+  return t;
+}
+
+describe('multi-agent chat in a real terminal', () => {
+  it('renders one titled panel per agent with both answers and exits 0', async () => {
+    const t = start(['--agent', 'demo/alpha.md', '--agent', 'demo/beta.md', 'what is 6*7']);
+    await t.waitFor('2 agents: 2 completed');
+    expect((await t.exit).exitCode).toBe(0);
+    const text = t.text();
+    expect(text).toContain('agentor · 2 agents · alpha, beta');
+    expect(text).toMatch(/│ alpha · demo +✓ completed · [\d.]+m?s · \d+ tokens · 1 tool │/);
+    expect(text).toMatch(/│ beta · demo +✓ completed · [\d.]+m?s · \d+ tokens │/);
+    // alpha used the calculator inside its own panel; beta (get_time only) could not.
+    expect(text).toMatch(/│ │ ⚙ calculator ✓ \d+ms/);
+    expect(text).toContain('6*7 = 42');
+    expect(text).toContain('the calculator tool is not available to this agent');
+    // Each panel was printed once, in full, and nothing live was left behind.
+    expect(text.split('│ alpha · demo').length - 1).toBe(1);
+    expect(text).not.toContain('esc or ctrl+c to cancel');
+    expect(text).not.toContain('**');
+    // The live panels stayed below the terminal height: Ink never had to clear the screen.
+    expect(t.raw()).not.toContain('\x1b[2J');
+  });
+
+  it('cancels both agents with one Ctrl+C: both upstream requests close, both panels say cancelled, exit 130', async () => {
+    fake.enqueue({ fault: 'hang', text: ['First partial'] }, { fault: 'hang', text: ['Second partial'] });
+    const before = fake.disconnects;
+    const t = start(['--base-url', fake.url, '--agent', 'remote/alpha.md', '--agent', 'remote/beta.md', 'tell me a long story'], { OPENAI_API_KEY: 'test' });
+    await t.waitFor('First partial');
+    await t.waitFor('Second partial');
+    await t.waitFor('0/2 agents done');
+    expect(t.screen()).toMatch(/│ alpha · gpt-[\w.-]+ +[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] writing/);
+    expect(t.screen()).toMatch(/│ beta · gpt-[\w.-]+ +[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] writing/);
+    t.write('\x03');
+    await expect.poll(() => fake.disconnects - before).toBe(2);
+    await t.waitFor('2 agents: 2 cancelled');
+    expect((await t.exit).exitCode).toBe(130);
+    expect(t.text().match(/⏹ cancelled/g)).toHaveLength(2);
+  });
+});

@@ -1,0 +1,107 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { Agent } from '../../src/core/agent.js';
+import type { RunEndEvent } from '../../src/core/events.js';
+import type { ModelChunk, ModelProvider, ModelRequest } from '../../src/core/providers/types.js';
+import { MultiApp } from '../../src/ui/MultiApp.js';
+
+type Turn = (req: ModelRequest) => AsyncGenerator<ModelChunk>;
+
+/** A provider that plays one scripted turn per request and records aborts. */
+class ScriptedProvider implements ModelProvider {
+  readonly id = 'scripted';
+  aborted = false;
+  constructor(private readonly turns: Turn[]) {}
+  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk> {
+    const turn = this.turns.shift();
+    if (!turn) throw new Error('no scripted turn left');
+    req.signal.addEventListener('abort', () => (this.aborted = true), { once: true });
+    yield* turn(req);
+  }
+}
+const text = (...chunks: string[]): Turn =>
+  async function* () {
+    for (const t of chunks) yield { type: 'text', text: t };
+    yield { type: 'usage', usage: { input_tokens: 5, output_tokens: chunks.length, total_tokens: 5 + chunks.length } };
+  };
+const hang = (first: string): Turn =>
+  async function* (req) {
+    yield { type: 'text', text: first };
+    await new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true }));
+  };
+
+function setup(turns: Record<string, Turn>) {
+  const providers = Object.fromEntries(Object.entries(turns).map(([name, turn]) => [name, new ScriptedProvider([turn])]));
+  const agents = Object.entries(providers).map(([name, provider]) => new Agent({ name, model: `${name}-model`, provider, tools: [] }));
+  let ends: RunEndEvent[] | undefined;
+  const ui = render(<MultiApp agents={agents} prompt="same question" color={false} onExit={(e) => (ends = e)} />);
+  const frames = (): string => ui.frames.join('\n');
+  return { ui, providers, frames, frame: () => ui.lastFrame() ?? '', ends: () => ends };
+}
+
+describe('MultiApp', () => {
+  it('runs every agent on the prompt in its own panel and exits with every run_end', async () => {
+    const t = setup({ alpha: text('Alpha ', 'says **hi**.'), beta: text('Beta ', 'answers.') });
+    await expect.poll(t.ends, { timeout: 5_000 }).toHaveLength(2);
+    expect(t.ends()!.map((e) => [e.agent, e.status]).sort()).toEqual([['alpha', 'completed'], ['beta', 'completed']]);
+    const all = t.frames();
+    expect(all).toContain('❯ same question');
+    expect(all).toMatch(/│ alpha · alpha-model +✓ completed/);
+    expect(all).toMatch(/│ beta · beta-model +✓ completed/);
+    expect(all).toContain('Alpha says hi.');
+    expect(all).toContain('Beta answers.');
+    expect(all).toContain('2 agents: 2 completed');
+  });
+
+  it('cancels every agent with one Esc: both requests aborted, both panels marked cancelled', async () => {
+    const t = setup({ alpha: hang('Alpha partial'), beta: hang('Beta partial') });
+    await expect.poll(t.frame).toContain('Alpha partial');
+    await expect.poll(t.frame).toContain('Beta partial');
+    expect(t.frame()).toContain('esc or ctrl+c to cancel');
+    t.ui.stdin.write('\x1b');
+    await expect.poll(t.ends, { timeout: 5_000 }).toHaveLength(2);
+    expect(t.ends()!.map((e) => e.status)).toEqual(['cancelled', 'cancelled']);
+    expect(t.providers['alpha']!.aborted).toBe(true);
+    expect(t.providers['beta']!.aborted).toBe(true);
+    const all = t.frames();
+    expect(all.match(/⏹ cancelled/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(all).toContain('Alpha partial');
+  });
+
+  it('cancels with Ctrl+C too; a run that already finished keeps its status', async () => {
+    const t = setup({ alpha: text('Done already.'), beta: hang('Still going') });
+    await expect.poll(t.frames).toMatch(/alpha · alpha-model +✓ completed/);
+    await expect.poll(t.frame).toContain('Still going');
+    t.ui.stdin.write('\x03');
+    await expect.poll(t.ends, { timeout: 5_000 }).toHaveLength(2);
+    expect(t.ends()!.map((e) => [e.agent, e.status])).toEqual([['alpha', 'completed'], ['beta', 'cancelled']]);
+  });
+
+  it('shows a failure in its agent’s panel with the error, next to a completed one', async () => {
+    const broken: Turn = async function* () {
+      yield { type: 'text', text: 'Half an' };
+      throw new Error('upstream exploded');
+    };
+    const t = setup({ alpha: text('Fine.'), beta: broken });
+    await expect.poll(t.ends, { timeout: 5_000 }).toHaveLength(2);
+    const all = t.frames();
+    expect(all).toMatch(/│ beta · beta-model +✗ failed/);
+    expect(all).toContain('upstream exploded');
+    expect(all).toContain('2 agents: ');
+  });
+
+  it('hands tokens to the screen in frame-rate batches, not one render per token', async () => {
+    // Each token arrives in its own macrotask, as from a socket: without batching every one would be a render.
+    const spaced = (n: number): Turn =>
+      async function* () {
+        for (let i = 0; i < n; i++) {
+          await new Promise((r) => setImmediate(r));
+          yield { type: 'text', text: `w${i} ` };
+        }
+      };
+    const t = setup({ alpha: spaced(400), beta: spaced(400) });
+    await expect.poll(t.ends, { timeout: 15_000 }).toHaveLength(2);
+    expect(t.frames()).toContain('w399');
+    expect(t.ui.frames.length).toBeLessThan(200);
+  });
+});
