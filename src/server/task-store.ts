@@ -23,8 +23,21 @@ function mergeParts(parts: Part[]): Part[] {
   return out;
 }
 
+/**
+ * A deep copy of plain task data (objects, arrays, primitives, bytes). Not `structuredClone`: on Node 20 that costs
+ * ~7 µs a call, and the SDK loads and saves the task on every streamed chunk.
+ */
+function clone<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(clone) as T;
+  if (value instanceof Uint8Array) return value.slice() as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = clone(v);
+  return out as T;
+}
+
 function compact(task: Task): Task {
-  const copy = structuredClone(task);
+  const copy = clone(task);
   copy.artifacts = copy.artifacts.map((a: Artifact) => ({ ...a, parts: mergeParts(a.parts) }));
   return copy;
 }
@@ -50,7 +63,7 @@ export class BoundedTaskStore implements TaskStore {
 
   async load(taskId: string): Promise<Task | undefined> {
     const task = this.tasks.get(taskId);
-    return task ? structuredClone(task) : undefined;
+    return task ? clone(task) : undefined;
   }
 
   async save(task: Task): Promise<void> {
@@ -83,7 +96,7 @@ export class BoundedTaskStore implements TaskStore {
     const last = page.at(-1);
     return {
       tasks: page.map((t) => {
-        const copy = structuredClone(t);
+        const copy = clone(t);
         if (!params.includeArtifacts) copy.artifacts = [];
         return copy;
       }),
