@@ -2,6 +2,7 @@
  * `serve` under load: N concurrent SSE streams of T tokens at D ms/token from the fake upstream (in its own process),
  * through `agentor serve` (its own process), read by this process. The floor is the same client reading the fake
  * directly, so timer jitter of the fake itself is not charged to agentor.
+ * BENCH_SERVE_NODE_ARGS passes extra node flags to the serve process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -84,7 +85,8 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
       ),
     );
 
-    serveProc = spawn(process.execPath, [ctx.bin, 'serve', '--port', '0', '--base-url', fakeUrl], {
+    const nodeArgs = [...(process.env['BENCH_SERVE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), ctx.bin, 'serve', '--port', '0', '--base-url', fakeUrl];
+    serveProc = spawn(process.execPath, nodeArgs, {
       env: ctx.cliEnv(),
       stdio: ['ignore', 'ignore', 'pipe'],
     });

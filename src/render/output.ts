@@ -18,6 +18,7 @@ export function batchedWriter(stream: Writable): BatchedWriter {
   let broken = false;
   let pending = '';
   let scheduled = false;
+  let draining: Promise<void> | undefined; // one shared wait, however many writers are held back
   stream.on('error', () => {
     broken = true; // EPIPE (`| head`) and friends: stop writing; the run still ends cleanly
   });
@@ -34,15 +35,23 @@ export function batchedWriter(stream: Writable): BatchedWriter {
       stream.on('error', done);
     });
   const flush = async (): Promise<void> => {
-    if (!pending) return;
-    const text = pending;
-    pending = '';
-    if (broken || stream.destroyed) return;
-    if (!stream.write(text)) await waitDrain();
+    if (pending && !broken && !stream.destroyed) {
+      const text = pending;
+      pending = '';
+      if (!stream.write(text) && !draining) {
+        draining = waitDrain().finally(() => {
+          draining = undefined;
+        });
+      }
+    } else {
+      pending = '';
+    }
+    if (draining) await draining;
   };
   return {
     async write(text: string): Promise<void> {
       if (!text) return;
+      if (draining) await draining; // backpressure: the producer waits while the destination is full
       pending += text;
       if (pending.length >= HIGH_WATER) return flush();
       if (!scheduled) {
