@@ -28,6 +28,9 @@ const result = await build({
   target: 'node20',
   sourcemap: false,
   legalComments: 'none',
+  // Less to parse at every start; identifiers are kept so stack traces stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   absWorkingDir: new URL('..', import.meta.url).pathname,
   // Optional peers never used by agentor's code paths (dev tools, other transports of the A2A SDK).

@@ -2,7 +2,8 @@
  * `agentor chat`: the composition root of a chat run. Parses options, builds the agent, wires its stream to one
  * renderer (NDJSON, plain text, or the Ink UI in a terminal), and maps the run's status to the exit code.
  */
-import { fstatSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import type { ChatCommandOptions } from '../cli.js';
 import type { Agent } from '../core/agent.js';
 import { ConfigError, parseDuration } from '../core/config.js';
@@ -38,8 +39,22 @@ export function chatSettings(opts: ChatCommandOptions): ChatSettings {
   };
 }
 
-/** Reads all of piped stdin (empty when stdin is a terminal or closed). */
+/** Reads all of piped stdin (empty when stdin is a terminal, /dev/null or closed). */
 export async function readPipedStdin(stdin: NodeJS.ReadStream = process.stdin): Promise<string> {
+  if (stdin === process.stdin) {
+    // Before process.stdin is touched, fd 0 is still as the parent gave it: a synchronous read needs no stream
+    // machinery (a few ms at every start), and /dev/null answers at once.
+    try {
+      const info = fstatSync(0);
+      if (info.isCharacterDevice() && isatty(0)) return '';
+      return readFileSync(0, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EBADF' || code === 'EINVAL') return ''; // no stdin at all
+      if (code !== 'EAGAIN') throw e;
+      // a non-blocking pipe: fall through to the stream reader
+    }
+  }
   if (stdin.isTTY) return '';
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
