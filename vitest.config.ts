@@ -8,5 +8,8 @@ export default defineConfig({
     // e2e and pty tests spawn processes; two cores, so keep parallelism modest.
     maxWorkers: 2,
     minWorkers: 1,
+    // In CI a JSON report is written too, so .ci/run can print a plain "N passed, N failed" line.
+    reporters: process.env['CI'] ? ['default', 'json'] : ['default'],
+    outputFile: process.env['CI'] ? { json: 'test-results.json' } : undefined,
   },
 });
