@@ -15,7 +15,7 @@ import {
 } from './events.js';
 import { DemoProvider, DEMO_MODEL } from './providers/demo.js';
 import { errorInfo, OpenAIProvider } from './providers/openai.js';
-import type { AssistantToolCall, ChatMessage, ModelProvider } from './providers/types.js';
+import type { AssistantToolCall, ChatMessage, ModelChunk, ModelProvider } from './providers/types.js';
 import { coalesceText, filterEvents, serializeEvents } from './stream.js';
 import { ToolRunner, parseToolArguments, type ToolCallRequest } from './tools/runner.js';
 import { toolSpec, type Tool } from './tools/tool.js';
@@ -106,6 +106,11 @@ function inputText(input: AgentInput): string {
     if (m.role === 'user') return m.content;
   }
   return '';
+}
+
+/** True for a batch of chunks (see ModelProvider.stream). */
+function isBatch(item: ModelChunk | readonly ModelChunk[]): item is readonly ModelChunk[] {
+  return Array.isArray(item);
 }
 
 function addUsage(total: Usage, add: Usage): void {
@@ -257,27 +262,30 @@ export class Agent {
             temperature: this.temperature,
             signal,
           });
-          for await (const chunk of stream) {
+          for await (const item of stream) {
             if (signal.aborted) break;
-            switch (chunk.type) {
-              case 'text':
-                inProgress += chunk.text;
-                // The hottest event: built as one literal (a single hidden class) rather than through stamp().
-                yield { type: 'text_delta', run_id: runId, seq: seq++, ts: Date.now(), agent: this.name, text: chunk.text, turn };
-                break;
-              case 'reasoning':
-                yield stamp({ type: 'reasoning_delta', text: chunk.text, turn });
-                break;
-              case 'tool_calls':
-                calls = chunk.calls;
-                break;
-              case 'usage':
-                gotUsage = true;
-                addUsage(usage, chunk.usage);
-                break;
-              case 'notice':
-                yield stamp({ type: 'error', error: chunk.error });
-                break;
+            for (const chunk of isBatch(item) ? item : [item]) {
+              if (signal.aborted) break;
+              switch (chunk.type) {
+                case 'text':
+                  inProgress += chunk.text;
+                  // The hottest event: built as one literal (a single hidden class) rather than through stamp().
+                  yield { type: 'text_delta', run_id: runId, seq: seq++, ts: Date.now(), agent: this.name, text: chunk.text, turn };
+                  break;
+                case 'reasoning':
+                  yield stamp({ type: 'reasoning_delta', text: chunk.text, turn });
+                  break;
+                case 'tool_calls':
+                  calls = chunk.calls;
+                  break;
+                case 'usage':
+                  gotUsage = true;
+                  addUsage(usage, chunk.usage);
+                  break;
+                case 'notice':
+                  yield stamp({ type: 'error', error: chunk.error });
+                  break;
+              }
             }
           }
           if (signal.aborted) throw signal.reason;

@@ -74,7 +74,7 @@ export class OpenAIProvider implements ModelProvider {
     return this.opts.baseURL ?? 'https://api.openai.com/v1';
   }
 
-  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk> {
+  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk | readonly ModelChunk[]> {
     const { default: OpenAI } = await import('openai');
     const notices = new AsyncQueue<ModelChunk>();
     const maxRetries = this.opts.maxRetries ?? 2;
@@ -143,20 +143,31 @@ export class OpenAIProvider implements ModelProvider {
     try {
       // Messages of one network read are handled in a plain loop: one async hop per read, not per token.
       read: for await (const batch of parseSSEBatches(body as unknown as AsyncIterable<Uint8Array>)) {
+        // Everything one network read carried goes up as one batch: one async step per read, not per token.
+        const out: ModelChunk[] = [];
         for (const message of batch) {
-          if (message.data === '[DONE]') break read;
-          const chunk = decodeChunk(message.data);
+          if (message.data === '[DONE]') {
+            if (out.length > 0) yield out;
+            break read;
+          }
+          let chunk: StreamChunk;
+          try {
+            chunk = decodeChunk(message.data);
+          } catch (e) {
+            if (out.length > 0) yield out; // what arrived before the bad chunk still counts (partial text is kept)
+            throw e;
+          }
           if (chunk.usage) {
             const input = chunk.usage.prompt_tokens ?? 0;
             const output = chunk.usage.completion_tokens ?? 0;
-            yield { type: 'usage', usage: { input_tokens: input, output_tokens: output, total_tokens: chunk.usage.total_tokens ?? input + output } };
+            out.push({ type: 'usage', usage: { input_tokens: input, output_tokens: output, total_tokens: chunk.usage.total_tokens ?? input + output } });
           }
           const choice = chunk.choices?.[0];
           if (!choice) continue;
           const delta = choice.delta ?? {};
           const reasoning = delta.reasoning_content ?? delta.reasoning;
-          if (reasoning) yield { type: 'reasoning', text: reasoning };
-          if (delta.content) yield { type: 'text', text: delta.content };
+          if (reasoning) out.push({ type: 'reasoning', text: reasoning });
+          if (delta.content) out.push({ type: 'text', text: delta.content });
           for (const frag of delta.tool_calls ?? []) {
             // Fragments of one call share an index; the first carries id and name, the rest pieces of arguments.
             const call = calls.get(frag.index) ?? { id: '', name: '', arguments: '' };
@@ -167,6 +178,7 @@ export class OpenAIProvider implements ModelProvider {
           }
           if (choice.finish_reason) finished = true;
         }
+        if (out.length > 0) yield out;
       }
     } catch (e) {
       throw this.translate(e, req);

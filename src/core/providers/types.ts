@@ -49,8 +49,11 @@ export interface ModelProvider {
   readonly id: string;
   /** True for the offline scripted demo, so every output can label it. */
   readonly isDemo?: boolean;
-  /** Streams one model call. Throws ProviderError (or any Error) on failure; honours `req.signal`. */
-  stream(req: ModelRequest): AsyncIterable<ModelChunk>;
+  /**
+   * Streams one model call. Throws ProviderError (or any Error) on failure; honours `req.signal`. A provider may yield
+   * several chunks at once (all that one network read carried), which saves an async step per token.
+   */
+  stream(req: ModelRequest): AsyncIterable<ModelChunk | readonly ModelChunk[]>;
 }
 
 /** A provider failure with what the user can do about it in the message. */

@@ -399,7 +399,7 @@ export function withNotices(provider: ModelProvider, notices: readonly ErrorInfo
   return {
     id: provider.id,
     ...(provider.isDemo ? { isDemo: true } : {}),
-    async *stream(req: ModelRequest): AsyncGenerator<ModelChunk> {
+    async *stream(req: ModelRequest): AsyncGenerator<ModelChunk | readonly ModelChunk[]> {
       if (req.messages[req.messages.length - 1]?.role === 'user') {
         for (const error of notices) yield { type: 'notice', error };
       }
