@@ -15,6 +15,21 @@ try {
   typeErrors = true;
 }
 
+// Commander requires child_process at load time (3 ms) only to run executable subcommands, which agentor has none of:
+// it gets a proxy that loads the real module on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('node_modules/commander/') ? { path: 'child_process', namespace: 'agentor-lazy' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'agentor-lazy' }, () => ({
+      contents: "let real; module.exports = new Proxy({}, { get: (_t, key) => (real ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const staging = `dist/.bundle-${process.pid}`;
 const result = await build({
   metafile: true,
@@ -38,6 +53,7 @@ const result = await build({
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
   banner: { js: "import { createRequire as __agentorCreateRequire } from 'node:module'; const require = __agentorCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
+  plugins: [lazyChildProcess],
 });
 // Which input modules each output file holds: the startup test uses it to prove what a command loads.
 const outputs = Object.fromEntries(
