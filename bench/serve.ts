@@ -2,7 +2,8 @@
  * `serve` under load: N concurrent SSE streams of T tokens at D ms/token from the fake upstream (in its own process),
  * through `agentor serve` (its own process), read by this process. The floor is the same client reading the fake
  * directly, so timer jitter of the fake itself is not charged to agentor.
- * BENCH_SERVE_NODE_ARGS passes extra node flags to the serve process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
+ * BENCH_SERVE_NODE_ARGS passes extra node flags to the serve process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p");
+ * BENCH_SERVE_BIN runs another build of the CLI (e.g. a copy of the previous build, for A/B comparisons).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -61,6 +62,15 @@ function gaps(runs: Array<{ times: number[] }>): number[] {
   return out;
 }
 
+/** CPU seconds (user, system) the process has used so far, from /proc/<pid>/stat (clock ticks, usually 100/s). */
+function cpuSeconds(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces); utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+}
+const CLK_TCK = 100;
+
 function rssMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
@@ -85,7 +95,7 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
       ),
     );
 
-    const nodeArgs = [...(process.env['BENCH_SERVE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), ctx.bin, 'serve', '--port', '0', '--base-url', fakeUrl];
+    const nodeArgs = [...(process.env['BENCH_SERVE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), process.env['BENCH_SERVE_BIN'] || ctx.bin, 'serve', '--port', '0', '--base-url', fakeUrl];
     serveProc = spawn(process.execPath, nodeArgs, {
       env: ctx.cliEnv(),
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -101,6 +111,7 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
         // process gone
       }
     }, 100);
+    const cpu0 = cpuSeconds(pid);
     const t0 = performance.now();
     const served = await Promise.all(
       Array.from({ length: STREAMS }, () =>
@@ -108,6 +119,7 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
       ),
     );
     const wall = performance.now() - t0;
+    const cpu1 = cpuSeconds(pid);
     clearInterval(sampler);
     agent.destroy();
 
@@ -115,15 +127,19 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
     const p99Direct = percentile(gaps(direct), 99);
     const p99Served = percentile(gaps(served), 99);
     const added = Math.max(0, p99Served - p99Direct);
+    // CPU of the serve process per streamed token: steadier than latency on a shared machine.
+    const cpuUserS = cpu1.user - cpu0.user;
+    const cpuSysS = cpu1.system - cpu0.system;
+    const cpuPerTokenUs = ((cpuUserS + cpuSysS) * 1e6) / (STREAMS * TOKENS);
     return [
       {
         measure: `\`serve\`: ${STREAMS} concurrent SSE streams × ${TOKENS} tokens @ ${DELAY} ms`,
         floor: `direct to upstream: p99 gap ${p99Direct.toFixed(1)} ms`,
-        value: `${completed}/${STREAMS} complete; p99 gap ${p99Served.toFixed(1)} ms (+${added.toFixed(1)} ms); peak RSS ${peak.toFixed(0)} MB; wall ${(wall / 1000).toFixed(1)} s`,
+        value: `${completed}/${STREAMS} complete; p99 gap ${p99Served.toFixed(1)} ms (+${added.toFixed(1)} ms); peak RSS ${peak.toFixed(0)} MB; CPU ${cpuPerTokenUs.toFixed(1)} µs/token (user ${cpuUserS.toFixed(2)} s + sys ${cpuSysS.toFixed(2)} s); wall ${(wall / 1000).toFixed(1)} s`,
         ratio: '–',
         budget: 'all complete; +p99 ≤ 50 ms; RSS ≤ 300 MB',
         ok: completed === STREAMS && added <= 50 && peak <= 300,
-        raw: { completed, p99Direct, p99Served, added, peakRssMb: peak, idleRssMb: idle.rss, wallMs: wall },
+        raw: { completed, p99Direct, p99Served, added, peakRssMb: peak, idleRssMb: idle.rss, wallMs: wall, cpuUserS, cpuSysS, cpuPerTokenUs },
       },
     ];
   } finally {

@@ -3,6 +3,9 @@
  * pipe). The CLI runs under `bash -c '…; times'`, so the child's user+sys CPU is reported by the shell itself.
  *
  *   npm run build && node --import tsx bench/ui-pty.ts [tokens]
+ *
+ * UI_BENCH_NODE_FLAGS adds node flags to the CLI process, e.g. to profile it:
+ *   UI_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/up' node --import tsx bench/ui-pty.ts
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -39,7 +42,8 @@ export async function measureAnswerCpu(tokens = 20_000): Promise<{ pty: number; 
   const home = mkdtempSync(join(tmpdir(), 'agentor-bench-ui-'));
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(home, 'c'), XDG_STATE_HOME: join(home, 's'), OPENAI_API_KEY: 'test', TERM: 'xterm-256color' };
   for (const k of ['OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR']) delete env[k];
-  const script = `node "${BIN}" chat --base-url "${fake.url}" "$@" 'write a long answer'; times`;
+  const flags = process.env.UI_BENCH_NODE_FLAGS ?? '';
+  const script = `node ${flags} "${BIN}" chat --base-url "${fake.url}" "$@" 'write a long answer'; times`;
   try {
     fake.enqueue({ text: longAnswer(tokens) });
     const t = startPty(['-c', script, 'bash'], { env, cols: 120, rows: 40, command: ['bash'] });
