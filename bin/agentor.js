@@ -1,15 +1,53 @@
 #!/usr/bin/env node
-// Tiny launcher. `--version` is answered here without loading anything; everything else runs the bundled CLI, whose
-// commands import their dependencies only when they run (startup stays near `node -e 0`).
-import { readFileSync } from 'node:fs';
+// Launcher. `--version` is answered here without loading anything. Everything else runs the bundled CLI: its hot path
+// (dist/bundle/cli.cjs) is compiled with the V8 code cache the build made for it, which Node 20 offers only through
+// vm.Script; commands import their other dependencies (dist/bundle/cold/) only when they run.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Script } from 'node:vm';
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
 } else {
-  const { main } = await import('../dist/bundle/cli.js');
+  const main = loadHotCli();
   main(process.argv).catch((error) => {
     process.stderr.write(`agentor: ${error && error.message ? error.message : String(error)}\n`);
     process.exit(1);
   });
+}
+
+/** The CLI's main() from dist/bundle/cli.cjs. */
+function loadHotCli() {
+  const url = new URL('../dist/bundle/cli.cjs', import.meta.url);
+  const file = decodeURIComponent(url.pathname);
+  let source;
+  try {
+    source = readFileSync(url, 'utf8');
+  } catch {
+    process.stderr.write(`agentor: ${file} is missing: build the CLI with \`npm run build\` (or reinstall agentor)\n`);
+    process.exit(1);
+  }
+  let cachedData;
+  try {
+    cachedData = readFileSync(new URL('../dist/bundle/cli.cjs.cache', import.meta.url));
+  } catch {
+    // no cache: V8 compiles from source (a rejected cache, from another Node version, does the same)
+  }
+  const wrapper = `(function (exports, require, module, __filename, __dirname, __agentorImport, __agentorImportMetaUrl) {${source}\n})`;
+  const script = new Script(wrapper, { filename: file, cachedData });
+  // For the startup test (test/support/record-imports.mjs): was the cache there, and did V8 take it?
+  globalThis.__agentorModuleLog?.push(cachedData === undefined ? 'code-cache:none' : script.cachedDataRejected ? 'code-cache:rejected' : 'code-cache:used');
+  const module = { exports: {} };
+  const importCold = (specifier) => import(new URL(specifier, url).href);
+  script.runInThisContext()(module.exports, createRequire(url), module, file, decodeURIComponent(new URL('.', url).pathname), importCold, url.href);
+  const out = process.env.AGENTOR_WRITE_CODE_CACHE;
+  if (out) {
+    // The build's warm-up runs: keep what this run compiled, for the next start.
+    process.on('exit', () => {
+      writeFileSync(`${out}.tmp`, script.createCachedData());
+      renameSync(`${out}.tmp`, out);
+    });
+  }
+  return module.exports.main;
 }

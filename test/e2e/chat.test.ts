@@ -187,24 +187,46 @@ describe('the offline demo', () => {
 });
 
 describe('startup', () => {
-  it.each([['--version'], ['--help'], ['chat', '--help']])('%s does not load ink, react or openai', async (...args) => {
+  /** Runs the CLI with the import recorder: the ES modules it loaded, and the lazily evaluated hot modules it ran. */
+  async function recordLoads(args: string[], env = cleanEnv()): Promise<{ status: number | null; stdout: string; loaded: string[]; hot: string[]; inputs: string[] }> {
     const log = join(mkdtempSync(join(tmpdir(), 'agentor-imports-')), 'imports.log');
-    const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['--import', join(import.meta.dirname, '../support/record-imports.mjs'), BIN, ...args], {
-      env: { ...cleanEnv(), IMPORT_LOG: log },
-      encoding: 'utf8',
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', join(import.meta.dirname, '../support/record-imports.mjs'), BIN, ...args], {
+      env: { ...env, IMPORT_LOG: log },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    expect(r.status).toBe(0);
-    const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-    expect(loaded.some((u) => u.endsWith('/bin/agentor.js'))).toBe(true);
-    expect(loaded).not.toContainEqual(expect.stringMatching(/node_modules\/(ink|react|openai)\//));
-    // The CLI is a code-split bundle: map every loaded bundle file back to the modules esbuild put in it.
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const loaded = lines.filter((l) => !l.startsWith('hot:'));
+    // The CLI's ES modules are code-split bundle files: map each loaded one back to the modules esbuild put in it.
     const meta = JSON.parse(readFileSync(join(import.meta.dirname, '../../dist/bundle/meta.json'), 'utf8')) as Record<string, string[]>;
     const inputs = loaded
       .map((u) => u.replace(/^file:\/\//, ''))
       .flatMap((path) => Object.entries(meta).filter(([out]) => path.endsWith(out)).flatMap(([, ins]) => ins));
-    if (args[0] !== '--version') expect(inputs.length).toBeGreaterThan(0);
-    expect(inputs.filter((i) => /node_modules\/(ink|react|openai)\//.test(i))).toEqual([]);
+    return { status, stdout, loaded, hot: lines.filter((l) => l.startsWith('hot:')).map((l) => l.slice(4)), inputs };
+  }
+  const heavy = /node_modules\/(ink|react|openai)\//;
+
+  it.each([['--version'], ['--help'], ['chat', '--help']])('%s does not load ink, react or openai', async (...args) => {
+    const r = await recordLoads(args);
+    expect(r.status).toBe(0);
+    expect(r.loaded.some((u) => u.endsWith('/bin/agentor.js'))).toBe(true);
+    expect(r.loaded).not.toContainEqual(expect.stringMatching(heavy));
+    expect(r.inputs.filter((i) => heavy.test(i))).toEqual([]);
+    expect(r.hot).not.toContain('openai');
+    // Everything but --version runs the hot bundle, compiled from the code cache the build made.
+    if (args[0] !== '--version') expect(r.hot).toContain('code-cache:used');
+  });
+
+  it('a chat evaluates the OpenAI SDK from the hot bundle, still without ink or react', async () => {
+    fake.enqueue({ text: ['ok'] });
+    const r = await recordLoads(['chat', '--json', '--base-url', fake.url, 'hi'], cleanEnv({ OPENAI_API_KEY: 'sk-test' }));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('"type":"run_end"');
+    expect(r.hot).toEqual(expect.arrayContaining(['code-cache:used', 'openai']));
+    expect(r.inputs.filter((i) => /node_modules\/(ink|react)\//.test(i))).toEqual([]);
   });
 
   it('--version prints the package version', async () => {

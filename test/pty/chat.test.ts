@@ -13,7 +13,7 @@ import { startPty, type PtyTerminal } from './terminal.js';
 let fake: FakeOpenAI;
 const running: PtyTerminal[] = [];
 beforeAll(async () => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.js'))) throw new Error('build first: npm run build');
+  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs'))) throw new Error('build first: npm run build');
   fake = await startFakeOpenAI();
 });
 afterAll(async () => {

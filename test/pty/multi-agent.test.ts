@@ -14,7 +14,7 @@ let fake: FakeOpenAI;
 let cwd: string;
 const running: PtyTerminal[] = [];
 beforeAll(async () => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.js'))) throw new Error('build first: npm run build');
+  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs'))) throw new Error('build first: npm run build');
   cwd = mkdtempSync(join(tmpdir(), 'agentor-pty-multi-'));
   mkdirSync(join(cwd, 'demo'));
   writeFileSync(join(cwd, 'demo', 'alpha.md'), '---\nname: alpha\nmodel: demo\n---\nYou are alpha.\n');
