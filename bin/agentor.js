@@ -2,7 +2,7 @@
 // Launcher. `--version` is answered here without loading anything. Everything else runs the bundled CLI: its hot path
 // (dist/bundle/cli.cjs) is compiled with the V8 code cache the build made for it, which Node 20 offers only through
 // vm.Script; commands import their other dependencies (dist/bundle/cold/) only when they run.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Script } from 'node:vm';
 
@@ -28,11 +28,12 @@ function loadHotCli() {
     process.stderr.write(`agentor: ${file} is missing: build the CLI with \`npm run build\` (or reinstall agentor)\n`);
     process.exit(1);
   }
+  const cacheUrl = new URL('../dist/bundle/cli.cjs.cache', import.meta.url);
   let cachedData;
   try {
-    cachedData = readFileSync(new URL('../dist/bundle/cli.cjs.cache', import.meta.url));
+    cachedData = readFileSync(cacheUrl);
   } catch {
-    // no cache: V8 compiles from source (a rejected cache, from another Node version, does the same)
+    // no cache: V8 compiles from source
   }
   const wrapper = `(function (exports, require, module, __filename, __dirname, __agentorImport, __agentorImportMetaUrl) {${source}\n})`;
   const script = new Script(wrapper, { filename: file, cachedData });
@@ -41,12 +42,18 @@ function loadHotCli() {
   const module = { exports: {} };
   const importCold = (specifier) => import(new URL(specifier, url).href);
   script.runInThisContext()(module.exports, createRequire(url), module, file, decodeURIComponent(new URL('.', url).pathname), importCold, url.href);
-  const out = process.env.AGENTOR_WRITE_CODE_CACHE;
+  // The build's warm-up runs name the file to write. Otherwise a missing cache, or one V8 rejected (made by another
+  // Node version), is replaced with what this run compiled, when the install is writable.
+  const out = process.env.AGENTOR_WRITE_CODE_CACHE || (cachedData === undefined || script.cachedDataRejected ? decodeURIComponent(cacheUrl.pathname) : undefined);
   if (out) {
-    // The build's warm-up runs: keep what this run compiled, for the next start.
     process.on('exit', () => {
-      writeFileSync(`${out}.tmp`, script.createCachedData());
-      renameSync(`${out}.tmp`, out);
+      const tmp = `${out}.${process.pid}.tmp`;
+      try {
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, out);
+      } catch {
+        rmSync(tmp, { force: true });
+      }
     });
   }
   return module.exports.main;

@@ -188,10 +188,10 @@ describe('the offline demo', () => {
 
 describe('startup', () => {
   /** Runs the CLI with the import recorder: the ES modules it loaded, and the lazily evaluated hot modules it ran. */
-  async function recordLoads(args: string[], env = cleanEnv()): Promise<{ status: number | null; stdout: string; loaded: string[]; hot: string[]; inputs: string[] }> {
+  async function recordLoads(args: string[], env = cleanEnv(), bin = BIN): Promise<{ status: number | null; stdout: string; loaded: string[]; hot: string[]; inputs: string[] }> {
     const log = join(mkdtempSync(join(tmpdir(), 'agentor-imports-')), 'imports.log');
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', join(import.meta.dirname, '../support/record-imports.mjs'), BIN, ...args], {
+    const child = spawn(process.execPath, ['--import', join(import.meta.dirname, '../support/record-imports.mjs'), bin, ...args], {
       env: { ...env, IMPORT_LOG: log },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -227,6 +227,27 @@ describe('startup', () => {
     expect(r.stdout).toContain('"type":"run_end"');
     expect(r.hot).toEqual(expect.arrayContaining(['code-cache:used', 'openai']));
     expect(r.inputs.filter((i) => /node_modules\/(ink|react)\//.test(i))).toEqual([]);
+  });
+
+  it('a missing or rejected code cache is rebuilt by the next run, in a writable install', async () => {
+    // A private copy of the installed CLI (the launcher, the bundle, package.json), so the shared one stays intact.
+    const { cpSync, writeFileSync, rmSync } = await import('node:fs');
+    const root = join(import.meta.dirname, '../..');
+    const copy = mkdtempSync(join(tmpdir(), 'agentor-install-'));
+    for (const part of ['bin', 'dist/bundle', 'package.json']) cpSync(join(root, part), join(copy, part), { recursive: true });
+    const cache = join(copy, 'dist/bundle/cli.cjs.cache');
+    const bin = join(copy, 'bin/agentor.js');
+    const hotLog = async (): Promise<string[]> => {
+      const r = await recordLoads(['--help'], cleanEnv(), bin);
+      expect(r.status).toBe(0);
+      return r.hot;
+    };
+    writeFileSync(cache, 'not a V8 code cache');
+    expect(await hotLog()).toContain('code-cache:rejected');
+    expect(await hotLog()).toContain('code-cache:used');
+    rmSync(cache);
+    expect(await hotLog()).toContain('code-cache:none');
+    expect(await hotLog()).toContain('code-cache:used');
   });
 
   it('--version prints the package version', async () => {
