@@ -41,11 +41,11 @@ const lazyChildProcess = {
 
 // Dynamic imports that stay inside the hot file (evaluated only when imported, but compiled from the code cache).
 // Every other dynamic import reachable from src/cli.ts becomes an ES module entry under cold/.
-const HOT = [/^src\/commands\/chat\.ts$/, /^src\/render\/(json|text)\.ts$/, /^src\/core\/agent-file\.ts$/, /^src\/core\/providers\/a2a\.ts$/, /^node_modules\/openai\//];
+const HOT = [/^src\/commands\/chat\.ts$/, /^src\/render\/(json|text)\.ts$/, /^src\/core\/agent-file\.ts$/, /^src\/core\/providers\/a2a\.ts$/, /(^|\/)node_modules\/openai\//];
 const coldEntries = new Map(); // entry name → absolute path
 
 /** cold/<name>: the module's path without node_modules/, its extension and punctuation. */
-const coldName = (rel) => rel.replace(/^node_modules\//, '').replace(/\.(m?[jt]sx?)$/, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const coldName = (rel) => rel.replace(/^.*node_modules\//, '').replace(/\.(m?[jt]sx?)$/, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
 const splitCold = {
   name: 'split-cold',
