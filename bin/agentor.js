@@ -4,6 +4,7 @@
 // vm.Script; commands import their other dependencies (dist/bundle/cold/) only when they run.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
 const args = process.argv.slice(2);
@@ -20,7 +21,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
 /** The CLI's main() from dist/bundle/cli.cjs. */
 function loadHotCli() {
   const url = new URL('../dist/bundle/cli.cjs', import.meta.url);
-  const file = decodeURIComponent(url.pathname);
+  const file = fileURLToPath(url);
   let source;
   try {
     source = readFileSync(url, 'utf8');
@@ -41,10 +42,10 @@ function loadHotCli() {
   globalThis.__agentorModuleLog?.push(cachedData === undefined ? 'code-cache:none' : script.cachedDataRejected ? 'code-cache:rejected' : 'code-cache:used');
   const module = { exports: {} };
   const importCold = (specifier) => import(new URL(specifier, url).href);
-  script.runInThisContext()(module.exports, createRequire(url), module, file, decodeURIComponent(new URL('.', url).pathname), importCold, url.href);
+  script.runInThisContext()(module.exports, createRequire(url), module, file, fileURLToPath(new URL('.', url)), importCold, url.href);
   // The build's warm-up runs name the file to write. Otherwise a missing cache, or one V8 rejected (made by another
   // Node version), is replaced with what this run compiled, when the install is writable.
-  const out = process.env.AGENTOR_WRITE_CODE_CACHE || (cachedData === undefined || script.cachedDataRejected ? decodeURIComponent(cacheUrl.pathname) : undefined);
+  const out = process.env.AGENTOR_WRITE_CODE_CACHE || (cachedData === undefined || script.cachedDataRejected ? fileURLToPath(cacheUrl) : undefined);
   if (out) {
     process.on('exit', () => {
       const tmp = `${out}.${process.pid}.tmp`;
