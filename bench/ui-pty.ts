@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { startFakeOpenAI } from '../test/support/fake-openai.js';
 import { startPty } from '../test/pty/terminal.js';
 
-const BIN = resolve(import.meta.dirname, '../bin/agentor.js');
+// UI_BENCH_BIN runs another build of the CLI (e.g. a copy of the previous build, for A/B comparisons).
+const BIN = process.env.UI_BENCH_BIN || resolve(import.meta.dirname, '../bin/agentor.js');
 const TIMES = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/;
 
 /** A long markdown answer split into `n` streamed tokens (paragraphs, lists and code, like a real one). */
