@@ -31,6 +31,28 @@ async function interactiveIdleRss(ctx: BenchContext): Promise<number> {
   }
 }
 
+/** Spawn → the interactive prompt on screen, in a pty; the floor is `node -e` printing a line in the same kind of pty. */
+async function interactiveStart(ctx: BenchContext): Promise<{ floor: number[]; value: number[] }> {
+  const env = { ...ctx.cliEnv(), TERM: 'xterm-256color' };
+  const time = async (args: string[], marker: string, command?: string[]): Promise<number> => {
+    const t0 = performance.now();
+    const t = startPty(args, { env, cols: 100, rows: 30, command });
+    try {
+      await t.waitFor(marker, 15_000);
+      return performance.now() - t0;
+    } finally {
+      t.kill();
+    }
+  };
+  const floor: number[] = [];
+  const value: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    floor.push(await time(['-e', 'process.stdout.write("ready\\n")'], 'ready', [process.execPath]));
+    value.push(await time(['chat', '--demo'], '/help for commands'));
+  }
+  return { floor, value };
+}
+
 export async function uiBench(ctx: BenchContext): Promise<BenchRow[]> {
   const small: number[] = [];
   const large: number[] = [];
@@ -43,7 +65,17 @@ export async function uiBench(ctx: BenchContext): Promise<BenchRow[]> {
   const cpu = await measureAnswerCpu(20_000);
   const floorRss = await bareNodeRss();
   const idle = await interactiveIdleRss(ctx);
+  const start = await interactiveStart(ctx);
   return [
+    {
+      measure: 'interactive start: spawn → prompt on screen (pty)',
+      floor: `\`node -e\` printing a line ${median(start.floor).toFixed(1)} ms`,
+      value: `${median(start.value).toFixed(1)} ms`,
+      ratio: `${(median(start.value) / median(start.floor)).toFixed(2)}x`,
+      budget: 'report',
+      ok: null,
+      raw: start,
+    },
     {
       measure: 'Ink frame cost, 1,000 vs 10 prior messages',
       floor: `10 messages ${a.toFixed(2)} ms`,

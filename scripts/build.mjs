@@ -74,6 +74,28 @@ const logHotModules = {
   },
 };
 
+// Every string-width the UI imports (Ink's, widest-line's, wrap-ansi's) gets src/ui/string-width-fast.ts in front:
+// plain text skips Intl.Segmenter and the \p{RGI_Emoji} expression, whose first use costs ~20 ms at every chat's first frame.
+const fastStringWidth = {
+  name: 'fast-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData === 'fast-string-width') return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'fast-string-width' });
+      return real.errors.length > 0 ? real : { path: real.path, namespace: 'fast-string-width' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'fast-string-width' }, (args) => ({
+      contents: [
+        `import real from ${JSON.stringify(args.path)};`,
+        `import { withFastPath } from ${JSON.stringify(`${ROOT}src/ui/string-width-fast.ts`)};`,
+        'export default withFastPath(real);',
+      ].join('\n'),
+      resolveDir: ROOT,
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -105,7 +127,7 @@ const hot = await build({
   outfile: `${staging}/cli.cjs`,
   format: 'cjs',
   define: { ...common.define, 'import.meta.url': '__agentorImportMetaUrl' },
-  plugins: [lazyChildProcess, splitCold, logHotModules],
+  plugins: [lazyChildProcess, splitCold, logHotModules, fastStringWidth],
 });
 const hotFile = `${ROOT}${staging}/cli.cjs`;
 const hotSource = readFileSync(hotFile, 'utf8').replaceAll('import("./cold/', '__agentorImport("./cold/');
@@ -124,7 +146,7 @@ const cold = await build({
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
   banner: { js: "import { createRequire as __agentorCreateRequire } from 'node:module'; const require = __agentorCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, fastStringWidth],
 });
 
 // Which input modules each output file holds: the startup test uses it to prove what a command loads.
