@@ -144,7 +144,7 @@ describe('MultiView', () => {
 
   it('squeezes a tool that does not fit into one line', () => {
     const panel: Panel = {
-      key: 0, agent: 'a', model: 'm', run_id: 'r', startedAt: T0, turn: 1, text: '', reasoning: '', outputChars: 0, toolsRun: 1, tools: [],
+      key: 0, round: 1, agent: 'a', model: 'm', run_id: 'r', startedAt: T0, turn: 1, text: '', reasoning: '', outputChars: 0, toolsRun: 1, tools: [],
       blocks: [{ kind: 'text', text: 'before' }, { kind: 'tool', tool: { call_id: 'c', name: 'calculator', args: { expression: '1+1' }, startedAt: T0, result: '2\nmore', is_error: false, duration_ms: 5 } }],
     };
     const frame = render(<AgentPanel panel={panel} now={T0} width={60} color={false} maxRows={2} />).lastFrame() ?? '';
