@@ -54,6 +54,7 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
   const [now, setNow] = useState(() => Date.now());
   const [ends, setEnds] = useState<RunEndEvent[] | undefined>(undefined);
   const [model, setModel] = useState<string | undefined>(undefined);
+  const [showReasoning, setShowReasoning] = useState(false);
   const { start, cancel, isRunning } = useAgents(agents, dispatch, { timeoutMs, maxTurns }, conversations);
   const running = state.live.length > 0;
   const left = useRef(false);
@@ -137,6 +138,11 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
     submit,
     editable: conversation,
     isActive: isRawModeSupported === true,
+    onKey: (input, key) => {
+      if (!(key.ctrl && input === 'o')) return false;
+      setShowReasoning((v) => !v);
+      return true;
+    },
   });
 
   return (
@@ -147,6 +153,7 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
       width={width}
       rows={rows}
       color={color}
+      showReasoning={showReasoning}
       {...(conversation ? { editor, hint } : {})}
     />
   );

@@ -364,7 +364,8 @@ export function multiTranscriptMarkdown(state: MultiState, now: Date = new Date(
       const p = item.panel;
       out.push(`## ${p.agent}`, '');
       for (const b of p.blocks) {
-        if (b.kind === 'text') out.push(b.text, '');
+        // Answer text was sanitised as it streamed in the app; again here, so a `cat` of the file is safe whatever fed the state.
+        if (b.kind === 'text') out.push(sanitize(b.text), '');
         else if (b.kind === 'notice') out.push(`> ⚠ ${b.text}`, '');
         else if (b.kind === 'tool') {
           const t = b.tool;

@@ -23,6 +23,8 @@ export interface MultiViewProps {
   /** The message being typed (a conversation); undefined hides the prompt (one-shot runs). */
   editor?: EditorState;
   hint?: string;
+  /** Print finished reasoning in full (Ctrl+O). */
+  showReasoning?: boolean;
 }
 
 /** Rows kept free below the panels: the progress line with its margin, and one spare row (Ink clears the screen
@@ -32,14 +34,14 @@ const RESERVED_ROWS = 4;
 const MIN_BODY_ROWS = 2;
 
 /** The multi-agent screen. */
-export function MultiView({ state, layoutEpoch = 0, now, width, rows, color, editor, hint }: MultiViewProps) {
+export function MultiView({ state, layoutEpoch = 0, now, width, rows, color, editor, hint, showReasoning = false }: MultiViewProps) {
   const running = state.live.length > 0;
   return (
     <Box flexDirection="column">
       <Static key={`${state.epoch}:${layoutEpoch}`} items={state.history}>
         {(item) => (
           <Box key={item.id} flexDirection="column" width={width}>
-            <MultiHistoryItemView item={item} width={width} color={color} />
+            <MultiHistoryItemView item={item} width={width} color={color} showReasoning={showReasoning} />
           </Box>
         )}
       </Static>
@@ -50,7 +52,7 @@ export function MultiView({ state, layoutEpoch = 0, now, width, rows, color, edi
   );
 }
 
-function MultiHistoryItemView({ item, width, color }: { item: MultiHistoryItem; width: number; color: boolean }) {
+function MultiHistoryItemView({ item, width, color, showReasoning }: { item: MultiHistoryItem; width: number; color: boolean; showReasoning: boolean }) {
   switch (item.kind) {
     case 'header':
       return (
@@ -60,7 +62,7 @@ function MultiHistoryItemView({ item, width, color }: { item: MultiHistoryItem; 
           </Text>
           <Text dimColor> · {plural(item.agents.length, 'agent')} · </Text>
           <Text bold>{item.agents.join(', ')}</Text>
-          {item.conversation && <Text dimColor> · @name sends to one agent · /agents</Text>}
+          {item.conversation && <Text dimColor> · @name to address one</Text>}
           {item.isDemo && (
             <>
               {' '}
@@ -86,7 +88,7 @@ function MultiHistoryItemView({ item, width, color }: { item: MultiHistoryItem; 
     case 'panel':
       return (
         <Box marginTop={1}>
-          <AgentPanel panel={item.panel} now={0} width={width} color={color} />
+          <AgentPanel panel={item.panel} now={0} width={width} color={color} showReasoning={showReasoning} />
         </Box>
       );
     case 'summary': {
