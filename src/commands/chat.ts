@@ -10,7 +10,6 @@ import { ConfigError, parseDuration } from '../core/config.js';
 import { exitCodeFor, parseEventTypes, type AgentEvent, type AgentEventType, type RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
-import { sanitize } from '../render/sanitize.js';
 import { loadAgentFromFlags, type LoadedAgents } from './build-agent.js';
 
 /** Options after validation. */
@@ -150,12 +149,13 @@ async function chatOnce(promptParts: string[], opts: ChatCommandOptions, setting
     const ui = await import('../ui/index.js');
     const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns };
     const conversation = process.stdin.isTTY && (!input || opts.interactive);
-    // Several agents on one prompt: one live panel each. A conversation talks to one agent at a time.
-    if (agents.length > 1 && input && !conversation) {
-      return exitCodeFor(worstStatus(await ui.renderAgents({ agents, prompt: input, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns })));
-    }
+    // Several agents: one live panel each. In a conversation every message goes to all of them (or to those named
+    // with @name), and each keeps its own history.
     if (agents.length > 1 && conversation) {
-      process.stderr.write(`agentor: a conversation is with one agent: chatting with "${sanitize(agent.name)}". Give a prompt (without -i) to run all ${agents.length} agents at once.\n`);
+      return ui.runAgentsInteractive({ agents, ...(input ? { prompt: input } : {}), timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns });
+    }
+    if (agents.length > 1 && input) {
+      return exitCodeFor(worstStatus(await ui.renderAgents({ agents, prompt: input, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns })));
     }
     if (conversation) return ui.runInteractive({ ...run, firstPrompt: input || undefined });
     if (input) return ui.renderOnce({ ...run, prompt: input });

@@ -22,11 +22,18 @@ export interface InteractiveOptions {
 /** Options of a multi-agent run in the terminal. */
 export interface AgentsOptions {
   agents: readonly Agent[];
-  prompt: string;
+  /** One-shot: the prompt; a conversation: the optional first message. */
+  prompt?: string;
   timeoutMs?: number;
   maxTurns?: number;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
+}
+
+/** Options of a conversation with several agents. */
+export interface AgentsChatOptions extends AgentsOptions {
+  /** Input history file (default: history.jsonl in the XDG state dir); null keeps history in memory only. */
+  historyPath?: string | null;
 }
 
 /** Whether colour is wanted (NO_COLOR, https://no-color.org, turns it off). */
@@ -54,6 +61,14 @@ export async function renderOnce(opts: Omit<InteractiveOptions, 'firstPrompt'> &
  * Renders several agents answering one prompt, one live panel each, until every run ended; resolves with their
  * run_end events (the caller maps the most severe status to the exit code).
  */
-export async function renderAgents(opts: AgentsOptions): Promise<RunEndEvent[]> {
+export async function renderAgents(opts: AgentsOptions & { prompt: string }): Promise<RunEndEvent[]> {
   return (await load()).mountAgents(opts);
+}
+
+/**
+ * Opens a conversation with several agents: each message goes to every agent at once (or to those named with
+ * `@name`), one live panel each; resolves with the exit code when the user leaves.
+ */
+export async function runAgentsInteractive(opts: AgentsChatOptions): Promise<number> {
+  return (await load()).mountAgentsChat(opts);
 }

@@ -5,7 +5,7 @@ import { createElement } from 'react';
 import type { RunEndEvent } from '../core/events.js';
 import { App } from './App.js';
 import { InputHistory } from './history-store.js';
-import { colorEnabled, type AgentsOptions, type InteractiveOptions } from './index.js';
+import { colorEnabled, type AgentsChatOptions, type AgentsOptions, type InteractiveOptions } from './index.js';
 import { loadHighlighter } from './markdown.js';
 import { MultiApp } from './MultiApp.js';
 
@@ -60,12 +60,22 @@ export async function mount(opts: InteractiveOptions, once: boolean): Promise<nu
   return code;
 }
 
-
 /** Renders several agents' runs on one prompt until every run ended; resolves with their run_end events. */
 export async function mountAgents(opts: AgentsOptions): Promise<RunEndEvent[]> {
+  return (await mountMulti(opts, false)).ends;
+}
+
+/** Renders a conversation with several agents until the user leaves; resolves with the exit code. */
+export async function mountAgentsChat(opts: AgentsChatOptions): Promise<number> {
+  return (await mountMulti(opts, true, new InputHistory(opts.historyPath === null ? undefined : opts.historyPath))).code;
+}
+
+async function mountMulti(opts: AgentsOptions, conversation: boolean, history?: InputHistory): Promise<{ ends: RunEndEvent[]; code: number }> {
   const color = colorEnabled();
   if (!color) chalk.level = 0;
+  if (conversation && color) setTimeout(() => void loadHighlighter(), 200).unref();
   let ends: RunEndEvent[] = [];
+  let code = 0;
   const session = new AbortController();
   const onSignal = (): void => session.abort();
   process.on('SIGTERM', onSignal);
@@ -73,10 +83,13 @@ export async function mountAgents(opts: AgentsOptions): Promise<RunEndEvent[]> {
   const instance = render(
     createElement(MultiApp, {
       agents: opts.agents,
-      prompt: opts.prompt,
+      ...(opts.prompt ? { prompt: opts.prompt } : {}),
+      conversation,
+      ...(history ? { history } : {}),
       color,
-      onExit: (e: RunEndEvent[]) => {
+      onExit: (e: RunEndEvent[], c?: number) => {
         ends = e;
+        code = c ?? 0;
       },
       signal: session.signal,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
@@ -90,11 +103,16 @@ export async function mountAgents(opts: AgentsOptions): Promise<RunEndEvent[]> {
       ...(opts.stdin ? { stdin: opts.stdin } : {}),
     },
   );
+  // Bracketed paste lets a pasted multi-line text arrive as text instead of a series of Enter presses.
+  const out = opts.stdout ?? process.stdout;
+  const paste = conversation && out.isTTY === true && (opts.stdin ?? process.stdin).isTTY === true;
+  if (paste) out.write('\x1b[?2004h');
   try {
     await instance.waitUntilExit();
   } finally {
+    if (paste) out.write('\x1b[?2004l');
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
-  return ends;
+  return { ends, code };
 }

@@ -1,7 +1,9 @@
 /**
- * The multi-agent screen (`agentor chat --agent a --agent b "…"`) as a pure reducer over the merged event stream:
+ * The multi-agent screen (`agentor chat --agent a --agent b …`) as a pure reducer over the merged event stream:
  * one panel per agent, told apart by `run_id` (two agents may share a name). A panel stays live until its run ends,
  * then moves to `history` whole, to be printed once through <Static>; live panels only ever show their tail.
+ * In a conversation every message starts a round: the addressed agents (all, or those named with `@name`) get a
+ * live panel each, and the round ends when the last of them has.
  */
 import type { AgentEvent, RunEndEvent, RunStatus } from '../core/events.js';
 import { sanitize } from '../render/sanitize.js';
@@ -27,6 +29,8 @@ export interface PanelEnd {
 export interface AgentPanel {
   /** Stable identity (the agent's position on the command line). */
   key: number;
+  /** The message (round) this panel answers. */
+  round: number;
   agent: string;
   /** The agent's configured model until its run_start names the one actually used. */
   model: string;
@@ -48,54 +52,117 @@ export interface AgentPanel {
 
 /** A once-printed item of the multi-agent screen. */
 export type MultiHistoryItem =
-  | { id: string; kind: 'header'; agents: string[]; isDemo: boolean }
-  | { id: string; kind: 'user'; text: string }
+  | { id: string; kind: 'header'; agents: string[]; isDemo: boolean; conversation: boolean }
+  /** A message; `to` names the agents it was addressed to with `@name` (absent: every agent). */
+  | { id: string; kind: 'user'; text: string; to?: string[] }
   | { id: string; kind: 'panel'; panel: AgentPanel }
-  /** After the last run ended: how they all ended. */
-  | { id: string; kind: 'summary'; ends: PanelEnd[]; duration_ms: number; tokens: number };
+  /** After the last run of a round ended: how they all ended. */
+  | { id: string; kind: 'summary'; ends: PanelEnd[]; duration_ms: number; tokens: number }
+  | { id: string; kind: 'notice'; text: string; tone: 'info' | 'warn' | 'error' };
+
+/** An agent as the screen knows it (name and model sanitised). */
+export interface AgentInfo {
+  name: string;
+  model: string;
+  isDemo: boolean;
+}
 
 /** Everything the multi-agent screen shows. */
 export interface MultiState {
+  agents: AgentInfo[];
   history: MultiHistoryItem[];
-  /** Panels of runs still going, in command-line order. */
+  /** Panels of the current round's runs still going, in command-line order. */
   live: AgentPanel[];
-  /** Every panel's end, in the order the runs ended. */
+  /** The current round's panel ends, in the order the runs ended. */
   ends: PanelEnd[];
+  /** Agents in the current round. */
   total: number;
   startedAt: number;
   cancelling: boolean;
+  /** Messages sent so far; the current round's number. */
+  round: number;
+  /** Output tokens and tool calls of the current round's finished panels (the progress line never scans history). */
+  doneTokens: number;
+  doneTools: number;
+  /** Bumped by `clear` so <Static> starts over. */
+  epoch: number;
+  nextId: number;
+  conversation: boolean;
 }
 
 /** What changes the multi-agent screen. */
 export type MultiAction =
-  | { type: 'start'; prompt: string; now: number }
+  /** A message goes to the agents at `targets` (positions in `agents`; default all of them). */
+  | { type: 'start'; prompt: string; now: number; targets?: readonly number[]; shown?: string }
   | { type: 'events'; events: readonly AgentEvent[] }
   | { type: 'cancel' }
   /** The merged stream stopped while some panels had not ended (should not happen): end them as failed. */
-  | { type: 'abandon'; message: string; now: number };
+  | { type: 'abandon'; message: string; now: number }
+  /** A prompt that does not start a round (a slash command), shown like one. */
+  | { type: 'echo'; text: string }
+  | { type: 'notice'; text: string; tone?: 'info' | 'warn' | 'error' }
+  /** Forget what is on screen (the conversations are cleared by the caller). */
+  | { type: 'clear' };
 
-/** The screen before the runs start: a header and a waiting panel per agent. */
-export function initialMultiState(agents: ReadonlyArray<{ name: string; model: string; isDemo: boolean }>, now = Date.now()): MultiState {
-  const names = agents.map((a) => sanitize(a.name));
+function headerItem(agents: readonly AgentInfo[], conversation: boolean, id: string): MultiHistoryItem {
+  return { id, kind: 'header', agents: agents.map((a) => a.name), isDemo: agents.length > 0 && agents.every((a) => a.isDemo), conversation };
+}
+
+/** The screen before the first message: a header naming the agents. */
+export function initialMultiState(
+  agents: ReadonlyArray<{ name: string; model: string; isDemo: boolean }>,
+  now = Date.now(),
+  conversation = false,
+): MultiState {
+  const infos = agents.map((a) => ({ name: sanitize(a.name), model: sanitize(a.model), isDemo: a.isDemo }));
   return {
-    history: [{ id: 'header', kind: 'header', agents: names, isDemo: agents.length > 0 && agents.every((a) => a.isDemo) }],
-    live: agents.map((a, key) => ({
-      key,
-      agent: names[key] as string,
-      model: sanitize(a.model),
-      turn: 1,
-      blocks: [],
-      text: '',
-      reasoning: '',
-      tools: [],
-      outputChars: 0,
-      toolsRun: 0,
-    })),
+    agents: infos,
+    history: [headerItem(infos, conversation, 'header')],
+    live: [],
     ends: [],
-    total: agents.length,
+    total: 0,
     startedAt: now,
     cancelling: false,
+    round: 0,
+    doneTokens: 0,
+    doneTools: 0,
+    epoch: 0,
+    nextId: 1,
+    conversation,
   };
+}
+
+function newPanel(info: AgentInfo, key: number, round: number): AgentPanel {
+  return { key, round, agent: info.name, model: info.model, turn: 1, blocks: [], text: '', reasoning: '', tools: [], outputChars: 0, toolsRun: 0 };
+}
+
+/** Where a message goes: the agents it names with leading `@name`s, and the text without them. */
+export type Addressed = { targets: number[]; text: string; to?: string[] } | { error: string };
+
+/**
+ * Reads leading `@name` words of a message (`@a @b question`): the message goes to those agents only; without them,
+ * to every agent. Names match exactly, else case-insensitively; two agents sharing a name are both addressed.
+ */
+export function parseAddress(message: string, names: readonly string[]): Addressed {
+  const all = names.map((_, i) => i);
+  if (!message.startsWith('@')) return { targets: all, text: message };
+  const targets: number[] = [];
+  const to: string[] = [];
+  let rest = message;
+  for (let m = /^@(\S+)\s*/.exec(rest); m; m = /^@(\S+)\s*/.exec(rest)) {
+    const word = m[1] as string;
+    let found = all.filter((i) => names[i] === word);
+    if (found.length === 0) found = all.filter((i) => (names[i] as string).toLowerCase() === word.toLowerCase());
+    if (found.length === 0) {
+      return { error: `no agent named @${sanitize(word)} — the agents are ${names.map((n) => `@${n}`).join(', ')} (start the message with a space to send text beginning with @)` };
+    }
+    for (const i of found) if (!targets.includes(i)) targets.push(i);
+    if (!to.includes(names[found[0] as number] as string)) to.push(names[found[0] as number] as string);
+    rest = rest.slice(m[0].length);
+  }
+  if (!rest.trim()) return { error: `nothing to send to ${to.map((n) => `@${n}`).join(' ')}: write the message after the name` };
+  targets.sort((a, b) => a - b);
+  return targets.length === names.length ? { targets, text: rest } : { targets, text: rest, to };
 }
 
 /** Output tokens of a panel: the run's reported usage once it ended, else estimated from streamed text (~4 chars each). */
@@ -103,18 +170,16 @@ export function panelTokens(panel: AgentPanel): number {
   return panel.end ? panel.end.output_tokens : Math.ceil(panel.outputChars / 4);
 }
 
-/** Output tokens of every agent so far. */
+/** Output tokens of every agent in the current round so far. */
 export function totalTokens(state: MultiState): number {
-  let n = 0;
-  for (const item of state.history) if (item.kind === 'panel') n += panelTokens(item.panel);
+  let n = state.doneTokens;
   for (const p of state.live) n += panelTokens(p);
   return n;
 }
 
-/** Tool calls finished by every agent so far. */
+/** Tool calls finished by every agent in the current round so far. */
 export function totalToolsRun(state: MultiState): number {
-  let n = 0;
-  for (const item of state.history) if (item.kind === 'panel') n += item.panel.toolsRun;
+  let n = state.doneTools;
   for (const p of state.live) n += p.toolsRun;
   return n;
 }
@@ -217,19 +282,54 @@ function endLive(state: MultiState, i: number, e: RunEndEvent): MultiState {
   const next: MultiState = {
     ...state,
     live: state.live.filter((_, j) => j !== i),
-    history: [...state.history, { id: `panel-${panel.key}`, kind: 'panel', panel }],
+    history: [...state.history, { id: `panel-${panel.round}-${panel.key}`, kind: 'panel', panel }],
     ends: [...state.ends, panel.end as PanelEnd],
+    doneTokens: state.doneTokens + panelTokens(panel),
+    doneTools: state.doneTools + panel.toolsRun,
   };
   if (next.live.length > 0) return next;
-  const summary: MultiHistoryItem = { id: 'summary', kind: 'summary', ends: next.ends, duration_ms: Math.max(0, e.ts - state.startedAt), tokens: totalTokens(next) };
-  return { ...next, history: [...next.history, summary] };
+  // A message to one agent needs no summary: its panel already says how it ended.
+  if (next.total < 2) return { ...next, cancelling: false };
+  const summary: MultiHistoryItem = { id: `summary-${state.round}`, kind: 'summary', ends: next.ends, duration_ms: Math.max(0, e.ts - state.startedAt), tokens: totalTokens(next) };
+  return { ...next, cancelling: false, history: [...next.history, summary] };
+}
+
+function push(state: MultiState, item: MultiHistoryItem extends infer H ? (H extends MultiHistoryItem ? Omit<H, 'id'> : never) : never): MultiState {
+  return { ...state, history: [...state.history, { ...item, id: `item-${state.nextId}` } as MultiHistoryItem], nextId: state.nextId + 1 };
 }
 
 /** The pure state transition of the multi-agent screen. */
 export function multiReducer(state: MultiState, action: MultiAction): MultiState {
   switch (action.type) {
-    case 'start':
-      return { ...state, startedAt: action.now, history: [...state.history, { id: 'prompt', kind: 'user', text: sanitize(action.prompt) }] };
+    case 'start': {
+      if (state.live.length > 0) return state; // one round at a time
+      const round = state.round + 1;
+      const targets = (action.targets ?? state.agents.map((_, i) => i)).filter((i) => state.agents[i] !== undefined);
+      const to = targets.length < state.agents.length ? { to: targets.map((i) => (state.agents[i] as AgentInfo).name) } : {};
+      const next = push(state, { kind: 'user', text: sanitize(action.shown ?? action.prompt), ...to });
+      return {
+        ...next,
+        round,
+        live: targets.map((i) => newPanel(state.agents[i] as AgentInfo, i, round)),
+        ends: [],
+        total: targets.length,
+        startedAt: action.now,
+        cancelling: false,
+        doneTokens: 0,
+        doneTools: 0,
+      };
+    }
+    case 'echo':
+      return push(state, { kind: 'user', text: sanitize(action.text) });
+    case 'notice':
+      return push(state, { kind: 'notice', text: action.text, tone: action.tone ?? 'info' });
+    case 'clear':
+      return {
+        ...state,
+        history: [headerItem(state.agents, state.conversation, `header-${state.nextId}`)],
+        nextId: state.nextId + 1,
+        epoch: state.epoch + 1,
+      };
     case 'events': {
       let next = state;
       for (const e of action.events) next = applyEvent(next, e);
@@ -241,7 +341,7 @@ export function multiReducer(state: MultiState, action: MultiAction): MultiState
       let next = state;
       for (const p of state.live) {
         const e: RunEndEvent = {
-          type: 'run_end', run_id: p.run_id ?? `pending-${p.key}`, seq: Number.MAX_SAFE_INTEGER, ts: action.now, agent: p.agent,
+          type: 'run_end', run_id: p.run_id ?? `pending-${p.round}-${p.key}`, seq: Number.MAX_SAFE_INTEGER, ts: action.now, agent: p.agent,
           status: 'failed', text: '', usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 },
           duration_ms: Math.max(0, action.now - (p.startedAt ?? state.startedAt)), error: { message: action.message, retryable: false },
         };
@@ -250,4 +350,30 @@ export function multiReducer(state: MultiState, action: MultiAction): MultiState
       return next;
     }
   }
+}
+
+/** The conversation on screen as a markdown document (`/save`): every message, then each agent's answer under its name. */
+export function multiTranscriptMarkdown(state: MultiState, now: Date = new Date()): string {
+  const who = state.agents.map((a) => `${a.name} (${a.model})`).join(', ');
+  const out: string[] = [`# agentor chat — ${who}`, '', `_Saved ${now.toISOString()}_`, ''];
+  for (const item of state.history) {
+    if (item.kind === 'user') {
+      if (/^\/[a-zA-Z]/.test(item.text)) continue; // slash commands are not part of the conversation
+      out.push(item.to ? `## You → ${item.to.join(', ')}` : '## You', '', item.text, '');
+    } else if (item.kind === 'panel') {
+      const p = item.panel;
+      out.push(`## ${p.agent}`, '');
+      for (const b of p.blocks) {
+        // Answer text was sanitised as it streamed in the app; again here, so a `cat` of the file is safe whatever fed the state.
+        if (b.kind === 'text') out.push(sanitize(b.text), '');
+        else if (b.kind === 'notice') out.push(`> ⚠ ${b.text}`, '');
+        else if (b.kind === 'tool') {
+          const t = b.tool;
+          out.push(`> ${t.is_error ? '✗' : '✓'} tool \`${t.name}\` ${JSON.stringify(t.args)} (${t.duration_ms ?? 0} ms)`, '', '```', (t.result ?? '').replace(/```/g, '`\u200b``'), '```', '');
+        }
+      }
+      if (p.end && p.end.status !== 'completed') out.push(`_(${p.end.status}${p.end.message ? `: ${p.end.message}` : ''})_`, '');
+    }
+  }
+  return out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '\n');
 }

@@ -1,10 +1,10 @@
 /**
- * The hook that runs several agents on one prompt: one AbortController for all of them (Esc/Ctrl+C abort every
- * run, and each still ends with its own run_end), stream-sanitised text per run, and events handed to the reducer in
- * batches at frame cadence, never per token.
+ * The hook that runs several agents on one message: one AbortController per round for all of them (Esc/Ctrl+C abort
+ * every run, and each still ends with its own run_end), stream-sanitised text per run, and events handed to the
+ * reducer in batches at frame cadence, never per token. In a conversation each agent keeps its own Conversation.
  */
 import { useCallback, useRef, type Dispatch } from 'react';
-import type { Agent } from '../core/agent.js';
+import type { Agent, Conversation } from '../core/agent.js';
 import { emptyUsage, type AgentEvent, type RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import { createStreamSanitizer } from '../render/sanitize.js';
@@ -13,14 +13,29 @@ import { FRAME_MS, type RunOptions } from './use-run.js';
 
 type Sanitizer = ReturnType<typeof createStreamSanitizer>;
 
-/** Runs `agents` concurrently on one prompt, reporting to `dispatch`; `start` resolves with every run's run_end. */
-export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiAction>, options: RunOptions) {
-  const controller = useRef(new AbortController());
+/** What one round runs: which agents (positions in `agents`, default all) and with which model override. */
+export interface RoundOptions {
+  targets?: readonly number[];
+  model?: string;
+  /** The message as typed (with its `@name`s), shown instead of the prompt the agents get. */
+  shown?: string;
+}
+
+/**
+ * Runs `agents` concurrently on one message, reporting to `dispatch`; `start` resolves with every run's run_end.
+ * `conversations[i]`, when given, is agent i's history across rounds.
+ */
+export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiAction>, options: RunOptions, conversations?: readonly Conversation[]) {
+  const active = useRef<AbortController | null>(null);
 
   const start = useCallback(
-    async (prompt: string): Promise<RunEndEvent[]> => {
-      const signal = controller.current.signal;
-      dispatch({ type: 'start', prompt, now: Date.now() });
+    async (prompt: string, round: RoundOptions = {}): Promise<RunEndEvent[]> => {
+      const controller = new AbortController();
+      active.current = controller;
+      const signal = controller.signal;
+      const targets = round.targets ?? agents.map((_, i) => i);
+      const chosen = targets.map((i) => agents[i] as Agent);
+      dispatch({ type: 'start', prompt, now: Date.now(), targets, ...(round.shown !== undefined ? { shown: round.shown } : {}) });
       // Escape sequences may be split across deltas: each text channel of each run gets a stateful sanitiser.
       const channels = new Map<string, Sanitizer>();
       const clean = (e: AgentEvent & { text: string }): string => {
@@ -41,10 +56,12 @@ export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiActi
       const ends: RunEndEvent[] = [];
       let failure = 'the run ended without reporting';
       try {
-        const events = streamAgents(agents, prompt, {
+        const events = streamAgents(chosen, prompt, {
           signal,
+          ...(conversations ? { conversations: targets.map((i) => conversations[i]) } : {}),
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
+          ...(round.model ? { model: round.model } : {}),
         });
         for await (const e of events) {
           batch.push(e.type === 'text_delta' || e.type === 'reasoning_delta' ? { ...e, text: clean(e) } : e);
@@ -57,10 +74,11 @@ export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiActi
       } finally {
         clearTimeout(timer);
         flush();
+        if (active.current === controller) active.current = null;
       }
-      if (ends.length < agents.length) {
+      if (ends.length < chosen.length) {
         dispatch({ type: 'abandon', message: failure, now: Date.now() });
-        for (const agent of agents.slice(ends.length)) {
+        for (const agent of chosen.slice(ends.length)) {
           ends.push({
             type: 'run_end', run_id: 'local', seq: 0, ts: Date.now(), agent: agent.name, status: 'failed', text: '',
             usage: emptyUsage(), duration_ms: 0, error: { message: failure, retryable: false },
@@ -69,16 +87,20 @@ export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiActi
       }
       return ends;
     },
-    [agents, dispatch, options.timeoutMs, options.maxTurns],
+    [agents, dispatch, options.timeoutMs, options.maxTurns, conversations],
   );
 
-  /** Cancels every run; false when they were already cancelled. */
+  /** Cancels every run of the current round; false when there is none or it was already cancelled. */
   const cancel = useCallback((): boolean => {
-    if (controller.current.signal.aborted) return false;
-    controller.current.abort(new Error('cancelled by the user'));
+    const controller = active.current;
+    if (!controller || controller.signal.aborted) return false;
+    controller.abort(new Error('cancelled by the user'));
     dispatch({ type: 'cancel' });
     return true;
   }, [dispatch]);
 
-  return { start, cancel };
+  /** True from `start()` until the round's last event was handed over (ahead of React's next render). */
+  const isRunning = useCallback((): boolean => active.current !== null, []);
+
+  return { start, cancel, isRunning };
 }

@@ -1,13 +1,15 @@
 /**
  * `agentor chat --agent alpha --agent beta "…"` in a real terminal (node-pty + headless xterm): one panel per agent
- * through Ink, both answers, exit code 0; and Ctrl+C cancelling both runs against the loopback fake (both upstream
- * requests closed, exit 130). Synchronised on screen content and server events, never on sleeps.
+ * through Ink, both answers, exit code 0; Ctrl+C cancelling both runs against the loopback fake (both upstream
+ * requests closed, exit 130); and a conversation with both agents (`agentor chat --agent alpha --agent beta`):
+ * two turns to both, each agent with its own history, `@beta` addressing one, a cancelled round, then the exit keys.
+ * Synchronised on screen content and server events, never on sleeps.
  */
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from '../support/fake-openai.js';
 import { startPty, type PtyTerminal } from './terminal.js';
 
 let fake: FakeOpenAI;
@@ -77,5 +79,77 @@ describe('multi-agent chat in a real terminal', () => {
     await t.waitFor('2 agents: 2 cancelled');
     expect((await t.exit).exitCode).toBe(130);
     expect(t.text().match(/⏹ cancelled/g)).toHaveLength(2);
+  });
+
+  it('holds a conversation with both agents: two turns to both with separate histories, @beta alone, a cancelled round, exit 0', async () => {
+    const chats = (): RecordedRequest[] => fake.requests.filter((r) => String(r.path).endsWith('/chat/completions'));
+    const before = chats().length;
+    /** The user/assistant messages of this test's chat requests made by `agent` (told apart by its system prompt). */
+    const asked = (agent: string): string[][] =>
+      chats()
+        .slice(before)
+        .filter((r) => r.body.messages[0].content === `You are ${agent}.`)
+        .map((r) => r.body.messages.slice(1).map((m: { role: string; content: string }) => `${m.role}: ${m.content}`));
+    const t = start(['--base-url', fake.url, '--agent', 'remote/alpha.md', '--agent', 'remote/beta.md'], { OPENAI_API_KEY: 'test' });
+    await t.waitFor('@name sends to one agent');
+    expect(t.screen()).toContain('agentor · 2 agents · alpha, beta · @name to address one');
+    const promptBack = (n: number): RegExp => new RegExp(`(2 agents: 2 \\w+[\\s\\S]*){${n}}╭─+╮\\n│ ❯ +│\\n`);
+    const send = async (message: string): Promise<void> => {
+      t.write(message);
+      await t.waitFor(`❯ ${message}`);
+      t.write('\r');
+    };
+
+    // 1. Both agents answer, each in its own panel; the prompt comes back.
+    fake.enqueue({ text: ['Reply ', 'one.'] }, { text: ['Reply ', 'two.'] });
+    await send('first question');
+    await t.waitFor(promptBack(1));
+    expect(t.text()).toMatch(/│ alpha · gpt-[\w.-]+ +✓ completed/);
+    expect(t.text()).toMatch(/│ beta · gpt-[\w.-]+ +✓ completed/);
+    expect(t.text()).toContain('Reply one.');
+    expect(t.text()).toContain('Reply two.');
+
+    // 2. A second turn: each agent's request carries its own first answer, never the other's.
+    fake.enqueue({ text: ['Again ', 'A.'] }, { text: ['Again ', 'B.'] });
+    await send('second question');
+    await t.waitFor(promptBack(2));
+    const [alpha, beta] = [asked('alpha'), asked('beta')];
+    expect(alpha).toHaveLength(2);
+    expect(beta).toHaveLength(2);
+    expect(alpha[1]).toHaveLength(3);
+    expect(alpha[1]![0]).toBe('user: first question');
+    expect(alpha[1]![2]).toBe('user: second question');
+    expect(beta[1]![2]).toBe('user: second question');
+    expect([alpha[1]![1], beta[1]![1]].sort()).toEqual(['assistant: Reply one.', 'assistant: Reply two.']);
+
+    // 3. @beta: only beta is asked, with its own history and without the "@beta".
+    fake.enqueue({ text: ['Only ', 'beta here.'] });
+    await send('@beta just you');
+    await t.waitFor('Only beta here.');
+    await t.waitFor(/Only beta here\.[\s\S]*╭─+╮\n│ ❯ +│\n/);
+    expect(asked('alpha')).toHaveLength(2);
+    expect(asked('beta')).toHaveLength(3);
+    expect(asked('beta')[2]!.at(-1)).toBe('user: just you');
+    expect(asked('beta')[2]).toHaveLength(5);
+
+    // 4. Ctrl+C cancels both running agents (both requests closed), keeps the partial answers, and the chat goes on.
+    const closed = fake.disconnects;
+    fake.enqueue({ fault: 'hang', text: ['Partial A'] }, { fault: 'hang', text: ['Partial B'] });
+    await send('tell me a long story');
+    await t.waitFor('Partial A');
+    await t.waitFor('Partial B');
+    await t.waitFor('0/2 agents done');
+    t.write('\x03');
+    await expect.poll(() => fake.disconnects - closed).toBe(2);
+    await t.waitFor(/2 agents: 2 cancelled[\s\S]*╭─+╮\n│ ❯ +│\n/);
+
+    // 5. The exit keys are the single-agent chat's: Ctrl+C twice on an empty prompt.
+    t.write('\x03');
+    await t.waitFor('press Ctrl+C again to exit');
+    t.write('\x03');
+    expect((await t.exit).exitCode).toBe(0);
+    // Every answer stayed on screen once, in scrollback; nothing live was left behind.
+    expect(t.text().split('Reply one.').length - 1).toBe(1);
+    expect(t.raw()).not.toContain('\x1b[2J');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../src/core/events.js';
-import { initialMultiState, multiReducer, totalTokens, type MultiState } from '../../src/ui/multi-state.js';
+import { initialMultiState, multiReducer, multiTranscriptMarkdown, parseAddress, totalTokens, totalToolsRun, type MultiState } from '../../src/ui/multi-state.js';
 import { ORDER, RUNS, T0, interleave } from './multi-script.js';
 import { end } from './script.js';
 
@@ -113,5 +113,77 @@ describe('multiReducer', () => {
       expect.objectContaining({ status: 'failed', message: 'stream broke' }),
       expect.objectContaining({ status: 'failed', message: 'stream broke' }),
     ]);
+  });
+});
+
+describe('multiReducer in a conversation', () => {
+  const done = (): MultiState => after(EVENTS.length, multiReducer(initialMultiState(AGENTS, T0, true), { type: 'start', prompt: 'q', now: T0 }));
+  const round2 = (agent: string, p: object, seq: number): AgentEvent => ({ run_id: `run2_${agent}`, seq, ts: T0 + 10_000 + seq, agent, ...p }) as AgentEvent;
+
+  it('starts a new round per message: fresh panels for the addressed agents only, counters of this round only', () => {
+    let s = multiReducer(done(), { type: 'start', prompt: 'only you', shown: '@beta only you', now: T0 + 10_000, targets: [1] });
+    expect(s.round).toBe(2);
+    expect(s.live.map((p) => [p.agent, p.key, p.round, p.run_id])).toEqual([['beta', 1, 2, undefined]]);
+    expect(s.history.at(-1)).toMatchObject({ kind: 'user', text: '@beta only you', to: ['beta'] });
+    expect([s.total, s.ends, totalTokens(s), totalToolsRun(s)]).toEqual([1, [], 0, 0]);
+    s = multiReducer(s, {
+      type: 'events',
+      events: [
+        round2('beta', { type: 'run_start', model: 'gpt-beta', input: 'only you' }, 0),
+        round2('beta', { type: 'text_delta', text: 'Just me.', turn: 1 }, 1),
+        // A late event of the first round is not shown in the new one.
+        { run_id: 'run_alpha', seq: 99, ts: T0, agent: 'alpha', type: 'text_delta', text: 'stale', turn: 2 } as AgentEvent,
+      ],
+    });
+    expect(s.live[0]!.text).toBe('Just me.');
+    s = multiReducer(s, { type: 'events', events: [round2('beta', end('completed', 'Just me.', { usage: { input_tokens: 1, output_tokens: 3, total_tokens: 4 } }), 2)] });
+    expect(s.live).toEqual([]);
+    // One agent's panel says how it ended: no summary; every history id stays unique across rounds.
+    expect(s.history.at(-1)).toMatchObject({ kind: 'panel', id: 'panel-2-1' });
+    expect(totalTokens(s)).toBe(3);
+    expect(new Set(s.history.map((h) => h.id)).size).toBe(s.history.length);
+  });
+
+  it('shows notices and slash commands in history, and clear starts a fresh screen with the header', () => {
+    let s = multiReducer(done(), { type: 'echo', text: '/agents' });
+    s = multiReducer(s, { type: 'notice', text: 'Agents (2): …' });
+    expect(s.history.slice(-2)).toMatchObject([{ kind: 'user', text: '/agents' }, { kind: 'notice', text: 'Agents (2): …', tone: 'info' }]);
+    const cleared = multiReducer(s, { type: 'clear' });
+    expect(cleared.history).toMatchObject([{ kind: 'header', agents: ['alpha', 'beta'], conversation: true }]);
+    expect(cleared.epoch).toBe(s.epoch + 1);
+    expect(cleared.history[0]!.id).not.toBe(s.history[0]!.id);
+  });
+
+  it('writes the transcript with each agent’s answer under its name, tools and failures included, commands left out', () => {
+    let s = multiReducer(done(), { type: 'echo', text: '/help' });
+    s = multiReducer(s, { type: 'start', prompt: 'more', shown: '@alpha more', now: T0, targets: [0] });
+    const md = multiTranscriptMarkdown(s, new Date(Date.UTC(2026, 0, 2)));
+    expect(md).toContain('# agentor chat — alpha (configured-a), beta (configured-b)');
+    expect(md).toContain('## You\n\nq\n\n## beta\n\nBeta thinks about it.\n\n_(failed: upstream 500: boom)_');
+    expect(md).toContain('## alpha\n\nLet me **compute** that.\n\n> ✓ tool `calculator` {"expression":"6*7"} (12 ms)\n\n```\n42\n```\n\nThe answer is 42.');
+    expect(md).toContain('## You → alpha\n\n@alpha more');
+    expect(md).not.toContain('/help');
+    expect(md).not.toContain('pwned');
+  });
+});
+
+describe('parseAddress', () => {
+  const names = ['alpha', 'beta', 'Gamma'];
+  it('sends a message without @ to everyone, untouched', () => {
+    expect(parseAddress('hello @alpha', names)).toEqual({ targets: [0, 1, 2], text: 'hello @alpha' });
+    expect(parseAddress(' @nobody', names)).toEqual({ targets: [0, 1, 2], text: ' @nobody' });
+  });
+  it('reads leading @names (exact, else case-insensitive) and strips them', () => {
+    expect(parseAddress('@beta hi there', names)).toEqual({ targets: [1], text: 'hi there', to: ['beta'] });
+    expect(parseAddress('@gamma @ALPHA @gamma\nq', names)).toEqual({ targets: [0, 2], text: 'q', to: ['Gamma', 'alpha'] });
+    expect(parseAddress('@alpha @beta @Gamma all', names)).toEqual({ targets: [0, 1, 2], text: 'all' });
+  });
+  it('addresses every agent sharing a name', () => {
+    expect(parseAddress('@alpha x', ['alpha', 'beta', 'alpha'])).toEqual({ targets: [0, 2], text: 'x', to: ['alpha'] });
+  });
+  it('explains an unknown name (sanitised) with the list of agents, and an empty message', () => {
+    expect(parseAddress('@delta hi', names)).toEqual({ error: expect.stringContaining('no agent named @delta — the agents are @alpha, @beta, @Gamma') });
+    expect(parseAddress('@d\x1b[2Jx hi', names)).toEqual({ error: expect.not.stringContaining('\x1b') });
+    expect(parseAddress('@beta   ', names)).toEqual({ error: 'nothing to send to @beta: write the message after the name' });
   });
 });

@@ -130,6 +130,23 @@ describe('MultiView', () => {
     expect(finished).toContain('▸ reasoning (2 lines)');
     expect(finished).not.toContain('step two');
     expect(finished).toContain('Answer.');
+    // Ctrl+O in a conversation: finished reasoning in full.
+    const shown = render(<MultiView state={done} now={T0 + 1_600} width={80} rows={40} color={false} showReasoning />).lastFrame() ?? '';
+    expect(panelOf(shown, 'beta')).toContain('step two');
+    expect(panelOf(shown, 'beta')).not.toContain('▸ reasoning');
+  });
+
+  it('shows the prompt with the addressing hint when no agent runs, and never while they do', () => {
+    const editor = { text: '@beta hi', cursor: 8, historyIndex: 0, draft: '' };
+    const idle = multiReducer(initialMultiState(AGENTS, T0, true), { type: 'notice', text: 'no agent named @x', tone: 'error' });
+    const frame = render(<MultiView state={idle} now={T0} width={100} rows={30} color={false} editor={editor} />).lastFrame() ?? '';
+    expect(frame).toContain('agentor · 2 agents · alpha, beta · @name to address one');
+    expect(frame).toContain('no agent named @x');
+    expect(frame).toContain('❯ @beta hi');
+    expect(frame).toContain('@name sends to one agent · /help for commands');
+    const busy = render(<MultiView state={stateAfter(4)} now={T0 + 500} width={100} rows={30} color={false} editor={editor} />).lastFrame() ?? '';
+    expect(busy).not.toContain('❯ @beta hi');
+    expect(busy).toContain('esc or ctrl+c to cancel');
   });
 
   it('shrinks to one line per agent when the terminal is too short for bordered panels', () => {
@@ -144,7 +161,7 @@ describe('MultiView', () => {
 
   it('squeezes a tool that does not fit into one line', () => {
     const panel: Panel = {
-      key: 0, agent: 'a', model: 'm', run_id: 'r', startedAt: T0, turn: 1, text: '', reasoning: '', outputChars: 0, toolsRun: 1, tools: [],
+      key: 0, round: 1, agent: 'a', model: 'm', run_id: 'r', startedAt: T0, turn: 1, text: '', reasoning: '', outputChars: 0, toolsRun: 1, tools: [],
       blocks: [{ kind: 'text', text: 'before' }, { kind: 'tool', tool: { call_id: 'c', name: 'calculator', args: { expression: '1+1' }, startedAt: T0, result: '2\nmore', is_error: false, duration_ms: 5 } }],
     };
     const frame = render(<AgentPanel panel={panel} now={T0} width={60} color={false} maxRows={2} />).lastFrame() ?? '';

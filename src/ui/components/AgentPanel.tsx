@@ -39,14 +39,16 @@ function markdown(text: string, width: number, color: boolean): string {
 }
 
 /** The panel's body in stream order, each piece rendered lazily (the tail of a long answer never renders its head). */
-function pieces(panel: Panel, width: number, color: boolean): Array<() => Segment> {
+function pieces(panel: Panel, width: number, color: boolean, showReasoning: boolean): Array<() => Segment> {
   const out: Array<() => Segment> = panel.blocks.map((b, i): (() => Segment) => {
     const key = `b${i}`;
     switch (b.kind) {
       case 'text':
         return () => ({ key, kind: 'text', text: markdown(b.text, width, color) });
       case 'reasoning':
-        return () => ({ key, kind: 'text', text: `▸ reasoning (${plural(b.text.split('\n').length, 'line')})`, dim: true });
+        return showReasoning
+          ? () => ({ key, kind: 'text', text: b.text, dim: true })
+          : () => ({ key, kind: 'text', text: `▸ reasoning (${plural(b.text.split('\n').length, 'line')})`, dim: true });
       case 'tool':
         return () => ({ key, kind: 'tool', tool: b.tool });
       case 'notice':
@@ -85,8 +87,8 @@ export interface PanelLayout {
  * (one blank row between segments; a text cut at the top keeps its last rows, a tool its summary line), and whether
  * something was left out (a "more above" note then takes the first row).
  */
-export function layoutPanel(panel: Panel, width: number, color: boolean, now: number, maxRows?: number): PanelLayout {
-  const all = pieces(panel, width, color);
+export function layoutPanel(panel: Panel, width: number, color: boolean, now: number, maxRows?: number, showReasoning = false): PanelLayout {
+  const all = pieces(panel, width, color, showReasoning);
   if (maxRows === undefined) {
     const segments = all.map((f) => f()).filter((s) => s.kind === 'tool' || visibleLength(s.text.trim()) > 0);
     return { segments, hidden: false, rows: segments.reduce((n, s, i) => n + (i > 0 ? 1 : 0) + segmentRows(s, width), 0) };
@@ -139,12 +141,14 @@ export interface AgentPanelProps {
   cancelling?: boolean;
   /** Rows the body may use; undefined shows all of it (a finished panel printed once). */
   maxRows?: number;
+  /** Finished reasoning in full instead of a one-line summary (Ctrl+O in a conversation). */
+  showReasoning?: boolean;
 }
 
 /** An agent's panel. */
-export function AgentPanel({ panel, now, width, color, cancelling = false, maxRows }: AgentPanelProps) {
+export function AgentPanel({ panel, now, width, color, cancelling = false, maxRows, showReasoning = false }: AgentPanelProps) {
   const inner = panelInnerWidth(width);
-  const { segments, hidden } = layoutPanel(panel, inner, color, now, maxRows === undefined ? undefined : Math.max(0, maxRows));
+  const { segments, hidden } = layoutPanel(panel, inner, color, now, maxRows === undefined ? undefined : Math.max(0, maxRows), showReasoning);
   const end = panel.end ? endLabel(panel.end, panel.toolsRun) : undefined;
   const started = panel.startedAt ?? now;
   const status = end?.text ?? `${spinnerFrame(now)} ${panelActivity(panel, cancelling)} · ${formatDuration(Math.max(0, now - started))} · ${plural(panelTokens(panel), 'token')}`;

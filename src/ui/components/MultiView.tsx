@@ -1,11 +1,15 @@
 /**
- * The multi-agent screen: header, prompt and finished panels once through <Static>; below them one live panel per
- * running agent, sized so that all of them and the shared progress line stay shorter than the terminal.
+ * The multi-agent screen: header, messages, notices and finished panels once through <Static>; below them one live
+ * panel per running agent, sized so that all of them and the shared progress line stay shorter than the terminal;
+ * in a conversation, the prompt when no agent is running.
  */
 import { Box, Static, Text } from 'ink';
+import type { EditorState } from '../input.js';
 import { formatDuration, plural, spinnerFrame } from '../format.js';
 import { panelActivity, totalTokens, totalToolsRun, type AgentPanel as Panel, type MultiHistoryItem, type MultiState } from '../multi-state.js';
 import { AgentPanel, PANEL_CHROME_ROWS, layoutPanel, panelInnerWidth } from './AgentPanel.js';
+import { HistoryItemView } from './HistoryItemView.js';
+import { Prompt } from './Prompt.js';
 
 /** Props of the multi-agent screen. */
 export interface MultiViewProps {
@@ -16,6 +20,11 @@ export interface MultiViewProps {
   width: number;
   rows: number;
   color: boolean;
+  /** The message being typed (a conversation); undefined hides the prompt (one-shot runs). */
+  editor?: EditorState;
+  hint?: string;
+  /** Print finished reasoning in full (Ctrl+O). */
+  showReasoning?: boolean;
 }
 
 /** Rows kept free below the panels: the progress line with its margin, and one spare row (Ink clears the screen
@@ -25,23 +34,25 @@ const RESERVED_ROWS = 4;
 const MIN_BODY_ROWS = 2;
 
 /** The multi-agent screen. */
-export function MultiView({ state, layoutEpoch = 0, now, width, rows, color }: MultiViewProps) {
+export function MultiView({ state, layoutEpoch = 0, now, width, rows, color, editor, hint, showReasoning = false }: MultiViewProps) {
+  const running = state.live.length > 0;
   return (
     <Box flexDirection="column">
-      <Static key={layoutEpoch} items={state.history}>
+      <Static key={`${state.epoch}:${layoutEpoch}`} items={state.history}>
         {(item) => (
           <Box key={item.id} flexDirection="column" width={width}>
-            <MultiHistoryItemView item={item} width={width} color={color} />
+            <MultiHistoryItemView item={item} width={width} color={color} showReasoning={showReasoning} />
           </Box>
         )}
       </Static>
-      {state.live.length > 0 && <LivePanels state={state} now={now} width={width} rows={rows} color={color} />}
-      {state.live.length > 0 && <MultiProgressLine state={state} now={now} />}
+      {running && <LivePanels state={state} now={now} width={width} rows={rows} color={color} />}
+      {running && <MultiProgressLine state={state} now={now} />}
+      {!running && editor && <Prompt editor={editor} hint={hint ?? promptHint(width)} width={width} color={color} />}
     </Box>
   );
 }
 
-function MultiHistoryItemView({ item, width, color }: { item: MultiHistoryItem; width: number; color: boolean }) {
+function MultiHistoryItemView({ item, width, color, showReasoning }: { item: MultiHistoryItem; width: number; color: boolean; showReasoning: boolean }) {
   switch (item.kind) {
     case 'header':
       return (
@@ -51,6 +62,7 @@ function MultiHistoryItemView({ item, width, color }: { item: MultiHistoryItem; 
           </Text>
           <Text dimColor> · {plural(item.agents.length, 'agent')} · </Text>
           <Text bold>{item.agents.join(', ')}</Text>
+          {item.conversation && <Text dimColor> · @name to address one</Text>}
           {item.isDemo && (
             <>
               {' '}
@@ -71,10 +83,12 @@ function MultiHistoryItemView({ item, width, color }: { item: MultiHistoryItem; 
           <Text bold>{item.text}</Text>
         </Box>
       );
+    case 'notice':
+      return <HistoryItemView item={{ id: 0, kind: 'notice', text: item.text, tone: item.tone }} width={width} color={color} showReasoning={false} />;
     case 'panel':
       return (
         <Box marginTop={1}>
-          <AgentPanel panel={item.panel} now={0} width={width} color={color} />
+          <AgentPanel panel={item.panel} now={0} width={width} color={color} showReasoning={showReasoning} />
         </Box>
       );
     case 'summary': {
@@ -91,6 +105,11 @@ function MultiHistoryItemView({ item, width, color }: { item: MultiHistoryItem; 
       );
     }
   }
+}
+
+/** The line under the prompt of a conversation with several agents. */
+function promptHint(width: number): string {
+  return width >= 92 ? '@name sends to one agent · /help for commands · ↑↓ history · ctrl+c twice to exit' : '@name → one agent · /help · ctrl+c twice to exit';
 }
 
 function LivePanels({ state, now, width, rows, color }: { state: MultiState; now: number; width: number; rows: number; color: boolean }) {
