@@ -42,8 +42,8 @@ export function colorEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 async function load(): Promise<typeof import('./mount.js')> {
-  // React picks its build from NODE_ENV when first loaded; its development build costs 2-3x the CPU per frame.
-  process.env['NODE_ENV'] ??= 'production';
+  // The CLI bundle is built with NODE_ENV=production (scripts/build.mjs), so React runs its production build without
+  // this process (or the MCP servers it starts) seeing NODE_ENV changed.
   return import('./mount.js');
 }
 
