@@ -192,7 +192,8 @@ async function listStale(kubectl: string, plan: DeployPlan, io: ApplyIO): Promis
   try {
     return { stale: staleObjects(plan.spec, listed.stdout) };
   } catch (e) {
-    if (e instanceof ListingError) return { error: `${e.message}: ${firstLine(listed.stdout)}`, code: 1 };
+    // Not echoed: whatever it printed instead is not ours to show (it could be any object, a Secret's data included).
+    if (e instanceof ListingError) return { error: `${e.message}; nothing was removed`, code: 1 };
     throw e;
   }
 }

@@ -511,7 +511,7 @@ describe('agentor deploy --apply re-deploys', () => {
         'esac',
       ].join('\n'),
     });
-    return { ...tools, setState, failGet };
+    return { ...tools, setState, failGet, setRaw: (text: string) => writeFileSync(state, text) };
   }
 
   const k8sArgs = (replicas: number, ...extra: string[]) => [
@@ -598,6 +598,17 @@ describe('agentor deploy --apply re-deploys', () => {
     expect(r.stderr).toMatch(/kubectl get failed \(exit 1\).*The manifests are applied/);
     const kubectl = calls(log).filter((c) => c.startsWith('kubectl '));
     expect(kubectl.some((c) => c.startsWith('kubectl delete') || c.startsWith('kubectl rollout'))).toBe(false);
+  });
+
+  it('exits 1 on a listing that is not JSON, without echoing it, and deletes nothing', async () => {
+    const project = makeProject();
+    const { bin, log, setRaw } = fakeCluster();
+    setRaw('apiVersion: v1\nkind: Secret\ndata:\n  token: c2VjcmV0LWRhdGE=\n');
+    const r = await runCli(k8sArgs(1), { cwd: project, env: deployEnv({ PATH: minimalPath(bin) }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('kubectl get did not print JSON; nothing was removed');
+    expect(r.stderr + r.stdout).not.toContain('c2VjcmV0LWRhdGE=');
+    expect(calls(log).some((c) => c.startsWith('kubectl delete'))).toBe(false);
   });
 
   it('a dry run says when it cannot know what would be removed, and runs nothing', async () => {
