@@ -5,7 +5,7 @@
  */
 import { relative, sep } from 'node:path';
 import type { DeployCommandOptions } from '../cli.js';
-import { applySteps, runApply } from '../deploy/apply.js';
+import { applySteps, display, previewPrune, runApply } from '../deploy/apply.js';
 import { agentorVersion, BundleError } from '../deploy/bundle.js';
 import { DeployError } from '../deploy/errors.js';
 import { fileChanges, planDeploy, type DeployPlan } from '../deploy/plan.js';
@@ -63,7 +63,7 @@ export function formatPlan(plan: DeployPlan, opts: { cwd: string; dryRun: boolea
   if (opts.apply) {
     out.push(`  --apply ${opts.dryRun ? 'would run' : 'runs'}`);
     for (const step of applySteps(plan)) {
-      out.push(`    ${step.tool} ${step.args.map((a) => (a.startsWith('/') ? shown(a, opts.cwd) : a)).join(' ')}`);
+      out.push(`    ${display(step, plan, opts.cwd)}`);
     }
   }
   return out.join('\n') + '\n';
@@ -83,7 +83,10 @@ export async function runDeploy(
     const dryRun = opts.dryRun === true;
     const apply = opts.apply === true;
     io.stdout.write(formatPlan(plan, { cwd: io.cwd, dryRun, apply }));
-    if (dryRun) return 0;
+    if (dryRun) {
+      if (apply && plan.spec.target === 'kubernetes') io.stdout.write(`${(await previewPrune(plan, io)).join('\n')}\n`);
+      return 0;
+    }
     const changed = writePlan(plan);
     const dir = shown(plan.outDir, io.cwd);
     io.stdout.write(

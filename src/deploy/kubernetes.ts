@@ -9,13 +9,54 @@ import { CONTAINER_PORT, RUN_AS_UID, type ServiceSpec } from './spec.js';
 /** The directory (inside the output) that holds the manifests; `kubectl apply -f` takes it whole. */
 export const MANIFEST_DIR = 'k8s';
 
-/** The labels that tie the Deployment, its pods and the Service together. */
+/** The labels that tie the Deployment, its pods and the Service together (immutable on a Deployment: never change them). */
 export function selectorLabels(spec: Pick<ServiceSpec, 'name'>): Record<string, string> {
   return { 'app.kubernetes.io/name': spec.name };
 }
 
+/**
+ * The labels that say "agentor wrote this, for this service": every object agentor writes carries them, and a re-deploy
+ * removes only objects that carry them both (plus a kind from MANAGED_KINDS).
+ */
+export function ownerLabels(spec: Pick<ServiceSpec, 'name'>): Record<string, string> {
+  return { ...selectorLabels(spec), 'app.kubernetes.io/managed-by': 'agentor' };
+}
+
+/** `ownerLabels` as a kubectl label selector (`-l`). */
+export function ownerSelector(spec: Pick<ServiceSpec, 'name'>): string {
+  return Object.entries(ownerLabels(spec))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
 function labels(spec: ServiceSpec): Record<string, string> {
   return { ...selectorLabels(spec), 'app.kubernetes.io/component': 'agent', 'app.kubernetes.io/managed-by': 'agentor' };
+}
+
+/** A kind of object agentor writes; `resource` is how kubectl names it unambiguously (plural.group). */
+export interface ManagedKind {
+  group: string;
+  kind: string;
+  resource: string;
+}
+
+/**
+ * Every kind agentor has ever written: the only kinds a re-deploy lists and removes. Secrets are deliberately absent:
+ * agentor never creates one (the Deployment references the user's Secret by name).
+ */
+export const MANAGED_KINDS: readonly ManagedKind[] = [
+  { group: 'apps', kind: 'Deployment', resource: 'deployments.apps' },
+  { group: '', kind: 'Service', resource: 'services' },
+  { group: 'policy', kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets.policy' },
+];
+
+/** One manifest file of the plan and the object it declares. */
+export interface Manifest {
+  /** Path inside the output directory. */
+  path: string;
+  kind: ManagedKind;
+  name: string;
+  content: string;
 }
 
 const header = (spec: ServiceSpec, what: string): string =>
@@ -120,6 +161,18 @@ export function podDisruptionBudgetYaml(spec: ServiceSpec): string | undefined {
     spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(spec) } },
   };
   return header(spec, 'PodDisruptionBudget') + stringify(manifest, { lineWidth: 0 });
+}
+
+/** The manifests for the spec, in the order they are listed (the PodDisruptionBudget only from 2 replicas). */
+export function manifests(spec: ServiceSpec): Manifest[] {
+  const kind = (k: string): ManagedKind => MANAGED_KINDS.find((m) => m.kind === k)!;
+  const out: Manifest[] = [
+    { path: `${MANIFEST_DIR}/deployment.yaml`, kind: kind('Deployment'), name: spec.name, content: deploymentYaml(spec) },
+    { path: `${MANIFEST_DIR}/service.yaml`, kind: kind('Service'), name: spec.name, content: serviceYaml(spec) },
+  ];
+  const pdb = podDisruptionBudgetYaml(spec);
+  if (pdb) out.push({ path: `${MANIFEST_DIR}/pdb.yaml`, kind: kind('PodDisruptionBudget'), name: spec.name, content: pdb });
+  return out;
 }
 
 /** The `kubectl create secret` command, with values read from the caller's shell (never written here). */

@@ -11,7 +11,7 @@ import { bundleAgentor, type Bundle } from './bundle.js';
 import { composeYaml } from './compose.js';
 import { contextPackageJson, dockerfile, dockerignore, gitignore } from './dockerfile.js';
 import { DeployError } from './errors.js';
-import { MANIFEST_DIR, deploymentYaml, podDisruptionBudgetYaml, serviceYaml } from './kubernetes.js';
+import { MANAGED_KINDS, manifests, ownerSelector } from './kubernetes.js';
 import { isPushable, readme } from './readme.js';
 import { collectSecrets, findLeaks } from './secrets.js';
 import { BUNDLE_PATH, serviceVariables, type DeployTarget, type ServiceSpec } from './spec.js';
@@ -62,6 +62,7 @@ export interface PlanContext {
   bundle?: () => Promise<Bundle>;
 }
 
+const TARGETS: readonly DeployTarget[] = ['docker', 'compose', 'kubernetes'];
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 // name[:tag][@digest], lowercase repository path, optional registry host[:port]; what docker and Kubernetes accept.
 const IMAGE_REF =
@@ -103,13 +104,22 @@ function imageAgentFile(agent: AgentSource, name: string): string {
   return /^[A-Za-z0-9][A-Za-z0-9._-]*\.(md|markdown)$/.test(agent.fileName) ? agent.fileName : `${name}.md`;
 }
 
-function readMarker(outDir: string): { files: string[] } | undefined {
+/** What the marker of an earlier run says: the files it wrote, and (when valid) the service name and target. */
+interface Marker {
+  files: string[];
+  name?: string;
+  target?: DeployTarget;
+}
+
+function readMarker(outDir: string): Marker | undefined {
   const path = join(outDir, MARKER_FILE);
   if (!existsSync(path)) return undefined;
   try {
-    const value = JSON.parse(readFileSync(path, 'utf8')) as { files?: unknown };
+    const value = JSON.parse(readFileSync(path, 'utf8')) as { files?: unknown; name?: unknown; target?: unknown };
     const files = Array.isArray(value.files) ? value.files.filter((f): f is string => typeof f === 'string') : [];
-    return { files };
+    const name = typeof value.name === 'string' && DNS_LABEL.test(value.name) ? value.name : undefined;
+    const target = TARGETS.find((t) => t === value.target);
+    return { files, ...(name ? { name } : {}), ...(target ? { target } : {}) };
   } catch {
     throw new DeployError(`${path} is not valid JSON: it marks a directory written by agentor deploy. Delete ${path} (or the whole directory) and re-run.`);
   }
@@ -121,7 +131,7 @@ function isInside(child: string, parent: string): boolean {
 }
 
 /** Refuses output directories that are not ours: the project itself, an ancestor of it, or a non-empty foreign folder. */
-function checkOutDir(outDir: string, cwd: string, agentPath: string): { existing: boolean; previous: string[] } {
+function checkOutDir(outDir: string, cwd: string, agentPath: string): { existing: boolean; previous: string[]; marker?: Marker } {
   if (isInside(cwd, outDir)) {
     throw new DeployError(`--out ${outDir} is the project directory (or contains it); deploy writes a separate folder, e.g. --out deploy/<name>.`);
   }
@@ -133,7 +143,7 @@ function checkOutDir(outDir: string, cwd: string, agentPath: string): { existing
     throw new DeployError(`--out ${outDir} is a file, not a directory; choose another output directory.`);
   }
   const marker = readMarker(outDir);
-  if (marker) return { existing: true, previous: marker.files };
+  if (marker) return { existing: true, previous: marker.files, marker };
   if (readdirSync(outDir).length > 0) {
     throw new DeployError(
       `--out ${outDir} already exists and was not written by agentor deploy (no ${MARKER_FILE}); ` +
@@ -141,6 +151,26 @@ function checkOutDir(outDir: string, cwd: string, agentPath: string): { existing
     );
   }
   return { existing: false, previous: [] };
+}
+
+/**
+ * When the output directory was last deployed under another name or target, what this deploy will not clean up (it
+ * only removes what belongs to the service it deploys) and how to remove it by hand.
+ */
+function leftRunning(marker: Marker | undefined, name: string, target: DeployTarget): string | undefined {
+  const prev = marker?.name;
+  if (!prev || (prev === name && marker.target === target)) return undefined;
+  const was = `${MARKER_FILE} says this directory was last deployed as "${prev}" (${marker.target})`;
+  if (marker.target === 'kubernetes') {
+    return (
+      `${was}; deploying "${name}" (${target}) leaves that service's objects in the cluster. If they are no longer wanted: ` +
+      `kubectl delete ${MANAGED_KINDS.map((k) => k.resource).join(',')} -l ${ownerSelector({ name: prev })}`
+    );
+  }
+  if (marker.target === 'compose') {
+    return `${was}; deploying "${name}" (${target}) leaves that compose project running. If it is no longer wanted: docker compose -p ${prev} down --remove-orphans`;
+  }
+  return undefined;
 }
 
 /** Builds the plan. Throws DeployError (exit 2) for anything the user must fix. */
@@ -152,9 +182,11 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
   const name = request.name !== undefined ? checkName(request.name, true) : checkName(serviceNameFrom(agent.name) || agent.name, false);
   if (request.image !== undefined) checkImage(request.image);
   const outDir = resolve(ctx.cwd, request.out ?? join('deploy', name));
-  const { existing, previous } = checkOutDir(outDir, ctx.cwd, agent.path);
+  const { existing, previous, marker } = checkOutDir(outDir, ctx.cwd, agent.path);
 
   const warnings: string[] = [];
+  const left = leftRunning(marker, name, request.target);
+  if (left) warnings.push(left);
   if (request.target !== 'kubernetes' && request.replicas !== 1) {
     warnings.push(`--replicas applies to --target kubernetes only; ignored for ${request.target}.`);
   }
@@ -211,10 +243,7 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
   const files: PlannedFile[] = [...imageFiles, { path: '.gitignore', content: gitignore() }, { path: 'README.md', content: readme(spec) }];
   if (request.target === 'compose') files.push({ path: 'compose.yaml', content: composeYaml(spec) });
   if (request.target === 'kubernetes') {
-    files.push({ path: `${MANIFEST_DIR}/deployment.yaml`, content: deploymentYaml(spec) });
-    files.push({ path: `${MANIFEST_DIR}/service.yaml`, content: serviceYaml(spec) });
-    const pdb = podDisruptionBudgetYaml(spec);
-    if (pdb) files.push({ path: `${MANIFEST_DIR}/pdb.yaml`, content: pdb });
+    for (const m of manifests(spec)) files.push({ path: m.path, content: m.content });
   }
   const owned = files.map((f) => f.path).concat(MARKER_FILE).sort();
   files.push({

@@ -1,6 +1,7 @@
 /** The output's README and the "next steps" the CLI prints: the same commands, with variable names and never values. */
 import { hostPortVariable } from './compose.js';
 import { MANIFEST_DIR, createSecretCommand } from './kubernetes.js';
+import { manualPruneCommands } from './prune.js';
 import { CONTAINER_PORT, NODE_IMAGE, oneLine, type ServiceSpec } from './spec.js';
 
 /** A shell-safe rendering of a path for copy-pasted commands. */
@@ -34,7 +35,7 @@ export function nextSteps(spec: ServiceSpec, dir: string): string[] {
     );
   } else if (spec.target === 'compose') {
     steps.push(
-      `docker compose -f ${shellPath(joinPath(dir, 'compose.yaml'))} up --build -d`,
+      `docker compose -f ${shellPath(joinPath(dir, 'compose.yaml'))} up --build -d --remove-orphans`,
       `curl http://localhost:${CONTAINER_PORT}/health            # host port: \$${hostPortVariable(spec)} (default ${CONTAINER_PORT})`,
       chat,
     );
@@ -49,12 +50,20 @@ export function nextSteps(spec: ServiceSpec, dir: string): string[] {
     steps.push(
       createSecretCommand(spec, { includeOptional: false }),
       `kubectl apply -f ${shellPath(joinPath(dir, MANIFEST_DIR))}`,
+      ...pruneSteps(spec),
       `kubectl rollout status deployment/${spec.name}`,
       `kubectl port-forward service/${spec.name} ${CONTAINER_PORT}:80`,
       chat,
     );
   }
   return steps;
+}
+
+/** After a re-deploy: delete what an earlier one created that this plan no longer has (only agentor's own objects). */
+function pruneSteps(spec: ServiceSpec): string[] {
+  const commands = manualPruneCommands(spec);
+  if (commands.length === 0) return [];
+  return [`# re-deploying with other settings? remove what an earlier deploy created and this one no longer has (agentor's objects for ${spec.name} only, by label):`, ...commands];
 }
 
 function joinPath(dir: string, file: string): string {

@@ -247,6 +247,13 @@ describe('agentor deploy safety', () => {
     const third = await runCli(['deploy', '--agent', 'researcher', '--target', 'docker'], { cwd: project, env: deployEnv() });
     expect(third.code).toBe(0);
     expect(third.stdout).toMatch(/remove\s+k8s\/deployment\.yaml/);
+    // The cluster objects of the kubernetes deploy are not this deploy's to remove: the plan says how.
+    expect(third.stdout).toContain(
+      '! .agentor-deploy.json says this directory was last deployed as "researcher" (kubernetes); deploying "researcher" (docker) leaves ' +
+        "that service's objects in the cluster. If they are no longer wanted: kubectl delete deployments.apps,services,poddisruptionbudgets.policy " +
+        '-l app.kubernetes.io/name=researcher,app.kubernetes.io/managed-by=agentor',
+    );
+    expect(second.stdout).not.toContain('last deployed as');
     expect(existsSync(join(out, 'k8s'))).toBe(false);
     const image = (s: Record<string, string>) => JSON.parse(s['.agentor-deploy.json']!).image as string;
     expect(image(snapshot(out))).not.toBe(image(a));
@@ -308,6 +315,11 @@ function fakeTools(scripts: Record<string, string>): { bin: string; log: string 
   return { bin, log };
 }
 
+/** The kinds agentor writes, as the prune step lists them, and the labels that mark an object as agentor's for "researcher". */
+const MANAGED_RESOURCES = 'deployments.apps,services,poddisruptionbudgets.policy';
+const OWNER_LABELS = { 'app.kubernetes.io/name': 'researcher', 'app.kubernetes.io/managed-by': 'agentor' };
+const OWNER_SELECTOR = 'app.kubernetes.io/name=researcher,app.kubernetes.io/managed-by=agentor';
+
 const calls = (log: string): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
 /** A PATH on which docker/kubectl are found only where the test puts them (the fakes use shell built-ins only). */
 const minimalPath = (...dirs: string[]) => [...dirs, mkdtempSync(join(tmpdir(), 'agentor-empty-path-'))].join(':');
@@ -359,7 +371,8 @@ describe('agentor deploy --apply', () => {
       kubectl: [
         'case "$1" in',
         '  config) echo kind-dev ;;',
-        '  get) echo "Error from server (NotFound): secrets not found" >&2; exit 1 ;;',
+        '  get) if [ "$2" = secret ]; then echo "Error from server (NotFound): secrets not found" >&2; exit 1; fi',
+        '       echo \'{"apiVersion":"v1","kind":"List","items":[]}\' ;;',
         '  apply) echo "deployment.apps/researcher created"; echo "service/researcher created" ;;',
         '  rollout) echo "deployment \\"researcher\\" successfully rolled out" ;;',
         'esac',
@@ -372,7 +385,7 @@ describe('agentor deploy --apply', () => {
     });
     // The build is blocked on the gate: its first line must already be on our stdout.
     await run.waitFor('#1 [internal] load build definition');
-    expect(run.stderr()).toContain('==> [1/4] docker build --tag registry.example.com/team/researcher:1.2.0 deploy/researcher');
+    expect(run.stderr()).toContain('==> [1/5] docker build --tag registry.example.com/team/researcher:1.2.0 deploy/researcher');
     expect(run.stdout()).not.toContain('#2 DONE');
     await writeFile(gate, 'go\n');
     const r = await run.done;
@@ -381,10 +394,12 @@ describe('agentor deploy --apply', () => {
     expect(r.stdout).not.toContain('pwned');
     expect(r.stdout).not.toContain('\x1b');
     expect(r.stdout).toContain('deployment.apps/researcher created');
-    expect(r.stderr).toMatch(/==> \[1\/4\] done in \d+\.\ds/);
-    expect(r.stderr).toContain('==> [2/4] docker push registry.example.com/team/researcher:1.2.0');
-    expect(r.stderr).toContain('==> [3/4] kubectl apply -f deploy/researcher/k8s');
-    expect(r.stderr).toContain('==> [4/4] kubectl rollout status deployment/researcher --timeout=180s');
+    expect(r.stderr).toMatch(/==> \[1\/5\] done in \d+\.\ds/);
+    expect(r.stderr).toContain('==> [2/5] docker push registry.example.com/team/researcher:1.2.0');
+    expect(r.stderr).toContain('==> [3/5] kubectl apply -f deploy/researcher/k8s');
+    expect(r.stderr).toContain("==> [4/5] kubectl delete <agentor's objects not in deploy/researcher/k8s/>");
+    expect(r.stderr).toContain('nothing to remove');
+    expect(r.stderr).toContain('==> [5/5] kubectl rollout status deployment/researcher --timeout=180s');
     expect(r.stderr).toMatch(/Secret researcher-secrets does not exist[\s\S]*kubectl create secret generic researcher-secrets/);
     const out = join(project, 'deploy', 'researcher');
     expect(calls(log)).toEqual([
@@ -394,6 +409,7 @@ describe('agentor deploy --apply', () => {
       `docker build --tag ${image} ${out}`,
       `docker push ${image}`,
       `kubectl apply -f ${join(out, 'k8s')}`,
+      `kubectl get ${MANAGED_RESOURCES} -l ${OWNER_SELECTOR} --output json`,
       'kubectl rollout status deployment/researcher --timeout=180s',
     ]);
     expectNoSecrets(out, r.stdout, r.stderr);
@@ -406,18 +422,26 @@ describe('agentor deploy --apply', () => {
     const dry = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--apply', '--dry-run'], { cwd: project, env });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('--apply would run');
-    expect(dry.stdout).toContain('docker compose -f deploy/researcher/compose.yaml up --build --detach');
+    expect(dry.stdout).toContain('docker compose -f deploy/researcher/compose.yaml up --build --detach --remove-orphans');
     expect(calls(log)).toEqual([]);
     expect(existsSync(join(project, 'deploy'))).toBe(false);
 
     const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--apply'], { cwd: project, env });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('==> [1/1] docker compose -f deploy/researcher/compose.yaml up --build --detach');
+    expect(r.stderr).toContain('==> [1/1] docker compose -f deploy/researcher/compose.yaml up --build --detach --remove-orphans');
     expect(calls(log)).toEqual([
       'docker info --format {{.ServerVersion}}',
       'docker compose version',
-      `docker compose -f ${join(project, 'deploy', 'researcher', 'compose.yaml')} up --build --detach`,
+      `docker compose -f ${join(project, 'deploy', 'researcher', 'compose.yaml')} up --build --detach --remove-orphans`,
     ]);
+    // The manual instructions do the same.
+    expect(readFileSync(join(project, 'deploy', 'researcher', 'README.md'), 'utf8')).toContain(
+      'docker compose -f compose.yaml up --build -d --remove-orphans',
+    );
+    // Another --name is another compose project: --remove-orphans cannot reach the old one, so the plan says how.
+    const renamed = await runCli(['deploy', '--agent', 'researcher', '--name', 'scholar', '--out', 'deploy/researcher', '--target', 'compose', '--dry-run'], { cwd: project, env });
+    expect(renamed.code).toBe(0);
+    expect(renamed.stdout).toContain('leaves that compose project running. If it is no longer wanted: docker compose -p researcher down --remove-orphans');
   });
 
   it('exits 1 when a step fails, naming it', async () => {
@@ -427,5 +451,171 @@ describe('agentor deploy --apply', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ERROR: failed to solve');
     expect(r.stderr).toMatch(/docker build failed \(exit 17\)/);
+  });
+});
+
+/** What `kubectl get -o json` returns for objects: enough of each for agentor to decide. */
+interface ListedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+}
+
+/** The objects the written k8s/ manifests declare, as the cluster would list them after `kubectl apply -f k8s`. */
+function appliedObjects(out: string): ListedObject[] {
+  return readdirSync(join(out, 'k8s')).map((f) => {
+    const m = parseYaml(readFileSync(join(out, 'k8s', f), 'utf8')) as ListedObject;
+    return { apiVersion: m.apiVersion, kind: m.kind, metadata: { name: m.metadata.name, labels: m.metadata.labels } };
+  });
+}
+
+/**
+ * Objects that are not agentor's for "researcher". A real API server would never return them for the selector agentor
+ * sends; the fake returns the whole namespace regardless, so these also prove agentor re-checks kind and labels itself.
+ */
+const FOREIGN: ListedObject[] = [
+  // The user's Secret, created with `kubectl create secret` (no labels): referenced by the Deployment, never touched.
+  { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'researcher-secrets' } },
+  { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'researcher' } },
+  // Someone else's Service that happens to share the app name.
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'researcher-db', labels: { 'app.kubernetes.io/name': 'researcher', 'app.kubernetes.io/managed-by': 'Helm' } } },
+  // An unlabelled PodDisruptionBudget.
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'researcher-manual' } },
+  // Another agentor service's PodDisruptionBudget.
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'writer', labels: { 'app.kubernetes.io/name': 'writer', 'app.kubernetes.io/managed-by': 'agentor' } } },
+  // The Deployment's ReplicaSet carries the pod labels (agentor's owner labels among them), but is not a kind agentor writes.
+  { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'researcher-5d9f8c7b6', labels: { ...OWNER_LABELS, 'app.kubernetes.io/component': 'agent' } } },
+  // A PodDisruptionBudget of the v1beta1 API group would be another kind: same name and labels, other group.
+  { apiVersion: 'example.com/v1', kind: 'PodDisruptionBudget', metadata: { name: 'researcher-x', labels: OWNER_LABELS } },
+];
+
+describe('agentor deploy --apply re-deploys', () => {
+  /** A fake cluster: `kubectl get` prints the namespace from a state file the test rewrites between runs. */
+  function fakeCluster() {
+    const state = join(mkdtempSync(join(tmpdir(), 'agentor-cluster-')), 'state.json');
+    const failGet = `${state}.fail`;
+    const setState = (objects: ListedObject[]): void =>
+      writeFileSync(state, `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } })}\n`);
+    setState(FOREIGN);
+    const tools = fakeTools({
+      docker: 'case "$1" in info) echo 28 ;; esac',
+      kubectl: [
+        'case "$1" in',
+        '  config) echo kind-dev ;;',
+        '  get) if [ "$2" = secret ]; then echo secret/researcher-secrets; exit 0; fi',
+        `       if [ -f "${failGet}" ]; then echo 'Error from server (Forbidden): poddisruptionbudgets.policy is forbidden' >&2; exit 1; fi`,
+        `       while IFS= read -r line; do printf '%s\\n' "$line"; done < "${state}" ;;`,
+        '  apply) echo "deployment.apps/researcher configured" ;;',
+        '  delete) for a in "$@"; do case "$a" in delete|--*) ;; *) echo "$a deleted" ;; esac; done ;;',
+        '  rollout) echo "deployment \\"researcher\\" successfully rolled out" ;;',
+        'esac',
+      ].join('\n'),
+    });
+    return { ...tools, setState, failGet, setRaw: (text: string) => writeFileSync(state, text) };
+  }
+
+  const k8sArgs = (replicas: number, ...extra: string[]) => [
+    'deploy', '--agent', 'researcher', '--target', 'kubernetes', '--replicas', String(replicas), '--image', 'registry.example.com/team/researcher:1.2.0', '--apply', ...extra,
+  ];
+
+  it('replicas 2 → 1 removes the PodDisruptionBudget of the earlier deploy, and nothing that is not agentor\'s for this service', async () => {
+    const project = makeProject();
+    const { bin, log, setState } = fakeCluster();
+    const env = deployEnv({ PATH: minimalPath(bin) });
+    const out = join(project, 'deploy', 'researcher');
+
+    const first = await runCli(k8sArgs(2), { cwd: project, env });
+    expect(first.stderr).toContain('nothing to remove');
+    expect(first.code).toBe(0);
+    expect(calls(log).filter((c) => c.startsWith('kubectl delete'))).toEqual([]);
+    // Every object agentor writes carries exactly the labels the prune step selects on (pods too: same template labels).
+    const applied = appliedObjects(out);
+    expect(applied.map((o) => o.kind).sort()).toEqual(['Deployment', 'PodDisruptionBudget', 'Service']);
+    for (const o of applied) expect(o.metadata.labels).toMatchObject(OWNER_LABELS);
+    const dep = parseYaml(readFileSync(join(out, 'k8s', 'deployment.yaml'), 'utf8')) as any;
+    expect(dep.spec.template.metadata.labels).toMatchObject(OWNER_LABELS);
+    const get = calls(log).find((c) => c.startsWith('kubectl get deployments'))!.split(' ');
+    expect(get.slice(0, 3)).toEqual(['kubectl', 'get', MANAGED_RESOURCES]);
+    const selector = get[get.indexOf('-l') + 1]!;
+    expect(Object.fromEntries(selector.split(',').map((kv) => kv.split('=') as [string, string]))).toEqual(OWNER_LABELS);
+    expect(get[2]!.split(',')).not.toContain('secrets');
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).not.toMatch(/kubectl delete/);
+    const afterFirst = snapshot(out);
+
+    // The cluster now holds what the first deploy applied.
+    setState([...FOREIGN, ...applied]);
+    writeFileSync(log, '');
+
+    // A dry run shows what the re-deploy would remove, from a read-only query, and changes nothing.
+    const dry = await runCli(k8sArgs(1, '--dry-run'), { cwd: project, env });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`--apply would remove (labelled ${OWNER_SELECTOR}, not in this plan), in context kind-dev:\n    poddisruptionbudgets.policy/researcher\n`);
+    expect(calls(log)).toEqual(['kubectl config current-context', `kubectl get ${MANAGED_RESOURCES} -l ${OWNER_SELECTOR} --output json`]);
+    expect(snapshot(out)).toEqual(afterFirst);
+    writeFileSync(log, '');
+
+    const second = await runCli(k8sArgs(1), { cwd: project, env });
+    expect(second.code).toBe(0);
+    expect(existsSync(join(out, 'k8s', 'pdb.yaml'))).toBe(false);
+    // Printed before it is deleted.
+    const listed = second.stderr.indexOf('      poddisruptionbudgets.policy/researcher\n');
+    expect(listed).toBeGreaterThan(second.stderr.indexOf('removing 1 object(s) an earlier deploy created and this plan no longer has'));
+    expect(second.stdout).toContain('poddisruptionbudgets.policy/researcher deleted');
+    expect(calls(log)).toEqual([
+      'docker info --format {{.ServerVersion}}',
+      'kubectl config current-context',
+      'kubectl get secret researcher-secrets --output name',
+      `docker build --tag registry.example.com/team/researcher:1.2.0 ${out}`,
+      'docker push registry.example.com/team/researcher:1.2.0',
+      `kubectl apply -f ${join(out, 'k8s')}`,
+      `kubectl get ${MANAGED_RESOURCES} -l ${OWNER_SELECTOR} --output json`,
+      'kubectl delete poddisruptionbudgets.policy/researcher --ignore-not-found',
+      'kubectl rollout status deployment/researcher --timeout=180s',
+    ]);
+    // The manual instructions have the same step, limited by the same labels and to the kind that went away.
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    const apply = readme.indexOf('kubectl apply -f k8s');
+    const prune = readme.indexOf(`kubectl delete poddisruptionbudgets.policy -l ${OWNER_SELECTOR}\n`);
+    expect(apply).toBeGreaterThan(0);
+    expect(prune).toBeGreaterThan(apply);
+
+    // Once the cluster matches the plan, a re-deploy removes nothing.
+    setState([...FOREIGN, ...appliedObjects(out)]);
+    writeFileSync(log, '');
+    const third = await runCli(k8sArgs(1), { cwd: project, env });
+    expect(third.code).toBe(0);
+    expect(third.stderr).toContain(`nothing to remove: every object labelled ${OWNER_SELECTOR} is in the plan`);
+    expect(calls(log).filter((c) => c.startsWith('kubectl delete'))).toEqual([]);
+  });
+
+  it('exits 1 when listing what to remove fails, saying the manifests are applied, and deletes nothing', async () => {
+    const project = makeProject();
+    const { bin, log, failGet } = fakeCluster();
+    writeFileSync(failGet, '');
+    const r = await runCli(k8sArgs(1), { cwd: project, env: deployEnv({ PATH: minimalPath(bin) }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('poddisruptionbudgets.policy is forbidden');
+    expect(r.stderr).toMatch(/kubectl get failed \(exit 1\).*The manifests are applied/);
+    const kubectl = calls(log).filter((c) => c.startsWith('kubectl '));
+    expect(kubectl.some((c) => c.startsWith('kubectl delete') || c.startsWith('kubectl rollout'))).toBe(false);
+  });
+
+  it('exits 1 on a listing that is not JSON, without echoing it, and deletes nothing', async () => {
+    const project = makeProject();
+    const { bin, log, setRaw } = fakeCluster();
+    setRaw('apiVersion: v1\nkind: Secret\ndata:\n  token: c2VjcmV0LWRhdGE=\n');
+    const r = await runCli(k8sArgs(1), { cwd: project, env: deployEnv({ PATH: minimalPath(bin) }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('kubectl get did not print JSON; nothing was removed');
+    expect(r.stderr + r.stdout).not.toContain('c2VjcmV0LWRhdGE=');
+    expect(calls(log).some((c) => c.startsWith('kubectl delete'))).toBe(false);
+  });
+
+  it('a dry run says when it cannot know what would be removed, and runs nothing', async () => {
+    const project = makeProject();
+    const r = await runCli(k8sArgs(1, '--dry-run'), { cwd: project, env: deployEnv({ PATH: minimalPath() }) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`--apply would remove (labelled ${OWNER_SELECTOR}, not in this plan): unknown, kubectl is not on PATH`);
+    expect(existsSync(join(project, 'deploy'))).toBe(false);
   });
 });
