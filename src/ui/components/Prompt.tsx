@@ -62,9 +62,12 @@ export function Prompt({ editor, hint, width, color = true, maxRows = Infinity }
   return (
     <Box flexDirection="column" marginTop={1}>
       <Box borderStyle="round" borderColor="cyan" paddingX={1} width={width}>
-        <Text color="cyan" bold>
-          {'❯ '}
-        </Text>
+        {/* Not shrinkable: a wrapping long line would otherwise squeeze the marker to "❯" without its space. */}
+        <Box flexShrink={0}>
+          <Text color="cyan" bold>
+            {'❯ '}
+          </Text>
+        </Box>
         <Text>
           {before}
           <Text inverse>{cursorChar}</Text>
