@@ -3,6 +3,7 @@
  * typed ahead, and the prompt, which stays editable while an answer streams.
  */
 import { Box, Static, Text } from 'ink';
+import { useMemo } from 'react';
 import { queuedPreview, type EditorState } from '../input.js';
 import type { UiState } from '../state.js';
 import { HistoryItemView } from './HistoryItemView.js';
@@ -44,8 +45,10 @@ export function ChatView({ state, layoutEpoch = 0, editor, queued = [], hint, no
   const queueRows = queued.length === 0 ? 0 : 1 + shown + (queued.length > shown ? 1 : 0);
   const maxPromptRows = running ? Math.max(1, Math.min(Math.floor(rows / 3), spare + 1 - queueRows)) : undefined;
   const inputRows = editor ? promptRows(editor, width, maxPromptRows) : 0;
-  return (
-    <Box flexDirection="column">
+  // The same element while the history is unchanged, so React skips <Static> on a key press or a clock tick: every
+  // re-render of it marks Ink's static output dirty, which forces an immediate, unthrottled frame.
+  const history = useMemo(
+    () => (
       <Static key={`${state.epoch}:${layoutEpoch}`} items={state.history}>
         {(item) => (
           <Box key={item.id} flexDirection="column" width={width}>
@@ -53,6 +56,12 @@ export function ChatView({ state, layoutEpoch = 0, editor, queued = [], hint, no
           </Box>
         )}
       </Static>
+    ),
+    [state.epoch, layoutEpoch, state.history, width, color, showReasoning],
+  );
+  return (
+    <Box flexDirection="column">
+      {history}
       {state.run && <LiveRegion run={state.run} now={now} width={width} rows={rows - inputRows - queueRows} color={color} showReasoning={showReasoning} />}
       {queued.length > 0 && (
         <Box flexDirection="column" marginTop={1} paddingLeft={2} width={width}>
