@@ -353,4 +353,19 @@ describe('App: typing ahead while an answer streams', () => {
     expect(t.exitCode()).toBeUndefined();
     expect(promptText(t.frame())).toBe('arlier');
   });
+
+  it('a queued /exit exits once the run completes, after its answer is on screen', async () => {
+    const gate = deferred();
+    const t = setup([gated('Last', gate.promise, ' words.')]);
+    await t.type('bye');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('Last');
+    await t.type('/exit');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('queued: /exit');
+    expect(t.exitCode()).toBeUndefined();
+    gate.open();
+    await expect.poll(t.exitCode).toBe(0);
+    expect(t.ui.frames.join('')).toContain('Last words.');
+  });
 });
