@@ -212,7 +212,7 @@ describe('agentor chat in a real terminal', () => {
       // 3. Queue two more during a stream, then Ctrl+C: cancelled at once, the queue comes back into the prompt, unsent.
       own.enqueue({ fault: 'hang', text: ['A long ', 'story'] });
       t.write('third\r');
-      await own.waitForStreamStarted();
+      await own.waitForRequests(3);
       await t.waitFor('A long story');
       t.write('fourth\r');
       await t.waitFor('queued: fourth');
