@@ -21,7 +21,8 @@ export interface CommandContext {
 
 const KEYS = [
   'enter send · alt+enter or a trailing \\ new line · ↑/↓ history',
-  'esc or ctrl+c cancel a running answer · ctrl+c clears the prompt, twice exits · ctrl+d exits',
+  'while an answer streams: keep typing, enter queues the message (sent when the answer completes)',
+  'esc or ctrl+c cancel a running answer (queued messages come back into the prompt) · ctrl+c clears the prompt, twice exits · ctrl+d exits',
   'ctrl+o show/hide reasoning in full',
 ];
 

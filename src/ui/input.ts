@@ -137,3 +137,20 @@ export function parseSlash(text: string): SlashCommand | undefined {
   if (!m) return undefined;
   return { name: (m[1] as string).toLowerCase(), arg: (m[2] ?? '').trim() };
 }
+
+/**
+ * The prompt after typed-ahead messages were taken back (a cancelled or unfinished run): the queued messages first, in
+ * the order they were typed, then whatever is being typed now, one per line, with the cursor at the end.
+ */
+export function restoreQueued(s: EditorState, queued: readonly string[], historyLength: number): EditorState {
+  if (queued.length === 0) return s;
+  const text = [...queued, s.text].filter((t) => t !== '').join('\n');
+  return { text, cursor: text.length, historyIndex: historyLength, draft: '' };
+}
+
+/** A queued message as one line: line breaks shown as "⏎", cut to `max` characters. */
+export function queuedPreview(text: string, max: number): string {
+  // Cut before collapsing: a huge paste must not cost a full scan on every frame.
+  const head = text.slice(0, Math.max(1, max) + 1).replace(/[\x00-\x1f\x7f-\x9f]+/g, (m) => (m.includes('\n') ? ' ⏎ ' : ' '));
+  return head.length > max ? `${head.slice(0, Math.max(0, max - 1))}…` : head;
+}

@@ -1,7 +1,8 @@
 /**
  * The built CLI in a real terminal (node-pty + headless xterm) against the loopback fake OpenAI server: type a prompt,
  * see the streamed answer and a tool panel, cancel mid-stream with Ctrl+C (upstream request closed), exit with two
- * Ctrl+C. Everything synchronises on screen content or server events, never on sleeps.
+ * Ctrl+C, type ahead while an answer streams. Everything synchronises on screen content or server events, never on
+ * sleeps.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -175,5 +176,65 @@ describe('agentor chat in a real terminal', () => {
     expect(text).not.toMatch(/esc or ctrl\+c to cancel/);
     t.write('\x04');
     expect((await t.exit).exitCode).toBe(0);
+  });
+
+  it('types ahead while an answer streams: Enter queues, the queue is sent after the run, Ctrl+C puts it back', async () => {
+    // Its own fake: the stream-start and disconnect latches count events, so other tests' streams must not leak in.
+    const own = await startFakeOpenAI();
+    try {
+      const t = startPty(['chat', '--base-url', own.url], { env: env(), cols: 100, rows: 30 });
+      running.push(t);
+      await t.waitFor('/help for commands');
+
+      // 1. Typed while the first answer streams; Enter queues it; the prompt clears; nothing is sent yet.
+      own.enqueue({ fault: 'hang', text: ['Working ', 'on it'] }, { text: ['Answer to the queued ', 'question.'] });
+      t.write('first question\r');
+      await own.waitForStreamStarted();
+      await t.waitFor('Working on it');
+      t.write('second question');
+      await t.waitFor('│ ❯ second question');
+      expect(t.screen()).toContain('esc or ctrl+c to cancel');
+      t.write('\r');
+      await t.waitFor('queued: second question');
+      await t.waitFor(/queued: second question\n+\s*╭─+╮\n│ ❯ /);
+      expect(own.requests).toHaveLength(1);
+
+      // 2. The first run completes: the queued message is sent next, with the first exchange in the conversation.
+      own.release();
+      await t.waitFor('Answer to the queued question.');
+      await t.waitFor(/✓[^\n]*\n(?:.*\n)*.*✓ [\d.]+m?s · \d+ tokens/);
+      const body = own.requests.at(-1)!.body as { messages: Array<{ role: string; content: string | null }> };
+      expect(body.messages.map((m) => m.content).slice(-3)).toEqual(['first question', 'Working on it', 'second question']);
+      expect(t.text().indexOf('Working on it')).toBeLessThan(t.text().indexOf('❯ second question'));
+      await t.waitFor('/help for commands');
+      expect(t.screen()).not.toContain('queued:');
+
+      // 3. Queue two more during a stream, then Ctrl+C: cancelled at once, the queue comes back into the prompt, unsent.
+      own.enqueue({ fault: 'hang', text: ['A long ', 'story'] });
+      t.write('third\r');
+      await own.waitForRequests(3);
+      await t.waitFor('A long story');
+      t.write('fourth\r');
+      await t.waitFor('queued: fourth');
+      t.write('fifth\r');
+      await t.waitFor('queued: fifth');
+      const pressed = Date.now();
+      t.write('\x03');
+      await own.waitForDisconnect();
+      expect(Date.now() - pressed).toBeLessThan(1000);
+      await t.waitFor('⏹ cancelled');
+      await t.waitFor(/│ ❯ fourth\s*│\n│\s+fifth/);
+      await t.waitFor('2 queued messages are back in the prompt');
+      expect(own.requests).toHaveLength(3);
+
+      // 4. Ctrl+C clears the prompt; Ctrl+D on the empty prompt exits 0.
+      t.write('\x03');
+      await t.waitFor(/│ ❯ \s*│\n╰/);
+      t.write('\x04');
+      expect((await t.exit).exitCode).toBe(0);
+      expect(own.requests).toHaveLength(3);
+    } finally {
+      await own.close();
+    }
   });
 });

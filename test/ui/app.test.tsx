@@ -39,6 +39,28 @@ const hang = (first: string): Turn =>
     await new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true }));
   };
 
+/** Streams `first`, waits for `gate`, then streams `rest` and completes. */
+const gated = (first: string, gate: Promise<void>, rest: string): Turn =>
+  async function* () {
+    yield { type: 'text', text: first };
+    await gate;
+    yield { type: 'text', text: rest };
+  };
+function deferred(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+/** The text inside the prompt box (frame rows between its borders, without the border and the "❯"). */
+function promptText(frame: string): string {
+  const rows = frame.split('\n');
+  const top = rows.findLastIndex((r) => r.startsWith('╭'));
+  const bottom = rows.findLastIndex((r) => r.startsWith('╰'));
+  if (top === -1 || bottom < top) return '';
+  return rows.slice(top + 1, bottom).map((r) => r.replace(/^│ (?:❯ |  )?/, '').replace(/\s*│$/, '').replace(/█$/, '')).join('\n');
+}
+const lastUser = (req: ModelRequest | undefined): unknown => req?.messages.filter((m) => m.role === 'user').at(-1)?.content;
+
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0));
 function setup(turns: Turn[], opts: { once?: boolean; firstPrompt?: string } = {}) {
@@ -174,5 +196,176 @@ describe('App (interactive chat)', () => {
     const written = t.ui.frames.join('');
     expect(written).toContain('✗ failed');
     expect(written).not.toContain('/help for commands');
+  });
+
+  it('recalls the message just sent first with ↑', async () => {
+    const t = setup([text('one'), text('two')]);
+    for (const [msg, answer] of [['first', 'one'], ['second', 'two']] as const) {
+      await t.type(msg);
+      await t.type('\r');
+      await expect.poll(t.frame).toMatch(new RegExp(`✓[^\n]*\n[\\s\\S]*${answer}|${answer}[\\s\\S]*✓`));
+      await expect.poll(t.frame).toContain('/help for commands');
+    }
+    await t.type('\x1b[A');
+    await expect.poll(() => promptText(t.frame())).toBe('second');
+    await t.type('\x1b[A');
+    await expect.poll(() => promptText(t.frame())).toBe('first');
+  });
+});
+
+describe('App: typing ahead while an answer streams', () => {
+  it('keeps the prompt editable, queues messages on Enter, and sends them in order once each run completes', async () => {
+    const gate1 = deferred();
+    const gate2 = deferred();
+    const t = setup([gated('First part', gate1.promise, ' and the end.'), gated('Second answer', gate2.promise, ' done.'), text('Third answer.')]);
+    await t.type('one');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('First part');
+    await expect.poll(t.frame).toContain('esc or ctrl+c to cancel');
+    // Editing works while streaming: type, ←, insert, backspace, Ctrl+E.
+    await t.type('tw');
+    await t.type('\x1b[D'); // ←
+    await t.type('x');
+    await t.type('\x7f');
+    await t.type('\x05'); // Ctrl+E
+    await t.type('o');
+    await expect.poll(() => promptText(t.frame())).toBe('two');
+    expect(t.frame()).toContain('enter queues a message');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('queued: two');
+    expect(promptText(t.frame())).toBe('');
+    await t.type('three\nline 2');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('queued: three ⏎ line 2');
+    // The progress line is still there; nothing was sent yet.
+    expect(t.frame()).toContain('esc or ctrl+c to cancel');
+    expect(t.provider.requests).toHaveLength(1);
+
+    gate1.open();
+    await expect.poll(() => t.provider.requests.length).toBe(2);
+    await expect.poll(t.frame).toContain('Second answer');
+    expect(lastUser(t.provider.requests[1])).toBe('two');
+    // The first answer is complete in history, the sent message echoed after it, the rest still queued.
+    const frame = t.frame();
+    expect(frame.indexOf('First part and the end.')).toBeLessThan(frame.indexOf('❯ two'));
+    expect(frame).not.toContain('queued: two');
+    expect(frame).toContain('queued: three ⏎ line 2');
+
+    gate2.open();
+    await expect.poll(t.frame).toContain('Third answer.');
+    expect(lastUser(t.provider.requests[2])).toBe('three\nline 2');
+    // The conversation carried every turn, in order.
+    expect(t.provider.requests[2]!.messages.filter((m) => m.role !== 'system').map((m) => m.content)).toEqual(['one', 'First part and the end.', 'two', 'Second answer done.', 'three\nline 2']);
+    await expect.poll(t.frame).toContain('/help for commands');
+    expect(t.frame()).not.toContain('queued:');
+  });
+
+  it('Esc cancels at once and puts the queued messages (and the draft) back into the prompt, unsent', async () => {
+    const t = setup([hang('Partial words'), text('After the cancel.')]);
+    await t.type('long story');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('Partial words');
+    await t.type('follow up');
+    await t.type('\r');
+    await t.type('and another');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('queued: and another');
+    await t.type('draft');
+    await t.type('\x1b');
+    await expect.poll(t.frame).toContain('⏹ cancelled');
+    expect(t.provider.aborted).toBe(true);
+    await expect.poll(() => promptText(t.frame())).toBe('follow up\nand another\ndraft');
+    expect(t.frame()).toContain('2 queued messages are back in the prompt');
+    expect(t.frame()).not.toContain('queued:');
+    // Another key is handled (so any effect that would send the queue has run): still only the cancelled request.
+    await t.type('!');
+    await expect.poll(() => promptText(t.frame())).toBe('follow up\nand another\ndraft!');
+    expect(t.provider.requests).toHaveLength(1);
+    expect(t.frame()).toContain('Partial words');
+    // Enter sends the restored text as one message.
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('After the cancel.');
+    expect(lastUser(t.provider.requests[1])).toBe('follow up\nand another\ndraft!');
+  });
+
+  it('a run that fails puts the queue back into the prompt instead of sending it', async () => {
+    const gate = deferred();
+    const failing: Turn = async function* () {
+      yield { type: 'text', text: 'Starting' };
+      await gate.promise;
+      throw new Error('upstream broke');
+    };
+    const t = setup([failing]);
+    await t.type('go');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('Starting');
+    await t.type('next please');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('queued: next please');
+    gate.open();
+    await expect.poll(t.frame).toContain('✗ failed');
+    await expect.poll(() => promptText(t.frame())).toBe('next please');
+    expect(t.frame()).toContain('the queued message is back in the prompt (the run ended: failed)');
+    expect(t.provider.requests).toHaveLength(1);
+  });
+
+  it('runs queued slash commands in order: /model applies to the message queued after it', async () => {
+    const gate = deferred();
+    const t = setup([gated('Answer one', gate.promise, '.'), text('On the other model.')]);
+    await t.type('first');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('Answer one');
+    await t.type('/model other-model');
+    await t.type('\r');
+    await t.type('second');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('queued: second');
+    expect(t.frame()).toContain('queued: /model other-model');
+    gate.open();
+    await expect.poll(t.frame).toContain('On the other model.');
+    expect(t.provider.requests[0]!.model).toBe('scripted-1');
+    expect(t.provider.requests[1]!.model).toBe('other-model');
+    const frame = t.frame();
+    expect(frame.indexOf('Answer one.')).toBeLessThan(frame.indexOf('model: other-model'));
+    expect(frame.indexOf('model: other-model')).toBeLessThan(frame.indexOf('❯ second'));
+  });
+
+  it('never exits while streaming: Ctrl+D on an empty prompt does nothing; ↑ recalls history; Ctrl+D deletes at the cursor', async () => {
+    const t = setup([text('ok'), hang('Streaming')]);
+    await t.type('earlier');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('/help for commands');
+    await t.type('now');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('Streaming');
+    await t.type('\x04');
+    await t.type('\x1b[A');
+    await expect.poll(() => promptText(t.frame())).toBe('now');
+    await t.type('\x1b[A');
+    await expect.poll(() => promptText(t.frame())).toBe('earlier');
+    await t.type('\x01'); // Ctrl+A: start of line
+    await t.type('\x04'); // Ctrl+D: delete at the cursor
+    await expect.poll(() => promptText(t.frame())).toBe('arlier');
+    expect(t.exitCode()).toBeUndefined();
+    expect(t.frame()).toContain('esc or ctrl+c to cancel');
+    await t.type('\x03');
+    await expect.poll(t.frame).toContain('⏹ cancelled');
+    expect(t.exitCode()).toBeUndefined();
+    expect(promptText(t.frame())).toBe('arlier');
+  });
+
+  it('a queued /exit exits once the run completes, after its answer is on screen', async () => {
+    const gate = deferred();
+    const t = setup([gated('Last', gate.promise, ' words.')]);
+    await t.type('bye');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('Last');
+    await t.type('/exit');
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('queued: /exit');
+    expect(t.exitCode()).toBeUndefined();
+    gate.open();
+    await expect.poll(t.exitCode).toBe(0);
+    expect(t.ui.frames.join('')).toContain('Last words.');
   });
 });

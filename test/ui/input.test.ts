@@ -1,6 +1,6 @@
 import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
-import { editKey, emptyEditor, parseSlash, type EditorState } from '../../src/ui/input.js';
+import { editKey, emptyEditor, parseSlash, queuedPreview, restoreQueued, type EditorState } from '../../src/ui/input.js';
 
 const k = (over: Partial<Key> = {}): Key =>
   ({ upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false, ...over }) as Key;
@@ -70,5 +70,21 @@ describe('parseSlash', () => {
     expect(parseSlash('  /HELP ')).toEqual({ name: 'help', arg: '' });
     expect(parseSlash('//not a command')).toBeUndefined();
     expect(parseSlash('hello /x')).toBeUndefined();
+  });
+});
+
+describe('type-ahead queue helpers', () => {
+  it('puts queued messages back before the draft, one per line, cursor at the end', () => {
+    const draft = { ...type(emptyEditor(3), 'draft'), historyIndex: 1 };
+    expect(restoreQueued(draft, ['one', 'two\nlines'], 5)).toEqual({ text: 'one\ntwo\nlines\ndraft', cursor: 19, historyIndex: 5, draft: '' });
+    expect(restoreQueued(emptyEditor(2), ['only'], 2)).toMatchObject({ text: 'only', cursor: 4 });
+    expect(restoreQueued(draft, [], 5)).toBe(draft);
+  });
+
+  it('previews a queued message as one cut line without control characters', () => {
+    expect(queuedPreview('a\nb', 20)).toBe('a ⏎ b');
+    expect(queuedPreview('x\x1b]0;t\x07y\tz', 20)).toBe('x ]0;t y z');
+    expect(queuedPreview('0123456789abc', 10)).toBe('012345678…');
+    expect(queuedPreview('x'.repeat(100_000), 10)).toHaveLength(10);
   });
 });
