@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { EventPayload } from '../../src/core/events.js';
 import { ChatView } from '../../src/ui/components/ChatView.js';
+import { HistoryItemView } from '../../src/ui/components/HistoryItemView.js';
 import { ToolPanel } from '../../src/ui/components/ToolPanel.js';
 import { emptyEditor } from '../../src/ui/input.js';
 import { initialState, reducer, type UiState } from '../../src/ui/state.js';
@@ -34,6 +35,13 @@ describe('ChatView', () => {
     expect(frame).toMatch(/writing… 2\.0s · 7 tokens · \d+ tok\/s · turn 1 · 0 tools run · esc or ctrl\+c to cancel/);
     expect(frame).not.toContain('/help for commands');
     expect(frame).toContain('enter queues a message');
+  });
+
+  it('keeps the prompt marker and its space when a long message in history wraps', () => {
+    const long = 'a very long question that certainly wraps onto a second line of this narrow eighty column terminal window';
+    const frame = render(<HistoryItemView item={{ kind: 'user', id: 1, text: long }} width={80} color={false} showReasoning={false} />).lastFrame() ?? '';
+    expect(frame).toContain('❯ a very long question');
+    expect(frame.split('\n').length).toBeGreaterThan(2);
   });
 
   it('labels demo agents clearly', () => {

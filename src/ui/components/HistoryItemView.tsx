@@ -23,9 +23,12 @@ export function HistoryItemView({ item, width, color, showReasoning }: HistoryIt
     case 'user':
       return (
         <Box marginTop={1}>
-          <Text color="cyan" bold>
-            {'❯ '}
-          </Text>
+          {/* The marker keeps its width (and its space) when a long message wraps. */}
+          <Box flexShrink={0}>
+            <Text color="cyan" bold>
+              {'❯ '}
+            </Text>
+          </Box>
           <Text bold>{item.text}</Text>
         </Box>
       );
