@@ -240,9 +240,11 @@ describe('MultiApp conversation: typing ahead while agents run', () => {
     await t.type('\r');
     await expect.poll(t.frame).toContain('queued: two');
     expect(promptText(t.frame())).toBe('');
+    await t.send('/agents');
     await t.send('@gamma nobody');
     await t.send('@alpha three');
-    await expect.poll(t.frame).toContain('queued: @alpha three');
+    await expect.poll(t.frame).toContain('… and 1 more queued');
+    expect(t.frame()).toContain('queued: /agents');
     expect(t.frame()).toContain('queued: @gamma nobody');
     // Both agents still run; nothing more was sent.
     expect(t.frame()).toContain('0/2 agents done');
@@ -261,9 +263,12 @@ describe('MultiApp conversation: typing ahead while agents run', () => {
     // The transcript keeps the order: each answer, then the message sent after it.
     const frame = t.frame();
     expect(frame.indexOf('Alpha starts and ends.')).toBeLessThan(frame.indexOf('\n❯ two'));
-    expect(frame.indexOf('Beta on two.')).toBeLessThan(frame.indexOf('\n❯ @alpha three'));
+    // The queued slash command ran in its turn: after the second round, before the messages queued behind it.
+    expect(frame.indexOf('Beta on two.')).toBeLessThan(frame.indexOf('Agents (2):'));
+    expect(frame.indexOf('Agents (2):')).toBeLessThan(frame.indexOf('no agent named @gamma'));
+    expect(frame.indexOf('no agent named @gamma')).toBeLessThan(frame.indexOf('\n❯ @alpha three'));
     expect(frame).not.toContain('queued:');
-    expect(t.history.entries).toEqual(['one', 'two', '@gamma nobody', '@alpha three']);
+    expect(t.history.entries).toEqual(['one', 'two', '/agents', '@gamma nobody', '@alpha three']);
   });
 
   it('Esc cancels every agent and puts the queue (and the draft) back into the prompt, unsent; Ctrl+D never exits meanwhile', async () => {
