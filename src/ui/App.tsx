@@ -14,8 +14,8 @@ import type { InputHistory } from './history-store.js';
 import { parseSlash } from './input.js';
 import { initialState, reducer } from './state.js';
 import { usePromptKeys } from './use-prompt-keys.js';
-import { useRun, type RunOptions } from './use-run.js';
 import { useClock } from './use-clock.js';
+import { useRun, type RunOptions } from './use-run.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
 /** Props of the chat app. */
@@ -32,7 +32,6 @@ export interface AppProps extends RunOptions {
   /** Aborted from outside (SIGTERM, SIGINT sent by another process): cancel the run and leave. */
   signal?: AbortSignal;
 }
-
 
 /** The chat application. */
 export function App({ agent, conversation: given, firstPrompt, once, history, color, onExit, signal, timeoutMs, maxTurns }: AppProps) {

@@ -16,11 +16,11 @@ import { parseSlash } from './input.js';
 import { runMultiSlashCommand } from './multi-commands.js';
 import { initialMultiState, multiReducer, parseAddress } from './multi-state.js';
 import { useAgents } from './use-agents.js';
-import { usePromptKeys } from './use-prompt-keys.js';
-import { roundOutcome } from './use-type-ahead.js';
-import type { RunOptions } from './use-run.js';
 import { useClock } from './use-clock.js';
+import { usePromptKeys } from './use-prompt-keys.js';
+import type { RunOptions } from './use-run.js';
 import { useTerminalSize } from './use-terminal-size.js';
+import { roundOutcome } from './use-type-ahead.js';
 
 /** Props of the multi-agent app. */
 export interface MultiAppProps extends RunOptions {
