@@ -3,7 +3,8 @@
  * its own live panel, then the app exits, handing over every run_end (the caller turns the most severe status into
  * the exit code). Conversation (`--agent a --agent b`, or `-i "first"`): each message goes to every agent at once, or
  * to those named with a leading `@name`; each agent keeps its own Conversation; finished panels move to history.
- * Esc/Ctrl+C cancels every running agent.
+ * The prompt's keys are the single-agent chat's (use-prompt-keys.ts): the prompt stays editable while agents run, Enter
+ * queues the message for when the round ends, and Esc/Ctrl+C cancels every running agent and gives the queue back.
  */
 import { useApp, useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
@@ -15,9 +16,11 @@ import { parseSlash } from './input.js';
 import { runMultiSlashCommand } from './multi-commands.js';
 import { initialMultiState, multiReducer, parseAddress } from './multi-state.js';
 import { useAgents } from './use-agents.js';
+import { useClock } from './use-clock.js';
 import { usePromptKeys } from './use-prompt-keys.js';
 import type { RunOptions } from './use-run.js';
 import { useTerminalSize } from './use-terminal-size.js';
+import { roundOutcome } from './use-type-ahead.js';
 
 /** Props of the multi-agent app. */
 export interface MultiAppProps extends RunOptions {
@@ -38,7 +41,6 @@ export interface MultiAppProps extends RunOptions {
   signal?: AbortSignal;
 }
 
-const TICK_MS = 100;
 const NO_HISTORY = { entries: [] as string[], add: (): void => undefined } as unknown as InputHistory;
 
 /** The multi-agent application. */
@@ -51,12 +53,11 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
   const [state, dispatch] = useReducer(multiReducer, agents, (list) =>
     initialMultiState(list.map((a) => ({ name: a.name, model: a.model, isDemo: a.isDemo })), Date.now(), conversation),
   );
-  const [now, setNow] = useState(() => Date.now());
   const [ends, setEnds] = useState<RunEndEvent[] | undefined>(undefined);
   const [model, setModel] = useState<string | undefined>(undefined);
-  const [showReasoning, setShowReasoning] = useState(false);
   const { start, cancel, isRunning } = useAgents(agents, dispatch, { timeoutMs, maxTurns }, conversations);
   const running = state.live.length > 0;
+  const now = useClock(running);
   const left = useRef(false);
 
   const leave = useCallback(
@@ -70,24 +71,8 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
     [cancel, onExit, exit],
   );
 
-  /** Sends a message to every agent, or to those it names with leading `@name`s. */
-  const send = useCallback(
-    (message: string): void => {
-      const to = parseAddress(message, state.agents.map((a) => a.name));
-      if ('error' in to) {
-        dispatch({ type: 'echo', text: message });
-        dispatch({ type: 'notice', text: to.error, tone: 'error' });
-        return;
-      }
-      void start(to.text, { targets: to.targets, shown: message, ...(model ? { model } : {}) });
-    },
-    [state.agents, start, model],
-  );
-
-  const submit = (raw: string): void => {
-    const text = raw.replace(/\s+$/, '');
-    if (!text.trim()) return;
-    history.add(text);
+  /** Sends a message or runs a slash command; true when that started a round. */
+  const perform = (text: string): boolean => {
     const cmd = parseSlash(text);
     if (!cmd) return send(text.startsWith('//') ? text.slice(1) : text);
     if (cmd.name !== 'clear') dispatch({ type: 'echo', text });
@@ -95,6 +80,35 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
       agents, conversations, state, dispatch, model, setModel, exit: leave,
       clearScreen: () => stdout.write('\x1b[2J\x1b[3J\x1b[H'),
     });
+    return false;
+  };
+
+  const keys = usePromptKeys({
+    history,
+    running,
+    isRunning,
+    cancel,
+    leave,
+    perform,
+    editable: conversation,
+    isActive: isRawModeSupported === true,
+    cancelled: 'the agents were cancelled',
+  });
+  const { runEnded } = keys;
+
+  /**
+   * Sends a message to every agent, or to those it names with leading `@name`s (read when it is sent, so a queued
+   * message is addressed like a typed one); false when it names no agent and nothing was sent.
+   */
+  const send = (message: string): boolean => {
+    const to = parseAddress(message, state.agents.map((a) => a.name));
+    if ('error' in to) {
+      dispatch({ type: 'echo', text: message });
+      dispatch({ type: 'notice', text: to.error, tone: 'error' });
+      return false;
+    }
+    void start(to.text, { targets: to.targets, shown: message, ...(model ? { model } : {}) }).then((round) => runEnded(roundOutcome(round)));
+    return true;
   };
 
   useEffect(() => {
@@ -122,29 +136,6 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
     return () => signal.removeEventListener('abort', onAbort);
   }, [signal, cancel, leave, conversation]);
 
-  // The clock of spinners and elapsed times: it ticks while runs are active, also while tokens stall.
-  useEffect(() => {
-    if (!running) return;
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), TICK_MS);
-    return () => clearInterval(timer);
-  }, [running]);
-
-  const { editor, hint } = usePromptKeys({
-    history,
-    isRunning: () => isRunning() || running,
-    cancel,
-    leave,
-    submit,
-    editable: conversation,
-    isActive: isRawModeSupported === true,
-    onKey: (input, key) => {
-      if (!(key.ctrl && input === 'o')) return false;
-      setShowReasoning((v) => !v);
-      return true;
-    },
-  });
-
   return (
     <MultiView
       state={state}
@@ -153,8 +144,8 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
       width={width}
       rows={rows}
       color={color}
-      showReasoning={showReasoning}
-      {...(conversation ? { editor, hint } : {})}
+      showReasoning={keys.showReasoning}
+      {...(conversation ? { editor: keys.editor, queued: keys.queued, hint: keys.hint } : {})}
     />
   );
 }

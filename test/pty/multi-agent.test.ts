@@ -152,4 +152,53 @@ describe('multi-agent chat in a real terminal', () => {
     expect(t.text().split('Reply one.').length - 1).toBe(1);
     expect(t.raw()).not.toContain('\x1b[2J');
   });
+
+  it('types ahead while both agents run: Enter queues, the queue goes to both after the round, Ctrl+C puts it back', async () => {
+    // Its own fake: the request and disconnect latches count events, so other tests' streams must not leak in.
+    const own = await startFakeOpenAI();
+    try {
+      const t = start(['--base-url', own.url, '--agent', 'remote/alpha.md', '--agent', 'remote/beta.md'], { OPENAI_API_KEY: 'test' });
+      await t.waitFor('@name sends to one agent');
+      const chats = (): RecordedRequest[] => own.requests.filter((r) => String(r.path).endsWith('/chat/completions'));
+
+      // 1. Typed while both agents stream; Enter queues it under the progress line; nothing is sent yet.
+      own.enqueue({ fault: 'hang', text: ['Working A'] }, { fault: 'hang', text: ['Working B'] }, { text: ['Queued answer ', 'one.'] }, { text: ['Queued answer ', 'two.'] });
+      t.write('first question\r');
+      await t.waitFor('Working A');
+      await t.waitFor('Working B');
+      t.write('second question');
+      await t.waitFor('│ ❯ second question');
+      expect(t.screen()).toContain('0/2 agents done');
+      t.write('\r');
+      await t.waitFor(/esc or ctrl\+c to cancel\n+ +queued: second question\n+╭─+╮\n│ ❯ +│/);
+      expect(chats()).toHaveLength(2);
+
+      // 2. The round completes: the queued message goes to both agents, each with its own first exchange.
+      own.release();
+      await t.waitFor('Queued answer one.');
+      await t.waitFor('Queued answer two.');
+      await t.waitFor(/(2 agents: 2 completed[\s\S]*){2}╭─+╮\n│ ❯ +│\n/);
+      const second = chats().slice(2).map((r) => r.body.messages.slice(1).map((m: { content: string }) => m.content));
+      expect(second.map((m) => m[0])).toEqual(['first question', 'first question']);
+      expect(second.map((m) => m[2])).toEqual(['second question', 'second question']);
+      expect(second.map((m) => m[1]).sort()).toEqual(['Working A', 'Working B']);
+      expect(t.text().indexOf('2 agents: 2 completed')).toBeLessThan(t.text().indexOf('❯ second question\n'));
+
+      // 3. Ctrl+C while both run and a message is queued: both requests close, the message comes back into the prompt.
+      own.enqueue({ fault: 'hang', text: ['Long A'] }, { fault: 'hang', text: ['Long B'] });
+      t.write('third\r');
+      await t.waitFor('Long A');
+      await t.waitFor('Long B');
+      t.write('fourth\r');
+      await t.waitFor('queued: fourth');
+      t.write('\x03');
+      await expect.poll(() => own.disconnects).toBe(2);
+      await t.waitFor(/2 agents: 2 cancelled[\s\S]*╭─+╮\n│ ❯ fourth +│\n/);
+      await t.waitFor('the queued message is back in the prompt (the agents were cancelled)');
+      expect(chats()).toHaveLength(6);
+      expect(t.raw()).not.toContain('\x1b[2J');
+    } finally {
+      await own.close();
+    }
+  });
 });

@@ -9,8 +9,7 @@ import { calculator } from '../../src/core/tools/calculator.js';
 import type { Tool } from '../../src/core/tools/tool.js';
 import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
-
-type Turn = (req: ModelRequest) => AsyncGenerator<ModelChunk>;
+import { deferred, gated, promptText, type Turn } from './helpers.js';
 
 /** A provider that plays scripted turns and records what it was asked. */
 class ScriptedProvider implements ModelProvider {
@@ -39,26 +38,6 @@ const hang = (first: string): Turn =>
     await new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true }));
   };
 
-/** Streams `first`, waits for `gate`, then streams `rest` and completes. */
-const gated = (first: string, gate: Promise<void>, rest: string): Turn =>
-  async function* () {
-    yield { type: 'text', text: first };
-    await gate;
-    yield { type: 'text', text: rest };
-  };
-function deferred(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((r) => (open = r));
-  return { promise, open };
-}
-/** The text inside the prompt box (frame rows between its borders, without the border and the "❯"). */
-function promptText(frame: string): string {
-  const rows = frame.split('\n');
-  const top = rows.findLastIndex((r) => r.startsWith('╭'));
-  const bottom = rows.findLastIndex((r) => r.startsWith('╰'));
-  if (top === -1 || bottom < top) return '';
-  return rows.slice(top + 1, bottom).map((r) => r.replace(/^│ (?:❯ |  )?/, '').replace(/\s*│$/, '').replace(/█$/, '')).join('\n');
-}
 const lastUser = (req: ModelRequest | undefined): unknown => req?.messages.filter((m) => m.role === 'user').at(-1)?.content;
 
 const dirs: string[] = [];

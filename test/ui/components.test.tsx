@@ -1,6 +1,5 @@
 import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { EventPayload } from '../../src/core/events.js';
 import { ChatView } from '../../src/ui/components/ChatView.js';
@@ -8,6 +7,7 @@ import { HistoryItemView } from '../../src/ui/components/HistoryItemView.js';
 import { ToolPanel } from '../../src/ui/components/ToolPanel.js';
 import { emptyEditor } from '../../src/ui/input.js';
 import { initialState, reducer, type UiState } from '../../src/ui/state.js';
+import { CountingTty } from './helpers.js';
 import { end, script } from './script.js';
 
 const T0 = 1_000_000;
@@ -167,17 +167,6 @@ describe('ChatView', () => {
 
   it('typing while an answer streams never forces a frame: Ink stays throttled (the history element is reused)', () => {
     // ink-testing-library renders unthrottled; this uses Ink itself with a terminal-like stream that counts writes.
-    class CountingTty extends Writable {
-      isTTY = true;
-      columns = 80;
-      rows = 24;
-      writes = 0;
-      override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-        // A frame may be wrapped in "begin/end synchronized update" writes: count the frames only.
-        if (!/^\x1b\[\?2026[hl]$/.test(String(chunk))) this.writes++;
-        cb();
-      }
-    }
     const s = stateFrom('q', [{ type: 'text_delta', text: 'Para one.\n\nA streaming **answer**', turn: 1 }]);
     const stdout = new CountingTty();
     let editor = emptyEditor();

@@ -7,8 +7,7 @@ import { Agent } from '../../src/core/agent.js';
 import type { ModelChunk, ModelProvider, ModelRequest } from '../../src/core/providers/types.js';
 import { InputHistory } from '../../src/ui/history-store.js';
 import { MultiApp } from '../../src/ui/MultiApp.js';
-
-type Turn = (req: ModelRequest) => AsyncGenerator<ModelChunk>;
+import { deferred, gated, promptText, type Turn } from './helpers.js';
 
 /** A provider that plays one scripted turn per request and records what it was asked and whether it was aborted. */
 class ScriptedProvider implements ModelProvider {
@@ -214,5 +213,112 @@ describe('MultiApp conversation', () => {
     const d = setup({ alpha: [], beta: [] });
     await d.type('\x04');
     await expect.poll(d.code).toBe(0);
+  });
+});
+
+describe('MultiApp conversation: typing ahead while agents run', () => {
+  it('keeps the prompt editable, queues on Enter, and sends the queue after the round completes, addressed when sent', async () => {
+    const gate = deferred();
+    const t = setup({
+      alpha: [gated('Alpha starts', gate.promise, ' and ends.'), text('Alpha on two.'), text('Alpha on three.')],
+      beta: [gated('Beta starts', gate.promise, ' and ends.'), text('Beta on two.')],
+    });
+    await expect.poll(t.frame).toContain(PROMPT_BACK);
+    await t.send('one');
+    await expect.poll(t.frame).toContain('Alpha starts');
+    await expect.poll(t.frame).toContain('Beta starts');
+    // Editing works while both agents run: type, ←, insert, backspace, Ctrl+E.
+    await t.type('tw');
+    await t.type('\x1b[D');
+    await t.type('x');
+    await t.type('\x7f');
+    await t.type('\x05');
+    await t.type('o');
+    await expect.poll(() => promptText(t.frame())).toBe('two');
+    expect(t.frame()).toContain('enter queues a message, sent when every agent is done');
+    expect(t.frame()).not.toContain(PROMPT_BACK);
+    await t.type('\r');
+    await expect.poll(t.frame).toContain('queued: two');
+    expect(promptText(t.frame())).toBe('');
+    await t.send('/agents');
+    await t.send('@gamma nobody');
+    await t.send('@alpha three');
+    await expect.poll(t.frame).toContain('… and 1 more queued');
+    expect(t.frame()).toContain('queued: /agents');
+    expect(t.frame()).toContain('queued: @gamma nobody');
+    // Both agents still run; nothing more was sent.
+    expect(t.frame()).toContain('0/2 agents done');
+    expect([t.alpha.requests.length, t.beta.requests.length]).toEqual([1, 1]);
+
+    gate.open();
+    await expect.poll(t.frames).toContain('Alpha on three.');
+    await expect.poll(t.frame).toContain(PROMPT_BACK);
+    // "two" went to both agents once the first round completed, each with its own history.
+    expect(dialogue(t.alpha.requests[1])).toEqual([['user', 'one'], ['assistant', 'Alpha starts and ends.'], ['user', 'two']]);
+    expect(dialogue(t.beta.requests[1])).toEqual([['user', 'one'], ['assistant', 'Beta starts and ends.'], ['user', 'two']]);
+    // "@gamma" was answered inline when its turn came, and the queue went on: "@alpha three" to alpha alone.
+    expect(t.frame()).toContain('no agent named @gamma');
+    expect(dialogue(t.alpha.requests[2]).at(-1)).toEqual(['user', 'three']);
+    expect(t.beta.requests).toHaveLength(2);
+    // The transcript keeps the order: each answer, then the message sent after it.
+    const frame = t.frame();
+    expect(frame.indexOf('Alpha starts and ends.')).toBeLessThan(frame.indexOf('\n❯ two'));
+    // The queued slash command ran in its turn: after the second round, before the messages queued behind it.
+    expect(frame.indexOf('Beta on two.')).toBeLessThan(frame.indexOf('Agents (2):'));
+    expect(frame.indexOf('Agents (2):')).toBeLessThan(frame.indexOf('no agent named @gamma'));
+    expect(frame.indexOf('no agent named @gamma')).toBeLessThan(frame.indexOf('\n❯ @alpha three'));
+    expect(frame).not.toContain('queued:');
+    expect(t.history.entries).toEqual(['one', 'two', '/agents', '@gamma nobody', '@alpha three']);
+  });
+
+  it('Esc cancels every agent and puts the queue (and the draft) back into the prompt, unsent; Ctrl+D never exits meanwhile', async () => {
+    const t = setup({ alpha: [hang('Alpha partial'), text('Alpha after.')], beta: [hang('Beta partial'), text('Beta after.')] });
+    await expect.poll(t.frame).toContain(PROMPT_BACK);
+    await t.send('long story');
+    await expect.poll(t.frame).toContain('Alpha partial');
+    await expect.poll(t.frame).toContain('Beta partial');
+    await t.send('follow up');
+    await t.send('@beta and you');
+    await expect.poll(t.frame).toContain('queued: @beta and you');
+    await t.type('\x04');
+    await t.type('draft');
+    await t.type('\x1b');
+    await expect.poll(t.frames).toContain('2 agents: 2 cancelled');
+    expect([t.alpha.aborts, t.beta.aborts]).toEqual([1, 1]);
+    await expect.poll(() => promptText(t.frame())).toBe('follow up\n@beta and you\ndraft');
+    expect(t.frame()).toContain('2 queued messages are back in the prompt (the agents were cancelled)');
+    expect(t.frame()).not.toContain('queued:');
+    // Another key is handled (so any effect that would send the queue has run): nothing else was sent.
+    await t.type('!');
+    await expect.poll(() => promptText(t.frame())).toBe('follow up\n@beta and you\ndraft!');
+    expect([t.alpha.requests.length, t.beta.requests.length]).toEqual([1, 1]);
+    expect(t.code()).toBeUndefined();
+    // Enter sends the restored text as one message, to both agents (it does not start with @).
+    await t.type('\r');
+    await expect.poll(t.frames).toContain('2 agents: 2 completed');
+    expect(dialogue(t.alpha.requests[1]).at(-1)).toEqual(['user', 'follow up\n@beta and you\ndraft!']);
+    expect(dialogue(t.beta.requests[1]).at(-1)).toEqual(['user', 'follow up\n@beta and you\ndraft!']);
+  });
+
+  it('a round where an agent failed puts the queue back into the prompt, naming the agent, instead of sending it', async () => {
+    const gate = deferred();
+    const failing: Turn = async function* () {
+      yield { type: 'text', text: 'Beta starts' };
+      await gate.promise;
+      throw new Error('upstream broke');
+    };
+    const t = setup({ alpha: [gated('Alpha starts', gate.promise, ' fine.')], beta: [failing] });
+    await expect.poll(t.frame).toContain(PROMPT_BACK);
+    await t.send('go');
+    await expect.poll(t.frame).toContain('Alpha starts');
+    await expect.poll(t.frame).toContain('Beta starts');
+    await t.send('next please');
+    await expect.poll(t.frame).toContain('queued: next please');
+    gate.open();
+    await expect.poll(t.frames).toMatch(/2 agents: (1 completed, 1 failed|1 failed, 1 completed)/);
+    await expect.poll(() => promptText(t.frame())).toBe('next please');
+    expect(t.frame()).toContain('the queued message is back in the prompt (not every agent completed: beta failed)');
+    expect(t.frame()).not.toContain('queued:');
+    expect([t.alpha.requests.length, t.beta.requests.length]).toEqual([1, 1]);
   });
 });

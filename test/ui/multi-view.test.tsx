@@ -1,9 +1,11 @@
+import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../src/core/events.js';
 import { AgentPanel } from '../../src/ui/components/AgentPanel.js';
 import { MultiView } from '../../src/ui/components/MultiView.js';
 import { initialMultiState, multiReducer, type AgentPanel as Panel, type MultiState } from '../../src/ui/multi-state.js';
+import { CountingTty } from './helpers.js';
 import { ORDER, RUNS, T0, interleave } from './multi-script.js';
 import { end } from './script.js';
 
@@ -136,7 +138,7 @@ describe('MultiView', () => {
     expect(panelOf(shown, 'beta')).not.toContain('▸ reasoning');
   });
 
-  it('shows the prompt with the addressing hint when no agent runs, and never while they do', () => {
+  it('shows the prompt with the addressing hint when no agent runs, and keeps it (with the queue) under the panels while they do', () => {
     const editor = { text: '@beta hi', cursor: 8, historyIndex: 0, draft: '' };
     const idle = multiReducer(initialMultiState(AGENTS, T0, true), { type: 'notice', text: 'no agent named @x', tone: 'error' });
     const frame = render(<MultiView state={idle} now={T0} width={100} rows={30} color={false} editor={editor} />).lastFrame() ?? '';
@@ -144,9 +146,50 @@ describe('MultiView', () => {
     expect(frame).toContain('no agent named @x');
     expect(frame).toContain('❯ @beta hi');
     expect(frame).toContain('@name sends to one agent · /help for commands');
-    const busy = render(<MultiView state={stateAfter(4)} now={T0 + 500} width={100} rows={30} color={false} editor={editor} />).lastFrame() ?? '';
-    expect(busy).not.toContain('❯ @beta hi');
+    const queued = ['and now in Python', 'then\ncompare', 'third', 'fourth'];
+    const busy = render(<MultiView state={stateAfter(4)} now={T0 + 500} width={100} rows={30} color={false} editor={editor} queued={queued} />).lastFrame() ?? '';
     expect(busy).toContain('esc or ctrl+c to cancel');
+    expect(busy).toContain('❯ @beta hi');
+    expect(busy).toContain('enter queues a message, sent when every agent is done · esc cancels them all');
+    expect(busy).not.toContain('ctrl+c twice to exit');
+    // Queued messages are listed like the single-agent chat's, between the progress line and the prompt.
+    expect(busy).toContain('queued: and now in Python');
+    expect(busy).toContain('queued: then ⏎ compare');
+    expect(busy).toContain('… and 1 more queued');
+    expect(busy.indexOf('agents done')).toBeLessThan(busy.indexOf('queued: and now'));
+    expect(busy.indexOf('… and 1 more queued')).toBeLessThan(busy.indexOf('❯ @beta hi'));
+    // Panels, progress line, queue and prompt together stay shorter than the terminal, also in a short one.
+    const live = { ...stateAfter(4), history: [] };
+    for (const rows of [16, 30]) {
+      const frame = render(<MultiView state={live} now={T0 + 500} width={100} rows={rows} color={false} editor={editor} queued={queued} />).lastFrame() ?? '';
+      expect(frame.split('\n').length).toBeLessThan(rows);
+      expect(frame).toMatch(/alpha · gpt-alpha/);
+      expect(frame).toMatch(/beta · gpt-beta/);
+      expect(frame).toContain('0/2 agents done');
+      expect(frame).toContain('queued: and now in Python');
+      expect(frame).toContain('❯ @beta hi');
+    }
+  });
+
+  it('typing while agents run never forces a frame, however long the history: Ink stays throttled', () => {
+    // Many finished rounds in history: a key press that re-rendered <Static> or the panels would cost a frame each.
+    const history = Array.from({ length: 200 }, (_, i) => ({ id: `n${i}`, kind: 'notice' as const, text: `earlier line ${i}`, tone: 'info' as const }));
+    const s = { ...stateAfter(6), history: [...stateAfter(6).history, ...history] };
+    const stdout = new CountingTty();
+    let editor = { text: '', cursor: 0, historyIndex: 0, draft: '' };
+    const el = () => <MultiView state={s} now={T0 + 1000} width={80} rows={24} color={false} editor={editor} queued={['later']} />;
+    // maxFps 1: a throttled frame cannot happen twice within this synchronous loop; a forced one happens every time.
+    const ink = inkRender(el(), { stdout: stdout as unknown as NodeJS.WriteStream, patchConsole: false, exitOnCtrlC: false, maxFps: 1 });
+    try {
+      const before = stdout.writes;
+      for (const ch of 'a follow-up') {
+        editor = { ...editor, text: editor.text + ch, cursor: editor.cursor + 1 };
+        ink.rerender(el());
+      }
+      expect(stdout.writes - before).toBeLessThanOrEqual(1);
+    } finally {
+      ink.unmount();
+    }
   });
 
   it('shrinks to one line per agent when the terminal is too short for bordered panels', () => {

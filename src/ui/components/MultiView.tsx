@@ -1,15 +1,17 @@
 /**
  * The multi-agent screen: header, messages, notices and finished panels once through <Static>; below them one live
- * panel per running agent, sized so that all of them and the shared progress line stay shorter than the terminal;
- * in a conversation, the prompt when no agent is running.
+ * panel per running agent, sized so that all of them, the shared progress line, the messages typed ahead and the
+ * prompt stay shorter than the terminal; in a conversation, the prompt, editable while agents run (as with one agent).
  */
-import { Box, Static, Text } from 'ink';
+import { Box, Text } from 'ink';
+import { memo } from 'react';
 import type { EditorState } from '../input.js';
 import { formatDuration, plural, spinnerFrame } from '../format.js';
 import { panelActivity, totalTokens, totalToolsRun, type AgentPanel as Panel, type MultiHistoryItem, type MultiState } from '../multi-state.js';
 import { AgentPanel, PANEL_CHROME_ROWS, layoutPanel, panelInnerWidth } from './AgentPanel.js';
 import { HistoryItemView } from './HistoryItemView.js';
-import { Prompt } from './Prompt.js';
+import { PromptArea, layoutPromptArea } from './PromptArea.js';
+import { StaticHistory } from './StaticHistory.js';
 
 /** Props of the multi-agent screen. */
 export interface MultiViewProps {
@@ -22,6 +24,8 @@ export interface MultiViewProps {
   color: boolean;
   /** The message being typed (a conversation); undefined hides the prompt (one-shot runs). */
   editor?: EditorState;
+  /** Messages typed ahead while agents run, sent one by one when each round ends. */
+  queued?: readonly string[];
   hint?: string;
   /** Print finished reasoning in full (Ctrl+O). */
   showReasoning?: boolean;
@@ -32,22 +36,21 @@ export interface MultiViewProps {
 const RESERVED_ROWS = 4;
 /** Fewer body rows than this per panel and the panels shrink to one line each. */
 const MIN_BODY_ROWS = 2;
+/** Rows the live panels need at least next to the prompt: two one-line panels (or one and "… and N more") with their
+ * margin, and the reserved rows (see LivePanels). */
+const LIVE_MIN_ROWS = RESERVED_ROWS + 4;
+const RUNNING_HINT = 'enter queues a message, sent when every agent is done · esc cancels them all';
 
 /** The multi-agent screen. */
-export function MultiView({ state, layoutEpoch = 0, now, width, rows, color, editor, hint, showReasoning = false }: MultiViewProps) {
+export function MultiView({ state, layoutEpoch = 0, now, width, rows, color, editor, queued = [], hint, showReasoning = false }: MultiViewProps) {
   const running = state.live.length > 0;
+  const bottom = layoutPromptArea({ running, editor, queued: queued.length, width, rows, liveMinRows: LIVE_MIN_ROWS });
   return (
     <Box flexDirection="column">
-      <Static key={`${state.epoch}:${layoutEpoch}`} items={state.history}>
-        {(item) => (
-          <Box key={item.id} flexDirection="column" width={width}>
-            <MultiHistoryItemView item={item} width={width} color={color} showReasoning={showReasoning} />
-          </Box>
-        )}
-      </Static>
-      {running && <LivePanels state={state} now={now} width={width} rows={rows} color={color} />}
+      <StaticHistory items={state.history} printKey={`${state.epoch}:${layoutEpoch}`} Item={MultiHistoryItemView} width={width} color={color} showReasoning={showReasoning} />
+      {running && <LivePanels live={state.live} cancelling={state.cancelling} now={now} width={width} rows={rows - bottom.rows} color={color} />}
       {running && <MultiProgressLine state={state} now={now} />}
-      {!running && editor && <Prompt editor={editor} hint={hint ?? promptHint(width)} width={width} color={color} />}
+      <PromptArea layout={bottom} editor={editor} queued={queued} hint={hint ?? (running ? RUNNING_HINT : promptHint(width))} width={width} color={color} />
     </Box>
   );
 }
@@ -112,8 +115,11 @@ function promptHint(width: number): string {
   return width >= 92 ? '@name sends to one agent · /help for commands · ↑↓ history · ctrl+c twice to exit' : '@name → one agent · /help · ctrl+c twice to exit';
 }
 
-function LivePanels({ state, now, width, rows, color }: { state: MultiState; now: number; width: number; rows: number; color: boolean }) {
-  const { live, cancelling } = state;
+/**
+ * The running agents' panels. Memoised: a key press in the prompt leaves the panels untouched, so typing ahead never
+ * pays for laying out their answers.
+ */
+const LivePanels = memo(function LivePanels({ live, cancelling, now, width, rows, color }: { live: readonly Panel[]; cancelling: boolean; now: number; width: number; rows: number; color: boolean }) {
   // Each panel gets an equal share of the rows above the progress line (its top margin included).
   const share = Math.floor((rows - RESERVED_ROWS) / live.length);
   const body = share - 1 - PANEL_CHROME_ROWS;
@@ -140,7 +146,7 @@ function LivePanels({ state, now, width, rows, color }: { state: MultiState; now
       {shown.length < live.length && <Text dimColor>… and {live.length - shown.length} more agents running</Text>}
     </Box>
   );
-}
+});
 
 /**
  * Body rows for each live panel: an equal share each, and the rows short panels leave unused go to the panels whose

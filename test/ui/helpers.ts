@@ -1,0 +1,43 @@
+/** Helpers shared by the chat UI tests: gated scripted turns, reading the prompt box out of a frame, counting frames. */
+import { Writable } from 'node:stream';
+import type { ModelChunk, ModelRequest } from '../../src/core/providers/types.js';
+
+/** One scripted model turn. */
+export type Turn = (req: ModelRequest) => AsyncGenerator<ModelChunk>;
+
+/** A promise the test opens when it chooses. */
+export function deferred(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+/** Streams `first`, waits for `gate`, then streams `rest` and completes. */
+export const gated = (first: string, gate: Promise<void>, rest: string): Turn =>
+  async function* () {
+    yield { type: 'text', text: first };
+    await gate;
+    yield { type: 'text', text: rest };
+  };
+
+/** The text inside the prompt box (frame rows between its borders, without the border and the "❯"). */
+export function promptText(frame: string): string {
+  const rows = frame.split('\n');
+  const top = rows.findLastIndex((r) => r.startsWith('╭'));
+  const bottom = rows.findLastIndex((r) => r.startsWith('╰'));
+  if (top === -1 || bottom < top) return '';
+  return rows.slice(top + 1, bottom).map((r) => r.replace(/^│ (?:❯ |  )?/, '').replace(/\s*│$/, '').replace(/█$/, '')).join('\n');
+}
+
+/** A terminal-like stream for Ink itself (ink-testing-library renders unthrottled) that counts the frames written. */
+export class CountingTty extends Writable {
+  isTTY = true;
+  columns = 80;
+  rows = 24;
+  writes = 0;
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
+    // A frame may be wrapped in "begin/end synchronized update" writes: count the frames only.
+    if (!/^\x1b\[\?2026[hl]$/.test(String(chunk))) this.writes++;
+    cb();
+  }
+}
