@@ -4,7 +4,7 @@
  * multi-agent chat.
  * With `once`, it runs `firstPrompt` and exits with the run's exit code (a one-shot prompt in a terminal).
  */
-import { useApp, useStdin, useStdout } from 'ink';
+import { useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { Conversation, type Agent } from '../core/agent.js';
 import { exitCodeFor } from '../core/events.js';
@@ -15,6 +15,7 @@ import { parseSlash } from './input.js';
 import { initialState, reducer } from './state.js';
 import { usePromptKeys } from './use-prompt-keys.js';
 import { useClock } from './use-clock.js';
+import { useExit } from './use-exit.js';
 import { useRun, type RunOptions } from './use-run.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
@@ -35,7 +36,7 @@ export interface AppProps extends RunOptions {
 
 /** The chat application. */
 export function App({ agent, conversation: given, firstPrompt, once, history, color, onExit, signal, timeoutMs, maxTurns }: AppProps) {
-  const { exit } = useApp();
+  const exit = useExit();
   const { stdout } = useStdout();
   const { isRawModeSupported } = useStdin();
   const [conversation] = useState(() => given ?? new Conversation());
@@ -53,8 +54,11 @@ export function App({ agent, conversation: given, firstPrompt, once, history, co
   const running = state.run !== null;
   const now = useClock(running);
 
+  const left = useRef(false);
   const leave = useCallback(
     (code: number) => {
+      if (left.current) return;
+      left.current = true;
       cancel();
       onExit(code);
       exit();

@@ -6,7 +6,7 @@
  * The prompt's keys are the single-agent chat's (use-prompt-keys.ts): the prompt stays editable while agents run, Enter
  * queues the message for when the round ends, and Esc/Ctrl+C cancels every running agent and gives the queue back.
  */
-import { useApp, useStdin, useStdout } from 'ink';
+import { useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { Conversation, type Agent } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
@@ -17,6 +17,7 @@ import { runMultiSlashCommand } from './multi-commands.js';
 import { initialMultiState, multiReducer, parseAddress } from './multi-state.js';
 import { useAgents } from './use-agents.js';
 import { useClock } from './use-clock.js';
+import { useExit } from './use-exit.js';
 import { usePromptKeys } from './use-prompt-keys.js';
 import type { RunOptions } from './use-run.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -45,7 +46,7 @@ const NO_HISTORY = { entries: [] as string[], add: (): void => undefined } as un
 
 /** The multi-agent application. */
 export function MultiApp({ agents, prompt, conversation = false, history = NO_HISTORY, color, onExit, signal, timeoutMs, maxTurns }: MultiAppProps) {
-  const { exit } = useApp();
+  const exit = useExit();
   const { stdout } = useStdout();
   const { isRawModeSupported } = useStdin();
   const { width, rows, layoutEpoch } = useTerminalSize();

@@ -38,9 +38,11 @@ function lineEnd(text: string, cursor: number): number {
 export function editKey(s: EditorState, input: string, key: Key, history: readonly string[], pasting = false): EditorOutcome {
   // Inside a bracketed paste every line break is text, never a submit.
   if (pasting) return { state: insert(s, (key.return ? '\n' : input).replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')) };
-  // Typed-ahead text and Enter can arrive as one chunk ("hello\r"): the text, then Enter.
-  if (!key.return && input.length > 1 && input.endsWith('\r') && !input.slice(0, -1).includes('\r')) {
-    const typed = editKey(s, input.slice(0, -1), { ...key, return: false }, history).state;
+  // Typed-ahead text and Enter can arrive as one chunk: "hello\r", or "hello\n" when it was typed before the terminal
+  // went into raw mode (the line discipline turned Enter into a line feed). One line, then Enter: the text, then a submit.
+  const typedLine = !key.return && input.length > 1 ? /^([^\r\n]+)(?:\r\n?|\n)$/.exec(input) : null;
+  if (typedLine) {
+    const typed = editKey(s, typedLine[1] as string, { ...key, return: false }, history).state;
     return editKey(typed, '\r', { ...key, return: true }, history);
   }
   if (key.return) {

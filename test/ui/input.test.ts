@@ -38,6 +38,13 @@ describe('prompt editor', () => {
     expect(bracketed.submit).toBeUndefined();
     expect(bracketed.state.text).toBe('x\n');
     expect(editKey(emptyEditor(), 'hi there\r', k(), []).submit).toBe('hi there');
+    // Typed before raw mode: the terminal's line discipline delivered Enter as a line feed.
+    expect(editKey(emptyEditor(), 'typed early\n', k(), []).submit).toBe('typed early');
+    expect(editKey(emptyEditor(), 'crlf\r\n', k(), []).submit).toBe('crlf');
+    // Several lines in one chunk are a paste: nothing is sent.
+    const twoLines = editKey(emptyEditor(), 'one\ntwo\n', k(), []);
+    expect(twoLines.submit).toBeUndefined();
+    expect(twoLines.state.text).toBe('one\ntwo\n');
   });
 
   it('browses history with ↑/↓ and restores the draft', () => {
