@@ -9,7 +9,7 @@ import type { Agent, Conversation } from '../core/agent.js';
 import { sanitize } from '../render/sanitize.js';
 import { runSlashCommand } from './commands.js';
 import { SLASH_COMMANDS, type SlashCommand } from './input.js';
-import { multiTranscriptMarkdown, type MultiAction, type MultiState } from './multi-state.js';
+import { addressName, multiTranscriptMarkdown, type MultiAction, type MultiState } from './multi-state.js';
 import { initialState, type UiAction } from './state.js';
 
 /** What a multi-agent slash command may touch. */
@@ -34,7 +34,7 @@ export function agentLines(state: MultiState, agents: readonly Agent[], model?: 
     const agent = agents[i];
     const tools = agent ? agent.tools.length : 0;
     const description = agent?.description ? ` — ${sanitize(agent.description)}` : '';
-    return `  ${`@${a.name}`.padEnd(width)}  model ${model ? sanitize(model) : a.model} · ${tools} tool${tools === 1 ? '' : 's'}${description}`;
+    return `  ${`@${sanitize(addressName(a.name))}`.padEnd(width)}  model ${model ? sanitize(model) : a.model} · ${tools} tool${tools === 1 ? '' : 's'}${description}`;
   });
 }
 
@@ -67,8 +67,8 @@ export function runMultiSlashCommand(cmd: SlashCommand, ctx: MultiCommandContext
     case 'tools': {
       const lines = ctx.state.agents.flatMap((a, i) => {
         const tools = ctx.agents[i]?.tools ?? [];
-        if (tools.length === 0) return [`@${a.name}: no tools`];
-        return [`@${a.name}:`, ...tools.map((t) => `  ${sanitize(t.name)} — ${sanitize(t.description ?? '')}`)];
+        if (tools.length === 0) return [`@${sanitize(addressName(a.name))}: no tools`];
+        return [`@${sanitize(addressName(a.name))}:`, ...tools.map((t) => `  ${sanitize(t.name)} — ${sanitize(t.description ?? '')}`)];
       });
       notice(['Tools:', ...lines].join('\n'));
       return;

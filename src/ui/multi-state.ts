@@ -143,6 +143,11 @@ export type Addressed = { targets: number[]; text: string; to?: string[] } | { e
  * Reads leading `@name` words of a message (`@a @b question`): the message goes to those agents only; without them,
  * to every agent. Names match exactly, else case-insensitively; two agents sharing a name are both addressed.
  */
+/** How an agent is addressed: its name, with runs of white space as "-" (a remote A2A agent's name may have spaces). */
+export function addressName(name: string): string {
+  return name.trim().replace(/\s+/g, '-');
+}
+
 export function parseAddress(message: string, names: readonly string[]): Addressed {
   const all = names.map((_, i) => i);
   if (!message.startsWith('@')) return { targets: all, text: message };
@@ -153,8 +158,9 @@ export function parseAddress(message: string, names: readonly string[]): Address
     const word = m[1] as string;
     let found = all.filter((i) => names[i] === word);
     if (found.length === 0) found = all.filter((i) => (names[i] as string).toLowerCase() === word.toLowerCase());
+    if (found.length === 0) found = all.filter((i) => addressName(names[i] as string).toLowerCase() === word.toLowerCase());
     if (found.length === 0) {
-      return { error: `no agent named @${sanitize(word)} — the agents are ${names.map((n) => `@${n}`).join(', ')} (start the message with a space to send text beginning with @)` };
+      return { error: `no agent named @${sanitize(word)} — the agents are ${names.map((n) => `@${addressName(n)}`).join(', ')} (start the message with a space to send text beginning with @)` };
     }
     for (const i of found) if (!targets.includes(i)) targets.push(i);
     if (!to.includes(names[found[0] as number] as string)) to.push(names[found[0] as number] as string);

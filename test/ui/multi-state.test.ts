@@ -178,6 +178,11 @@ describe('parseAddress', () => {
     expect(parseAddress('@gamma @ALPHA @gamma\nq', names)).toEqual({ targets: [0, 2], text: 'q', to: ['Gamma', 'alpha'] });
     expect(parseAddress('@alpha @beta @Gamma all', names)).toEqual({ targets: [0, 1, 2], text: 'all' });
   });
+  it('addresses a name with spaces (a remote A2A agent) with dashes, and lists it that way', () => {
+    const remote = ['alpha', 'Travel  Planner'];
+    expect(parseAddress('@travel-planner where to?', remote)).toEqual({ targets: [1], text: 'where to?', to: ['Travel  Planner'] });
+    expect(parseAddress('@nobody hi', remote)).toEqual({ error: expect.stringContaining('the agents are @alpha, @Travel-Planner') });
+  });
   it('addresses every agent sharing a name', () => {
     expect(parseAddress('@alpha x', ['alpha', 'beta', 'alpha'])).toEqual({ targets: [0, 2], text: 'x', to: ['alpha'] });
   });
