@@ -26,6 +26,24 @@ const KEYS = [
   'ctrl+o show/hide reasoning in full',
 ];
 
+/** `/save [file.md]`: writes the transcript (to a timestamped file in the working directory by default). */
+export function saveTranscript(
+  arg: string,
+  ctx: { now?: Date; cwd?: string },
+  markdown: (now: Date) => string,
+  notice: (text: string, tone?: 'info' | 'warn' | 'error') => void,
+): void {
+  const now = ctx.now ?? new Date();
+  const name = arg || `agentor-chat-${now.toISOString().replace(/[:.]/g, '-').slice(0, 19)}.md`;
+  const path = resolve(ctx.cwd ?? process.cwd(), name);
+  try {
+    writeFileSync(path, markdown(now));
+    notice(`saved the transcript to ${path}`);
+  } catch (e) {
+    notice(`could not save to ${path}: ${(e as Error).message}`, 'error');
+  }
+}
+
 /** Runs a slash command. */
 export function runSlashCommand(cmd: SlashCommand, ctx: CommandContext): void {
   const notice = (text: string, tone: 'info' | 'warn' | 'error' = 'info'): void => ctx.dispatch({ type: 'notice', text, tone });
@@ -50,18 +68,8 @@ export function runSlashCommand(cmd: SlashCommand, ctx: CommandContext): void {
       if (ctx.agent.tools.length === 0) return notice('this agent has no tools');
       notice(['Tools:', ...ctx.agent.tools.map((t) => `  ${sanitize(t.name)} — ${sanitize(t.description ?? '')}`)].join('\n'));
       return;
-    case 'save': {
-      const now = ctx.now ?? new Date();
-      const name = cmd.arg || `agentor-chat-${now.toISOString().replace(/[:.]/g, '-').slice(0, 19)}.md`;
-      const path = resolve(ctx.cwd ?? process.cwd(), name);
-      try {
-        writeFileSync(path, transcriptMarkdown(ctx.state, now));
-        notice(`saved the transcript to ${path}`);
-      } catch (e) {
-        notice(`could not save to ${path}: ${(e as Error).message}`, 'error');
-      }
-      return;
-    }
+    case 'save':
+      return saveTranscript(cmd.arg, ctx, (now) => transcriptMarkdown(ctx.state, now), notice);
     case 'exit':
     case 'quit':
       ctx.exit(0);

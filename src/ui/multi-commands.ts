@@ -3,11 +3,9 @@
  * chat's (commands.ts); the rest act on every agent: /clear forgets all their conversations, /save writes the whole
  * transcript with agent names, /model switches all of them, /tools lists each one's, and /agents lists the agents.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Agent, Conversation } from '../core/agent.js';
 import { sanitize } from '../render/sanitize.js';
-import { runSlashCommand } from './commands.js';
+import { runSlashCommand, saveTranscript } from './commands.js';
 import { SLASH_COMMANDS, type SlashCommand } from './input.js';
 import { addressName, multiTranscriptMarkdown, type MultiAction, type MultiState } from './multi-state.js';
 import { initialState, type UiAction } from './state.js';
@@ -73,18 +71,8 @@ export function runMultiSlashCommand(cmd: SlashCommand, ctx: MultiCommandContext
       notice(['Tools:', ...lines].join('\n'));
       return;
     }
-    case 'save': {
-      const now = ctx.now ?? new Date();
-      const name = cmd.arg || `agentor-chat-${now.toISOString().replace(/[:.]/g, '-').slice(0, 19)}.md`;
-      const path = resolve(ctx.cwd ?? process.cwd(), name);
-      try {
-        writeFileSync(path, multiTranscriptMarkdown(ctx.state, now));
-        notice(`saved the transcript to ${path}`);
-      } catch (e) {
-        notice(`could not save to ${path}: ${(e as Error).message}`, 'error');
-      }
-      return;
-    }
+    case 'save':
+      return saveTranscript(cmd.arg, ctx, (now) => multiTranscriptMarkdown(ctx.state, now), notice);
     default:
       return single(cmd, ctx);
   }
