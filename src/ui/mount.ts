@@ -1,7 +1,7 @@
-/** Mounts the Ink app for the entry points in index.ts (imported only after NODE_ENV is settled). */
+/** Mounts the Ink apps for the entry points in index.ts (a module of its own so that ink and react load lazily). */
 import chalk from 'chalk';
 import { render } from 'ink';
-import { createElement } from 'react';
+import { createElement, type ReactElement } from 'react';
 import type { RunEndEvent } from '../core/events.js';
 import { App } from './App.js';
 import { InputHistory } from './history-store.js';
@@ -11,19 +11,9 @@ import { MultiApp } from './MultiApp.js';
 
 /** Renders the chat app until it exits; resolves with the exit code. */
 export async function mount(opts: InteractiveOptions, once: boolean): Promise<number> {
-  const color = colorEnabled();
-  // Ink styles through the shared chalk instance: NO_COLOR has to reach it as well.
-  if (!color) chalk.level = 0;
-  // highlight.js is large: in a conversation load it while the user types; a one-shot run loads it at its first
-  // code block (see markdown.ts), so answers without code never pay for it.
-  if (!once && color) setTimeout(() => void loadHighlighter(), 200).unref();
   let code = 0;
-  const session = new AbortController();
-  const onSignal = (): void => session.abort();
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
   const history = new InputHistory(opts.historyPath === null ? undefined : opts.historyPath);
-  const instance = render(
+  await renderUntilExit(opts, !once, (color, signal) =>
     createElement(App, {
       agent: opts.agent,
       ...(opts.conversation ? { conversation: opts.conversation } : {}),
@@ -34,29 +24,11 @@ export async function mount(opts: InteractiveOptions, once: boolean): Promise<nu
       onExit: (c: number) => {
         code = c;
       },
-      signal: session.signal,
+      signal,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
     }),
-    {
-      exitOnCtrlC: false,
-      patchConsole: false,
-      maxFps: 30,
-      ...(opts.stdout ? { stdout: opts.stdout } : {}),
-      ...(opts.stdin ? { stdin: opts.stdin } : {}),
-    },
   );
-  // Bracketed paste lets a pasted multi-line text arrive as text instead of a series of Enter presses.
-  const out = opts.stdout ?? process.stdout;
-  const paste = !once && out.isTTY === true && (opts.stdin ?? process.stdin).isTTY === true;
-  if (paste) out.write('\x1b[?2004h');
-  try {
-    await instance.waitUntilExit();
-  } finally {
-    if (paste) out.write('\x1b[?2004l');
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
   return code;
 }
 
@@ -71,16 +43,9 @@ export async function mountAgentsChat(opts: AgentsChatOptions): Promise<number> 
 }
 
 async function mountMulti(opts: AgentsOptions, conversation: boolean, history?: InputHistory): Promise<{ ends: RunEndEvent[]; code: number }> {
-  const color = colorEnabled();
-  if (!color) chalk.level = 0;
-  if (conversation && color) setTimeout(() => void loadHighlighter(), 200).unref();
   let ends: RunEndEvent[] = [];
   let code = 0;
-  const session = new AbortController();
-  const onSignal = (): void => session.abort();
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  const instance = render(
+  await renderUntilExit(opts, conversation, (color, signal) =>
     createElement(MultiApp, {
       agents: opts.agents,
       ...(opts.prompt ? { prompt: opts.prompt } : {}),
@@ -91,21 +56,43 @@ async function mountMulti(opts: AgentsOptions, conversation: boolean, history?: 
         ends = e;
         code = c ?? 0;
       },
-      signal: session.signal,
+      signal,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
     }),
-    {
-      exitOnCtrlC: false,
-      patchConsole: false,
-      maxFps: 30,
-      ...(opts.stdout ? { stdout: opts.stdout } : {}),
-      ...(opts.stdin ? { stdin: opts.stdin } : {}),
-    },
   );
+  return { ends, code };
+}
+
+/**
+ * Renders an app until it exits. SIGINT/SIGTERM abort the signal it gets (the app cancels or leaves); a conversation
+ * also turns on bracketed paste and preloads the syntax highlighter while the user types.
+ */
+async function renderUntilExit(
+  io: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream },
+  conversation: boolean,
+  app: (color: boolean, signal: AbortSignal) => ReactElement,
+): Promise<void> {
+  const color = colorEnabled();
+  // Ink styles through the shared chalk instance: NO_COLOR has to reach it as well.
+  if (!color) chalk.level = 0;
+  // highlight.js is large: in a conversation load it while the user types; a one-shot run loads it at its first
+  // code block (see markdown.ts), so answers without code never pay for it.
+  if (conversation && color) setTimeout(() => void loadHighlighter(), 200).unref();
+  const session = new AbortController();
+  const onSignal = (): void => session.abort();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const instance = render(app(color, session.signal), {
+    exitOnCtrlC: false,
+    patchConsole: false,
+    maxFps: 30,
+    ...(io.stdout ? { stdout: io.stdout } : {}),
+    ...(io.stdin ? { stdin: io.stdin } : {}),
+  });
   // Bracketed paste lets a pasted multi-line text arrive as text instead of a series of Enter presses.
-  const out = opts.stdout ?? process.stdout;
-  const paste = conversation && out.isTTY === true && (opts.stdin ?? process.stdin).isTTY === true;
+  const out = io.stdout ?? process.stdout;
+  const paste = conversation && out.isTTY === true && (io.stdin ?? process.stdin).isTTY === true;
   if (paste) out.write('\x1b[?2004h');
   try {
     await instance.waitUntilExit();
@@ -114,5 +101,4 @@ async function mountMulti(opts: AgentsOptions, conversation: boolean, history?: 
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
-  return { ends, code };
 }

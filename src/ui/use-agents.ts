@@ -3,13 +3,13 @@
  * every run, and each still ends with its own run_end), stream-sanitised text per run, and events handed to the
  * reducer in batches at frame cadence, never per token. In a conversation each agent keeps its own Conversation.
  */
-import { useCallback, useRef, type Dispatch } from 'react';
+import { useCallback, type Dispatch } from 'react';
 import type { Agent, Conversation } from '../core/agent.js';
-import { emptyUsage, type AgentEvent, type RunEndEvent } from '../core/events.js';
+import type { AgentEvent, RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import { createStreamSanitizer } from '../render/sanitize.js';
 import type { MultiAction } from './multi-state.js';
-import { FRAME_MS, type RunOptions } from './use-run.js';
+import { FRAME_MS, localFailedEnd, useActiveRun, type RunOptions } from './use-run.js';
 
 type Sanitizer = ReturnType<typeof createStreamSanitizer>;
 
@@ -26,7 +26,7 @@ export interface RoundOptions {
  * `conversations[i]`, when given, is agent i's history across rounds.
  */
 export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiAction>, options: RunOptions, conversations?: readonly Conversation[]) {
-  const active = useRef<AbortController | null>(null);
+  const { active, cancel, isRunning } = useActiveRun(dispatch);
 
   const start = useCallback(
     async (prompt: string, round: RoundOptions = {}): Promise<RunEndEvent[]> => {
@@ -79,10 +79,7 @@ export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiActi
       if (ends.length < chosen.length) {
         dispatch({ type: 'abandon', message: failure, now: Date.now() });
         for (const agent of chosen.slice(ends.length)) {
-          ends.push({
-            type: 'run_end', run_id: 'local', seq: 0, ts: Date.now(), agent: agent.name, status: 'failed', text: '',
-            usage: emptyUsage(), duration_ms: 0, error: { message: failure, retryable: false },
-          });
+          ends.push(localFailedEnd(agent.name, failure));
         }
       }
       return ends;
@@ -90,17 +87,6 @@ export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiActi
     [agents, dispatch, options.timeoutMs, options.maxTurns, conversations],
   );
 
-  /** Cancels every run of the current round; false when there is none or it was already cancelled. */
-  const cancel = useCallback((): boolean => {
-    const controller = active.current;
-    if (!controller || controller.signal.aborted) return false;
-    controller.abort(new Error('cancelled by the user'));
-    dispatch({ type: 'cancel' });
-    return true;
-  }, [dispatch]);
-
-  /** True from `start()` until the round's last event was handed over (ahead of React's next render). */
-  const isRunning = useCallback((): boolean => active.current !== null, []);
-
+  // cancel() cancels every run of the current round.
   return { start, cancel, isRunning };
 }

@@ -19,7 +19,7 @@ export interface RunOptions {
 
 /** Runs turns of `agent` in `conversation`, reporting to `dispatch`. */
 export function useRun(agent: Agent, conversation: Conversation, dispatch: Dispatch<UiAction>, options: RunOptions) {
-  const active = useRef<AbortController | null>(null);
+  const { active, cancel, isRunning } = useActiveRun(dispatch);
 
   const start = useCallback(
     async (prompt: string, model?: string): Promise<RunEndEvent> => {
@@ -56,10 +56,7 @@ export function useRun(agent: Agent, conversation: Conversation, dispatch: Dispa
         }
       } catch (error) {
         // streamChat reports failures as events; this only guards against a bug so the prompt always comes back.
-        end = {
-          type: 'run_end', run_id: 'local', seq: 0, ts: Date.now(), agent: agent.name, status: 'failed', text: '',
-          usage: emptyUsage(), duration_ms: 0, error: { message: (error as Error).message ?? String(error), retryable: false },
-        };
+        end = localFailedEnd(agent.name, (error as Error).message ?? String(error));
         batch.push(end);
       } finally {
         clearTimeout(timer);
@@ -71,6 +68,15 @@ export function useRun(agent: Agent, conversation: Conversation, dispatch: Dispa
     [agent, conversation, dispatch, options.timeoutMs, options.maxTurns],
   );
 
+  return { start, cancel, isRunning };
+}
+
+/**
+ * The run (or round of runs) in progress: its AbortController, `cancel()` (false when there is none or it was already
+ * cancelled) and `isRunning()`, true from start until its last event was handed over, ahead of React's next render.
+ */
+export function useActiveRun(dispatch: (action: { type: 'cancel' }) => void) {
+  const active = useRef<AbortController | null>(null);
   const cancel = useCallback((): boolean => {
     const controller = active.current;
     if (!controller || controller.signal.aborted) return false;
@@ -78,9 +84,14 @@ export function useRun(agent: Agent, conversation: Conversation, dispatch: Dispa
     dispatch({ type: 'cancel' });
     return true;
   }, [dispatch]);
-
-  /** True from `start()` until the run's last event was handed over (ahead of React's next render). */
   const isRunning = useCallback((): boolean => active.current !== null, []);
+  return { active, cancel, isRunning };
+}
 
-  return { start, cancel, isRunning };
+/** A run_end made by the UI for a run that could not report its own (the prompt must always come back). */
+export function localFailedEnd(agent: string, message: string): RunEndEvent {
+  return {
+    type: 'run_end', run_id: 'local', seq: 0, ts: Date.now(), agent, status: 'failed', text: '',
+    usage: emptyUsage(), duration_ms: 0, error: { message, retryable: false },
+  };
 }
