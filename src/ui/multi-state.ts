@@ -8,7 +8,7 @@
 import type { AgentEvent, RunEndEvent, RunStatus } from '../core/events.js';
 import { sanitize } from '../render/sanitize.js';
 import { splitAtSafeBoundary } from './markdown.js';
-import type { ToolView } from './state.js';
+import { finishedTool, runningTool, type ToolView } from './state.js';
 
 /** A finished piece of a panel's content, in stream order. */
 export type PanelBlock =
@@ -225,21 +225,10 @@ function applyToPanel(p: AgentPanel, e: AgentEvent): AgentPanel {
     }
     case 'tool_call': {
       const q = flushTurn(p);
-      const tool: ToolView = { call_id: e.call_id, name: sanitize(e.name), args: e.args, startedAt: e.ts };
-      return { ...q, turn: e.turn, tools: [...q.tools, tool] };
+      return { ...q, turn: e.turn, tools: [...q.tools, runningTool(e)] };
     }
     case 'tool_result': {
-      const running = p.tools.find((t) => t.call_id === e.call_id);
-      const tool: ToolView = {
-        call_id: e.call_id,
-        name: sanitize(e.name),
-        args: running?.args ?? {},
-        startedAt: running?.startedAt ?? e.ts - e.duration_ms,
-        result: sanitize(e.result),
-        is_error: e.is_error,
-        duration_ms: e.duration_ms,
-      };
-      return { ...p, blocks: [...p.blocks, { kind: 'tool', tool }], tools: p.tools.filter((t) => t.call_id !== e.call_id), toolsRun: p.toolsRun + 1 };
+      return { ...p, blocks: [...p.blocks, { kind: 'tool', tool: finishedTool(p.tools, e) }], tools: p.tools.filter((t) => t.call_id !== e.call_id), toolsRun: p.toolsRun + 1 };
     }
     case 'message':
       return flushTurn(p);

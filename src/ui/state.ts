@@ -2,7 +2,7 @@
  * The chat screen as a pure reducer over AgentEvents and a few UI actions. Finished items go to `history` (printed
  * once through <Static>); only the active run's small live tail, running tool panels and counters stay in `run`.
  */
-import type { AgentEvent, RunStatus } from '../core/events.js';
+import type { AgentEvent, RunStatus, ToolCallEvent, ToolResultEvent } from '../core/events.js';
 import { sanitize } from '../render/sanitize.js';
 import { splitAtSafeBoundary } from './markdown.js';
 
@@ -130,21 +130,10 @@ function applyEvent(state: UiState, e: AgentEvent): UiState {
     }
     case 'tool_call': {
       const flushed = flushTurn(state, run);
-      const tool: ToolView = { call_id: e.call_id, name: sanitize(e.name), args: e.args, startedAt: e.ts };
-      return { ...flushed.state, run: { ...flushed.run, turn: e.turn, tools: [...flushed.run.tools, tool] } };
+      return { ...flushed.state, run: { ...flushed.run, turn: e.turn, tools: [...flushed.run.tools, runningTool(e)] } };
     }
     case 'tool_result': {
-      const running = run.tools.find((t) => t.call_id === e.call_id);
-      const tool: ToolView = {
-        call_id: e.call_id,
-        name: sanitize(e.name),
-        args: running?.args ?? {},
-        startedAt: running?.startedAt ?? e.ts - e.duration_ms,
-        result: sanitize(e.result),
-        is_error: e.is_error,
-        duration_ms: e.duration_ms,
-      };
-      const next = push(state, [{ kind: 'tool', tool }]);
+      const next = push(state, [{ kind: 'tool', tool: finishedTool(run.tools, e) }]);
       return { ...next, run: { ...run, tools: run.tools.filter((t) => t.call_id !== e.call_id), toolsRun: run.toolsRun + 1 } };
     }
     case 'message': {
@@ -236,4 +225,23 @@ export function transcriptMarkdown(state: UiState, now: Date = new Date()): stri
     if (item.kind !== 'reasoning') lastKind = item.kind;
   }
   return out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '\n');
+}
+
+/** A tool panel for a call that started (name sanitised; the arguments are drawn sanitised by the panel). */
+export function runningTool(e: ToolCallEvent): ToolView {
+  return { call_id: e.call_id, name: sanitize(e.name), args: e.args, startedAt: e.ts };
+}
+
+/** The finished panel of a call, from its running one among `running` (when the call was seen) and its result. */
+export function finishedTool(running: readonly ToolView[], e: ToolResultEvent): ToolView {
+  const started = running.find((t) => t.call_id === e.call_id);
+  return {
+    call_id: e.call_id,
+    name: sanitize(e.name),
+    args: started?.args ?? {},
+    startedAt: started?.startedAt ?? e.ts - e.duration_ms,
+    result: sanitize(e.result),
+    is_error: e.is_error,
+    duration_ms: e.duration_ms,
+  };
 }

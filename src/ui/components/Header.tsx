@@ -20,15 +20,20 @@ export function Header({ agent, model, isDemo }: HeaderProps) {
       <Text bold>{agent}</Text>
       <Text dimColor> · model </Text>
       {model}
-      {isDemo && (
-        <>
-          {' '}
-          <Text backgroundColor="yellow" color="black" bold>
-            {' DEMO '}
-          </Text>
-          <Text dimColor> offline scripted model, no API calls</Text>
-        </>
-      )}
+      {isDemo && <DemoBadge />}
     </Text>
+  );
+}
+
+/** The DEMO label, inside a header line's <Text>. */
+export function DemoBadge() {
+  return (
+    <>
+      {' '}
+      <Text backgroundColor="yellow" color="black" bold>
+        {' DEMO '}
+      </Text>
+      <Text dimColor> offline scripted model, no API calls</Text>
+    </>
   );
 }

@@ -22,15 +22,7 @@ export function HistoryItemView({ item, width, color, showReasoning }: HistoryIt
       return <Header agent={item.agent} model={item.model} isDemo={item.isDemo} />;
     case 'user':
       return (
-        <Box marginTop={1}>
-          {/* The marker keeps its width (and its space) when a long message wraps. */}
-          <Box flexShrink={0}>
-            <Text color="cyan" bold>
-              {'❯ '}
-            </Text>
-          </Box>
-          <Text bold>{item.text}</Text>
-        </Box>
+        <UserMessage text={item.text} />
       );
     case 'assistant':
       return (
@@ -94,4 +86,19 @@ export function HistoryItemView({ item, width, color, showReasoning }: HistoryIt
       );
     }
   }
+}
+
+/** A message the user sent, after the prompt marker. */
+export function UserMessage({ text }: { text: string }) {
+  return (
+    <Box marginTop={1}>
+      {/* The marker keeps its width (and its space) when a long message wraps. */}
+      <Box flexShrink={0}>
+        <Text color="cyan" bold>
+          {'❯ '}
+        </Text>
+      </Box>
+      <Text bold>{text}</Text>
+    </Box>
+  );
 }

@@ -9,7 +9,8 @@ import type { EditorState } from '../input.js';
 import { formatDuration, plural, spinnerFrame } from '../format.js';
 import { panelActivity, totalTokens, totalToolsRun, type AgentPanel as Panel, type MultiHistoryItem, type MultiState } from '../multi-state.js';
 import { AgentPanel, PANEL_CHROME_ROWS, layoutPanel, panelInnerWidth } from './AgentPanel.js';
-import { HistoryItemView } from './HistoryItemView.js';
+import { DemoBadge } from './Header.js';
+import { HistoryItemView, UserMessage } from './HistoryItemView.js';
 import { PromptArea, layoutPromptArea } from './PromptArea.js';
 import { StaticHistory } from './StaticHistory.js';
 
@@ -66,26 +67,11 @@ function MultiHistoryItemView({ item, width, color, showReasoning }: { item: Mul
           <Text dimColor> · {plural(item.agents.length, 'agent')} · </Text>
           <Text bold>{item.agents.join(', ')}</Text>
           {item.conversation && <Text dimColor> · @name to address one</Text>}
-          {item.isDemo && (
-            <>
-              {' '}
-              <Text backgroundColor="yellow" color="black" bold>
-                {' DEMO '}
-              </Text>
-              <Text dimColor> offline scripted model, no API calls</Text>
-            </>
-          )}
+          {item.isDemo && <DemoBadge />}
         </Text>
       );
     case 'user':
-      return (
-        <Box marginTop={1}>
-          <Text color="cyan" bold>
-            {'❯ '}
-          </Text>
-          <Text bold>{item.text}</Text>
-        </Box>
-      );
+      return <UserMessage text={item.text} />;
     case 'notice':
       return <HistoryItemView item={{ id: 0, kind: 'notice', text: item.text, tone: item.tone }} width={width} color={color} showReasoning={false} />;
     case 'panel':
