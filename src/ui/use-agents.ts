@@ -5,13 +5,10 @@
  */
 import { useCallback, type Dispatch } from 'react';
 import type { Agent, Conversation } from '../core/agent.js';
-import type { AgentEvent, RunEndEvent } from '../core/events.js';
+import type { RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
-import { createStreamSanitizer } from '../render/sanitize.js';
 import type { MultiAction } from './multi-state.js';
-import { FRAME_MS, localFailedEnd, useActiveRun, type RunOptions } from './use-run.js';
-
-type Sanitizer = ReturnType<typeof createStreamSanitizer>;
+import { deltaSanitizer, frameBatcher, localFailedEnd, useActiveRun, type RunOptions } from './use-run.js';
 
 /** What one round runs: which agents (positions in `agents`, default all) and with which model override. */
 export interface RoundOptions {
@@ -36,23 +33,8 @@ export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiActi
       const targets = round.targets ?? agents.map((_, i) => i);
       const chosen = targets.map((i) => agents[i] as Agent);
       dispatch({ type: 'start', prompt, now: Date.now(), targets, ...(round.shown !== undefined ? { shown: round.shown } : {}) });
-      // Escape sequences may be split across deltas: each text channel of each run gets a stateful sanitiser.
-      const channels = new Map<string, Sanitizer>();
-      const clean = (e: AgentEvent & { text: string }): string => {
-        const key = `${e.run_id}:${e.type}`;
-        let s = channels.get(key);
-        if (!s) channels.set(key, (s = createStreamSanitizer()));
-        return s.write(e.text);
-      };
-      let batch: AgentEvent[] = [];
-      let timer: NodeJS.Timeout | undefined;
-      const flush = (): void => {
-        timer = undefined;
-        if (batch.length === 0) return;
-        const events = batch;
-        batch = [];
-        dispatch({ type: 'events', events });
-      };
+      const clean = deltaSanitizer();
+      const screen = frameBatcher((events) => dispatch({ type: 'events', events }));
       const ends: RunEndEvent[] = [];
       let failure = 'the run ended without reporting';
       try {
@@ -64,16 +46,14 @@ export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiActi
           ...(round.model ? { model: round.model } : {}),
         });
         for await (const e of events) {
-          batch.push(e.type === 'text_delta' || e.type === 'reasoning_delta' ? { ...e, text: clean(e) } : e);
+          screen.push(clean(e));
           if (e.type === 'run_end') ends.push(e);
-          timer ??= setTimeout(flush, FRAME_MS);
         }
       } catch (error) {
         // streamAgents reports failures as events; this only guards against a bug, so every panel still ends.
         failure = (error as Error)?.message ?? String(error);
       } finally {
-        clearTimeout(timer);
-        flush();
+        screen.close();
         if (active.current === controller) active.current = null;
       }
       if (ends.length < chosen.length) {

@@ -26,18 +26,8 @@ export function useRun(agent: Agent, conversation: Conversation, dispatch: Dispa
       const controller = new AbortController();
       active.current = controller;
       dispatch({ type: 'submit', text: prompt, now: Date.now() });
-      // Escape sequences may be split across deltas: each text channel gets a stateful sanitiser.
-      const text = createStreamSanitizer();
-      const reasoning = createStreamSanitizer();
-      let batch: AgentEvent[] = [];
-      let timer: NodeJS.Timeout | undefined;
-      const flush = (): void => {
-        timer = undefined;
-        if (batch.length === 0) return;
-        const events = batch;
-        batch = [];
-        dispatch({ type: 'events', events });
-      };
+      const clean = deltaSanitizer();
+      const screen = frameBatcher((events) => dispatch({ type: 'events', events }));
       let end: RunEndEvent | undefined;
       try {
         const events = agent.streamChat(prompt, {
@@ -48,19 +38,15 @@ export function useRun(agent: Agent, conversation: Conversation, dispatch: Dispa
           ...(model ? { model } : {}),
         });
         for await (const e of events) {
-          if (e.type === 'text_delta') batch.push({ ...e, text: text.write(e.text) });
-          else if (e.type === 'reasoning_delta') batch.push({ ...e, text: reasoning.write(e.text) });
-          else batch.push(e);
+          screen.push(clean(e));
           if (e.type === 'run_end') end = e;
-          timer ??= setTimeout(flush, FRAME_MS);
         }
       } catch (error) {
         // streamChat reports failures as events; this only guards against a bug so the prompt always comes back.
         end = localFailedEnd(agent.name, (error as Error).message ?? String(error));
-        batch.push(end);
+        screen.push(end);
       } finally {
-        clearTimeout(timer);
-        flush();
+        screen.close();
         if (active.current === controller) active.current = null;
       }
       return end as RunEndEvent;
@@ -86,6 +72,41 @@ export function useActiveRun(dispatch: (action: { type: 'cancel' }) => void) {
   }, [dispatch]);
   const isRunning = useCallback((): boolean => active.current !== null, []);
   return { active, cancel, isRunning };
+}
+
+/** Hands events to `deliver` in batches at frame cadence, never per token; `close()` delivers what is left. */
+export function frameBatcher(deliver: (events: AgentEvent[]) => void): { push(e: AgentEvent): void; close(): void } {
+  let batch: AgentEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    timer = undefined;
+    if (batch.length === 0) return;
+    const events = batch;
+    batch = [];
+    deliver(events);
+  };
+  return {
+    push(e) {
+      batch.push(e);
+      timer ??= setTimeout(flush, FRAME_MS);
+    },
+    close() {
+      clearTimeout(timer);
+      flush();
+    },
+  };
+}
+
+/** Sanitises streamed text: escape sequences may be split across deltas, so each run's text channel keeps its state. */
+export function deltaSanitizer(): (e: AgentEvent) => AgentEvent {
+  const channels = new Map<string, ReturnType<typeof createStreamSanitizer>>();
+  return (e) => {
+    if (e.type !== 'text_delta' && e.type !== 'reasoning_delta') return e;
+    const key = `${e.run_id}:${e.type}`;
+    let s = channels.get(key);
+    if (!s) channels.set(key, (s = createStreamSanitizer()));
+    return { ...e, text: s.write(e.text) };
+  };
 }
 
 /** A run_end made by the UI for a run that could not report its own (the prompt must always come back). */
