@@ -4,39 +4,12 @@ import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
-import type { ModelChunk, ModelProvider, ModelRequest } from '../../src/core/providers/types.js';
+import type { ModelRequest } from '../../src/core/providers/types.js';
 import { calculator } from '../../src/core/tools/calculator.js';
 import type { Tool } from '../../src/core/tools/tool.js';
 import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
-import { deferred, gated, promptText, type Turn } from './helpers.js';
-
-/** A provider that plays scripted turns and records what it was asked. */
-class ScriptedProvider implements ModelProvider {
-  readonly id = 'scripted';
-  readonly requests: ModelRequest[] = [];
-  aborted = false;
-  constructor(private readonly turns: Turn[]) {}
-  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk> {
-    this.requests.push(req);
-    const turn = this.turns.shift();
-    if (!turn) throw new Error('no scripted turn left');
-    req.signal.addEventListener('abort', () => (this.aborted = true), { once: true });
-    yield* turn(req);
-  }
-}
-
-const text = (...chunks: string[]): Turn =>
-  async function* () {
-    for (const t of chunks) yield { type: 'text', text: t };
-    yield { type: 'usage', usage: { input_tokens: 5, output_tokens: chunks.length, total_tokens: 5 + chunks.length } };
-  };
-/** Streams `first`, then waits until the request is aborted. */
-const hang = (first: string): Turn =>
-  async function* (req) {
-    yield { type: 'text', text: first };
-    await new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true }));
-  };
+import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
 
 const lastUser = (req: ModelRequest | undefined): unknown => req?.messages.filter((m) => m.role === 'user').at(-1)?.content;
 

@@ -1,9 +1,41 @@
 /** Helpers shared by the chat UI tests: gated scripted turns, reading the prompt box out of a frame, counting frames. */
 import { Writable } from 'node:stream';
-import type { ModelChunk, ModelRequest } from '../../src/core/providers/types.js';
+import type { ModelChunk, ModelProvider, ModelRequest } from '../../src/core/providers/types.js';
 
 /** One scripted model turn. */
 export type Turn = (req: ModelRequest) => AsyncGenerator<ModelChunk>;
+
+/** A provider that plays one scripted turn per request and records what it was asked and how often it was aborted. */
+export class ScriptedProvider implements ModelProvider {
+  readonly id = 'scripted';
+  readonly requests: ModelRequest[] = [];
+  aborts = 0;
+  constructor(private readonly turns: Turn[]) {}
+  get aborted(): boolean {
+    return this.aborts > 0;
+  }
+  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk> {
+    this.requests.push(req);
+    const turn = this.turns.shift();
+    if (!turn) throw new Error('no scripted turn left');
+    req.signal.addEventListener('abort', () => this.aborts++, { once: true });
+    yield* turn(req);
+  }
+}
+
+/** Streams `chunks` and completes, with usage. */
+export const text = (...chunks: string[]): Turn =>
+  async function* () {
+    for (const t of chunks) yield { type: 'text', text: t };
+    yield { type: 'usage', usage: { input_tokens: 5, output_tokens: chunks.length, total_tokens: 5 + chunks.length } };
+  };
+
+/** Streams `first`, then waits until the request is aborted. */
+export const hang = (first: string): Turn =>
+  async function* (req) {
+    yield { type: 'text', text: first };
+    await new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true }));
+  };
 
 /** A promise the test opens when it chooses. */
 export function deferred(): { promise: Promise<void>; open: () => void } {

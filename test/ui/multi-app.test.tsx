@@ -2,33 +2,8 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import type { RunEndEvent } from '../../src/core/events.js';
-import type { ModelChunk, ModelProvider, ModelRequest } from '../../src/core/providers/types.js';
 import { MultiApp } from '../../src/ui/MultiApp.js';
-
-type Turn = (req: ModelRequest) => AsyncGenerator<ModelChunk>;
-
-/** A provider that plays one scripted turn per request and records aborts. */
-class ScriptedProvider implements ModelProvider {
-  readonly id = 'scripted';
-  aborted = false;
-  constructor(private readonly turns: Turn[]) {}
-  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk> {
-    const turn = this.turns.shift();
-    if (!turn) throw new Error('no scripted turn left');
-    req.signal.addEventListener('abort', () => (this.aborted = true), { once: true });
-    yield* turn(req);
-  }
-}
-const text = (...chunks: string[]): Turn =>
-  async function* () {
-    for (const t of chunks) yield { type: 'text', text: t };
-    yield { type: 'usage', usage: { input_tokens: 5, output_tokens: chunks.length, total_tokens: 5 + chunks.length } };
-  };
-const hang = (first: string): Turn =>
-  async function* (req) {
-    yield { type: 'text', text: first };
-    await new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true }));
-  };
+import { hang, ScriptedProvider, text, type Turn } from './helpers.js';
 
 function setup(turns: Record<string, Turn>) {
   const providers = Object.fromEntries(Object.entries(turns).map(([name, turn]) => [name, new ScriptedProvider([turn])]));

@@ -4,36 +4,10 @@ import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
-import type { ModelChunk, ModelProvider, ModelRequest } from '../../src/core/providers/types.js';
+import type { ModelRequest } from '../../src/core/providers/types.js';
 import { InputHistory } from '../../src/ui/history-store.js';
 import { MultiApp } from '../../src/ui/MultiApp.js';
-import { deferred, gated, promptText, type Turn } from './helpers.js';
-
-/** A provider that plays one scripted turn per request and records what it was asked and whether it was aborted. */
-class ScriptedProvider implements ModelProvider {
-  readonly id = 'scripted';
-  readonly requests: ModelRequest[] = [];
-  aborts = 0;
-  constructor(private readonly turns: Turn[]) {}
-  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk> {
-    this.requests.push(req);
-    const turn = this.turns.shift();
-    if (!turn) throw new Error('no scripted turn left');
-    req.signal.addEventListener('abort', () => this.aborts++, { once: true });
-    yield* turn(req);
-  }
-}
-const text = (...chunks: string[]): Turn =>
-  async function* () {
-    for (const t of chunks) yield { type: 'text', text: t };
-    yield { type: 'usage', usage: { input_tokens: 5, output_tokens: chunks.length, total_tokens: 5 + chunks.length } };
-  };
-/** Streams `first`, then waits until the request is aborted. */
-const hang = (first: string): Turn =>
-  async function* (req) {
-    yield { type: 'text', text: first };
-    await new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true }));
-  };
+import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
 
 /** The user's and assistant's messages of a request (no system prompt). */
 const dialogue = (req: ModelRequest | undefined): Array<[string, string]> =>
