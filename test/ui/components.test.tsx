@@ -1,4 +1,3 @@
-import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import type { EventPayload } from '../../src/core/events.js';
@@ -7,7 +6,7 @@ import { HistoryItemView } from '../../src/ui/components/HistoryItemView.js';
 import { ToolPanel } from '../../src/ui/components/ToolPanel.js';
 import { emptyEditor } from '../../src/ui/input.js';
 import { initialState, reducer, type UiState } from '../../src/ui/state.js';
-import { CountingTty } from './helpers.js';
+import { framesWhileTyping } from './helpers.js';
 import { end, script } from './script.js';
 
 const T0 = 1_000_000;
@@ -166,22 +165,8 @@ describe('ChatView', () => {
   });
 
   it('typing while an answer streams never forces a frame: Ink stays throttled (the history element is reused)', () => {
-    // ink-testing-library renders unthrottled; this uses Ink itself with a terminal-like stream that counts writes.
     const s = stateFrom('q', [{ type: 'text_delta', text: 'Para one.\n\nA streaming **answer**', turn: 1 }]);
-    const stdout = new CountingTty();
-    let editor = emptyEditor();
-    const el = () => <ChatView state={s} editor={editor} queued={['later']} now={T0 + 1000} width={80} rows={24} color={false} showReasoning={false} />;
-    // maxFps 1: a throttled frame cannot happen twice within this synchronous loop; a forced one happens every time.
-    const ink = inkRender(el(), { stdout: stdout as unknown as NodeJS.WriteStream, patchConsole: false, exitOnCtrlC: false, maxFps: 1 });
-    try {
-      const before = stdout.writes;
-      for (const ch of 'a follow-up') {
-        editor = { ...editor, text: editor.text + ch, cursor: editor.cursor + 1 };
-        ink.rerender(el());
-      }
-      expect(stdout.writes - before).toBeLessThanOrEqual(1);
-    } finally {
-      ink.unmount();
-    }
+    const frames = framesWhileTyping((editor) => <ChatView state={s} editor={editor} queued={['later']} now={T0 + 1000} width={80} rows={24} color={false} showReasoning={false} />);
+    expect(frames).toBeLessThanOrEqual(1);
   });
 });

@@ -1,6 +1,9 @@
 /** Helpers shared by the chat UI tests: gated scripted turns, reading the prompt box out of a frame, counting frames. */
+import { render } from 'ink';
 import { Writable } from 'node:stream';
+import type { ReactElement } from 'react';
 import type { ModelChunk, ModelProvider, ModelRequest } from '../../src/core/providers/types.js';
+import { emptyEditor, type EditorState } from '../../src/ui/input.js';
 
 /** One scripted model turn. */
 export type Turn = (req: ModelRequest) => AsyncGenerator<ModelChunk>;
@@ -71,5 +74,26 @@ export class CountingTty extends Writable {
     // A frame may be wrapped in "begin/end synchronized update" writes: count the frames only.
     if (!/^\x1b\[\?2026[hl]$/.test(String(chunk))) this.writes++;
     cb();
+  }
+}
+
+/**
+ * Renders `view` with Ink itself (ink-testing-library renders unthrottled) at 1 fps, types `typed` one key at a time
+ * into its editor, and returns how many frames Ink wrote meanwhile: a throttled frame cannot happen twice within this
+ * synchronous loop, a forced one happens on every key.
+ */
+export function framesWhileTyping(view: (editor: EditorState) => ReactElement, typed = 'a follow-up'): number {
+  const stdout = new CountingTty();
+  let editor = emptyEditor();
+  const ink = render(view(editor), { stdout: stdout as unknown as NodeJS.WriteStream, patchConsole: false, exitOnCtrlC: false, maxFps: 1 });
+  try {
+    const before = stdout.writes;
+    for (const ch of typed) {
+      editor = { ...editor, text: editor.text + ch, cursor: editor.cursor + 1 };
+      ink.rerender(view(editor));
+    }
+    return stdout.writes - before;
+  } finally {
+    ink.unmount();
   }
 }

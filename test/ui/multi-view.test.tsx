@@ -1,11 +1,10 @@
-import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../src/core/events.js';
 import { AgentPanel } from '../../src/ui/components/AgentPanel.js';
 import { MultiView } from '../../src/ui/components/MultiView.js';
 import { initialMultiState, multiReducer, type AgentPanel as Panel, type MultiState } from '../../src/ui/multi-state.js';
-import { CountingTty } from './helpers.js';
+import { framesWhileTyping } from './helpers.js';
 import { ORDER, RUNS, T0, interleave } from './multi-script.js';
 import { end } from './script.js';
 
@@ -175,21 +174,8 @@ describe('MultiView', () => {
     // Many finished rounds in history: a key press that re-rendered <Static> or the panels would cost a frame each.
     const history = Array.from({ length: 200 }, (_, i) => ({ id: `n${i}`, kind: 'notice' as const, text: `earlier line ${i}`, tone: 'info' as const }));
     const s = { ...stateAfter(6), history: [...stateAfter(6).history, ...history] };
-    const stdout = new CountingTty();
-    let editor = { text: '', cursor: 0, historyIndex: 0, draft: '' };
-    const el = () => <MultiView state={s} now={T0 + 1000} width={80} rows={24} color={false} editor={editor} queued={['later']} />;
-    // maxFps 1: a throttled frame cannot happen twice within this synchronous loop; a forced one happens every time.
-    const ink = inkRender(el(), { stdout: stdout as unknown as NodeJS.WriteStream, patchConsole: false, exitOnCtrlC: false, maxFps: 1 });
-    try {
-      const before = stdout.writes;
-      for (const ch of 'a follow-up') {
-        editor = { ...editor, text: editor.text + ch, cursor: editor.cursor + 1 };
-        ink.rerender(el());
-      }
-      expect(stdout.writes - before).toBeLessThanOrEqual(1);
-    } finally {
-      ink.unmount();
-    }
+    const frames = framesWhileTyping((editor) => <MultiView state={s} now={T0 + 1000} width={80} rows={24} color={false} editor={editor} queued={['later']} />);
+    expect(frames).toBeLessThanOrEqual(1);
   });
 
   it('shrinks to one line per agent when the terminal is too short for bordered panels', () => {
