@@ -2,24 +2,11 @@
 import { request } from 'node:http';
 import { Role, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { Client, ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../src/server/index.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
-import { disconnectedWithin1s, isolated, postJson, SECRET_INSTRUCTIONS, startServer } from './serve-support.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeOpenAI } from '../support/fake-openai.js';
+import { disconnectedWithin1s, isolated, postJson, SECRET_INSTRUCTIONS, sharedServer, startServer } from './serve-support.js';
 
-let fake: FakeOpenAI;
-let server: RunningServer;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  server = await startServer(fake);
-});
-afterAll(async () => {
-  await server.close();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-});
+const shared = sharedServer();
 
 function userMessage(text: string, extra: Partial<Message> = {}): Message {
   return {
@@ -41,6 +28,24 @@ async function v1Client(url: string): Promise<Client> {
 }
 
 /** A client that speaks v0.3 JSON-RPC, chosen the way the SDK does it for a v0.3 interface of the card. */
+/**
+ * Starts a streaming task on a hanging upstream and cancels it: the cancel answers canceled, closes the upstream
+ * request within 1 s, and the stream ends canceled. Resolves with the task id.
+ */
+async function cancelWhileStreaming(fake: FakeOpenAI, client: Client): Promise<string> {
+  fake.enqueue({ fault: 'hang', text: ['partial'] });
+  const stream = client.sendMessageStream(send('long job'));
+  const first = await stream.next();
+  const taskId = (first.value as StreamResponse & { payload: { value: Task } }).payload.value.id;
+  await fake.waitForStreamStarted();
+  const rest = collect(stream);
+  const cancelled = await client.cancelTask({ tenant: '', id: taskId, metadata: undefined });
+  expect(cancelled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
+  await disconnectedWithin1s(fake);
+  expect(finalState(await rest)).toBe(TaskState.TASK_STATE_CANCELED);
+  return taskId;
+}
+
 async function legacyClient(url: string): Promise<Client> {
   const card = await new DefaultAgentCardResolver({ legacyCompat: { enabled: true } }).resolve(url);
   const factory = new ClientFactory(
@@ -71,7 +76,7 @@ function finalState(events: StreamResponse[]): TaskState | undefined {
 
 describe('agent card', () => {
   it('describes the agent (never its instructions), its tools as skills, streaming, and reachable URLs', async () => {
-    const res = await fetch(`${server.url}/.well-known/agent-card.json`, { headers: { 'A2A-Version': '1.0' } });
+    const res = await fetch(`${shared.server.url}/.well-known/agent-card.json`, { headers: { 'A2A-Version': '1.0' } });
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).not.toContain(SECRET_INSTRUCTIONS);
@@ -79,19 +84,19 @@ describe('agent card', () => {
     expect(card).toMatchObject({ name: 'tester', description: 'An agent for tests', capabilities: { streaming: true } });
     expect(card.skills.map((s: { id: string }) => s.id)).toEqual(['calculator', 'get_time']);
     const urls: string[] = card.supportedInterfaces.map((i: { url: string }) => i.url);
-    expect(urls).toContain(`${server.url}/a2a/jsonrpc`);
-    expect(urls).toContain(`${server.url}/a2a/rest`);
+    expect(urls).toContain(`${shared.server.url}/a2a/jsonrpc`);
+    expect(urls).toContain(`${shared.server.url}/a2a/rest`);
     expect(new Set(card.supportedInterfaces.map((i: { protocolVersion: string }) => i.protocolVersion))).toEqual(new Set(['1.0', '0.3']));
   });
 
   it('serves a v0.3-shaped card to legacy clients', async () => {
-    const card = (await (await fetch(`${server.url}/.well-known/agent-card.json`)).json()) as Record<string, unknown>;
-    expect(card).toMatchObject({ name: 'tester', protocolVersion: '0.3', url: `${server.url}/a2a/jsonrpc`, preferredTransport: 'JSONRPC', capabilities: { streaming: true } });
+    const card = (await (await fetch(`${shared.server.url}/.well-known/agent-card.json`)).json()) as Record<string, unknown>;
+    expect(card).toMatchObject({ name: 'tester', protocolVersion: '0.3', url: `${shared.server.url}/a2a/jsonrpc`, preferredTransport: 'JSONRPC', capabilities: { streaming: true } });
   });
 
   it('never advertises 0.0.0.0, and --public-url wins', async () => {
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: server.port, path: '/.well-known/agent-card.json', headers: { host: `0.0.0.0:${server.port}`, 'a2a-version': '1.0' } }, (res) => {
+      const req = request({ host: '127.0.0.1', port: shared.server.port, path: '/.well-known/agent-card.json', headers: { host: `0.0.0.0:${shared.server.port}`, 'a2a-version': '1.0' } }, (res) => {
         let b = '';
         res.setEncoding('utf8').on('data', (d: string) => (b += d)).on('end', () => resolve(b));
       });
@@ -99,9 +104,9 @@ describe('agent card', () => {
       req.end();
     });
     expect(body).not.toContain('0.0.0.0');
-    expect(JSON.parse(body).supportedInterfaces[0].url).toBe(`http://127.0.0.1:${server.port}/a2a/jsonrpc`);
+    expect(JSON.parse(body).supportedInterfaces[0].url).toBe(`http://127.0.0.1:${shared.server.port}/a2a/jsonrpc`);
 
-    const pub = await startServer(fake, { publicUrl: 'https://agents.example.com/' });
+    const pub = await startServer(shared.fake, { publicUrl: 'https://agents.example.com/' });
     try {
       const card = (await (await fetch(`${pub.url}/.well-known/agent-card.json`, { headers: { 'A2A-Version': '1.0' } })).json()) as { supportedInterfaces: Array<{ url: string }> };
       expect(card.supportedInterfaces[0]?.url).toBe('https://agents.example.com/a2a/jsonrpc');
@@ -113,8 +118,8 @@ describe('agent card', () => {
 
 describe('A2A 1.0 client', () => {
   it('streams token deltas as chunks of one answer artifact and completes the task', async () => {
-    fake.enqueue({ text: ['Hel', 'lo ', 'world'] });
-    const client = await v1Client(server.url);
+    shared.fake.enqueue({ text: ['Hel', 'lo ', 'world'] });
+    const client = await v1Client(shared.server.url);
     expect(client.protocolVersion).toBe('1.0');
     const events = await collect(client.sendMessageStream(send('hi')));
     expect(events[0]?.payload?.$case).toBe('task');
@@ -135,38 +140,38 @@ describe('A2A 1.0 client', () => {
     expect(task.artifacts[0]?.parts).toHaveLength(1);
     expect(textOf(task.artifacts[0]?.parts)).toBe('Hello world');
 
-    const listed = (await postJson(`${server.url}/a2a/jsonrpc`, { jsonrpc: '2.0', id: 9, method: 'ListTasks', params: { contextId: task.contextId } }, { 'A2A-Version': '1.0' })).json();
+    const listed = (await postJson(`${shared.server.url}/a2a/jsonrpc`, { jsonrpc: '2.0', id: 9, method: 'ListTasks', params: { contextId: task.contextId } }, { 'A2A-Version': '1.0' })).json();
     expect(listed.result.tasks.map((t: { id: string }) => t.id)).toEqual([taskId]);
   });
 
   it('keeps tool results out of the answer artifact', async () => {
-    fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '1234 * 5678' } }] }, { text: ['Computed', ' it.'] });
-    const client = await v1Client(server.url);
+    shared.fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '1234 * 5678' } }] }, { text: ['Computed', ' it.'] });
+    const client = await v1Client(shared.server.url);
     const events = await collect(client.sendMessageStream(send('compute')));
     const answer = artifactChunks(events).map((c) => textOf(c.artifact?.parts)).join('');
     expect(answer).toBe('Computed it.');
     expect(JSON.stringify(events)).not.toContain('7006652');
-    expect(fake.requests[1]?.body.messages.at(-1)).toMatchObject({ role: 'tool', content: '7006652' });
+    expect(shared.fake.requests[1]?.body.messages.at(-1)).toMatchObject({ role: 'tool', content: '7006652' });
     expect(finalState(events)).toBe(TaskState.TASK_STATE_COMPLETED);
   });
 
   it('a failed run is a failed task with a message', async () => {
-    fake.enqueue({ fault: 'status', status: 400, message: 'the model refused' });
-    const client = await v1Client(server.url);
+    shared.fake.enqueue({ fault: 'status', status: 400, message: 'the model refused' });
+    const client = await v1Client(shared.server.url);
     const result = (await client.sendMessage(send('x'))) as Task;
     expect(result.status?.state).toBe(TaskState.TASK_STATE_FAILED);
     expect(textOf(result.status?.message?.parts)).toContain('the model refused');
   });
 
   it('contextId continues the conversation', async () => {
-    fake.enqueue({ text: 'Noted, Ada.' }, { text: 'You are Ada.' });
-    const client = await v1Client(server.url);
+    shared.fake.enqueue({ text: 'Noted, Ada.' }, { text: 'You are Ada.' });
+    const client = await v1Client(shared.server.url);
     const first = (await client.sendMessage(send('My name is Ada.'))) as Task;
     expect(first.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     const second = (await client.sendMessage(send('Who am I?', { contextId: first.contextId }))) as Task;
     expect(second.contextId).toBe(first.contextId);
     expect(textOf(second.artifacts[0]?.parts)).toBe('You are Ada.');
-    const messages = (fake.requests[1]?.body.messages as Array<{ role: string; content: string }>).filter((m) => m.role !== 'system');
+    const messages = (shared.fake.requests[1]?.body.messages as Array<{ role: string; content: string }>).filter((m) => m.role !== 'system');
     expect(messages).toEqual([
       { role: 'user', content: 'My name is Ada.' },
       { role: 'assistant', content: 'Noted, Ada.' },
@@ -177,17 +182,8 @@ describe('A2A 1.0 client', () => {
   it('cancelling the task aborts the run: upstream closed within 1 s, task canceled', async () => {
     const t = await isolated();
     try {
-      t.fake.enqueue({ fault: 'hang', text: ['partial'] });
       const client = await v1Client(t.server.url);
-      const stream = client.sendMessageStream(send('long job'));
-      const first = await stream.next();
-      const taskId = (first.value as StreamResponse & { payload: { value: Task } }).payload.value.id;
-      await t.fake.waitForStreamStarted();
-      const rest = collect(stream);
-      const cancelled = await client.cancelTask({ tenant: '', id: taskId, metadata: undefined });
-      expect(cancelled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
-      await disconnectedWithin1s(t.fake);
-      expect(finalState(await rest)).toBe(TaskState.TASK_STATE_CANCELED);
+      const taskId = await cancelWhileStreaming(t.fake, client);
       expect((await client.getTask({ tenant: '', id: taskId })).status?.state).toBe(TaskState.TASK_STATE_CANCELED);
     } finally {
       await t.close();
@@ -214,8 +210,8 @@ describe('A2A 1.0 client', () => {
 
 describe('A2A 0.3 client (legacy compatibility)', () => {
   it('streams, gets the task, and continues a context', async () => {
-    fake.enqueue({ text: ['Leg', 'acy'] }, { text: 'again' });
-    const client = await legacyClient(server.url);
+    shared.fake.enqueue({ text: ['Leg', 'acy'] }, { text: 'again' });
+    const client = await legacyClient(shared.server.url);
     const events = await collect(client.sendMessageStream(send('hi')));
     expect(artifactChunks(events).map((c) => textOf(c.artifact?.parts)).join('')).toBe('Legacy');
     expect(artifactChunks(events).at(-1)?.lastChunk).toBe(true);
@@ -225,31 +221,21 @@ describe('A2A 0.3 client (legacy compatibility)', () => {
     expect(got.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(textOf(got.artifacts[0]?.parts)).toBe('Legacy');
     await collect(client.sendMessageStream(send('more', { contextId: task.contextId })));
-    expect((fake.requests[1]?.body.messages as Array<{ role: string }>).filter((m) => m.role !== 'system')).toHaveLength(3);
+    expect((shared.fake.requests[1]?.body.messages as Array<{ role: string }>).filter((m) => m.role !== 'system')).toHaveLength(3);
   });
 
   it('cancels a running task', async () => {
     const t = await isolated();
     try {
-      t.fake.enqueue({ fault: 'hang', text: ['partial'] });
-      const client = await legacyClient(t.server.url);
-      const stream = client.sendMessageStream(send('long job'));
-      const first = await stream.next();
-      const taskId = (first.value as StreamResponse & { payload: { value: Task } }).payload.value.id;
-      await t.fake.waitForStreamStarted();
-      const rest = collect(stream);
-      const cancelled = await client.cancelTask({ tenant: '', id: taskId, metadata: undefined });
-      expect(cancelled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
-      await disconnectedWithin1s(t.fake);
-      expect(finalState(await rest)).toBe(TaskState.TASK_STATE_CANCELED);
+      await cancelWhileStreaming(t.fake, await legacyClient(t.server.url));
     } finally {
       await t.close();
     }
   });
 
   it('answers a raw v0.3 message/send (no A2A-Version header)', async () => {
-    fake.enqueue({ text: 'raw ok' });
-    const res = await postJson(`${server.url}/a2a/jsonrpc`, {
+    shared.fake.enqueue({ text: 'raw ok' });
+    const res = await postJson(`${shared.server.url}/a2a/jsonrpc`, {
       jsonrpc: '2.0',
       id: 7,
       method: 'message/send',
@@ -264,7 +250,7 @@ describe('A2A 0.3 client (legacy compatibility)', () => {
 });
 
 describe('JSON-RPC errors', () => {
-  const rpc = (body: unknown) => postJson(`${server.url}/a2a/jsonrpc`, body, { 'A2A-Version': '1.0' });
+  const rpc = (body: unknown) => postJson(`${shared.server.url}/a2a/jsonrpc`, body, { 'A2A-Version': '1.0' });
 
   it('malformed JSON → -32700', async () => {
     const res = await rpc('{"jsonrpc": "2.0", "method": ');

@@ -1,30 +1,16 @@
 /** `/chat` (SSE and JSON), the OpenAI-compatible `/v1`, bad input, auth and CORS, against the fake upstream. */
 import { request } from 'node:http';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../src/server/index.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
-import { disconnectedWithin1s, isolated, parseSse, postJson, startServer } from './serve-support.js';
+import { describe, expect, it } from 'vitest';
+import { disconnectedWithin1s, isolated, parseSse, postJson, sharedServer, startServer } from './serve-support.js';
 
-let fake: FakeOpenAI;
-let server: RunningServer;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  server = await startServer(fake);
-});
-afterAll(async () => {
-  await server.close();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-});
+const shared = sharedServer();
 
 
 describe('POST /chat streaming (SSE)', () => {
   it('frames every event as `event: <type>` + `data: <json>`, in order, ending after run_end', async () => {
-    fake.enqueue({ text: ['Hel', 'lo ', 'there'] });
-    const res = await fetch(`${server.url}/chat`, { method: 'POST', body: JSON.stringify({ input: 'hi', stream: true }) });
+    shared.fake.enqueue({ text: ['Hel', 'lo ', 'there'] });
+    const res = await fetch(`${shared.server.url}/chat`, { method: 'POST', body: JSON.stringify({ input: 'hi', stream: true }) });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const body = await res.text();
@@ -39,8 +25,8 @@ describe('POST /chat streaming (SSE)', () => {
   });
 
   it('streams when the client asks for text/event-stream, and keeps only the requested events', async () => {
-    fake.enqueue({ text: ['a', 'b'] });
-    const res = await fetch(`${server.url}/chat`, {
+    shared.fake.enqueue({ text: ['a', 'b'] });
+    const res = await fetch(`${shared.server.url}/chat`, {
       method: 'POST',
       headers: { accept: 'text/event-stream' },
       body: JSON.stringify({ input: 'x', events: ['text_delta', 'run_end'] }),
@@ -50,8 +36,8 @@ describe('POST /chat streaming (SSE)', () => {
   });
 
   it('reports tool calls and results as events', async () => {
-    fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '17 * 23' } }] }, { text: '391' });
-    const res = await postJson(`${server.url}/chat`, { input: 'compute', stream: true });
+    shared.fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '17 * 23' } }] }, { text: '391' });
+    const res = await postJson(`${shared.server.url}/chat`, { input: 'compute', stream: true });
     const events = parseSse(res.text).map((f) => JSON.parse(f.data));
     expect(events.find((e) => e.type === 'tool_call')).toMatchObject({ name: 'calculator', args: { expression: '17 * 23' } });
     expect(events.find((e) => e.type === 'tool_result')).toMatchObject({ name: 'calculator', result: '391', is_error: false });
@@ -59,8 +45,8 @@ describe('POST /chat streaming (SSE)', () => {
   });
 
   it('a mid-stream upstream failure still ends with run_end failed', async () => {
-    fake.enqueue({ fault: 'malformed', text: ['partial ', 'answer'] });
-    const res = await postJson(`${server.url}/chat`, { input: 'x', stream: true });
+    shared.fake.enqueue({ fault: 'malformed', text: ['partial ', 'answer'] });
+    const res = await postJson(`${shared.server.url}/chat`, { input: 'x', stream: true });
     expect(res.status).toBe(200);
     const frames = parseSse(res.text);
     expect(frames.filter((f) => f.event === 'text_delta').length).toBe(2);
@@ -88,17 +74,17 @@ describe('POST /chat streaming (SSE)', () => {
 
 describe('POST /chat without streaming', () => {
   it('returns { text, status, usage, run_id }', async () => {
-    fake.enqueue({ text: 'The answer.', usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } });
-    const res = await postJson(`${server.url}/chat`, { input: 'q' });
+    shared.fake.enqueue({ text: 'The answer.', usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } });
+    const res = await postJson(`${shared.server.url}/chat`, { input: 'q' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(res.json()).toEqual({ text: 'The answer.', status: 'completed', usage: { input_tokens: 10, output_tokens: 3, total_tokens: 13 }, run_id: expect.stringMatching(/^run_/) });
   });
 
   it('accepts a message list whose last user message is the prompt', async () => {
-    fake.enqueue({ text: 'ok' });
-    await postJson(`${server.url}/chat`, { input: [{ role: 'user', content: 'first' }, { role: 'assistant', content: 'reply' }, { role: 'user', content: 'second' }] });
-    const messages = fake.requests[0]?.body.messages as Array<{ role: string; content: string }>;
+    shared.fake.enqueue({ text: 'ok' });
+    await postJson(`${shared.server.url}/chat`, { input: [{ role: 'user', content: 'first' }, { role: 'assistant', content: 'reply' }, { role: 'user', content: 'second' }] });
+    const messages = shared.fake.requests[0]?.body.messages as Array<{ role: string; content: string }>;
     expect(messages.slice(-3)).toEqual([
       { role: 'user', content: 'first' },
       { role: 'assistant', content: 'reply' },
@@ -107,23 +93,23 @@ describe('POST /chat without streaming', () => {
   });
 
   it('reports a failed run in the result', async () => {
-    fake.enqueue({ fault: 'status', status: 400, message: 'model exploded' });
-    const res = await postJson(`${server.url}/chat`, { input: 'q' });
+    shared.fake.enqueue({ fault: 'status', status: 400, message: 'model exploded' });
+    const res = await postJson(`${shared.server.url}/chat`, { input: 'q' });
     expect(res.json()).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('model exploded') } });
   });
 
   it('session_id keeps a conversation across requests; other sessions do not see it', async () => {
-    fake.enqueue({ text: 'Nice to meet you, Ada.' }, { text: 'You are Ada.' }, { text: 'No idea.' });
-    await postJson(`${server.url}/chat`, { input: 'My name is Ada.', session_id: 's1' });
-    await postJson(`${server.url}/chat`, { input: 'Who am I?', session_id: 's1' });
-    await postJson(`${server.url}/chat`, { input: 'Who am I?', session_id: 's2' });
-    const second = fake.requests[1]?.body.messages as Array<{ role: string; content: string }>;
+    shared.fake.enqueue({ text: 'Nice to meet you, Ada.' }, { text: 'You are Ada.' }, { text: 'No idea.' });
+    await postJson(`${shared.server.url}/chat`, { input: 'My name is Ada.', session_id: 's1' });
+    await postJson(`${shared.server.url}/chat`, { input: 'Who am I?', session_id: 's1' });
+    await postJson(`${shared.server.url}/chat`, { input: 'Who am I?', session_id: 's2' });
+    const second = shared.fake.requests[1]?.body.messages as Array<{ role: string; content: string }>;
     expect(second.filter((m) => m.role !== 'system')).toEqual([
       { role: 'user', content: 'My name is Ada.' },
       { role: 'assistant', content: 'Nice to meet you, Ada.' },
       { role: 'user', content: 'Who am I?' },
     ]);
-    const third = fake.requests[2]?.body.messages as Array<{ role: string }>;
+    const third = shared.fake.requests[2]?.body.messages as Array<{ role: string }>;
     expect(third.filter((m) => m.role !== 'system')).toHaveLength(1);
   });
 
@@ -164,7 +150,7 @@ describe('POST /chat without streaming', () => {
   });
 });
 
-describe('bad input never crashes the server', () => {
+describe('bad input never crashes the shared.server', () => {
   const cases: Array<[string, string, number, string]> = [
     ['malformed JSON', '{"input": ', 400, 'invalid_json'],
     ['an empty body', '', 400, 'invalid_json'],
@@ -178,19 +164,19 @@ describe('bad input never crashes the server', () => {
     ['a non-string session_id', '{"input": "x", "session_id": 5}', 400, 'invalid_request'],
   ];
   it.each(cases)('%s → %d with a JSON error body', async (_name, body, status, code) => {
-    const res = await postJson(`${server.url}/chat`, body);
+    const res = await postJson(`${shared.server.url}/chat`, body);
     expect(res.status).toBe(status);
     expect(res.json()).toEqual({ error: { message: expect.any(String), code } });
   });
 
   it('a body over the limit → 413 (declared length)', async () => {
-    const res = await postJson(`${server.url}/chat`, { input: 'x'.repeat(1024 * 1024 + 10) });
+    const res = await postJson(`${shared.server.url}/chat`, { input: 'x'.repeat(1024 * 1024 + 10) });
     expect(res.status).toBe(413);
     expect(res.json().error.code).toBe('payload_too_large');
   });
 
   it('a body over the limit → 413 (chunked, no declared length)', async () => {
-    const small = await startServer(fake, { maxBodyBytes: 1000 });
+    const small = await startServer(shared.fake, { maxBodyBytes: 1000 });
     try {
       const { port } = small;
       const status = await new Promise<number>((resolve, reject) => {
@@ -210,24 +196,24 @@ describe('bad input never crashes the server', () => {
   });
 
   it('unknown routes → 404, wrong methods → 405, plain GET /ws → 426', async () => {
-    const notFound = await fetch(`${server.url}/nope`);
+    const notFound = await fetch(`${shared.server.url}/nope`);
     expect(notFound.status).toBe(404);
     expect(await notFound.json()).toMatchObject({ error: { code: 'not_found' } });
-    const wrong = await fetch(`${server.url}/chat`);
+    const wrong = await fetch(`${shared.server.url}/chat`);
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
-    expect((await fetch(`${server.url}/ws`)).status).toBe(426);
+    expect((await fetch(`${shared.server.url}/ws`)).status).toBe(426);
   });
 
   it('still serves after all of that', async () => {
-    const res = await fetch(`${server.url}/health`);
+    const res = await fetch(`${shared.server.url}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 });
 
 describe('OpenAI-compatible /v1 with the official openai client', () => {
-  const client = (): OpenAI => new OpenAI({ apiKey: 'unused', baseURL: `${server.url}/v1`, maxRetries: 0 });
+  const client = (): OpenAI => new OpenAI({ apiKey: 'unused', baseURL: `${shared.server.url}/v1`, maxRetries: 0 });
 
   it('lists the agent as a model', async () => {
     const models = await client().models.list();
@@ -235,16 +221,16 @@ describe('OpenAI-compatible /v1 with the official openai client', () => {
   });
 
   it('answers a non-streaming completion', async () => {
-    fake.enqueue({ text: 'Paris.', usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 } });
+    shared.fake.enqueue({ text: 'Paris.', usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 } });
     const completion = await client().chat.completions.create({ model: 'tester', messages: [{ role: 'user', content: 'Capital of France?' }] });
     expect(completion.choices[0]?.message.content).toBe('Paris.');
     expect(completion.choices[0]?.finish_reason).toBe('stop');
     expect(completion.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 });
-    expect(fake.requests[0]?.body.messages.at(-1)).toEqual({ role: 'user', content: 'Capital of France?' });
+    expect(shared.fake.requests[0]?.body.messages.at(-1)).toEqual({ role: 'user', content: 'Capital of France?' });
   });
 
   it('streams chunks whose deltas add up to the answer, with usage when asked', async () => {
-    fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '6*7' } }] }, { text: ['It ', 'is ', '42.'] });
+    shared.fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '6*7' } }] }, { text: ['It ', 'is ', '42.'] });
     const stream = await client().chat.completions.create({
       model: 'tester',
       stream: true,
@@ -265,9 +251,9 @@ describe('OpenAI-compatible /v1 with the official openai client', () => {
   });
 
   it('a failed run is an API error', async () => {
-    fake.enqueue({ fault: 'status', status: 400, message: 'upstream says no' });
+    shared.fake.enqueue({ fault: 'status', status: 400, message: 'upstream says no' });
     await expect(client().chat.completions.create({ model: 'tester', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 502 });
-    fake.enqueue({ fault: 'malformed', text: ['par'] });
+    shared.fake.enqueue({ fault: 'malformed', text: ['par'] });
     const stream = await client().chat.completions.create({ model: 'tester', stream: true, messages: [{ role: 'user', content: 'x' }] });
     await expect(
       (async () => {
@@ -278,7 +264,7 @@ describe('OpenAI-compatible /v1 with the official openai client', () => {
 
   it('bad requests are 400 in the OpenAI error shape', async () => {
     await expect(client().chat.completions.create({ model: 'tester', messages: [] })).rejects.toMatchObject({ status: 400, error: { type: 'invalid_request_error' } });
-    const res = await postJson(`${server.url}/v1/chat/completions`, '{nope');
+    const res = await postJson(`${shared.server.url}/v1/chat/completions`, '{nope');
     expect(res.status).toBe(400);
     expect(res.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_json', message: expect.any(String) } });
   });
@@ -303,7 +289,7 @@ describe('OpenAI-compatible /v1 with the official openai client', () => {
 
 describe('auth and CORS', () => {
   it('with a token, everything but /health and the agent card needs Authorization: Bearer', async () => {
-    const secured = await startServer(fake, { token: 'tok-123' });
+    const secured = await startServer(shared.fake, { token: 'tok-123' });
     try {
       expect((await fetch(`${secured.url}/health`)).status).toBe(200);
       expect((await fetch(`${secured.url}/.well-known/agent-card.json`)).status).toBe(200);
@@ -314,7 +300,7 @@ describe('auth and CORS', () => {
       expect((await fetch(`${secured.url}/v1/models`)).status).toBe(401);
       expect((await fetch(`${secured.url}/v1/models`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
       expect((await postJson(`${secured.url}/a2a/jsonrpc`, { jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'x' } })).status).toBe(401);
-      fake.enqueue({ text: 'ok' });
+      shared.fake.enqueue({ text: 'ok' });
       const ok = await postJson(`${secured.url}/chat`, { input: 'x' }, { authorization: 'Bearer tok-123' });
       expect(ok.status).toBe(200);
       expect(ok.json().text).toBe('ok');
@@ -324,18 +310,18 @@ describe('auth and CORS', () => {
   });
 
   it('refuses to bind a non-loopback address without a token', async () => {
-    await expect(startServer(fake, { host: '0.0.0.0' })).rejects.toThrow(/token/);
+    await expect(startServer(shared.fake, { host: '0.0.0.0' })).rejects.toThrow(/token/);
   });
 
   it('CORS is off by default: no CORS headers, and browser origins are refused', async () => {
-    const res = await fetch(`${server.url}/v1/models`, { headers: { origin: 'https://evil.example' } });
+    const res = await fetch(`${shared.server.url}/v1/models`, { headers: { origin: 'https://evil.example' } });
     expect(res.status).toBe(403);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
-    expect((await fetch(`${server.url}/v1/models`)).headers.get('access-control-allow-origin')).toBeNull();
+    expect((await fetch(`${shared.server.url}/v1/models`)).headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('--cors allows exactly that origin, including preflights', async () => {
-    const open = await startServer(fake, { cors: 'https://app.example' });
+    const open = await startServer(shared.fake, { cors: 'https://app.example' });
     try {
       const preflight = await fetch(`${open.url}/chat`, {
         method: 'OPTIONS',
@@ -354,13 +340,13 @@ describe('auth and CORS', () => {
   });
 });
 
-describe('createRequestHandler in your own server', () => {
-  it('mounts in a plain node:http server, and behind express.json()', async () => {
+describe('createRequestHandler in your own shared.server', () => {
+  it('mounts in a plain node:http shared.server, and behind express.json()', async () => {
     const { createServer } = await import('node:http');
     const { default: express } = await import('express');
     const { createRequestHandler } = await import('../../src/server/index.js');
     const { fakeAgent } = await import('./serve-support.js');
-    const handler = createRequestHandler(fakeAgent(fake));
+    const handler = createRequestHandler(fakeAgent(shared.fake));
     const app = express();
     app.use(express.json());
     app.get('/mine', (_req, res) => void res.json({ mine: true }));
@@ -370,7 +356,7 @@ describe('createRequestHandler in your own server', () => {
     for (const s of [plain, viaExpress]) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
     const base = (s: typeof plain) => `http://127.0.0.1:${(s.address() as { port: number }).port}`;
     try {
-      fake.enqueue({ text: 'plain ok' }, { text: 'express ok' });
+      shared.fake.enqueue({ text: 'plain ok' }, { text: 'express ok' });
       expect((await postJson(`${base(plain)}/chat`, { input: 'a' })).json().text).toBe('plain ok');
       expect((await postJson(`${base(viaExpress)}/agent/chat`, { input: 'b' })).json().text).toBe('express ok');
       expect(await (await fetch(`${base(viaExpress)}/mine`)).json()).toEqual({ mine: true });

@@ -1,9 +1,10 @@
 /** Helpers shared by the serve-*.test.ts files: an agent on the fake upstream, an in-process server, SSE parsing. */
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
 import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
 import { serve, type RunningServer, type ServeOptions } from '../../src/server/index.js';
-import type { FakeOpenAI } from '../support/fake-openai.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 
 export const SECRET_INSTRUCTIONS = 'TOP-SECRET system prompt: never reveal';
 
@@ -77,4 +78,21 @@ export function disconnectedWithin1s(fake: FakeOpenAI): Promise<void> {
     fake.waitForDisconnect(),
     new Promise<void>((_, reject) => setTimeout(() => reject(new Error('upstream request still open after 1 s')), 1000).unref()),
   ]);
+}
+
+/** One fake upstream and one server for a whole test file (started before its tests, closed after); the fake's request log is cleared before each test. */
+export function sharedServer(options: ServeOptions = {}): { readonly fake: FakeOpenAI; readonly server: RunningServer } {
+  const shared = {} as { fake: FakeOpenAI; server: RunningServer };
+  beforeAll(async () => {
+    shared.fake = await startFakeOpenAI();
+    shared.server = await startServer(shared.fake, options);
+  });
+  afterAll(async () => {
+    await shared.server.close();
+    await shared.fake.close();
+  });
+  beforeEach(() => {
+    shared.fake.requests.length = 0;
+  });
+  return shared;
 }
