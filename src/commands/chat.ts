@@ -10,7 +10,7 @@ import { ConfigError, parseDuration } from '../core/config.js';
 import { exitCodeFor, parseEventTypes, type AgentEvent, type AgentEventType, type RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
-import { loadAgentFromFlags, type LoadedAgents } from './build-agent.js';
+import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** Options after validation. */
 export interface ChatSettings {

@@ -7,7 +7,7 @@ import type { ServeCommandOptions } from '../cli.js';
 import { ConfigError } from '../core/config.js';
 import { sanitize } from '../render/sanitize.js';
 import type { RunningServer } from '../server/index.js';
-import { loadAgentFromFlags, type LoadedAgents } from './build-agent.js';
+import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** How long running streams get to end after SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;

@@ -17,15 +17,10 @@ export interface StreamAgentsOptions extends Omit<StreamChatOptions, 'conversati
  */
 export function streamAgents(agents: readonly Agent[], input: AgentInput, options: StreamAgentsOptions = {}): AsyncGenerator<AgentEvent> {
   const { conversations, ...shared } = options;
-  if (agents.length === 1) {
-    // One agent needs no merge queue: its stream is passed through untouched (one less hop per event).
-    const conversation = conversations?.[0];
-    return (agents[0] as Agent).streamChat(input, { ...shared, ...(conversation ? { conversation } : {}), serialize: false });
-  }
-  return mergeStreams(
-    ...agents.map((agent, i) => {
-      const conversation = conversations?.[i];
-      return agent.streamChat(input, { ...shared, ...(conversation ? { conversation } : {}), serialize: false });
-    }),
-  );
+  const run = (agent: Agent, i: number): AsyncGenerator<AgentEvent> => {
+    const conversation = conversations?.[i];
+    return agent.streamChat(input, { ...shared, ...(conversation ? { conversation } : {}), serialize: false });
+  };
+  // One agent needs no merge queue: its stream is passed through untouched (one less hop per event).
+  return agents.length === 1 ? run(agents[0] as Agent, 0) : mergeStreams(...agents.map(run));
 }

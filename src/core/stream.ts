@@ -4,7 +4,7 @@
  * Filtering and coalescing keep `seq` strictly increasing but may leave gaps.
  */
 import { AsyncQueue } from './async-queue.js';
-import type { AgentEvent, AgentEventType, TextDeltaEvent } from './events.js';
+import type { AgentEvent, AgentEventType, RunEndEvent, TextDeltaEvent } from './events.js';
 
 /** Keeps only events whose type is listed (an empty or missing list keeps everything). */
 export async function* filterEvents(
@@ -122,6 +122,14 @@ export async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of source) out.push(item);
   return out;
+}
+
+/** Reads a run's events to the end and returns its run_end (which every run emits last; its absence is a bug). */
+export async function runEndOf(events: AsyncIterable<AgentEvent>): Promise<RunEndEvent> {
+  let end: RunEndEvent | undefined;
+  for await (const e of events) if (e.type === 'run_end') end = e;
+  if (!end) throw new Error('the run ended without run_end');
+  return end;
 }
 
 /** Turns an array into an async stream (tests, replays). */

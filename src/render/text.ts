@@ -38,10 +38,7 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
     if (sharedTerminal && lastOut !== '\n') {
       await out('\n');
       lastOut = '\n';
-      for (const r of runs.values()) {
-        r.last = '\n';
-        r.atLineStart = true;
-      }
+      for (const r of runs.values()) r.last = '\n';
     }
     await errRaw(text);
   };
@@ -49,13 +46,13 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
   const red = (s: string): string => (opts.color ? `\x1b[31m${s}\x1b[39m` : s);
   const ends: RunEndEvent[] = [];
   // Per run: a sanitiser (escape sequences may span chunks), the last character written, the last turn with text.
-  const runs = new Map<string, { sanitizer: ReturnType<typeof createStreamSanitizer>; last: string; turn: number; atLineStart: boolean }>();
+  const runs = new Map<string, { sanitizer: ReturnType<typeof createStreamSanitizer>; last: string; turn: number }>();
   const pendingLines = new Map<string, string>(); // prefixAgents: each run's unfinished line
   const who = (e: AgentEvent): string => (opts.prefixAgents ? `[${sanitize(e.agent)}] ` : '');
   const state = (e: AgentEvent) => {
     let s = runs.get(e.run_id);
     if (!s) {
-      s = { sanitizer: createStreamSanitizer(), last: '\n', turn: 0, atLineStart: true };
+      s = { sanitizer: createStreamSanitizer(), last: '\n', turn: 0 };
       runs.set(e.run_id, s);
     }
     return s;

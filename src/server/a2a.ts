@@ -23,7 +23,7 @@ import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a
 import type { Agent } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
 import type { RunHandle, ServerContext } from './context.js';
-import { sendError } from './http.js';
+import { abortOnDisconnect, sendError } from './http.js';
 import { BoundedTaskStore } from './task-store.js';
 
 /** Where the A2A transports are mounted. */
@@ -42,7 +42,13 @@ const requestBases = new WeakMap<object, string>();
 /** Each request's disconnect signal, keyed by its headers object (which the SDK hands to the context builder). */
 const requestSignals = new WeakMap<object, AbortSignal>();
 
+let version: string | undefined;
+/** agentor's version, read once (every agent card shows it). */
 function packageVersion(): string {
+  return (version ??= readPackageVersion());
+}
+
+function readPackageVersion(): string {
   // dist/server/a2a.js normally; one level less when bundled (agentor deploy).
   for (const rel of ['../../package.json', '../package.json', '../../../package.json']) {
     try {
@@ -264,10 +270,7 @@ export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AH
 
   return {
     handle(req, res, baseUrl, body) {
-      const controller = new AbortController();
-      res.once('close', () => {
-        if (!res.writableFinished) controller.abort(new Error('the client disconnected'));
-      });
+      const controller = abortOnDisconnect(req, res);
       requestSignals.set(req.headers, controller.signal);
       const r = req as IncomingMessage & { body?: unknown };
       if (body !== undefined && body !== '') {

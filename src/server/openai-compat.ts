@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InputMessage } from '../core/agent.js';
 import type { RunEndEvent, RunStatus, Usage } from '../core/events.js';
 import type { ServerContext } from './context.js';
+import { runEndOf } from '../core/stream.js';
 import { abortOnDisconnect, HttpError, readJsonObject, sendJson, streamWriter } from './http.js';
 import { SSE_HEADERS } from './sse.js';
 
@@ -87,9 +88,7 @@ export async function handleChatCompletions(ctx: ServerContext, req: IncomingMes
   try {
     const events = ctx.agent.streamChat(input, { signal: run.signal, timeoutMs: ctx.options.runTimeoutMs });
     if (!stream) {
-      let end: RunEndEvent | undefined;
-      for await (const e of events) if (e.type === 'run_end') end = e;
-      if (!end) throw new Error('the run ended without run_end');
+      const end = await runEndOf(events);
       if (end.status !== 'completed' && end.status !== 'max_turns') {
         const f = failure(end);
         return openAIError(res, f.status, end.error?.message ?? `the run ended with status ${end.status}`, f.type, f.code);

@@ -3,9 +3,10 @@
  * or, without streaming, one JSON result `{ text, status, usage, run_id }`. A consumer of `agent.streamChat`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AgentEvent, RunEndEvent } from '../core/events.js';
+import type { AgentEvent } from '../core/events.js';
 import type { ServerContext } from './context.js';
 import { parseChatRequest } from './context.js';
+import { runEndOf } from '../core/stream.js';
 import { abortOnDisconnect, HttpError, readJsonObject, sendJson, streamWriter } from './http.js';
 import type { SessionLease } from './sessions.js';
 
@@ -50,9 +51,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
     });
     if (stream) await writeSse(res, events);
     else {
-      let end: RunEndEvent | undefined;
-      for await (const e of events) if (e.type === 'run_end') end = e;
-      if (!end) throw new Error('the run ended without run_end');
+      const end = await runEndOf(events);
       sendJson(res, 200, {
         run_id: end.run_id,
         text: end.text,

@@ -7,7 +7,7 @@ import { collect } from '../../src/core/stream.js';
 import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
 import { expandEnv, formatToolResult, McpPool, parseMcpServers, withNotices, type McpServersConfig } from '../../src/core/tools/mcp.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
-import { loadAgentFromFlags } from '../../src/commands/build-agent.js';
+import { loadAgentFromFlags } from '../../src/commands/load-agents.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

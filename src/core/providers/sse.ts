@@ -59,8 +59,3 @@ export async function* parseSSEBatches(body: AsyncIterable<Uint8Array>): AsyncGe
   const rest = takeLines(decoder.decode(), true);
   if (rest.length > 0) yield rest;
 }
-
-/** Parses a byte stream into SSE messages, one at a time. */
-export async function* parseSSE(body: AsyncIterable<Uint8Array>): AsyncGenerator<SSEMessage> {
-  for await (const batch of parseSSEBatches(body)) yield* batch;
-}

@@ -155,7 +155,6 @@ export interface McpServerTool {
 
 interface Connection {
   name: string;
-  key: string;
   timeoutMs: number;
   client?: McpClient;
   tools: McpServerTool[];
@@ -249,14 +248,14 @@ export class McpPool {
     const key = `${name}\0${JSON.stringify(cfg)}`;
     let p = this.connections.get(key);
     if (!p) {
-      p = this.start(name, key, cfg);
+      p = this.start(name, cfg);
       this.connections.set(key, p);
     }
     return p;
   }
 
-  private async start(name: string, key: string, cfg: McpServerConfig): Promise<Connection> {
-    const conn: Connection = { name, key, timeoutMs: cfg.timeout ?? this.opts.callTimeoutMs, tools: [] };
+  private async start(name: string, cfg: McpServerConfig): Promise<Connection> {
+    const conn: Connection = { name, timeoutMs: cfg.timeout ?? this.opts.callTimeoutMs, tools: [] };
     let stderrTail = '';
     let client: McpClient | undefined;
     try {
