@@ -17,7 +17,7 @@ import { usePromptKeys } from './use-prompt-keys.js';
 import { useClock } from './use-clock.js';
 import { useExit } from './use-exit.js';
 import { useRun, type RunOptions } from './use-run.js';
-import { useTerminalSize } from './use-terminal-size.js';
+import { CLEAR_SCREEN, useTerminalSize } from './use-terminal-size.js';
 
 /** Props of the chat app. */
 export interface AppProps extends RunOptions {
@@ -76,7 +76,7 @@ export function App({ agent, conversation: given, firstPrompt, once, history, co
     if (cmd.name !== 'clear') dispatch({ type: 'echo', text });
     runSlashCommand(cmd, {
       agent, conversation, state, dispatch, setModel, exit: leave,
-      clearScreen: () => stdout.write('\x1b[2J\x1b[3J\x1b[H'),
+      clearScreen: () => stdout.write(CLEAR_SCREEN),
     });
     return false;
   };

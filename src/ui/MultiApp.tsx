@@ -11,7 +11,7 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { Conversation, type Agent } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
 import { MultiView } from './components/MultiView.js';
-import type { InputHistory } from './history-store.js';
+import { InputHistory } from './history-store.js';
 import { parseSlash } from './input.js';
 import { runMultiSlashCommand } from './multi-commands.js';
 import { initialMultiState, multiReducer, parseAddress } from './multi-state.js';
@@ -20,7 +20,7 @@ import { useClock } from './use-clock.js';
 import { useExit } from './use-exit.js';
 import { usePromptKeys } from './use-prompt-keys.js';
 import type { RunOptions } from './use-run.js';
-import { useTerminalSize } from './use-terminal-size.js';
+import { CLEAR_SCREEN, useTerminalSize } from './use-terminal-size.js';
 import { roundOutcome } from './use-type-ahead.js';
 
 /** Props of the multi-agent app. */
@@ -42,7 +42,7 @@ export interface MultiAppProps extends RunOptions {
   signal?: AbortSignal;
 }
 
-const NO_HISTORY = { entries: [] as string[], add: (): void => undefined } as unknown as InputHistory;
+const NO_HISTORY = new InputHistory(null);
 
 /** The multi-agent application. */
 export function MultiApp({ agents, prompt, conversation = false, history = NO_HISTORY, color, onExit, signal, timeoutMs, maxTurns }: MultiAppProps) {
@@ -79,7 +79,7 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
     if (cmd.name !== 'clear') dispatch({ type: 'echo', text });
     runMultiSlashCommand(cmd, {
       agents, conversations, state, dispatch, model, setModel, exit: leave,
-      clearScreen: () => stdout.write('\x1b[2J\x1b[3J\x1b[H'),
+      clearScreen: () => stdout.write(CLEAR_SCREEN),
     });
     return false;
   };

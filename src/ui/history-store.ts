@@ -8,10 +8,10 @@ import { stateDir } from '../core/config.js';
 
 const KEEP = 500;
 
-/** Input history backed by a file. */
+/** Input history backed by a file (by default history.jsonl in the XDG state dir); `null` keeps it in memory only. */
 export class InputHistory {
   readonly entries: string[];
-  constructor(readonly path: string | undefined = join(stateDir(), 'history.jsonl')) {
+  constructor(readonly path: string | null = join(stateDir(), 'history.jsonl')) {
     this.entries = path ? load(path) : [];
   }
 

@@ -3,6 +3,7 @@
  * backslash), paste. Slash commands are parsed here too. The App only maps Ink key presses onto these.
  */
 import type { Key } from 'ink';
+import { truncateLine } from './format.js';
 
 /** The prompt being edited. */
 export interface EditorState {
@@ -154,5 +155,5 @@ export function restoreQueued(s: EditorState, queued: readonly string[], history
 export function queuedPreview(text: string, max: number): string {
   // Cut before collapsing: a huge paste must not cost a full scan on every frame.
   const head = text.slice(0, Math.max(1, max) + 1).replace(/[\x00-\x1f\x7f-\x9f]+/g, (m) => (m.includes('\n') ? ' ⏎ ' : ' '));
-  return head.length > max ? `${head.slice(0, Math.max(0, max - 1))}…` : head;
+  return truncateLine(head, max);
 }

@@ -12,7 +12,7 @@ import { MultiApp } from './MultiApp.js';
 /** Renders the chat app until it exits; resolves with the exit code. */
 export async function mount(opts: InteractiveOptions, once: boolean): Promise<number> {
   let code = 0;
-  const history = new InputHistory(opts.historyPath === null ? undefined : opts.historyPath);
+  const history = new InputHistory(opts.historyPath);
   await renderUntilExit(opts, !once, (color, signal) =>
     createElement(App, {
       agent: opts.agent,
@@ -39,7 +39,7 @@ export async function mountAgents(opts: AgentsOptions): Promise<RunEndEvent[]> {
 
 /** Renders a conversation with several agents until the user leaves; resolves with the exit code. */
 export async function mountAgentsChat(opts: AgentsChatOptions): Promise<number> {
-  return (await mountMulti(opts, true, new InputHistory(opts.historyPath === null ? undefined : opts.historyPath))).code;
+  return (await mountMulti(opts, true, new InputHistory(opts.historyPath))).code;
 }
 
 async function mountMulti(opts: AgentsOptions, conversation: boolean, history?: InputHistory): Promise<{ ends: RunEndEvent[]; code: number }> {

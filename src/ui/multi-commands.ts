@@ -6,6 +6,7 @@
 import type { Agent, Conversation } from '../core/agent.js';
 import { sanitize } from '../render/sanitize.js';
 import { runSlashCommand, saveTranscript } from './commands.js';
+import { plural } from './format.js';
 import { SLASH_COMMANDS, type SlashCommand } from './input.js';
 import { addressName, multiTranscriptMarkdown, type MultiAction, type MultiState } from './multi-state.js';
 import { initialState, type UiAction } from './state.js';
@@ -32,7 +33,7 @@ export function agentLines(state: MultiState, agents: readonly Agent[], model?: 
     const agent = agents[i];
     const tools = agent ? agent.tools.length : 0;
     const description = agent?.description ? ` — ${sanitize(agent.description)}` : '';
-    return `  ${`@${sanitize(addressName(a.name))}`.padEnd(width)}  model ${model ? sanitize(model) : a.model} · ${tools} tool${tools === 1 ? '' : 's'}${description}`;
+    return `  ${`@${sanitize(addressName(a.name))}`.padEnd(width)}  model ${model ? sanitize(model) : a.model} · ${plural(tools, 'tool')}${description}`;
   });
 }
 

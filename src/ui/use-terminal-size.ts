@@ -8,6 +8,9 @@ import { useEffect, useState } from 'react';
 
 const RESIZE_DEBOUNCE_MS = 120;
 
+/** Clears the screen and the scrollback and homes the cursor. */
+export const CLEAR_SCREEN = '\x1b[2J\x1b[3J\x1b[H';
+
 /** Current columns and rows, plus an epoch that changes whenever the history has to be printed again. */
 export function useTerminalSize(): { width: number; rows: number; layoutEpoch: number } {
   const { stdout } = useStdout();
@@ -22,7 +25,7 @@ export function useTerminalSize(): { width: number; rows: number; layoutEpoch: n
         const next = { width: stdout.columns || 80, rows: stdout.rows || 24 };
         if (next.width !== width) {
           width = next.width;
-          stdout.write('\x1b[2J\x1b[3J\x1b[H');
+          stdout.write(CLEAR_SCREEN);
           setLayoutEpoch((n) => n + 1);
         }
         setSize(next);

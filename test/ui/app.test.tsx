@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
@@ -14,7 +14,9 @@ import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } 
 const lastUser = (req: ModelRequest | undefined): unknown => req?.messages.filter((m) => m.role === 'user').at(-1)?.content;
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0));
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 function setup(turns: Turn[], opts: { once?: boolean; firstPrompt?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'agentor-ui-'));
   dirs.push(dir);

@@ -17,8 +17,8 @@ export interface PromptProps {
 
 // The border (2 columns), the padding (2) and "❯ " (2).
 const CHROME_COLUMNS = 6;
-// The top margin, two border rows and the hint line.
-const CHROME_ROWS = 4;
+/** Rows of the prompt box around its text: the top margin, two border rows and the hint line. */
+export const PROMPT_CHROME_ROWS = 4;
 
 /** The lines of `text` shown in the box: those around the cursor that fit in `maxRows` rows. */
 function visibleWindow(text: string, cursor: number, width: number, maxRows: number): { text: string; cursor: number; rows: number; hidden: number } {
@@ -46,7 +46,7 @@ function visibleWindow(text: string, cursor: number, width: number, maxRows: num
 
 /** Terminal rows the prompt takes (margin, box and hint line included). */
 export function promptRows(editor: EditorState, width: number, maxRows = Infinity): number {
-  return CHROME_ROWS + visibleWindow(editor.text, editor.cursor, Math.max(1, width - CHROME_COLUMNS), maxRows).rows;
+  return PROMPT_CHROME_ROWS + visibleWindow(editor.text, editor.cursor, Math.max(1, width - CHROME_COLUMNS), maxRows).rows;
 }
 
 /** The prompt box. */

@@ -5,11 +5,10 @@
  */
 import { Box, Text } from 'ink';
 import { queuedPreview, type EditorState } from '../input.js';
-import { Prompt, promptRows } from './Prompt.js';
+import { Prompt, PROMPT_CHROME_ROWS, promptRows } from './Prompt.js';
 
 /** Queued messages listed by name at most; the rest are counted. */
 const QUEUE_SHOWN = 3;
-const PROMPT_CHROME_ROWS = 4;
 
 /** How the prompt area fits the screen. */
 export interface PromptAreaLayout {
