@@ -143,12 +143,14 @@ export interface AgentPanelProps {
   maxRows?: number;
   /** Finished reasoning in full instead of a one-line summary (Ctrl+O in a conversation). */
   showReasoning?: boolean;
+  /** The body already laid out for these props (MultiView measures every live panel to share the rows out). */
+  layout?: PanelLayout;
 }
 
 /** An agent's panel. */
-export function AgentPanel({ panel, now, width, color, cancelling = false, maxRows, showReasoning = false }: AgentPanelProps) {
+export function AgentPanel({ panel, now, width, color, cancelling = false, maxRows, showReasoning = false, layout }: AgentPanelProps) {
   const inner = panelInnerWidth(width);
-  const { segments, hidden } = layoutPanel(panel, inner, color, now, maxRows === undefined ? undefined : Math.max(0, maxRows), showReasoning);
+  const { segments, hidden } = layout ?? layoutPanel(panel, inner, color, now, maxRows === undefined ? undefined : Math.max(0, maxRows), showReasoning);
   const end = panel.end ? endLabel(panel.end, panel.toolsRun) : undefined;
   const started = panel.startedAt ?? now;
   const status = end?.text ?? `${spinnerFrame(now)} ${panelActivity(panel, cancelling)} · ${formatDuration(Math.max(0, now - started))} · ${plural(panelTokens(panel), 'token')}`;

@@ -8,7 +8,7 @@ import { memo } from 'react';
 import type { EditorState } from '../input.js';
 import { formatDuration, plural, spinnerFrame } from '../format.js';
 import { panelActivity, totalTokens, totalToolsRun, type AgentPanel as Panel, type MultiHistoryItem, type MultiState } from '../multi-state.js';
-import { AgentPanel, PANEL_CHROME_ROWS, layoutPanel, panelInnerWidth } from './AgentPanel.js';
+import { AgentPanel, PANEL_CHROME_ROWS, layoutPanel, panelInnerWidth, type PanelLayout } from './AgentPanel.js';
 import { DemoBadge } from './Header.js';
 import { HistoryItemView, UserMessage } from './HistoryItemView.js';
 import { PromptArea, layoutPromptArea } from './PromptArea.js';
@@ -115,7 +115,7 @@ const LivePanels = memo(function LivePanels({ live, cancelling, now, width, rows
       <Box flexDirection="column">
         {live.map((p, i) => (
           <Box key={p.key} marginTop={1}>
-            <AgentPanel panel={p} now={now} width={width} color={color} cancelling={cancelling} maxRows={budgets[i]} />
+            <AgentPanel panel={p} now={now} width={width} color={color} cancelling={cancelling} maxRows={budgets[i]?.maxRows} layout={budgets[i]?.layout} />
           </Box>
         ))}
       </Box>
@@ -138,13 +138,14 @@ const LivePanels = memo(function LivePanels({ live, cancelling, now, width, rows
  * Body rows for each live panel: an equal share each, and the rows short panels leave unused go to the panels whose
  * answers had to be cut, so a long answer next to a short one shows more of its tail.
  */
-export function panelBudgets(live: readonly Panel[], share: number, width: number, color: boolean, now: number): number[] {
+function panelBudgets(live: readonly Panel[], share: number, width: number, color: boolean, now: number): Array<{ maxRows: number; layout?: PanelLayout }> {
   const inner = panelInnerWidth(width);
   const layouts = live.map((p) => layoutPanel(p, inner, color, now, share));
   const cut = layouts.filter((l) => l.hidden).length;
   const spare = layouts.reduce((n, l) => n + (l.hidden ? 0 : share - l.rows), 0);
   const extra = cut > 0 ? Math.floor(spare / cut) : 0;
-  return layouts.map((l) => (l.hidden ? share + extra : share));
+  // A panel that fits its share keeps that share, so the layout made here is the one it draws.
+  return layouts.map((l) => (l.hidden ? { maxRows: share + extra } : { maxRows: share, layout: l }));
 }
 
 /** A live panel squeezed to one line: agent, model, activity and the last line of its answer. */
@@ -164,7 +165,7 @@ function CompactPanel({ panel, now, cancelling }: { panel: Panel; now: number; c
 }
 
 /** The shared progress line: elapsed, tokens of every agent, agents done, tools run, and the cancel hint. */
-export function MultiProgressLine({ state, now }: { state: MultiState; now: number }) {
+function MultiProgressLine({ state, now }: { state: MultiState; now: number }) {
   const done = state.total - state.live.length;
   const tools = totalToolsRun(state);
   const parts = [

@@ -13,6 +13,16 @@ export interface PromptProps {
   color?: boolean;
   /** At most this many rows of text inside the box (the lines around the cursor); unlimited when absent. */
   maxRows?: number;
+  /** The window for `maxRows`, when the caller already measured it (see promptWindow). */
+  window?: PromptWindow;
+}
+
+/** The part of the text the box shows: the lines around the cursor that fit, and how many lines are left out. */
+export interface PromptWindow {
+  text: string;
+  cursor: number;
+  rows: number;
+  hidden: number;
 }
 
 // The border (2 columns), the padding (2) and "❯ " (2).
@@ -21,7 +31,7 @@ const CHROME_COLUMNS = 6;
 export const PROMPT_CHROME_ROWS = 4;
 
 /** The lines of `text` shown in the box: those around the cursor that fit in `maxRows` rows. */
-function visibleWindow(text: string, cursor: number, width: number, maxRows: number): { text: string; cursor: number; rows: number; hidden: number } {
+function visibleWindow(text: string, cursor: number, width: number, maxRows: number): PromptWindow {
   const lines = text.split('\n');
   // The cursor drawn after the last character can take a column of its own.
   const rowsOfLine = (i: number): number => lineRows(`${lines[i] as string} `, width);
@@ -44,14 +54,14 @@ function visibleWindow(text: string, cursor: number, width: number, maxRows: num
   return { text: lines.slice(first, last + 1).join('\n'), cursor: cursor - offset, rows, hidden: lines.length - 1 - last + first };
 }
 
-/** Terminal rows the prompt takes (margin, box and hint line included). */
-export function promptRows(editor: EditorState, width: number, maxRows = Infinity): number {
-  return PROMPT_CHROME_ROWS + visibleWindow(editor.text, editor.cursor, Math.max(1, width - CHROME_COLUMNS), maxRows).rows;
+/** What the box shows of `editor` in `width` columns and at most `maxRows` rows of text. */
+export function promptWindow(editor: EditorState, width: number, maxRows = Infinity): PromptWindow {
+  return visibleWindow(editor.text, editor.cursor, Math.max(1, width - CHROME_COLUMNS), maxRows);
 }
 
 /** The prompt box. */
-export function Prompt({ editor, hint, width, color = true, maxRows = Infinity }: PromptProps) {
-  const shown = maxRows === Infinity ? { text: editor.text, cursor: editor.cursor, hidden: 0 } : visibleWindow(editor.text, editor.cursor, Math.max(1, width - CHROME_COLUMNS), maxRows);
+export function Prompt({ editor, hint, width, color = true, maxRows = Infinity, window }: PromptProps) {
+  const shown = maxRows === Infinity ? { text: editor.text, cursor: editor.cursor, hidden: 0 } : (window ?? promptWindow(editor, width, maxRows));
   const { text, cursor } = shown;
   const before = text.slice(0, cursor);
   const at = text.slice(cursor, cursor + 1);

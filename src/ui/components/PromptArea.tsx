@@ -5,7 +5,7 @@
  */
 import { Box, Text } from 'ink';
 import { queuedPreview, type EditorState } from '../input.js';
-import { Prompt, PROMPT_CHROME_ROWS, promptRows } from './Prompt.js';
+import { Prompt, PROMPT_CHROME_ROWS, promptWindow, type PromptWindow } from './Prompt.js';
 
 /** Queued messages listed by name at most; the rest are counted. */
 const QUEUE_SHOWN = 3;
@@ -20,6 +20,8 @@ export interface PromptAreaLayout {
   maxPromptRows: number | undefined;
   /** Rows of the whole area: the queue and the prompt. */
   rows: number;
+  /** What the prompt shows (measured here for its height, drawn from it). */
+  window?: PromptWindow;
 }
 
 /**
@@ -33,8 +35,9 @@ export function layoutPromptArea(opts: { running: boolean; editor?: EditorState;
   const shown = queued === 0 ? 0 : Math.max(0, Math.min(QUEUE_SHOWN, queued, spare - 1 - (queued > QUEUE_SHOWN ? 1 : 0)));
   const queueRows = queued === 0 ? 0 : 1 + shown + (queued > shown ? 1 : 0);
   const maxPromptRows = running ? Math.max(1, Math.min(Math.floor(rows / 3), spare + 1 - queueRows)) : undefined;
-  const inputRows = editor ? promptRows(editor, width, maxPromptRows) : 0;
-  return { shown, queueRows, maxPromptRows, rows: queueRows + inputRows };
+  const window = editor ? promptWindow(editor, width, maxPromptRows) : undefined;
+  const inputRows = window ? PROMPT_CHROME_ROWS + window.rows : 0;
+  return { shown, queueRows, maxPromptRows, rows: queueRows + inputRows, ...(window ? { window } : {}) };
 }
 
 /** Props of the prompt area. */
@@ -52,7 +55,7 @@ export interface PromptAreaProps {
 
 /** The queued messages, then the prompt. */
 export function PromptArea({ layout, editor, queued, hint, width, color }: PromptAreaProps) {
-  const { shown, maxPromptRows } = layout;
+  const { shown, maxPromptRows, window } = layout;
   return (
     <>
       {queued.length > 0 && (
@@ -65,7 +68,7 @@ export function PromptArea({ layout, editor, queued, hint, width, color }: Promp
           {queued.length > shown && <Text dimColor>{shown > 0 ? `… and ${queued.length - shown} more queued` : `${queued.length} messages queued`}</Text>}
         </Box>
       )}
-      {editor && <Prompt editor={editor} hint={hint} width={width} color={color} {...(maxPromptRows !== undefined ? { maxRows: maxPromptRows } : {})} />}
+      {editor && <Prompt editor={editor} hint={hint} width={width} color={color} {...(maxPromptRows !== undefined ? { maxRows: maxPromptRows } : {})} {...(window ? { window } : {})} />}
     </>
   );
 }
