@@ -2,7 +2,7 @@
 // Launcher. `--version` is answered here without loading anything. Everything else runs the bundled CLI: its hot path
 // (dist/bundle/cli.cjs) is compiled with the V8 code cache the build made for it, which Node 20 offers only through
 // vm.Script; commands import their other dependencies (dist/bundle/cold/) only when they run.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
@@ -49,8 +49,16 @@ function loadHotCli() {
   if (out) {
     process.on('exit', () => {
       const tmp = `${out}.${process.pid}.tmp`;
+      let fd;
       try {
-        writeFileSync(tmp, script.createCachedData());
+        // The file first: a read-only install stops here, before the cache is serialised for nothing.
+        fd = openSync(tmp, 'w');
+      } catch {
+        return;
+      }
+      try {
+        writeFileSync(fd, script.createCachedData());
+        closeSync(fd);
         renameSync(tmp, out);
       } catch {
         rmSync(tmp, { force: true });
