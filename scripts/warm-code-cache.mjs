@@ -10,9 +10,11 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-function chunk(delta, extra = {}) {
-  return `data: ${JSON.stringify({ id: 'warm', object: 'chat.completion.chunk', created: 0, model: 'warm', choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
+/** One SSE frame of a chat.completion.chunk with `choices`. */
+function frame(choices, extra = {}) {
+  return `data: ${JSON.stringify({ id: 'warm', object: 'chat.completion.chunk', created: 0, model: 'warm', choices, ...extra })}\n\n`;
 }
+const chunk = (delta, finishReason = null) => frame([{ index: 0, delta, finish_reason: finishReason }]);
 
 /** First request: one calculator call; once the tool result is in the messages: a short text answer. */
 function reply(body) {
@@ -21,7 +23,7 @@ function reply(body) {
     ? [chunk({ role: 'assistant', content: '' }), chunk({ content: 'The answer is ' }), chunk({ content: '**4**.' })]
     : [chunk({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'calculator', arguments: '' } }] }), chunk({ tool_calls: [{ index: 0, function: { arguments: '{"expression":"2+2"}' } }] })];
   const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
-  return [...parts, `data: ${JSON.stringify({ id: 'warm', object: 'chat.completion.chunk', created: 0, model: 'warm', choices: [{ index: 0, delta: {}, finish_reason: answered ? 'stop' : 'tool_calls' }] })}\n\n`, `data: ${JSON.stringify({ id: 'warm', object: 'chat.completion.chunk', created: 0, model: 'warm', choices: [], usage })}\n\n`, 'data: [DONE]\n\n'].join('');
+  return [...parts, chunk({}, answered ? 'stop' : 'tool_calls'), frame([], { usage }), 'data: [DONE]\n\n'].join('');
 }
 
 export async function warmCodeCache(root) {

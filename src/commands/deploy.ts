@@ -8,7 +8,7 @@ import type { DeployCommandOptions } from '../cli.js';
 import { applySteps, display, previewPrune, runApply } from '../deploy/apply.js';
 import { agentorVersion, BundleError } from '../deploy/bundle.js';
 import { DeployError } from '../deploy/errors.js';
-import { fileChanges, planDeploy, type DeployPlan } from '../deploy/plan.js';
+import { fileChanges, planDeploy, type DeployPlan, type FileChangeRow } from '../deploy/plan.js';
 import { nextSteps } from '../deploy/readme.js';
 import { BUNDLE_PATH, CONTAINER_PORT, NODE_IMAGE, RUN_AS_UID } from '../deploy/spec.js';
 import { writePlan } from '../deploy/write.js';
@@ -33,7 +33,7 @@ function shown(path: string, cwd: string): string {
 }
 
 /** The human-readable plan. */
-export function formatPlan(plan: DeployPlan, opts: { cwd: string; dryRun: boolean; apply: boolean }): string {
+export function formatPlan(plan: DeployPlan, opts: { cwd: string; dryRun: boolean; apply: boolean }, changes: readonly FileChangeRow[] = fileChanges(plan)): string {
   const { spec } = plan;
   const out: string[] = [];
   const mode = opts.dryRun ? ' (dry run: nothing is written)' : '';
@@ -45,7 +45,6 @@ export function formatPlan(plan: DeployPlan, opts: { cwd: string; dryRun: boolea
   const bundle = plan.files.find((f) => f.path === BUNDLE_PATH);
   out.push(`  bundle     agentor ${spec.agentorVersion}, ${plan.bundleInputs} modules → ${BUNDLE_PATH} (${size(Buffer.byteLength(bundle?.content ?? ''))})`);
   out.push('  files');
-  const changes = fileChanges(plan);
   const width = Math.max(...changes.map((c) => c.path.length));
   for (const c of changes) {
     out.push(`    ${c.change.padEnd(10)} ${c.path.padEnd(width)}${c.change === 'remove' ? '' : `  ${size(c.bytes)}`}`);
@@ -82,12 +81,14 @@ export async function runDeploy(
     );
     const dryRun = opts.dryRun === true;
     const apply = opts.apply === true;
-    io.stdout.write(formatPlan(plan, { cwd: io.cwd, dryRun, apply }));
+    // Read once: the plan shows what changes, and the write changes exactly that.
+    const changes = fileChanges(plan);
+    io.stdout.write(formatPlan(plan, { cwd: io.cwd, dryRun, apply }, changes));
     if (dryRun) {
       if (apply && plan.spec.target === 'kubernetes') io.stdout.write(`${(await previewPrune(plan, io)).join('\n')}\n`);
       return 0;
     }
-    const changed = writePlan(plan);
+    const changed = writePlan(plan, changes);
     const dir = shown(plan.outDir, io.cwd);
     io.stdout.write(
       changed === 0

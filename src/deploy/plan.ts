@@ -11,7 +11,8 @@ import { bundleAgentor, type Bundle } from './bundle.js';
 import { composeYaml } from './compose.js';
 import { contextPackageJson, dockerfile, dockerignore, gitignore } from './dockerfile.js';
 import { DeployError } from './errors.js';
-import { MANAGED_KINDS, manifests, ownerSelector } from './kubernetes.js';
+import { MANAGED_KINDS, manifests } from './kubernetes.js';
+import { deleteByLabelCommand } from './prune.js';
 import { isPushable, readme } from './readme.js';
 import { collectSecrets, findLeaks } from './secrets.js';
 import { BUNDLE_PATH, serviceVariables, type DeployTarget, type ServiceSpec } from './spec.js';
@@ -164,7 +165,7 @@ function leftRunning(marker: Marker | undefined, name: string, target: DeployTar
   if (marker.target === 'kubernetes') {
     return (
       `${was}; deploying "${name}" (${target}) leaves that service's objects in the cluster. If they are no longer wanted: ` +
-      `kubectl delete ${MANAGED_KINDS.map((k) => k.resource).join(',')} -l ${ownerSelector({ name: prev })}`
+      deleteByLabelCommand(MANAGED_KINDS, { name: prev })
     );
   }
   if (marker.target === 'compose') {
@@ -275,9 +276,16 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
   return { spec, outDir, agent, files, stale, existing, warnings, bundleInputs: bundle.inputs };
 }
 
+/** One planned file (or one a previous run wrote, to remove) and how it compares with what is on disk. */
+export interface FileChangeRow {
+  path: string;
+  change: FileChange;
+  bytes: number;
+}
+
 /** How each planned file compares with what is on disk. */
-export function fileChanges(plan: DeployPlan): { path: string; change: FileChange; bytes: number }[] {
-  const out: { path: string; change: FileChange; bytes: number }[] = plan.files.map((f) => {
+export function fileChanges(plan: DeployPlan): FileChangeRow[] {
+  const out: FileChangeRow[] = plan.files.map((f) => {
     const target = join(plan.outDir, f.path);
     let change: FileChange = 'create';
     if (existsSync(target)) change = readFileSync(target, 'utf8') === f.content ? 'unchanged' : 'update';

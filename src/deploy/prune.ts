@@ -77,5 +77,10 @@ export function manualPruneCommands(spec: ServiceSpec): string[] {
   const planned = new Set(manifests(spec).map((m) => m.kind.resource));
   const absent = MANAGED_KINDS.filter((k) => !planned.has(k.resource));
   if (absent.length === 0) return [];
-  return [`kubectl delete ${resources(absent)} -l ${ownerSelector(spec)}`];
+  return [deleteByLabelCommand(absent, spec)];
+}
+
+/** `kubectl delete` of every object of `kinds` that belongs to the service `spec.name`, by agentor's owner labels. */
+export function deleteByLabelCommand(kinds: readonly ManagedKind[], spec: Pick<ServiceSpec, 'name'>): string {
+  return `kubectl delete ${resources(kinds)} -l ${ownerSelector(spec)}`;
 }

@@ -2,25 +2,20 @@
  * Writes a plan to disk in place: unchanged files are left untouched, changed ones replaced atomically (temp file +
  * rename, so a crash never leaves half a Dockerfile), files a previous run wrote and this one does not are removed.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { DeployError } from './errors.js';
-import type { DeployPlan } from './plan.js';
+import { fileChanges, type DeployPlan, type FileChangeRow } from './plan.js';
 
-/** Writes the plan; returns how many files were created or changed. */
-export function writePlan(plan: DeployPlan): number {
+/** Writes the plan, given how its files compare with the disk (fileChanges); returns how many files it changed. */
+export function writePlan(plan: DeployPlan, changes: readonly FileChangeRow[] = fileChanges(plan)): number {
+  const unchanged = new Set(changes.filter((c) => c.change === 'unchanged').map((c) => c.path));
   let changed = 0;
   try {
     mkdirSync(plan.outDir, { recursive: true });
     for (const file of plan.files) {
+      if (unchanged.has(file.path)) continue;
       const target = join(plan.outDir, file.path);
-      let current: string | undefined;
-      try {
-        current = readFileSync(target, 'utf8');
-      } catch {
-        current = undefined;
-      }
-      if (current === file.content) continue;
       mkdirSync(dirname(target), { recursive: true });
       const temp = `${target}.agentor-tmp-${process.pid}`;
       writeFileSync(temp, file.content, { mode: 0o644 });

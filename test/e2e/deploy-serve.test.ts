@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../support/cli.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { parseSse } from './serve-support.js';
 
 const AGENT = `---
 name: greeter
@@ -106,14 +107,7 @@ describe('the deploy context, run with plain node', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
       const body = await res.text();
-      const frames = body
-        .split('\n\n')
-        .filter((f) => f.trim() !== '')
-        .map((f) => {
-          const type = /^event: (.+)$/m.exec(f)?.[1];
-          const data = JSON.parse(/^data: (.+)$/m.exec(f)![1]!) as { type: string; agent: string; text?: string; status?: string };
-          return { type, data };
-        });
+      const frames = parseSse(body).map((f) => ({ type: f.event, data: JSON.parse(f.data) as { type: string; agent: string; text?: string; status?: string } }));
       for (const f of frames) expect(f.type).toBe(f.data.type);
       expect(frames[0]!.type).toBe('run_start');
       expect(frames.at(-1)).toMatchObject({ type: 'run_end', data: { status: 'completed', text: 'Hello, friend!' } });
