@@ -5,29 +5,15 @@
  * in its own process; rounds rotate between them. Throughput = answer chunks received per second of wall time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Role, TaskState, type SendMessageRequest } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
-import { median, type BenchRow } from './lib.js';
+import { cpuSeconds, median, waitForLine, type BenchRow } from './lib.js';
 import type { BenchContext } from './extra.js';
 
 const STREAMS = Number(process.env['BENCH_A2A_STREAMS'] ?? 50);
 const TOKENS = Number(process.env['BENCH_A2A_TOKENS'] ?? 500);
 const BUDGET = 1.0;
-
-function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const src = stream === 'stdout' ? child.stdout : child.stderr;
-    src?.setEncoding('utf8').on('data', (d: string) => {
-      text += d;
-      const m = pattern.exec(text);
-      if (m) resolve(m);
-    });
-    child.on('exit', (code) => reject(new Error(`process exited (${code}) before printing ${pattern}: ${text}`)));
-  });
-}
 
 let seq = 0;
 function request(): SendMessageRequest {
@@ -65,14 +51,11 @@ async function streamOnce(client: Client): Promise<{ chunks: number; completed: 
   return { chunks, completed, ...(completed && chunks === TOKENS ? {} : { problem: `ended ${state === undefined ? 'without a status' : TaskState[state]} after ${chunks} chunks` }) };
 }
 
-/** Linux USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
-const CLOCK_TICKS = 100;
-
 /** CPU time (user + system, ms) a process has used so far; NaN where /proc is not available. */
 function cpuMs(pid: number | undefined): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    const { user, system } = cpuSeconds(pid as number);
+    return (user + system) * 1000;
   } catch {
     return NaN;
   }

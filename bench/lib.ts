@@ -1,5 +1,6 @@
 /** Benchmark helpers: timed spawns, interleaved A/B runs, medians and percentiles. Never used by tests. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export const median = (xs: number[]): number => percentile(xs, 50);
 export function percentile(xs: number[], p: number): number {
@@ -56,4 +57,34 @@ export interface BenchRow {
   budget: string;
   ok: boolean | null;
   raw?: Record<string, unknown>;
+}
+
+/** Resolves with the first match of `pattern` in a child's output; rejects if the child exits first. */
+export function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const src = stream === 'stdout' ? child.stdout : child.stderr;
+    src?.setEncoding('utf8').on('data', (d: string) => {
+      text += d;
+      const m = pattern.exec(text);
+      if (m) resolve(m);
+    });
+    child.on('exit', (code) => reject(new Error(`process exited (${code}) before printing ${pattern}: ${text}`)));
+  });
+}
+
+/** CPU seconds (user, system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces); utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+}
+const CLK_TCK = 100;
+
+/** Resident memory (MB) of a process now and at its peak, from /proc/<pid>/status. */
+export function rssMb(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }

@@ -6,28 +6,14 @@
  * BENCH_SERVE_BIN runs another build of the CLI (e.g. a copy of the previous build, for A/B comparisons).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent as HttpAgent, request } from 'node:http';
-import { percentile, type BenchRow } from './lib.js';
+import { cpuSeconds, percentile, rssMb, waitForLine, type BenchRow } from './lib.js';
 import type { BenchContext } from './extra.js';
 
 const STREAMS = Number(process.env['BENCH_STREAMS'] ?? 1000);
 const TOKENS = 200;
 const DELAY = 20;
-
-function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const src = stream === 'stdout' ? child.stdout : child.stderr;
-    src?.setEncoding('utf8').on('data', (d: string) => {
-      text += d;
-      const m = pattern.exec(text);
-      if (m) resolve(m);
-    });
-    child.on('exit', (code) => reject(new Error(`process exited (${code}) before printing ${pattern}: ${text}`)));
-  });
-}
 
 /** Streams one SSE response; returns the arrival times (ms) of every token event and whether it ended properly. */
 function streamOnce(url: URL, body: string, agent: HttpAgent, tokenMarker: string, endMarker: string): Promise<{ times: number[]; ended: boolean }> {
@@ -60,21 +46,6 @@ function gaps(runs: Array<{ times: number[] }>): number[] {
   const out: number[] = [];
   for (const r of runs) for (let i = 1; i < r.times.length; i++) out.push((r.times[i] as number) - (r.times[i - 1] as number));
   return out;
-}
-
-/** CPU seconds (user, system) the process has used so far, from /proc/<pid>/stat (clock ticks, usually 100/s). */
-function cpuSeconds(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may contain spaces); utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
-}
-const CLK_TCK = 100;
-
-function rssMb(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
 
 export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {

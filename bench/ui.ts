@@ -1,22 +1,16 @@
 /** UI rows of the benchmark table: frame cost vs history length, Ink-in-a-pty CPU vs plain, interactive idle RSS. */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { startPty } from '../test/pty/terminal.js';
 import type { BenchContext } from './extra.js';
-import { median, type BenchRow } from './lib.js';
+import { median, rssMb, type BenchRow } from './lib.js';
 import { measureFrames } from './ui-frame.js';
 import { measureAnswerCpu } from './ui-pty.js';
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 /** RSS of a bare idle node process: the floor for the interactive UI's idle footprint. */
 async function bareNodeRss(): Promise<number> {
   const child = spawn(process.execPath, ['-e', 'process.stdout.write("ready\\n"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-  const rss = rssMb(child.pid as number);
+  const rss = rssMb(child.pid as number).rss;
   child.kill();
   return rss;
 }
@@ -25,7 +19,7 @@ async function interactiveIdleRss(ctx: BenchContext): Promise<number> {
   const t = startPty(['chat', '--demo'], { env: { ...ctx.cliEnv(), TERM: 'xterm-256color' }, cols: 100, rows: 30 });
   try {
     await t.waitFor('/help for commands', 15_000);
-    return rssMb(t.pty.pid);
+    return rssMb(t.pty.pid).rss;
   } finally {
     t.kill();
   }
