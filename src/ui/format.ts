@@ -39,3 +39,8 @@ export function formatArgs(args: Record<string, unknown>): string {
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
+
+/** A finished run's figures: "1.2s · 40 tokens · 2 tools" (the tools only when some ran). */
+export function runStats(durationMs: number, tokens: number, tools: number): string {
+  return `${formatDuration(durationMs)} · ${plural(tokens, 'token')}${tools ? ` · ${plural(tools, 'tool')}` : ''}`;
+}

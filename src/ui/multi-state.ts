@@ -8,7 +8,7 @@
 import type { AgentEvent, RunEndEvent, RunStatus } from '../core/events.js';
 import { sanitize } from '../render/sanitize.js';
 import { splitAtSafeBoundary } from './markdown.js';
-import { finishedTool, runningTool, type ToolView } from './state.js';
+import { finishedTool, interruptedTool, runningTool, type ToolView } from './state.js';
 
 /** A finished piece of a panel's content, in stream order. */
 export type PanelBlock =
@@ -241,11 +241,7 @@ function applyToPanel(p: AgentPanel, e: AgentEvent): AgentPanel {
 
 function endPanel(p: AgentPanel, e: RunEndEvent): AgentPanel {
   const q = flushTurn(p);
-  // Tools still "running" when a run is cut short never report: show them as interrupted.
-  const orphans: PanelBlock[] = q.tools.map((t) => ({
-    kind: 'tool',
-    tool: { ...t, result: 'interrupted', is_error: true, duration_ms: Math.max(0, e.ts - t.startedAt) },
-  }));
+  const orphans: PanelBlock[] = q.tools.map((t) => ({ kind: 'tool', tool: interruptedTool(t, e.ts) }));
   const end: PanelEnd = {
     status: e.status,
     ...(e.error ? { message: sanitize(e.error.message) } : {}),

@@ -144,11 +144,7 @@ function applyEvent(state: UiState, e: AgentEvent): UiState {
       return { ...push(state, [{ kind: 'notice', text: sanitize(e.error.message), tone: 'warn' }]), run };
     case 'run_end': {
       const flushed = flushTurn(state, run);
-      // Tools still "running" when a run is cut short never report: show them as interrupted.
-      const orphans: NewItem[] = flushed.run.tools.map((t) => ({
-        kind: 'tool',
-        tool: { ...t, result: 'interrupted', is_error: true, duration_ms: Math.max(0, e.ts - t.startedAt) },
-      }));
+      const orphans: NewItem[] = flushed.run.tools.map((t) => ({ kind: 'tool', tool: interruptedTool(t, e.ts) }));
       const next = push(flushed.state, [
         ...orphans,
         {
@@ -244,4 +240,9 @@ export function finishedTool(running: readonly ToolView[], e: ToolResultEvent): 
     is_error: e.is_error,
     duration_ms: e.duration_ms,
   };
+}
+
+/** A call still "running" when its run was cut short never reports: its panel shows it as interrupted at `ts`. */
+export function interruptedTool(t: ToolView, ts: number): ToolView {
+  return { ...t, result: 'interrupted', is_error: true, duration_ms: Math.max(0, ts - t.startedAt) };
 }

@@ -3,7 +3,7 @@
  * markdown, its tool panels and its status. Live, it shows only the tail that fits `maxRows`; finished, everything.
  */
 import { Box, Text } from 'ink';
-import { formatDuration, plural, spinnerFrame } from '../format.js';
+import { formatDuration, plural, runStats, spinnerFrame } from '../format.js';
 import { renderMarkdown, rowsOf, tailRows, visibleLength } from '../markdown.js';
 import { panelActivity, panelTokens, type AgentPanel as Panel, type PanelEnd } from '../multi-state.js';
 import type { ToolView } from '../state.js';
@@ -126,7 +126,7 @@ export function layoutPanel(panel: Panel, width: number, color: boolean, now: nu
 
 /** Status of a finished run: ✓, ⏹ cancelled or ✗ with the status, plus duration, tokens and tools. */
 function endLabel(end: PanelEnd, toolsRun: number): { text: string; color: string } {
-  const stats = `${formatDuration(end.duration_ms)} · ${plural(end.output_tokens, 'token')}${toolsRun ? ` · ${plural(toolsRun, 'tool')}` : ''}`;
+  const stats = runStats(end.duration_ms, end.output_tokens, toolsRun);
   if (end.status === 'completed') return { text: `✓ completed · ${stats}`, color: 'green' };
   if (end.status === 'cancelled') return { text: `⏹ cancelled · ${stats}`, color: 'yellow' };
   return { text: `✗ ${end.status} · ${stats}`, color: 'red' };

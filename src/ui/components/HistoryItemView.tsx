@@ -1,6 +1,6 @@
 /** A finished transcript item, printed once through <Static>. */
 import { Box, Text } from 'ink';
-import { formatDuration, plural } from '../format.js';
+import { plural, runStats } from '../format.js';
 import { renderMarkdown } from '../markdown.js';
 import type { HistoryItem } from '../state.js';
 import { Header } from './Header.js';
@@ -59,7 +59,7 @@ export function HistoryItemView({ item, width, color, showReasoning }: HistoryIt
         </Box>
       );
     case 'run_end': {
-      const stats = `${formatDuration(item.duration_ms)} · ${plural(item.output_tokens, 'token')}${item.tools ? ` · ${plural(item.tools, 'tool')}` : ''}`;
+      const stats = runStats(item.duration_ms, item.output_tokens, item.tools);
       if (item.status === 'completed') {
         return (
           <Box paddingLeft={2}>
