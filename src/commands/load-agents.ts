@@ -75,7 +75,7 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
     const builtinNames = BUILTIN_TOOLS.map((t) => t.name);
 
     const built = await Promise.all(
-      (definitions.length > 0 || !flags.a2a ? (definitions.length > 0 ? definitions : [undefined]) : []).map(async (def) => {
+      (definitions.length > 0 ? definitions : flags.a2a ? [] : [undefined]).map(async (def) => {
         const servers: McpServersConfig = { ...shared, ...(def?.mcpServers ?? {}) };
         const toolset = Object.keys(servers).length > 0 ? await pool.connect(servers, builtinNames) : emptyToolset();
         const problems = [...toolset.errors];
@@ -86,6 +86,7 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
     );
     for (const b of built) {
       const name = unique(b.def?.name ?? 'assistant');
+      const maxTurns = flags.maxTurns ?? b.def?.maxTurns;
       notices.push(...b.problems);
       agents.push(
         new Agent({
@@ -96,7 +97,7 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
           provider: withNotices(b.provider, b.problems),
           tools: b.tools,
           ...(b.def?.temperature !== undefined ? { temperature: b.def.temperature } : {}),
-          ...((flags.maxTurns ?? b.def?.maxTurns) !== undefined ? { maxTurns: (flags.maxTurns ?? b.def?.maxTurns) as number } : {}),
+          ...(maxTurns !== undefined ? { maxTurns } : {}),
         }),
       );
       defs.push(b.def);

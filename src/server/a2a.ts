@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { A2A_PROTOCOL_VERSION, AGENT_CARD_PATH, Role, TaskState, type AgentCard, type AgentSkill, type Message, type Part } from '@a2a-js/sdk';
+import { A2A_PROTOCOL_VERSION, Role, TaskState, type AgentCard, type AgentSkill, type Message, type Part } from '@a2a-js/sdk';
 import { duplicateInterfacesForLegacy } from '@a2a-js/sdk/compat/v0_3';
 import {
   AgentEvent as A2AEvent,
@@ -22,15 +22,9 @@ import {
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import type { Agent } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
-import type { RunHandle, ServerContext } from './context.js';
+import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, type RunHandle, type ServerContext } from './context.js';
 import { abortOnDisconnect, sendError } from './http.js';
 import { BoundedTaskStore } from './task-store.js';
-
-/** Where the A2A transports are mounted. */
-export const A2A_JSONRPC_PATH = '/a2a/jsonrpc';
-export const A2A_REST_PATH = '/a2a/rest';
-/** The well-known card paths (the second one is what pre-0.3 clients ask for). */
-export const AGENT_CARD_PATHS = [`/${AGENT_CARD_PATH}`, '/.well-known/agent.json'];
 
 const SIGNAL_KEY = 'agentor.signal';
 

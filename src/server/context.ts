@@ -5,7 +5,13 @@
 import type { Agent, AgentInput, InputMessage } from '../core/agent.js';
 import { parseEventTypes, type AgentEventType } from '../core/events.js';
 import { HttpError } from './http.js';
-import { SessionStore, type SessionOptions } from './sessions.js';
+import { SessionStore, type SessionLease, type SessionOptions } from './sessions.js';
+
+/** Where the A2A transports are mounted (the handler itself, a2a.ts, loads only when one is asked for). */
+export const A2A_JSONRPC_PATH = '/a2a/jsonrpc';
+export const A2A_REST_PATH = '/a2a/rest';
+/** The well-known agent card paths: the A2A one, and what pre-0.3 clients ask for. */
+export const AGENT_CARD_PATHS = ['/.well-known/agent-card.json', '/.well-known/agent.json'];
 
 /** Options of the request handler (the CLI fills them from flags). */
 export interface HandlerOptions {
@@ -157,4 +163,12 @@ export function parseChatRequest(body: Record<string, unknown>): ChatRequest {
     }
   }
   return { input, stream, sessionId, events };
+}
+
+/** Takes the session for a run, or answers 409 when another run is using it. */
+export function leaseSession(ctx: ServerContext, sessionId: string | undefined): SessionLease | undefined {
+  if (sessionId === undefined) return undefined;
+  const lease = ctx.sessions.acquire(sessionId);
+  if (!lease) throw new HttpError(409, `session "${sessionId}" is busy with another run; wait for its run_end or use another session_id`, 'session_busy');
+  return lease;
 }

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Agent } from '../core/agent.js';
 import type { A2AHandler } from './a2a.js';
-import { RunRegistry, type HandlerOptions, type ServerContext } from './context.js';
+import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, RunRegistry, type HandlerOptions, type ServerContext } from './context.js';
 import { applyCors, authorized, DEFAULT_MAX_BODY, HttpError, isLoopback, readBody, sendError } from './http.js';
 import { handleChatCompletions, handleModels, openAIError } from './openai-compat.js';
 import { SessionStore } from './sessions.js';
@@ -51,7 +51,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const CARD_PATHS = new Set(['/.well-known/agent-card.json', '/.well-known/agent.json']);
+const CARD_PATHS = new Set(AGENT_CARD_PATHS);
 const HOST_RE = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** The base URL a client used to reach us: from Host (never 0.0.0.0), else the socket's local address. */
@@ -129,7 +129,7 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
       if (method !== 'POST') throw new HttpError(405, 'use POST /v1/chat/completions', 'method_not_allowed', { allow: 'POST' });
       return handleChatCompletions(ctx, req, res);
     }
-    if (path === '/a2a/jsonrpc' || path === '/a2a/rest' || path.startsWith('/a2a/rest/') || path.startsWith('/a2a/jsonrpc/')) {
+    if (path === A2A_JSONRPC_PATH || path === A2A_REST_PATH || path.startsWith(`${A2A_REST_PATH}/`) || path.startsWith(`${A2A_JSONRPC_PATH}/`)) {
       const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req, ctx.maxBodyBytes) : undefined;
       return (await loadA2A(req)).handle(req, res, requestBase(req), body);
     }

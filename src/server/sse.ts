@@ -4,11 +4,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentEvent } from '../core/events.js';
-import type { ServerContext } from './context.js';
-import { parseChatRequest } from './context.js';
 import { runEndOf } from '../core/stream.js';
-import { abortOnDisconnect, HttpError, readJsonObject, sendJson, streamWriter } from './http.js';
-import type { SessionLease } from './sessions.js';
+import { leaseSession, parseChatRequest, type ServerContext } from './context.js';
+import { abortOnDisconnect, readJsonObject, sendJson, streamWriter } from './http.js';
 
 /** Comment lines keep idle proxies from closing a stream while a tool runs. */
 const HEARTBEAT_MS = 15_000;
@@ -24,14 +22,6 @@ export const SSE_HEADERS: Record<string, string> = {
 /** One SSE frame for an event. JSON never contains a raw newline, so one `data:` line always suffices. */
 export function sseFrame(event: AgentEvent): string {
   return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
-}
-
-/** Takes the session for a run, or answers 409 when another run is using it. */
-export function leaseSession(ctx: ServerContext, sessionId: string | undefined): SessionLease | undefined {
-  if (sessionId === undefined) return undefined;
-  const lease = ctx.sessions.acquire(sessionId);
-  if (!lease) throw new HttpError(409, `session "${sessionId}" is busy with another run; wait for its run_end or use another session_id`, 'session_busy');
-  return lease;
 }
 
 /** Handles `POST /chat`. */

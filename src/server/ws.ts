@@ -8,9 +8,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AgentEvent } from '../core/events.js';
-import { parseChatRequest, type RunHandle, type ServerContext } from './context.js';
+import { leaseSession, parseChatRequest, type RunHandle, type ServerContext } from './context.js';
 import { HttpError } from './http.js';
-import { leaseSession } from './sse.js';
 
 /** Beyond this many buffered bytes a sender waits for the socket to flush (backpressure). */
 const HIGH_WATER = 1024 * 1024;
