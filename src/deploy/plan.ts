@@ -128,30 +128,33 @@ function readMarker(outDir: string): Marker | undefined {
 
 function isInside(child: string, parent: string): boolean {
   const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep));
 }
 
-/** Refuses output directories that are not ours: the project itself, an ancestor of it, or a non-empty foreign folder. */
-function checkOutDir(outDir: string, cwd: string, agentPath: string): { existing: boolean; previous: string[]; marker?: Marker } {
+/**
+ * Refuses output directories that are not ours: the project itself, an ancestor of it, or a non-empty foreign folder.
+ * Returns the marker of a previous deployment there, if any.
+ */
+function checkOutDir(outDir: string, cwd: string, agentPath: string): Marker | undefined {
   if (isInside(cwd, outDir)) {
     throw new DeployError(`--out ${outDir} is the project directory (or contains it); deploy writes a separate folder, e.g. --out deploy/<name>.`);
   }
   if (isInside(agentPath, outDir)) {
     throw new DeployError(`--out ${outDir} contains the agent file ${agentPath}; choose another output directory.`);
   }
-  if (!existsSync(outDir)) return { existing: false, previous: [] };
+  if (!existsSync(outDir)) return undefined;
   if (!statSync(outDir).isDirectory()) {
     throw new DeployError(`--out ${outDir} is a file, not a directory; choose another output directory.`);
   }
   const marker = readMarker(outDir);
-  if (marker) return { existing: true, previous: marker.files, marker };
+  if (marker) return marker;
   if (readdirSync(outDir).length > 0) {
     throw new DeployError(
       `--out ${outDir} already exists and was not written by agentor deploy (no ${MARKER_FILE}); ` +
         'refusing to mix generated files with yours. Choose an empty or new directory with --out.',
     );
   }
-  return { existing: false, previous: [] };
+  return undefined;
 }
 
 /**
@@ -183,7 +186,7 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
   const name = request.name !== undefined ? checkName(request.name, true) : checkName(serviceNameFrom(agent.name) || agent.name, false);
   if (request.image !== undefined) checkImage(request.image);
   const outDir = resolve(ctx.cwd, request.out ?? join('deploy', name));
-  const { existing, previous, marker } = checkOutDir(outDir, ctx.cwd, agent.path);
+  const marker = checkOutDir(outDir, ctx.cwd, agent.path);
 
   const warnings: string[] = [];
   const left = leftRunning(marker, name, request.target);
@@ -272,8 +275,8 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
   }
 
   const planned = new Set(files.map((f) => f.path));
-  const stale = previous.filter((p) => !planned.has(p) && isInside(resolve(outDir, p), outDir)).sort();
-  return { spec, outDir, agent, files, stale, existing, warnings, bundleInputs: bundle.inputs };
+  const stale = (marker?.files ?? []).filter((p) => !planned.has(p) && isInside(resolve(outDir, p), outDir)).sort();
+  return { spec, outDir, agent, files, stale, existing: marker !== undefined, warnings, bundleInputs: bundle.inputs };
 }
 
 /** One planned file (or one a previous run wrote, to remove) and how it compares with what is on disk. */
