@@ -59,7 +59,6 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
  * so tests that synchronise on them get their own fake instead of inheriting earlier tests' events.
  */
 export async function isolated(options: ServeOptions = {}): Promise<{ fake: FakeOpenAI; server: RunningServer; close(): Promise<void> }> {
-  const { startFakeOpenAI } = await import('../support/fake-openai.js');
   const fake = await startFakeOpenAI();
   const server = await startServer(fake, options);
   return {
@@ -82,15 +81,11 @@ export function disconnectedWithin1s(fake: FakeOpenAI): Promise<void> {
 
 /** One fake upstream and one server for a whole test file (started before its tests, closed after); the fake's request log is cleared before each test. */
 export function sharedServer(options: ServeOptions = {}): { readonly fake: FakeOpenAI; readonly server: RunningServer } {
-  const shared = {} as { fake: FakeOpenAI; server: RunningServer };
+  const shared = {} as Awaited<ReturnType<typeof isolated>>;
   beforeAll(async () => {
-    shared.fake = await startFakeOpenAI();
-    shared.server = await startServer(shared.fake, options);
+    Object.assign(shared, await isolated(options));
   });
-  afterAll(async () => {
-    await shared.server.close();
-    await shared.fake.close();
-  });
+  afterAll(() => shared.close());
   beforeEach(() => {
     shared.fake.requests.length = 0;
   });
