@@ -11,7 +11,15 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { A2A_PROTOCOL_VERSION, AGENT_CARD_PATH, TaskState, type AgentCard, type Part, type Task } from '@a2a-js/sdk';
-import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecutor, type ExecutionEventBus, type RequestContext, type TaskStore } from '@a2a-js/sdk/server';
+import {
+  AgentEvent,
+  DefaultRequestHandler,
+  InMemoryTaskStore,
+  type AgentExecutor,
+  type ExecutionEventBus,
+  type RequestContext,
+  type TaskStore,
+} from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 
 const baseUrl = (process.env['BASE_URL'] ?? '').replace(/\/+$/, '');
@@ -31,7 +39,12 @@ function sharedStore(): TaskStore {
   };
 }
 
-const textPart = (value: string): Part => ({ content: { $case: 'text', value }, mediaType: 'text/plain', filename: '', metadata: undefined });
+const textPart = (value: string): Part => ({
+  content: { $case: 'text', value },
+  mediaType: 'text/plain',
+  filename: '',
+  metadata: undefined,
+});
 
 /** Yields the content deltas of an OpenAI-style SSE stream. */
 async function* contentDeltas(res: Response): AsyncGenerator<string> {
@@ -57,7 +70,14 @@ const executor: AgentExecutor = {
   async execute(rc: RequestContext, bus: ExecutionEventBus) {
     const { taskId, contextId } = rc;
     const status = (state: TaskState): void =>
-      bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state, message: undefined, timestamp: new Date().toISOString() }, metadata: undefined }));
+      bus.publish(
+        AgentEvent.statusUpdate({
+          taskId,
+          contextId,
+          status: { state, message: undefined, timestamp: new Date().toISOString() },
+          metadata: undefined,
+        }),
+      );
     if (!rc.task) {
       bus.publish(
         AgentEvent.task({
@@ -81,7 +101,14 @@ const executor: AgentExecutor = {
         AgentEvent.artifactUpdate({
           taskId,
           contextId,
-          artifact: { artifactId, name: 'answer', description: '', parts: [textPart(held)], metadata: undefined, extensions: [] },
+          artifact: {
+            artifactId,
+            name: 'answer',
+            description: '',
+            parts: [textPart(held)],
+            metadata: undefined,
+            extensions: [],
+          },
           append: chunks > 0,
           lastChunk,
           metadata: undefined,
@@ -108,7 +135,9 @@ const executor: AgentExecutor = {
       flush(true);
       status(TaskState.TASK_STATE_COMPLETED);
     } catch (e) {
-      process.stderr.write(`baseline: the upstream stream failed: ${(e as Error).message} ${String((e as Error).cause ?? '')}\n`);
+      process.stderr.write(
+        `baseline: the upstream stream failed: ${(e as Error).message} ${String((e as Error).cause ?? '')}\n`,
+      );
       status(TaskState.TASK_STATE_FAILED);
     }
   },
@@ -121,7 +150,9 @@ const server = app.listen(0, '127.0.0.1', () => {
   const card: AgentCard = {
     name: 'baseline',
     description: 'SDK sample server streaming the upstream',
-    supportedInterfaces: [{ url: `${url}/a2a/jsonrpc`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION }],
+    supportedInterfaces: [
+      { url: `${url}/a2a/jsonrpc`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
+    ],
     provider: undefined,
     version: '1.0.0',
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
@@ -132,7 +163,11 @@ const server = app.listen(0, '127.0.0.1', () => {
     skills: [],
     signatures: [],
   };
-  const handler = new DefaultRequestHandler(card, process.env['BASELINE_STORE'] === 'shared' ? sharedStore() : new InMemoryTaskStore(), executor);
+  const handler = new DefaultRequestHandler(
+    card,
+    process.env['BASELINE_STORE'] === 'shared' ? sharedStore() : new InMemoryTaskStore(),
+    executor,
+  );
   app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler }));
   app.use('/a2a/jsonrpc', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
   process.stdout.write(`READY ${url}\n`);

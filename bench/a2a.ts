@@ -41,14 +41,21 @@ async function streamOnce(client: Client): Promise<{ chunks: number; completed: 
   try {
     for await (const e of client.sendMessageStream(request())) {
       if (e.payload?.$case === 'artifactUpdate') {
-        for (const p of e.payload.value.artifact?.parts ?? []) if (p.content?.$case === 'text' && p.content.value) chunks++;
+        for (const p of e.payload.value.artifact?.parts ?? [])
+          if (p.content?.$case === 'text' && p.content.value) chunks++;
       } else if (e.payload?.$case === 'statusUpdate') state = e.payload.value.status?.state;
     }
   } catch (e) {
     return { chunks, completed: false, problem: `error after ${chunks} chunks: ${(e as Error).message}` };
   }
   const completed = state === TaskState.TASK_STATE_COMPLETED;
-  return { chunks, completed, ...(completed && chunks === TOKENS ? {} : { problem: `ended ${state === undefined ? 'without a status' : TaskState[state]} after ${chunks} chunks` }) };
+  return {
+    chunks,
+    completed,
+    ...(completed && chunks === TOKENS
+      ? {}
+      : { problem: `ended ${state === undefined ? 'without a status' : TaskState[state]} after ${chunks} chunks` }),
+  };
 }
 
 /** CPU time (user + system, ms) a process has used so far; NaN where /proc is not available. */
@@ -80,26 +87,47 @@ async function round(client: Client, pid: number | undefined): Promise<Round> {
   const received = results.reduce((n, r) => n + r.chunks, 0);
   const complete = results.filter((r) => r.completed && r.chunks === TOKENS).length;
   const problems = results.flatMap((r) => (r.problem ? [r.problem] : []));
-  return { tokensPerSec: (received / ms) * 1000, ms, serverCpuMs, complete, ...(problems.length ? { problems: [...new Set(problems)] } : {}) };
+  return {
+    tokensPerSec: (received / ms) * 1000,
+    ms,
+    serverCpuMs,
+    complete,
+    ...(problems.length ? { problems: [...new Set(problems)] } : {}),
+  };
 }
 
 export async function a2aBench(ctx: BenchContext): Promise<BenchRow[]> {
   const reply = JSON.stringify({ text: Array.from({ length: TOKENS }, (_, i) => `t${i} `) });
   const children: ChildProcess[] = [];
   const start = (args: string[], env: NodeJS.ProcessEnv, out: 'stdout' | 'stderr'): ChildProcess => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', out === 'stdout' ? 'pipe' : 'ignore', out === 'stderr' ? 'pipe' : 'inherit'] });
+    const child = spawn(process.execPath, args, {
+      env,
+      stdio: ['ignore', out === 'stdout' ? 'pipe' : 'ignore', out === 'stderr' ? 'pipe' : 'inherit'],
+    });
     children.push(child);
     return child;
   };
   try {
-    const fake = start(['--import', 'tsx', join(ctx.root, 'test/support/fake-openai-server.ts')], { ...process.env, FAKE_REPLY: reply, FAKE_TOKEN_DELAY_MS: '0' }, 'stdout');
+    const fake = start(
+      ['--import', 'tsx', join(ctx.root, 'test/support/fake-openai-server.ts')],
+      { ...process.env, FAKE_REPLY: reply, FAKE_TOKEN_DELAY_MS: '0' },
+      'stdout',
+    );
     const fakeUrl = (await waitForLine(fake, 'stdout', /READY (\S+)/))[1] as string;
 
     // The floor is the sample as documented (the SDK's InMemoryTaskStore deep-copies the whole task on every load and
     // save, so its per-token cost grows with the answer). A second copy keeps tasks by reference instead: a tighter
     // floor that shows what the transport and an executor alone cost, reported alongside.
-    const baseline = start(['--import', 'tsx', join(ctx.root, 'bench/a2a-baseline-server.ts')], { ...process.env, BASE_URL: fakeUrl, BASELINE_STORE: '' }, 'stdout');
-    const tight = start(['--import', 'tsx', join(ctx.root, 'bench/a2a-baseline-server.ts')], { ...process.env, BASE_URL: fakeUrl, BASELINE_STORE: 'shared' }, 'stdout');
+    const baseline = start(
+      ['--import', 'tsx', join(ctx.root, 'bench/a2a-baseline-server.ts')],
+      { ...process.env, BASE_URL: fakeUrl, BASELINE_STORE: '' },
+      'stdout',
+    );
+    const tight = start(
+      ['--import', 'tsx', join(ctx.root, 'bench/a2a-baseline-server.ts')],
+      { ...process.env, BASE_URL: fakeUrl, BASELINE_STORE: 'shared' },
+      'stdout',
+    );
     const serve = start([ctx.bin, 'serve', '--port', '0', '--base-url', fakeUrl], ctx.cliEnv(), 'stderr');
     const urls = await Promise.all([
       waitForLine(baseline, 'stdout', /READY (\S+)/).then((m) => m[1] as string),
@@ -127,7 +155,8 @@ export async function a2aBench(ctx: BenchContext): Promise<BenchRow[]> {
     const value = tps(agentor);
     const complete = (rs: Round[]): boolean => rs.every((x) => x.complete === STREAMS);
     const note = (rs: Round[]): string => (complete(rs) ? '' : ' (some streams incomplete)');
-    const cpu = (rs: Round[]): string => `${((median(rs.map((x) => x.serverCpuMs)) / (STREAMS * TOKENS)) * 1000).toFixed(0)} ms CPU/1k tokens`;
+    const cpu = (rs: Round[]): string =>
+      `${((median(rs.map((x) => x.serverCpuMs)) / (STREAMS * TOKENS)) * 1000).toFixed(0)} ms CPU/1k tokens`;
     const fmt = (t: number, rs: Round[]): string => `${Math.round(t).toLocaleString('en-US')} tokens/s, ${cpu(rs)}`;
     return [
       {

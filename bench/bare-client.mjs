@@ -4,7 +4,12 @@ const base = process.argv[2];
 const res = await fetch(`${base}/chat/completions`, {
   method: 'POST',
   headers: { 'content-type': 'application/json', authorization: 'Bearer test' },
-  body: JSON.stringify({ model: 'm', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }),
+  body: JSON.stringify({
+    model: 'm',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'hi' }],
+  }),
 });
 const decoder = new TextDecoder();
 let buffer = '';

@@ -60,7 +60,11 @@ export interface BenchRow {
 }
 
 /** Resolves with the first match of `pattern` in a child's output; rejects if the child exits first. */
-export function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<RegExpExecArray> {
+export function waitForLine(
+  child: ChildProcess,
+  stream: 'stdout' | 'stderr',
+  pattern: RegExp,
+): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let text = '';
     const src = stream === 'stdout' ? child.stdout : child.stderr;

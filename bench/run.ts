@@ -19,7 +19,13 @@ const only = process.argv.slice(2);
 
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const home = mkdtempSync(join(tmpdir(), 'agentor-bench-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(home, 'c'), XDG_STATE_HOME: join(home, 's'), OPENAI_API_KEY: 'test', ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    XDG_CONFIG_HOME: join(home, 'c'),
+    XDG_STATE_HOME: join(home, 's'),
+    OPENAI_API_KEY: 'test',
+    ...extra,
+  };
   delete env['OPENAI_BASE_URL'];
   delete env['AGENTOR_MODEL'];
   return env;
@@ -55,7 +61,10 @@ async function firstToken(fake: FakeOpenAI): Promise<BenchRow> {
   const r = await interleave(
     RUNS,
     () => timedSpawn(NODE, [BARE, fake.url], { env, until: isDelta }).then((x) => x.firstMatchMs ?? NaN),
-    () => timedSpawn(NODE, [BIN, 'chat', '--json', '--base-url', fake.url, 'hi'], { env, until: isDelta }).then((x) => x.firstMatchMs ?? NaN),
+    () =>
+      timedSpawn(NODE, [BIN, 'chat', '--json', '--base-url', fake.url, 'hi'], { env, until: isDelta }).then(
+        (x) => x.firstMatchMs ?? NaN,
+      ),
   );
   const floor = median(r.a);
   const value = median(r.b);
@@ -98,7 +107,10 @@ async function sigintToExit(fake: FakeOpenAI): Promise<BenchRow> {
   for (let i = 0; i < RUNS; i++) {
     fake.enqueue({ fault: 'hang', text: ['partial'] });
     const ms = await new Promise<number>((resolveRun, reject) => {
-      const child = spawn(NODE, [BIN, 'chat', '--json', '--base-url', fake.url, 'hi'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn(NODE, [BIN, 'chat', '--json', '--base-url', fake.url, 'hi'], {
+        env,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       let out = '';
       let t0 = 0;
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -156,12 +168,18 @@ async function main(): Promise<void> {
   const table = [
     '| measure | floor | agentor | ratio | budget | met |',
     '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.measure} | ${r.floor} | ${r.value} | ${r.ratio} | ${r.budget} | ${r.ok === null ? '–' : r.ok ? 'yes' : '**no**'} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.measure} | ${r.floor} | ${r.value} | ${r.ratio} | ${r.budget} | ${r.ok === null ? '–' : r.ok ? 'yes' : '**no**'} |`,
+    ),
   ].join('\n');
   process.stdout.write(`${table}\n`);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const file = join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, rows }, null, 2),
+  );
   process.stderr.write(`results written to ${file}\n`);
 }
 

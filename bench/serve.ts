@@ -16,27 +16,37 @@ const TOKENS = 200;
 const DELAY = 20;
 
 /** Streams one SSE response; returns the arrival times (ms) of every token event and whether it ended properly. */
-function streamOnce(url: URL, body: string, agent: HttpAgent, tokenMarker: string, endMarker: string): Promise<{ times: number[]; ended: boolean }> {
+function streamOnce(
+  url: URL,
+  body: string,
+  agent: HttpAgent,
+  tokenMarker: string,
+  endMarker: string,
+): Promise<{ times: number[]; ended: boolean }> {
   return new Promise((resolve) => {
     const times: number[] = [];
     let ended = false;
     let tail = '';
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'text/event-stream' } }, (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        const now = performance.now();
-        const text = tail + d;
-        let idx = text.indexOf(tokenMarker);
-        while (idx !== -1) {
-          times.push(now);
-          idx = text.indexOf(tokenMarker, idx + tokenMarker.length);
-        }
-        if (text.includes(endMarker)) ended = true;
-        tail = text.slice(-Math.max(tokenMarker.length, endMarker.length));
-      });
-      res.on('end', () => resolve({ times, ended }));
-      res.on('error', () => resolve({ times, ended }));
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'text/event-stream' } },
+      (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          const now = performance.now();
+          const text = tail + d;
+          let idx = text.indexOf(tokenMarker);
+          while (idx !== -1) {
+            times.push(now);
+            idx = text.indexOf(tokenMarker, idx + tokenMarker.length);
+          }
+          if (text.includes(endMarker)) ended = true;
+          tail = text.slice(-Math.max(tokenMarker.length, endMarker.length));
+        });
+        res.on('end', () => resolve({ times, ended }));
+        res.on('error', () => resolve({ times, ended }));
+      },
+    );
     req.on('error', () => resolve({ times, ended }));
     req.end(body);
   });
@@ -44,7 +54,8 @@ function streamOnce(url: URL, body: string, agent: HttpAgent, tokenMarker: strin
 
 function gaps(runs: Array<{ times: number[] }>): number[] {
   const out: number[] = [];
-  for (const r of runs) for (let i = 1; i < r.times.length; i++) out.push((r.times[i] as number) - (r.times[i - 1] as number));
+  for (const r of runs)
+    for (let i = 1; i < r.times.length; i++) out.push((r.times[i] as number) - (r.times[i - 1] as number));
   return out;
 }
 
@@ -62,11 +73,25 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
     // Floor: the same client, same concurrency, straight to the fake upstream.
     const direct = await Promise.all(
       Array.from({ length: STREAMS }, () =>
-        streamOnce(new URL(`${fakeUrl}/chat/completions`), JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }), agent, '"content":"t', '[DONE]'),
+        streamOnce(
+          new URL(`${fakeUrl}/chat/completions`),
+          JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+          agent,
+          '"content":"t',
+          '[DONE]',
+        ),
       ),
     );
 
-    const nodeArgs = [...(process.env['BENCH_SERVE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), process.env['BENCH_SERVE_BIN'] || ctx.bin, 'serve', '--port', '0', '--base-url', fakeUrl];
+    const nodeArgs = [
+      ...(process.env['BENCH_SERVE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+      process.env['BENCH_SERVE_BIN'] || ctx.bin,
+      'serve',
+      '--port',
+      '0',
+      '--base-url',
+      fakeUrl,
+    ];
     serveProc = spawn(process.execPath, nodeArgs, {
       env: ctx.cliEnv(),
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -86,7 +111,13 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
     const t0 = performance.now();
     const served = await Promise.all(
       Array.from({ length: STREAMS }, () =>
-        streamOnce(new URL(`http://127.0.0.1:${port}/chat`), JSON.stringify({ input: 'hi', stream: true }), agent, 'event: text_delta', 'event: run_end'),
+        streamOnce(
+          new URL(`http://127.0.0.1:${port}/chat`),
+          JSON.stringify({ input: 'hi', stream: true }),
+          agent,
+          'event: text_delta',
+          'event: run_end',
+        ),
       ),
     );
     const wall = performance.now() - t0;
@@ -110,7 +141,18 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
         ratio: '–',
         budget: 'all complete; +p99 ≤ 50 ms; RSS ≤ 300 MB',
         ok: completed === STREAMS && added <= 50 && peak <= 300,
-        raw: { completed, p99Direct, p99Served, added, peakRssMb: peak, idleRssMb: idle.rss, wallMs: wall, cpuUserS, cpuSysS, cpuPerTokenUs },
+        raw: {
+          completed,
+          p99Direct,
+          p99Served,
+          added,
+          peakRssMb: peak,
+          idleRssMb: idle.rss,
+          wallMs: wall,
+          cpuUserS,
+          cpuSysS,
+          cpuPerTokenUs,
+        },
       },
     ];
   } finally {

@@ -27,8 +27,22 @@ function conversation(items: number): UiState {
         [
           { type: 'text_delta', text: `Answer **${i}** with \`code\` and a list:\n\n- a\n- b`, turn: 1 },
           { type: 'tool_call', call_id: `c${i}`, name: 'calculator', args: { expression: `${i} * 2` }, turn: 1 },
-          { type: 'tool_result', call_id: `c${i}`, name: 'calculator', result: String(i * 2), is_error: false, duration_ms: 3, turn: 1 },
-          { type: 'run_end', status: 'completed', text: '', usage: { input_tokens: 1, output_tokens: 20, total_tokens: 21 }, duration_ms: 900 },
+          {
+            type: 'tool_result',
+            call_id: `c${i}`,
+            name: 'calculator',
+            result: String(i * 2),
+            is_error: false,
+            duration_ms: 3,
+            turn: 1,
+          },
+          {
+            type: 'run_end',
+            status: 'completed',
+            text: '',
+            usage: { input_tokens: 1, output_tokens: 20, total_tokens: 21 },
+            duration_ms: 900,
+          },
         ],
         i * 1000,
       ),
@@ -53,7 +67,15 @@ export async function measureFrames(priorItems: number, frames = 300): Promise<{
   let state = conversation(priorItems);
   const stdout = new FakeTty() as unknown as NodeJS.WriteStream;
   let rendered: (() => void) | undefined;
-  const props = (s: UiState, now: number) => ({ state: s, editor: emptyEditor(), now, width: 100, rows: 30, color: true, showReasoning: false });
+  const props = (s: UiState, now: number) => ({
+    state: s,
+    editor: emptyEditor(),
+    now,
+    width: 100,
+    rows: 30,
+    color: true,
+    showReasoning: false,
+  });
   const ink = render(createElement(ChatView, props(state, 0)), {
     stdout,
     patchConsole: false,
@@ -64,7 +86,10 @@ export async function measureFrames(priorItems: number, frames = 300): Promise<{
   await new Promise((r) => setTimeout(r, 50)); // the first frame prints the whole history once: not measured
   const times: number[] = [];
   for (let i = 0; i < frames; i++) {
-    state = reducer(state, { type: 'events', events: stamp([{ type: 'text_delta', text: `word${i} `, turn: 1 }], 10_000 + i) });
+    state = reducer(state, {
+      type: 'events',
+      events: stamp([{ type: 'text_delta', text: `word${i} `, turn: 1 }], 10_000 + i),
+    });
     const done = new Promise<void>((r) => (rendered = r));
     const t0 = performance.now();
     ink.rerender(createElement(ChatView, props(state, 10_000 + i * 33)));
@@ -74,7 +99,10 @@ export async function measureFrames(priorItems: number, frames = 300): Promise<{
   }
   ink.unmount();
   times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)] as number, p95: times[Math.floor(times.length * 0.95)] as number };
+  return {
+    median: times[Math.floor(times.length / 2)] as number,
+    p95: times[Math.floor(times.length * 0.95)] as number,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -88,6 +116,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const a = med(small);
   const b = med(large);
-  process.stdout.write(`ui frame, 10 prior items:    ${a.toFixed(3)} ms\nui frame, 1000 prior items:  ${b.toFixed(3)} ms\nratio 1000/10: ${(b / a).toFixed(2)}x (goal ≤ 1.2x)\n`);
+  process.stdout.write(
+    `ui frame, 10 prior items:    ${a.toFixed(3)} ms\nui frame, 1000 prior items:  ${b.toFixed(3)} ms\nratio 1000/10: ${(b / a).toFixed(2)}x (goal ≤ 1.2x)\n`,
+  );
   process.exit(0);
 }

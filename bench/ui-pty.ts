@@ -20,7 +20,18 @@ const TIMES = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/;
 
 /** A long markdown answer split into `n` streamed tokens (paragraphs, lists and code, like a real one). */
 export function longAnswer(n: number): string[] {
-  const words = ['streaming', 'tokens', 'render', '**bold**', 'terminal', '`code`', 'markdown', 'agent', 'tool', 'frame'];
+  const words = [
+    'streaming',
+    'tokens',
+    'render',
+    '**bold**',
+    'terminal',
+    '`code`',
+    'markdown',
+    'agent',
+    'tool',
+    'frame',
+  ];
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     let t = `${words[i % words.length]} `;
@@ -41,7 +52,13 @@ function childCpu(output: string): number {
 export async function measureAnswerCpu(tokens = 20_000): Promise<{ pty: number; plain: number; ratio: number }> {
   const fake = await startFakeOpenAI({ tokenDelayMs: 0 });
   const home = mkdtempSync(join(tmpdir(), 'agentor-bench-ui-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(home, 'c'), XDG_STATE_HOME: join(home, 's'), OPENAI_API_KEY: 'test', TERM: 'xterm-256color' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    XDG_CONFIG_HOME: join(home, 'c'),
+    XDG_STATE_HOME: join(home, 's'),
+    OPENAI_API_KEY: 'test',
+    TERM: 'xterm-256color',
+  };
   for (const k of ['OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR']) delete env[k];
   const flags = process.env.UI_BENCH_NODE_FLAGS ?? '';
   const script = `node ${flags} "${BIN}" chat --base-url "${fake.url}" "$@" 'write a long answer'; times`;
@@ -69,6 +86,8 @@ export async function measureAnswerCpu(tokens = 20_000): Promise<{ pty: number; 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const tokens = Number(process.argv[2] ?? 20_000);
   const r = await measureAnswerCpu(tokens);
-  process.stdout.write(`${tokens}-token answer CPU: Ink in a pty ${r.pty.toFixed(0)} ms · plain ${r.plain.toFixed(0)} ms · ratio ${r.ratio.toFixed(2)}x\n`);
+  process.stdout.write(
+    `${tokens}-token answer CPU: Ink in a pty ${r.pty.toFixed(0)} ms · plain ${r.plain.toFixed(0)} ms · ratio ${r.ratio.toFixed(2)}x\n`,
+  );
   process.exit(0);
 }

@@ -8,7 +8,9 @@ import { measureAnswerCpu } from './ui-pty.js';
 
 /** RSS of a bare idle node process: the floor for the interactive UI's idle footprint. */
 async function bareNodeRss(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', 'process.stdout.write("ready\\n"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['-e', 'process.stdout.write("ready\\n"); setInterval(() => {}, 1000)'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   const rss = rssMb(child.pid as number).rss;
   child.kill();

@@ -39,13 +39,29 @@ function loadHotCli() {
   const wrapper = `(function (exports, require, module, __filename, __dirname, __agentorImport, __agentorImportMetaUrl) {${source}\n})`;
   const script = new Script(wrapper, { filename: file, cachedData });
   // For the startup test (test/support/record-imports.mjs): was the cache there, and did V8 take it?
-  globalThis.__agentorModuleLog?.push(cachedData === undefined ? 'code-cache:none' : script.cachedDataRejected ? 'code-cache:rejected' : 'code-cache:used');
+  globalThis.__agentorModuleLog?.push(
+    cachedData === undefined
+      ? 'code-cache:none'
+      : script.cachedDataRejected
+        ? 'code-cache:rejected'
+        : 'code-cache:used',
+  );
   const module = { exports: {} };
   const importCold = (specifier) => import(new URL(specifier, url).href);
-  script.runInThisContext()(module.exports, createRequire(url), module, file, fileURLToPath(new URL('.', url)), importCold, url.href);
+  script.runInThisContext()(
+    module.exports,
+    createRequire(url),
+    module,
+    file,
+    fileURLToPath(new URL('.', url)),
+    importCold,
+    url.href,
+  );
   // The build's warm-up runs name the file to write. Otherwise a missing cache, or one V8 rejected (made by another
   // Node version), is replaced with what this run compiled, when the install is writable.
-  const out = process.env.AGENTOR_WRITE_CODE_CACHE || (cachedData === undefined || script.cachedDataRejected ? fileURLToPath(cacheUrl) : undefined);
+  const out =
+    process.env.AGENTOR_WRITE_CODE_CACHE ||
+    (cachedData === undefined || script.cachedDataRejected ? fileURLToPath(cacheUrl) : undefined);
   if (out) {
     process.on('exit', () => {
       const tmp = `${out}.${process.pid}.tmp`;

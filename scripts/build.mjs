@@ -16,10 +16,14 @@ const ROOT = new URL('..', import.meta.url).pathname;
 // tsc emits even when it reports type errors; the bundle is still built, and the exit code reports the failure.
 let typeErrors = false;
 try {
-  execFileSync(process.execPath, [new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname, '-p', 'tsconfig.build.json'], {
-    stdio: 'inherit',
-    cwd: ROOT,
-  });
+  execFileSync(
+    process.execPath,
+    [new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname, '-p', 'tsconfig.build.json'],
+    {
+      stdio: 'inherit',
+      cwd: ROOT,
+    },
+  );
 } catch {
   typeErrors = true;
 }
@@ -30,10 +34,13 @@ const lazyChildProcess = {
   name: 'lazy-child-process',
   setup(b) {
     b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      args.importer.includes('node_modules/commander/') ? { path: 'child_process', namespace: 'agentor-lazy' } : undefined,
+      args.importer.includes('node_modules/commander/')
+        ? { path: 'child_process', namespace: 'agentor-lazy' }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'agentor-lazy' }, () => ({
-      contents: "let real; module.exports = new Proxy({}, { get: (_t, key) => (real ??= require('node:child_process'))[key] });",
+      contents:
+        "let real; module.exports = new Proxy({}, { get: (_t, key) => (real ??= require('node:child_process'))[key] });",
       loader: 'js',
     }));
   },
@@ -41,18 +48,34 @@ const lazyChildProcess = {
 
 // Dynamic imports that stay inside the hot file (evaluated only when imported, but compiled from the code cache).
 // Every other dynamic import reachable from src/cli.ts becomes an ES module entry under cold/.
-const HOT = [/^src\/commands\/chat\.ts$/, /^src\/render\/(json|text)\.ts$/, /^src\/core\/agent-file\.ts$/, /^src\/core\/providers\/a2a\.ts$/, /(^|\/)node_modules\/openai\//];
+const HOT = [
+  /^src\/commands\/chat\.ts$/,
+  /^src\/render\/(json|text)\.ts$/,
+  /^src\/core\/agent-file\.ts$/,
+  /^src\/core\/providers\/a2a\.ts$/,
+  /(^|\/)node_modules\/openai\//,
+];
 const coldEntries = new Map(); // entry name → absolute path
 
 /** cold/<name>: the module's path without node_modules/, its extension and punctuation. */
-const coldName = (rel) => rel.replace(/^.*node_modules\//, '').replace(/\.(m?[jt]sx?)$/, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const coldName = (rel) =>
+  rel
+    .replace(/^.*node_modules\//, '')
+    .replace(/\.(m?[jt]sx?)$/, '')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 const splitCold = {
   name: 'split-cold',
   setup(b) {
     b.onResolve({ filter: /.*/ }, async (args) => {
       if (args.kind !== 'dynamic-import' || args.pluginData === 'split-cold') return undefined;
-      const resolved = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'split-cold' });
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'split-cold',
+      });
       if (resolved.errors.length > 0 || resolved.external) return resolved;
       const rel = relative(ROOT, resolved.path);
       if (HOT.some((re) => re.test(rel))) return resolved;
@@ -81,7 +104,12 @@ const fastStringWidth = {
   setup(b) {
     b.onResolve({ filter: /^string-width$/ }, async (args) => {
       if (args.pluginData === 'fast-string-width') return undefined;
-      const real = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'fast-string-width' });
+      const real = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'fast-string-width',
+      });
       return real.errors.length > 0 ? real : { path: real.path, namespace: 'fast-string-width' };
     });
     b.onLoad({ filter: /.*/, namespace: 'fast-string-width' }, (args) => ({
@@ -111,7 +139,16 @@ const common = {
   // their development builds (several times slower, and twice the code to load).
   define: { 'process.env.NODE_ENV': '"production"' },
   // Optional peers never used by agentor's code paths (dev tools, other transports of the A2A SDK).
-  external: ['react-devtools-core', '@grpc/grpc-js', '@bufbuild/protobuf', 'better-sqlite3', 'kysely', 'mysql2', 'pg', 'node-pty'],
+  external: [
+    'react-devtools-core',
+    '@grpc/grpc-js',
+    '@bufbuild/protobuf',
+    'better-sqlite3',
+    'kysely',
+    'mysql2',
+    'pg',
+    'node-pty',
+  ],
 };
 
 // Written beside the live bundle and swapped in by rename, so a CLI started during a build never sees a half bundle.
@@ -131,8 +168,13 @@ const hot = await build({
 });
 const hotFile = `${ROOT}${staging}/cli.cjs`;
 const hotSource = readFileSync(hotFile, 'utf8').replaceAll('import("./cold/', '__agentorImport("./cold/');
-const stray = Object.values(hot.metafile.outputs)[0].imports.filter((i) => i.kind === 'dynamic-import' && !i.path.startsWith('./cold/'));
-if (stray.length > 0) throw new Error(`build: import() of ${stray.map((i) => i.path).join(', ')} in dist/bundle/cli.cjs would fail under vm.Script`);
+const stray = Object.values(hot.metafile.outputs)[0].imports.filter(
+  (i) => i.kind === 'dynamic-import' && !i.path.startsWith('./cold/'),
+);
+if (stray.length > 0)
+  throw new Error(
+    `build: import() of ${stray.map((i) => i.path).join(', ')} in dist/bundle/cli.cjs would fail under vm.Script`,
+  );
 writeFileSync(hotFile, hotSource);
 
 // 2. The cold modules, code-split so their shared dependencies load once.
@@ -144,14 +186,19 @@ const cold = await build({
   splitting: true,
   format: 'esm',
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __agentorCreateRequire } from 'node:module'; const require = __agentorCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __agentorCreateRequire } from 'node:module'; const require = __agentorCreateRequire(import.meta.url);",
+  },
   chunkNames: 'chunks/[name]-[hash]',
   plugins: [lazyChildProcess, fastStringWidth],
 });
 
 // Which input modules each output file holds: the startup test uses it to prove what a command loads.
 const outputs = Object.fromEntries(
-  [...Object.entries(hot.metafile.outputs), ...Object.entries(cold.metafile.outputs)].map(([file, out]) => [file, Object.keys(out.inputs)]),
+  [...Object.entries(hot.metafile.outputs), ...Object.entries(cold.metafile.outputs)].map(([file, out]) => [
+    file,
+    Object.keys(out.inputs),
+  ]),
 );
 writeFileSync(`${ROOT}${staging}/meta.json`, JSON.stringify(outputs).replaceAll(`${staging}/`, 'dist/bundle/'));
 
@@ -165,7 +212,9 @@ rmSync(old, { recursive: true, force: true });
 try {
   await warmCodeCache(ROOT);
 } catch (e) {
-  process.stderr.write(`build: no code cache (the CLI still works, it starts slower): ${e instanceof Error ? e.message : e}\n`);
+  process.stderr.write(
+    `build: no code cache (the CLI still works, it starts slower): ${e instanceof Error ? e.message : e}\n`,
+  );
 }
 
 if (typeErrors) {

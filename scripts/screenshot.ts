@@ -16,7 +16,24 @@ const ROWS = 34;
 const out = resolve(process.argv[2] ?? 'docs/demo.svg');
 
 // The 16 ANSI colours (a calm dark theme) and xterm's 256-colour extension.
-const ANSI = ['#1e2127', '#e06c75', '#98c379', '#d19a66', '#61afef', '#c678dd', '#56b6c2', '#abb2bf', '#5c6370', '#e06c75', '#98c379', '#e5c07b', '#61afef', '#c678dd', '#56b6c2', '#ffffff'];
+const ANSI = [
+  '#1e2127',
+  '#e06c75',
+  '#98c379',
+  '#d19a66',
+  '#61afef',
+  '#c678dd',
+  '#56b6c2',
+  '#abb2bf',
+  '#5c6370',
+  '#e06c75',
+  '#98c379',
+  '#e5c07b',
+  '#61afef',
+  '#c678dd',
+  '#56b6c2',
+  '#ffffff',
+];
 const FG = '#d7dae0';
 const BG = '#1e2127';
 function palette(i: number): string {
@@ -34,7 +51,15 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 async function main(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'agentor-shot-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(home, 'c'), XDG_STATE_HOME: join(home, 's'), AGENTOR_DEMO_DELAY_MS: '25', TERM: 'xterm-256color', COLORTERM: 'truecolor', FORCE_COLOR: '3' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    XDG_CONFIG_HOME: join(home, 'c'),
+    XDG_STATE_HOME: join(home, 's'),
+    AGENTOR_DEMO_DELAY_MS: '25',
+    TERM: 'xterm-256color',
+    COLORTERM: 'truecolor',
+    FORCE_COLOR: '3',
+  };
   for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR']) delete env[k];
   const t = startPty(['chat', '--demo'], { env, cols: COLS, rows: ROWS });
   try {
@@ -58,7 +83,14 @@ function toSvg(t: ReturnType<typeof startPty>): string {
   const buf = t.term.buffer.active;
   const top = buf.viewportY;
   let last = ROWS - 1;
-  while (last > 0 && !(buf.getLine(top + last)?.translateToString(true).trim())) last--;
+  while (
+    last > 0 &&
+    !buf
+      .getLine(top + last)
+      ?.translateToString(true)
+      .trim()
+  )
+    last--;
   const cw = 8.4;
   const lh = 19;
   const pad = 16;
@@ -84,7 +116,10 @@ function toSvg(t: ReturnType<typeof startPty>): string {
         text += ch || ' ';
         x += Math.max(1, cell.getWidth());
       }
-      if (style.bg) rows.push(`<rect x="${(pad + start * cw).toFixed(1)}" y="${baseY - 14}" width="${((x - start) * cw).toFixed(1)}" height="${lh}" fill="${style.bg}"/>`);
+      if (style.bg)
+        rows.push(
+          `<rect x="${(pad + start * cw).toFixed(1)}" y="${baseY - 14}" width="${((x - start) * cw).toFixed(1)}" height="${lh}" fill="${style.bg}"/>`,
+        );
       if (text.trim()) {
         const attrs = [`x="${(pad + start * cw).toFixed(1)}"`, `y="${baseY}"`, `fill="${style.fg}"`];
         if (style.bold) attrs.push('font-weight="bold"');
@@ -119,7 +154,14 @@ function styleOf(c: ReturnType<ReturnType<typeof startPty>['term']['buffer']['ac
   let fg = c.isFgDefault() ? FG : c.isFgRGB() ? rgb(c.getFgColor()) : palette(c.getFgColor());
   let bg = c.isBgDefault() ? undefined : c.isBgRGB() ? rgb(c.getBgColor()) : palette(c.getBgColor());
   if (c.isInverse()) [fg, bg] = [bg ?? BG, fg];
-  return { fg, ...(bg ? { bg } : {}), bold: !!c.isBold(), dim: !!c.isDim(), italic: !!c.isItalic(), underline: !!c.isUnderline() };
+  return {
+    fg,
+    ...(bg ? { bg } : {}),
+    bold: !!c.isBold(),
+    dim: !!c.isDim(),
+    italic: !!c.isItalic(),
+    underline: !!c.isUnderline(),
+  };
 }
 const styleKey = (s: Style): string => `${s.fg}|${s.bg}|${s.bold}|${s.dim}|${s.italic}|${s.underline}`;
 

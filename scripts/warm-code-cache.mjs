@@ -21,7 +21,13 @@ function reply(body) {
   const answered = body.messages.some((m) => m.role === 'tool');
   const parts = answered
     ? [chunk({ role: 'assistant', content: '' }), chunk({ content: 'The answer is ' }), chunk({ content: '**4**.' })]
-    : [chunk({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'calculator', arguments: '' } }] }), chunk({ tool_calls: [{ index: 0, function: { arguments: '{"expression":"2+2"}' } }] })];
+    : [
+        chunk({
+          role: 'assistant',
+          tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'calculator', arguments: '' } }],
+        }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: '{"expression":"2+2"}' } }] }),
+      ];
   const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
   return [...parts, chunk({}, answered ? 'stop' : 'tool_calls'), frame([], { usage }), 'data: [DONE]\n\n'].join('');
 }
@@ -39,9 +45,20 @@ export async function warmCodeCache(root) {
   const home = mkdtempSync(join(tmpdir(), 'agentor-warm-'));
   try {
     const url = `http://127.0.0.1:${server.address().port}/v1`;
-    const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'c'), XDG_STATE_HOME: join(home, 's'), OPENAI_API_KEY: 'warm', AGENTOR_WRITE_CODE_CACHE: join(root, 'dist/bundle/cli.cjs.cache') };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, 'c'),
+      XDG_STATE_HOME: join(home, 's'),
+      OPENAI_API_KEY: 'warm',
+      AGENTOR_WRITE_CODE_CACHE: join(root, 'dist/bundle/cli.cjs.cache'),
+    };
     const bin = join(root, 'bin/agentor.js');
-    for (const args of [['chat', '--no-stdin', '--json', '--base-url', url, 'warm up'], ['chat', '--no-stdin', '--plain', '--base-url', url, 'warm up'], ['--help']]) {
+    for (const args of [
+      ['chat', '--no-stdin', '--json', '--base-url', url, 'warm up'],
+      ['chat', '--no-stdin', '--plain', '--base-url', url, 'warm up'],
+      ['--help'],
+    ]) {
       await run(process.execPath, [bin, ...args], { env, cwd: home, timeout: 30_000 });
     }
   } finally {

@@ -18,11 +18,13 @@ export function version(): string {
   return '0.0.0';
 }
 
-const int = (name: string, min: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}.`);
-  return n;
-};
+const int =
+  (name: string, min: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}.`);
+    return n;
+  };
 const collectList = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Options of `agentor chat`, as Commander parses them. */
@@ -136,10 +138,14 @@ export function buildProgram(): Command {
 
   program
     .command('deploy')
-    .description('write a self-contained deployment (Docker, Compose or Kubernetes) for an agent; secrets never included')
+    .description(
+      'write a self-contained deployment (Docker, Compose or Kubernetes) for an agent; secrets never included',
+    )
     .option('--agent <path|name>', 'agent file or name')
     .option('--name <name>', 'service name (default: the agent name)')
-    .addOption(new Option('--target <target>', 'what to write').choices(['docker', 'compose', 'kubernetes']).default('docker'))
+    .addOption(
+      new Option('--target <target>', 'what to write').choices(['docker', 'compose', 'kubernetes']).default('docker'),
+    )
     .option('--out <dir>', 'output directory (default ./deploy/<name>)')
     .option('--replicas <n>', 'replicas (kubernetes)', int('--replicas', 1), 1)
     .option('--image <ref>', 'image reference to build and run')

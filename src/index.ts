@@ -16,11 +16,31 @@ export type { ChatMessage, ModelChunk, ModelProvider, ModelRequest, ToolSpec } f
 export { sanitize, createStreamSanitizer } from './render/sanitize.js';
 export { streamAgents } from './core/multi-agent.js';
 export type { StreamAgentsOptions } from './core/multi-agent.js';
-export { AgentFileError, findAgents, loadAgentFile, loadAgentRef, parseAgentFile, resolveAgentRef } from './core/agent-file.js';
+export {
+  AgentFileError,
+  findAgents,
+  loadAgentFile,
+  loadAgentRef,
+  parseAgentFile,
+  resolveAgentRef,
+} from './core/agent-file.js';
 export type { AgentDefinition, FoundAgent } from './core/agent-file.js';
 export { McpPool, loadMcpConfigFile, parseMcpServers, withNotices } from './core/tools/mcp.js';
-export type { McpHttpServerConfig, McpPoolOptions, McpServerConfig, McpServersConfig, McpStdioServerConfig, McpToolset } from './core/tools/mcp.js';
+export type {
+  McpHttpServerConfig,
+  McpPoolOptions,
+  McpServerConfig,
+  McpServersConfig,
+  McpStdioServerConfig,
+  McpToolset,
+} from './core/tools/mcp.js';
 export { A2AProvider } from './core/providers/a2a.js';
 export type { A2AProviderOptions } from './core/providers/a2a.js';
 export { serve, createRequestHandler } from './server/index.js';
-export type { AgentRequestHandler, HandlerOptions, RunningServer, ServeOptions, SessionOptions } from './server/index.js';
+export type {
+  AgentRequestHandler,
+  HandlerOptions,
+  RunningServer,
+  ServeOptions,
+  SessionOptions,
+} from './server/index.js';

@@ -42,7 +42,9 @@ export async function runAgents(opts: AgentsCommandOptions = {}): Promise<number
   const found = findAgents();
   const invalid = found.some((a) => a.error);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ agents: found.map(jsonEntry), searched: agentDirs().map((d) => d.dir) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ agents: found.map(jsonEntry), searched: agentDirs().map((d) => d.dir) })}\n`,
+    );
     return invalid ? 2 : 0;
   }
   if (found.length === 0) {
@@ -57,13 +59,25 @@ export async function runAgents(opts: AgentsCommandOptions = {}): Promise<number
     const d = a.definition;
     const name = sanitize(d?.name ?? '(invalid)');
     const detail = d
-      ? [d.description ? sanitize(d.description) : '', d.model ? `model ${sanitize(d.model)}` : '', d.tools ? `tools ${sanitize(d.tools.join(','))}` : '', Object.keys(d.mcpServers ?? {}).length ? `mcp ${Object.keys(d.mcpServers ?? {}).join(',')}` : '']
+      ? [
+          d.description ? sanitize(d.description) : '',
+          d.model ? `model ${sanitize(d.model)}` : '',
+          d.tools ? `tools ${sanitize(d.tools.join(','))}` : '',
+          Object.keys(d.mcpServers ?? {}).length ? `mcp ${Object.keys(d.mcpServers ?? {}).join(',')}` : '',
+        ]
           .filter(Boolean)
           .join(' · ')
       : `error: ${sanitize(a.error ?? '')}`;
-    return { name, where: `${a.scope === 'user' ? 'user' : 'project'}  ${sanitize(display(a.path))}${a.shadowed ? ' (shadowed)' : ''}`, detail };
+    return {
+      name,
+      where: `${a.scope === 'user' ? 'user' : 'project'}  ${sanitize(display(a.path))}${a.shadowed ? ' (shadowed)' : ''}`,
+      detail,
+    };
   });
   const width = Math.min(28, Math.max(...rows.map((r) => r.name.length)));
-  for (const r of rows) process.stdout.write(`${r.name.padEnd(width)}  ${r.where}\n${r.detail ? `${' '.repeat(width + 2)}${r.detail}\n` : ''}`);
+  for (const r of rows)
+    process.stdout.write(
+      `${r.name.padEnd(width)}  ${r.where}\n${r.detail ? `${' '.repeat(width + 2)}${r.detail}\n` : ''}`,
+    );
   return invalid ? 2 : 0;
 }

@@ -20,7 +20,10 @@ export interface AgentFlags extends ConfigFlags {
 }
 
 /** Creates the provider the resolved configuration asks for (throws ConfigError when none is configured). */
-export function buildProvider(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): { provider: ModelProvider; model: string } {
+export function buildProvider(
+  flags: ConfigFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): { provider: ModelProvider; model: string } {
   const config = resolveConfig(flags, env);
   if (config.kind === 'demo') return { provider: new DemoProvider(), model: config.model };
   return {
@@ -28,4 +31,3 @@ export function buildProvider(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     model: config.model,
   };
 }
-

@@ -7,7 +7,13 @@ import { isatty } from 'node:tty';
 import type { ChatCommandOptions } from '../cli.js';
 import type { Agent } from '../core/agent.js';
 import { ConfigError, parseDuration } from '../core/config.js';
-import { exitCodeFor, parseEventTypes, type AgentEvent, type AgentEventType, type RunEndEvent } from '../core/events.js';
+import {
+  exitCodeFor,
+  parseEventTypes,
+  type AgentEvent,
+  type AgentEventType,
+  type RunEndEvent,
+} from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
@@ -138,7 +144,13 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
 }
 
 /** One-shot chat: every agent answers the same prompt concurrently; their events interleave in one stream. */
-async function chatOnce(promptParts: string[], opts: ChatCommandOptions, settings: ChatSettings, agent: Agent, agents: Agent[]): Promise<number> {
+async function chatOnce(
+  promptParts: string[],
+  opts: ChatCommandOptions,
+  settings: ChatSettings,
+  agent: Agent,
+  agents: Agent[],
+): Promise<number> {
   const prompt = promptParts.join(' ').trim();
   const piped = opts.stdin === false ? '' : await readPipedStdin();
   let input = composePrompt(prompt, piped);
@@ -152,16 +164,27 @@ async function chatOnce(promptParts: string[], opts: ChatCommandOptions, setting
     // Several agents: one live panel each. In a conversation every message goes to all of them (or to those named
     // with @name), and each keeps its own history.
     if (agents.length > 1 && conversation) {
-      return ui.runAgentsInteractive({ agents, ...(input ? { prompt: input } : {}), timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns });
+      return ui.runAgentsInteractive({
+        agents,
+        ...(input ? { prompt: input } : {}),
+        timeoutMs: settings.timeoutMs,
+        maxTurns: settings.maxTurns,
+      });
     }
     if (agents.length > 1 && input) {
-      return exitCodeFor(worstStatus(await ui.renderAgents({ agents, prompt: input, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns })));
+      return exitCodeFor(
+        worstStatus(
+          await ui.renderAgents({ agents, prompt: input, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns }),
+        ),
+      );
     }
     if (conversation) return ui.runInteractive({ ...run, firstPrompt: input || undefined });
     if (input) return ui.renderOnce({ ...run, prompt: input });
   }
   if (!input) {
-    return fail('nothing to ask: give a prompt (agentor chat "…"), pipe text in, or run in a terminal for the interactive chat.');
+    return fail(
+      'nothing to ask: give a prompt (agentor chat "…"), pipe text in, or run in a terminal for the interactive chat.',
+    );
   }
 
   const controller = new AbortController();
@@ -189,13 +212,29 @@ function worstStatus(ends: RunEndEvent[]): RunEndEvent['status'] {
   return order.find((s) => ends.some((e) => e.status === s)) ?? 'completed';
 }
 
-async function render(events: AsyncIterable<AgentEvent>, opts: ChatCommandOptions, agent: Agent, agents: Agent[] = [agent]): Promise<RunEndEvent[]> {
+async function render(
+  events: AsyncIterable<AgentEvent>,
+  opts: ChatCommandOptions,
+  agent: Agent,
+  agents: Agent[] = [agent],
+): Promise<RunEndEvent[]> {
   if (opts.json) {
     const { renderJson } = await import('../render/json.js');
     return renderJson(events, process.stdout);
   }
   const color = Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'];
-  if (agent.isDemo) process.stderr.write(color ? '\x1b[2m[DEMO] offline scripted model — no API calls are made\x1b[22m\n' : '[DEMO] offline scripted model — no API calls are made\n');
+  if (agent.isDemo)
+    process.stderr.write(
+      color
+        ? '\x1b[2m[DEMO] offline scripted model — no API calls are made\x1b[22m\n'
+        : '[DEMO] offline scripted model — no API calls are made\n',
+    );
   const { renderText } = await import('../render/text.js');
-  return renderText(events, { out: process.stdout, err: process.stderr, color, sameDestination: sameDestination(1, 2), prefixAgents: agents.length > 1 });
+  return renderText(events, {
+    out: process.stdout,
+    err: process.stderr,
+    color,
+    sameDestination: sameDestination(1, 2),
+    prefixAgents: agents.length > 1,
+  });
 }

@@ -23,7 +23,11 @@ export interface DeployIO {
 }
 
 const size = (bytes: number): string =>
-  bytes < 1000 ? `${bytes} B` : bytes < 1_000_000 ? `${(bytes / 1000).toFixed(1)} kB` : `${(bytes / 1_000_000).toFixed(2)} MB`;
+  bytes < 1000
+    ? `${bytes} B`
+    : bytes < 1_000_000
+      ? `${(bytes / 1000).toFixed(1)} kB`
+      : `${(bytes / 1_000_000).toFixed(2)} MB`;
 
 /** A path as the user would type it from the working directory. */
 function shown(path: string, cwd: string): string {
@@ -33,17 +37,25 @@ function shown(path: string, cwd: string): string {
 }
 
 /** The human-readable plan. */
-export function formatPlan(plan: DeployPlan, opts: { cwd: string; dryRun: boolean; apply: boolean }, changes: readonly FileChangeRow[] = fileChanges(plan)): string {
+export function formatPlan(
+  plan: DeployPlan,
+  opts: { cwd: string; dryRun: boolean; apply: boolean },
+  changes: readonly FileChangeRow[] = fileChanges(plan),
+): string {
   const { spec } = plan;
   const out: string[] = [];
   const mode = opts.dryRun ? ' (dry run: nothing is written)' : '';
   out.push(`agentor deploy: ${spec.name} → ${spec.target}${mode}`);
-  out.push(`  agent      ${shown(plan.agent.path, opts.cwd)} ("${sanitize(spec.agentName)}") → /app/agents/${spec.agentFile}`);
+  out.push(
+    `  agent      ${shown(plan.agent.path, opts.cwd)} ("${sanitize(spec.agentName)}") → /app/agents/${spec.agentFile}`,
+  );
   out.push(`  image      ${spec.image} on ${NODE_IMAGE}, non-root (uid ${RUN_AS_UID}), port ${CONTAINER_PORT}`);
   if (spec.target === 'kubernetes') out.push(`  replicas   ${spec.replicas}`);
   out.push(`  output     ${shown(plan.outDir, opts.cwd)}/ (${plan.existing ? 'update in place' : 'new'})`);
   const bundle = plan.files.find((f) => f.path === BUNDLE_PATH);
-  out.push(`  bundle     agentor ${spec.agentorVersion}, ${plan.bundleInputs} modules → ${BUNDLE_PATH} (${size(Buffer.byteLength(bundle?.content ?? ''))})`);
+  out.push(
+    `  bundle     agentor ${spec.agentorVersion}, ${plan.bundleInputs} modules → ${BUNDLE_PATH} (${size(Buffer.byteLength(bundle?.content ?? ''))})`,
+  );
   out.push('  files');
   const width = Math.max(...changes.map((c) => c.path.length));
   for (const c of changes) {
@@ -52,7 +64,9 @@ export function formatPlan(plan: DeployPlan, opts: { cwd: string; dryRun: boolea
   out.push('  variables  (names only: values are never written; set them where the service runs)');
   const nameWidth = Math.max(...spec.variables.map((v) => v.name.length));
   for (const v of spec.variables) {
-    out.push(`    ${v.name.padEnd(nameWidth)}  ${(v.secret ? 'secret' : 'config').padEnd(6)}  ${(v.required ? 'required' : 'optional').padEnd(8)}  ${v.description}`);
+    out.push(
+      `    ${v.name.padEnd(nameWidth)}  ${(v.secret ? 'secret' : 'config').padEnd(6)}  ${(v.required ? 'required' : 'optional').padEnd(8)}  ${v.description}`,
+    );
   }
   if (spec.target === 'kubernetes') out.push(`    (from the Secret "${spec.secretName}" via secretKeyRef)`);
   if (plan.warnings.length > 0) {
@@ -96,7 +110,11 @@ export async function runDeploy(
         : `\nwrote ${dir}/ (${changed} file${changed === 1 ? '' : 's'} changed of ${plan.files.length})\n`,
     );
     if (apply) return await runApply(plan, { cwd: io.cwd, env: io.env, stdout: io.stdout, stderr: io.stderr });
-    io.stdout.write(`\nnext steps (also in ${dir}/README.md):\n${nextSteps(plan.spec, dir).map((l) => `  ${l}`).join('\n')}\n`);
+    io.stdout.write(
+      `\nnext steps (also in ${dir}/README.md):\n${nextSteps(plan.spec, dir)
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
     return 0;
   } catch (e) {
     if (e instanceof DeployError) {

@@ -9,7 +9,13 @@ import { ConfigError } from '../core/config.js';
 import type { ErrorInfo } from '../core/events.js';
 import type { ModelProvider } from '../core/providers/types.js';
 import { BUILTIN_TOOLS } from '../core/tools/builtins.js';
-import { McpPool, mcpServersFromFlags, withNotices, type McpServersConfig, type McpToolset } from '../core/tools/mcp.js';
+import {
+  McpPool,
+  mcpServersFromFlags,
+  withNotices,
+  type McpServersConfig,
+  type McpToolset,
+} from '../core/tools/mcp.js';
 import type { Tool } from '../core/tools/tool.js';
 import { buildProvider, DEFAULT_INSTRUCTIONS, type AgentFlags } from './build-agent.js';
 
@@ -112,7 +118,15 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
         throw new ConfigError((e as Error).message);
       }
       const card = await provider.card().catch(() => undefined);
-      agents.push(new Agent({ name: unique(remoteName(card?.name, flags.a2a)), description: card?.description ?? '', model: provider.modelLabel(card), provider: provider as ModelProvider, tools: [] }));
+      agents.push(
+        new Agent({
+          name: unique(remoteName(card?.name, flags.a2a)),
+          description: card?.description ?? '',
+          model: provider.modelLabel(card),
+          provider: provider as ModelProvider,
+          tools: [],
+        }),
+      );
       defs.push(undefined);
     }
     return { agents, definitions: defs, notices, close };
@@ -158,9 +172,15 @@ export function selectTools(def: AgentDefinition, toolset: McpToolset, problems:
       add(t);
       continue;
     }
-    const clashing = Object.entries(toolset.servers).flatMap(([server, names]) => names.filter((n) => n === `${server}__${want}`));
+    const clashing = Object.entries(toolset.servers).flatMap(([server, names]) =>
+      names.filter((n) => n === `${server}__${want}`),
+    );
     if (clashing.length > 1) {
-      throw new AgentFileError(def.path ?? def.name, 'tools', `"${want}" is ambiguous: several MCP servers offer it; name one of ${clashing.join(', ')}`);
+      throw new AgentFileError(
+        def.path ?? def.name,
+        'tools',
+        `"${want}" is ambiguous: several MCP servers offer it; name one of ${clashing.join(', ')}`,
+      );
     }
     if (clashing.length === 1) {
       add(byName.get(clashing[0] as string));
@@ -168,16 +188,28 @@ export function selectTools(def: AgentDefinition, toolset: McpToolset, problems:
     }
     const known = [...byName.keys(), ...Object.keys(toolset.servers)];
     if (failed) {
-      problems.push({ message: `${def.path ?? def.name}: tool "${want}" is not available (an MCP server failed to start); the agent runs without it`, code: 'tool_unavailable', retryable: false });
+      problems.push({
+        message: `${def.path ?? def.name}: tool "${want}" is not available (an MCP server failed to start); the agent runs without it`,
+        code: 'tool_unavailable',
+        retryable: false,
+      });
       continue;
     }
-    throw new AgentFileError(def.path ?? def.name, 'tools', `names an unknown tool "${want}" (available: ${known.join(', ') || 'none'})`);
+    throw new AgentFileError(
+      def.path ?? def.name,
+      'tools',
+      `names an unknown tool "${want}" (available: ${known.join(', ') || 'none'})`,
+    );
   }
   return chosen;
 }
 
 function remoteName(cardName: string | undefined, url: string): string {
-  const clean = (cardName ?? '').trim().replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 64);
+  const clean = (cardName ?? '')
+    .trim()
+    .replace(/[^a-zA-Z0-9_.-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 64);
   if (clean) return clean;
   try {
     return new URL(url).host.replace(/[^a-zA-Z0-9_.-]+/g, '-') || 'remote';
@@ -190,4 +222,3 @@ function once(fn: () => Promise<void>): () => Promise<void> {
   let p: Promise<void> | undefined;
   return () => (p ??= fn());
 }
-

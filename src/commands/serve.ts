@@ -22,7 +22,8 @@ function portFrom(opts: ServeCommandOptions, env: NodeJS.ProcessEnv): number {
   const raw = env['PORT'];
   if (raw === undefined || raw === '') return 8000;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`PORT must be an integer between 0 and 65535 (got "${raw}")`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`PORT must be an integer between 0 and 65535 (got "${raw}")`);
   return n;
 }
 
@@ -50,10 +51,15 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
       } catch {
         u = undefined;
       }
-      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ConfigError(`--public-url must be an http(s) URL such as https://agent.example.com (got "${opts.publicUrl}")`);
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+        throw new ConfigError(
+          `--public-url must be an http(s) URL such as https://agent.example.com (got "${opts.publicUrl}")`,
+        );
     }
     if (!isLoopback(host) && !token) {
-      throw new ConfigError(`refusing to bind ${host} without a token: anyone who can reach it could use your model credentials. Set --token <secret> or AGENTOR_TOKEN, or bind 127.0.0.1.`);
+      throw new ConfigError(
+        `refusing to bind ${host} without a token: anyone who can reach it could use your model credentials. Set --token <secret> or AGENTOR_TOKEN, or bind 127.0.0.1.`,
+      );
     }
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);
@@ -62,7 +68,17 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
 
   let loaded: LoadedAgents;
   try {
-    loaded = await loadAgentFromFlags({ agent: opts.agent, model: opts.model, baseUrl: opts.baseUrl, apiKeyEnv: opts.apiKeyEnv, demo: opts.demo, mcpConfig: opts.mcpConfig }, { env });
+    loaded = await loadAgentFromFlags(
+      {
+        agent: opts.agent,
+        model: opts.model,
+        baseUrl: opts.baseUrl,
+        apiKeyEnv: opts.apiKeyEnv,
+        demo: opts.demo,
+        mcpConfig: opts.mcpConfig,
+      },
+      { env },
+    );
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
@@ -76,20 +92,36 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
 
   let server: RunningServer;
   try {
-    server = await serve(agent, { host, port, token, cors: opts.cors, publicUrl: opts.publicUrl, maxBodyBytes, shutdownGraceMs: SHUTDOWN_GRACE_MS });
+    server = await serve(agent, {
+      host,
+      port,
+      token,
+      cors: opts.cors,
+      publicUrl: opts.publicUrl,
+      maxBodyBytes,
+      shutdownGraceMs: SHUTDOWN_GRACE_MS,
+    });
   } catch (e) {
     await loaded.close();
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') return fail(`port ${port} on ${host} is already in use; pick another with --port (or PORT), or 0 for any free port`);
+    if (err.code === 'EADDRINUSE')
+      return fail(
+        `port ${port} on ${host} is already in use; pick another with --port (or PORT), or 0 for any free port`,
+      );
     if (err.code === 'EACCES') return fail(`not allowed to bind ${host}:${port}; use a port above 1023`);
-    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return fail(`cannot bind ${host}: no such local address (--host)`);
+    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+      return fail(`cannot bind ${host}: no such local address (--host)`);
     throw e;
   }
 
   const err = process.stderr;
   if (agent.isDemo) err.write('agentor serve: [DEMO] offline scripted model — no API calls are made\n');
-  err.write(`agentor serve: agent "${sanitize(agent.name)}" (model ${sanitize(agent.model)}, ${agent.tools.length} tools)${token ? ', bearer token required' : ''}${opts.cors ? `, CORS for ${sanitize(opts.cors)}` : ''}\n`);
-  err.write(`agentor serve: listening on ${server.url}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`);
+  err.write(
+    `agentor serve: agent "${sanitize(agent.name)}" (model ${sanitize(agent.model)}, ${agent.tools.length} tools)${token ? ', bearer token required' : ''}${opts.cors ? `, CORS for ${sanitize(opts.cors)}` : ''}\n`,
+  );
+  err.write(
+    `agentor serve: listening on ${server.url}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`,
+  );
   err.write(
     `  POST ${server.url}/chat  ·  ws ${server.url.replace(/^http/, 'ws')}/ws  ·  POST ${server.url}/v1/chat/completions\n` +
       `  A2A card ${opts.publicUrl ? opts.publicUrl.replace(/\/+$/, '') : server.url}/.well-known/agent-card.json  ·  Ctrl+C to stop\n`,
@@ -100,7 +132,9 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
     const onSignal = (signal: NodeJS.Signals): void => {
       signals++;
       if (signals > 1) process.exit(130); // a second Ctrl+C: stop waiting for streams
-      err.write(`agentor serve: ${signal}: shutting down (running streams end with run_end cancelled; again to force)\n`);
+      err.write(
+        `agentor serve: ${signal}: shutting down (running streams end with run_end cancelled; again to force)\n`,
+      );
       void server
         .close()
         .catch(() => undefined)

@@ -44,7 +44,16 @@ import { AgentFileError } from './agent-file-error.js';
 
 /** Agent names end up in events, prefixes, service names and file names: keep them simple. */
 const AGENT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
-const KNOWN_FIELDS = ['name', 'description', 'model', 'tools', 'temperature', 'max_turns', 'maxTurns', 'mcpServers'] as const;
+const KNOWN_FIELDS = [
+  'name',
+  'description',
+  'model',
+  'tools',
+  'temperature',
+  'max_turns',
+  'maxTurns',
+  'mcpServers',
+] as const;
 const FRONT_MATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n?^---[ \t]*(?:\r?\n|$)/m;
 
 /** Parses the text of an agent file; `file` is used in error messages (and kept as `path`). */
@@ -66,14 +75,19 @@ export function parseAgentFile(text: string, file = '<agent>'): AgentDefinition 
     throw new AgentFileError(file, undefined, `front matter is not valid YAML${where}: ${what}`);
   }
   const data: unknown = doc.toJS();
-  if (data === null || data === undefined) throw new AgentFileError(file, 'name', 'is required (the front matter is empty)');
+  if (data === null || data === undefined)
+    throw new AgentFileError(file, 'name', 'is required (the front matter is empty)');
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new AgentFileError(file, undefined, 'front matter must be a YAML mapping such as "name: researcher"');
   }
   const fm = data as Record<string, unknown>;
   for (const key of Object.keys(fm)) {
     if (!(KNOWN_FIELDS as readonly string[]).includes(key)) {
-      throw new AgentFileError(file, key, `is not a known field (known: ${KNOWN_FIELDS.filter((k) => k !== 'maxTurns').join(', ')})`);
+      throw new AgentFileError(
+        file,
+        key,
+        `is not a known field (known: ${KNOWN_FIELDS.filter((k) => k !== 'maxTurns').join(', ')})`,
+      );
     }
   }
 
@@ -81,19 +95,29 @@ export function parseAgentFile(text: string, file = '<agent>'): AgentDefinition 
   if (name === undefined || name === null || name === '') throw new AgentFileError(file, 'name', 'is required');
   if (typeof name !== 'string') throw new AgentFileError(file, 'name', `must be a string, not ${describe(name)}`);
   if (!AGENT_NAME.test(name)) {
-    throw new AgentFileError(file, 'name', `"${name}" is not a valid name: use 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit`);
+    throw new AgentFileError(
+      file,
+      'name',
+      `"${name}" is not a valid name: use 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit`,
+    );
   }
   const def: AgentDefinition = { name, instructions: body(text.slice(m[0].length)) };
   if (file !== '<agent>') def.path = file;
 
   const description = fm['description'];
   if (description !== undefined && description !== null) {
-    if (typeof description !== 'string') throw new AgentFileError(file, 'description', `must be a string, not ${describe(description)}`);
+    if (typeof description !== 'string')
+      throw new AgentFileError(file, 'description', `must be a string, not ${describe(description)}`);
     def.description = description.trim();
   }
   const model = fm['model'];
   if (model !== undefined && model !== null) {
-    if (typeof model !== 'string' || !model.trim()) throw new AgentFileError(file, 'model', `must be a non-empty string such as "gpt-4.1-mini", not ${describe(model)}`);
+    if (typeof model !== 'string' || !model.trim())
+      throw new AgentFileError(
+        file,
+        'model',
+        `must be a non-empty string such as "gpt-4.1-mini", not ${describe(model)}`,
+      );
     def.model = model.trim();
   }
   const tools = fm['tools'];
@@ -127,12 +151,27 @@ export function parseAgentFile(text: string, file = '<agent>'): AgentDefinition 
 
 function parseTools(value: unknown, file: string): string[] {
   // "calculator, get_time" is accepted too: other tools' agent files write lists that way.
-  const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
-  if (!Array.isArray(list)) throw new AgentFileError(file, 'tools', `must be a list of tool names such as [calculator, get_time], not ${describe(value)}`);
+  const list =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value;
+  if (!Array.isArray(list))
+    throw new AgentFileError(
+      file,
+      'tools',
+      `must be a list of tool names such as [calculator, get_time], not ${describe(value)}`,
+    );
   const out: string[] = [];
   list.forEach((item: unknown, i: number) => {
     if (typeof item !== 'string' || !/^[a-zA-Z0-9_.*-]{1,128}$/.test(item)) {
-      throw new AgentFileError(file, 'tools', `item ${i + 1} must be a tool name (letters, digits, "_", "-"), not ${describe(item)}`);
+      throw new AgentFileError(
+        file,
+        'tools',
+        `item ${i + 1} must be a tool name (letters, digits, "_", "-"), not ${describe(item)}`,
+      );
     }
     if (!out.includes(item)) out.push(item);
   });
@@ -143,7 +182,8 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
@@ -159,7 +199,15 @@ export function loadAgentFile(path: string): AgentDefinition {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new AgentFileError(path, undefined, code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory, not an agent file' : `cannot be read (${(e as Error).message})`);
+    throw new AgentFileError(
+      path,
+      undefined,
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EISDIR'
+          ? 'is a directory, not an agent file'
+          : `cannot be read (${(e as Error).message})`,
+    );
   }
   const def = parseAgentFile(text, path);
   def.path = resolve(path);
@@ -167,7 +215,9 @@ export function loadAgentFile(path: string): AgentDefinition {
 }
 
 /** Where agent files are looked up, in order: `./agents`, then `<config dir>/agents`. */
-export function agentDirs(opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Array<{ dir: string; scope: 'project' | 'user' }> {
+export function agentDirs(
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Array<{ dir: string; scope: 'project' | 'user' }> {
   return [
     { dir: resolve(opts.cwd ?? process.cwd(), 'agents'), scope: 'project' },
     { dir: join(configDir(opts.env ?? process.env), 'agents'), scope: 'user' },
@@ -206,7 +256,9 @@ export function resolveAgentRef(ref: string, opts: { cwd?: string; env?: NodeJS.
   for (const found of findAgents(opts)) {
     if (found.definition?.name === ref) return found.path;
   }
-  throw new ConfigError(`--agent ${ref}: no agent named "${ref}" (looked for ${tried.join(' and ')}). Run "agentor agents" to list the agents found.`);
+  throw new ConfigError(
+    `--agent ${ref}: no agent named "${ref}" (looked for ${tried.join(' and ')}). Run "agentor agents" to list the agents found.`,
+  );
 }
 
 /** Resolves and loads `--agent <path|name>`. */
@@ -231,7 +283,9 @@ export function findAgents(opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {})
   for (const { dir, scope } of agentDirs(opts)) {
     let entries: string[];
     try {
-      entries = readdirSync(dir).filter((f) => f.endsWith('.md')).sort();
+      entries = readdirSync(dir)
+        .filter((f) => f.endsWith('.md'))
+        .sort();
     } catch {
       continue;
     }
@@ -241,7 +295,12 @@ export function findAgents(opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {})
       try {
         const definition = loadAgentFile(path);
         const key = definition.name;
-        out.push({ path, scope, definition, ...(seen.has(key) || seen.has(basename(entry, '.md')) ? { shadowed: true } : {}) });
+        out.push({
+          path,
+          scope,
+          definition,
+          ...(seen.has(key) || seen.has(basename(entry, '.md')) ? { shadowed: true } : {}),
+        });
         seen.add(key);
         seen.add(basename(entry, '.md'));
       } catch (e) {

@@ -154,7 +154,10 @@ export class Agent {
       this.providerInstance =
         this.model === DEMO_MODEL
           ? new DemoProvider()
-          : new OpenAIProvider({ apiKey: process.env['OPENAI_API_KEY'], baseURL: process.env['OPENAI_BASE_URL'] || undefined });
+          : new OpenAIProvider({
+              apiKey: process.env['OPENAI_API_KEY'],
+              baseURL: process.env['OPENAI_BASE_URL'] || undefined,
+            });
     }
     return this.providerInstance;
   }
@@ -167,7 +170,10 @@ export class Agent {
   /** Streams a run's events; with `serialize: true`, as compact JSON strings. */
   streamChat(input: AgentInput, options: StreamChatOptions & { serialize: true }): AsyncGenerator<string>;
   streamChat(input: AgentInput, options?: StreamChatOptions & { serialize?: false }): AsyncGenerator<AgentEvent>;
-  streamChat(input: AgentInput, options: StreamChatOptions & { serialize?: boolean } = {}): AsyncGenerator<AgentEvent> | AsyncGenerator<string> {
+  streamChat(
+    input: AgentInput,
+    options: StreamChatOptions & { serialize?: boolean } = {},
+  ): AsyncGenerator<AgentEvent> | AsyncGenerator<string> {
     // Each operator layer costs per event, so only the ones asked for are stacked.
     let events = this.run(input, options);
     if (options.events && options.events.length > 0) events = filterEvents(events, options.events);
@@ -211,7 +217,10 @@ export class Agent {
     const maxTurns = options.maxTurns ?? this.maxTurns;
     let seq = 0;
     const stamp = (payload: EventPayload): AgentEvent =>
-      Object.assign({ type: payload.type, run_id: runId, seq: seq++, ts: Date.now(), agent: this.name }, payload) as AgentEvent;
+      Object.assign(
+        { type: payload.type, run_id: runId, seq: seq++, ts: Date.now(), agent: this.name },
+        payload,
+      ) as AgentEvent;
 
     // One controller per run: the caller's signal and the deadline both end here, and it reaches the HTTP request.
     const controller = new AbortController();
@@ -239,7 +248,10 @@ export class Agent {
       for (const m of input) fresh.push({ role: m.role, content: m.content } as ChatMessage);
     }
 
-    const runner = new ToolRunner(this.tools, { errorBudget: this.options.toolErrorBudget, timeoutMs: this.options.toolTimeoutMs });
+    const runner = new ToolRunner(this.tools, {
+      errorBudget: this.options.toolErrorBudget,
+      timeoutMs: this.options.toolTimeoutMs,
+    });
     const usage = emptyUsage();
     const turnTexts: string[] = [];
     let status: RunStatus = 'completed';
@@ -270,7 +282,15 @@ export class Agent {
                 case 'text':
                   inProgress += chunk.text;
                   // The hottest event: built as one literal (a single hidden class) rather than through stamp().
-                  yield { type: 'text_delta', run_id: runId, seq: seq++, ts: Date.now(), agent: this.name, text: chunk.text, turn };
+                  yield {
+                    type: 'text_delta',
+                    run_id: runId,
+                    seq: seq++,
+                    ts: Date.now(),
+                    agent: this.name,
+                    text: chunk.text,
+                    turn,
+                  };
                   break;
                 case 'reasoning':
                   yield stamp({ type: 'reasoning_delta', text: chunk.text, turn });
@@ -291,7 +311,12 @@ export class Agent {
           if (signal.aborted) throw signal.reason;
         } finally {
           // Count what the user already saw, also when the turn was cut short.
-          if (!gotUsage && inProgress) addUsage(usage, { input_tokens: 0, output_tokens: estimateTokens(inProgress), total_tokens: estimateTokens(inProgress) });
+          if (!gotUsage && inProgress)
+            addUsage(usage, {
+              input_tokens: 0,
+              output_tokens: estimateTokens(inProgress),
+              total_tokens: estimateTokens(inProgress),
+            });
           if (inProgress) turnTexts.push(inProgress);
         }
 
@@ -322,7 +347,12 @@ export class Agent {
       settled = true;
       if (signal.aborted) {
         status = timedOut ? 'timeout' : 'cancelled';
-        if (timedOut) error = { message: `the run timed out after ${options.timeoutMs} ms (--timeout)`, code: 'timeout', retryable: true };
+        if (timedOut)
+          error = {
+            message: `the run timed out after ${options.timeoutMs} ms (--timeout)`,
+            code: 'timeout',
+            retryable: true,
+          };
       } else {
         status = 'failed';
         error = errorInfo(e);
@@ -359,7 +389,8 @@ export class Agent {
     stamp: (p: EventPayload) => AgentEvent,
   ): AsyncGenerator<AgentEvent> {
     const parsed = calls.map((c) => ({ call: c, ...parseToolArguments(c.arguments) }));
-    for (const p of parsed) yield stamp({ type: 'tool_call', call_id: p.call.id, name: p.call.name, args: p.args, turn });
+    for (const p of parsed)
+      yield stamp({ type: 'tool_call', call_id: p.call.id, name: p.call.name, args: p.args, turn });
     const done = new AsyncQueue<{ index: number; outcome: Awaited<ReturnType<ToolRunner['run']>> }>();
     const results: string[] = new Array(calls.length).fill('');
     let pending = calls.length;
@@ -374,7 +405,11 @@ export class Agent {
       results[index] = outcome.result;
       yield stamp({ type: 'tool_result', call_id: call.id, name: call.name, turn, ...outcome });
     }
-    const toolCalls: AssistantToolCall[] = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+    const toolCalls: AssistantToolCall[] = calls.map((c) => ({
+      id: c.id,
+      type: 'function',
+      function: { name: c.name, arguments: c.arguments },
+    }));
     fresh.push({ role: 'assistant', content: text || null, tool_calls: toolCalls });
     calls.forEach((c, i) => fresh.push({ role: 'tool', tool_call_id: c.id, content: results[i] as string }));
   }

@@ -72,13 +72,19 @@ export function readConfigFile(env: NodeJS.ProcessEnv = process.env): ConfigFile
     out[key] = v;
   }
   if ('apiKey' in (value as object)) {
-    throw new ConfigError(`${path}: do not store API keys in the config file; set "apiKeyEnv" to the name of a variable that holds it.`);
+    throw new ConfigError(
+      `${path}: do not store API keys in the config file; set "apiKeyEnv" to the name of a variable that holds it.`,
+    );
   }
   return out;
 }
 
 /** Resolves flags > env > file. Throws ConfigError when no provider is configured. */
-export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, file: ConfigFile = readConfigFile(env)): ResolvedConfig {
+export function resolveConfig(
+  flags: ConfigFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  file: ConfigFile = readConfigFile(env),
+): ResolvedConfig {
   const model = flags.model || env['AGENTOR_MODEL'] || file.model;
   if (flags.demo || model === DEMO_MODEL) return { kind: 'demo', model: DEMO_MODEL };
   const baseURL = flags.baseUrl || env['OPENAI_BASE_URL'] || file.baseUrl || undefined;

@@ -15,7 +15,11 @@ export interface StreamAgentsOptions extends Omit<StreamChatOptions, 'conversati
  * Runs every agent on `input` at once and merges their streams. One `signal` cancels them all; each run still ends
  * with its own `run_end` (status `cancelled`). Stopping iteration early stops every run.
  */
-export function streamAgents(agents: readonly Agent[], input: AgentInput, options: StreamAgentsOptions = {}): AsyncGenerator<AgentEvent> {
+export function streamAgents(
+  agents: readonly Agent[],
+  input: AgentInput,
+  options: StreamAgentsOptions = {},
+): AsyncGenerator<AgentEvent> {
   const { conversations, ...shared } = options;
   const run = (agent: Agent, i: number): AsyncGenerator<AgentEvent> => {
     const conversation = conversations?.[i];

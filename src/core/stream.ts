@@ -24,10 +24,7 @@ export async function* filterEvents(
  * single delta, for fewer and larger writes. The concatenated text is unchanged, and any other event flushes the
  * pending text first, so order is preserved. `windowMs <= 0` passes the stream through untouched.
  */
-export async function* coalesceText(
-  source: AsyncIterable<AgentEvent>,
-  windowMs: number,
-): AsyncGenerator<AgentEvent> {
+export async function* coalesceText(source: AsyncIterable<AgentEvent>, windowMs: number): AsyncGenerator<AgentEvent> {
   if (!(windowMs > 0)) {
     yield* source;
     return;

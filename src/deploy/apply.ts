@@ -41,7 +41,12 @@ export function applySteps(plan: DeployPlan): ApplyStep[] {
   const { spec, outDir } = plan;
   if (spec.target === 'compose') {
     // --remove-orphans: a service renamed or dropped since the last `up` is stopped and removed, not left running.
-    return [{ tool: 'docker', args: ['compose', '-f', join(outDir, 'compose.yaml'), 'up', '--build', '--detach', '--remove-orphans'] }];
+    return [
+      {
+        tool: 'docker',
+        args: ['compose', '-f', join(outDir, 'compose.yaml'), 'up', '--build', '--detach', '--remove-orphans'],
+      },
+    ];
   }
   const steps: ApplyStep[] = [{ tool: 'docker', args: ['build', '--tag', spec.image, outDir] }];
   if (isPushable(spec.image)) steps.push({ tool: 'docker', args: ['push', spec.image] });
@@ -85,7 +90,12 @@ function capture(
   timeoutMs = 20_000,
 ): Promise<{ code: number; output: string; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(path, args, { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(path, args, {
+      cwd: io.cwd,
+      env: io.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+    });
     let output = '';
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -99,15 +109,30 @@ function capture(
 }
 
 const firstLine = (text: string): string =>
-  createStreamSanitizer().write(text.trim().split('\n').find((l) => l.trim() !== '') ?? 'no output').trim();
+  createStreamSanitizer()
+    .write(
+      text
+        .trim()
+        .split('\n')
+        .find((l) => l.trim() !== '') ?? 'no output',
+    )
+    .trim();
 
 /** Checks every tool the steps need is installed and usable; throws DeployError (exit 1) naming the first that is not. */
-export async function preflight(plan: DeployPlan, steps: readonly ApplyStep[], io: ApplyIO): Promise<Map<DeployTool, string>> {
+export async function preflight(
+  plan: DeployPlan,
+  steps: readonly ApplyStep[],
+  io: ApplyIO,
+): Promise<Map<DeployTool, string>> {
   const where = `The files are written to ${relative(io.cwd, plan.outDir) || '.'}; its README has the commands to run by hand.`;
   const paths = new Map<DeployTool, string>();
   for (const tool of new Set(steps.map((s) => s.tool))) {
     const path = findExecutable(tool, io.env);
-    if (!path) throw new DeployError(`--apply needs ${tool}, which was not found on PATH. ${INSTALL_HINT[tool]}, then re-run. ${where}`, 1);
+    if (!path)
+      throw new DeployError(
+        `--apply needs ${tool}, which was not found on PATH. ${INSTALL_HINT[tool]}, then re-run. ${where}`,
+        1,
+      );
     paths.set(tool, path);
   }
   const docker = paths.get('docker');
@@ -123,7 +148,10 @@ export async function preflight(plan: DeployPlan, steps: readonly ApplyStep[], i
     if (plan.spec.target === 'compose') {
       const compose = await capture(docker, ['compose', 'version'], io);
       if (compose.code !== 0) {
-        throw new DeployError(`--apply needs the Docker Compose plugin (\`docker compose\`), which is not usable (${firstLine(compose.output)}). ${where}`, 1);
+        throw new DeployError(
+          `--apply needs the Docker Compose plugin (\`docker compose\`), which is not usable (${firstLine(compose.output)}). ${where}`,
+          1,
+        );
       }
     }
   }
@@ -186,7 +214,11 @@ export function display(step: ApplyStep, plan: DeployPlan, cwd: string): string 
 }
 
 /** This service's agentor-managed objects that the plan no longer declares, from a read-only `kubectl get`. */
-async function listStale(kubectl: string, plan: DeployPlan, io: ApplyIO): Promise<{ stale: ClusterObject[] } | { error: string; code: number }> {
+async function listStale(
+  kubectl: string,
+  plan: DeployPlan,
+  io: ApplyIO,
+): Promise<{ stale: ClusterObject[] } | { error: string; code: number }> {
   const listed = await capture(kubectl, listArgs(plan.spec), io, 60_000);
   if (listed.code !== 0) return { error: firstLine(listed.output), code: listed.code };
   try {
@@ -199,7 +231,12 @@ async function listStale(kubectl: string, plan: DeployPlan, io: ApplyIO): Promis
 }
 
 /** The prune step: list, print what goes, delete exactly that. Resolves to an exit code and what failed, if anything. */
-async function runPrune(kubectl: string, step: ApplyStep, plan: DeployPlan, io: ApplyIO): Promise<{ code: number; failed?: string }> {
+async function runPrune(
+  kubectl: string,
+  step: ApplyStep,
+  plan: DeployPlan,
+  io: ApplyIO,
+): Promise<{ code: number; failed?: string }> {
   const result = await listStale(kubectl, plan, io);
   if ('error' in result) {
     io.stderr.write(`${result.error}\n`);
@@ -209,7 +246,9 @@ async function runPrune(kubectl: string, step: ApplyStep, plan: DeployPlan, io: 
     io.stderr.write(`    nothing to remove: every object labelled ${ownerSelector(plan.spec)} is in the plan\n`);
     return { code: 0 };
   }
-  io.stderr.write(`    removing ${result.stale.length} object(s) an earlier deploy created and this plan no longer has:\n`);
+  io.stderr.write(
+    `    removing ${result.stale.length} object(s) an earlier deploy created and this plan no longer has:\n`,
+  );
   for (const o of result.stale) io.stderr.write(`      ${sanitize(objectRef(o))}\n`);
   const code = await runStreamed(kubectl, { ...step, args: deleteArgs(result.stale) }, io);
   return code === 0 ? { code } : { code, failed: 'kubectl delete' };
@@ -261,12 +300,18 @@ export async function runApply(plan: DeployPlan, io: ApplyIO): Promise<number> {
     }
     if (code !== 0) {
       io.stderr.write(`==> [${i + 1}/${steps.length}] failed (exit ${code}) after ${took}s\n`);
-      const applied = step.prune ? ' The manifests are applied; only the removal of what the plan no longer has did not happen.' : '';
-      io.stderr.write(`agentor: ${failed} failed (exit ${code}); its output is above.${applied} Fix the cause and re-run with --apply.\n`);
+      const applied = step.prune
+        ? ' The manifests are applied; only the removal of what the plan no longer has did not happen.'
+        : '';
+      io.stderr.write(
+        `agentor: ${failed} failed (exit ${code}); its output is above.${applied} Fix the cause and re-run with --apply.\n`,
+      );
       return 1;
     }
     io.stderr.write(`==> [${i + 1}/${steps.length}] done in ${took}s\n`);
   }
-  io.stderr.write(`==> applied ${plan.spec.name} (${plan.spec.target}) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+  io.stderr.write(
+    `==> applied ${plan.spec.name} (${plan.spec.target}) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
+  );
   return 0;
 }

@@ -11,13 +11,32 @@ import { fileURLToPath } from 'node:url';
  * Packages only the terminal renderers need (the Ink UI, syntax highlighting of code blocks); the bundle gets a stub
  * that throws if one is ever used.
  */
-export const UI_ONLY_PACKAGES = ['ink', 'react', 'react-dom', 'react-devtools-core', 'yoga-layout', 'ink-testing-library', 'cli-highlight', 'highlight.js'];
+export const UI_ONLY_PACKAGES = [
+  'ink',
+  'react',
+  'react-dom',
+  'react-devtools-core',
+  'yoga-layout',
+  'ink-testing-library',
+  'cli-highlight',
+  'highlight.js',
+];
 
 /**
  * Optional dependencies loaded only if present (native add-ons of ws, storage and transport back ends of the A2A
  * SDK): left out of the bundle; the code paths that reach for them tolerate their absence.
  */
-const OPTIONAL_EXTERNAL = ['bufferutil', 'utf-8-validate', '@grpc/grpc-js', '@bufbuild/protobuf', 'better-sqlite3', 'kysely', 'mysql2', 'pg', 'node-pty'];
+const OPTIONAL_EXTERNAL = [
+  'bufferutil',
+  'utf-8-validate',
+  '@grpc/grpc-js',
+  '@bufbuild/protobuf',
+  'better-sqlite3',
+  'kysely',
+  'mysql2',
+  'pg',
+  'node-pty',
+];
 
 /** A failure to produce the bundle; the message says what to do. */
 export class BundleError extends Error {
@@ -62,7 +81,9 @@ export function cliEntry(root: string = packageRoot()): string {
     const path = join(root, candidate);
     if (existsSync(path)) return path;
   }
-  throw new BundleError(`cannot find agentor's CLI in ${root} (dist/cli.js); run \`npm run build\` or reinstall agentor.`);
+  throw new BundleError(
+    `cannot find agentor's CLI in ${root} (dist/cli.js); run \`npm run build\` or reinstall agentor.`,
+  );
 }
 
 // ESM output cannot `require()`; bundled CommonJS dependencies (express, ws…) do, for node built-ins.
@@ -74,7 +95,7 @@ const BANNER =
 // Thrown when a module that needs the UI is first evaluated, which only the interactive chat does: `serve`, and
 // `chat --plain/--json`, never load those modules (the deploy test runs serve from the bundle to keep it that way).
 const UI_STUB =
-  "throw new Error('the interactive terminal UI is not part of this deployment bundle: use \"serve\", or \"chat --plain\" / \"chat --json\"');";
+  'throw new Error(\'the interactive terminal UI is not part of this deployment bundle: use "serve", or "chat --plain" / "chat --json"\');';
 
 /** Bundles the CLI in memory (nothing is written, so `--dry-run` can use it too). */
 export async function bundleAgentor(root: string = packageRoot()): Promise<Bundle> {
@@ -134,7 +155,9 @@ export async function bundleAgentor(root: string = packageRoot()): Promise<Bundl
     const errors = (e as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
     const first = errors?.[0];
     const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
-    throw new BundleError(`bundling agentor failed: ${first ? first.text + where : (e as Error).message}. Run \`npm run build\` and retry.`);
+    throw new BundleError(
+      `bundling agentor failed: ${first ? first.text + where : (e as Error).message}. Run \`npm run build\` and retry.`,
+    );
   }
   const file = result.outputFiles[0];
   if (!file) throw new BundleError('bundling agentor produced no output; run `npm run build` and retry.');

@@ -98,7 +98,12 @@ export function deploymentYaml(spec: ServiceSpec): string {
           terminationGracePeriodSeconds: 30,
           // Replicas on different nodes when the cluster has them, so one node going down does not take the service.
           topologySpreadConstraints: [
-            { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(spec) } },
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: selectorLabels(spec) },
+            },
           ],
           securityContext: {
             runAsNonRoot: true,
@@ -167,11 +172,17 @@ export function podDisruptionBudgetYaml(spec: ServiceSpec): string | undefined {
 export function manifests(spec: ServiceSpec): Manifest[] {
   const kind = (k: string): ManagedKind => MANAGED_KINDS.find((m) => m.kind === k)!;
   const out: Manifest[] = [
-    { path: `${MANIFEST_DIR}/deployment.yaml`, kind: kind('Deployment'), name: spec.name, content: deploymentYaml(spec) },
+    {
+      path: `${MANIFEST_DIR}/deployment.yaml`,
+      kind: kind('Deployment'),
+      name: spec.name,
+      content: deploymentYaml(spec),
+    },
     { path: `${MANIFEST_DIR}/service.yaml`, kind: kind('Service'), name: spec.name, content: serviceYaml(spec) },
   ];
   const pdb = podDisruptionBudgetYaml(spec);
-  if (pdb) out.push({ path: `${MANIFEST_DIR}/pdb.yaml`, kind: kind('PodDisruptionBudget'), name: spec.name, content: pdb });
+  if (pdb)
+    out.push({ path: `${MANIFEST_DIR}/pdb.yaml`, kind: kind('PodDisruptionBudget'), name: spec.name, content: pdb });
   return out;
 }
 

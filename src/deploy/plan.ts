@@ -122,7 +122,9 @@ function readMarker(outDir: string): Marker | undefined {
     const target = TARGETS.find((t) => t === value.target);
     return { files, ...(name ? { name } : {}), ...(target ? { target } : {}) };
   } catch {
-    throw new DeployError(`${path} is not valid JSON: it marks a directory written by agentor deploy. Delete ${path} (or the whole directory) and re-run.`);
+    throw new DeployError(
+      `${path} is not valid JSON: it marks a directory written by agentor deploy. Delete ${path} (or the whole directory) and re-run.`,
+    );
   }
 }
 
@@ -137,7 +139,9 @@ function isInside(child: string, parent: string): boolean {
  */
 function checkOutDir(outDir: string, cwd: string, agentPath: string): Marker | undefined {
   if (isInside(cwd, outDir)) {
-    throw new DeployError(`--out ${outDir} is the project directory (or contains it); deploy writes a separate folder, e.g. --out deploy/<name>.`);
+    throw new DeployError(
+      `--out ${outDir} is the project directory (or contains it); deploy writes a separate folder, e.g. --out deploy/<name>.`,
+    );
   }
   if (isInside(agentPath, outDir)) {
     throw new DeployError(`--out ${outDir} contains the agent file ${agentPath}; choose another output directory.`);
@@ -180,10 +184,15 @@ function leftRunning(marker: Marker | undefined, name: string, target: DeployTar
 /** Builds the plan. Throws DeployError (exit 2) for anything the user must fix. */
 export async function planDeploy(request: DeployRequest, ctx: PlanContext): Promise<DeployPlan> {
   if (!request.agent) {
-    throw new DeployError('deploy needs an agent: pass --agent <file|name> (run `agentor agents` to list the agents found here).');
+    throw new DeployError(
+      'deploy needs an agent: pass --agent <file|name> (run `agentor agents` to list the agents found here).',
+    );
   }
   const agent = findAgentFile(request.agent, ctx.cwd, ctx.env);
-  const name = request.name !== undefined ? checkName(request.name, true) : checkName(serviceNameFrom(agent.name) || agent.name, false);
+  const name =
+    request.name !== undefined
+      ? checkName(request.name, true)
+      : checkName(serviceNameFrom(agent.name) || agent.name, false);
   if (request.image !== undefined) checkImage(request.image);
   const outDir = resolve(ctx.cwd, request.out ?? join('deploy', name));
   const marker = checkOutDir(outDir, ctx.cwd, agent.path);
@@ -196,7 +205,7 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
   }
   if (existsSync(join(ctx.cwd, 'mcp.json'))) {
     warnings.push(
-      './mcp.json is not shipped (it may hold credentials): the service gets only the MCP servers declared in the agent file\'s ' +
+      "./mcp.json is not shipped (it may hold credentials): the service gets only the MCP servers declared in the agent file's " +
         '"mcpServers"; move the ones it needs there (never with credential values in them).',
     );
   }
@@ -207,7 +216,9 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
           'make sure the command exists in the image (extend the Dockerfile) and needs no network install at start.',
       );
     } else if (server.url && /^https?:\/\/(localhost|127\.|\[::1\])/i.test(server.url)) {
-      warnings.push(`MCP server "${server.name}" points at ${server.url}: inside a container that is the container itself, not this machine.`);
+      warnings.push(
+        `MCP server "${server.name}" points at ${server.url}: inside a container that is the container itself, not this machine.`,
+      );
     }
   }
 
@@ -244,17 +255,31 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
     );
   }
 
-  const files: PlannedFile[] = [...imageFiles, { path: '.gitignore', content: gitignore() }, { path: 'README.md', content: readme(spec) }];
+  const files: PlannedFile[] = [
+    ...imageFiles,
+    { path: '.gitignore', content: gitignore() },
+    { path: 'README.md', content: readme(spec) },
+  ];
   if (request.target === 'compose') files.push({ path: 'compose.yaml', content: composeYaml(spec) });
   if (request.target === 'kubernetes') {
     for (const m of manifests(spec)) files.push({ path: m.path, content: m.content });
   }
-  const owned = files.map((f) => f.path).concat(MARKER_FILE).sort();
+  const owned = files
+    .map((f) => f.path)
+    .concat(MARKER_FILE)
+    .sort();
   files.push({
     path: MARKER_FILE,
     content:
       JSON.stringify(
-        { generator: 'agentor deploy', agentorVersion: ctx.agentorVersion, name, target: request.target, image: spec.image, files: owned },
+        {
+          generator: 'agentor deploy',
+          agentorVersion: ctx.agentorVersion,
+          name,
+          target: request.target,
+          image: spec.image,
+          files: owned,
+        },
         null,
         2,
       ) + '\n',

@@ -37,7 +37,8 @@ export function deleteArgs(objects: readonly ClusterObject[]): string[] {
 /** Thrown when kubectl's listing is not the JSON List it should be. */
 export class ListingError extends Error {}
 
-const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+const groupOf = (apiVersion: string): string =>
+  apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
 
 /**
  * The objects of a `kubectl get … -o json` listing that an apply of `spec` leaves behind: agentor's kind, both owner
@@ -55,7 +56,11 @@ export function staleObjects(spec: ServiceSpec, listing: string): ClusterObject[
   const planned = new Set(manifests(spec).map((m) => objectRef(m)));
   const owner = Object.entries(ownerLabels(spec));
   const stale = new Map<string, ClusterObject>();
-  for (const item of items as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; labels?: unknown; deletionTimestamp?: unknown } }[]) {
+  for (const item of items as {
+    apiVersion?: unknown;
+    kind?: unknown;
+    metadata?: { name?: unknown; labels?: unknown; deletionTimestamp?: unknown };
+  }[]) {
     const name = item?.metadata?.name;
     if (typeof item?.apiVersion !== 'string' || typeof item.kind !== 'string' || typeof name !== 'string') continue;
     const kind = MANAGED_KINDS.find((k) => k.kind === item.kind && k.group === groupOf(item.apiVersion as string));

@@ -63,7 +63,10 @@ export function nextSteps(spec: ServiceSpec, dir: string): string[] {
 function pruneSteps(spec: ServiceSpec): string[] {
   const commands = manualPruneCommands(spec);
   if (commands.length === 0) return [];
-  return [`# re-deploying with other settings? remove what an earlier deploy created and this one no longer has (agentor's objects for ${spec.name} only, by label):`, ...commands];
+  return [
+    `# re-deploying with other settings? remove what an earlier deploy created and this one no longer has (agentor's objects for ${spec.name} only, by label):`,
+    ...commands,
+  ];
 }
 
 function joinPath(dir: string, file: string): string {
@@ -73,20 +76,29 @@ function joinPath(dir: string, file: string): string {
 /** README.md of the output directory. */
 export function readme(spec: ServiceSpec): string {
   const vars = spec.variables
-    .map((v) => `| \`${v.name}\` | ${v.secret ? 'secret' : 'config'} | ${v.required ? 'required' : 'optional'} | ${v.description} |`)
+    .map(
+      (v) =>
+        `| \`${v.name}\` | ${v.secret ? 'secret' : 'config'} | ${v.required ? 'required' : 'optional'} | ${v.description} |`,
+    )
     .join('\n');
   const files = [
-    '- `Dockerfile` — `' + NODE_IMAGE + '`, non-root user, `WORKDIR /app`, a `HEALTHCHECK` on `/health`, `CMD` running `agentor serve`.',
+    '- `Dockerfile` — `' +
+      NODE_IMAGE +
+      '`, non-root user, `WORKDIR /app`, a `HEALTHCHECK` on `/health`, `CMD` running `agentor serve`.',
     '- `.dockerignore` — an allow-list: only `package.json`, `dist/agentor.mjs` and `agents/` reach the image.',
     '- `.gitignore` — keeps the bundle and any `.env` here out of git (re-running `agentor deploy` re-creates the bundle).',
     '- `dist/agentor.mjs` — agentor and its dependencies bundled into one file (no `npm install` in the image).',
     `- \`agents/${spec.agentFile}\` — the agent file (its instructions are the system prompt).`,
-    ...(spec.target === 'compose' ? ['- `compose.yaml` — the service, its port, health check and environment (variable references only).'] : []),
+    ...(spec.target === 'compose'
+      ? ['- `compose.yaml` — the service, its port, health check and environment (variable references only).']
+      : []),
     ...(spec.target === 'kubernetes'
       ? [
           `- \`${MANIFEST_DIR}/deployment.yaml\`, \`${MANIFEST_DIR}/service.yaml\` — ${spec.replicas} replica(s), probes on \`/health\`, resources, secrets via \`secretKeyRef\`.`,
-          ...(spec.replicas > 1 ? [`- \`${MANIFEST_DIR}/pdb.yaml\` — a PodDisruptionBudget: drains take down one pod at a time.`] : []),
-          '  Conversations (`session_id`, A2A `contextId`) live in one pod\'s memory: the Service keeps each client on one pod (`sessionAffinity: ClientIP`).',
+          ...(spec.replicas > 1
+            ? [`- \`${MANIFEST_DIR}/pdb.yaml\` — a PodDisruptionBudget: drains take down one pod at a time.`]
+            : []),
+          "  Conversations (`session_id`, A2A `contextId`) live in one pod's memory: the Service keeps each client on one pod (`sessionAffinity: ClientIP`).",
         ]
       : []),
   ].join('\n');

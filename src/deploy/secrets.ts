@@ -59,7 +59,10 @@ const RANDOM_TOKEN = /^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_\-+/=.]{20,}$/;
 /** The secret parts of one variable, if any: the whole value when its name or shape says secret, a URL's password. */
 export function secretValues(name: string, value: string): string[] {
   const out: string[] = [];
-  if (value.length >= MIN_SECRET_LENGTH && (SECRET_NAME.test(name) || (RANDOM_TOKEN.test(value) && !value.includes('/')))) {
+  if (
+    value.length >= MIN_SECRET_LENGTH &&
+    (SECRET_NAME.test(name) || (RANDOM_TOKEN.test(value) && !value.includes('/')))
+  ) {
     out.push(value);
   }
   const password = URL_PASSWORD.exec(value)?.[1];
@@ -95,7 +98,10 @@ export interface SecretLeak {
 }
 
 /** Finds which of `files` contain which secret values. */
-export function findLeaks(files: ReadonlyArray<{ path: string; content: string | Uint8Array }>, secrets: readonly KnownSecret[]): SecretLeak[] {
+export function findLeaks(
+  files: ReadonlyArray<{ path: string; content: string | Uint8Array }>,
+  secrets: readonly KnownSecret[],
+): SecretLeak[] {
   const leaks: SecretLeak[] = [];
   for (const file of files) {
     const text = typeof file.content === 'string' ? file.content : Buffer.from(file.content).toString('utf8');

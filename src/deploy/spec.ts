@@ -63,7 +63,10 @@ export function healthcheckCommand(): string[] {
 
 /** Makes text safe for a one-line comment or label in a generated file (no newlines or control characters). */
 export function oneLine(text: string, max = 120): string {
-  const flat = text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text
+    .replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
@@ -82,7 +85,17 @@ export function serviceVariables(opts: { demo: boolean }): ServiceVariable[] {
       required: true,
       description: 'bearer token clients must send (Authorization: Bearer …); required when serving on 0.0.0.0',
     },
-    { name: 'OPENAI_BASE_URL', secret: false, required: false, description: 'OpenAI-compatible API base URL (e.g. a local model server)' },
-    { name: 'AGENTOR_MODEL', secret: false, required: false, description: 'model id used when the agent file names none' },
+    {
+      name: 'OPENAI_BASE_URL',
+      secret: false,
+      required: false,
+      description: 'OpenAI-compatible API base URL (e.g. a local model server)',
+    },
+    {
+      name: 'AGENTOR_MODEL',
+      secret: false,
+      required: false,
+      description: 'model id used when the agent file names none',
+    },
   ];
 }

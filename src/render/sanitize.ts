@@ -9,7 +9,8 @@ const ESCAPE_SEQUENCE =
 // Everything else that is a control character: C0 (but \t and \n), DEL, C1.
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 // An unterminated sequence at the end of a chunk (its rest may arrive in the next chunk).
-const INCOMPLETE_TAIL = /(?:\x1b(?:\[[0-?]*[ -/]*|[\]PX^_][^\x07\x9c\x1b]*|[ -/]*)?|[\x9b][0-?]*[ -/]*|[\x9d\x90\x98\x9e\x9f][^\x07\x9c]*)$/;
+const INCOMPLETE_TAIL =
+  /(?:\x1b(?:\[[0-?]*[ -/]*|[\]PX^_][^\x07\x9c\x1b]*|[ -/]*)?|[\x9b][0-?]*[ -/]*|[\x9d\x90\x98\x9e\x9f][^\x07\x9c]*)$/;
 const MAX_HELD = 4096;
 
 /** Removes escape sequences and control characters from a complete string. */

@@ -69,7 +69,10 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
       pendingLines.set(e.run_id, cut < 0 ? buffered : buffered.slice(cut + 1));
       if (cut < 0) return;
       const prefix = `[${sanitize(e.agent)}]`;
-      const lines = buffered.slice(0, cut).split('\n').map((l) => (l ? `${prefix} ${l}` : prefix));
+      const lines = buffered
+        .slice(0, cut)
+        .split('\n')
+        .map((l) => (l ? `${prefix} ${l}` : prefix));
       lastOut = '\n';
       await out(`${lines.join('\n')}\n`);
       return;
@@ -93,7 +96,11 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
         break;
       case 'tool_result': {
         const mark = e.is_error ? red('✗') : '✓';
-        await err(dim(`${mark} ${who(e)}${sanitize(e.name)} ${e.duration_ms}ms → ${truncate(sanitize(e.result).replace(/\s+/g, ' '), 120)}\n`));
+        await err(
+          dim(
+            `${mark} ${who(e)}${sanitize(e.name)} ${e.duration_ms}ms → ${truncate(sanitize(e.result).replace(/\s+/g, ' '), 120)}\n`,
+          ),
+        );
         break;
       }
       case 'error':

@@ -8,7 +8,15 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { A2A_PROTOCOL_VERSION, Role, TaskState, type AgentCard, type AgentSkill, type Message, type Part } from '@a2a-js/sdk';
+import {
+  A2A_PROTOCOL_VERSION,
+  Role,
+  TaskState,
+  type AgentCard,
+  type AgentSkill,
+  type Message,
+  type Part,
+} from '@a2a-js/sdk';
 import { duplicateInterfacesForLegacy } from '@a2a-js/sdk/compat/v0_3';
 import {
   AgentEvent as A2AEvent,
@@ -60,11 +68,24 @@ function textPart(value: string): Part {
 }
 
 function agentMessage(taskId: string, contextId: string, text: string): Message {
-  return { messageId: randomUUID(), taskId, contextId, role: Role.ROLE_AGENT, parts: [textPart(text)], metadata: undefined, extensions: [], referenceTaskIds: [] };
+  return {
+    messageId: randomUUID(),
+    taskId,
+    contextId,
+    role: Role.ROLE_AGENT,
+    parts: [textPart(text)],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
 }
 
 /** The agent card: name, description (never the instructions), a skill per tool, streaming, reachable URLs. */
-export function buildAgentCard(agent: Agent, baseUrl: string, options: { token?: string; version?: string }): AgentCard {
+export function buildAgentCard(
+  agent: Agent,
+  baseUrl: string,
+  options: { token?: string; version?: string },
+): AgentCard {
   const base = baseUrl.replace(/\/+$/, '');
   const skills: AgentSkill[] = agent.tools.map((t) => ({
     id: t.name,
@@ -94,8 +115,18 @@ export function buildAgentCard(agent: Agent, baseUrl: string, options: { token?:
     description: agent.description || `${agent.name}, an agent served by agentor`,
     supportedInterfaces: duplicateInterfacesForLegacy(
       [
-        { url: `${base}${A2A_JSONRPC_PATH}`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
-        { url: `${base}${A2A_REST_PATH}`, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
+        {
+          url: `${base}${A2A_JSONRPC_PATH}`,
+          protocolBinding: 'JSONRPC',
+          tenant: '',
+          protocolVersion: A2A_PROTOCOL_VERSION,
+        },
+        {
+          url: `${base}${A2A_REST_PATH}`,
+          protocolBinding: 'HTTP+JSON',
+          tenant: '',
+          protocolVersion: A2A_PROTOCOL_VERSION,
+        },
       ],
       ['JSONRPC', 'HTTP+JSON'],
     ),
@@ -103,7 +134,14 @@ export function buildAgentCard(agent: Agent, baseUrl: string, options: { token?:
     version: options.version ?? packageVersion(),
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
     securitySchemes: bearer
-      ? { bearer: { scheme: { $case: 'httpAuthSecurityScheme', value: { scheme: 'Bearer', description: 'Authorization: Bearer <token>', bearerFormat: '' } } } }
+      ? {
+          bearer: {
+            scheme: {
+              $case: 'httpAuthSecurityScheme',
+              value: { scheme: 'Bearer', description: 'Authorization: Bearer <token>', bearerFormat: '' },
+            },
+          },
+        }
       : {},
     securityRequirements: bearer ? [{ schemes: { bearer: { list: [] } } }] : [],
     defaultInputModes: ['text/plain'],
@@ -115,7 +153,13 @@ export function buildAgentCard(agent: Agent, baseUrl: string, options: { token?:
 
 function userText(message: Message): string {
   return message.parts
-    .map((p) => (p.content?.$case === 'text' ? p.content.value : p.content?.$case === 'data' ? JSON.stringify(p.content.value) : ''))
+    .map((p) =>
+      p.content?.$case === 'text'
+        ? p.content.value
+        : p.content?.$case === 'data'
+          ? JSON.stringify(p.content.value)
+          : '',
+    )
     .filter(Boolean)
     .join('\n');
 }
@@ -130,7 +174,15 @@ class AgentorExecutor implements AgentExecutor {
     const run = this.running.get(taskId);
     // A running task ends itself: the aborted run yields run_end(cancelled), published as the canceled state.
     if (run) run.abort(new Error('cancelled by the A2A client'));
-    else bus.publish(A2AEvent.statusUpdate({ taskId, contextId: '', status: { state: TaskState.TASK_STATE_CANCELED, message: undefined, timestamp: new Date().toISOString() }, metadata: {} }));
+    else
+      bus.publish(
+        A2AEvent.statusUpdate({
+          taskId,
+          contextId: '',
+          status: { state: TaskState.TASK_STATE_CANCELED, message: undefined, timestamp: new Date().toISOString() },
+          metadata: {},
+        }),
+      );
   };
 
   execute = async (rc: RequestContext, bus: ExecutionEventBus): Promise<void> => {
@@ -142,7 +194,11 @@ class AgentorExecutor implements AgentExecutor {
         A2AEvent.statusUpdate({
           taskId,
           contextId,
-          status: { state, message: text === undefined ? undefined : agentMessage(taskId, contextId, text), timestamp: new Date().toISOString() },
+          status: {
+            state,
+            message: text === undefined ? undefined : agentMessage(taskId, contextId, text),
+            timestamp: new Date().toISOString(),
+          },
           metadata,
         }),
       );
@@ -159,9 +215,14 @@ class AgentorExecutor implements AgentExecutor {
       );
     }
     const input = userText(rc.userMessage);
-    if (!input.trim()) return status(TaskState.TASK_STATE_REJECTED, 'the message has no text part; send the prompt as a text part');
+    if (!input.trim())
+      return status(TaskState.TASK_STATE_REJECTED, 'the message has no text part; send the prompt as a text part');
     const lease = this.ctx.sessions.acquire(`a2a:${contextId}`);
-    if (!lease) return status(TaskState.TASK_STATE_REJECTED, `context ${contextId} is busy with another task; wait for it to finish`);
+    if (!lease)
+      return status(
+        TaskState.TASK_STATE_REJECTED,
+        `context ${contextId} is busy with another task; wait for it to finish`,
+      );
 
     const signal = rc.context.state.get(SIGNAL_KEY) as AbortSignal | undefined;
     const run = this.ctx.runs.start(signal);
@@ -176,7 +237,14 @@ class AgentorExecutor implements AgentExecutor {
         A2AEvent.artifactUpdate({
           taskId,
           contextId,
-          artifact: { artifactId, name: 'answer', description: '', parts: [textPart(held ?? '')], metadata: undefined, extensions: [] },
+          artifact: {
+            artifactId,
+            name: 'answer',
+            description: '',
+            parts: [textPart(held ?? '')],
+            metadata: undefined,
+            extensions: [],
+          },
           append: chunks > 0,
           lastChunk,
           metadata: undefined,
@@ -188,7 +256,11 @@ class AgentorExecutor implements AgentExecutor {
     try {
       status(TaskState.TASK_STATE_WORKING);
       let end: RunEndEvent | undefined;
-      for await (const e of this.ctx.agent.streamChat(input, { signal: run.signal, conversation: lease.conversation, timeoutMs: this.ctx.options.runTimeoutMs })) {
+      for await (const e of this.ctx.agent.streamChat(input, {
+        signal: run.signal,
+        conversation: lease.conversation,
+        timeoutMs: this.ctx.options.runTimeoutMs,
+      })) {
         switch (e.type) {
           case 'text_delta': {
             const sep = lastTurn !== 0 && lastTurn !== e.turn ? '\n\n' : '';
@@ -199,11 +271,21 @@ class AgentorExecutor implements AgentExecutor {
           }
           case 'tool_call':
             flush(false);
-            status(TaskState.TASK_STATE_WORKING, undefined, { agentor: { type: 'tool_call', call_id: e.call_id, name: e.name, args: e.args } });
+            status(TaskState.TASK_STATE_WORKING, undefined, {
+              agentor: { type: 'tool_call', call_id: e.call_id, name: e.name, args: e.args },
+            });
             break;
           case 'tool_result':
             // Only that it finished: the result is for the model, not part of the answer.
-            status(TaskState.TASK_STATE_WORKING, undefined, { agentor: { type: 'tool_result', call_id: e.call_id, name: e.name, is_error: e.is_error, duration_ms: e.duration_ms } });
+            status(TaskState.TASK_STATE_WORKING, undefined, {
+              agentor: {
+                type: 'tool_result',
+                call_id: e.call_id,
+                name: e.name,
+                is_error: e.is_error,
+                duration_ms: e.duration_ms,
+              },
+            });
             break;
           case 'run_end':
             end = e;
@@ -238,10 +320,15 @@ export interface A2AHandler {
 
 /** Builds the A2A handler for an agent. */
 export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AHandler {
-  const makeCard = (baseUrl: string): AgentCard => buildAgentCard(ctx.agent, ctx.options.publicUrl ?? baseUrl, ctx.options);
+  const makeCard = (baseUrl: string): AgentCard =>
+    buildAgentCard(ctx.agent, ctx.options.publicUrl ?? baseUrl, ctx.options);
   // The transports consult the handler's card only for capabilities and versions; the URLs a client sees come from
   // the card route below, built per request.
-  const requestHandler = new DefaultRequestHandler(makeCard(fallbackBase), new BoundedTaskStore(), new AgentorExecutor(ctx));
+  const requestHandler = new DefaultRequestHandler(
+    makeCard(fallbackBase),
+    new BoundedTaskStore(),
+    new AgentorExecutor(ctx),
+  );
   const contextBuilder: ServerCallContextBuilder = (options) => {
     const context = defaultServerCallContextBuilder(options);
     const signal = requestSignals.get(options.headers);
@@ -254,12 +341,24 @@ export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AH
     const card = makeCard(requestBases.get(req) ?? fallbackBase);
     agentCardHandler({ agentCardProvider: async () => card, legacyCompat: { enabled: true } })(req, res, next);
   });
-  const transport = { requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true }, contextBuilder };
+  const transport = {
+    requestHandler,
+    userBuilder: UserBuilder.noAuthentication,
+    legacyCompat: { enabled: true },
+    contextBuilder,
+  };
   app.use(A2A_JSONRPC_PATH, jsonRpcHandler(transport));
   app.use(A2A_REST_PATH, restHandler(transport));
-  app.use((req: Request, res: Response) => sendError(res, 404, `no A2A route for ${req.method} ${req.path}`, 'not_found'));
+  app.use((req: Request, res: Response) =>
+    sendError(res, 404, `no A2A route for ${req.method} ${req.path}`, 'not_found'),
+  );
   app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
-    sendError(res, err.status && err.status >= 400 && err.status < 500 ? err.status : 500, err.message || 'internal error', 'a2a_error');
+    sendError(
+      res,
+      err.status && err.status >= 400 && err.status < 500 ? err.status : 500,
+      err.message || 'internal error',
+      'a2a_error',
+    );
   });
 
   return {
@@ -274,7 +373,10 @@ export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AH
           const message = `Parse error: the request body is not valid JSON (${(e as Error).message})`;
           if (req.url?.startsWith(A2A_JSONRPC_PATH)) {
             const payload = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message } });
-            res.writeHead(400, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) });
+            res.writeHead(400, {
+              'content-type': 'application/json',
+              'content-length': String(Buffer.byteLength(payload)),
+            });
             res.end(payload);
           } else sendError(res, 400, message, 'invalid_json');
           return;

@@ -129,15 +129,27 @@ export function parseInput(value: unknown, field = 'input'): AgentInput {
     if (value.length === 0) throw new HttpError(400, `"${field}" must not be an empty list`, 'invalid_request');
     const messages: InputMessage[] = value.map((m: unknown, i) => {
       const msg = m as { role?: unknown; content?: unknown } | null;
-      if (typeof msg !== 'object' || msg === null || typeof msg.role !== 'string' || !ROLES.has(msg.role) || typeof msg.content !== 'string') {
-        throw new HttpError(400, `"${field}[${i}]" must be {"role": "user"|"assistant"|"system", "content": string}`, 'invalid_request');
+      if (
+        typeof msg !== 'object' ||
+        msg === null ||
+        typeof msg.role !== 'string' ||
+        !ROLES.has(msg.role) ||
+        typeof msg.content !== 'string'
+      ) {
+        throw new HttpError(
+          400,
+          `"${field}[${i}]" must be {"role": "user"|"assistant"|"system", "content": string}`,
+          'invalid_request',
+        );
       }
       return { role: msg.role as InputMessage['role'], content: msg.content };
     });
-    if (!messages.some((m) => m.role === 'user')) throw new HttpError(400, `"${field}" needs at least one user message`, 'invalid_request');
+    if (!messages.some((m) => m.role === 'user'))
+      throw new HttpError(400, `"${field}" needs at least one user message`, 'invalid_request');
     return messages;
   }
-  if (value === undefined) throw new HttpError(400, `missing "${field}": send {"${field}": "your prompt"}`, 'invalid_request');
+  if (value === undefined)
+    throw new HttpError(400, `missing "${field}": send {"${field}": "your prompt"}`, 'invalid_request');
   throw new HttpError(400, `"${field}" must be a string or a list of {role, content} messages`, 'invalid_request');
 }
 
@@ -145,7 +157,8 @@ export function parseInput(value: unknown, field = 'input'): AgentInput {
 export function parseChatRequest(body: Record<string, unknown>): ChatRequest {
   const input = parseInput(body['input']);
   const stream = body['stream'];
-  if (stream !== undefined && typeof stream !== 'boolean') throw new HttpError(400, '"stream" must be true or false', 'invalid_request');
+  if (stream !== undefined && typeof stream !== 'boolean')
+    throw new HttpError(400, '"stream" must be true or false', 'invalid_request');
   const sessionId = body['session_id'];
   if (sessionId !== undefined && (typeof sessionId !== 'string' || sessionId === '' || sessionId.length > 256)) {
     throw new HttpError(400, '"session_id" must be a non-empty string of at most 256 characters', 'invalid_request');
@@ -153,8 +166,15 @@ export function parseChatRequest(body: Record<string, unknown>): ChatRequest {
   let events: AgentEventType[] | undefined;
   const rawEvents = body['events'];
   if (rawEvents !== undefined) {
-    if (!(typeof rawEvents === 'string' || (Array.isArray(rawEvents) && rawEvents.every((e) => typeof e === 'string')))) {
-      throw new HttpError(400, '"events" must be a list of event types, e.g. ["text_delta", "run_end"]', 'invalid_request');
+    if (!(
+      typeof rawEvents === 'string' ||
+      (Array.isArray(rawEvents) && rawEvents.every((e) => typeof e === 'string'))
+    )) {
+      throw new HttpError(
+        400,
+        '"events" must be a list of event types, e.g. ["text_delta", "run_end"]',
+        'invalid_request',
+      );
     }
     try {
       events = parseEventTypes(rawEvents as string | string[]);
@@ -169,6 +189,11 @@ export function parseChatRequest(body: Record<string, unknown>): ChatRequest {
 export function leaseSession(ctx: ServerContext, sessionId: string | undefined): SessionLease | undefined {
   if (sessionId === undefined) return undefined;
   const lease = ctx.sessions.acquire(sessionId);
-  if (!lease) throw new HttpError(409, `session "${sessionId}" is busy with another run; wait for its run_end or use another session_id`, 'session_busy');
+  if (!lease)
+    throw new HttpError(
+      409,
+      `session "${sessionId}" is busy with another run; wait for its run_end or use another session_id`,
+      'session_busy',
+    );
   return lease;
 }

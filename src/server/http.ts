@@ -34,7 +34,12 @@ export function parseSize(value: string): number {
 }
 
 /** Writes a JSON response (no-op when the response already started or the client left). */
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) {
     if (!res.writableEnded && !res.destroyed) res.end();
     return;
@@ -50,7 +55,13 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 }
 
 /** Writes `{ "error": { message, code } }` with the given status. */
-export function sendError(res: ServerResponse, status: number, message: string, code: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  code: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { error: { message, code } }, headers);
 }
 
@@ -62,14 +73,18 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
   // Mounted behind a framework that already parsed the body (express.json()): use what it read.
   const parsed = (req as IncomingMessage & { body?: unknown }).body;
   if (parsed !== undefined && req.readableEnded) {
-    const text = typeof parsed === 'string' ? parsed : Buffer.isBuffer(parsed) ? parsed.toString('utf8') : JSON.stringify(parsed);
-    if (Buffer.byteLength(text) > limit) throw new HttpError(413, `request body is larger than the ${limit}-byte limit (--max-body)`, 'payload_too_large');
+    const text =
+      typeof parsed === 'string' ? parsed : Buffer.isBuffer(parsed) ? parsed.toString('utf8') : JSON.stringify(parsed);
+    if (Buffer.byteLength(text) > limit)
+      throw new HttpError(413, `request body is larger than the ${limit}-byte limit (--max-body)`, 'payload_too_large');
     return text;
   }
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     req.resume(); // drain what is in flight so the 413 can be read by the client
-    throw new HttpError(413, `request body is larger than the ${limit}-byte limit (--max-body)`, 'payload_too_large', { connection: 'close' });
+    throw new HttpError(413, `request body is larger than the ${limit}-byte limit (--max-body)`, 'payload_too_large', {
+      connection: 'close',
+    });
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -78,7 +93,12 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     size += buf.length;
     if (size > limit) {
       req.resume();
-      throw new HttpError(413, `request body is larger than the ${limit}-byte limit (--max-body)`, 'payload_too_large', { connection: 'close' });
+      throw new HttpError(
+        413,
+        `request body is larger than the ${limit}-byte limit (--max-body)`,
+        'payload_too_large',
+        { connection: 'close' },
+      );
     }
     chunks.push(buf);
   }
@@ -133,7 +153,8 @@ export function applyCors(req: IncomingMessage, res: ServerResponse, allowed: st
   if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
     res.writeHead(204, {
       'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-      'access-control-allow-headers': 'authorization, content-type, accept, a2a-version, a2a-extensions, x-a2a-extensions',
+      'access-control-allow-headers':
+        'authorization, content-type, accept, a2a-version, a2a-extensions, x-a2a-extensions',
       'access-control-max-age': '600',
     });
     res.end();

@@ -8,7 +8,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Agent } from '../core/agent.js';
 import type { A2AHandler } from './a2a.js';
-import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, RunRegistry, type HandlerOptions, type ServerContext } from './context.js';
+import {
+  A2A_JSONRPC_PATH,
+  A2A_REST_PATH,
+  AGENT_CARD_PATHS,
+  RunRegistry,
+  type HandlerOptions,
+  type ServerContext,
+} from './context.js';
 import { applyCors, authorized, DEFAULT_MAX_BODY, HttpError, isLoopback, readBody, sendError } from './http.js';
 import { handleChatCompletions, handleModels, openAIError } from './openai-compat.js';
 import { SessionStore } from './sessions.js';
@@ -100,25 +107,38 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
     if (applyCors(req, res, options.cors)) return;
 
     if (path === '/health') {
-      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'use GET /health', 'method_not_allowed', { allow: 'GET, HEAD' });
+      if (method !== 'GET' && method !== 'HEAD')
+        throw new HttpError(405, 'use GET /health', 'method_not_allowed', { allow: 'GET, HEAD' });
       return sendJsonOk(res);
     }
     if (CARD_PATHS.has(path)) {
-      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `use GET ${path}`, 'method_not_allowed', { allow: 'GET, HEAD' });
+      if (method !== 'GET' && method !== 'HEAD')
+        throw new HttpError(405, `use GET ${path}`, 'method_not_allowed', { allow: 'GET, HEAD' });
       return (await loadA2A(req)).handle(req, res, requestBase(req), undefined);
     }
     if (!authorized(req, options.token)) {
-      throw new HttpError(401, 'missing or wrong bearer token: send Authorization: Bearer <token> (the token given to agentor serve --token / AGENTOR_TOKEN)', 'unauthorized', {
-        'www-authenticate': 'Bearer',
-      });
+      throw new HttpError(
+        401,
+        'missing or wrong bearer token: send Authorization: Bearer <token> (the token given to agentor serve --token / AGENTOR_TOKEN)',
+        'unauthorized',
+        {
+          'www-authenticate': 'Bearer',
+        },
+      );
     }
     if (!originAllowed(req, options.cors)) {
-      throw new HttpError(403, `requests from origin ${req.headers.origin} are not allowed; start the server with --cors <origin> to allow it`, 'origin_not_allowed');
+      throw new HttpError(
+        403,
+        `requests from origin ${req.headers.origin} are not allowed; start the server with --cors <origin> to allow it`,
+        'origin_not_allowed',
+      );
     }
-    if (ctx.runs.closing && method === 'POST') throw new HttpError(503, 'the server is shutting down', 'shutting_down', { connection: 'close' });
+    if (ctx.runs.closing && method === 'POST')
+      throw new HttpError(503, 'the server is shutting down', 'shutting_down', { connection: 'close' });
 
     if (path === '/chat') {
-      if (method !== 'POST') throw new HttpError(405, 'use POST /chat with {"input": "…"}', 'method_not_allowed', { allow: 'POST' });
+      if (method !== 'POST')
+        throw new HttpError(405, 'use POST /chat with {"input": "…"}', 'method_not_allowed', { allow: 'POST' });
       return handleChat(ctx, req, res);
     }
     if (path === '/v1/models') {
@@ -126,15 +146,27 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
       return handleModels(ctx, res);
     }
     if (path === '/v1/chat/completions') {
-      if (method !== 'POST') throw new HttpError(405, 'use POST /v1/chat/completions', 'method_not_allowed', { allow: 'POST' });
+      if (method !== 'POST')
+        throw new HttpError(405, 'use POST /v1/chat/completions', 'method_not_allowed', { allow: 'POST' });
       return handleChatCompletions(ctx, req, res);
     }
-    if (path === A2A_JSONRPC_PATH || path === A2A_REST_PATH || path.startsWith(`${A2A_REST_PATH}/`) || path.startsWith(`${A2A_JSONRPC_PATH}/`)) {
-      const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req, ctx.maxBodyBytes) : undefined;
+    if (
+      path === A2A_JSONRPC_PATH ||
+      path === A2A_REST_PATH ||
+      path.startsWith(`${A2A_REST_PATH}/`) ||
+      path.startsWith(`${A2A_JSONRPC_PATH}/`)
+    ) {
+      const body =
+        method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req, ctx.maxBodyBytes) : undefined;
       return (await loadA2A(req)).handle(req, res, requestBase(req), body);
     }
-    if (path === '/ws') throw new HttpError(426, 'connect with a WebSocket client to /ws', 'upgrade_required', { upgrade: 'websocket' });
-    throw new HttpError(404, `no route for ${method} ${path} (try POST /chat, GET /ws, POST /v1/chat/completions, GET /.well-known/agent-card.json)`, 'not_found');
+    if (path === '/ws')
+      throw new HttpError(426, 'connect with a WebSocket client to /ws', 'upgrade_required', { upgrade: 'websocket' });
+    throw new HttpError(
+      404,
+      `no route for ${method} ${path} (try POST /chat, GET /ws, POST /v1/chat/completions, GET /.well-known/agent-card.json)`,
+      'not_found',
+    );
   };
 
   const handler = ((req: IncomingMessage, res: ServerResponse): void => {
@@ -148,11 +180,20 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
       const isOpenAI = (req.url ?? '').startsWith('/v1/');
       if (e instanceof HttpError) {
         for (const [k, v] of Object.entries(e.headers)) if (!res.headersSent) res.setHeader(k, v);
-        if (isOpenAI) return openAIError(res, e.status, e.message, e.status >= 500 ? 'server_error' : 'invalid_request_error', e.code);
+        if (isOpenAI)
+          return openAIError(
+            res,
+            e.status,
+            e.message,
+            e.status >= 500 ? 'server_error' : 'invalid_request_error',
+            e.code,
+          );
         return sendError(res, e.status, e.message, e.code);
       }
       // A bug must never take the server down; the message is logged, never a request body or header.
-      process.stderr.write(`agentor serve: internal error on ${req.method} ${(req.url ?? '').split('?')[0]}: ${(e as Error)?.message ?? String(e)}\n`);
+      process.stderr.write(
+        `agentor serve: internal error on ${req.method} ${(req.url ?? '').split('?')[0]}: ${(e as Error)?.message ?? String(e)}\n`,
+      );
       if (!res.headersSent) return sendError(res, 500, 'internal server error', 'internal_error');
       res.destroy();
     });
@@ -162,15 +203,29 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
     const url = new URL(req.url ?? '/', 'http://localhost');
     const reject = (status: number, text: string, message: string, code: string): void => {
       const body = JSON.stringify({ error: { message, code } });
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     };
     socket.on('error', () => {});
-    if (url.pathname !== '/ws') return reject(404, 'Not Found', `no WebSocket endpoint at ${url.pathname}; use /ws`, 'not_found');
+    if (url.pathname !== '/ws')
+      return reject(404, 'Not Found', `no WebSocket endpoint at ${url.pathname}; use /ws`, 'not_found');
     // Browsers cannot set headers on a WebSocket, so they may pass the token as ?access_token=.
     if (!authorized(req, options.token, url.searchParams.get('access_token'))) {
-      return reject(401, 'Unauthorized', 'missing or wrong bearer token (Authorization: Bearer <token>)', 'unauthorized');
+      return reject(
+        401,
+        'Unauthorized',
+        'missing or wrong bearer token (Authorization: Bearer <token>)',
+        'unauthorized',
+      );
     }
-    if (!originAllowed(req, options.cors)) return reject(403, 'Forbidden', 'this origin is not allowed; start the server with --cors <origin>', 'origin_not_allowed');
+    if (!originAllowed(req, options.cors))
+      return reject(
+        403,
+        'Forbidden',
+        'this origin is not allowed; start the server with --cors <origin>',
+        'origin_not_allowed',
+      );
     if (ctx.runs.closing) return reject(503, 'Service Unavailable', 'the server is shutting down', 'shutting_down');
     ws.handleUpgrade(req, socket, head);
   };
@@ -198,7 +253,11 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
 
 function sendJsonOk(res: ServerResponse): void {
   const body = '{"status":"ok"}';
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length), 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': String(body.length),
+    'cache-control': 'no-store',
+  });
   res.end(body);
 }
 

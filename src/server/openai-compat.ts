@@ -15,13 +15,23 @@ import { SSE_HEADERS } from './sse.js';
 const CREATED = Math.floor(Date.now() / 1000);
 
 /** The OpenAI error body. */
-export function openAIError(res: ServerResponse, status: number, message: string, type: string, code: string | null, param: string | null = null): void {
+export function openAIError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  type: string,
+  code: string | null,
+  param: string | null = null,
+): void {
   sendJson(res, status, { error: { message, type, param, code } });
 }
 
 /** `GET /v1/models`. */
 export function handleModels(ctx: ServerContext, res: ServerResponse): void {
-  sendJson(res, 200, { object: 'list', data: [{ id: ctx.agent.name, object: 'model', created: CREATED, owned_by: 'agentor' }] });
+  sendJson(res, 200, {
+    object: 'list',
+    data: [{ id: ctx.agent.name, object: 'model', created: CREATED, owned_by: 'agentor' }],
+  });
 }
 
 function contentText(content: unknown, index: number): string {
@@ -47,14 +57,16 @@ export function toAgentInput(messages: unknown): InputMessage[] {
   const out: InputMessage[] = [];
   messages.forEach((m: unknown, i) => {
     const msg = m as { role?: unknown; content?: unknown } | null;
-    if (typeof msg !== 'object' || msg === null) throw new HttpError(400, `messages[${i}] must be an object`, 'invalid_request');
+    if (typeof msg !== 'object' || msg === null)
+      throw new HttpError(400, `messages[${i}] must be an object`, 'invalid_request');
     const role = msg.role === 'developer' ? 'system' : msg.role;
     if (role !== 'system' && role !== 'user' && role !== 'assistant') {
       throw new HttpError(400, `messages[${i}].role must be system, developer, user or assistant`, 'invalid_request');
     }
     out.push({ role, content: contentText(msg.content, i) });
   });
-  if (!out.some((m) => m.role === 'user')) throw new HttpError(400, '"messages" needs at least one user message', 'invalid_request');
+  if (!out.some((m) => m.role === 'user'))
+    throw new HttpError(400, '"messages" needs at least one user message', 'invalid_request');
   return out;
 }
 
@@ -74,10 +86,15 @@ function failure(end: RunEndEvent): { status: number; type: string; code: string
 }
 
 /** `POST /v1/chat/completions`. */
-export async function handleChatCompletions(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleChatCompletions(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const body = await readJsonObject(req, ctx.maxBodyBytes);
   const input = toAgentInput(body['messages']);
-  if (body['stream'] !== undefined && typeof body['stream'] !== 'boolean') throw new HttpError(400, '"stream" must be a boolean', 'invalid_request');
+  if (body['stream'] !== undefined && typeof body['stream'] !== 'boolean')
+    throw new HttpError(400, '"stream" must be a boolean', 'invalid_request');
   const stream = body['stream'] === true;
   const includeUsage = (body['stream_options'] as { include_usage?: unknown } | undefined)?.include_usage === true;
   const client = abortOnDisconnect(req, res);
@@ -91,14 +108,27 @@ export async function handleChatCompletions(ctx: ServerContext, req: IncomingMes
       const end = await runEndOf(events);
       if (end.status !== 'completed' && end.status !== 'max_turns') {
         const f = failure(end);
-        return openAIError(res, f.status, end.error?.message ?? `the run ended with status ${end.status}`, f.type, f.code);
+        return openAIError(
+          res,
+          f.status,
+          end.error?.message ?? `the run ended with status ${end.status}`,
+          f.type,
+          f.code,
+        );
       }
       return sendJson(res, 200, {
         id,
         object: 'chat.completion',
         created,
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: end.text, refusal: null }, logprobs: null, finish_reason: finishReason(end.status) }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: end.text, refusal: null },
+            logprobs: null,
+            finish_reason: finishReason(end.status),
+          },
+        ],
         usage: usageOf(end.usage),
       });
     }
@@ -128,13 +158,17 @@ export async function handleChatCompletions(ctx: ServerContext, req: IncomingMes
         if (e.status === 'completed' || e.status === 'max_turns') {
           await write(chunk({}, finishReason(e.status)));
           if (includeUsage) {
-            await write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageOf(e.usage) })}\n\n`);
+            await write(
+              `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageOf(e.usage) })}\n\n`,
+            );
           }
           await write('data: [DONE]\n\n');
         } else {
           // What the OpenAI API does on a mid-stream failure: an error frame, which its SDK raises as an APIError.
           const f = failure(e);
-          await write(`data: ${JSON.stringify({ error: { message: e.error?.message ?? `the run ended with status ${e.status}`, type: f.type, param: null, code: f.code } })}\n\n`);
+          await write(
+            `data: ${JSON.stringify({ error: { message: e.error?.message ?? `the run ended with status ${e.status}`, type: f.type, param: null, code: f.code } })}\n\n`,
+          );
         }
       }
     }

@@ -16,7 +16,13 @@ function mergeParts(parts: Part[]): Part[] {
   const out: Part[] = [];
   for (const part of parts) {
     const prev = out.at(-1);
-    if (prev?.content?.$case === 'text' && part.content?.$case === 'text' && prev.mediaType === part.mediaType && !prev.metadata && !part.metadata) {
+    if (
+      prev?.content?.$case === 'text' &&
+      part.content?.$case === 'text' &&
+      prev.mediaType === part.mediaType &&
+      !prev.metadata &&
+      !part.metadata
+    ) {
       out[out.length - 1] = { ...prev, content: { $case: 'text', value: prev.content.value + part.content.value } };
     } else out.push(part);
   }
@@ -79,13 +85,16 @@ export class BoundedTaskStore implements TaskStore {
     const pageSize = params.pageSize ?? DEFAULT_PAGE_SIZE;
     let tasks = [...this.tasks.values()];
     if (params.contextId) tasks = tasks.filter((t) => t.contextId === params.contextId);
-    if (params.status !== undefined && params.status !== TaskState.TASK_STATE_UNSPECIFIED) tasks = tasks.filter((t) => t.status?.state === params.status);
+    if (params.status !== undefined && params.status !== TaskState.TASK_STATE_UNSPECIFIED)
+      tasks = tasks.filter((t) => t.status?.state === params.status);
     if (params.statusTimestampAfter) {
       const after = new Date(params.statusTimestampAfter).getTime();
       tasks = tasks.filter((t) => t.status?.timestamp && new Date(t.status.timestamp).getTime() > after);
     }
     // Newest first, ties by id, as the SDK's own store does.
-    tasks.sort((a, b) => (b.status?.timestamp ?? '').localeCompare(a.status?.timestamp ?? '') || b.id.localeCompare(a.id));
+    tasks.sort(
+      (a, b) => (b.status?.timestamp ?? '').localeCompare(a.status?.timestamp ?? '') || b.id.localeCompare(a.id),
+    );
     const totalSize = tasks.length;
     if (params.pageToken) {
       const cursor = decodeToken(params.pageToken);

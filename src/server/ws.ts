@@ -65,7 +65,12 @@ export function createWsHandler(ctx: ServerContext): WsHandler {
         if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
         frame = value as Record<string, unknown>;
       } catch {
-        return sendError(ws, null, 'each frame must be a JSON object such as {"type":"chat","id":"1","input":"hi"}', 'invalid_json');
+        return sendError(
+          ws,
+          null,
+          'each frame must be a JSON object such as {"type":"chat","id":"1","input":"hi"}',
+          'invalid_json',
+        );
       }
       const id = frame['id'];
       if (typeof id !== 'string' || id === '' || id.length > 256) {

@@ -35,12 +35,27 @@ export interface AppProps extends RunOptions {
 }
 
 /** The chat application. */
-export function App({ agent, conversation: given, firstPrompt, once, history, color, onExit, signal, timeoutMs, maxTurns }: AppProps) {
+export function App({
+  agent,
+  conversation: given,
+  firstPrompt,
+  once,
+  history,
+  color,
+  onExit,
+  signal,
+  timeoutMs,
+  maxTurns,
+}: AppProps) {
   const exit = useExit();
   const { stdout } = useStdout();
   const { isRawModeSupported } = useStdin();
   const [conversation] = useState(() => given ?? new Conversation());
-  const [state, dispatch] = useReducer(reducer, { agent: agent.name, model: agent.model, isDemo: agent.isDemo }, initialState);
+  const [state, dispatch] = useReducer(
+    reducer,
+    { agent: agent.name, model: agent.model, isDemo: agent.isDemo },
+    initialState,
+  );
   // A ref, not state: a queued `/model x` applies to the queued message right after it, before any re-render.
   const model = useRef<string | undefined>(undefined);
   const setModel = (id: string): void => {
@@ -75,13 +90,27 @@ export function App({ agent, conversation: given, firstPrompt, once, history, co
     }
     if (cmd.name !== 'clear') dispatch({ type: 'echo', text });
     runSlashCommand(cmd, {
-      agent, conversation, state, dispatch, setModel, exit: leave,
+      agent,
+      conversation,
+      state,
+      dispatch,
+      setModel,
+      exit: leave,
       clearScreen: () => stdout.write(CLEAR_SCREEN),
     });
     return false;
   };
 
-  const keys = usePromptKeys({ history, running, isRunning, cancel, leave, perform, editable: !once, isActive: isRawModeSupported === true });
+  const keys = usePromptKeys({
+    history,
+    running,
+    isRunning,
+    cancel,
+    leave,
+    perform,
+    editable: !once,
+    isActive: isRawModeSupported === true,
+  });
   const { runEnded } = keys;
 
   const send = async (prompt: string): Promise<void> => {

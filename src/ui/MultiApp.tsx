@@ -45,14 +45,28 @@ export interface MultiAppProps extends RunOptions {
 const NO_HISTORY = new InputHistory(null);
 
 /** The multi-agent application. */
-export function MultiApp({ agents, prompt, conversation = false, history = NO_HISTORY, color, onExit, signal, timeoutMs, maxTurns }: MultiAppProps) {
+export function MultiApp({
+  agents,
+  prompt,
+  conversation = false,
+  history = NO_HISTORY,
+  color,
+  onExit,
+  signal,
+  timeoutMs,
+  maxTurns,
+}: MultiAppProps) {
   const exit = useExit();
   const { stdout } = useStdout();
   const { isRawModeSupported } = useStdin();
   const { width, rows, layoutEpoch } = useTerminalSize();
   const [conversations] = useState(() => agents.map(() => new Conversation()));
   const [state, dispatch] = useReducer(multiReducer, agents, (list) =>
-    initialMultiState(list.map((a) => ({ name: a.name, model: a.model, isDemo: a.isDemo })), Date.now(), conversation),
+    initialMultiState(
+      list.map((a) => ({ name: a.name, model: a.model, isDemo: a.isDemo })),
+      Date.now(),
+      conversation,
+    ),
   );
   const [ends, setEnds] = useState<RunEndEvent[] | undefined>(undefined);
   const [model, setModel] = useState<string | undefined>(undefined);
@@ -78,7 +92,13 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
     if (!cmd) return send(text.startsWith('//') ? text.slice(1) : text);
     if (cmd.name !== 'clear') dispatch({ type: 'echo', text });
     runMultiSlashCommand(cmd, {
-      agents, conversations, state, dispatch, model, setModel, exit: leave,
+      agents,
+      conversations,
+      state,
+      dispatch,
+      model,
+      setModel,
+      exit: leave,
       clearScreen: () => stdout.write(CLEAR_SCREEN),
     });
     return false;
@@ -102,13 +122,18 @@ export function MultiApp({ agents, prompt, conversation = false, history = NO_HI
    * message is addressed like a typed one); false when it names no agent and nothing was sent.
    */
   const send = (message: string): boolean => {
-    const to = parseAddress(message, state.agents.map((a) => a.name));
+    const to = parseAddress(
+      message,
+      state.agents.map((a) => a.name),
+    );
     if ('error' in to) {
       dispatch({ type: 'echo', text: message });
       dispatch({ type: 'notice', text: to.error, tone: 'error' });
       return false;
     }
-    void start(to.text, { targets: to.targets, shown: message, ...(model ? { model } : {}) }).then((round) => runEnded(roundOutcome(round)));
+    void start(to.text, { targets: to.targets, shown: message, ...(model ? { model } : {}) }).then((round) =>
+      runEnded(roundOutcome(round)),
+    );
     return true;
   };
 

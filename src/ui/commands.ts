@@ -46,11 +46,19 @@ export function saveTranscript(
 
 /** Runs a slash command. */
 export function runSlashCommand(cmd: SlashCommand, ctx: CommandContext): void {
-  const notice = (text: string, tone: 'info' | 'warn' | 'error' = 'info'): void => ctx.dispatch({ type: 'notice', text, tone });
+  const notice = (text: string, tone: 'info' | 'warn' | 'error' = 'info'): void =>
+    ctx.dispatch({ type: 'notice', text, tone });
   switch (cmd.name) {
     case 'help': {
       const width = Math.max(...SLASH_COMMANDS.map((c) => c.usage.length));
-      notice(['Commands:', ...SLASH_COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`), 'Keys:', ...KEYS.map((k) => `  ${k}`)].join('\n'));
+      notice(
+        [
+          'Commands:',
+          ...SLASH_COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`),
+          'Keys:',
+          ...KEYS.map((k) => `  ${k}`),
+        ].join('\n'),
+      );
       return;
     }
     case 'clear':
@@ -66,7 +74,11 @@ export function runSlashCommand(cmd: SlashCommand, ctx: CommandContext): void {
       return;
     case 'tools':
       if (ctx.agent.tools.length === 0) return notice('this agent has no tools');
-      notice(['Tools:', ...ctx.agent.tools.map((t) => `  ${sanitize(t.name)} — ${sanitize(t.description ?? '')}`)].join('\n'));
+      notice(
+        ['Tools:', ...ctx.agent.tools.map((t) => `  ${sanitize(t.name)} — ${sanitize(t.description ?? '')}`)].join(
+          '\n',
+        ),
+      );
       return;
     case 'save':
       return saveTranscript(cmd.arg, ctx, (now) => transcriptMarkdown(ctx.state, now), notice);
@@ -75,6 +87,9 @@ export function runSlashCommand(cmd: SlashCommand, ctx: CommandContext): void {
       ctx.exit(0);
       return;
     default:
-      notice(`unknown command /${cmd.name} — type /help for the list (start with // to send a message that begins with /)`, 'warn');
+      notice(
+        `unknown command /${cmd.name} — type /help for the list (start with // to send a message that begins with /)`,
+        'warn',
+      );
   }
 }

@@ -31,7 +31,8 @@ export function formatArgs(args: Record<string, unknown>): string {
   const entries = Object.entries(args);
   if (entries.length === 0) return '';
   const flat = entries.every(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v));
-  if (flat) return entries.map(([k, v]) => `${k}: ${typeof v === 'string' ? v.replace(/\n/g, '⏎') : String(v)}`).join('\n');
+  if (flat)
+    return entries.map(([k, v]) => `${k}: ${typeof v === 'string' ? v.replace(/\n/g, '⏎') : String(v)}`).join('\n');
   return JSON.stringify(args, null, 2);
 }
 

@@ -24,8 +24,13 @@ export function emptyEditor(historyLength = 0): EditorState {
   return { text: '', cursor: 0, historyIndex: historyLength, draft: '' };
 }
 
-const set = (s: EditorState, text: string, cursor: number): EditorState => ({ ...s, text, cursor: Math.max(0, Math.min(text.length, cursor)) });
-const insert = (s: EditorState, chunk: string): EditorState => set(s, s.text.slice(0, s.cursor) + chunk + s.text.slice(s.cursor), s.cursor + chunk.length);
+const set = (s: EditorState, text: string, cursor: number): EditorState => ({
+  ...s,
+  text,
+  cursor: Math.max(0, Math.min(text.length, cursor)),
+});
+const insert = (s: EditorState, chunk: string): EditorState =>
+  set(s, s.text.slice(0, s.cursor) + chunk + s.text.slice(s.cursor), s.cursor + chunk.length);
 
 function lineStart(text: string, cursor: number): number {
   return text.lastIndexOf('\n', cursor - 1) + 1;
@@ -36,9 +41,18 @@ function lineEnd(text: string, cursor: number): number {
 }
 
 /** Applies one key press (as Ink reports it) to the editor. */
-export function editKey(s: EditorState, input: string, key: Key, history: readonly string[], pasting = false): EditorOutcome {
+export function editKey(
+  s: EditorState,
+  input: string,
+  key: Key,
+  history: readonly string[],
+  pasting = false,
+): EditorOutcome {
   // Inside a bracketed paste every line break is text, never a submit.
-  if (pasting) return { state: insert(s, (key.return ? '\n' : input).replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')) };
+  if (pasting)
+    return {
+      state: insert(s, (key.return ? '\n' : input).replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')),
+    };
   // Typed-ahead text and Enter can arrive as one chunk: "hello\r", or "hello\n" when it was typed before the terminal
   // went into raw mode (the line discipline turned Enter into a line feed). One line, then Enter: the text, then a submit.
   const typedLine = !key.return && input.length > 1 ? /^([^\r\n]+)(?:\r\n?|\n)$/.exec(input) : null;
@@ -49,7 +63,8 @@ export function editKey(s: EditorState, input: string, key: Key, history: readon
   if (key.return) {
     if (key.meta || key.shift) return { state: insert(s, '\n') };
     // A trailing backslash continues the prompt on a new line.
-    if (s.cursor === s.text.length && s.text.endsWith('\\')) return { state: set(s, `${s.text.slice(0, -1)}\n`, s.text.length) };
+    if (s.cursor === s.text.length && s.text.endsWith('\\'))
+      return { state: set(s, `${s.text.slice(0, -1)}\n`, s.text.length) };
     return { state: emptyEditor(history.length), submit: s.text };
   }
   if (key.upArrow || key.downArrow) {
@@ -72,7 +87,8 @@ export function editKey(s: EditorState, input: string, key: Key, history: readon
     return { state: { text, cursor: text.length, historyIndex: index, draft } };
   }
   if (key.leftArrow) return { state: set(s, s.text, key.ctrl || key.meta ? wordLeft(s.text, s.cursor) : s.cursor - 1) };
-  if (key.rightArrow) return { state: set(s, s.text, key.ctrl || key.meta ? wordRight(s.text, s.cursor) : s.cursor + 1) };
+  if (key.rightArrow)
+    return { state: set(s, s.text, key.ctrl || key.meta ? wordRight(s.text, s.cursor) : s.cursor + 1) };
   if (key.home || (key.ctrl && input === 'a')) return { state: set(s, s.text, lineStart(s.text, s.cursor)) };
   if (key.end || (key.ctrl && input === 'e')) return { state: set(s, s.text, lineEnd(s.text, s.cursor)) };
   if (key.backspace || (key.delete && !input)) {
@@ -154,6 +170,8 @@ export function restoreQueued(s: EditorState, queued: readonly string[], history
 /** A queued message as one line: line breaks shown as "⏎", cut to `max` characters. */
 export function queuedPreview(text: string, max: number): string {
   // Cut before collapsing: a huge paste must not cost a full scan on every frame.
-  const head = text.slice(0, Math.max(1, max) + 1).replace(/[\x00-\x1f\x7f-\x9f]+/g, (m) => (m.includes('\n') ? ' ⏎ ' : ' '));
+  const head = text
+    .slice(0, Math.max(1, max) + 1)
+    .replace(/[\x00-\x1f\x7f-\x9f]+/g, (m) => (m.includes('\n') ? ' ⏎ ' : ' '));
   return truncateLine(head, max);
 }

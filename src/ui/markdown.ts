@@ -23,7 +23,8 @@ let loading: Promise<void> | undefined;
 export function loadHighlighter(): Promise<void> {
   loading ??= import('cli-highlight')
     .then((m) => {
-      highlighter = (m.highlight ?? (m as unknown as { default: { highlight: Highlight } }).default.highlight) as Highlight;
+      highlighter = (m.highlight ??
+        (m as unknown as { default: { highlight: Highlight } }).default.highlight) as Highlight;
     })
     .catch(() => undefined);
   return loading;
@@ -166,7 +167,8 @@ function table(t: Tokens.Table, c: ChalkInstance): string {
   const rows = t.rows.map((r) => r.map((cell) => inline(cell.tokens, c)));
   const widthOf = (s: string): number => visibleLength(s);
   const widths = head.map((h, i) => Math.max(widthOf(h), ...rows.map((r) => widthOf(r[i] ?? ''))));
-  const fmt = (cells: string[]): string => cells.map((cell, i) => cell + ' '.repeat(Math.max(0, (widths[i] ?? 0) - widthOf(cell)))).join(c.dim(' │ '));
+  const fmt = (cells: string[]): string =>
+    cells.map((cell, i) => cell + ' '.repeat(Math.max(0, (widths[i] ?? 0) - widthOf(cell)))).join(c.dim(' │ '));
   return [c.bold(fmt(head)), c.dim(widths.map((w) => '─'.repeat(w)).join('─┼─')), ...rows.map(fmt)].join('\n');
 }
 

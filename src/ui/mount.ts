@@ -42,7 +42,11 @@ export async function mountAgentsChat(opts: AgentsChatOptions): Promise<number> 
   return (await mountMulti(opts, true, new InputHistory(opts.historyPath))).code;
 }
 
-async function mountMulti(opts: AgentsOptions, conversation: boolean, history?: InputHistory): Promise<{ ends: RunEndEvent[]; code: number }> {
+async function mountMulti(
+  opts: AgentsOptions,
+  conversation: boolean,
+  history?: InputHistory,
+): Promise<{ ends: RunEndEvent[]; code: number }> {
   let ends: RunEndEvent[] = [];
   let code = 0;
   await renderUntilExit(opts, conversation, (color, signal) =>

@@ -44,10 +44,15 @@ const ADDRESSING = [
 
 /** Runs a slash command of the multi-agent chat. */
 export function runMultiSlashCommand(cmd: SlashCommand, ctx: MultiCommandContext): void {
-  const notice = (text: string, tone: 'info' | 'warn' | 'error' = 'info'): void => ctx.dispatch({ type: 'notice', text, tone });
+  const notice = (text: string, tone: 'info' | 'warn' | 'error' = 'info'): void =>
+    ctx.dispatch({ type: 'notice', text, tone });
   switch (cmd.name) {
     case 'agents':
-      notice([`Agents (${ctx.state.agents.length}):`, ...agentLines(ctx.state, ctx.agents, ctx.model), ...ADDRESSING].join('\n'));
+      notice(
+        [`Agents (${ctx.state.agents.length}):`, ...agentLines(ctx.state, ctx.agents, ctx.model), ...ADDRESSING].join(
+          '\n',
+        ),
+      );
       return;
     case 'clear':
       for (const c of ctx.conversations) c.clear();
@@ -56,7 +61,9 @@ export function runMultiSlashCommand(cmd: SlashCommand, ctx: MultiCommandContext
       return;
     case 'model':
       if (!cmd.arg) {
-        const models = ctx.state.agents.map((a) => `${a.name}: ${ctx.model ? sanitize(ctx.model) : a.model}`).join(' · ');
+        const models = ctx.state.agents
+          .map((a) => `${a.name}: ${ctx.model ? sanitize(ctx.model) : a.model}`)
+          .join(' · ');
         return notice(`models: ${models} (/model <id> switches every agent)`);
       }
       if (/\s/.test(cmd.arg)) return notice('usage: /model <id>, e.g. /model gpt-4.1', 'warn');
@@ -67,7 +74,10 @@ export function runMultiSlashCommand(cmd: SlashCommand, ctx: MultiCommandContext
       const lines = ctx.state.agents.flatMap((a, i) => {
         const tools = ctx.agents[i]?.tools ?? [];
         if (tools.length === 0) return [`@${sanitize(addressName(a.name))}: no tools`];
-        return [`@${sanitize(addressName(a.name))}:`, ...tools.map((t) => `  ${sanitize(t.name)} — ${sanitize(t.description ?? '')}`)];
+        return [
+          `@${sanitize(addressName(a.name))}:`,
+          ...tools.map((t) => `  ${sanitize(t.name)} — ${sanitize(t.description ?? '')}`),
+        ];
       });
       notice(['Tools:', ...lines].join('\n'));
       return;
@@ -92,7 +102,12 @@ function single(cmd: SlashCommand, ctx: MultiCommandContext): void {
       // Same column as the other commands: the usage column is as wide as the widest usage.
       const pad = Math.max(...SLASH_COMMANDS.map((c) => c.usage.length));
       lines.splice(at, 0, `  ${'/agents'.padEnd(pad)}  list the agents and how to address them`);
-      text = [...lines, `Agents (${ctx.state.agents.length}):`, ...agentLines(ctx.state, ctx.agents, ctx.model), ...ADDRESSING].join('\n');
+      text = [
+        ...lines,
+        `Agents (${ctx.state.agents.length}):`,
+        ...agentLines(ctx.state, ctx.agents, ctx.model),
+        ...ADDRESSING,
+      ].join('\n');
     }
     ctx.dispatch({ type: 'notice', text, ...(action.tone ? { tone: action.tone } : {}) });
   };

@@ -105,7 +105,13 @@ export type MultiAction =
   | { type: 'clear' };
 
 function headerItem(agents: readonly AgentInfo[], conversation: boolean, id: string): MultiHistoryItem {
-  return { id, kind: 'header', agents: agents.map((a) => a.name), isDemo: agents.length > 0 && agents.every((a) => a.isDemo), conversation };
+  return {
+    id,
+    kind: 'header',
+    agents: agents.map((a) => a.name),
+    isDemo: agents.length > 0 && agents.every((a) => a.isDemo),
+    conversation,
+  };
 }
 
 /** The screen before the first message: a header naming the agents. */
@@ -133,7 +139,19 @@ export function initialMultiState(
 }
 
 function newPanel(info: AgentInfo, key: number, round: number): AgentPanel {
-  return { key, round, agent: info.name, model: info.model, turn: 1, blocks: [], text: '', reasoning: '', tools: [], outputChars: 0, toolsRun: 0 };
+  return {
+    key,
+    round,
+    agent: info.name,
+    model: info.model,
+    turn: 1,
+    blocks: [],
+    text: '',
+    reasoning: '',
+    tools: [],
+    outputChars: 0,
+    toolsRun: 0,
+  };
 }
 
 /** Where a message goes: the agents it names with leading `@name`s, and the text without them. */
@@ -158,15 +176,19 @@ export function parseAddress(message: string, names: readonly string[]): Address
     const word = m[1] as string;
     let found = all.filter((i) => names[i] === word);
     if (found.length === 0) found = all.filter((i) => (names[i] as string).toLowerCase() === word.toLowerCase());
-    if (found.length === 0) found = all.filter((i) => addressName(names[i] as string).toLowerCase() === word.toLowerCase());
+    if (found.length === 0)
+      found = all.filter((i) => addressName(names[i] as string).toLowerCase() === word.toLowerCase());
     if (found.length === 0) {
-      return { error: `no agent named @${sanitize(word)} — the agents are ${names.map((n) => `@${addressName(n)}`).join(', ')} (start the message with a space to send text beginning with @)` };
+      return {
+        error: `no agent named @${sanitize(word)} — the agents are ${names.map((n) => `@${addressName(n)}`).join(', ')} (start the message with a space to send text beginning with @)`,
+      };
     }
     for (const i of found) if (!targets.includes(i)) targets.push(i);
     if (!to.includes(names[found[0] as number] as string)) to.push(names[found[0] as number] as string);
     rest = rest.slice(m[0].length);
   }
-  if (!rest.trim()) return { error: `nothing to send to ${to.map((n) => `@${n}`).join(' ')}: write the message after the name` };
+  if (!rest.trim())
+    return { error: `nothing to send to ${to.map((n) => `@${n}`).join(' ')}: write the message after the name` };
   targets.sort((a, b) => a - b);
   return targets.length === names.length ? { targets, text: rest } : { targets, text: rest, to };
 }
@@ -216,7 +238,12 @@ function applyToPanel(p: AgentPanel, e: AgentEvent): AgentPanel {
     case 'text_delta': {
       const q = e.turn !== p.turn && (p.text || p.reasoning) ? flushTurn(p) : p;
       const text = q.text + e.text;
-      const base = { ...q, turn: e.turn, outputChars: q.outputChars + e.text.length, firstTokenAt: q.firstTokenAt ?? e.ts };
+      const base = {
+        ...q,
+        turn: e.turn,
+        outputChars: q.outputChars + e.text.length,
+        firstTokenAt: q.firstTokenAt ?? e.ts,
+      };
       // A boundary can only appear with a new line break: skip the scan for the (many) deltas without one.
       const { done, rest } = e.text.includes('\n') ? splitAtSafeBoundary(text) : { done: '', rest: text };
       if (!done) return { ...base, text };
@@ -228,7 +255,12 @@ function applyToPanel(p: AgentPanel, e: AgentEvent): AgentPanel {
       return { ...q, turn: e.turn, tools: [...q.tools, runningTool(e)] };
     }
     case 'tool_result': {
-      return { ...p, blocks: [...p.blocks, { kind: 'tool', tool: finishedTool(p.tools, e) }], tools: p.tools.filter((t) => t.call_id !== e.call_id), toolsRun: p.toolsRun + 1 };
+      return {
+        ...p,
+        blocks: [...p.blocks, { kind: 'tool', tool: finishedTool(p.tools, e) }],
+        tools: p.tools.filter((t) => t.call_id !== e.call_id),
+        toolsRun: p.toolsRun + 1,
+      };
     }
     case 'message':
       return flushTurn(p);
@@ -281,12 +313,25 @@ function endLive(state: MultiState, i: number, e: RunEndEvent): MultiState {
   if (next.live.length > 0) return next;
   // A message to one agent needs no summary: its panel already says how it ended.
   if (next.total < 2) return { ...next, cancelling: false };
-  const summary: MultiHistoryItem = { id: `summary-${state.round}`, kind: 'summary', ends: next.ends, duration_ms: Math.max(0, e.ts - state.startedAt), tokens: totalTokens(next) };
+  const summary: MultiHistoryItem = {
+    id: `summary-${state.round}`,
+    kind: 'summary',
+    ends: next.ends,
+    duration_ms: Math.max(0, e.ts - state.startedAt),
+    tokens: totalTokens(next),
+  };
   return { ...next, cancelling: false, history: [...next.history, summary] };
 }
 
-function push(state: MultiState, item: MultiHistoryItem extends infer H ? (H extends MultiHistoryItem ? Omit<H, 'id'> : never) : never): MultiState {
-  return { ...state, history: [...state.history, { ...item, id: `item-${state.nextId}` } as MultiHistoryItem], nextId: state.nextId + 1 };
+function push(
+  state: MultiState,
+  item: MultiHistoryItem extends infer H ? (H extends MultiHistoryItem ? Omit<H, 'id'> : never) : never,
+): MultiState {
+  return {
+    ...state,
+    history: [...state.history, { ...item, id: `item-${state.nextId}` } as MultiHistoryItem],
+    nextId: state.nextId + 1,
+  };
 }
 
 /** The pure state transition of the multi-agent screen. */
@@ -296,7 +341,8 @@ export function multiReducer(state: MultiState, action: MultiAction): MultiState
       if (state.live.length > 0) return state; // one round at a time
       const round = state.round + 1;
       const targets = (action.targets ?? state.agents.map((_, i) => i)).filter((i) => state.agents[i] !== undefined);
-      const to = targets.length < state.agents.length ? { to: targets.map((i) => (state.agents[i] as AgentInfo).name) } : {};
+      const to =
+        targets.length < state.agents.length ? { to: targets.map((i) => (state.agents[i] as AgentInfo).name) } : {};
       const next = push(state, { kind: 'user', text: sanitize(action.shown ?? action.prompt), ...to });
       return {
         ...next,
@@ -332,11 +378,22 @@ export function multiReducer(state: MultiState, action: MultiAction): MultiState
       let next = state;
       for (const p of state.live) {
         const e: RunEndEvent = {
-          type: 'run_end', run_id: p.run_id ?? `pending-${p.round}-${p.key}`, seq: Number.MAX_SAFE_INTEGER, ts: action.now, agent: p.agent,
-          status: 'failed', text: '', usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 },
-          duration_ms: Math.max(0, action.now - (p.startedAt ?? state.startedAt)), error: { message: action.message, retryable: false },
+          type: 'run_end',
+          run_id: p.run_id ?? `pending-${p.round}-${p.key}`,
+          seq: Number.MAX_SAFE_INTEGER,
+          ts: action.now,
+          agent: p.agent,
+          status: 'failed',
+          text: '',
+          usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 },
+          duration_ms: Math.max(0, action.now - (p.startedAt ?? state.startedAt)),
+          error: { message: action.message, retryable: false },
         };
-        next = endLive(next, next.live.findIndex((q) => q.key === p.key), e);
+        next = endLive(
+          next,
+          next.live.findIndex((q) => q.key === p.key),
+          e,
+        );
       }
       return next;
     }
@@ -360,11 +417,22 @@ export function multiTranscriptMarkdown(state: MultiState, now: Date = new Date(
         else if (b.kind === 'notice') out.push(`> ⚠ ${b.text}`, '');
         else if (b.kind === 'tool') {
           const t = b.tool;
-          out.push(`> ${t.is_error ? '✗' : '✓'} tool \`${t.name}\` ${JSON.stringify(t.args)} (${t.duration_ms ?? 0} ms)`, '', '```', (t.result ?? '').replace(/```/g, '`\u200b``'), '```', '');
+          out.push(
+            `> ${t.is_error ? '✗' : '✓'} tool \`${t.name}\` ${JSON.stringify(t.args)} (${t.duration_ms ?? 0} ms)`,
+            '',
+            '```',
+            (t.result ?? '').replace(/```/g, '`\u200b``'),
+            '```',
+            '',
+          );
         }
       }
-      if (p.end && p.end.status !== 'completed') out.push(`_(${p.end.status}${p.end.message ? `: ${p.end.message}` : ''})_`, '');
+      if (p.end && p.end.status !== 'completed')
+        out.push(`_(${p.end.status}${p.end.message ? `: ${p.end.message}` : ''})_`, '');
     }
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '\n');
+  return out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .replace(/\s*$/, '\n');
 }

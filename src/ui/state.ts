@@ -25,7 +25,15 @@ export type HistoryItem =
   | { id: number; kind: 'assistant'; text: string; continued: boolean }
   | { id: number; kind: 'reasoning'; text: string }
   | { id: number; kind: 'tool'; tool: ToolView }
-  | { id: number; kind: 'run_end'; status: RunStatus; message?: string; duration_ms: number; output_tokens: number; tools: number }
+  | {
+      id: number;
+      kind: 'run_end';
+      status: RunStatus;
+      message?: string;
+      duration_ms: number;
+      output_tokens: number;
+      tools: number;
+    }
   | { id: number; kind: 'notice'; text: string; tone: 'info' | 'warn' | 'error' };
 
 /** The run in progress. */
@@ -114,7 +122,13 @@ function applyEvent(state: UiState, e: AgentEvent): UiState {
       let next = state;
       if (e.turn !== run.turn && (run.text || run.reasoning)) ({ state: next, run } = flushTurn(state, run));
       const text = run.text + e.text;
-      run = { ...run, turn: e.turn, outputChars: run.outputChars + e.text.length, firstTokenAt: run.firstTokenAt ?? e.ts, lastTokenAt: e.ts };
+      run = {
+        ...run,
+        turn: e.turn,
+        outputChars: run.outputChars + e.text.length,
+        firstTokenAt: run.firstTokenAt ?? e.ts,
+        lastTokenAt: e.ts,
+      };
       // A boundary can only appear with a new line break: skip the scan for the (many) deltas without one.
       const { done, rest } = e.text.includes('\n') ? splitAtSafeBoundary(text) : { done: '', rest: text };
       if (done) {
@@ -134,7 +148,10 @@ function applyEvent(state: UiState, e: AgentEvent): UiState {
     }
     case 'tool_result': {
       const next = push(state, [{ kind: 'tool', tool: finishedTool(run.tools, e) }]);
-      return { ...next, run: { ...run, tools: run.tools.filter((t) => t.call_id !== e.call_id), toolsRun: run.toolsRun + 1 } };
+      return {
+        ...next,
+        run: { ...run, tools: run.tools.filter((t) => t.call_id !== e.call_id), toolsRun: run.toolsRun + 1 },
+      };
     }
     case 'message': {
       const flushed = flushTurn(state, run);
@@ -166,7 +183,17 @@ export function reducer(state: UiState, action: UiAction): UiState {
   switch (action.type) {
     case 'submit': {
       const next = push(state, [{ kind: 'user', text: sanitize(action.text) }]);
-      const run: LiveRun = { startedAt: action.now, turn: 1, text: '', continued: false, reasoning: '', tools: [], outputChars: 0, toolsRun: 0, cancelling: false };
+      const run: LiveRun = {
+        startedAt: action.now,
+        turn: 1,
+        text: '',
+        continued: false,
+        reasoning: '',
+        tools: [],
+        outputChars: 0,
+        toolsRun: 0,
+        cancelling: false,
+      };
       return { ...next, run };
     }
     case 'echo':
@@ -181,7 +208,10 @@ export function reducer(state: UiState, action: UiAction): UiState {
     case 'notice':
       return push(state, [{ kind: 'notice', text: action.text, tone: action.tone ?? 'info' }]);
     case 'model':
-      return { ...push(state, [{ kind: 'notice', text: `model: ${action.model}`, tone: 'info' }]), model: action.model };
+      return {
+        ...push(state, [{ kind: 'notice', text: `model: ${action.model}`, tone: 'info' }]),
+        model: action.model,
+      };
     case 'clear':
       return {
         ...state,
@@ -209,7 +239,14 @@ export function transcriptMarkdown(state: UiState, now: Date = new Date()): stri
       case 'tool': {
         const t = item.tool;
         const mark = t.is_error ? '✗' : '✓';
-        out.push(`> ${mark} tool \`${t.name}\` ${JSON.stringify(t.args)} (${t.duration_ms ?? 0} ms)`, '', '```', (t.result ?? '').replace(/```/g, '`\u200b``'), '```', '');
+        out.push(
+          `> ${mark} tool \`${t.name}\` ${JSON.stringify(t.args)} (${t.duration_ms ?? 0} ms)`,
+          '',
+          '```',
+          (t.result ?? '').replace(/```/g, '`\u200b``'),
+          '```',
+          '',
+        );
         break;
       }
       case 'run_end':
@@ -220,7 +257,10 @@ export function transcriptMarkdown(state: UiState, now: Date = new Date()): stri
     }
     if (item.kind !== 'reasoning') lastKind = item.kind;
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '\n');
+  return out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .replace(/\s*$/, '\n');
 }
 
 /** A tool panel for a call that started (name sanitised; the arguments are drawn sanitised by the panel). */

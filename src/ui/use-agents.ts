@@ -22,7 +22,12 @@ export interface RoundOptions {
  * Runs `agents` concurrently on one message, reporting to `dispatch`; `start` resolves with every run's run_end.
  * `conversations[i]`, when given, is agent i's history across rounds.
  */
-export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiAction>, options: RunOptions, conversations?: readonly Conversation[]) {
+export function useAgents(
+  agents: readonly Agent[],
+  dispatch: Dispatch<MultiAction>,
+  options: RunOptions,
+  conversations?: readonly Conversation[],
+) {
   const { active, cancel, isRunning } = useActiveRun(dispatch);
 
   const start = useCallback(
@@ -32,7 +37,13 @@ export function useAgents(agents: readonly Agent[], dispatch: Dispatch<MultiActi
       const signal = controller.signal;
       const targets = round.targets ?? agents.map((_, i) => i);
       const chosen = targets.map((i) => agents[i] as Agent);
-      dispatch({ type: 'start', prompt, now: Date.now(), targets, ...(round.shown !== undefined ? { shown: round.shown } : {}) });
+      dispatch({
+        type: 'start',
+        prompt,
+        now: Date.now(),
+        targets,
+        ...(round.shown !== undefined ? { shown: round.shown } : {}),
+      });
       const clean = deltaSanitizer();
       const screen = frameBatcher((events) => dispatch({ type: 'events', events }));
       const ends: RunEndEvent[] = [];

@@ -38,7 +38,17 @@ export const EXIT_WINDOW_MS = 2000;
  * Reads the keys. Returns the editor, the queued messages and the hint to draw, whether reasoning is shown in full
  * (Ctrl+O), and `runEnded`, which the chat calls with each run's outcome so that the queue moves on.
  */
-export function usePromptKeys({ history, running, isRunning, cancel, leave, perform, editable, isActive, cancelled = 'the run was cancelled' }: PromptKeysOptions) {
+export function usePromptKeys({
+  history,
+  running,
+  isRunning,
+  cancel,
+  leave,
+  perform,
+  editable,
+  isActive,
+  cancelled = 'the run was cancelled',
+}: PromptKeysOptions) {
   const [editor, setEditorState] = useState(() => emptyEditor(history.entries.length));
   // Keys can arrive faster than React re-renders ("hi" then Enter in one tick): edits chain through a ref.
   const editorRef = useRef(editor);

@@ -112,7 +112,15 @@ export function deltaSanitizer(): (e: AgentEvent) => AgentEvent {
 /** A run_end made by the UI for a run that could not report its own (the prompt must always come back). */
 export function localFailedEnd(agent: string, message: string): RunEndEvent {
   return {
-    type: 'run_end', run_id: 'local', seq: 0, ts: Date.now(), agent, status: 'failed', text: '',
-    usage: emptyUsage(), duration_ms: 0, error: { message, retryable: false },
+    type: 'run_end',
+    run_id: 'local',
+    seq: 0,
+    ts: Date.now(),
+    agent,
+    status: 'failed',
+    text: '',
+    usage: emptyUsage(),
+    duration_ms: 0,
+    error: { message, retryable: false },
   };
 }

@@ -16,9 +16,7 @@ export interface RunOutcome {
 
 /** What to do with the queue after a run ended and its last events are on screen. */
 export type QueueStep =
-  | { kind: 'send'; next: string; rest: readonly string[] }
-  | { kind: 'take-back'; why: string }
-  | { kind: 'idle' };
+  { kind: 'send'; next: string; rest: readonly string[] } | { kind: 'take-back'; why: string } | { kind: 'idle' };
 
 const label = (status: RunStatus): string => status.replace('_', ' ');
 

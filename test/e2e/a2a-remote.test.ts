@@ -18,7 +18,12 @@ describe('chat --a2a', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const events = ndjson(stdout);
-    expect(events[0]).toMatchObject({ type: 'run_start', agent: 'Remote-Helper', model: 'a2a:Remote Helper', input: 'hi there' });
+    expect(events[0]).toMatchObject({
+      type: 'run_start',
+      agent: 'Remote-Helper',
+      model: 'a2a:Remote Helper',
+      input: 'hi there',
+    });
     const deltas = events.filter((e) => e.type === 'text_delta').map((e) => e.text);
     expect(deltas).toEqual(['Hello ', 'from ', 'remote: ', 'hi there']);
     expect(events.some((e) => e.type === 'reasoning_delta' && e.text === 'thinking\n')).toBe(true);
@@ -38,7 +43,11 @@ describe('chat --a2a', () => {
   it('maps a failed task to run_end failed (exit 1) with the remote message', async () => {
     const { code, stdout } = await runCli(['chat', '--a2a', remote.url, '--json', 'please fail']);
     expect(code).toBe(1);
-    expect(ndjson(stdout).at(-1)).toMatchObject({ type: 'run_end', status: 'failed', error: { message: 'the remote agent failed the task: the remote tool broke', code: 'a2a_failed' } });
+    expect(ndjson(stdout).at(-1)).toMatchObject({
+      type: 'run_end',
+      status: 'failed',
+      error: { message: 'the remote agent failed the task: the remote tool broke', code: 'a2a_failed' },
+    });
   });
 
   it('Ctrl+C cancels the remote task: run_end cancelled, exit 130, cancelTask reached the agent', async () => {
@@ -59,7 +68,9 @@ describe('chat --a2a', () => {
     expect(code).toBe(1);
     const end = ndjson(stdout).at(-1);
     expect(end).toMatchObject({ type: 'run_end', status: 'failed', agent: '127.0.0.1-9' });
-    expect(String((end?.error as { message: string }).message)).toMatch(/could not reach the A2A agent at http:\/\/127\.0\.0\.1:9 .*agent-card\.json/);
+    expect(String((end?.error as { message: string }).message)).toMatch(
+      /could not reach the A2A agent at http:\/\/127\.0\.0\.1:9 .*agent-card\.json/,
+    );
   });
 
   it('sends AGENTOR_A2A_TOKEN as a bearer token, and says so when the agent refuses', async () => {

@@ -25,7 +25,14 @@ describe('agentor chat --json', () => {
     const r = await runCli(chat('--json', 'hi'), { env: env() });
     expect(r.code).toBe(0);
     const events = ndjson(r.stdout);
-    expect(events.map((e) => e.type)).toEqual(['run_start', 'text_delta', 'text_delta', 'text_delta', 'message', 'run_end']);
+    expect(events.map((e) => e.type)).toEqual([
+      'run_start',
+      'text_delta',
+      'text_delta',
+      'text_delta',
+      'message',
+      'run_end',
+    ]);
     expect(events.at(-1)).toMatchObject({ status: 'completed', text: 'Hello, world' });
     for (const e of events) expect(Object.keys(e).slice(0, 5)).toEqual(['type', 'run_id', 'seq', 'ts', 'agent']);
     expect(r.stdout).not.toContain('sk-test-secret-value');
@@ -37,13 +44,18 @@ describe('agentor chat --json', () => {
     const r = await runCli(chat('--json', 'compute'), { env: env() });
     expect(r.code).toBe(0);
     const events = ndjson(r.stdout);
-    expect(events.find((e) => e.type === 'tool_call')).toMatchObject({ name: 'calculator', args: { expression: '17 * 23' } });
+    expect(events.find((e) => e.type === 'tool_call')).toMatchObject({
+      name: 'calculator',
+      args: { expression: '17 * 23' },
+    });
     expect(events.find((e) => e.type === 'tool_result')).toMatchObject({ result: '391', is_error: false });
   });
 
   it('--events keeps only the listed types and --buffer-ms keeps the text intact', async () => {
     fake.enqueue({ text: ['a', 'b', 'c'] });
-    const r = await runCli(chat('--json', '--events', 'text_delta,run_end', '--buffer-ms', '5000', 'x'), { env: env() });
+    const r = await runCli(chat('--json', '--events', 'text_delta,run_end', '--buffer-ms', '5000', 'x'), {
+      env: env(),
+    });
     const events = ndjson(r.stdout);
     expect(events.map((e) => e.type)).toEqual(['text_delta', 'run_end']);
     expect(events[0]).toMatchObject({ text: 'abc' });
@@ -188,23 +200,38 @@ describe('the offline demo', () => {
 
 describe('startup', () => {
   /** Runs the CLI with the import recorder: the ES modules it loaded, and the lazily evaluated hot modules it ran. */
-  async function recordLoads(args: string[], env = cleanEnv(), bin = BIN): Promise<{ status: number | null; stdout: string; loaded: string[]; hot: string[]; inputs: string[] }> {
+  async function recordLoads(
+    args: string[],
+    env = cleanEnv(),
+    bin = BIN,
+  ): Promise<{ status: number | null; stdout: string; loaded: string[]; hot: string[]; inputs: string[] }> {
     const log = join(mkdtempSync(join(tmpdir(), 'agentor-imports-')), 'imports.log');
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', join(import.meta.dirname, '../support/record-imports.mjs'), bin, ...args], {
-      env: { ...env, IMPORT_LOG: log },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', join(import.meta.dirname, '../support/record-imports.mjs'), bin, ...args],
+      {
+        env: { ...env, IMPORT_LOG: log },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
     const loaded = lines.filter((l) => !l.startsWith('hot:'));
     // The CLI's ES modules are code-split bundle files: map each loaded one back to the modules esbuild put in it.
-    const meta = JSON.parse(readFileSync(join(import.meta.dirname, '../../dist/bundle/meta.json'), 'utf8')) as Record<string, string[]>;
+    const meta = JSON.parse(readFileSync(join(import.meta.dirname, '../../dist/bundle/meta.json'), 'utf8')) as Record<
+      string,
+      string[]
+    >;
     const inputs = loaded
       .map((u) => u.replace(/^file:\/\//, ''))
-      .flatMap((path) => Object.entries(meta).filter(([out]) => path.endsWith(out)).flatMap(([, ins]) => ins));
+      .flatMap((path) =>
+        Object.entries(meta)
+          .filter(([out]) => path.endsWith(out))
+          .flatMap(([, ins]) => ins),
+      );
     return { status, stdout, loaded, hot: lines.filter((l) => l.startsWith('hot:')).map((l) => l.slice(4)), inputs };
   }
   const heavy = /node_modules\/(ink|react|openai)\//;
@@ -222,7 +249,10 @@ describe('startup', () => {
 
   it('a chat evaluates the OpenAI SDK from the hot bundle, still without ink or react', async () => {
     fake.enqueue({ text: ['ok'] });
-    const r = await recordLoads(['chat', '--json', '--base-url', fake.url, 'hi'], cleanEnv({ OPENAI_API_KEY: 'sk-test' }));
+    const r = await recordLoads(
+      ['chat', '--json', '--base-url', fake.url, 'hi'],
+      cleanEnv({ OPENAI_API_KEY: 'sk-test' }),
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('"type":"run_end"');
     expect(r.hot).toEqual(expect.arrayContaining(['code-cache:used', 'openai']));
@@ -234,7 +264,8 @@ describe('startup', () => {
     const { cpSync, writeFileSync, rmSync } = await import('node:fs');
     const root = join(import.meta.dirname, '../..');
     const copy = mkdtempSync(join(tmpdir(), 'agentor-install-'));
-    for (const part of ['bin', 'dist/bundle', 'package.json']) cpSync(join(root, part), join(copy, part), { recursive: true });
+    for (const part of ['bin', 'dist/bundle', 'package.json'])
+      cpSync(join(root, part), join(copy, part), { recursive: true });
     const cache = join(copy, 'dist/bundle/cli.cjs.cache');
     const bin = join(copy, 'bin/agentor.js');
     const hotLog = async (): Promise<string[]> => {
@@ -252,7 +283,9 @@ describe('startup', () => {
 
   it('--version prints the package version', async () => {
     const r = await runCli(['--version'], { env: cleanEnv() });
-    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+      version: string;
+    };
     expect(r.stdout.trim()).toBe(pkg.version);
   });
 });

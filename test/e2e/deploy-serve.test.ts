@@ -56,7 +56,9 @@ describe('the deploy context, run with plain node', () => {
     const cmd = execForm(dockerfile, 'CMD');
     expect(cmd[0]).toBe('node');
     // The image's /app is this copy; the test binds loopback only (the token is still required, from the environment).
-    const args = cmd.slice(1).map((a) => (a.startsWith('/app/') ? join(app, a.slice('/app/'.length)) : a === '0.0.0.0' ? '127.0.0.1' : a));
+    const args = cmd
+      .slice(1)
+      .map((a) => (a.startsWith('/app/') ? join(app, a.slice('/app/'.length)) : a === '0.0.0.0' ? '127.0.0.1' : a));
     expect(args).toContain(join(app, 'agents', 'greeter.md'));
 
     const env: NodeJS.ProcessEnv = {
@@ -76,7 +78,9 @@ describe('the deploy context, run with plain node', () => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
-      await expect.poll(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], { timeout: 15_000 }).toBeTruthy();
+      await expect
+        .poll(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], { timeout: 15_000 })
+        .toBeTruthy();
       const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
       const port = new URL(base).port;
 
@@ -91,11 +95,20 @@ describe('the deploy context, run with plain node', () => {
       expect(await new Promise((resolve) => probe.on('close', resolve))).toBe(0);
 
       // The A2A card needs the bundled SDK, and reads agentor's version from the context's package.json.
-      const card = (await (await fetch(`${base}/.well-known/agent-card.json`)).json()) as { name: string; version: string };
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      const card = (await (await fetch(`${base}/.well-known/agent-card.json`)).json()) as {
+        name: string;
+        version: string;
+      };
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      };
       expect(card).toMatchObject({ name: 'greeter', version: pkg.version, capabilities: { streaming: true } });
 
-      const unauthorized = await fetch(`${base}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"hi"}' });
+      const unauthorized = await fetch(`${base}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"input":"hi"}',
+      });
       expect(unauthorized.status).toBe(401);
 
       fake.enqueue({ text: ['Hello', ', ', 'friend!'] });
@@ -107,16 +120,27 @@ describe('the deploy context, run with plain node', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
       const body = await res.text();
-      const frames = parseSse(body).map((f) => ({ type: f.event, data: JSON.parse(f.data) as { type: string; agent: string; text?: string; status?: string } }));
+      const frames = parseSse(body).map((f) => ({
+        type: f.event,
+        data: JSON.parse(f.data) as { type: string; agent: string; text?: string; status?: string },
+      }));
       for (const f of frames) expect(f.type).toBe(f.data.type);
       expect(frames[0]!.type).toBe('run_start');
       expect(frames.at(-1)).toMatchObject({ type: 'run_end', data: { status: 'completed', text: 'Hello, friend!' } });
-      expect(frames.filter((f) => f.type === 'text_delta').map((f) => f.data.text).join('')).toBe('Hello, friend!');
+      expect(
+        frames
+          .filter((f) => f.type === 'text_delta')
+          .map((f) => f.data.text)
+          .join(''),
+      ).toBe('Hello, friend!');
       expect(frames.every((f) => f.data.agent === 'greeter')).toBe(true);
 
       const upstream = fake.requests.at(-1)!;
       expect(upstream.body.model).toBe('gpt-greeter-1');
-      expect(upstream.body.messages[0]).toMatchObject({ role: 'system', content: 'You greet people warmly, in one sentence.' });
+      expect(upstream.body.messages[0]).toMatchObject({
+        role: 'system',
+        content: 'You greet people warmly, in one sentence.',
+      });
       expect(upstream.headers['authorization']).toBe('Bearer test');
     } finally {
       child.kill('SIGTERM');

@@ -5,7 +5,16 @@
  * PATH (streamed output, progress lines) and fails with exit 1 naming a missing or unusable tool.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -19,7 +28,12 @@ const ENV_SECRETS = {
   AGENTOR_TOKEN: 'tok-env-secret-fedcba9876543210',
   MY_SERVICE_PASSWORD: 'pw-env-secret-correct-horse',
 };
-const DOTENV_SECRETS = ['sk-dotenv-secret-aaaabbbbcccc', 'hunter2-db-password', 'rk_live_51Habc123def456ghi789jkl', 'local-override-secret-99'];
+const DOTENV_SECRETS = [
+  'sk-dotenv-secret-aaaabbbbcccc',
+  'hunter2-db-password',
+  'rk_live_51Habc123def456ghi789jkl',
+  'local-override-secret-99',
+];
 const AGENT = `---
 name: researcher
 description: Finds and summarises sources
@@ -77,10 +91,23 @@ function expectNoSecrets(outDir: string | undefined, ...texts: string[]): void {
 describe('agentor deploy --target kubernetes', () => {
   it('writes a context, a Dockerfile and manifests that parse and hold what a cluster needs, with no secret anywhere', async () => {
     const project = makeProject();
-    const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'kubernetes', '--replicas', '3', '--image', 'registry.example.com/team/researcher:1.2.0'], {
-      cwd: project,
-      env: deployEnv(),
-    });
+    const r = await runCli(
+      [
+        'deploy',
+        '--agent',
+        'researcher',
+        '--target',
+        'kubernetes',
+        '--replicas',
+        '3',
+        '--image',
+        'registry.example.com/team/researcher:1.2.0',
+      ],
+      {
+        cwd: project,
+        env: deployEnv(),
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = join(project, 'deploy', 'researcher');
@@ -123,12 +150,20 @@ describe('agentor deploy --target kubernetes', () => {
     }
     expect(c.resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
     expect(c.resources.limits).toEqual({ cpu: '1', memory: '512Mi' });
-    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(c.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     const env = Object.fromEntries((c.env as any[]).map((e) => [e.name, e]));
     expect(env['PORT']).toEqual({ name: 'PORT', value: '8000' });
     expect(env['OPENAI_API_KEY'].valueFrom.secretKeyRef).toEqual({ name: 'researcher-secrets', key: 'OPENAI_API_KEY' });
     expect(env['AGENTOR_TOKEN'].valueFrom.secretKeyRef).toEqual({ name: 'researcher-secrets', key: 'AGENTOR_TOKEN' });
-    expect(env['OPENAI_BASE_URL'].valueFrom.secretKeyRef).toEqual({ name: 'researcher-secrets', key: 'OPENAI_BASE_URL', optional: true });
+    expect(env['OPENAI_BASE_URL'].valueFrom.secretKeyRef).toEqual({
+      name: 'researcher-secrets',
+      key: 'OPENAI_BASE_URL',
+      optional: true,
+    });
     for (const e of c.env as any[]) if (e.name !== 'PORT') expect(e.value).toBeUndefined();
 
     const svc = parseYaml(readFileSync(join(out, 'k8s', 'service.yaml'), 'utf8')) as any;
@@ -137,7 +172,11 @@ describe('agentor deploy --target kubernetes', () => {
     expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
     expect(svc.spec.sessionAffinity).toBe('ClientIP');
     const pdb = parseYaml(readFileSync(join(out, 'k8s', 'pdb.yaml'), 'utf8')) as any;
-    expect(pdb).toMatchObject({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'researcher' } });
+    expect(pdb).toMatchObject({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'researcher' },
+    });
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: dep.spec.selector.matchLabels } });
 
     const dockerfile = readFileSync(join(out, 'Dockerfile'), 'utf8');
@@ -148,14 +187,23 @@ describe('agentor deploy --target kubernetes', () => {
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^USER (root|0)\b/);
     const cmd = lines.find((l) => l.startsWith('CMD '))!;
-    expect(JSON.parse(cmd.slice(4))).toEqual(['node', 'dist/agentor.mjs', 'serve', '--host', '0.0.0.0', '--agent', '/app/agents/researcher.md']);
+    expect(JSON.parse(cmd.slice(4))).toEqual([
+      'node',
+      'dist/agentor.mjs',
+      'serve',
+      '--host',
+      '0.0.0.0',
+      '--agent',
+      '/app/agents/researcher.md',
+    ]);
     expect(dockerfile).toMatch(/ENV NODE_ENV=production \\\n\s+PORT=8000/);
     const health = /HEALTHCHECK [^\n]*\\\n\s+CMD (\[.*\])/.exec(dockerfile);
     expect(health).not.toBeNull();
     const healthCmd = JSON.parse(health![1]!) as string[];
     expect(healthCmd.slice(0, 2)).toEqual(['node', '-e']);
     expect(healthCmd[2]).toContain('/health');
-    for (const copied of dockerfile.matchAll(/^COPY (\S+)/gm)) expect(['package.json', 'dist/agentor.mjs', 'agents/']).toContain(copied[1]);
+    for (const copied of dockerfile.matchAll(/^COPY (\S+)/gm))
+      expect(['package.json', 'dist/agentor.mjs', 'agents/']).toContain(copied[1]);
     const ignore = readFileSync(join(out, '.dockerignore'), 'utf8').split('\n');
     expect(ignore).toContain('*');
     expect(ignore).toContain('**/.env');
@@ -179,11 +227,27 @@ describe('agentor deploy --target kubernetes', () => {
 describe('agentor deploy --target compose', () => {
   it('writes a compose service with the port, a health check and environment given only by reference', async () => {
     const project = makeProject();
-    writeFileSync(join(project, 'mcp.json'), JSON.stringify({ mcpServers: { fs: { command: 'npx', args: ['-y', 'server-filesystem'] } } }));
-    const r = await runCli(['deploy', '--agent', 'agents/researcher.md', '--name', 'docs-bot', '--target', 'compose', '--out', 'out/compose'], {
-      cwd: project,
-      env: deployEnv(),
-    });
+    writeFileSync(
+      join(project, 'mcp.json'),
+      JSON.stringify({ mcpServers: { fs: { command: 'npx', args: ['-y', 'server-filesystem'] } } }),
+    );
+    const r = await runCli(
+      [
+        'deploy',
+        '--agent',
+        'agents/researcher.md',
+        '--name',
+        'docs-bot',
+        '--target',
+        'compose',
+        '--out',
+        'out/compose',
+      ],
+      {
+        cwd: project,
+        env: deployEnv(),
+      },
+    );
     expect(r.code).toBe(0);
     const out = join(project, 'out', 'compose');
     const doc = parseYaml(readFileSync(join(out, 'compose.yaml'), 'utf8')) as any;
@@ -214,13 +278,23 @@ describe('agentor deploy safety', () => {
   it('--dry-run prints the plan (files, image, variables) and writes nothing', async () => {
     const project = makeProject();
     const before = listFiles(project);
-    const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'kubernetes', '--dry-run'], { cwd: project, env: deployEnv() });
+    const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'kubernetes', '--dry-run'], {
+      cwd: project,
+      env: deployEnv(),
+    });
     expect(r.code).toBe(0);
     expect(listFiles(project)).toEqual(before);
     expect(existsSync(join(project, 'deploy'))).toBe(false);
     expect(r.stdout).toContain('dry run: nothing is written');
     expect(r.stdout).toMatch(/image\s+researcher:[0-9a-f]{12}/);
-    for (const file of ['Dockerfile', '.dockerignore', 'dist/agentor.mjs', 'agents/researcher.md', 'k8s/deployment.yaml', 'k8s/service.yaml']) {
+    for (const file of [
+      'Dockerfile',
+      '.dockerignore',
+      'dist/agentor.mjs',
+      'agents/researcher.md',
+      'k8s/deployment.yaml',
+      'k8s/service.yaml',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`create\\s+${file.replace(/[.*/]/g, '\\$&')}\\s`));
     }
     expect(r.stdout).toMatch(/OPENAI_API_KEY\s+secret\s+required/);
@@ -244,7 +318,10 @@ describe('agentor deploy safety', () => {
 
     // A changed agent changes the content-hash tag; switching target removes what only kubernetes needed.
     writeFileSync(join(project, 'agents', 'researcher.md'), AGENT.replace('Cite your sources.', 'Be brief.'));
-    const third = await runCli(['deploy', '--agent', 'researcher', '--target', 'docker'], { cwd: project, env: deployEnv() });
+    const third = await runCli(['deploy', '--agent', 'researcher', '--target', 'docker'], {
+      cwd: project,
+      env: deployEnv(),
+    });
     expect(third.code).toBe(0);
     expect(third.stdout).toMatch(/remove\s+k8s\/deployment\.yaml/);
     // The cluster objects of the kubernetes deploy are not this deploy's to remove: the plan says how.
@@ -263,7 +340,10 @@ describe('agentor deploy safety', () => {
     const project = makeProject();
     mkdirSync(join(project, 'mine'));
     writeFileSync(join(project, 'mine', 'notes.txt'), 'keep me\n');
-    const foreign = await runCli(['deploy', '--agent', 'researcher', '--out', 'mine'], { cwd: project, env: deployEnv() });
+    const foreign = await runCli(['deploy', '--agent', 'researcher', '--out', 'mine'], {
+      cwd: project,
+      env: deployEnv(),
+    });
     expect(foreign.code).toBe(2);
     expect(foreign.stderr).toContain(join(project, 'mine'));
     expect(foreign.stderr).toMatch(/--out/);
@@ -273,7 +353,10 @@ describe('agentor deploy safety', () => {
     expect(self.code).toBe(2);
     expect(self.stderr).toMatch(/project directory/);
 
-    const badName = await runCli(['deploy', '--agent', 'researcher', '--name', 'My_Bot'], { cwd: project, env: deployEnv() });
+    const badName = await runCli(['deploy', '--agent', 'researcher', '--name', 'My_Bot'], {
+      cwd: project,
+      env: deployEnv(),
+    });
     expect(badName.code).toBe(2);
     expect(badName.stderr).toMatch(/--name "My_Bot".*such as "my-bot"/);
 
@@ -327,7 +410,10 @@ const minimalPath = (...dirs: string[]) => [...dirs, mkdtempSync(join(tmpdir(), 
 describe('agentor deploy --apply', () => {
   it('exits 1 naming docker when it is not on PATH (after writing the files)', async () => {
     const project = makeProject();
-    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], { cwd: project, env: deployEnv({ PATH: minimalPath() }) });
+    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
+      cwd: project,
+      env: deployEnv({ PATH: minimalPath() }),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--apply needs docker, which was not found on PATH/);
     expect(existsSync(join(project, 'deploy', 'researcher', 'Dockerfile'))).toBe(true);
@@ -348,9 +434,13 @@ describe('agentor deploy --apply', () => {
   it('exits 1 naming the Docker engine when the docker client cannot reach one', async () => {
     const project = makeProject();
     const { bin, log } = fakeTools({
-      docker: 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1',
+      docker:
+        'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1',
     });
-    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], { cwd: project, env: deployEnv({ PATH: minimalPath(bin) }) });
+    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
+      cwd: project,
+      env: deployEnv({ PATH: minimalPath(bin) }),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/needs a running Docker engine.*Cannot connect to the Docker daemon/);
     expect(calls(log)).toEqual(['docker info --format {{.ServerVersion}}']);
@@ -385,7 +475,9 @@ describe('agentor deploy --apply', () => {
     });
     // The build is blocked on the gate: its first line must already be on our stdout.
     await run.waitFor('#1 [internal] load build definition');
-    expect(run.stderr()).toContain('==> [1/5] docker build --tag registry.example.com/team/researcher:1.2.0 deploy/researcher');
+    expect(run.stderr()).toContain(
+      '==> [1/5] docker build --tag registry.example.com/team/researcher:1.2.0 deploy/researcher',
+    );
     expect(run.stdout()).not.toContain('#2 DONE');
     await writeFile(gate, 'go\n');
     const r = await run.done;
@@ -400,7 +492,9 @@ describe('agentor deploy --apply', () => {
     expect(r.stderr).toContain("==> [4/5] kubectl delete <agentor's objects not in deploy/researcher/k8s/>");
     expect(r.stderr).toContain('nothing to remove');
     expect(r.stderr).toContain('==> [5/5] kubectl rollout status deployment/researcher --timeout=180s');
-    expect(r.stderr).toMatch(/Secret researcher-secrets does not exist[\s\S]*kubectl create secret generic researcher-secrets/);
+    expect(r.stderr).toMatch(
+      /Secret researcher-secrets does not exist[\s\S]*kubectl create secret generic researcher-secrets/,
+    );
     const out = join(project, 'deploy', 'researcher');
     expect(calls(log)).toEqual([
       'docker info --format {{.ServerVersion}}',
@@ -419,16 +513,26 @@ describe('agentor deploy --apply', () => {
     const project = makeProject();
     const { bin, log } = fakeTools({ docker: 'case "$1" in info) echo 28 ;; compose) echo "compose $2" ;; esac' });
     const env = deployEnv({ PATH: minimalPath(bin) });
-    const dry = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--apply', '--dry-run'], { cwd: project, env });
+    const dry = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--apply', '--dry-run'], {
+      cwd: project,
+      env,
+    });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('--apply would run');
-    expect(dry.stdout).toContain('docker compose -f deploy/researcher/compose.yaml up --build --detach --remove-orphans');
+    expect(dry.stdout).toContain(
+      'docker compose -f deploy/researcher/compose.yaml up --build --detach --remove-orphans',
+    );
     expect(calls(log)).toEqual([]);
     expect(existsSync(join(project, 'deploy'))).toBe(false);
 
-    const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--apply'], { cwd: project, env });
+    const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--apply'], {
+      cwd: project,
+      env,
+    });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('==> [1/1] docker compose -f deploy/researcher/compose.yaml up --build --detach --remove-orphans');
+    expect(r.stderr).toContain(
+      '==> [1/1] docker compose -f deploy/researcher/compose.yaml up --build --detach --remove-orphans',
+    );
     expect(calls(log)).toEqual([
       'docker info --format {{.ServerVersion}}',
       'docker compose version',
@@ -439,15 +543,36 @@ describe('agentor deploy --apply', () => {
       'docker compose -f compose.yaml up --build -d --remove-orphans',
     );
     // Another --name is another compose project: --remove-orphans cannot reach the old one, so the plan says how.
-    const renamed = await runCli(['deploy', '--agent', 'researcher', '--name', 'scholar', '--out', 'deploy/researcher', '--target', 'compose', '--dry-run'], { cwd: project, env });
+    const renamed = await runCli(
+      [
+        'deploy',
+        '--agent',
+        'researcher',
+        '--name',
+        'scholar',
+        '--out',
+        'deploy/researcher',
+        '--target',
+        'compose',
+        '--dry-run',
+      ],
+      { cwd: project, env },
+    );
     expect(renamed.code).toBe(0);
-    expect(renamed.stdout).toContain('leaves that compose project running. If it is no longer wanted: docker compose -p researcher down --remove-orphans');
+    expect(renamed.stdout).toContain(
+      'leaves that compose project running. If it is no longer wanted: docker compose -p researcher down --remove-orphans',
+    );
   });
 
   it('exits 1 when a step fails, naming it', async () => {
     const project = makeProject();
-    const { bin } = fakeTools({ docker: 'case "$1" in info) echo 28 ;; build) echo "ERROR: failed to solve" >&2; exit 17 ;; esac' });
-    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], { cwd: project, env: deployEnv({ PATH: minimalPath(bin) }) });
+    const { bin } = fakeTools({
+      docker: 'case "$1" in info) echo 28 ;; build) echo "ERROR: failed to solve" >&2; exit 17 ;; esac',
+    });
+    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
+      cwd: project,
+      env: deployEnv({ PATH: minimalPath(bin) }),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ERROR: failed to solve');
     expect(r.stderr).toMatch(/docker build failed \(exit 17\)/);
@@ -478,15 +603,37 @@ const FOREIGN: ListedObject[] = [
   { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'researcher-secrets' } },
   { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'researcher' } },
   // Someone else's Service that happens to share the app name.
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'researcher-db', labels: { 'app.kubernetes.io/name': 'researcher', 'app.kubernetes.io/managed-by': 'Helm' } } },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: 'researcher-db',
+      labels: { 'app.kubernetes.io/name': 'researcher', 'app.kubernetes.io/managed-by': 'Helm' },
+    },
+  },
   // An unlabelled PodDisruptionBudget.
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'researcher-manual' } },
   // Another agentor service's PodDisruptionBudget.
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'writer', labels: { 'app.kubernetes.io/name': 'writer', 'app.kubernetes.io/managed-by': 'agentor' } } },
+  {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: {
+      name: 'writer',
+      labels: { 'app.kubernetes.io/name': 'writer', 'app.kubernetes.io/managed-by': 'agentor' },
+    },
+  },
   // The Deployment's ReplicaSet carries the pod labels (agentor's owner labels among them), but is not a kind agentor writes.
-  { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'researcher-5d9f8c7b6', labels: { ...OWNER_LABELS, 'app.kubernetes.io/component': 'agent' } } },
+  {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'researcher-5d9f8c7b6', labels: { ...OWNER_LABELS, 'app.kubernetes.io/component': 'agent' } },
+  },
   // A PodDisruptionBudget of the v1beta1 API group would be another kind: same name and labels, other group.
-  { apiVersion: 'example.com/v1', kind: 'PodDisruptionBudget', metadata: { name: 'researcher-x', labels: OWNER_LABELS } },
+  {
+    apiVersion: 'example.com/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'researcher-x', labels: OWNER_LABELS },
+  },
 ];
 
 describe('agentor deploy --apply re-deploys', () => {
@@ -495,7 +642,10 @@ describe('agentor deploy --apply re-deploys', () => {
     const state = join(mkdtempSync(join(tmpdir(), 'agentor-cluster-')), 'state.json');
     const failGet = `${state}.fail`;
     const setState = (objects: ListedObject[]): void =>
-      writeFileSync(state, `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } })}\n`);
+      writeFileSync(
+        state,
+        `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } })}\n`,
+      );
     setState(FOREIGN);
     const tools = fakeTools({
       docker: 'case "$1" in info) echo 28 ;; esac',
@@ -515,10 +665,20 @@ describe('agentor deploy --apply re-deploys', () => {
   }
 
   const k8sArgs = (replicas: number, ...extra: string[]) => [
-    'deploy', '--agent', 'researcher', '--target', 'kubernetes', '--replicas', String(replicas), '--image', 'registry.example.com/team/researcher:1.2.0', '--apply', ...extra,
+    'deploy',
+    '--agent',
+    'researcher',
+    '--target',
+    'kubernetes',
+    '--replicas',
+    String(replicas),
+    '--image',
+    'registry.example.com/team/researcher:1.2.0',
+    '--apply',
+    ...extra,
   ];
 
-  it('replicas 2 → 1 removes the PodDisruptionBudget of the earlier deploy, and nothing that is not agentor\'s for this service', async () => {
+  it("replicas 2 → 1 removes the PodDisruptionBudget of the earlier deploy, and nothing that is not agentor's for this service", async () => {
     const project = makeProject();
     const { bin, log, setState } = fakeCluster();
     const env = deployEnv({ PATH: minimalPath(bin) });
@@ -534,10 +694,14 @@ describe('agentor deploy --apply re-deploys', () => {
     for (const o of applied) expect(o.metadata.labels).toMatchObject(OWNER_LABELS);
     const dep = parseYaml(readFileSync(join(out, 'k8s', 'deployment.yaml'), 'utf8')) as any;
     expect(dep.spec.template.metadata.labels).toMatchObject(OWNER_LABELS);
-    const get = calls(log).find((c) => c.startsWith('kubectl get deployments'))!.split(' ');
+    const get = calls(log)
+      .find((c) => c.startsWith('kubectl get deployments'))!
+      .split(' ');
     expect(get.slice(0, 3)).toEqual(['kubectl', 'get', MANAGED_RESOURCES]);
     const selector = get[get.indexOf('-l') + 1]!;
-    expect(Object.fromEntries(selector.split(',').map((kv) => kv.split('=') as [string, string]))).toEqual(OWNER_LABELS);
+    expect(Object.fromEntries(selector.split(',').map((kv) => kv.split('=') as [string, string]))).toEqual(
+      OWNER_LABELS,
+    );
     expect(get[2]!.split(',')).not.toContain('secrets');
     expect(readFileSync(join(out, 'README.md'), 'utf8')).not.toMatch(/kubectl delete/);
     const afterFirst = snapshot(out);
@@ -549,8 +713,13 @@ describe('agentor deploy --apply re-deploys', () => {
     // A dry run shows what the re-deploy would remove, from a read-only query, and changes nothing.
     const dry = await runCli(k8sArgs(1, '--dry-run'), { cwd: project, env });
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain(`--apply would remove (labelled ${OWNER_SELECTOR}, not in this plan), in context kind-dev:\n    poddisruptionbudgets.policy/researcher\n`);
-    expect(calls(log)).toEqual(['kubectl config current-context', `kubectl get ${MANAGED_RESOURCES} -l ${OWNER_SELECTOR} --output json`]);
+    expect(dry.stdout).toContain(
+      `--apply would remove (labelled ${OWNER_SELECTOR}, not in this plan), in context kind-dev:\n    poddisruptionbudgets.policy/researcher\n`,
+    );
+    expect(calls(log)).toEqual([
+      'kubectl config current-context',
+      `kubectl get ${MANAGED_RESOURCES} -l ${OWNER_SELECTOR} --output json`,
+    ]);
     expect(snapshot(out)).toEqual(afterFirst);
     writeFileSync(log, '');
 
@@ -559,7 +728,9 @@ describe('agentor deploy --apply re-deploys', () => {
     expect(existsSync(join(out, 'k8s', 'pdb.yaml'))).toBe(false);
     // Printed before it is deleted.
     const listed = second.stderr.indexOf('      poddisruptionbudgets.policy/researcher\n');
-    expect(listed).toBeGreaterThan(second.stderr.indexOf('removing 1 object(s) an earlier deploy created and this plan no longer has'));
+    expect(listed).toBeGreaterThan(
+      second.stderr.indexOf('removing 1 object(s) an earlier deploy created and this plan no longer has'),
+    );
     expect(second.stdout).toContain('poddisruptionbudgets.policy/researcher deleted');
     expect(calls(log)).toEqual([
       'docker info --format {{.ServerVersion}}',
@@ -615,7 +786,9 @@ describe('agentor deploy --apply re-deploys', () => {
     const project = makeProject();
     const r = await runCli(k8sArgs(1, '--dry-run'), { cwd: project, env: deployEnv({ PATH: minimalPath() }) });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`--apply would remove (labelled ${OWNER_SELECTOR}, not in this plan): unknown, kubectl is not on PATH`);
+    expect(r.stdout).toContain(
+      `--apply would remove (labelled ${OWNER_SELECTOR}, not in this plan): unknown, kubectl is not on PATH`,
+    );
     expect(existsSync(join(project, 'deploy'))).toBe(false);
   });
 });

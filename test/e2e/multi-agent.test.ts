@@ -11,7 +11,10 @@ let fake: FakeOpenAI;
 beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'agentor-multi-'));
   mkdirSync(join(cwd, 'agents'));
-  writeFileSync(join(cwd, 'agents', 'alpha.md'), '---\nname: alpha\ndescription: uses the calculator\n---\nYou are alpha.\n');
+  writeFileSync(
+    join(cwd, 'agents', 'alpha.md'),
+    '---\nname: alpha\ndescription: uses the calculator\n---\nYou are alpha.\n',
+  );
   writeFileSync(join(cwd, 'agents', 'beta.md'), '---\nname: beta\ntools: [get_time]\n---\nYou are beta.\n');
   fake = await startFakeOpenAI();
 });
@@ -21,10 +24,13 @@ afterAll(async () => {
 
 describe('multi-agent chat', () => {
   it('interleaves both agents in one NDJSON stream, each with its own run_id and run_end', async () => {
-    const { code, stdout, stderr } = await runCli(['chat', '--demo', '--agent', 'alpha', '--agent', 'beta', '--json', 'what is 6*7'], {
-      cwd,
-      env: cleanEnv({ AGENTOR_DEMO_DELAY_MS: '2' }),
-    });
+    const { code, stdout, stderr } = await runCli(
+      ['chat', '--demo', '--agent', 'alpha', '--agent', 'beta', '--json', 'what is 6*7'],
+      {
+        cwd,
+        env: cleanEnv({ AGENTOR_DEMO_DELAY_MS: '2' }),
+      },
+    );
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const events = ndjson(stdout);
@@ -52,7 +58,9 @@ describe('multi-agent chat', () => {
   });
 
   it('prefixes every plain-text line with its agent', async () => {
-    const { code, stdout, stderr } = await runCli(['chat', '--demo', '--agent', 'alpha', '--agent', 'beta', '2+2'], { cwd });
+    const { code, stdout, stderr } = await runCli(['chat', '--demo', '--agent', 'alpha', '--agent', 'beta', '2+2'], {
+      cwd,
+    });
     expect(code).toBe(0);
     const lines = stdout.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(3);
@@ -63,18 +71,28 @@ describe('multi-agent chat', () => {
   });
 
   it('gives repeated agents distinct names', async () => {
-    const { code, stdout } = await runCli(['chat', '--demo', '--agent', 'beta', '--agent', 'agents/beta.md', '--json', '--events', 'run_end', 'hi'], { cwd });
+    const { code, stdout } = await runCli(
+      ['chat', '--demo', '--agent', 'beta', '--agent', 'agents/beta.md', '--json', '--events', 'run_end', 'hi'],
+      { cwd },
+    );
     expect(code).toBe(0);
-    expect(ndjson(stdout).map((e) => e.agent).sort()).toEqual(['beta', 'beta-2']);
+    expect(
+      ndjson(stdout)
+        .map((e) => e.agent)
+        .sort(),
+    ).toEqual(['beta', 'beta-2']);
   });
 
   it('Ctrl+C cancels every agent: one cancelled run_end each, upstream requests closed, exit 130', async () => {
     fake.enqueue({ fault: 'hang', text: ['partial '] }, { fault: 'hang', text: ['partial '] });
     const before = fake.disconnects;
-    const cli = startCli(['chat', '--agent', 'alpha', '--agent', 'beta', '--model', 'fake', '--base-url', fake.url, '--json', 'hello'], {
-      cwd,
-      env: cleanEnv({ OPENAI_API_KEY: 'test' }),
-    });
+    const cli = startCli(
+      ['chat', '--agent', 'alpha', '--agent', 'beta', '--model', 'fake', '--base-url', fake.url, '--json', 'hello'],
+      {
+        cwd,
+        env: cleanEnv({ OPENAI_API_KEY: 'test' }),
+      },
+    );
     await fake.waitForStreamStarted();
     await fake.waitForStreamStarted();
     await expect.poll(() => ndjson(cli.stdout()).filter((e) => e.type === 'text_delta').length).toBe(2);
@@ -101,21 +119,40 @@ describe('multi-agent chat', () => {
     const env = cleanEnv();
     const userDir = join(env['XDG_CONFIG_HOME'] as string, 'agentor', 'agents');
     mkdirSync(userDir, { recursive: true });
-    writeFileSync(join(userDir, 'helper.md'), '---\nname: helper\ndescription: from the config dir\nmodel: gpt-4.1-mini\n---\nhi');
+    writeFileSync(
+      join(userDir, 'helper.md'),
+      '---\nname: helper\ndescription: from the config dir\nmodel: gpt-4.1-mini\n---\nhi',
+    );
     writeFileSync(join(cwd, 'agents', 'broken.md'), '---\nname: broken\ntemperature: hot\n---\n');
     const json = await runCli(['agents', '--json'], { cwd, env });
     expect(json.code).toBe(2);
-    const listed = JSON.parse(json.stdout) as { agents: Array<{ name: string | null; scope: string; error?: string; tools?: string[] | null; model?: string | null }> };
+    const listed = JSON.parse(json.stdout) as {
+      agents: Array<{
+        name: string | null;
+        scope: string;
+        error?: string;
+        tools?: string[] | null;
+        model?: string | null;
+      }>;
+    };
     const byName = new Map(listed.agents.map((a) => [a.name, a]));
     expect(byName.get('alpha')).toMatchObject({ scope: 'project', tools: null });
     expect(byName.get('beta')).toMatchObject({ scope: 'project', tools: ['get_time'] });
     expect(byName.get('helper')).toMatchObject({ scope: 'user', model: 'gpt-4.1-mini' });
-    expect(listed.agents.filter((a) => a.name === null).map((a) => a.error).join('\n')).toMatch(/broken\.md: "temperature" must be a number from 0 to 2/);
+    expect(
+      listed.agents
+        .filter((a) => a.name === null)
+        .map((a) => a.error)
+        .join('\n'),
+    ).toMatch(/broken\.md: "temperature" must be a number from 0 to 2/);
     const text = await runCli(['agents'], { cwd, env });
     expect(text.stdout).toMatch(/^alpha +project +agents\/alpha\.md$/m);
     expect(text.stdout).toMatch(/^helper +user +.*helper\.md\n +from the config dir · model gpt-4\.1-mini$/m);
     // By name, the user-level agent is found when ./agents has none.
-    const run = await runCli(['chat', '--demo', '--agent', 'helper', '--json', '--events', 'run_start', 'hi'], { cwd, env });
+    const run = await runCli(['chat', '--demo', '--agent', 'helper', '--json', '--events', 'run_start', 'hi'], {
+      cwd,
+      env,
+    });
     expect(ndjson(run.stdout)[0]).toMatchObject({ agent: 'helper', model: 'demo' });
   });
 });

@@ -1,10 +1,23 @@
 /** A2A over the official @a2a-js/sdk clients (1.0 and legacy 0.3) and raw JSON-RPC, against the fake upstream. */
 import { request } from 'node:http';
 import { Role, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
-import { Client, ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
+import {
+  Client,
+  ClientFactory,
+  ClientFactoryOptions,
+  DefaultAgentCardResolver,
+  JsonRpcTransportFactory,
+} from '@a2a-js/sdk/client';
 import { describe, expect, it } from 'vitest';
 import type { FakeOpenAI } from '../support/fake-openai.js';
-import { disconnectedWithin1s, isolated, postJson, SECRET_INSTRUCTIONS, sharedServer, startServer } from './serve-support.js';
+import {
+  disconnectedWithin1s,
+  isolated,
+  postJson,
+  SECRET_INSTRUCTIONS,
+  sharedServer,
+  startServer,
+} from './serve-support.js';
 
 const shared = sharedServer();
 
@@ -21,7 +34,12 @@ function userMessage(text: string, extra: Partial<Message> = {}): Message {
     ...extra,
   };
 }
-const send = (text: string, extra: Partial<Message> = {}) => ({ tenant: '', message: userMessage(text, extra), configuration: undefined, metadata: undefined });
+const send = (text: string, extra: Partial<Message> = {}) => ({
+  tenant: '',
+  message: userMessage(text, extra),
+  configuration: undefined,
+  metadata: undefined,
+});
 
 async function v1Client(url: string): Promise<Client> {
   return new ClientFactory().createFromUrl(url);
@@ -49,9 +67,17 @@ async function cancelWhileStreaming(fake: FakeOpenAI, client: Client): Promise<s
 async function legacyClient(url: string): Promise<Client> {
   const card = await new DefaultAgentCardResolver({ legacyCompat: { enabled: true } }).resolve(url);
   const factory = new ClientFactory(
-    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ legacyCompat: { enabled: true } })], preferredTransports: ['JSONRPC'] }),
+    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+      transports: [new JsonRpcTransportFactory({ legacyCompat: { enabled: true } })],
+      preferredTransports: ['JSONRPC'],
+    }),
   );
-  const client = await factory.createFromAgentCard({ ...card, supportedInterfaces: card.supportedInterfaces.filter((i) => i.protocolVersion === '0.3' && i.protocolBinding === 'JSONRPC') });
+  const client = await factory.createFromAgentCard({
+    ...card,
+    supportedInterfaces: card.supportedInterfaces.filter(
+      (i) => i.protocolVersion === '0.3' && i.protocolBinding === 'JSONRPC',
+    ),
+  });
   expect(client.protocolVersion).toBe('0.3');
   return client;
 }
@@ -81,25 +107,51 @@ describe('agent card', () => {
     const text = await res.text();
     expect(text).not.toContain(SECRET_INSTRUCTIONS);
     const card = JSON.parse(text);
-    expect(card).toMatchObject({ name: 'tester', description: 'An agent for tests', capabilities: { streaming: true } });
+    expect(card).toMatchObject({
+      name: 'tester',
+      description: 'An agent for tests',
+      capabilities: { streaming: true },
+    });
     expect(card.skills.map((s: { id: string }) => s.id)).toEqual(['calculator', 'get_time']);
     const urls: string[] = card.supportedInterfaces.map((i: { url: string }) => i.url);
     expect(urls).toContain(`${shared.server.url}/a2a/jsonrpc`);
     expect(urls).toContain(`${shared.server.url}/a2a/rest`);
-    expect(new Set(card.supportedInterfaces.map((i: { protocolVersion: string }) => i.protocolVersion))).toEqual(new Set(['1.0', '0.3']));
+    expect(new Set(card.supportedInterfaces.map((i: { protocolVersion: string }) => i.protocolVersion))).toEqual(
+      new Set(['1.0', '0.3']),
+    );
   });
 
   it('serves a v0.3-shaped card to legacy clients', async () => {
-    const card = (await (await fetch(`${shared.server.url}/.well-known/agent-card.json`)).json()) as Record<string, unknown>;
-    expect(card).toMatchObject({ name: 'tester', protocolVersion: '0.3', url: `${shared.server.url}/a2a/jsonrpc`, preferredTransport: 'JSONRPC', capabilities: { streaming: true } });
+    const card = (await (await fetch(`${shared.server.url}/.well-known/agent-card.json`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(card).toMatchObject({
+      name: 'tester',
+      protocolVersion: '0.3',
+      url: `${shared.server.url}/a2a/jsonrpc`,
+      preferredTransport: 'JSONRPC',
+      capabilities: { streaming: true },
+    });
   });
 
   it('never advertises 0.0.0.0, and --public-url wins', async () => {
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: shared.server.port, path: '/.well-known/agent-card.json', headers: { host: `0.0.0.0:${shared.server.port}`, 'a2a-version': '1.0' } }, (res) => {
-        let b = '';
-        res.setEncoding('utf8').on('data', (d: string) => (b += d)).on('end', () => resolve(b));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: shared.server.port,
+          path: '/.well-known/agent-card.json',
+          headers: { host: `0.0.0.0:${shared.server.port}`, 'a2a-version': '1.0' },
+        },
+        (res) => {
+          let b = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (d: string) => (b += d))
+            .on('end', () => resolve(b));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -108,7 +160,9 @@ describe('agent card', () => {
 
     const pub = await startServer(shared.fake, { publicUrl: 'https://agents.example.com/' });
     try {
-      const card = (await (await fetch(`${pub.url}/.well-known/agent-card.json`, { headers: { 'A2A-Version': '1.0' } })).json()) as { supportedInterfaces: Array<{ url: string }> };
+      const card = (await (
+        await fetch(`${pub.url}/.well-known/agent-card.json`, { headers: { 'A2A-Version': '1.0' } })
+      ).json()) as { supportedInterfaces: Array<{ url: string }> };
       expect(card.supportedInterfaces[0]?.url).toBe('https://agents.example.com/a2a/jsonrpc');
     } finally {
       await pub.close();
@@ -140,15 +194,26 @@ describe('A2A 1.0 client', () => {
     expect(task.artifacts[0]?.parts).toHaveLength(1);
     expect(textOf(task.artifacts[0]?.parts)).toBe('Hello world');
 
-    const listed = (await postJson(`${shared.server.url}/a2a/jsonrpc`, { jsonrpc: '2.0', id: 9, method: 'ListTasks', params: { contextId: task.contextId } }, { 'A2A-Version': '1.0' })).json();
+    const listed = (
+      await postJson(
+        `${shared.server.url}/a2a/jsonrpc`,
+        { jsonrpc: '2.0', id: 9, method: 'ListTasks', params: { contextId: task.contextId } },
+        { 'A2A-Version': '1.0' },
+      )
+    ).json();
     expect(listed.result.tasks.map((t: { id: string }) => t.id)).toEqual([taskId]);
   });
 
   it('keeps tool results out of the answer artifact', async () => {
-    shared.fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '1234 * 5678' } }] }, { text: ['Computed', ' it.'] });
+    shared.fake.enqueue(
+      { toolCalls: [{ name: 'calculator', arguments: { expression: '1234 * 5678' } }] },
+      { text: ['Computed', ' it.'] },
+    );
     const client = await v1Client(shared.server.url);
     const events = await collect(client.sendMessageStream(send('compute')));
-    const answer = artifactChunks(events).map((c) => textOf(c.artifact?.parts)).join('');
+    const answer = artifactChunks(events)
+      .map((c) => textOf(c.artifact?.parts))
+      .join('');
     expect(answer).toBe('Computed it.');
     expect(JSON.stringify(events)).not.toContain('7006652');
     expect(shared.fake.requests[1]?.body.messages.at(-1)).toMatchObject({ role: 'tool', content: '7006652' });
@@ -171,7 +236,9 @@ describe('A2A 1.0 client', () => {
     const second = (await client.sendMessage(send('Who am I?', { contextId: first.contextId }))) as Task;
     expect(second.contextId).toBe(first.contextId);
     expect(textOf(second.artifacts[0]?.parts)).toBe('You are Ada.');
-    const messages = (shared.fake.requests[1]?.body.messages as Array<{ role: string; content: string }>).filter((m) => m.role !== 'system');
+    const messages = (shared.fake.requests[1]?.body.messages as Array<{ role: string; content: string }>).filter(
+      (m) => m.role !== 'system',
+    );
     expect(messages).toEqual([
       { role: 'user', content: 'My name is Ada.' },
       { role: 'assistant', content: 'Noted, Ada.' },
@@ -213,7 +280,11 @@ describe('A2A 0.3 client (legacy compatibility)', () => {
     shared.fake.enqueue({ text: ['Leg', 'acy'] }, { text: 'again' });
     const client = await legacyClient(shared.server.url);
     const events = await collect(client.sendMessageStream(send('hi')));
-    expect(artifactChunks(events).map((c) => textOf(c.artifact?.parts)).join('')).toBe('Legacy');
+    expect(
+      artifactChunks(events)
+        .map((c) => textOf(c.artifact?.parts))
+        .join(''),
+    ).toBe('Legacy');
     expect(artifactChunks(events).at(-1)?.lastChunk).toBe(true);
     expect(finalState(events)).toBe(TaskState.TASK_STATE_COMPLETED);
     const task = (events[0]?.payload as { value: Task }).value;
@@ -221,7 +292,9 @@ describe('A2A 0.3 client (legacy compatibility)', () => {
     expect(got.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(textOf(got.artifacts[0]?.parts)).toBe('Legacy');
     await collect(client.sendMessageStream(send('more', { contextId: task.contextId })));
-    expect((shared.fake.requests[1]?.body.messages as Array<{ role: string }>).filter((m) => m.role !== 'system')).toHaveLength(3);
+    expect(
+      (shared.fake.requests[1]?.body.messages as Array<{ role: string }>).filter((m) => m.role !== 'system'),
+    ).toHaveLength(3);
   });
 
   it('cancels a running task', async () => {
@@ -239,7 +312,9 @@ describe('A2A 0.3 client (legacy compatibility)', () => {
       jsonrpc: '2.0',
       id: 7,
       method: 'message/send',
-      params: { message: { kind: 'message', messageId: 'raw-1', role: 'user', parts: [{ kind: 'text', text: 'hello' }] } },
+      params: {
+        message: { kind: 'message', messageId: 'raw-1', role: 'user', parts: [{ kind: 'text', text: 'hello' }] },
+      },
     });
     expect(res.status).toBe(200);
     const body = res.json();
@@ -259,20 +334,35 @@ describe('JSON-RPC errors', () => {
   });
 
   it('unknown method → -32601', async () => {
-    expect((await rpc({ jsonrpc: '2.0', id: 1, method: 'NoSuchMethod', params: {} })).json()).toMatchObject({ id: 1, error: { code: -32601 } });
+    expect((await rpc({ jsonrpc: '2.0', id: 1, method: 'NoSuchMethod', params: {} })).json()).toMatchObject({
+      id: 1,
+      error: { code: -32601 },
+    });
   });
 
   it('invalid params → -32602', async () => {
-    expect((await rpc({ jsonrpc: '2.0', id: 2, method: 'GetTask', params: { id: '' } })).json()).toMatchObject({ id: 2, error: { code: -32602 } });
+    expect((await rpc({ jsonrpc: '2.0', id: 2, method: 'GetTask', params: { id: '' } })).json()).toMatchObject({
+      id: 2,
+      error: { code: -32602 },
+    });
   });
 
   it('unknown task → -32001 (get and cancel)', async () => {
-    expect((await rpc({ jsonrpc: '2.0', id: 3, method: 'GetTask', params: { id: 'no-such-task' } })).json()).toMatchObject({ id: 3, error: { code: -32001 } });
-    expect((await rpc({ jsonrpc: '2.0', id: 4, method: 'CancelTask', params: { id: 'no-such-task' } })).json()).toMatchObject({ id: 4, error: { code: -32001 } });
+    expect(
+      (await rpc({ jsonrpc: '2.0', id: 3, method: 'GetTask', params: { id: 'no-such-task' } })).json(),
+    ).toMatchObject({ id: 3, error: { code: -32001 } });
+    expect(
+      (await rpc({ jsonrpc: '2.0', id: 4, method: 'CancelTask', params: { id: 'no-such-task' } })).json(),
+    ).toMatchObject({ id: 4, error: { code: -32001 } });
   });
 
   it('a body over the limit → 413', async () => {
-    const res = await rpc({ jsonrpc: '2.0', id: 5, method: 'SendMessage', params: { pad: 'x'.repeat(1024 * 1024 + 1) } });
+    const res = await rpc({
+      jsonrpc: '2.0',
+      id: 5,
+      method: 'SendMessage',
+      params: { pad: 'x'.repeat(1024 * 1024 + 1) },
+    });
     expect(res.status).toBe(413);
   });
 });

@@ -18,7 +18,9 @@ afterAll(async () => {
 
 /** Starts `agentor serve --port 0 …` and resolves with the URL from its "listening on" line. */
 async function startServe(args: string[], env: Record<string, string> = {}): Promise<{ cli: CliRun; url: string }> {
-  const cli = startCli(['serve', '--port', '0', '--base-url', fake.url, ...args], { env: cleanEnv({ OPENAI_API_KEY: API_KEY, ...env }) });
+  const cli = startCli(['serve', '--port', '0', '--base-url', fake.url, ...args], {
+    env: cleanEnv({ OPENAI_API_KEY: API_KEY, ...env }),
+  });
   await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
   const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
   return { cli, url };
@@ -29,7 +31,10 @@ describe('agentor serve (process)', () => {
     const { cli, url } = await startServe([]);
     expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
     fake.enqueue({ text: 'served' });
-    expect((await postJson(`${url}/chat`, { input: 'x' })).json()).toMatchObject({ text: 'served', status: 'completed' });
+    expect((await postJson(`${url}/chat`, { input: 'x' })).json()).toMatchObject({
+      text: 'served',
+      status: 'completed',
+    });
     cli.child.kill('SIGINT');
     const done = await cli.done;
     expect(done.code).toBe(0);
@@ -43,7 +48,8 @@ describe('agentor serve (process)', () => {
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let body = '';
-    while (!body.includes('event: text_delta')) body += decoder.decode((await reader.read()).value ?? new Uint8Array(), { stream: true });
+    while (!body.includes('event: text_delta'))
+      body += decoder.decode((await reader.read()).value ?? new Uint8Array(), { stream: true });
     cli.child.kill('SIGTERM');
     for (;;) {
       const { value, done } = await reader.read();
@@ -66,7 +72,9 @@ describe('agentor serve (process)', () => {
       expect((await fetch(`${url}/health`)).status).toBe(200);
       expect((await postJson(`${url}/chat`, { input: 'x' })).status).toBe(401);
       fake.enqueue({ text: 'authorised' });
-      expect((await postJson(`${url}/chat`, { input: 'x' }, { authorization: `Bearer ${token}` })).json().text).toBe('authorised');
+      expect((await postJson(`${url}/chat`, { input: 'x' }, { authorization: `Bearer ${token}` })).json().text).toBe(
+        'authorised',
+      );
     } finally {
       cli.child.kill('SIGTERM');
     }
@@ -77,7 +85,9 @@ describe('agentor serve (process)', () => {
   });
 
   it('AGENTOR_TOKEN and PORT come from the environment', async () => {
-    const cli = startCli(['serve', '--base-url', fake.url], { env: cleanEnv({ OPENAI_API_KEY: API_KEY, AGENTOR_TOKEN: 'env-token', PORT: '0' }) });
+    const cli = startCli(['serve', '--base-url', fake.url], {
+      env: cleanEnv({ OPENAI_API_KEY: API_KEY, AGENTOR_TOKEN: 'env-token', PORT: '0' }),
+    });
     await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
     expect((await fetch(`${url}/v1/models`)).status).toBe(401);
@@ -87,7 +97,9 @@ describe('agentor serve (process)', () => {
   });
 
   it('refuses to bind a non-loopback host without a token (exit 2)', async () => {
-    const r = await runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--base-url', fake.url], { env: cleanEnv({ OPENAI_API_KEY: API_KEY }) });
+    const r = await runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--base-url', fake.url], {
+      env: cleanEnv({ OPENAI_API_KEY: API_KEY }),
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/refusing to bind 0\.0\.0\.0 without a token.*--token.*AGENTOR_TOKEN/s);
   });
@@ -100,7 +112,9 @@ describe('agentor serve (process)', () => {
     const pub = await runCli(['serve', '--port', '0', '--public-url', 'not a url', '--base-url', fake.url], { env });
     expect(pub.code).toBe(2);
     expect(pub.stderr).toMatch(/--public-url/);
-    const port = await runCli(['serve', '--base-url', fake.url], { env: cleanEnv({ OPENAI_API_KEY: API_KEY, PORT: 'eighty' }) });
+    const port = await runCli(['serve', '--base-url', fake.url], {
+      env: cleanEnv({ OPENAI_API_KEY: API_KEY, PORT: 'eighty' }),
+    });
     expect(port.code).toBe(2);
     expect(port.stderr).toMatch(/PORT/);
   });
@@ -108,10 +122,15 @@ describe('agentor serve (process)', () => {
   it('serves an agent file given with --agent, and --max-body applies', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentor-serve-'));
     const file = join(dir, 'helper.md');
-    writeFileSync(file, '---\nname: helper\ndescription: Helps with things\ntools: [calculator]\n---\nSECRET helper instructions\n');
+    writeFileSync(
+      file,
+      '---\nname: helper\ndescription: Helps with things\ntools: [calculator]\n---\nSECRET helper instructions\n',
+    );
     const { cli, url } = await startServe(['--agent', file, '--max-body', '2kb']);
     try {
-      const card = (await (await fetch(`${url}/.well-known/agent-card.json`, { headers: { 'A2A-Version': '1.0' } })).json()) as { skills: Array<{ id: string }> };
+      const card = (await (
+        await fetch(`${url}/.well-known/agent-card.json`, { headers: { 'A2A-Version': '1.0' } })
+      ).json()) as { skills: Array<{ id: string }> };
       expect(card).toMatchObject({ name: 'helper', description: 'Helps with things' });
       expect(card.skills.map((s: { id: string }) => s.id)).toEqual(['calculator']);
       expect(JSON.stringify(card)).not.toContain('SECRET');

@@ -6,11 +6,13 @@ import { disconnectedWithin1s, isolated, parseSse, postJson, sharedServer, start
 
 const shared = sharedServer();
 
-
 describe('POST /chat streaming (SSE)', () => {
   it('frames every event as `event: <type>` + `data: <json>`, in order, ending after run_end', async () => {
     shared.fake.enqueue({ text: ['Hel', 'lo ', 'there'] });
-    const res = await fetch(`${shared.server.url}/chat`, { method: 'POST', body: JSON.stringify({ input: 'hi', stream: true }) });
+    const res = await fetch(`${shared.server.url}/chat`, {
+      method: 'POST',
+      body: JSON.stringify({ input: 'hi', stream: true }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const body = await res.text();
@@ -18,7 +20,14 @@ describe('POST /chat streaming (SSE)', () => {
     const frames = parseSse(body);
     const events = frames.map((f) => JSON.parse(f.data) as { type: string; seq: number; run_id: string });
     for (const [i, f] of frames.entries()) expect(f.event).toBe(events[i]?.type);
-    expect(events.map((e) => e.type)).toEqual(['run_start', 'text_delta', 'text_delta', 'text_delta', 'message', 'run_end']);
+    expect(events.map((e) => e.type)).toEqual([
+      'run_start',
+      'text_delta',
+      'text_delta',
+      'text_delta',
+      'message',
+      'run_end',
+    ]);
     expect(events.map((e) => e.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(new Set(events.map((e) => e.run_id)).size).toBe(1);
     expect(events.at(-1)).toMatchObject({ type: 'run_end', status: 'completed', text: 'Hello there' });
@@ -39,8 +48,15 @@ describe('POST /chat streaming (SSE)', () => {
     shared.fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '17 * 23' } }] }, { text: '391' });
     const res = await postJson(`${shared.server.url}/chat`, { input: 'compute', stream: true });
     const events = parseSse(res.text).map((f) => JSON.parse(f.data));
-    expect(events.find((e) => e.type === 'tool_call')).toMatchObject({ name: 'calculator', args: { expression: '17 * 23' } });
-    expect(events.find((e) => e.type === 'tool_result')).toMatchObject({ name: 'calculator', result: '391', is_error: false });
+    expect(events.find((e) => e.type === 'tool_call')).toMatchObject({
+      name: 'calculator',
+      args: { expression: '17 * 23' },
+    });
+    expect(events.find((e) => e.type === 'tool_result')).toMatchObject({
+      name: 'calculator',
+      result: '391',
+      is_error: false,
+    });
     expect(events.at(-1)).toMatchObject({ type: 'run_end', status: 'completed', text: '391' });
   });
 
@@ -51,7 +67,11 @@ describe('POST /chat streaming (SSE)', () => {
     const frames = parseSse(res.text);
     expect(frames.filter((f) => f.event === 'text_delta').length).toBe(2);
     expect(frames.at(-1)?.event).toBe('run_end');
-    expect(JSON.parse(frames.at(-1)?.data ?? '{}')).toMatchObject({ status: 'failed', text: 'partial answer', error: { message: expect.any(String) } });
+    expect(JSON.parse(frames.at(-1)?.data ?? '{}')).toMatchObject({
+      status: 'failed',
+      text: 'partial answer',
+      error: { message: expect.any(String) },
+    });
   });
 
   it('a client that disconnects aborts its run: the upstream request closes within 1 s', async () => {
@@ -59,7 +79,11 @@ describe('POST /chat streaming (SSE)', () => {
     try {
       t.fake.enqueue({ fault: 'hang', text: ['still ', 'thinking'] });
       const controller = new AbortController();
-      const res = await fetch(`${t.server.url}/chat`, { method: 'POST', body: JSON.stringify({ input: 'x', stream: true }), signal: controller.signal });
+      const res = await fetch(`${t.server.url}/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ input: 'x', stream: true }),
+        signal: controller.signal,
+      });
       const reader = res.body!.getReader();
       await reader.read();
       await t.fake.waitForStreamStarted();
@@ -78,12 +102,23 @@ describe('POST /chat without streaming', () => {
     const res = await postJson(`${shared.server.url}/chat`, { input: 'q' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
-    expect(res.json()).toEqual({ text: 'The answer.', status: 'completed', usage: { input_tokens: 10, output_tokens: 3, total_tokens: 13 }, run_id: expect.stringMatching(/^run_/) });
+    expect(res.json()).toEqual({
+      text: 'The answer.',
+      status: 'completed',
+      usage: { input_tokens: 10, output_tokens: 3, total_tokens: 13 },
+      run_id: expect.stringMatching(/^run_/),
+    });
   });
 
   it('accepts a message list whose last user message is the prompt', async () => {
     shared.fake.enqueue({ text: 'ok' });
-    await postJson(`${shared.server.url}/chat`, { input: [{ role: 'user', content: 'first' }, { role: 'assistant', content: 'reply' }, { role: 'user', content: 'second' }] });
+    await postJson(`${shared.server.url}/chat`, {
+      input: [
+        { role: 'user', content: 'first' },
+        { role: 'assistant', content: 'reply' },
+        { role: 'user', content: 'second' },
+      ],
+    });
     const messages = shared.fake.requests[0]?.body.messages as Array<{ role: string; content: string }>;
     expect(messages.slice(-3)).toEqual([
       { role: 'user', content: 'first' },
@@ -95,7 +130,10 @@ describe('POST /chat without streaming', () => {
   it('reports a failed run in the result', async () => {
     shared.fake.enqueue({ fault: 'status', status: 400, message: 'model exploded' });
     const res = await postJson(`${shared.server.url}/chat`, { input: 'q' });
-    expect(res.json()).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('model exploded') } });
+    expect(res.json()).toMatchObject({
+      status: 'failed',
+      error: { message: expect.stringContaining('model exploded') },
+    });
   });
 
   it('session_id keeps a conversation across requests; other sessions do not see it', async () => {
@@ -118,7 +156,11 @@ describe('POST /chat without streaming', () => {
     try {
       t.fake.enqueue({ fault: 'hang', text: ['…'] });
       const controller = new AbortController();
-      const first = fetch(`${t.server.url}/chat`, { method: 'POST', body: JSON.stringify({ input: 'a', session_id: 'busy', stream: true }), signal: controller.signal });
+      const first = fetch(`${t.server.url}/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ input: 'a', session_id: 'busy', stream: true }),
+        signal: controller.signal,
+      });
       await t.fake.waitForStreamStarted();
       const second = await postJson(`${t.server.url}/chat`, { input: 'b', session_id: 'busy' });
       expect(second.status).toBe(409);
@@ -128,7 +170,9 @@ describe('POST /chat without streaming', () => {
       await disconnectedWithin1s(t.fake);
       // Released once the run ended.
       t.fake.enqueue({ text: 'free again' });
-      expect((await postJson(`${t.server.url}/chat`, { input: 'c', session_id: 'busy' })).json().text).toBe('free again');
+      expect((await postJson(`${t.server.url}/chat`, { input: 'c', session_id: 'busy' })).json().text).toBe(
+        'free again',
+      );
     } finally {
       await t.close();
     }
@@ -139,7 +183,11 @@ describe('POST /chat without streaming', () => {
     try {
       t.fake.enqueue({ fault: 'hang', text: ['…'] });
       const controller = new AbortController();
-      const pending = fetch(`${t.server.url}/chat`, { method: 'POST', body: JSON.stringify({ input: 'x' }), signal: controller.signal }).catch(() => undefined);
+      const pending = fetch(`${t.server.url}/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ input: 'x' }),
+        signal: controller.signal,
+      }).catch(() => undefined);
       await t.fake.waitForStreamStarted();
       controller.abort();
       await disconnectedWithin1s(t.fake);
@@ -180,10 +228,13 @@ describe('bad input never crashes the shared.server', () => {
     try {
       const { port } = small;
       const status = await new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/chat', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = request(
+          { host: '127.0.0.1', port, method: 'POST', path: '/chat', headers: { 'transfer-encoding': 'chunked' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.write('{"input": "');
         req.write('y'.repeat(2000));
@@ -222,7 +273,10 @@ describe('OpenAI-compatible /v1 with the official openai client', () => {
 
   it('answers a non-streaming completion', async () => {
     shared.fake.enqueue({ text: 'Paris.', usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 } });
-    const completion = await client().chat.completions.create({ model: 'tester', messages: [{ role: 'user', content: 'Capital of France?' }] });
+    const completion = await client().chat.completions.create({
+      model: 'tester',
+      messages: [{ role: 'user', content: 'Capital of France?' }],
+    });
     expect(completion.choices[0]?.message.content).toBe('Paris.');
     expect(completion.choices[0]?.finish_reason).toBe('stop');
     expect(completion.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 });
@@ -230,12 +284,18 @@ describe('OpenAI-compatible /v1 with the official openai client', () => {
   });
 
   it('streams chunks whose deltas add up to the answer, with usage when asked', async () => {
-    shared.fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '6*7' } }] }, { text: ['It ', 'is ', '42.'] });
+    shared.fake.enqueue(
+      { toolCalls: [{ name: 'calculator', arguments: { expression: '6*7' } }] },
+      { text: ['It ', 'is ', '42.'] },
+    );
     const stream = await client().chat.completions.create({
       model: 'tester',
       stream: true,
       stream_options: { include_usage: true },
-      messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: '6*7?' }] }],
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: [{ type: 'text', text: '6*7?' }] },
+      ],
     });
     let text = '';
     let finish: string | null | undefined;
@@ -252,9 +312,15 @@ describe('OpenAI-compatible /v1 with the official openai client', () => {
 
   it('a failed run is an API error', async () => {
     shared.fake.enqueue({ fault: 'status', status: 400, message: 'upstream says no' });
-    await expect(client().chat.completions.create({ model: 'tester', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 502 });
+    await expect(
+      client().chat.completions.create({ model: 'tester', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 502 });
     shared.fake.enqueue({ fault: 'malformed', text: ['par'] });
-    const stream = await client().chat.completions.create({ model: 'tester', stream: true, messages: [{ role: 'user', content: 'x' }] });
+    const stream = await client().chat.completions.create({
+      model: 'tester',
+      stream: true,
+      messages: [{ role: 'user', content: 'x' }],
+    });
     await expect(
       (async () => {
         for await (const _ of stream) void _;
@@ -263,10 +329,15 @@ describe('OpenAI-compatible /v1 with the official openai client', () => {
   });
 
   it('bad requests are 400 in the OpenAI error shape', async () => {
-    await expect(client().chat.completions.create({ model: 'tester', messages: [] })).rejects.toMatchObject({ status: 400, error: { type: 'invalid_request_error' } });
+    await expect(client().chat.completions.create({ model: 'tester', messages: [] })).rejects.toMatchObject({
+      status: 400,
+      error: { type: 'invalid_request_error' },
+    });
     const res = await postJson(`${shared.server.url}/v1/chat/completions`, '{nope');
     expect(res.status).toBe(400);
-    expect(res.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_json', message: expect.any(String) } });
+    expect(res.json()).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'invalid_json', message: expect.any(String) },
+    });
   });
 
   it('aborting a streaming completion closes the upstream request within 1 s', async () => {
@@ -275,7 +346,10 @@ describe('OpenAI-compatible /v1 with the official openai client', () => {
       t.fake.enqueue({ fault: 'hang', text: ['thinking'] });
       const controller = new AbortController();
       const openai = new OpenAI({ apiKey: 'unused', baseURL: `${t.server.url}/v1`, maxRetries: 0 });
-      const stream = await openai.chat.completions.create({ model: 'tester', stream: true, messages: [{ role: 'user', content: 'x' }] }, { signal: controller.signal });
+      const stream = await openai.chat.completions.create(
+        { model: 'tester', stream: true, messages: [{ role: 'user', content: 'x' }] },
+        { signal: controller.signal },
+      );
       const it = stream[Symbol.asyncIterator]();
       await it.next();
       await t.fake.waitForStreamStarted();
@@ -298,8 +372,19 @@ describe('auth and CORS', () => {
       expect(denied.headers.get('www-authenticate')).toBe('Bearer');
       expect(denied.json().error.code).toBe('unauthorized');
       expect((await fetch(`${secured.url}/v1/models`)).status).toBe(401);
-      expect((await fetch(`${secured.url}/v1/models`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-      expect((await postJson(`${secured.url}/a2a/jsonrpc`, { jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'x' } })).status).toBe(401);
+      expect((await fetch(`${secured.url}/v1/models`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(
+        401,
+      );
+      expect(
+        (
+          await postJson(`${secured.url}/a2a/jsonrpc`, {
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'GetTask',
+            params: { id: 'x' },
+          })
+        ).status,
+      ).toBe(401);
       shared.fake.enqueue({ text: 'ok' });
       const ok = await postJson(`${secured.url}/chat`, { input: 'x' }, { authorization: 'Bearer tok-123' });
       expect(ok.status).toBe(200);
@@ -325,7 +410,11 @@ describe('auth and CORS', () => {
     try {
       const preflight = await fetch(`${open.url}/chat`, {
         method: 'OPTIONS',
-        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        headers: {
+          origin: 'https://app.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
       });
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');

@@ -37,7 +37,21 @@ function task(id: string, ts: string, parts: string[]): Task {
     id,
     contextId: 'ctx',
     status: { state: TaskState.TASK_STATE_COMPLETED, message: undefined, timestamp: ts },
-    artifacts: [{ artifactId: 'a', name: 'answer', description: '', parts: parts.map((value) => ({ content: { $case: 'text', value }, mediaType: 'text/plain', filename: '', metadata: undefined })), metadata: undefined, extensions: [] }],
+    artifacts: [
+      {
+        artifactId: 'a',
+        name: 'answer',
+        description: '',
+        parts: parts.map((value) => ({
+          content: { $case: 'text', value },
+          mediaType: 'text/plain',
+          filename: '',
+          metadata: undefined,
+        })),
+        metadata: undefined,
+        extensions: [],
+      },
+    ],
     history: [],
     metadata: {},
   };
@@ -65,7 +79,14 @@ describe('BoundedTaskStore', () => {
   it('lists newest first with working page tokens', async () => {
     const store = new BoundedTaskStore();
     for (let i = 1; i <= 5; i++) await store.save(task(`t${i}`, `2026-01-01T00:00:0${i}Z`, ['x']));
-    const params = { tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageToken: '', statusTimestampAfter: undefined, pageSize: 2 };
+    const params = {
+      tenant: '',
+      contextId: '',
+      status: TaskState.TASK_STATE_UNSPECIFIED,
+      pageToken: '',
+      statusTimestampAfter: undefined,
+      pageSize: 2,
+    };
     const first = await store.list(params);
     expect(first.tasks.map((t) => t.id)).toEqual(['t5', 't4']);
     expect(first.totalSize).toBe(5);

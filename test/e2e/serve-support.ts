@@ -48,8 +48,16 @@ export function parseSse(body: string): SseFrame[] {
 }
 
 /** POSTs JSON and returns status, headers and body text. */
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: () => any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string; json: () => any }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
 }
@@ -58,7 +66,9 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
  * A fresh fake upstream and server. The fake banks `waitForStreamStarted`/`waitForDisconnect` events nobody awaited,
  * so tests that synchronise on them get their own fake instead of inheriting earlier tests' events.
  */
-export async function isolated(options: ServeOptions = {}): Promise<{ fake: FakeOpenAI; server: RunningServer; close(): Promise<void> }> {
+export async function isolated(
+  options: ServeOptions = {},
+): Promise<{ fake: FakeOpenAI; server: RunningServer; close(): Promise<void> }> {
   const fake = await startFakeOpenAI();
   const server = await startServer(fake, options);
   return {
@@ -75,12 +85,17 @@ export async function isolated(options: ServeOptions = {}): Promise<{ fake: Fake
 export function disconnectedWithin1s(fake: FakeOpenAI): Promise<void> {
   return Promise.race([
     fake.waitForDisconnect(),
-    new Promise<void>((_, reject) => setTimeout(() => reject(new Error('upstream request still open after 1 s')), 1000).unref()),
+    new Promise<void>((_, reject) =>
+      setTimeout(() => reject(new Error('upstream request still open after 1 s')), 1000).unref(),
+    ),
   ]);
 }
 
 /** One fake upstream and one server for a whole test file (started before its tests, closed after); the fake's request log is cleared before each test. */
-export function sharedServer(options: ServeOptions = {}): { readonly fake: FakeOpenAI; readonly server: RunningServer } {
+export function sharedServer(options: ServeOptions = {}): {
+  readonly fake: FakeOpenAI;
+  readonly server: RunningServer;
+} {
   const shared = {} as Awaited<ReturnType<typeof isolated>>;
   beforeAll(async () => {
     Object.assign(shared, await isolated(options));

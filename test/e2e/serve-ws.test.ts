@@ -62,7 +62,10 @@ describe('WebSocket /ws', () => {
     const c = await connect();
     c.send({ type: 'chat', id: 'a', input: 'alpha' });
     c.send({ type: 'chat', id: 'b', input: 'beta' });
-    const [endA, endB] = await Promise.all([c.waitFor((f) => f.id === 'a' && f.type === 'run_end'), c.waitFor((f) => f.id === 'b' && f.type === 'run_end')]);
+    const [endA, endB] = await Promise.all([
+      c.waitFor((f) => f.id === 'a' && f.type === 'run_end'),
+      c.waitFor((f) => f.id === 'b' && f.type === 'run_end'),
+    ]);
     expect(endA).toMatchObject({ status: 'completed', text: 'echo: alpha' });
     expect(endB).toMatchObject({ status: 'completed', text: 'echo: beta' });
     for (const id of ['a', 'b']) {
@@ -85,7 +88,10 @@ describe('WebSocket /ws', () => {
     expect(end).toMatchObject({ status: 'cancelled', text: 'wait' });
     await disconnectedWithin1s(fake);
     c.send({ type: 'chat', id: 'next', input: 'still here' });
-    expect(await c.waitFor((f) => f.id === 'next' && f.type === 'run_end')).toMatchObject({ status: 'completed', text: 'echo: still here' });
+    expect(await c.waitFor((f) => f.id === 'next' && f.type === 'run_end')).toMatchObject({
+      status: 'completed',
+      text: 'echo: still here',
+    });
     c.ws.close();
   });
 
@@ -97,7 +103,11 @@ describe('WebSocket /ws', () => {
     c.send({ type: 'chat', id: '2', input: 'two', session_id: 'ws-s' });
     await c.waitFor((f) => f.id === '2' && f.type === 'run_end');
     const last = fake.requests.filter((r) => r.path === '/v1/chat/completions').at(-1);
-    expect((last?.body.messages as Array<{ role: string; content: string }>).filter((m) => m.role !== 'system').map((m) => m.content)).toEqual(['one', 'echo: one', 'two']);
+    expect(
+      (last?.body.messages as Array<{ role: string; content: string }>)
+        .filter((m) => m.role !== 'system')
+        .map((m) => m.content),
+    ).toEqual(['one', 'echo: one', 'two']);
     c.ws.close();
   });
 
@@ -130,7 +140,9 @@ describe('WebSocket /ws', () => {
     for (const e of errors) expect(e.run_id).toBeUndefined();
     c.send({ type: 'chat', id: 'dup', input: 'hang dup' });
     c.send({ type: 'chat', id: 'dup', input: 'again' });
-    expect(await c.waitFor((f) => f.id === 'dup' && f.type === 'error')).toMatchObject({ error: { code: 'duplicate_id' } });
+    expect(await c.waitFor((f) => f.id === 'dup' && f.type === 'error')).toMatchObject({
+      error: { code: 'duplicate_id' },
+    });
     await c.waitFor((f) => f.id === 'dup' && f.type === 'text_delta');
     c.send({ type: 'cancel', id: 'dup' });
     await c.waitFor((f) => f.id === 'dup' && f.type === 'run_end');

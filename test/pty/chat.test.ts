@@ -14,7 +14,8 @@ import { startPty, type PtyTerminal } from './terminal.js';
 let fake: FakeOpenAI;
 const running: PtyTerminal[] = [];
 beforeAll(async () => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs'))) throw new Error('build first: npm run build');
+  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
+    throw new Error('build first: npm run build');
   fake = await startFakeOpenAI();
 });
 afterAll(async () => {
@@ -26,7 +27,15 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete e[k];
   const home = mkdtempSync(join(tmpdir(), 'agentor-pty-'));
-  return { ...e, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), OPENAI_API_KEY: 'test', AGENTOR_DEMO_DELAY_MS: '0', TERM: 'xterm-256color', ...extra };
+  return {
+    ...e,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_STATE_HOME: join(home, 'state'),
+    OPENAI_API_KEY: 'test',
+    AGENTOR_DEMO_DELAY_MS: '0',
+    TERM: 'xterm-256color',
+    ...extra,
+  };
 }
 
 function chat(args: string[] = [], extra: Record<string, string> = {}): PtyTerminal {
@@ -52,7 +61,10 @@ describe('agentor chat in a real terminal', () => {
     expect(t.text()).toContain('• one');
 
     // 2. A tool call panel, then the final answer.
-    fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '17 * 23' } }] }, { text: ['The answer is ', '391.'] });
+    fake.enqueue(
+      { toolCalls: [{ name: 'calculator', arguments: { expression: '17 * 23' } }] },
+      { text: ['The answer is ', '391.'] },
+    );
     t.write('compute 17*23');
     await t.waitFor('❯ compute 17*23');
     t.write('\r');
@@ -116,7 +128,9 @@ describe('agentor chat in a real terminal', () => {
   });
 
   it('respects NO_COLOR (no SGR sequences at all) and re-wraps the history on resize', async () => {
-    fake.enqueue({ text: ['A **styled** answer with `code` that is long enough to wrap once the terminal becomes narrow.'] });
+    fake.enqueue({
+      text: ['A **styled** answer with `code` that is long enough to wrap once the terminal becomes narrow.'],
+    });
     const t = chat([], { NO_COLOR: '1' });
     await t.waitFor('/help for commands');
     t.write('style me');
@@ -136,7 +150,10 @@ describe('agentor chat in a real terminal', () => {
   });
 
   it('keeps the live region below the terminal height (no full-screen redraws) for a long unsplittable answer', async () => {
-    const lines = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i}); // a comment long enough to wrap in a narrow terminal window\n`);
+    const lines = Array.from(
+      { length: 60 },
+      (_, i) => `const value${i} = compute(${i}); // a comment long enough to wrap in a narrow terminal window\n`,
+    );
     fake.enqueue({ fault: 'hang', text: ['Here is the code:\n\n```ts\n', ...lines] });
     const t = startPty(['chat', '--base-url', fake.url], { env: env(), cols: 60, rows: 14 });
     running.push(t);
@@ -170,7 +187,13 @@ describe('agentor chat in a real terminal', () => {
     t.write('\r');
     await t.waitFor(/✓ [\d.]+m?s · \d+ tokens · 1 tool/);
     const text = t.text();
-    for (const phrase of ['this answer comes from', 'Let me work out', '⚙ calculator', 'What you just saw', 'a final answer built']) {
+    for (const phrase of [
+      'this answer comes from',
+      'Let me work out',
+      '⚙ calculator',
+      'What you just saw',
+      'a final answer built',
+    ]) {
       expect(text.split(phrase).length - 1, phrase).toBe(1);
     }
     expect(text).not.toMatch(/esc or ctrl\+c to cancel/);
@@ -204,7 +227,11 @@ describe('agentor chat in a real terminal', () => {
       await t.waitFor('Answer to the queued question.');
       await t.waitFor(/✓[^\n]*\n(?:.*\n)*.*✓ [\d.]+m?s · \d+ tokens/);
       const body = own.requests.at(-1)!.body as { messages: Array<{ role: string; content: string | null }> };
-      expect(body.messages.map((m) => m.content).slice(-3)).toEqual(['first question', 'Working on it', 'second question']);
+      expect(body.messages.map((m) => m.content).slice(-3)).toEqual([
+        'first question',
+        'Working on it',
+        'second question',
+      ]);
       expect(t.text().indexOf('Working on it')).toBeLessThan(t.text().indexOf('❯ second question'));
       await t.waitFor('/help for commands');
       expect(t.screen()).not.toContain('queued:');

@@ -16,7 +16,8 @@ let fake: FakeOpenAI;
 let cwd: string;
 const running: PtyTerminal[] = [];
 beforeAll(async () => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs'))) throw new Error('build first: npm run build');
+  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
+    throw new Error('build first: npm run build');
   cwd = mkdtempSync(join(tmpdir(), 'agentor-pty-multi-'));
   mkdirSync(join(cwd, 'demo'));
   writeFileSync(join(cwd, 'demo', 'alpha.md'), '---\nname: alpha\nmodel: demo\n---\nYou are alpha.\n');
@@ -35,7 +36,14 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete e[k];
   const home = mkdtempSync(join(tmpdir(), 'agentor-pty-'));
-  return { ...e, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), AGENTOR_DEMO_DELAY_MS: '0', TERM: 'xterm-256color', ...extra };
+  return {
+    ...e,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_STATE_HOME: join(home, 'state'),
+    AGENTOR_DEMO_DELAY_MS: '0',
+    TERM: 'xterm-256color',
+    ...extra,
+  };
 }
 
 function start(args: string[], extra: Record<string, string> = {}): PtyTerminal {
@@ -68,7 +76,10 @@ describe('multi-agent chat in a real terminal', () => {
   it('cancels both agents with one Ctrl+C: both upstream requests close, both panels say cancelled, exit 130', async () => {
     fake.enqueue({ fault: 'hang', text: ['First partial'] }, { fault: 'hang', text: ['Second partial'] });
     const before = fake.disconnects;
-    const t = start(['--base-url', fake.url, '--agent', 'remote/alpha.md', '--agent', 'remote/beta.md', 'tell me a long story'], { OPENAI_API_KEY: 'test' });
+    const t = start(
+      ['--base-url', fake.url, '--agent', 'remote/alpha.md', '--agent', 'remote/beta.md', 'tell me a long story'],
+      { OPENAI_API_KEY: 'test' },
+    );
     await t.waitFor('First partial');
     await t.waitFor('Second partial');
     await t.waitFor('0/2 agents done');
@@ -90,7 +101,9 @@ describe('multi-agent chat in a real terminal', () => {
         .slice(before)
         .filter((r) => r.body.messages[0].content === `You are ${agent}.`)
         .map((r) => r.body.messages.slice(1).map((m: { role: string; content: string }) => `${m.role}: ${m.content}`));
-    const t = start(['--base-url', fake.url, '--agent', 'remote/alpha.md', '--agent', 'remote/beta.md'], { OPENAI_API_KEY: 'test' });
+    const t = start(['--base-url', fake.url, '--agent', 'remote/alpha.md', '--agent', 'remote/beta.md'], {
+      OPENAI_API_KEY: 'test',
+    });
     await t.waitFor('@name sends to one agent');
     expect(t.screen()).toContain('agentor · 2 agents · alpha, beta · @name to address one');
     const promptBack = (n: number): RegExp => new RegExp(`(2 agents: 2 \\w+[\\s\\S]*){${n}}╭─+╮\\n│ ❯ +│\\n`);
@@ -157,12 +170,19 @@ describe('multi-agent chat in a real terminal', () => {
     // Its own fake: the request and disconnect latches count events, so other tests' streams must not leak in.
     const own = await startFakeOpenAI();
     try {
-      const t = start(['--base-url', own.url, '--agent', 'remote/alpha.md', '--agent', 'remote/beta.md'], { OPENAI_API_KEY: 'test' });
+      const t = start(['--base-url', own.url, '--agent', 'remote/alpha.md', '--agent', 'remote/beta.md'], {
+        OPENAI_API_KEY: 'test',
+      });
       await t.waitFor('@name sends to one agent');
       const chats = (): RecordedRequest[] => own.requests.filter((r) => String(r.path).endsWith('/chat/completions'));
 
       // 1. Typed while both agents stream; Enter queues it under the progress line; nothing is sent yet.
-      own.enqueue({ fault: 'hang', text: ['Working A'] }, { fault: 'hang', text: ['Working B'] }, { text: ['Queued answer ', 'one.'] }, { text: ['Queued answer ', 'two.'] });
+      own.enqueue(
+        { fault: 'hang', text: ['Working A'] },
+        { fault: 'hang', text: ['Working B'] },
+        { text: ['Queued answer ', 'one.'] },
+        { text: ['Queued answer ', 'two.'] },
+      );
       t.write('first question\r');
       await t.waitFor('Working A');
       await t.waitFor('Working B');
@@ -178,7 +198,9 @@ describe('multi-agent chat in a real terminal', () => {
       await t.waitFor('Queued answer one.');
       await t.waitFor('Queued answer two.');
       await t.waitFor(/(2 agents: 2 completed[\s\S]*){2}╭─+╮\n│ ❯ +│\n/);
-      const second = chats().slice(2).map((r) => r.body.messages.slice(1).map((m: { content: string }) => m.content));
+      const second = chats()
+        .slice(2)
+        .map((r) => r.body.messages.slice(1).map((m: { content: string }) => m.content));
       expect(second.map((m) => m[0])).toEqual(['first question', 'first question']);
       expect(second.map((m) => m[2])).toEqual(['second question', 'second question']);
       expect(second.map((m) => m[1]).sort()).toEqual(['Working A', 'Working B']);

@@ -26,12 +26,21 @@ export interface PtyTerminal {
 }
 
 /** Starts `node bin/agentor.js …args` in a pty of the given size. */
-export function startPty(args: string[], opts: { env: NodeJS.ProcessEnv; cols?: number; rows?: number; cwd?: string; command?: string[] }): PtyTerminal {
+export function startPty(
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cols?: number; rows?: number; cwd?: string; command?: string[] },
+): PtyTerminal {
   const cols = opts.cols ?? 100;
   const rows = opts.rows ?? 30;
   const term = new xterm.Terminal({ cols, rows, scrollback: 5000, allowProposedApi: true });
   const [file, ...pre] = opts.command ?? [process.execPath, BIN];
-  const pty = spawn(file as string, [...pre, ...args], { name: 'xterm-256color', cols, rows, cwd: opts.cwd ?? process.cwd(), env: opts.env as Record<string, string> });
+  const pty = spawn(file as string, [...pre, ...args], {
+    name: 'xterm-256color',
+    cols,
+    rows,
+    cwd: opts.cwd ?? process.cwd(),
+    env: opts.env as Record<string, string>,
+  });
   let raw = '';
   const waiters = new Set<() => void>();
   pty.onData((d) => {
@@ -40,13 +49,15 @@ export function startPty(args: string[], opts: { env: NodeJS.ProcessEnv; cols?: 
       for (const w of [...waiters]) w();
     });
   });
-  const exit = new Promise<{ exitCode: number; signal?: number }>((res) => pty.onExit((e) => {
-    // Let xterm finish parsing what is queued before anyone reads the final screen.
-    term.write('', () => {
-      res(e);
-      for (const w of [...waiters]) w();
-    });
-  }));
+  const exit = new Promise<{ exitCode: number; signal?: number }>((res) =>
+    pty.onExit((e) => {
+      // Let xterm finish parsing what is queued before anyone reads the final screen.
+      term.write('', () => {
+        res(e);
+        for (const w of [...waiters]) w();
+      });
+    }),
+  );
   let exited = false;
   void exit.then(() => (exited = true));
   const lines = (from: number, to: number): string => {

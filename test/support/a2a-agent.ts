@@ -7,8 +7,23 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
-import { A2A_PROTOCOL_VERSION, AGENT_CARD_PATH, Role, TaskState, type AgentCard, type Message, type Part } from '@a2a-js/sdk';
-import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
+import {
+  A2A_PROTOCOL_VERSION,
+  AGENT_CARD_PATH,
+  Role,
+  TaskState,
+  type AgentCard,
+  type Message,
+  type Part,
+} from '@a2a-js/sdk';
+import {
+  AgentEvent,
+  DefaultRequestHandler,
+  InMemoryTaskStore,
+  type AgentExecutor,
+  type ExecutionEventBus,
+  type RequestContext,
+} from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 
 export interface FakeA2AAgent {
@@ -24,7 +39,12 @@ export interface FakeA2AAgent {
   close(): Promise<void>;
 }
 
-const textPart = (value: string): Part => ({ content: { $case: 'text', value }, metadata: undefined, filename: '', mediaType: 'text/plain' });
+const textPart = (value: string): Part => ({
+  content: { $case: 'text', value },
+  metadata: undefined,
+  filename: '',
+  mediaType: 'text/plain',
+});
 const agentMessage = (text: string, taskId: string, contextId: string): Message => ({
   messageId: randomUUID(),
   role: Role.ROLE_AGENT,
@@ -37,7 +57,9 @@ const agentMessage = (text: string, taskId: string, contextId: string): Message 
 });
 
 /** `legacy: true` serves a v0.3-shaped agent card only, like an A2A 0.3 server (e.g. Agentor's Python server). */
-export async function startFakeA2AAgent(opts: { name?: string; chunkDelayMs?: number; legacy?: boolean; token?: string } = {}): Promise<FakeA2AAgent> {
+export async function startFakeA2AAgent(
+  opts: { name?: string; chunkDelayMs?: number; legacy?: boolean; token?: string } = {},
+): Promise<FakeA2AAgent> {
   const cancelled: string[] = [];
   const received: FakeA2AAgent['received'] = [];
   const cancelGates = new Map<string, () => void>();
@@ -55,7 +77,11 @@ export async function startFakeA2AAgent(opts: { name?: string; chunkDelayMs?: nu
           AgentEvent.statusUpdate({
             taskId,
             contextId,
-            status: { state, timestamp: new Date().toISOString(), message: message ? agentMessage(message, taskId, contextId) : undefined },
+            status: {
+              state,
+              timestamp: new Date().toISOString(),
+              message: message ? agentMessage(message, taskId, contextId) : undefined,
+            },
             metadata: undefined,
           }),
         );
@@ -64,7 +90,14 @@ export async function startFakeA2AAgent(opts: { name?: string; chunkDelayMs?: nu
           AgentEvent.artifactUpdate({
             taskId,
             contextId,
-            artifact: { artifactId: 'answer', name: 'answer', description: '', parts: [textPart(value)], metadata: undefined, extensions: [] },
+            artifact: {
+              artifactId: 'answer',
+              name: 'answer',
+              description: '',
+              parts: [textPart(value)],
+              metadata: undefined,
+              extensions: [],
+            },
             append,
             lastChunk,
             metadata: undefined,
@@ -163,7 +196,14 @@ export async function startFakeA2AAgent(opts: { name?: string; chunkDelayMs?: nu
   } else {
     app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler, legacyCompat: { enabled: true } }));
   }
-  app.use('/a2a/jsonrpc', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
+  app.use(
+    '/a2a/jsonrpc',
+    jsonRpcHandler({
+      requestHandler: handler,
+      userBuilder: UserBuilder.noAuthentication,
+      legacyCompat: { enabled: true },
+    }),
+  );
 
   return {
     url,

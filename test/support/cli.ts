@@ -9,7 +9,16 @@ export const BIN = resolve(import.meta.dirname, '../../bin/agentor.js');
 /** An environment with no provider configuration and private XDG dirs, plus `extra`. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'AGENTOR_TOKEN', 'NO_COLOR', 'FORCE_COLOR', 'PORT']) delete env[key];
+  for (const key of [
+    'OPENAI_API_KEY',
+    'OPENAI_BASE_URL',
+    'AGENTOR_MODEL',
+    'AGENTOR_TOKEN',
+    'NO_COLOR',
+    'FORCE_COLOR',
+    'PORT',
+  ])
+    delete env[key];
   const home = mkdtempSync(join(tmpdir(), 'agentor-test-'));
   env['XDG_CONFIG_HOME'] = join(home, 'config');
   env['XDG_STATE_HOME'] = join(home, 'state');
@@ -50,12 +59,14 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?
   });
   if (opts.input !== undefined) child.stdin?.end(opts.input);
   else child.stdin?.end();
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolveDone) => {
-    child.on('close', (code, signal) => {
-      for (const l of listeners) l();
-      resolveDone({ code, signal, stdout: out, stderr: err });
-    });
-  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolveDone) => {
+      child.on('close', (code, signal) => {
+        for (const l of listeners) l();
+        resolveDone({ code, signal, stdout: out, stderr: err });
+      });
+    },
+  );
   let exited = false;
   void done.then(() => (exited = true));
   return {
@@ -75,7 +86,9 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?
             resolveWait();
           } else if (exited) {
             listeners.delete(check);
-            reject(new Error(`process exited before ${stream} matched ${String(pattern)}.\nstdout: ${out}\nstderr: ${err}`));
+            reject(
+              new Error(`process exited before ${stream} matched ${String(pattern)}.\nstdout: ${out}\nstderr: ${err}`),
+            );
           }
         };
         listeners.add(check);

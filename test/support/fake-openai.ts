@@ -223,7 +223,12 @@ class FakeOpenAIServer implements FakeOpenAI {
     let onClosed!: () => void;
     const exchange: Exchange = {
       res,
-      request: { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0] ?? '/', headers: req.headers, body: undefined },
+      request: {
+        method: req.method ?? 'GET',
+        path: (req.url ?? '/').split('?')[0] ?? '/',
+        headers: req.headers,
+        body: undefined,
+      },
       closed: new Promise<void>((resolve) => (onClosed = resolve)),
       intentionalDestroy: false,
     };
@@ -498,7 +503,11 @@ function usageFor(reply: ContentReply, plan: Plan, body: Record<string, any>): F
   const completion_tokens =
     reply.usage?.completion_tokens ??
     plan.text.length + plan.reasoning.length + plan.toolCalls.reduce((n, c) => n + c.fragments.length, 0);
-  return { prompt_tokens, completion_tokens, total_tokens: reply.usage?.total_tokens ?? prompt_tokens + completion_tokens };
+  return {
+    prompt_tokens,
+    completion_tokens,
+    total_tokens: reply.usage?.total_tokens ?? prompt_tokens + completion_tokens,
+  };
 }
 
 // -- wire helpers -------------------------------------------------------------
@@ -536,7 +545,12 @@ function sendError(res: ServerResponse, status: number, message?: string, header
     code: status >= 500 ? 'server_error' : null,
     message: `Fake error ${status}.`,
   };
-  sendJson(res, status, { error: { message: message ?? shape.message, type: shape.type, param: null, code: shape.code } }, headers);
+  sendJson(
+    res,
+    status,
+    { error: { message: message ?? shape.message, type: shape.type, param: null, code: shape.code } },
+    headers,
+  );
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {

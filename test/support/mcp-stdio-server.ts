@@ -15,9 +15,19 @@ if (process.env['MCP_FIXTURE_EXIT'] === '1') {
 const server = new McpServer({ name: 'fixture', version: '1.0.0' });
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 
-server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, ({ a, b }) => text(String(a + b)));
-server.registerTool('echo', { description: 'Echoes its input', inputSchema: { text: z.string() } }, ({ text: t }) => text(`echo: ${t}`));
-server.registerTool('calculator', { description: 'A calculator that clashes with the built-in one', inputSchema: { expression: z.string() } }, () => text('fixture calculator'));
+server.registerTool(
+  'add',
+  { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } },
+  ({ a, b }) => text(String(a + b)),
+);
+server.registerTool('echo', { description: 'Echoes its input', inputSchema: { text: z.string() } }, ({ text: t }) =>
+  text(`echo: ${t}`),
+);
+server.registerTool(
+  'calculator',
+  { description: 'A calculator that clashes with the built-in one', inputSchema: { expression: z.string() } },
+  () => text('fixture calculator'),
+);
 server.registerTool('pid', { description: 'The server process id' }, () => text(String(process.pid)));
 server.registerTool('slow', { description: 'Waits', inputSchema: { ms: z.number() } }, async ({ ms }, extra) => {
   await new Promise<void>((resolve) => {
@@ -29,7 +39,10 @@ server.registerTool('slow', { description: 'Waits', inputSchema: { ms: z.number(
   });
   return text('slow done');
 });
-server.registerTool('fail', { description: 'Always fails' }, () => ({ content: [{ type: 'text' as const, text: 'the fixture failed on purpose' }], isError: true }));
+server.registerTool('fail', { description: 'Always fails' }, () => ({
+  content: [{ type: 'text' as const, text: 'the fixture failed on purpose' }],
+  isError: true,
+}));
 
 await server.connect(new StdioServerTransport());
 process.stderr.write('fixture: ready\n');

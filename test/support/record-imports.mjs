@@ -7,5 +7,6 @@ register('./record-imports-hooks.mjs', import.meta.url);
 const hot = [];
 globalThis.__agentorModuleLog = hot;
 process.on('exit', () => {
-  if (process.env.IMPORT_LOG && hot.length > 0) appendFileSync(process.env.IMPORT_LOG, hot.map((m) => `hot:${m}\n`).join(''));
+  if (process.env.IMPORT_LOG && hot.length > 0)
+    appendFileSync(process.env.IMPORT_LOG, hot.map((m) => `hot:${m}\n`).join(''));
 });

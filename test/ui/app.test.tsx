@@ -11,7 +11,8 @@ import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
 import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
 
-const lastUser = (req: ModelRequest | undefined): unknown => req?.messages.filter((m) => m.role === 'user').at(-1)?.content;
+const lastUser = (req: ModelRequest | undefined): unknown =>
+  req?.messages.filter((m) => m.role === 'user').at(-1)?.content;
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -25,7 +26,14 @@ function setup(turns: Turn[], opts: { once?: boolean; firstPrompt?: string } = {
   const history = new InputHistory(join(dir, 'history.jsonl'));
   let exitCode: number | undefined;
   const ui = render(
-    <App agent={agent} history={history} color={false} onExit={(c) => (exitCode = c)} once={opts.once} firstPrompt={opts.firstPrompt} />,
+    <App
+      agent={agent}
+      history={history}
+      color={false}
+      onExit={(c) => (exitCode = c)}
+      once={opts.once}
+      firstPrompt={opts.firstPrompt}
+    />,
   );
   const frame = (): string => ui.lastFrame() ?? '';
   const type = async (s: string): Promise<void> => {
@@ -47,7 +55,11 @@ describe('App (interactive chat)', () => {
     await t.type('\r');
     await expect.poll(t.frame).toContain('Second answer.');
     const second = t.provider.requests[1]!.messages.map((m) => [m.role, m.content]);
-    expect(second.slice(-3)).toEqual([['user', 'hi'], ['assistant', 'Hello there.'], ['user', 'again']]);
+    expect(second.slice(-3)).toEqual([
+      ['user', 'hi'],
+      ['assistant', 'Hello there.'],
+      ['user', 'again'],
+    ]);
   });
 
   it('cancels a running answer with Ctrl+C: upstream aborted, partial answer kept and marked, prompt back', async () => {
@@ -69,7 +81,14 @@ describe('App (interactive chat)', () => {
     await t.type('q');
     await t.type('\r');
     await expect.poll(t.frame).toContain('Stalled here');
-    const elapsed = (): number => Number(/(\d+)ms · \d+ tokens|(\d+\.\d)s · \d+ tokens/.exec(t.frame())?.slice(1).map((x) => x && (x.includes('.') ? Number(x) * 1000 : Number(x))).find((x) => x !== undefined) ?? -1);
+    const elapsed = (): number =>
+      Number(
+        /(\d+)ms · \d+ tokens|(\d+\.\d)s · \d+ tokens/
+          .exec(t.frame())
+          ?.slice(1)
+          .map((x) => x && (x.includes('.') ? Number(x) * 1000 : Number(x)))
+          .find((x) => x !== undefined) ?? -1,
+      );
     const first = elapsed();
     await expect.poll(elapsed).toBeGreaterThan(first + 150);
     await t.type('\x03');
@@ -154,7 +173,10 @@ describe('App (interactive chat)', () => {
 
   it('recalls the message just sent first with ↑', async () => {
     const t = setup([text('one'), text('two')]);
-    for (const [msg, answer] of [['first', 'one'], ['second', 'two']] as const) {
+    for (const [msg, answer] of [
+      ['first', 'one'],
+      ['second', 'two'],
+    ] as const) {
       await t.type(msg);
       await t.type('\r');
       await expect.poll(t.frame).toMatch(new RegExp(`✓[^\n]*\n[\\s\\S]*${answer}|${answer}[\\s\\S]*✓`));
@@ -171,7 +193,11 @@ describe('App: typing ahead while an answer streams', () => {
   it('keeps the prompt editable, queues messages on Enter, and sends them in order once each run completes', async () => {
     const gate1 = deferred();
     const gate2 = deferred();
-    const t = setup([gated('First part', gate1.promise, ' and the end.'), gated('Second answer', gate2.promise, ' done.'), text('Third answer.')]);
+    const t = setup([
+      gated('First part', gate1.promise, ' and the end.'),
+      gated('Second answer', gate2.promise, ' done.'),
+      text('Third answer.'),
+    ]);
     await t.type('one');
     await t.type('\r');
     await expect.poll(t.frame).toContain('First part');
@@ -209,7 +235,13 @@ describe('App: typing ahead while an answer streams', () => {
     await expect.poll(t.frame).toContain('Third answer.');
     expect(lastUser(t.provider.requests[2])).toBe('three\nline 2');
     // The conversation carried every turn, in order.
-    expect(t.provider.requests[2]!.messages.filter((m) => m.role !== 'system').map((m) => m.content)).toEqual(['one', 'First part and the end.', 'two', 'Second answer done.', 'three\nline 2']);
+    expect(t.provider.requests[2]!.messages.filter((m) => m.role !== 'system').map((m) => m.content)).toEqual([
+      'one',
+      'First part and the end.',
+      'two',
+      'Second answer done.',
+      'three\nline 2',
+    ]);
     await expect.poll(t.frame).toContain('/help for commands');
     expect(t.frame()).not.toContain('queued:');
   });

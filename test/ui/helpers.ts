@@ -37,7 +37,9 @@ export const text = (...chunks: string[]): Turn =>
 export const hang = (first: string): Turn =>
   async function* (req) {
     yield { type: 'text', text: first };
-    await new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true }));
+    await new Promise((_, reject) =>
+      req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true }),
+    );
   };
 
 /** A promise the test opens when it chooses. */
@@ -61,7 +63,15 @@ export function promptText(frame: string): string {
   const top = rows.findLastIndex((r) => r.startsWith('╭'));
   const bottom = rows.findLastIndex((r) => r.startsWith('╰'));
   if (top === -1 || bottom < top) return '';
-  return rows.slice(top + 1, bottom).map((r) => r.replace(/^│ (?:❯ |  )?/, '').replace(/\s*│$/, '').replace(/█$/, '')).join('\n');
+  return rows
+    .slice(top + 1, bottom)
+    .map((r) =>
+      r
+        .replace(/^│ (?:❯ |  )?/, '')
+        .replace(/\s*│$/, '')
+        .replace(/█$/, ''),
+    )
+    .join('\n');
 }
 
 /** A terminal-like stream for Ink itself (ink-testing-library renders unthrottled) that counts the frames written. */
@@ -85,7 +95,12 @@ export class CountingTty extends Writable {
 export function framesWhileTyping(view: (editor: EditorState) => ReactElement, typed = 'a follow-up'): number {
   const stdout = new CountingTty();
   let editor = emptyEditor();
-  const ink = render(view(editor), { stdout: stdout as unknown as NodeJS.WriteStream, patchConsole: false, exitOnCtrlC: false, maxFps: 1 });
+  const ink = render(view(editor), {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    patchConsole: false,
+    exitOnCtrlC: false,
+    maxFps: 1,
+  });
   try {
     const before = stdout.writes;
     for (const ch of typed) {

@@ -1,9 +1,38 @@
 import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
-import { editKey, emptyEditor, parseSlash, queuedPreview, restoreQueued, type EditorState } from '../../src/ui/input.js';
+import {
+  editKey,
+  emptyEditor,
+  parseSlash,
+  queuedPreview,
+  restoreQueued,
+  type EditorState,
+} from '../../src/ui/input.js';
 
 const k = (over: Partial<Key> = {}): Key =>
-  ({ upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false, ...over }) as Key;
+  ({
+    upArrow: false,
+    downArrow: false,
+    leftArrow: false,
+    rightArrow: false,
+    pageDown: false,
+    pageUp: false,
+    home: false,
+    end: false,
+    return: false,
+    escape: false,
+    ctrl: false,
+    shift: false,
+    tab: false,
+    backspace: false,
+    delete: false,
+    meta: false,
+    super: false,
+    hyper: false,
+    capsLock: false,
+    numLock: false,
+    ...over,
+  }) as Key;
 const type = (s: EditorState, text: string): EditorState => editKey(s, text, k(), []).state;
 
 describe('prompt editor', () => {
@@ -83,7 +112,12 @@ describe('parseSlash', () => {
 describe('type-ahead queue helpers', () => {
   it('puts queued messages back before the draft, one per line, cursor at the end', () => {
     const draft = { ...type(emptyEditor(3), 'draft'), historyIndex: 1 };
-    expect(restoreQueued(draft, ['one', 'two\nlines'], 5)).toEqual({ text: 'one\ntwo\nlines\ndraft', cursor: 19, historyIndex: 5, draft: '' });
+    expect(restoreQueued(draft, ['one', 'two\nlines'], 5)).toEqual({
+      text: 'one\ntwo\nlines\ndraft',
+      cursor: 19,
+      historyIndex: 5,
+      draft: '',
+    });
     expect(restoreQueued(emptyEditor(2), ['only'], 2)).toMatchObject({ text: 'only', cursor: 4 });
     expect(restoreQueued(draft, [], 5)).toBe(draft);
   });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { lastSafeBoundary, loadHighlighter, renderMarkdown, rowsOf, splitAtSafeBoundary, tailRows } from '../../src/ui/markdown.js';
+import {
+  lastSafeBoundary,
+  loadHighlighter,
+  renderMarkdown,
+  rowsOf,
+  splitAtSafeBoundary,
+  tailRows,
+} from '../../src/ui/markdown.js';
 
 const plain = (md: string, width = 80): string => renderMarkdown(md, { width, color: false });
 
@@ -26,7 +33,9 @@ describe('safe markdown boundary', () => {
 
 describe('renderMarkdown', () => {
   it('leaves no raw markdown syntax on screen', () => {
-    const out = plain('# Head\n\nSome **bold** and *em* and `code`.\n\n- one\n- two\n\n1. first\n2. second\n\n```ts\nconst a = 1;\n```\n\n> quoted\n\n---');
+    const out = plain(
+      '# Head\n\nSome **bold** and *em* and `code`.\n\n- one\n- two\n\n1. first\n2. second\n\n```ts\nconst a = 1;\n```\n\n> quoted\n\n---',
+    );
     expect(out).not.toMatch(/\*\*|```|^#/m);
     expect(out).toContain('Head');
     expect(out).toContain('Some bold and em and code.');

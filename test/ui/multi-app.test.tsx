@@ -6,8 +6,12 @@ import { MultiApp } from '../../src/ui/MultiApp.js';
 import { hang, ScriptedProvider, text, type Turn } from './helpers.js';
 
 function setup(turns: Record<string, Turn>) {
-  const providers = Object.fromEntries(Object.entries(turns).map(([name, turn]) => [name, new ScriptedProvider([turn])]));
-  const agents = Object.entries(providers).map(([name, provider]) => new Agent({ name, model: `${name}-model`, provider, tools: [] }));
+  const providers = Object.fromEntries(
+    Object.entries(turns).map(([name, turn]) => [name, new ScriptedProvider([turn])]),
+  );
+  const agents = Object.entries(providers).map(
+    ([name, provider]) => new Agent({ name, model: `${name}-model`, provider, tools: [] }),
+  );
   let ends: RunEndEvent[] | undefined;
   const ui = render(<MultiApp agents={agents} prompt="same question" color={false} onExit={(e) => (ends = e)} />);
   const frames = (): string => ui.frames.join('\n');
@@ -18,7 +22,15 @@ describe('MultiApp', () => {
   it('runs every agent on the prompt in its own panel and exits with every run_end', async () => {
     const t = setup({ alpha: text('Alpha ', 'says **hi**.'), beta: text('Beta ', 'answers.') });
     await expect.poll(t.ends, { timeout: 5_000 }).toHaveLength(2);
-    expect(t.ends()!.map((e) => [e.agent, e.status]).sort()).toEqual([['alpha', 'completed'], ['beta', 'completed']]);
+    expect(
+      t
+        .ends()!
+        .map((e) => [e.agent, e.status])
+        .sort(),
+    ).toEqual([
+      ['alpha', 'completed'],
+      ['beta', 'completed'],
+    ]);
     const all = t.frames();
     expect(all).toContain('❯ same question');
     expect(all).toMatch(/│ alpha · alpha-model +✓ completed/);
@@ -49,7 +61,10 @@ describe('MultiApp', () => {
     await expect.poll(t.frame).toContain('Still going');
     t.ui.stdin.write('\x03');
     await expect.poll(t.ends, { timeout: 5_000 }).toHaveLength(2);
-    expect(t.ends()!.map((e) => [e.agent, e.status])).toEqual([['alpha', 'completed'], ['beta', 'cancelled']]);
+    expect(t.ends()!.map((e) => [e.agent, e.status])).toEqual([
+      ['alpha', 'completed'],
+      ['beta', 'cancelled'],
+    ]);
   });
 
   it('shows a failure in its agent’s panel with the error, next to a completed one', async () => {

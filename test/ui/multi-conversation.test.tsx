@@ -11,7 +11,9 @@ import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } 
 
 /** The user's and assistant's messages of a request (no system prompt). */
 const dialogue = (req: ModelRequest | undefined): Array<[string, string]> =>
-  (req?.messages ?? []).filter((m) => m.role === 'user' || m.role === 'assistant').map((m) => [m.role, String(m.content)]);
+  (req?.messages ?? [])
+    .filter((m) => m.role === 'user' || m.role === 'assistant')
+    .map((m) => [m.role, String(m.content)]);
 
 const PROMPT_BACK = 'ctrl+c twice to exit';
 
@@ -19,12 +21,20 @@ function setup(turns: Record<string, Turn[]>, opts: { prompt?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'agentor-multi-chat-'));
   const providers = Object.fromEntries(Object.entries(turns).map(([name, list]) => [name, new ScriptedProvider(list)]));
   const agents = Object.entries(providers).map(
-    ([name, provider]) => new Agent({ name, model: `${name}-model`, provider, tools: [], instructions: `You are ${name}.` }),
+    ([name, provider]) =>
+      new Agent({ name, model: `${name}-model`, provider, tools: [], instructions: `You are ${name}.` }),
   );
   const history = new InputHistory(join(dir, 'history.jsonl'));
   let code: number | undefined;
   const ui = render(
-    <MultiApp agents={agents} conversation history={history} color={false} prompt={opts.prompt} onExit={(_, c) => (code = c)} />,
+    <MultiApp
+      agents={agents}
+      conversation
+      history={history}
+      color={false}
+      prompt={opts.prompt}
+      onExit={(_, c) => (code = c)}
+    />,
   );
   const frame = (): string => ui.lastFrame() ?? '';
   // <Static> output is written once: what was ever on screen is in the frames.
@@ -37,7 +47,19 @@ function setup(turns: Record<string, Turn[]>, opts: { prompt?: string } = {}) {
     await type(message);
     await type('\r');
   };
-  return { ui, dir, history, providers, alpha: providers['alpha']!, beta: providers['beta']!, frame, frames, type, send, code: () => code };
+  return {
+    ui,
+    dir,
+    history,
+    providers,
+    alpha: providers['alpha']!,
+    beta: providers['beta']!,
+    frame,
+    frames,
+    type,
+    send,
+    code: () => code,
+  };
 }
 
 describe('MultiApp conversation', () => {
@@ -63,10 +85,14 @@ describe('MultiApp conversation', () => {
     await expect.poll(t.frame).toContain(PROMPT_BACK);
     // Each agent's second request carries its own first answer, never the other agent's.
     expect(dialogue(t.alpha.requests[1])).toEqual([
-      ['user', 'first question'], ['assistant', 'Alpha one.'], ['user', 'second question'],
+      ['user', 'first question'],
+      ['assistant', 'Alpha one.'],
+      ['user', 'second question'],
     ]);
     expect(dialogue(t.beta.requests[1])).toEqual([
-      ['user', 'first question'], ['assistant', 'Beta one\x1b]0;pwned\x07.'], ['user', 'second question'],
+      ['user', 'first question'],
+      ['assistant', 'Beta one\x1b]0;pwned\x07.'],
+      ['user', 'second question'],
     ]);
     expect(t.alpha.requests[1]!.messages[0]).toMatchObject({ role: 'system', content: 'You are alpha.' });
     expect(t.history.entries).toEqual(['first question', 'second question']);
@@ -94,13 +120,20 @@ describe('MultiApp conversation', () => {
 
     await t.send('@Alpha @beta both of you');
     await expect.poll(t.frames).toContain('2 agents: 2 completed');
-    expect(dialogue(t.alpha.requests[1])).toEqual([['user', 'just you'], ['assistant', 'Alpha alone.'], ['user', 'both of you']]);
+    expect(dialogue(t.alpha.requests[1])).toEqual([
+      ['user', 'just you'],
+      ['assistant', 'Alpha alone.'],
+      ['user', 'both of you'],
+    ]);
     // beta never saw the message addressed to alpha alone.
     expect(dialogue(t.beta.requests[0])).toEqual([['user', 'both of you']]);
   });
 
   it('cancels every running agent with one Esc: both aborted, partial answers kept and marked, prompt back, conversation goes on', async () => {
-    const t = setup({ alpha: [hang('Alpha partial'), text('Alpha after.')], beta: [hang('Beta partial'), text('Beta after.')] });
+    const t = setup({
+      alpha: [hang('Alpha partial'), text('Alpha after.')],
+      beta: [hang('Beta partial'), text('Beta after.')],
+    });
     await expect.poll(t.frame).toContain(PROMPT_BACK);
     await t.send('long story');
     await expect.poll(t.frame).toContain('Alpha partial');
@@ -118,7 +151,11 @@ describe('MultiApp conversation', () => {
     await t.send('go on');
     await expect.poll(t.frames).toContain('2 agents: 2 completed');
     // Each agent's history keeps the partial answer the user saw.
-    expect(dialogue(t.beta.requests[1])).toEqual([['user', 'long story'], ['assistant', 'Beta partial'], ['user', 'go on']]);
+    expect(dialogue(t.beta.requests[1])).toEqual([
+      ['user', 'long story'],
+      ['assistant', 'Beta partial'],
+      ['user', 'go on'],
+    ]);
   });
 
   it('cancels with Ctrl+C too, which never exits while agents run', async () => {
@@ -134,14 +171,20 @@ describe('MultiApp conversation', () => {
   });
 
   it('starts with the first message given on the command line (-i)', async () => {
-    const t = setup({ alpha: [text('First from alpha.')], beta: [text('First from beta.')] }, { prompt: '@beta hello' });
+    const t = setup(
+      { alpha: [text('First from alpha.')], beta: [text('First from beta.')] },
+      { prompt: '@beta hello' },
+    );
     await expect.poll(t.frames).toMatch(/│ beta · beta-model +✓ completed/);
     expect(t.frames()).toContain('First from beta.');
     expect(t.alpha.requests).toHaveLength(0);
   });
 
   it('lists the agents in /help and /agents; /clear forgets every agent’s conversation; /save writes the transcript with agent names', async () => {
-    const t = setup({ alpha: [text('Alpha says 1.'), text('Alpha fresh.')], beta: [text('Beta says 1.'), text('Beta fresh.')] });
+    const t = setup({
+      alpha: [text('Alpha says 1.'), text('Alpha fresh.')],
+      beta: [text('Beta says 1.'), text('Beta fresh.')],
+    });
     await expect.poll(t.frame).toContain(PROMPT_BACK);
     await t.send('/help');
     await expect.poll(t.frame).toContain('/agents          list the agents and how to address them');
@@ -228,8 +271,16 @@ describe('MultiApp conversation: typing ahead while agents run', () => {
     await expect.poll(t.frames).toContain('Alpha on three.');
     await expect.poll(t.frame).toContain(PROMPT_BACK);
     // "two" went to both agents once the first round completed, each with its own history.
-    expect(dialogue(t.alpha.requests[1])).toEqual([['user', 'one'], ['assistant', 'Alpha starts and ends.'], ['user', 'two']]);
-    expect(dialogue(t.beta.requests[1])).toEqual([['user', 'one'], ['assistant', 'Beta starts and ends.'], ['user', 'two']]);
+    expect(dialogue(t.alpha.requests[1])).toEqual([
+      ['user', 'one'],
+      ['assistant', 'Alpha starts and ends.'],
+      ['user', 'two'],
+    ]);
+    expect(dialogue(t.beta.requests[1])).toEqual([
+      ['user', 'one'],
+      ['assistant', 'Beta starts and ends.'],
+      ['user', 'two'],
+    ]);
     // "@gamma" was answered inline when its turn came, and the queue went on: "@alpha three" to alpha alone.
     expect(t.frame()).toContain('no agent named @gamma');
     expect(dialogue(t.alpha.requests[2]).at(-1)).toEqual(['user', 'three']);
@@ -246,7 +297,10 @@ describe('MultiApp conversation: typing ahead while agents run', () => {
   });
 
   it('Esc cancels every agent and puts the queue (and the draft) back into the prompt, unsent; Ctrl+D never exits meanwhile', async () => {
-    const t = setup({ alpha: [hang('Alpha partial'), text('Alpha after.')], beta: [hang('Beta partial'), text('Beta after.')] });
+    const t = setup({
+      alpha: [hang('Alpha partial'), text('Alpha after.')],
+      beta: [hang('Beta partial'), text('Beta after.')],
+    });
     await expect.poll(t.frame).toContain(PROMPT_BACK);
     await t.send('long story');
     await expect.poll(t.frame).toContain('Alpha partial');

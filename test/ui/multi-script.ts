@@ -31,7 +31,10 @@ export const RUNS: Record<string, EventPayload[]> = {
     { type: 'run_start', model: 'gpt-beta', input: 'q' },
     { type: 'text_delta', text: 'Beta thinks\x1b]0;pwned\x07 about ', turn: 1 },
     { type: 'text_delta', text: 'it.', turn: 1 },
-    end('failed', 'Beta thinks about it.', { error: { message: 'upstream 500: boom', retryable: false }, duration_ms: 700 }),
+    end('failed', 'Beta thinks about it.', {
+      error: { message: 'upstream 500: boom', retryable: false },
+      duration_ms: 700,
+    }),
   ],
 };
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../src/core/events.js';
-import { initialMultiState, multiReducer, multiTranscriptMarkdown, parseAddress, totalTokens, totalToolsRun, type MultiState } from '../../src/ui/multi-state.js';
+import {
+  initialMultiState,
+  multiReducer,
+  multiTranscriptMarkdown,
+  parseAddress,
+  totalTokens,
+  totalToolsRun,
+  type MultiState,
+} from '../../src/ui/multi-state.js';
 import { ORDER, RUNS, T0, interleave } from './multi-script.js';
 import { end } from './script.js';
 
@@ -10,7 +18,10 @@ const AGENTS = [
 ];
 const EVENTS = interleave(RUNS, ORDER);
 
-function after(n: number, state: MultiState = multiReducer(initialMultiState(AGENTS, T0), { type: 'start', prompt: 'q', now: T0 })): MultiState {
+function after(
+  n: number,
+  state: MultiState = multiReducer(initialMultiState(AGENTS, T0), { type: 'start', prompt: 'q', now: T0 }),
+): MultiState {
   return multiReducer(state, { type: 'events', events: EVENTS.slice(0, n) });
 }
 
@@ -39,7 +50,10 @@ describe('multiReducer', () => {
     const s = after(8);
     const [alpha, beta] = s.live;
     expect(alpha!.tools).toEqual([]);
-    expect(alpha!.blocks.at(-1)).toMatchObject({ kind: 'tool', tool: { name: 'calculator', result: '42', is_error: false, args: { expression: '6*7' } } });
+    expect(alpha!.blocks.at(-1)).toMatchObject({
+      kind: 'tool',
+      tool: { name: 'calculator', result: '42', is_error: false, args: { expression: '6*7' } },
+    });
     expect(alpha!.toolsRun).toBe(1);
     expect(beta!.text).toBe('Beta thinks\x1b]0;pwned\x07 about it.');
     expect(beta!.blocks).toEqual([]);
@@ -69,7 +83,17 @@ describe('multiReducer', () => {
   it('splits long answers at safe markdown boundaries into finished blocks, keeping a short live tail', () => {
     const s = multiReducer(after(2), {
       type: 'events',
-      events: [{ type: 'text_delta', run_id: 'run_alpha', seq: 1, ts: T0, agent: 'alpha', text: '# One\n\nPara one.\n\n```\ncode\n\nmore\n```\n\nTail', turn: 1 }],
+      events: [
+        {
+          type: 'text_delta',
+          run_id: 'run_alpha',
+          seq: 1,
+          ts: T0,
+          agent: 'alpha',
+          text: '# One\n\nPara one.\n\n```\ncode\n\nmore\n```\n\nTail',
+          turn: 1,
+        },
+      ],
     });
     const alpha = s.live[0]!;
     expect(alpha.blocks).toEqual([{ kind: 'text', text: '# One\n\nPara one.\n\n```\ncode\n\nmore\n```' }]);
@@ -78,7 +102,8 @@ describe('multiReducer', () => {
 
   it('tells apart two agents with the same name by run_id', () => {
     let s = multiReducer(initialMultiState([AGENTS[0]!, AGENTS[0]!], T0), { type: 'start', prompt: 'q', now: T0 });
-    const ev = (run_id: string, seq: number, p: object): AgentEvent => ({ run_id, seq, ts: T0, agent: 'alpha', ...p }) as AgentEvent;
+    const ev = (run_id: string, seq: number, p: object): AgentEvent =>
+      ({ run_id, seq, ts: T0, agent: 'alpha', ...p }) as AgentEvent;
     s = multiReducer(s, {
       type: 'events',
       events: [
@@ -98,12 +123,16 @@ describe('multiReducer', () => {
   it('marks cancelling, and shows tools cut short by a cancelled run as interrupted', () => {
     let s = multiReducer(after(6), { type: 'cancel' });
     expect(s.cancelling).toBe(true);
-    const cancelled = (agent: string, seq: number): AgentEvent => ({ run_id: `run_${agent}`, seq, ts: T0 + 5000, agent, ...end('cancelled') }) as AgentEvent;
+    const cancelled = (agent: string, seq: number): AgentEvent =>
+      ({ run_id: `run_${agent}`, seq, ts: T0 + 5000, agent, ...end('cancelled') }) as AgentEvent;
     s = multiReducer(s, { type: 'events', events: [cancelled('alpha', 5), cancelled('beta', 3)] });
     expect(s.live).toEqual([]);
     expect(s.ends.map((e) => e.status)).toEqual(['cancelled', 'cancelled']);
     const alpha = s.history.find((h) => h.kind === 'panel' && h.panel.agent === 'alpha');
-    expect(alpha?.kind === 'panel' && alpha.panel.blocks.at(-1)).toMatchObject({ kind: 'tool', tool: { result: 'interrupted', is_error: true } });
+    expect(alpha?.kind === 'panel' && alpha.panel.blocks.at(-1)).toMatchObject({
+      kind: 'tool',
+      tool: { result: 'interrupted', is_error: true },
+    });
   });
 
   it('ends panels that never reported as failed when the stream stops early', () => {
@@ -117,11 +146,19 @@ describe('multiReducer', () => {
 });
 
 describe('multiReducer in a conversation', () => {
-  const done = (): MultiState => after(EVENTS.length, multiReducer(initialMultiState(AGENTS, T0, true), { type: 'start', prompt: 'q', now: T0 }));
-  const round2 = (agent: string, p: object, seq: number): AgentEvent => ({ run_id: `run2_${agent}`, seq, ts: T0 + 10_000 + seq, agent, ...p }) as AgentEvent;
+  const done = (): MultiState =>
+    after(EVENTS.length, multiReducer(initialMultiState(AGENTS, T0, true), { type: 'start', prompt: 'q', now: T0 }));
+  const round2 = (agent: string, p: object, seq: number): AgentEvent =>
+    ({ run_id: `run2_${agent}`, seq, ts: T0 + 10_000 + seq, agent, ...p }) as AgentEvent;
 
   it('starts a new round per message: fresh panels for the addressed agents only, counters of this round only', () => {
-    let s = multiReducer(done(), { type: 'start', prompt: 'only you', shown: '@beta only you', now: T0 + 10_000, targets: [1] });
+    let s = multiReducer(done(), {
+      type: 'start',
+      prompt: 'only you',
+      shown: '@beta only you',
+      now: T0 + 10_000,
+      targets: [1],
+    });
     expect(s.round).toBe(2);
     expect(s.live.map((p) => [p.agent, p.key, p.round, p.run_id])).toEqual([['beta', 1, 2, undefined]]);
     expect(s.history.at(-1)).toMatchObject({ kind: 'user', text: '@beta only you', to: ['beta'] });
@@ -132,11 +169,28 @@ describe('multiReducer in a conversation', () => {
         round2('beta', { type: 'run_start', model: 'gpt-beta', input: 'only you' }, 0),
         round2('beta', { type: 'text_delta', text: 'Just me.', turn: 1 }, 1),
         // A late event of the first round is not shown in the new one.
-        { run_id: 'run_alpha', seq: 99, ts: T0, agent: 'alpha', type: 'text_delta', text: 'stale', turn: 2 } as AgentEvent,
+        {
+          run_id: 'run_alpha',
+          seq: 99,
+          ts: T0,
+          agent: 'alpha',
+          type: 'text_delta',
+          text: 'stale',
+          turn: 2,
+        } as AgentEvent,
       ],
     });
     expect(s.live[0]!.text).toBe('Just me.');
-    s = multiReducer(s, { type: 'events', events: [round2('beta', end('completed', 'Just me.', { usage: { input_tokens: 1, output_tokens: 3, total_tokens: 4 } }), 2)] });
+    s = multiReducer(s, {
+      type: 'events',
+      events: [
+        round2(
+          'beta',
+          end('completed', 'Just me.', { usage: { input_tokens: 1, output_tokens: 3, total_tokens: 4 } }),
+          2,
+        ),
+      ],
+    });
     expect(s.live).toEqual([]);
     // One agent's panel says how it ended: no summary; every history id stays unique across rounds.
     expect(s.history.at(-1)).toMatchObject({ kind: 'panel', id: 'panel-2-1' });
@@ -147,7 +201,10 @@ describe('multiReducer in a conversation', () => {
   it('shows notices and slash commands in history, and clear starts a fresh screen with the header', () => {
     let s = multiReducer(done(), { type: 'echo', text: '/agents' });
     s = multiReducer(s, { type: 'notice', text: 'Agents (2): …' });
-    expect(s.history.slice(-2)).toMatchObject([{ kind: 'user', text: '/agents' }, { kind: 'notice', text: 'Agents (2): …', tone: 'info' }]);
+    expect(s.history.slice(-2)).toMatchObject([
+      { kind: 'user', text: '/agents' },
+      { kind: 'notice', text: 'Agents (2): …', tone: 'info' },
+    ]);
     const cleared = multiReducer(s, { type: 'clear' });
     expect(cleared.history).toMatchObject([{ kind: 'header', agents: ['alpha', 'beta'], conversation: true }]);
     expect(cleared.epoch).toBe(s.epoch + 1);
@@ -160,7 +217,9 @@ describe('multiReducer in a conversation', () => {
     const md = multiTranscriptMarkdown(s, new Date(Date.UTC(2026, 0, 2)));
     expect(md).toContain('# agentor chat — alpha (configured-a), beta (configured-b)');
     expect(md).toContain('## You\n\nq\n\n## beta\n\nBeta thinks about it.\n\n_(failed: upstream 500: boom)_');
-    expect(md).toContain('## alpha\n\nLet me **compute** that.\n\n> ✓ tool `calculator` {"expression":"6*7"} (12 ms)\n\n```\n42\n```\n\nThe answer is 42.');
+    expect(md).toContain(
+      '## alpha\n\nLet me **compute** that.\n\n> ✓ tool `calculator` {"expression":"6*7"} (12 ms)\n\n```\n42\n```\n\nThe answer is 42.',
+    );
     expect(md).toContain('## You → alpha\n\n@alpha more');
     expect(md).not.toContain('/help');
     expect(md).not.toContain('pwned');
@@ -175,20 +234,34 @@ describe('parseAddress', () => {
   });
   it('reads leading @names (exact, else case-insensitive) and strips them', () => {
     expect(parseAddress('@beta hi there', names)).toEqual({ targets: [1], text: 'hi there', to: ['beta'] });
-    expect(parseAddress('@gamma @ALPHA @gamma\nq', names)).toEqual({ targets: [0, 2], text: 'q', to: ['Gamma', 'alpha'] });
+    expect(parseAddress('@gamma @ALPHA @gamma\nq', names)).toEqual({
+      targets: [0, 2],
+      text: 'q',
+      to: ['Gamma', 'alpha'],
+    });
     expect(parseAddress('@alpha @beta @Gamma all', names)).toEqual({ targets: [0, 1, 2], text: 'all' });
   });
   it('addresses a name with spaces (a remote A2A agent) with dashes, and lists it that way', () => {
     const remote = ['alpha', 'Travel  Planner'];
-    expect(parseAddress('@travel-planner where to?', remote)).toEqual({ targets: [1], text: 'where to?', to: ['Travel  Planner'] });
-    expect(parseAddress('@nobody hi', remote)).toEqual({ error: expect.stringContaining('the agents are @alpha, @Travel-Planner') });
+    expect(parseAddress('@travel-planner where to?', remote)).toEqual({
+      targets: [1],
+      text: 'where to?',
+      to: ['Travel  Planner'],
+    });
+    expect(parseAddress('@nobody hi', remote)).toEqual({
+      error: expect.stringContaining('the agents are @alpha, @Travel-Planner'),
+    });
   });
   it('addresses every agent sharing a name', () => {
     expect(parseAddress('@alpha x', ['alpha', 'beta', 'alpha'])).toEqual({ targets: [0, 2], text: 'x', to: ['alpha'] });
   });
   it('explains an unknown name (sanitised) with the list of agents, and an empty message', () => {
-    expect(parseAddress('@delta hi', names)).toEqual({ error: expect.stringContaining('no agent named @delta — the agents are @alpha, @beta, @Gamma') });
+    expect(parseAddress('@delta hi', names)).toEqual({
+      error: expect.stringContaining('no agent named @delta — the agents are @alpha, @beta, @Gamma'),
+    });
     expect(parseAddress('@d\x1b[2Jx hi', names)).toEqual({ error: expect.not.stringContaining('\x1b') });
-    expect(parseAddress('@beta   ', names)).toEqual({ error: 'nothing to send to @beta: write the message after the name' });
+    expect(parseAddress('@beta   ', names)).toEqual({
+      error: 'nothing to send to @beta: write the message after the name',
+    });
   });
 });

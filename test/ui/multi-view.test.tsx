@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../src/core/events.js';
 import { AgentPanel } from '../../src/ui/components/AgentPanel.js';
 import { MultiView } from '../../src/ui/components/MultiView.js';
-import { initialMultiState, multiReducer, type AgentPanel as Panel, type MultiState } from '../../src/ui/multi-state.js';
+import {
+  initialMultiState,
+  multiReducer,
+  type AgentPanel as Panel,
+  type MultiState,
+} from '../../src/ui/multi-state.js';
 import { framesWhileTyping } from './helpers.js';
 import { ORDER, RUNS, T0, interleave } from './multi-script.js';
 import { end } from './script.js';
@@ -82,7 +87,14 @@ describe('MultiView', () => {
   it('marks the cancel: cancelling in the progress line, then ⏹ cancelled in each panel', () => {
     const cancelling = multiReducer(stateAfter(6), { type: 'cancel' });
     expect(frameOf(cancelling)).toMatch(/cancelling… 0\/2 agents done · .* · closing the requests/);
-    const stop = (agent: string, seq: number): AgentEvent => ({ run_id: `run_${agent}`, seq, ts: T0 + 2000, agent, ...end('cancelled', '', { duration_ms: 2000 }) }) as AgentEvent;
+    const stop = (agent: string, seq: number): AgentEvent =>
+      ({
+        run_id: `run_${agent}`,
+        seq,
+        ts: T0 + 2000,
+        agent,
+        ...end('cancelled', '', { duration_ms: 2000 }),
+      }) as AgentEvent;
     const frame = frameOf(multiReducer(cancelling, { type: 'events', events: [stop('beta', 3), stop('alpha', 5)] }));
     expect(panelOf(frame, 'alpha')).toContain('⏹ cancelled · 2.0s');
     expect(panelOf(frame, 'alpha')).toContain('interrupted');
@@ -92,7 +104,8 @@ describe('MultiView', () => {
 
   it('keeps every live panel’s tail short enough that all panels and the progress line fit the terminal', () => {
     const long = Array.from({ length: 40 }, (_, i) => `line ${i} of a long answer`).join('\n');
-    const text = (agent: string): AgentEvent => ({ run_id: `run_${agent}`, seq: 2, ts: T0 + 900, agent, type: 'text_delta', text: long, turn: 1 }) as AgentEvent;
+    const text = (agent: string): AgentEvent =>
+      ({ run_id: `run_${agent}`, seq: 2, ts: T0 + 900, agent, type: 'text_delta', text: long, turn: 1 }) as AgentEvent;
     let s = multiReducer(stateAfter(2), { type: 'events', events: [text('alpha'), text('beta')] });
     s = { ...s, history: [] }; // only the live region
     for (const rows of [16, 20, 30]) {
@@ -106,7 +119,15 @@ describe('MultiView', () => {
 
   it('gives the rows a short panel leaves unused to the panel whose answer is cut', () => {
     const long = Array.from({ length: 40 }, (_, i) => `line ${i} of a long answer`).join('\n');
-    const text: AgentEvent = { run_id: 'run_alpha', seq: 2, ts: T0 + 900, agent: 'alpha', type: 'text_delta', text: long, turn: 1 } as AgentEvent;
+    const text: AgentEvent = {
+      run_id: 'run_alpha',
+      seq: 2,
+      ts: T0 + 900,
+      agent: 'alpha',
+      type: 'text_delta',
+      text: long,
+      turn: 1,
+    } as AgentEvent;
     const s = { ...multiReducer(stateAfter(4), { type: 'events', events: [text] }), history: [] };
     // 20 rows: an equal share would leave each body 4 rows; beta needs 1, so alpha shows 6 lines under its note.
     const frame = frameOf(s, { rows: 20 });
@@ -117,36 +138,62 @@ describe('MultiView', () => {
   });
 
   it('shows streamed reasoning dimmed while live, a one-line summary once finished, and retry notices', () => {
-    const ev = (seq: number, p: object): AgentEvent => ({ run_id: 'run_beta', seq, ts: T0 + 300, agent: 'beta', ...p }) as AgentEvent;
+    const ev = (seq: number, p: object): AgentEvent =>
+      ({ run_id: 'run_beta', seq, ts: T0 + 300, agent: 'beta', ...p }) as AgentEvent;
     const live = multiReducer(stateAfter(2), {
       type: 'events',
-      events: [ev(1, { type: 'error', error: { message: 'rate limited (429), retrying in 1s', retryable: true } }), ev(2, { type: 'reasoning_delta', text: 'step one\nstep two', turn: 1 })],
+      events: [
+        ev(1, { type: 'error', error: { message: 'rate limited (429), retrying in 1s', retryable: true } }),
+        ev(2, { type: 'reasoning_delta', text: 'step one\nstep two', turn: 1 }),
+      ],
     });
     const beta = panelOf(frameOf(live), 'beta');
     expect(beta).toContain('⚠ rate limited (429), retrying in 1s');
     expect(beta).toContain('step two');
     expect(beta).toMatch(/reasoning · /);
-    const done = multiReducer(live, { type: 'events', events: [ev(3, { type: 'text_delta', text: 'Answer.', turn: 1 }), ev(4, end('completed'))] });
+    const done = multiReducer(live, {
+      type: 'events',
+      events: [ev(3, { type: 'text_delta', text: 'Answer.', turn: 1 }), ev(4, end('completed'))],
+    });
     const finished = panelOf(frameOf(done), 'beta');
     expect(finished).toContain('▸ reasoning (2 lines)');
     expect(finished).not.toContain('step two');
     expect(finished).toContain('Answer.');
     // Ctrl+O in a conversation: finished reasoning in full.
-    const shown = render(<MultiView state={done} now={T0 + 1_600} width={80} rows={40} color={false} showReasoning />).lastFrame() ?? '';
+    const shown =
+      render(
+        <MultiView state={done} now={T0 + 1_600} width={80} rows={40} color={false} showReasoning />,
+      ).lastFrame() ?? '';
     expect(panelOf(shown, 'beta')).toContain('step two');
     expect(panelOf(shown, 'beta')).not.toContain('▸ reasoning');
   });
 
   it('shows the prompt with the addressing hint when no agent runs, and keeps it (with the queue) under the panels while they do', () => {
     const editor = { text: '@beta hi', cursor: 8, historyIndex: 0, draft: '' };
-    const idle = multiReducer(initialMultiState(AGENTS, T0, true), { type: 'notice', text: 'no agent named @x', tone: 'error' });
-    const frame = render(<MultiView state={idle} now={T0} width={100} rows={30} color={false} editor={editor} />).lastFrame() ?? '';
+    const idle = multiReducer(initialMultiState(AGENTS, T0, true), {
+      type: 'notice',
+      text: 'no agent named @x',
+      tone: 'error',
+    });
+    const frame =
+      render(<MultiView state={idle} now={T0} width={100} rows={30} color={false} editor={editor} />).lastFrame() ?? '';
     expect(frame).toContain('agentor · 2 agents · alpha, beta · @name to address one');
     expect(frame).toContain('no agent named @x');
     expect(frame).toContain('❯ @beta hi');
     expect(frame).toContain('@name sends to one agent · /help for commands');
     const queued = ['and now in Python', 'then\ncompare', 'third', 'fourth'];
-    const busy = render(<MultiView state={stateAfter(4)} now={T0 + 500} width={100} rows={30} color={false} editor={editor} queued={queued} />).lastFrame() ?? '';
+    const busy =
+      render(
+        <MultiView
+          state={stateAfter(4)}
+          now={T0 + 500}
+          width={100}
+          rows={30}
+          color={false}
+          editor={editor}
+          queued={queued}
+        />,
+      ).lastFrame() ?? '';
     expect(busy).toContain('esc or ctrl+c to cancel');
     expect(busy).toContain('❯ @beta hi');
     expect(busy).toContain('enter queues a message, sent when every agent is done · esc cancels them all');
@@ -160,7 +207,18 @@ describe('MultiView', () => {
     // Panels, progress line, queue and prompt together stay shorter than the terminal, also in a short one.
     const live = { ...stateAfter(4), history: [] };
     for (const rows of [16, 30]) {
-      const frame = render(<MultiView state={live} now={T0 + 500} width={100} rows={rows} color={false} editor={editor} queued={queued} />).lastFrame() ?? '';
+      const frame =
+        render(
+          <MultiView
+            state={live}
+            now={T0 + 500}
+            width={100}
+            rows={rows}
+            color={false}
+            editor={editor}
+            queued={queued}
+          />,
+        ).lastFrame() ?? '';
       expect(frame.split('\n').length).toBeLessThan(rows);
       expect(frame).toMatch(/alpha · gpt-alpha/);
       expect(frame).toMatch(/beta · gpt-beta/);
@@ -172,9 +230,16 @@ describe('MultiView', () => {
 
   it('typing while agents run never forces a frame, however long the history: Ink stays throttled', () => {
     // Many finished rounds in history: a key press that re-rendered <Static> or the panels would cost a frame each.
-    const history = Array.from({ length: 200 }, (_, i) => ({ id: `n${i}`, kind: 'notice' as const, text: `earlier line ${i}`, tone: 'info' as const }));
+    const history = Array.from({ length: 200 }, (_, i) => ({
+      id: `n${i}`,
+      kind: 'notice' as const,
+      text: `earlier line ${i}`,
+      tone: 'info' as const,
+    }));
     const s = { ...stateAfter(6), history: [...stateAfter(6).history, ...history] };
-    const frames = framesWhileTyping((editor) => <MultiView state={s} now={T0 + 1000} width={80} rows={24} color={false} editor={editor} queued={['later']} />);
+    const frames = framesWhileTyping((editor) => (
+      <MultiView state={s} now={T0 + 1000} width={80} rows={24} color={false} editor={editor} queued={['later']} />
+    ));
     expect(frames).toBeLessThanOrEqual(1);
   });
 
@@ -190,8 +255,33 @@ describe('MultiView', () => {
 
   it('squeezes a tool that does not fit into one line', () => {
     const panel: Panel = {
-      key: 0, round: 1, agent: 'a', model: 'm', run_id: 'r', startedAt: T0, turn: 1, text: '', reasoning: '', outputChars: 0, toolsRun: 1, tools: [],
-      blocks: [{ kind: 'text', text: 'before' }, { kind: 'tool', tool: { call_id: 'c', name: 'calculator', args: { expression: '1+1' }, startedAt: T0, result: '2\nmore', is_error: false, duration_ms: 5 } }],
+      key: 0,
+      round: 1,
+      agent: 'a',
+      model: 'm',
+      run_id: 'r',
+      startedAt: T0,
+      turn: 1,
+      text: '',
+      reasoning: '',
+      outputChars: 0,
+      toolsRun: 1,
+      tools: [],
+      blocks: [
+        { kind: 'text', text: 'before' },
+        {
+          kind: 'tool',
+          tool: {
+            call_id: 'c',
+            name: 'calculator',
+            args: { expression: '1+1' },
+            startedAt: T0,
+            result: '2\nmore',
+            is_error: false,
+            duration_ms: 5,
+          },
+        },
+      ],
     };
     const frame = render(<AgentPanel panel={panel} now={T0} width={60} color={false} maxRows={2} />).lastFrame() ?? '';
     expect(frame).toContain('… more above');

@@ -27,7 +27,12 @@ describe('frameBatcher', () => {
 describe('deltaSanitizer', () => {
   it('removes an escape sequence split across deltas, per run and channel', () => {
     const clean = deltaSanitizer();
-    const out = [delta('a\x1b]0;ti'), delta('x\x1b]0;', 'r2'), delta('tle\x07b'), delta('y', 'r2', 'reasoning_delta')].map((e) => (clean(e) as { text: string }).text);
+    const out = [
+      delta('a\x1b]0;ti'),
+      delta('x\x1b]0;', 'r2'),
+      delta('tle\x07b'),
+      delta('y', 'r2', 'reasoning_delta'),
+    ].map((e) => (clean(e) as { text: string }).text);
     expect(out.join('')).not.toContain('\x1b');
     expect(out[0]! + out[2]!).toBe('ab');
   });
@@ -35,6 +40,11 @@ describe('deltaSanitizer', () => {
   it('passes other events through untouched', () => {
     const end = localFailedEnd('a', 'boom');
     expect(deltaSanitizer()(end)).toBe(end);
-    expect(end).toMatchObject({ type: 'run_end', status: 'failed', agent: 'a', error: { message: 'boom', retryable: false } });
+    expect(end).toMatchObject({
+      type: 'run_end',
+      status: 'failed',
+      agent: 'a',
+      error: { message: 'boom', retryable: false },
+    });
   });
 });

@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AgentFileError, findAgents, loadAgentFile, parseAgentFile, resolveAgentRef } from '../../src/core/agent-file.js';
+import {
+  AgentFileError,
+  findAgents,
+  loadAgentFile,
+  parseAgentFile,
+  resolveAgentRef,
+} from '../../src/core/agent-file.js';
 import { ConfigError } from '../../src/core/config.js';
 import { selectTools } from '../../src/commands/load-agents.js';
 
@@ -76,17 +82,42 @@ describe('parseAgentFile', () => {
     ['name not a string', '---\nname: 42\n---\n', 'name', /must be a string, not number 42/],
     ['name with spaces', '---\nname: my agent\n---\n', 'name', /not a valid name/],
     ['unknown field', '---\nname: a\nmax_turn: 3\n---\n', 'max_turn', /not a known field/],
-    ['description not a string', '---\nname: a\ndescription: [x]\n---\n', 'description', /must be a string, not a list/],
+    [
+      'description not a string',
+      '---\nname: a\ndescription: [x]\n---\n',
+      'description',
+      /must be a string, not a list/,
+    ],
     ['model empty', '---\nname: a\nmodel: ""\n---\n', 'model', /non-empty string/],
     ['tools not a list', '---\nname: a\ntools: { calculator: true }\n---\n', 'tools', /must be a list/],
-    ['tools item not a name', '---\nname: a\ntools: [calculator, 7]\n---\n', 'tools', /item 2 must be a tool name .*, not number 7/],
+    [
+      'tools item not a name',
+      '---\nname: a\ntools: [calculator, 7]\n---\n',
+      'tools',
+      /item 2 must be a tool name .*, not number 7/,
+    ],
     ['temperature out of range', '---\nname: a\ntemperature: 3\n---\n', 'temperature', /from 0 to 2, not number 3/],
-    ['temperature a string', '---\nname: a\ntemperature: hot\n---\n', 'temperature', /from 0 to 2, not the string "hot"/],
+    [
+      'temperature a string',
+      '---\nname: a\ntemperature: hot\n---\n',
+      'temperature',
+      /from 0 to 2, not the string "hot"/,
+    ],
     ['max_turns zero', '---\nname: a\nmax_turns: 0\n---\n', 'max_turns', /whole number ≥ 1/],
     ['max_turns fractional', '---\nname: a\nmax_turns: 1.5\n---\n', 'max_turns', /whole number ≥ 1/],
     ['mcpServers not a mapping', '---\nname: a\nmcpServers: [x]\n---\n', 'mcpServers', /must be an object/],
-    ['mcp server without command or url', '---\nname: a\nmcpServers: { fs: { args: [x] } }\n---\n', 'mcpServers', /fs needs "command".*or "url"/],
-    ['mcp server args not strings', '---\nname: a\nmcpServers: { fs: { command: x, args: [[1]] } }\n---\n', 'mcpServers', /fs\.args must be a list of strings/],
+    [
+      'mcp server without command or url',
+      '---\nname: a\nmcpServers: { fs: { args: [x] } }\n---\n',
+      'mcpServers',
+      /fs needs "command".*or "url"/,
+    ],
+    [
+      'mcp server args not strings',
+      '---\nname: a\nmcpServers: { fs: { command: x, args: [[1]] } }\n---\n',
+      'mcpServers',
+      /fs\.args must be a list of strings/,
+    ],
   ])('rejects %s, naming the file and the field', (_case, text, field, pattern) => {
     const e = problem(text);
     expect(e.file).toBe('agents/x.md');
@@ -125,7 +156,9 @@ describe('agent lookup', () => {
 
   it('says where it looked when nothing matches', () => {
     const { cwd, env } = tree();
-    expect(() => resolveAgentRef('nobody', { cwd, env })).toThrow(/no agent named "nobody" \(looked for .*project\/agents\/nobody\.md and .*config\/agentor\/agents\/nobody\.md\)/);
+    expect(() => resolveAgentRef('nobody', { cwd, env })).toThrow(
+      /no agent named "nobody" \(looked for .*project\/agents\/nobody\.md and .*config\/agentor\/agents\/nobody\.md\)/,
+    );
     expect(() => resolveAgentRef('missing.md', { cwd, env })).toThrow(/--agent missing\.md: no such file/);
   });
 
@@ -146,21 +179,32 @@ describe('agent lookup', () => {
 describe('tools: selection', () => {
   const def = (tools: string[]) => ({ name: 'a', instructions: '', tools, path: 'agents/a.md' });
   const mcpTool = (name: string) => ({ name, description: '', parameters: {}, execute: () => '' });
-  const toolset = { tools: [mcpTool('read_file'), mcpTool('fs__calculator')], errors: [], servers: { fs: ['read_file', 'fs__calculator'] } };
+  const toolset = {
+    tools: [mcpTool('read_file'), mcpTool('fs__calculator')],
+    errors: [],
+    servers: { fs: ['read_file', 'fs__calculator'] },
+  };
 
   it('limits the agent to the built-ins and MCP tools it names', () => {
     expect(selectTools(def(['get_time']), toolset, []).map((t) => t.name)).toEqual(['get_time']);
-    expect(selectTools(def(['read_file', 'calculator']), toolset, []).map((t) => t.name)).toEqual(['read_file', 'calculator']);
+    expect(selectTools(def(['read_file', 'calculator']), toolset, []).map((t) => t.name)).toEqual([
+      'read_file',
+      'calculator',
+    ]);
     expect(selectTools(def(['fs__read_file']), toolset, []).map((t) => t.name)).toEqual(['read_file']);
     expect(selectTools(def(['fs']), toolset, []).map((t) => t.name)).toEqual(['read_file', 'fs__calculator']);
     expect(selectTools(def(['fs__*']), toolset, []).map((t) => t.name)).toEqual(['read_file', 'fs__calculator']);
   });
 
   it('rejects an unknown tool, unless a failed MCP server might have had it', () => {
-    expect(() => selectTools(def(['web_search']), toolset, [])).toThrow(/agents\/a\.md: "tools" names an unknown tool "web_search" \(available: calculator, get_time, read_file/);
+    expect(() => selectTools(def(['web_search']), toolset, [])).toThrow(
+      /agents\/a\.md: "tools" names an unknown tool "web_search" \(available: calculator, get_time, read_file/,
+    );
     const problems: { message: string }[] = [];
     const failed = { ...toolset, errors: [{ message: 'MCP server "web" failed to start', retryable: false }] };
-    expect(selectTools(def(['web_search', 'get_time']), failed, problems as never).map((t) => t.name)).toEqual(['get_time']);
+    expect(selectTools(def(['web_search', 'get_time']), failed, problems as never).map((t) => t.name)).toEqual([
+      'get_time',
+    ]);
     expect(problems[0]?.message).toMatch(/tool "web_search" is not available/);
   });
 });

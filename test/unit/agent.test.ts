@@ -36,11 +36,15 @@ function expectWellFormed(events: AgentEvent[]): RunEndEvent {
   expect(events.filter((e) => e.type === 'run_end')).toHaveLength(1);
   const last = events[events.length - 1] as RunEndEvent;
   expect(last.type).toBe('run_end');
-  for (let i = 1; i < events.length; i++) expect((events[i] as AgentEvent).seq).toBeGreaterThan((events[i - 1] as AgentEvent).seq);
+  for (let i = 1; i < events.length; i++)
+    expect((events[i] as AgentEvent).seq).toBeGreaterThan((events[i - 1] as AgentEvent).seq);
   expect(new Set(events.map((e) => e.run_id)).size).toBe(1);
   // Deltas of each turn concatenate exactly to that turn's message.
   for (const m of events.filter((e) => e.type === 'message')) {
-    const text = events.filter((e) => e.type === 'text_delta' && e.turn === m.turn).map((e) => (e.type === 'text_delta' ? e.text : '')).join('');
+    const text = events
+      .filter((e) => e.type === 'text_delta' && e.turn === m.turn)
+      .map((e) => (e.type === 'text_delta' ? e.text : ''))
+      .join('');
     expect(text).toBe(m.type === 'message' ? m.text : '');
   }
   return last;
@@ -48,21 +52,45 @@ function expectWellFormed(events: AgentEvent[]): RunEndEvent {
 
 describe('Agent.streamChat against the fake Chat Completions server', () => {
   it('streams text deltas, one message and a completed run_end with usage', async () => {
-    fake.enqueue({ text: ['Hel', 'lo', ' there', '!'], usage: { prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 } });
+    fake.enqueue({
+      text: ['Hel', 'lo', ' there', '!'],
+      usage: { prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 },
+    });
     const events = await collect(agent().streamChat('Hi'));
     const end = expectWellFormed(events);
-    expect(events.map((e) => e.type)).toEqual(['run_start', 'text_delta', 'text_delta', 'text_delta', 'text_delta', 'message', 'run_end']);
-    expect(end).toMatchObject({ status: 'completed', text: 'Hello there!', usage: { input_tokens: 11, output_tokens: 4, total_tokens: 15 }, agent: 'tester' });
+    expect(events.map((e) => e.type)).toEqual([
+      'run_start',
+      'text_delta',
+      'text_delta',
+      'text_delta',
+      'text_delta',
+      'message',
+      'run_end',
+    ]);
+    expect(end).toMatchObject({
+      status: 'completed',
+      text: 'Hello there!',
+      usage: { input_tokens: 11, output_tokens: 4, total_tokens: 15 },
+      agent: 'tester',
+    });
     expect(events[0]).toMatchObject({ model: 'fake-model', input: 'Hi' });
     const body = fake.requests[0]?.body;
     expect(body).toMatchObject({ model: 'fake-model', stream: true, stream_options: { include_usage: true } });
-    expect(body.messages).toEqual([{ role: 'system', content: 'be brief' }, { role: 'user', content: 'Hi' }]);
+    expect(body.messages).toEqual([
+      { role: 'system', content: 'be brief' },
+      { role: 'user', content: 'Hi' },
+    ]);
     expect(body.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['calculator', 'get_time']);
   });
 
   it('runs parallel tool calls, merges fragments by index and returns results in call order', async () => {
     fake.enqueue(
-      { toolCalls: [{ name: 'calculator', arguments: { expression: '6*7' }, fragments: 4 }, { name: 'get_time', arguments: { timezone: 'UTC' } }] },
+      {
+        toolCalls: [
+          { name: 'calculator', arguments: { expression: '6*7' }, fragments: 4 },
+          { name: 'get_time', arguments: { timezone: 'UTC' } },
+        ],
+      },
       { text: 'It is 42.' },
     );
     const events = await collect(agent().streamChat('compute'));
@@ -75,7 +103,10 @@ describe('Agent.streamChat against the fake Chat Completions server', () => {
     ]);
     const results = events.filter((e) => e.type === 'tool_result');
     expect(results).toHaveLength(2);
-    expect(results.find((r) => r.type === 'tool_result' && r.name === 'calculator')).toMatchObject({ result: '42', is_error: false });
+    expect(results.find((r) => r.type === 'tool_result' && r.name === 'calculator')).toMatchObject({
+      result: '42',
+      is_error: false,
+    });
     const second = fake.requests[1]?.body.messages as Array<Record<string, unknown>>;
     const assistant = second[2] as { role: string; tool_calls: Array<{ id: string; function: { name: string } }> };
     expect(assistant.role).toBe('assistant');
@@ -88,19 +119,36 @@ describe('Agent.streamChat against the fake Chat Completions server', () => {
   });
 
   it('turns an unknown tool and unparsable arguments into error results the model sees', async () => {
-    fake.enqueue({ toolCalls: [{ name: 'nope', arguments: '{}' }, { name: 'calculator', arguments: '{"expression": ' }] }, { text: 'sorry' });
+    fake.enqueue(
+      {
+        toolCalls: [
+          { name: 'nope', arguments: '{}' },
+          { name: 'calculator', arguments: '{"expression": ' },
+        ],
+      },
+      { text: 'sorry' },
+    );
     const events = await collect(agent().streamChat('x'));
     expect(expectWellFormed(events).status).toBe('completed');
     const results = events.filter((e) => e.type === 'tool_result');
     expect(results.every((r) => r.type === 'tool_result' && r.is_error)).toBe(true);
-    const toolMessages = (fake.requests[1]?.body.messages as Array<{ role: string; content: string }>).filter((m) => m.role === 'tool');
+    const toolMessages = (fake.requests[1]?.body.messages as Array<{ role: string; content: string }>).filter(
+      (m) => m.role === 'tool',
+    );
     expect(toolMessages[0]?.content).toMatch(/unknown tool "nope"/);
     expect(toolMessages[1]?.content).toMatch(/not valid JSON/);
   });
 
   it('disables a tool that keeps failing after the error budget and withdraws it from the model', async () => {
     let calls = 0;
-    const flaky = tool({ name: 'flaky', description: 'always fails', execute: () => { calls++; throw new Error('boom'); } });
+    const flaky = tool({
+      name: 'flaky',
+      description: 'always fails',
+      execute: () => {
+        calls++;
+        throw new Error('boom');
+      },
+    });
     fake.enqueue(
       { toolCalls: [{ name: 'flaky', arguments: {} }] },
       { toolCalls: [{ name: 'flaky', arguments: {} }] },
@@ -110,7 +158,9 @@ describe('Agent.streamChat against the fake Chat Completions server', () => {
     const events = await collect(agent({ tools: [flaky] }).streamChat('go'));
     expect(expectWellFormed(events).status).toBe('completed');
     expect(calls).toBe(2);
-    const results = events.filter((e) => e.type === 'tool_result').map((e) => (e.type === 'tool_result' ? e.result : ''));
+    const results = events
+      .filter((e) => e.type === 'tool_result')
+      .map((e) => (e.type === 'tool_result' ? e.result : ''));
     expect(results[0]).toBe('Error: boom');
     expect(results[2]).toMatch(/disabled after 2 failures/);
     expect(fake.requests[3]?.body.tools).toBeUndefined();
@@ -127,7 +177,9 @@ describe('Agent.streamChat against the fake Chat Completions server', () => {
   it('streams reasoning deltas separately from the answer', async () => {
     fake.enqueue({ reasoning: ['think', 'ing'], text: 'done' });
     const events = await collect(agent().streamChat('q'));
-    expect(events.filter((e) => e.type === 'reasoning_delta').map((e) => (e.type === 'reasoning_delta' ? e.text : ''))).toEqual(['think', 'ing']);
+    expect(
+      events.filter((e) => e.type === 'reasoning_delta').map((e) => (e.type === 'reasoning_delta' ? e.text : '')),
+    ).toEqual(['think', 'ing']);
     expect(expectWellFormed(events).text).toBe('done');
   });
 
@@ -209,12 +261,9 @@ describe('Agent.streamChat against the fake Chat Completions server', () => {
     await a.chat('one', { conversation });
     const result = await a.chat('two', { conversation });
     expect(result.text).toBe('second answer');
-    expect(fake.requests[1]?.body.messages.map((m: { role: string; content: string }) => `${m.role}:${m.content}`)).toEqual([
-      'system:be brief',
-      'user:one',
-      'assistant:first answer',
-      'user:two',
-    ]);
+    expect(
+      fake.requests[1]?.body.messages.map((m: { role: string; content: string }) => `${m.role}:${m.content}`),
+    ).toEqual(['system:be brief', 'user:one', 'assistant:first answer', 'user:two']);
     expect(conversation.messages).toHaveLength(4);
   });
 
@@ -239,12 +288,20 @@ describe('Agent.streamChat against the fake Chat Completions server', () => {
 
 describe('the demo provider', () => {
   it('runs through the real loop: markdown, a real calculator call, an answer with the real result', async () => {
-    const demo = new Agent({ name: 'demo', model: 'demo', provider: new DemoProvider({ tokenDelayMs: 0 }), tools: BUILTIN_TOOLS });
+    const demo = new Agent({
+      name: 'demo',
+      model: 'demo',
+      provider: new DemoProvider({ tokenDelayMs: 0 }),
+      tools: BUILTIN_TOOLS,
+    });
     expect(demo.isDemo).toBe(true);
     const events = await collect(demo.streamChat('What is 12 * 12?'));
     const end = expectWellFormed(events);
     expect(end.status).toBe('completed');
-    expect(events.find((e) => e.type === 'tool_call')).toMatchObject({ name: 'calculator', args: { expression: '12 * 12' } });
+    expect(events.find((e) => e.type === 'tool_call')).toMatchObject({
+      name: 'calculator',
+      args: { expression: '12 * 12' },
+    });
     expect(events.find((e) => e.type === 'tool_result')).toMatchObject({ result: '144', is_error: false });
     expect(end.text).toContain('**144**');
     expect(end.text).toMatch(/Demo mode/);

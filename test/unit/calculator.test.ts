@@ -32,6 +32,11 @@ describe('calculator', () => {
 
   it('formats without float noise', () => {
     expect(formatNumber(0.1 + 0.2)).toBe('0.3');
-    expect(calculator.execute({ expression: '0.1 + 0.2' }, { signal: new AbortController().signal, run_id: 'r', call_id: 'c' })).toBe('0.3');
+    expect(
+      calculator.execute(
+        { expression: '0.1 + 0.2' },
+        { signal: new AbortController().signal, run_id: 'r', call_id: 'c' },
+      ),
+    ).toBe('0.3');
   });
 });

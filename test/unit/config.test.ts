@@ -16,11 +16,20 @@ function envWithConfig(config?: unknown, extra: Record<string, string> = {}): No
 describe('configuration precedence: flags > environment > config file', () => {
   it('uses the config file when nothing else is set', () => {
     const env = envWithConfig({ model: 'file-model', baseUrl: 'http://file/v1', apiKeyEnv: 'MY_KEY' }, { MY_KEY: 'k' });
-    expect(resolveConfig({}, env)).toEqual({ kind: 'openai', model: 'file-model', baseURL: 'http://file/v1', apiKey: 'k', apiKeyEnv: 'MY_KEY' });
+    expect(resolveConfig({}, env)).toEqual({
+      kind: 'openai',
+      model: 'file-model',
+      baseURL: 'http://file/v1',
+      apiKey: 'k',
+      apiKeyEnv: 'MY_KEY',
+    });
   });
 
   it('environment beats the file, flags beat the environment', () => {
-    const env = envWithConfig({ model: 'file-model', baseUrl: 'http://file/v1' }, { AGENTOR_MODEL: 'env-model', OPENAI_BASE_URL: 'http://env/v1', OPENAI_API_KEY: 'e', OTHER: 'o' });
+    const env = envWithConfig(
+      { model: 'file-model', baseUrl: 'http://file/v1' },
+      { AGENTOR_MODEL: 'env-model', OPENAI_BASE_URL: 'http://env/v1', OPENAI_API_KEY: 'e', OTHER: 'o' },
+    );
     expect(resolveConfig({}, env)).toMatchObject({ model: 'env-model', baseURL: 'http://env/v1', apiKey: 'e' });
     expect(resolveConfig({ model: 'flag-model', baseUrl: 'http://flag/v1', apiKeyEnv: 'OTHER' }, env)).toMatchObject({
       model: 'flag-model',
@@ -40,7 +49,10 @@ describe('configuration precedence: flags > environment > config file', () => {
   });
 
   it('a base URL alone is enough (local servers need no key)', () => {
-    expect(resolveConfig({ baseUrl: 'http://127.0.0.1:11434/v1' }, envWithConfig())).toMatchObject({ kind: 'openai', apiKey: undefined });
+    expect(resolveConfig({ baseUrl: 'http://127.0.0.1:11434/v1' }, envWithConfig())).toMatchObject({
+      kind: 'openai',
+      apiKey: undefined,
+    });
   });
 
   it('--api-key-env naming an unset variable is an error', () => {

@@ -49,7 +49,11 @@ describe('fake OpenAI: streaming', () => {
       expect(c).toMatchObject({ object: 'chat.completion.chunk', model: 'gpt-test', system_fingerprint: 'fp_fake' });
       expect(c.id).toBe(chunks[0]!.id);
     }
-    expect(fake.requests[0]).toMatchObject({ method: 'POST', path: '/v1/chat/completions', body: { stream: true, messages } });
+    expect(fake.requests[0]).toMatchObject({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      body: { stream: true, messages },
+    });
     expect(fake.requests[0]!.headers.authorization).toBe('Bearer test');
   });
 
@@ -138,9 +142,16 @@ describe('fake OpenAI: streaming', () => {
   });
 
   it('sends a usage chunk only when include_usage is requested', async () => {
-    const { client } = await setup({ replies: [{ text: ['x', 'y', 'z'] }, { text: ['x'], usage: { prompt_tokens: 100 } }] });
+    const { client } = await setup({
+      replies: [{ text: ['x', 'y', 'z'] }, { text: ['x'], usage: { prompt_tokens: 100 } }],
+    });
     const withUsage = await collect(
-      await client.chat.completions.create({ model: 'm', messages, stream: true, stream_options: { include_usage: true } }),
+      await client.chat.completions.create({
+        model: 'm',
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
     );
     const last = withUsage.at(-1)!;
     expect(last.choices).toEqual([]);
@@ -158,7 +169,12 @@ describe('fake OpenAI: streaming', () => {
       replies: [{ text: 'cut', finishReason: 'length', usage: { prompt_tokens: 100, completion_tokens: 2 } }],
     });
     const chunks = await collect(
-      await client.chat.completions.create({ model: 'm', messages, stream: true, stream_options: { include_usage: true } }),
+      await client.chat.completions.create({
+        model: 'm',
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
     );
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('length');
     expect(chunks.at(-1)!.usage).toEqual({ prompt_tokens: 100, completion_tokens: 2, total_tokens: 102 });
@@ -174,13 +190,18 @@ describe('fake OpenAI: non-streaming and other routes', () => {
     expect(text).toMatchObject({
       object: 'chat.completion',
       model: 'gpt-test',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello world', refusal: null }, finish_reason: 'stop' }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'Hello world', refusal: null }, finish_reason: 'stop' },
+      ],
     });
     expect(text.usage!.total_tokens).toBe(text.usage!.prompt_tokens + text.usage!.completion_tokens);
 
     const tools = await client.chat.completions.create({ model: 'gpt-test', messages });
     expect(tools.choices[0]).toMatchObject({
-      message: { content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
+      message: {
+        content: null,
+        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+      },
       finish_reason: 'tool_calls',
     });
   });

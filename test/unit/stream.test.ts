@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../src/core/events.js';
-import { coalesceText, collect, filterEvents, fromArray, mergeStreams, serializeEvents } from '../../src/core/stream.js';
+import {
+  coalesceText,
+  collect,
+  filterEvents,
+  fromArray,
+  mergeStreams,
+  serializeEvents,
+} from '../../src/core/stream.js';
 
 const base = (seq: number, run = 'r1', agent = 'a') => ({ run_id: run, seq, ts: 0, agent });
-const delta = (seq: number, text: string, turn = 1, run = 'r1'): AgentEvent => ({ type: 'text_delta', text, turn, ...base(seq, run) });
+const delta = (seq: number, text: string, turn = 1, run = 'r1'): AgentEvent => ({
+  type: 'text_delta',
+  text,
+  turn,
+  ...base(seq, run),
+});
 const end = (seq: number, run = 'r1'): AgentEvent => ({
   type: 'run_end',
   status: 'completed',

@@ -15,11 +15,19 @@ function stringWidthOf(pkg: string): string {
   return existsSync(nested) ? nested : join(ROOT, 'node_modules/string-width/index.js');
 }
 const byPath = new Map<string, string[]>();
-for (const pkg of ['ink', 'widest-line', 'cli-truncate', 'wrap-ansi']) byPath.set(stringWidthOf(pkg), [...(byPath.get(stringWidthOf(pkg)) ?? []), pkg]);
+for (const pkg of ['ink', 'widest-line', 'cli-truncate', 'wrap-ansi'])
+  byPath.set(stringWidthOf(pkg), [...(byPath.get(stringWidthOf(pkg)) ?? []), pkg]);
 const versions = [...byPath].map(([path, pkgs]) => ({ pkg: pkgs.join(', '), path }));
 
 /** The BMP, the emoji block and the tags whole; the rest sampled (neighbouring code points there are alike). */
-const step = (cp: number): number => (cp < 0x10000 || (cp >= 0x1f000 && cp < 0x20000) || (cp >= 0xe0000 && cp < 0xe1000) ? 1 : cp < 0x20000 ? 3 : cp < 0x40000 ? 7 : 97);
+const step = (cp: number): number =>
+  cp < 0x10000 || (cp >= 0x1f000 && cp < 0x20000) || (cp >= 0xe0000 && cp < 0xe1000)
+    ? 1
+    : cp < 0x20000
+      ? 3
+      : cp < 0x40000
+        ? 7
+        : 97;
 function* codePoints(): Generator<number> {
   for (let cp = 0; cp <= 0x10ffff; cp += step(cp)) {
     if (cp < 0xd800 || cp > 0xdfff) yield cp;
@@ -33,8 +41,13 @@ describe.each(versions)('string-width as $pkg imports it', ({ path }) => {
     const mismatches: string[] = [];
     for (const cp of codePoints()) {
       const ch = String.fromCodePoint(cp);
-      for (const [s, ambiguousIsNarrow] of [[ch, true], [ch, false], [`a${ch}b`, true]] as const) {
-        if (fast(s, { ambiguousIsNarrow }) !== real(s, { ambiguousIsNarrow })) mismatches.push(`U+${cp.toString(16)} ${JSON.stringify(s)} narrow=${ambiguousIsNarrow}`);
+      for (const [s, ambiguousIsNarrow] of [
+        [ch, true],
+        [ch, false],
+        [`a${ch}b`, true],
+      ] as const) {
+        if (fast(s, { ambiguousIsNarrow }) !== real(s, { ambiguousIsNarrow }))
+          mismatches.push(`U+${cp.toString(16)} ${JSON.stringify(s)} narrow=${ambiguousIsNarrow}`);
       }
       if (mismatches.length > 20) break;
     }
@@ -44,7 +57,25 @@ describe.each(versions)('string-width as $pkg imports it', ({ path }) => {
   it('agrees on text the UI shows', async () => {
     const real = ((await import(pathToFileURL(path).href)) as { default: StringWidth }).default;
     const fast = withFastPath(real);
-    const samples = ['❯ hello', '─'.repeat(40), '⚙ calculator({"expression":"2+2"}) ✓ 3ms → 4', '日本語のテキスト', 'naïve café', 'e\u0301', '👍🏽 ok', '🇫🇷', '👨‍👩‍👧', '❤️', '\u001b[31mred\u001b[39m', 'tab\there', '', 'Ωμέγα · Привет · שלום · مرحبا', 'ｶﾞ', '한국어', '\u1100\u1161\u11a8'];
+    const samples = [
+      '❯ hello',
+      '─'.repeat(40),
+      '⚙ calculator({"expression":"2+2"}) ✓ 3ms → 4',
+      '日本語のテキスト',
+      'naïve café',
+      'e\u0301',
+      '👍🏽 ok',
+      '🇫🇷',
+      '👨‍👩‍👧',
+      '❤️',
+      '\u001b[31mred\u001b[39m',
+      'tab\there',
+      '',
+      'Ωμέγα · Привет · שלום · مرحبا',
+      'ｶﾞ',
+      '한국어',
+      '\u1100\u1161\u11a8',
+    ];
     for (const s of samples) {
       expect(fast(s), s).toBe(real(s));
       expect(fast(s, { ambiguousIsNarrow: false }), s).toBe(real(s, { ambiguousIsNarrow: false }));

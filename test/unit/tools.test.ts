@@ -17,7 +17,9 @@ describe('tool()', () => {
     expect(toolSpec(add).function.parameters).toMatchObject({ type: 'object', required: ['a', 'b'] });
     expect(toolSpec(add).function.parameters).not.toHaveProperty('$schema');
     const runner = new ToolRunner([add]);
-    expect(await runner.run({ id: '1', name: 'add', arguments: '' }, { a: 2, b: 3 }, undefined, 'r', signal)).toMatchObject({ result: '5', is_error: false });
+    expect(
+      await runner.run({ id: '1', name: 'add', arguments: '' }, { a: 2, b: 3 }, undefined, 'r', signal),
+    ).toMatchObject({ result: '5', is_error: false });
     const bad = await runner.run({ id: '2', name: 'add', arguments: '' }, { a: 'x' }, undefined, 'r', signal);
     expect(bad.is_error).toBe(true);
     expect(bad.result).toMatch(/invalid arguments/);
@@ -43,7 +45,13 @@ describe('ToolRunner', () => {
           });
         }),
     });
-    const out = await new ToolRunner([slow]).run({ id: '1', name: 'slow', arguments: '{}' }, {}, undefined, 'r', signal);
+    const out = await new ToolRunner([slow]).run(
+      { id: '1', name: 'slow', arguments: '{}' },
+      {},
+      undefined,
+      'r',
+      signal,
+    );
     expect(out).toMatchObject({ is_error: true, result: 'Error: timed out after 30 ms' });
     expect(aborted).toBe(true);
   });
@@ -51,14 +59,22 @@ describe('ToolRunner', () => {
   it('cancels a running tool when the run is aborted', async () => {
     const controller = new AbortController();
     const never = tool({ name: 'never', description: '', execute: () => new Promise(() => undefined) });
-    const pending = new ToolRunner([never]).run({ id: '1', name: 'never', arguments: '{}' }, {}, undefined, 'r', controller.signal);
+    const pending = new ToolRunner([never]).run(
+      { id: '1', name: 'never', arguments: '{}' },
+      {},
+      undefined,
+      'r',
+      controller.signal,
+    );
     controller.abort();
     expect(await pending).toMatchObject({ is_error: true, result: 'Error: cancelled' });
   });
 
   it('JSON-encodes non-string results', async () => {
     const obj = tool({ name: 'obj', description: '', execute: () => ({ ok: true }) });
-    expect((await new ToolRunner([obj]).run({ id: '1', name: 'obj', arguments: '' }, {}, undefined, 'r', signal)).result).toBe('{"ok":true}');
+    expect(
+      (await new ToolRunner([obj]).run({ id: '1', name: 'obj', arguments: '' }, {}, undefined, 'r', signal)).result,
+    ).toBe('{"ok":true}');
   });
 
   it.each([

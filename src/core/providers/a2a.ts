@@ -28,7 +28,16 @@ export interface A2AProviderOptions {
 }
 
 // Numeric values of the SDK's TaskState enum (stable protobuf numbers); kept here so types-only imports suffice.
-const STATE = { submitted: 1, working: 2, completed: 3, failed: 4, canceled: 5, inputRequired: 6, rejected: 7, authRequired: 8 } as const;
+const STATE = {
+  submitted: 1,
+  working: 2,
+  completed: 3,
+  failed: 4,
+  canceled: 5,
+  inputRequired: 6,
+  rejected: 7,
+  authRequired: 8,
+} as const;
 const TERMINAL: ReadonlySet<number> = new Set([STATE.completed, STATE.failed, STATE.canceled, STATE.rejected]);
 const ROLE_USER = 1;
 
@@ -47,7 +56,9 @@ function partsText(parts: readonly Part[] | undefined): string {
 
 /** A hint for authentication failures: the token comes from the environment, never from a flag. */
 function authHint(message: string): string {
-  return /\b401\b|\b403\b|unauthori[sz]ed|forbidden|bearer/i.test(message) ? ' — set AGENTOR_A2A_TOKEN to a bearer token the agent accepts' : '';
+  return /\b401\b|\b403\b|unauthori[sz]ed|forbidden|bearer/i.test(message)
+    ? ' — set AGENTOR_A2A_TOKEN to a bearer token the agent accepts'
+    : '';
 }
 
 function lastUser(messages: readonly ChatMessage[]): string {
@@ -76,7 +87,9 @@ export class A2AProvider implements ModelProvider {
       const u = new URL(opts.url);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
     } catch {
-      throw new ProviderError(`--a2a ${opts.url}: not an http(s) URL (e.g. http://127.0.0.1:8000)`, { code: 'invalid_url' });
+      throw new ProviderError(`--a2a ${opts.url}: not an http(s) URL (e.g. http://127.0.0.1:8000)`, {
+        code: 'invalid_url',
+      });
     }
     this.url = opts.url;
     this.opts = opts;
@@ -112,12 +125,16 @@ export class A2AProvider implements ModelProvider {
         });
       };
       const cardTimeout = this.opts.cardTimeoutMs ?? 15_000;
-      const cardFetch: typeof fetch = (input, init) => fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(cardTimeout) });
+      const cardFetch: typeof fetch = (input, init) =>
+        fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(cardTimeout) });
       const legacyCompat = { enabled: true };
       const factory = new sdk.ClientFactory(
         sdk.ClientFactoryOptions.createFrom(sdk.ClientFactoryOptions.default, {
           cardResolver: new sdk.DefaultAgentCardResolver({ legacyCompat, fetchImpl: cardFetch }),
-          transports: [new sdk.JsonRpcTransportFactory({ legacyCompat, fetchImpl }), new sdk.RestTransportFactory({ legacyCompat, fetchImpl })],
+          transports: [
+            new sdk.JsonRpcTransportFactory({ legacyCompat, fetchImpl }),
+            new sdk.RestTransportFactory({ legacyCompat, fetchImpl }),
+          ],
         }),
       );
       const cardUrl = /\.json(?:[?#].*)?$/.test(this.url);
@@ -125,7 +142,8 @@ export class A2AProvider implements ModelProvider {
         const client = cardUrl ? await factory.createFromUrl(this.url, '') : await factory.createFromUrl(this.url);
         return { client, card: await client.getAgentCard() };
       } catch (e) {
-        const cause = e instanceof Error ? (e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message) : String(e);
+        const cause =
+          e instanceof Error ? (e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message) : String(e);
         throw new ProviderError(
           `could not reach the A2A agent at ${this.url} (${cause}).${authHint(this.refused ? '401' : cause) || ' Check that it is running and that the URL is its base URL (the card is read from /.well-known/agent-card.json).'}`,
           { code: 'a2a_unreachable', retryable: true, cause: e },
@@ -148,7 +166,14 @@ export class A2AProvider implements ModelProvider {
     const message: Message = {
       messageId: randomUUID(),
       role: ROLE_USER,
-      parts: [{ content: { $case: 'text', value: lastUser(req.messages) }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
+      parts: [
+        {
+          content: { $case: 'text', value: lastUser(req.messages) },
+          metadata: undefined,
+          filename: '',
+          mediaType: 'text/plain',
+        },
+      ],
       contextId: this.contextId ?? '',
       taskId: this.openTaskId ?? '',
       extensions: [],
@@ -185,7 +210,9 @@ export class A2AProvider implements ModelProvider {
     };
 
     try {
-      for await (const ev of client.sendMessageStream(params, { signal: req.signal }) as AsyncGenerator<StreamResponse>) {
+      for await (const ev of client.sendMessageStream(params, {
+        signal: req.signal,
+      }) as AsyncGenerator<StreamResponse>) {
         const p = ev.payload;
         if (!p) continue;
         switch (p.$case) {
@@ -246,10 +273,14 @@ export class A2AProvider implements ModelProvider {
       if (req.signal.aborted) throw req.signal.reason ?? e;
       if (e instanceof ProviderError) throw e;
       const message = (e as Error).message ?? String(e);
-      throw new ProviderError(`the A2A agent at ${this.url} failed: ${message}${authHint(this.refused ? '401' : message)}`, { code: 'a2a_error', retryable: false, cause: e });
+      throw new ProviderError(
+        `the A2A agent at ${this.url} failed: ${message}${authHint(this.refused ? '401' : message)}`,
+        { code: 'a2a_error', retryable: false, cause: e },
+      );
     } finally {
       // Ctrl+C, a timeout or a closed client: the remote side must stop working on it too.
-      if (req.signal.aborted && taskId && (state === undefined || !TERMINAL.has(state))) await this.cancel(client, taskId);
+      if (req.signal.aborted && taskId && (state === undefined || !TERMINAL.has(state)))
+        await this.cancel(client, taskId);
     }
 
     switch (state) {
@@ -262,19 +293,33 @@ export class A2AProvider implements ModelProvider {
         return;
       case STATE.failed:
       case STATE.rejected:
-        throw new ProviderError(`the remote agent ${state === STATE.rejected ? 'rejected' : 'failed'} the task${statusText ? `: ${statusText}` : ''}`, { code: state === STATE.rejected ? 'a2a_rejected' : 'a2a_failed' });
+        throw new ProviderError(
+          `the remote agent ${state === STATE.rejected ? 'rejected' : 'failed'} the task${statusText ? `: ${statusText}` : ''}`,
+          { code: state === STATE.rejected ? 'a2a_rejected' : 'a2a_failed' },
+        );
       case STATE.canceled:
-        throw new ProviderError(`the remote agent cancelled the task${statusText ? `: ${statusText}` : ''}`, { code: 'a2a_cancelled' });
+        throw new ProviderError(`the remote agent cancelled the task${statusText ? `: ${statusText}` : ''}`, {
+          code: 'a2a_cancelled',
+        });
       case STATE.authRequired:
-        throw new ProviderError('the remote agent requires authentication: set AGENTOR_A2A_TOKEN to a bearer token it accepts', { code: 'a2a_auth_required' });
+        throw new ProviderError(
+          'the remote agent requires authentication: set AGENTOR_A2A_TOKEN to a bearer token it accepts',
+          { code: 'a2a_auth_required' },
+        );
       default:
-        throw new ProviderError(`the A2A agent at ${this.url} ended the stream before the task finished`, { code: 'a2a_incomplete', retryable: true });
+        throw new ProviderError(`the A2A agent at ${this.url} ended the stream before the task finished`, {
+          code: 'a2a_incomplete',
+          retryable: true,
+        });
     }
   }
 
   private async cancel(client: Client, id: string): Promise<void> {
     try {
-      await client.cancelTask({ tenant: '', id, metadata: undefined }, { signal: AbortSignal.timeout(this.opts.cancelTimeoutMs ?? 3000) });
+      await client.cancelTask(
+        { tenant: '', id, metadata: undefined },
+        { signal: AbortSignal.timeout(this.opts.cancelTimeoutMs ?? 3000) },
+      );
     } catch {
       // Already finished, not cancelable, or unreachable: the local run is cancelled either way.
     }

@@ -105,7 +105,11 @@ export class OpenAIProvider implements ModelProvider {
           if (attempt <= maxRetries && !init?.signal?.aborted) {
             notices.push({
               type: 'notice',
-              error: { message: `cannot reach ${this.baseURL}; retrying (attempt ${attempt + 1} of ${maxRetries + 1})`, code: 'connection', retryable: true },
+              error: {
+                message: `cannot reach ${this.baseURL}; retrying (attempt ${attempt + 1} of ${maxRetries + 1})`,
+                code: 'connection',
+                retryable: true,
+              },
             });
           }
           throw e;
@@ -133,7 +137,8 @@ export class OpenAIProvider implements ModelProvider {
     const outcome = await opened;
     if ('error' in outcome) throw this.translate(outcome.error, req);
     const body = outcome.response.body;
-    if (!body) throw new ProviderError('the model answered with an empty body', { code: 'empty_body', retryable: true });
+    if (!body)
+      throw new ProviderError('the model answered with an empty body', { code: 'empty_body', retryable: true });
     // Cancelling the body on abort closes the connection even if the SDK's own abort wiring has already let go.
     const cancel = (): void => void body.cancel().catch(() => undefined);
     req.signal.addEventListener('abort', cancel, { once: true });
@@ -160,7 +165,14 @@ export class OpenAIProvider implements ModelProvider {
           if (chunk.usage) {
             const input = chunk.usage.prompt_tokens ?? 0;
             const output = chunk.usage.completion_tokens ?? 0;
-            out.push({ type: 'usage', usage: { input_tokens: input, output_tokens: output, total_tokens: chunk.usage.total_tokens ?? input + output } });
+            out.push({
+              type: 'usage',
+              usage: {
+                input_tokens: input,
+                output_tokens: output,
+                total_tokens: chunk.usage.total_tokens ?? input + output,
+              },
+            });
           }
           const choice = chunk.choices?.[0];
           if (!choice) continue;
@@ -192,7 +204,9 @@ export class OpenAIProvider implements ModelProvider {
       });
     }
     if (calls.size > 0) {
-      const ordered = [...calls.entries()].sort((a, b) => a[0] - b[0]).map(([i, c]) => ({ ...c, id: c.id || `call_${i}` }));
+      const ordered = [...calls.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([i, c]) => ({ ...c, id: c.id || `call_${i}` }));
       yield { type: 'tool_calls', calls: ordered };
     }
   }
@@ -200,7 +214,13 @@ export class OpenAIProvider implements ModelProvider {
   /** Turns SDK errors into messages that say what happened and what to do. Aborts pass through untouched. */
   private translate(e: unknown, req: ModelRequest): unknown {
     if (req.signal.aborted) return e;
-    const err = e as { status?: number; code?: string | null; message?: string; name?: string; constructor?: { name?: string } };
+    const err = e as {
+      status?: number;
+      code?: string | null;
+      message?: string;
+      name?: string;
+      constructor?: { name?: string };
+    };
     const kind = err?.constructor?.name ?? '';
     const keyName = this.opts.apiKeyEnv ?? 'OPENAI_API_KEY';
     if (err?.status === 401) {
@@ -210,11 +230,14 @@ export class OpenAIProvider implements ModelProvider {
       );
     }
     if (err?.status === 404) {
-      return new ProviderError(`model "${req.model}" was not found at ${this.baseURL} (404). Pick another with --model.`, {
-        code: 'not_found',
-        status: 404,
-        cause: e,
-      });
+      return new ProviderError(
+        `model "${req.model}" was not found at ${this.baseURL} (404). Pick another with --model.`,
+        {
+          code: 'not_found',
+          status: 404,
+          cause: e,
+        },
+      );
     }
     if (typeof err?.status === 'number') {
       const detail = (err.message ?? '').replace(/^\d{3}\s*/, '');
@@ -226,24 +249,35 @@ export class OpenAIProvider implements ModelProvider {
       });
     }
     if (kind === 'APIConnectionError' || kind === 'APIConnectionTimeoutError') {
-      return new ProviderError(`cannot reach ${this.baseURL}: ${err.message ?? 'connection error'}. Check --base-url / OPENAI_BASE_URL.`, {
-        code: 'connection',
-        retryable: true,
-        cause: e,
-      });
+      return new ProviderError(
+        `cannot reach ${this.baseURL}: ${err.message ?? 'connection error'}. Check --base-url / OPENAI_BASE_URL.`,
+        {
+          code: 'connection',
+          retryable: true,
+          cause: e,
+        },
+      );
     }
     if (e instanceof ProviderError) return e;
     if (e instanceof SyntaxError) {
-      return new ProviderError(`the model stream sent a malformed chunk (${e.message})`, { code: 'malformed_chunk', cause: e });
+      return new ProviderError(`the model stream sent a malformed chunk (${e.message})`, {
+        code: 'malformed_chunk',
+        cause: e,
+      });
     }
     const message = err?.message ?? String(e);
-    return new ProviderError(`the model stream failed: ${message}`, { code: 'stream_error', retryable: true, cause: e });
+    return new ProviderError(`the model stream failed: ${message}`, {
+      code: 'stream_error',
+      retryable: true,
+      cause: e,
+    });
   }
 }
 
 /** ErrorInfo for any thrown value. */
 export function errorInfo(e: unknown): ErrorInfo {
-  if (e instanceof ProviderError) return { message: e.message, ...(e.code ? { code: e.code } : {}), retryable: e.retryable };
+  if (e instanceof ProviderError)
+    return { message: e.message, ...(e.code ? { code: e.code } : {}), retryable: e.retryable };
   const message = e instanceof Error ? e.message : String(e);
   return { message, retryable: false };
 }

@@ -176,7 +176,8 @@ export const calculator = tool<{ expression: string }>({
     additionalProperties: false,
   },
   execute: ({ expression }) => {
-    if (typeof expression !== 'string' || !expression.trim()) throw new Error('"expression" must be a non-empty string');
+    if (typeof expression !== 'string' || !expression.trim())
+      throw new Error('"expression" must be a non-empty string');
     return formatNumber(evaluate(expression));
   },
 });

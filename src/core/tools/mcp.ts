@@ -43,10 +43,12 @@ export type McpServersConfig = Record<string, McpServerConfig>;
 const SERVER_NAME = /^[a-zA-Z0-9_-]{1,32}$/;
 
 function stringMap(value: unknown, where: string): Record<string, string> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${where} must be an object of strings`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigError(`${where} must be an object of strings`);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new ConfigError(`${where}.${k} must be a string`);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      throw new ConfigError(`${where}.${k} must be a string`);
     out[k] = String(v);
   }
   return out;
@@ -58,20 +60,25 @@ function stringMap(value: unknown, where: string): Record<string, string> {
  */
 export function parseMcpServers(value: unknown, where = 'mcpServers'): McpServersConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(`${where} must be an object mapping server names to {"command", "args", "env"} or {"url", "headers"}`);
+    throw new ConfigError(
+      `${where} must be an object mapping server names to {"command", "args", "env"} or {"url", "headers"}`,
+    );
   }
   const out: McpServersConfig = {};
   for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
     const at = `${where}.${name}`;
     if (!SERVER_NAME.test(name)) throw new ConfigError(`${at}: server names use 1-32 letters, digits, "_" or "-"`);
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${at} must be an object with "command" or "url"`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new ConfigError(`${at} must be an object with "command" or "url"`);
     const entry = raw as Record<string, unknown>;
     if (entry['disabled'] === true) continue;
     const timeout = entry['timeout'];
-    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0))) throw new ConfigError(`${at}.timeout must be a number of milliseconds > 0`);
+    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0)))
+      throw new ConfigError(`${at}.timeout must be a number of milliseconds > 0`);
     if (typeof entry['command'] === 'string' && entry['command']) {
       const args = entry['args'] ?? [];
-      if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' && typeof a !== 'number')) throw new ConfigError(`${at}.args must be a list of strings`);
+      if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' && typeof a !== 'number'))
+        throw new ConfigError(`${at}.args must be a list of strings`);
       const cfg: McpStdioServerConfig = { command: entry['command'], args: args.map(String) };
       if (entry['env'] !== undefined) cfg.env = stringMap(entry['env'], `${at}.env`);
       if (entry['cwd'] !== undefined) {
@@ -82,7 +89,13 @@ export function parseMcpServers(value: unknown, where = 'mcpServers'): McpServer
       out[name] = cfg;
     } else if (typeof entry['url'] === 'string' && entry['url']) {
       const type = entry['type'] ?? entry['transport'];
-      if (type !== undefined && type !== 'http' && type !== 'streamable-http' && type !== 'streamableHttp' && type !== 'sse') {
+      if (
+        type !== undefined &&
+        type !== 'http' &&
+        type !== 'streamable-http' &&
+        type !== 'streamableHttp' &&
+        type !== 'sse'
+      ) {
         throw new ConfigError(`${at}.type must be "http" (streamable HTTP) or "sse", not ${JSON.stringify(type)}`);
       }
       const cfg: McpHttpServerConfig = { url: entry['url'] };
@@ -104,7 +117,9 @@ export function loadMcpConfigFile(path: string): McpServersConfig {
     raw = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${path}: ${code === 'ENOENT' ? 'no such MCP config file' : `cannot be read (${(e as Error).message})`}`);
+    throw new ConfigError(
+      `${path}: ${code === 'ENOENT' ? 'no such MCP config file' : `cannot be read (${(e as Error).message})`}`,
+    );
   }
   let value: unknown;
   try {
@@ -112,7 +127,8 @@ export function loadMcpConfigFile(path: string): McpServersConfig {
   } catch (e) {
     throw new ConfigError(`${path} is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${path} must hold {"mcpServers": {…}}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigError(`${path} must hold {"mcpServers": {…}}`);
   const obj = value as Record<string, unknown>;
   const servers = obj['mcpServers'] ?? obj['servers'];
   if (servers === undefined) throw new ConfigError(`${path} has no "mcpServers" object`);
@@ -128,12 +144,15 @@ export function mcpServersFromFlags(flags: { mcpConfig?: string }, cwd: string =
 
 /** Expands `${VAR}` and `${VAR:-default}` from the environment; a missing variable is an error naming it. */
 export function expandEnv(text: string, env: NodeJS.ProcessEnv): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
-    const v = env[name];
-    if (v !== undefined && v !== '') return v;
-    if (fallback !== undefined) return fallback;
-    throw new Error(`environment variable ${name} is not set`);
-  });
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (_m, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (fallback !== undefined) return fallback;
+      throw new Error(`environment variable ${name} is not set`);
+    },
+  );
 }
 
 const TOOL_NAME_OK = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -208,7 +227,8 @@ export class McpPool {
     if (this.closed) throw new Error('the MCP pool is closed');
     const conns = await Promise.all(Object.entries(servers).map(([name, cfg]) => this.connection(name, cfg)));
     const counts = new Map<string, number>();
-    for (const c of conns) for (const t of c.tools) counts.set(safeToolName(t.name), (counts.get(safeToolName(t.name)) ?? 0) + 1);
+    for (const c of conns)
+      for (const t of c.tools) counts.set(safeToolName(t.name), (counts.get(safeToolName(t.name)) ?? 0) + 1);
     const taken = new Set(reserved);
     const result: McpToolset = { tools: [], errors: [], servers: {} };
     for (const c of conns) {
@@ -272,7 +292,11 @@ export class McpPool {
       do {
         const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: this.opts.startupTimeoutMs });
         for (const t of page.tools) {
-          tools.push({ name: t.name, description: t.description ?? t.title ?? '', inputSchema: (t.inputSchema as JSONSchema) ?? { type: 'object', properties: {} } });
+          tools.push({
+            name: t.name,
+            description: t.description ?? t.title ?? '',
+            inputSchema: (t.inputSchema as JSONSchema) ?? { type: 'object', properties: {} },
+          });
         }
         cursor = page.nextCursor;
       } while (cursor);
@@ -321,7 +345,9 @@ export class McpPool {
   }
 
   private toTool(conn: Connection, t: McpServerTool, name: string): Tool {
-    const description = t.description ? `${t.description} (MCP server "${conn.name}")` : `Tool "${t.name}" of MCP server "${conn.name}"`;
+    const description = t.description
+      ? `${t.description} (MCP server "${conn.name}")`
+      : `Tool "${t.name}" of MCP server "${conn.name}"`;
     return {
       name,
       description,
@@ -332,7 +358,10 @@ export class McpPool {
         if (!client) throw new Error(`MCP server "${conn.name}" is not connected`);
         // The runner enforces `timeoutMs` and aborts ctx.signal (the SDK then tells the server the call is cancelled);
         // the SDK's own timeout is only a backstop, so the user sees the runner's "timed out after …".
-        const result = await client.callTool({ name: t.name, arguments: args }, undefined, { signal: ctx.signal, timeout: conn.timeoutMs + 1000 });
+        const result = await client.callTool({ name: t.name, arguments: args }, undefined, {
+          signal: ctx.signal,
+          timeout: conn.timeoutMs + 1000,
+        });
         const text = formatToolResult(result);
         if (result['isError'] === true) throw new Error(text || `the MCP tool "${t.name}" reported an error`);
         return text;
@@ -351,7 +380,8 @@ function normaliseSchema(schema: JSONSchema): JSONSchema {
 
 /** The text the model sees for an MCP tool result. */
 export function formatToolResult(result: Record<string, unknown>): string {
-  if ('toolResult' in result && !('content' in result)) return typeof result['toolResult'] === 'string' ? result['toolResult'] : JSON.stringify(result['toolResult']);
+  if ('toolResult' in result && !('content' in result))
+    return typeof result['toolResult'] === 'string' ? result['toolResult'] : JSON.stringify(result['toolResult']);
   const parts: string[] = [];
   const content = Array.isArray(result['content']) ? (result['content'] as Array<Record<string, unknown>>) : [];
   for (const c of content) {
@@ -375,7 +405,8 @@ export function formatToolResult(result: Record<string, unknown>): string {
         parts.push(JSON.stringify(c));
     }
   }
-  if (parts.length === 0 && result['structuredContent'] !== undefined) return JSON.stringify(result['structuredContent']);
+  if (parts.length === 0 && result['structuredContent'] !== undefined)
+    return JSON.stringify(result['structuredContent']);
   return parts.join('\n');
 }
 

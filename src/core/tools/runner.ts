@@ -73,7 +73,13 @@ export class ToolRunner {
   }
 
   /** Runs one call; resolves (never rejects) with what the model should see. */
-  async run(call: ToolCallRequest, args: Record<string, unknown>, parseError: string | undefined, runId: string, signal: AbortSignal): Promise<ToolCallOutcome> {
+  async run(
+    call: ToolCallRequest,
+    args: Record<string, unknown>,
+    parseError: string | undefined,
+    runId: string,
+    signal: AbortSignal,
+  ): Promise<ToolCallOutcome> {
     const started = performance.now();
     const done = (result: string, is_error: boolean): ToolCallOutcome => ({
       result,

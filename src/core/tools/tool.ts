@@ -71,10 +71,20 @@ export function tool<A = Record<string, unknown>>(def: ToolDefinition<A>): Tool<
   } else if (schema) {
     parameters = schema;
   }
-  return { name: def.name, description: def.description, parameters, parse, execute: def.execute, timeoutMs: def.timeoutMs };
+  return {
+    name: def.name,
+    description: def.description,
+    parameters,
+    parse,
+    execute: def.execute,
+    timeoutMs: def.timeoutMs,
+  };
 }
 
 /** The Chat Completions `tools` entry for a tool. */
-export function toolSpec(t: Tool<never> | Tool): { type: 'function'; function: { name: string; description: string; parameters: JSONSchema } } {
+export function toolSpec(t: Tool<never> | Tool): {
+  type: 'function';
+  function: { name: string; description: string; parameters: JSONSchema };
+} {
   return { type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } };
 }

@@ -48,7 +48,12 @@ function pieces(panel: Panel, width: number, color: boolean, showReasoning: bool
       case 'reasoning':
         return showReasoning
           ? () => ({ key, kind: 'text', text: b.text, dim: true })
-          : () => ({ key, kind: 'text', text: `▸ reasoning (${plural(b.text.split('\n').length, 'line')})`, dim: true });
+          : () => ({
+              key,
+              kind: 'text',
+              text: `▸ reasoning (${plural(b.text.split('\n').length, 'line')})`,
+              dim: true,
+            });
       case 'tool':
         return () => ({ key, kind: 'tool', tool: b.tool });
       case 'notice':
@@ -56,8 +61,15 @@ function pieces(panel: Panel, width: number, color: boolean, showReasoning: bool
     }
   });
   const reasoning = panel.reasoning.trim();
-  if (reasoning) out.push(() => ({ key: 'reasoning', kind: 'text', text: tailRows(reasoning, LIVE_REASONING_ROWS, width).text, dim: true }));
-  if (panel.text.trim()) out.push(() => ({ key: 'live', kind: 'text', text: renderMarkdown(panel.text, { width, color }) }));
+  if (reasoning)
+    out.push(() => ({
+      key: 'reasoning',
+      kind: 'text',
+      text: tailRows(reasoning, LIVE_REASONING_ROWS, width).text,
+      dim: true,
+    }));
+  if (panel.text.trim())
+    out.push(() => ({ key: 'live', kind: 'text', text: renderMarkdown(panel.text, { width, color }) }));
   for (const t of panel.tools) out.push(() => ({ key: `t${t.call_id}`, kind: 'tool', tool: t }));
   return out;
 }
@@ -65,9 +77,24 @@ function pieces(panel: Panel, width: number, color: boolean, showReasoning: bool
 /** A tool call squeezed to one row, for a panel too short for the whole tool panel. */
 function toolLine(key: string, tool: ToolView, now: number): Segment {
   const first = (tool.result ?? '').trim().split('\n')[0] ?? '';
-  if (tool.result === undefined) return { key, kind: 'text', text: `⚙ ${tool.name} ${spinnerFrame(now)} running ${formatDuration(now - tool.startedAt)}`, tone: 'warn', truncate: true };
-  const mark = tool.is_error ? `✗ failed · ${formatDuration(tool.duration_ms ?? 0)}` : `✓ ${formatDuration(tool.duration_ms ?? 0)}`;
-  return { key, kind: 'text', text: `⚙ ${tool.name} ${mark} → ${first}`, tone: tool.is_error ? 'error' : 'ok', truncate: true };
+  if (tool.result === undefined)
+    return {
+      key,
+      kind: 'text',
+      text: `⚙ ${tool.name} ${spinnerFrame(now)} running ${formatDuration(now - tool.startedAt)}`,
+      tone: 'warn',
+      truncate: true,
+    };
+  const mark = tool.is_error
+    ? `✗ failed · ${formatDuration(tool.duration_ms ?? 0)}`
+    : `✓ ${formatDuration(tool.duration_ms ?? 0)}`;
+  return {
+    key,
+    kind: 'text',
+    text: `⚙ ${tool.name} ${mark} → ${first}`,
+    tone: tool.is_error ? 'error' : 'ok',
+    truncate: true,
+  };
 }
 
 function segmentRows(s: Segment, width: number): number {
@@ -87,11 +114,22 @@ export interface PanelLayout {
  * (one blank row between segments; a text cut at the top keeps its last rows, a tool its summary line), and whether
  * something was left out (a "more above" note then takes the first row).
  */
-export function layoutPanel(panel: Panel, width: number, color: boolean, now: number, maxRows?: number, showReasoning = false): PanelLayout {
+export function layoutPanel(
+  panel: Panel,
+  width: number,
+  color: boolean,
+  now: number,
+  maxRows?: number,
+  showReasoning = false,
+): PanelLayout {
   const all = pieces(panel, width, color, showReasoning);
   if (maxRows === undefined) {
     const segments = all.map((f) => f()).filter((s) => s.kind === 'tool' || visibleLength(s.text.trim()) > 0);
-    return { segments, hidden: false, rows: segments.reduce((n, s, i) => n + (i > 0 ? 1 : 0) + segmentRows(s, width), 0) };
+    return {
+      segments,
+      hidden: false,
+      rows: segments.reduce((n, s, i) => n + (i > 0 ? 1 : 0) + segmentRows(s, width), 0),
+    };
   }
   const out: Segment[] = [];
   let used = 0;
@@ -148,12 +186,25 @@ export interface AgentPanelProps {
 }
 
 /** An agent's panel. */
-export function AgentPanel({ panel, now, width, color, cancelling = false, maxRows, showReasoning = false, layout }: AgentPanelProps) {
+export function AgentPanel({
+  panel,
+  now,
+  width,
+  color,
+  cancelling = false,
+  maxRows,
+  showReasoning = false,
+  layout,
+}: AgentPanelProps) {
   const inner = panelInnerWidth(width);
-  const { segments, hidden } = layout ?? layoutPanel(panel, inner, color, now, maxRows === undefined ? undefined : Math.max(0, maxRows), showReasoning);
+  const { segments, hidden } =
+    layout ??
+    layoutPanel(panel, inner, color, now, maxRows === undefined ? undefined : Math.max(0, maxRows), showReasoning);
   const end = panel.end ? endLabel(panel.end, panel.toolsRun) : undefined;
   const started = panel.startedAt ?? now;
-  const status = end?.text ?? `${spinnerFrame(now)} ${panelActivity(panel, cancelling)} · ${formatDuration(Math.max(0, now - started))} · ${plural(panelTokens(panel), 'token')}`;
+  const status =
+    end?.text ??
+    `${spinnerFrame(now)} ${panelActivity(panel, cancelling)} · ${formatDuration(Math.max(0, now - started))} · ${plural(panelTokens(panel), 'token')}`;
   const border = end?.color ?? (cancelling ? 'yellow' : 'cyan');
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={border} paddingX={1} width={width}>
@@ -178,7 +229,12 @@ export function AgentPanel({ panel, now, width, color, cancelling = false, maxRo
           </Box>
         ) : (
           <Box key={s.key} marginTop={i > 0 ? 1 : 0}>
-            <Text dimColor={s.dim} italic={s.dim} color={s.tone ? TONES[s.tone] : undefined} wrap={s.truncate ? 'truncate-end' : 'wrap'}>
+            <Text
+              dimColor={s.dim}
+              italic={s.dim}
+              color={s.tone ? TONES[s.tone] : undefined}
+              wrap={s.truncate ? 'truncate-end' : 'wrap'}
+            >
               {s.text}
             </Text>
           </Box>

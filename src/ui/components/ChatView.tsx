@@ -32,14 +32,48 @@ const LIVE_MIN_ROWS = 7;
 const RUNNING_HINT = 'enter queues a message, sent when this answer ends · esc cancels';
 
 /** The chat screen. */
-export function ChatView({ state, layoutEpoch = 0, editor, queued = [], hint, now, width, rows, color, showReasoning }: ChatViewProps) {
+export function ChatView({
+  state,
+  layoutEpoch = 0,
+  editor,
+  queued = [],
+  hint,
+  now,
+  width,
+  rows,
+  color,
+  showReasoning,
+}: ChatViewProps) {
   const running = state.run !== null;
   const bottom = layoutPromptArea({ running, editor, queued: queued.length, width, rows, liveMinRows: LIVE_MIN_ROWS });
   return (
     <Box flexDirection="column">
-      <StaticHistory items={state.history} printKey={`${state.epoch}:${layoutEpoch}`} Item={HistoryItemView} width={width} color={color} showReasoning={showReasoning} />
-      {state.run && <LiveRegion run={state.run} now={now} width={width} rows={rows - bottom.rows} color={color} showReasoning={showReasoning} />}
-      <PromptArea layout={bottom} editor={editor} queued={queued} hint={hint ?? (running ? RUNNING_HINT : undefined)} width={width} color={color} />
+      <StaticHistory
+        items={state.history}
+        printKey={`${state.epoch}:${layoutEpoch}`}
+        Item={HistoryItemView}
+        width={width}
+        color={color}
+        showReasoning={showReasoning}
+      />
+      {state.run && (
+        <LiveRegion
+          run={state.run}
+          now={now}
+          width={width}
+          rows={rows - bottom.rows}
+          color={color}
+          showReasoning={showReasoning}
+        />
+      )}
+      <PromptArea
+        layout={bottom}
+        editor={editor}
+        queued={queued}
+        hint={hint ?? (running ? RUNNING_HINT : undefined)}
+        width={width}
+        color={color}
+      />
     </Box>
   );
 }

@@ -21,9 +21,7 @@ export function HistoryItemView({ item, width, color, showReasoning }: HistoryIt
     case 'header':
       return <Header agent={item.agent} model={item.model} isDemo={item.isDemo} />;
     case 'user':
-      return (
-        <UserMessage text={item.text} />
-      );
+      return <UserMessage text={item.text} />;
     case 'assistant':
       return (
         <Box marginTop={1} paddingLeft={2}>
@@ -53,7 +51,10 @@ export function HistoryItemView({ item, width, color, showReasoning }: HistoryIt
     case 'notice':
       return (
         <Box marginTop={1} paddingLeft={2}>
-          <Text color={item.tone === 'error' ? 'red' : item.tone === 'warn' ? 'yellow' : undefined} dimColor={item.tone === 'info'}>
+          <Text
+            color={item.tone === 'error' ? 'red' : item.tone === 'warn' ? 'yellow' : undefined}
+            dimColor={item.tone === 'info'}
+          >
             {item.text}
           </Text>
         </Box>

@@ -28,12 +28,17 @@ const REASONING_ROWS = 3;
  */
 export const LiveRegion = memo(function LiveRegion({ run, now, width, rows, color, showReasoning }: LiveRegionProps) {
   const toolRows = run.tools.reduce((n, t) => n + 1 + toolPanelRows(t), 0);
-  const reasoning = run.reasoning.trim() ? tailRows(run.reasoning.trim(), showReasoning ? 8 : REASONING_ROWS, width - 2) : undefined;
+  const reasoning = run.reasoning.trim()
+    ? tailRows(run.reasoning.trim(), showReasoning ? 8 : REASONING_ROWS, width - 2)
+    : undefined;
   const reasoningRows = reasoning ? rowsOf(reasoning.text, width - 2) + 1 : 0;
   // Ink clears the whole screen once its live output reaches the terminal height, so stay below it: the progress
   // line (2 rows), the text's top margin, the "more lines above" note and one spare row.
   const budget = Math.max(2, rows - 5 - toolRows - reasoningRows);
-  const rendered = useMemo(() => (run.text.trim() ? renderMarkdown(run.text, { width: width - 2, color }) : ''), [run.text, width, color]);
+  const rendered = useMemo(
+    () => (run.text.trim() ? renderMarkdown(run.text, { width: width - 2, color }) : ''),
+    [run.text, width, color],
+  );
   const tail = useMemo(() => (rendered ? tailRows(rendered, budget, width - 2) : undefined), [rendered, budget, width]);
   return (
     <Box flexDirection="column">

@@ -7,7 +7,14 @@ import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { EditorState } from '../input.js';
 import { formatDuration, plural, spinnerFrame } from '../format.js';
-import { panelActivity, totalTokens, totalToolsRun, type AgentPanel as Panel, type MultiHistoryItem, type MultiState } from '../multi-state.js';
+import {
+  panelActivity,
+  totalTokens,
+  totalToolsRun,
+  type AgentPanel as Panel,
+  type MultiHistoryItem,
+  type MultiState,
+} from '../multi-state.js';
 import { AgentPanel, PANEL_CHROME_ROWS, layoutPanel, panelInnerWidth, type PanelLayout } from './AgentPanel.js';
 import { DemoBadge } from './Header.js';
 import { HistoryItemView, UserMessage } from './HistoryItemView.js';
@@ -43,20 +50,64 @@ const LIVE_MIN_ROWS = RESERVED_ROWS + 4;
 const RUNNING_HINT = 'enter queues a message, sent when every agent is done · esc cancels them all';
 
 /** The multi-agent screen. */
-export function MultiView({ state, layoutEpoch = 0, now, width, rows, color, editor, queued = [], hint, showReasoning = false }: MultiViewProps) {
+export function MultiView({
+  state,
+  layoutEpoch = 0,
+  now,
+  width,
+  rows,
+  color,
+  editor,
+  queued = [],
+  hint,
+  showReasoning = false,
+}: MultiViewProps) {
   const running = state.live.length > 0;
   const bottom = layoutPromptArea({ running, editor, queued: queued.length, width, rows, liveMinRows: LIVE_MIN_ROWS });
   return (
     <Box flexDirection="column">
-      <StaticHistory items={state.history} printKey={`${state.epoch}:${layoutEpoch}`} Item={MultiHistoryItemView} width={width} color={color} showReasoning={showReasoning} />
-      {running && <LivePanels live={state.live} cancelling={state.cancelling} now={now} width={width} rows={rows - bottom.rows} color={color} />}
+      <StaticHistory
+        items={state.history}
+        printKey={`${state.epoch}:${layoutEpoch}`}
+        Item={MultiHistoryItemView}
+        width={width}
+        color={color}
+        showReasoning={showReasoning}
+      />
+      {running && (
+        <LivePanels
+          live={state.live}
+          cancelling={state.cancelling}
+          now={now}
+          width={width}
+          rows={rows - bottom.rows}
+          color={color}
+        />
+      )}
       {running && <MultiProgressLine state={state} now={now} />}
-      <PromptArea layout={bottom} editor={editor} queued={queued} hint={hint ?? (running ? RUNNING_HINT : promptHint(width))} width={width} color={color} />
+      <PromptArea
+        layout={bottom}
+        editor={editor}
+        queued={queued}
+        hint={hint ?? (running ? RUNNING_HINT : promptHint(width))}
+        width={width}
+        color={color}
+      />
     </Box>
   );
 }
 
-function MultiHistoryItemView({ item, width, color, showReasoning }: { item: MultiHistoryItem; width: number; color: boolean; showReasoning: boolean }) {
+function MultiHistoryItemView({
+  item,
+  width,
+  color,
+  showReasoning,
+}: {
+  item: MultiHistoryItem;
+  width: number;
+  color: boolean;
+  showReasoning: boolean;
+}) {
   switch (item.kind) {
     case 'header':
       return (
@@ -73,7 +124,14 @@ function MultiHistoryItemView({ item, width, color, showReasoning }: { item: Mul
     case 'user':
       return <UserMessage text={item.text} />;
     case 'notice':
-      return <HistoryItemView item={{ id: 0, kind: 'notice', text: item.text, tone: item.tone }} width={width} color={color} showReasoning={false} />;
+      return (
+        <HistoryItemView
+          item={{ id: 0, kind: 'notice', text: item.text, tone: item.tone }}
+          width={width}
+          color={color}
+          showReasoning={false}
+        />
+      );
     case 'panel':
       return (
         <Box marginTop={1}>
@@ -88,7 +146,8 @@ function MultiHistoryItemView({ item, width, color, showReasoning }: { item: Mul
       return (
         <Box marginTop={1} paddingLeft={2}>
           <Text color={ok ? undefined : 'yellow'} dimColor={ok}>
-            {ok ? '✓' : '!'} {plural(item.ends.length, 'agent')}: {parts.join(', ')} · {formatDuration(item.duration_ms)} · {plural(item.tokens, 'token')}
+            {ok ? '✓' : '!'} {plural(item.ends.length, 'agent')}: {parts.join(', ')} ·{' '}
+            {formatDuration(item.duration_ms)} · {plural(item.tokens, 'token')}
           </Text>
         </Box>
       );
@@ -98,14 +157,30 @@ function MultiHistoryItemView({ item, width, color, showReasoning }: { item: Mul
 
 /** The line under the prompt of a conversation with several agents. */
 function promptHint(width: number): string {
-  return width >= 92 ? '@name sends to one agent · /help for commands · ↑↓ history · ctrl+c twice to exit' : '@name → one agent · /help · ctrl+c twice to exit';
+  return width >= 92
+    ? '@name sends to one agent · /help for commands · ↑↓ history · ctrl+c twice to exit'
+    : '@name → one agent · /help · ctrl+c twice to exit';
 }
 
 /**
  * The running agents' panels. Memoised: a key press in the prompt leaves the panels untouched, so typing ahead never
  * pays for laying out their answers.
  */
-const LivePanels = memo(function LivePanels({ live, cancelling, now, width, rows, color }: { live: readonly Panel[]; cancelling: boolean; now: number; width: number; rows: number; color: boolean }) {
+const LivePanels = memo(function LivePanels({
+  live,
+  cancelling,
+  now,
+  width,
+  rows,
+  color,
+}: {
+  live: readonly Panel[];
+  cancelling: boolean;
+  now: number;
+  width: number;
+  rows: number;
+  color: boolean;
+}) {
   // Each panel gets an equal share of the rows above the progress line (its top margin included).
   const share = Math.floor((rows - RESERVED_ROWS) / live.length);
   const body = share - 1 - PANEL_CHROME_ROWS;
@@ -115,7 +190,15 @@ const LivePanels = memo(function LivePanels({ live, cancelling, now, width, rows
       <Box flexDirection="column">
         {live.map((p, i) => (
           <Box key={p.key} marginTop={1}>
-            <AgentPanel panel={p} now={now} width={width} color={color} cancelling={cancelling} maxRows={budgets[i]?.maxRows} layout={budgets[i]?.layout} />
+            <AgentPanel
+              panel={p}
+              now={now}
+              width={width}
+              color={color}
+              cancelling={cancelling}
+              maxRows={budgets[i]?.maxRows}
+              layout={budgets[i]?.layout}
+            />
           </Box>
         ))}
       </Box>
@@ -138,7 +221,13 @@ const LivePanels = memo(function LivePanels({ live, cancelling, now, width, rows
  * Body rows for each live panel: an equal share each, and the rows short panels leave unused go to the panels whose
  * answers had to be cut, so a long answer next to a short one shows more of its tail.
  */
-function panelBudgets(live: readonly Panel[], share: number, width: number, color: boolean, now: number): Array<{ maxRows: number; layout?: PanelLayout }> {
+function panelBudgets(
+  live: readonly Panel[],
+  share: number,
+  width: number,
+  color: boolean,
+  now: number,
+): Array<{ maxRows: number; layout?: PanelLayout }> {
   const inner = panelInnerWidth(width);
   const layouts = live.map((p) => layoutPanel(p, inner, color, now, share));
   const cut = layouts.filter((l) => l.hidden).length;

@@ -39,7 +39,7 @@ function visibleWindow(text: string, cursor: number, width: number, maxRows: num
   let first = at;
   let last = at;
   let rows = rowsOfLine(at);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     if (first > 0 && rows + rowsOfLine(first - 1) <= maxRows) {
       rows += rowsOfLine(--first);
@@ -51,7 +51,12 @@ function visibleWindow(text: string, cursor: number, width: number, maxRows: num
     }
   }
   const offset = lines.slice(0, first).reduce((n, l) => n + l.length + 1, 0);
-  return { text: lines.slice(first, last + 1).join('\n'), cursor: cursor - offset, rows, hidden: lines.length - 1 - last + first };
+  return {
+    text: lines.slice(first, last + 1).join('\n'),
+    cursor: cursor - offset,
+    rows,
+    hidden: lines.length - 1 - last + first,
+  };
 }
 
 /** What the box shows of `editor` in `width` columns and at most `maxRows` rows of text. */
@@ -61,14 +66,21 @@ export function promptWindow(editor: EditorState, width: number, maxRows = Infin
 
 /** The prompt box. */
 export function Prompt({ editor, hint, width, color = true, maxRows = Infinity, window }: PromptProps) {
-  const shown = maxRows === Infinity ? { text: editor.text, cursor: editor.cursor, hidden: 0 } : (window ?? promptWindow(editor, width, maxRows));
+  const shown =
+    maxRows === Infinity
+      ? { text: editor.text, cursor: editor.cursor, hidden: 0 }
+      : (window ?? promptWindow(editor, width, maxRows));
   const { text, cursor } = shown;
   const before = text.slice(0, cursor);
   const at = text.slice(cursor, cursor + 1);
   const after = text.slice(cursor + 1);
   // The cursor over a line break is drawn as a block at the end of that line.
   const cursorChar = at === '' || at === '\n' ? (color ? ' ' : '█') : at;
-  const help = hint ?? (width >= 92 ? '/help for commands · ↑↓ history · alt+enter or \\ for a new line · ctrl+c twice to exit' : '/help · ↑↓ history · ctrl+c twice to exit');
+  const help =
+    hint ??
+    (width >= 92
+      ? '/help for commands · ↑↓ history · alt+enter or \\ for a new line · ctrl+c twice to exit'
+      : '/help · ↑↓ history · ctrl+c twice to exit');
   return (
     <Box flexDirection="column" marginTop={1}>
       <Box borderStyle="round" borderColor="cyan" paddingX={1} width={width}>

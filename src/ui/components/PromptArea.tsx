@@ -29,10 +29,18 @@ export interface PromptAreaLayout {
  * shorter than it (Ink clears and reprints everything otherwise): the queue gets what is left after the live region's
  * minimum (`liveMinRows`) and a one-line prompt, the prompt up to a third of the screen, the live region the rest.
  */
-export function layoutPromptArea(opts: { running: boolean; editor?: EditorState; queued: number; width: number; rows: number; liveMinRows: number }): PromptAreaLayout {
+export function layoutPromptArea(opts: {
+  running: boolean;
+  editor?: EditorState;
+  queued: number;
+  width: number;
+  rows: number;
+  liveMinRows: number;
+}): PromptAreaLayout {
   const { running, editor, queued, width, rows, liveMinRows } = opts;
   const spare = running && editor ? rows - liveMinRows - PROMPT_CHROME_ROWS - 1 : Infinity;
-  const shown = queued === 0 ? 0 : Math.max(0, Math.min(QUEUE_SHOWN, queued, spare - 1 - (queued > QUEUE_SHOWN ? 1 : 0)));
+  const shown =
+    queued === 0 ? 0 : Math.max(0, Math.min(QUEUE_SHOWN, queued, spare - 1 - (queued > QUEUE_SHOWN ? 1 : 0)));
   const queueRows = queued === 0 ? 0 : 1 + shown + (queued > shown ? 1 : 0);
   const maxPromptRows = running ? Math.max(1, Math.min(Math.floor(rows / 3), spare + 1 - queueRows)) : undefined;
   const window = editor ? promptWindow(editor, width, maxPromptRows) : undefined;
@@ -65,10 +73,23 @@ export function PromptArea({ layout, editor, queued, hint, width, color }: Promp
               queued: {queuedPreview(text, width - 10)}
             </Text>
           ))}
-          {queued.length > shown && <Text dimColor>{shown > 0 ? `… and ${queued.length - shown} more queued` : `${queued.length} messages queued`}</Text>}
+          {queued.length > shown && (
+            <Text dimColor>
+              {shown > 0 ? `… and ${queued.length - shown} more queued` : `${queued.length} messages queued`}
+            </Text>
+          )}
         </Box>
       )}
-      {editor && <Prompt editor={editor} hint={hint} width={width} color={color} {...(maxPromptRows !== undefined ? { maxRows: maxPromptRows } : {})} {...(window ? { window } : {})} />}
+      {editor && (
+        <Prompt
+          editor={editor}
+          hint={hint}
+          width={width}
+          color={color}
+          {...(maxPromptRows !== undefined ? { maxRows: maxPromptRows } : {})}
+          {...(window ? { window } : {})}
+        />
+      )}
     </>
   );
 }

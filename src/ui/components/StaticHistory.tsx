@@ -23,7 +23,14 @@ export interface StaticHistoryProps<T extends { id: string | number }> extends O
   Item: ComponentType<ItemViewProps<T>>;
 }
 
-function StaticHistoryImpl<T extends { id: string | number }>({ items, printKey, Item, width, color, showReasoning }: StaticHistoryProps<T>) {
+function StaticHistoryImpl<T extends { id: string | number }>({
+  items,
+  printKey,
+  Item,
+  width,
+  color,
+  showReasoning,
+}: StaticHistoryProps<T>) {
   return (
     <Static key={printKey} items={items}>
       {(item) => (

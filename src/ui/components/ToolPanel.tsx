@@ -19,7 +19,12 @@ const RESULT_LINES = 4;
 export function toolPanelRows(tool: ToolView): number {
   const args = headLines(formatArgs(tool.args), ARG_LINES, Number.MAX_SAFE_INTEGER);
   const result = tool.result === undefined ? undefined : headLines(tool.result, RESULT_LINES, Number.MAX_SAFE_INTEGER);
-  return 3 + args.lines.length + (args.more ? 1 : 0) + (result ? Math.max(1, result.lines.length) + (result.more ? 1 : 0) : 0);
+  return (
+    3 +
+    args.lines.length +
+    (args.more ? 1 : 0) +
+    (result ? Math.max(1, result.lines.length) + (result.more ? 1 : 0) : 0)
+  );
 }
 
 /** A tool call panel. */
