@@ -26,4 +26,4 @@ for await (const chunk of res.body) {
     if (text) process.stdout.write(JSON.stringify({ type: 'text_delta', seq: seq++, text }) + '\n');
   }
 }
-process.stdout.write(JSON.stringify({ type: 'run_end', seq: seq++ }) + '\n');
+process.stdout.write(JSON.stringify({ type: 'run_end', seq }) + '\n');

@@ -14,7 +14,7 @@ import { emptyEditor } from '../src/ui/input.js';
 import { initialState, reducer, type UiState } from '../src/ui/state.js';
 
 const stamp = (payloads: EventPayload[], t0: number): AgentEvent[] =>
-  payloads.map((p, seq) => ({ run_id: 'r', seq, ts: t0 + seq, agent: 'assistant', ...p }) as AgentEvent);
+  payloads.map((p, seq) => ({ run_id: 'r', seq, ts: t0 + seq, agent: 'assistant', ...p }));
 
 /** A conversation with about `items` history items (prompts, markdown answers, tool panels, run summaries). */
 function conversation(items: number): UiState {

@@ -88,7 +88,7 @@ export async function uiBench(ctx: BenchContext): Promise<BenchRow[]> {
       ratio: `${cpu.ratio.toFixed(2)}x`,
       budget: 'report',
       ok: null,
-      raw: cpu as unknown as Record<string, unknown>,
+      raw: cpu,
     },
     {
       measure: 'interactive idle RSS (`chat --demo` at the prompt)',

@@ -7,7 +7,6 @@ import type { AgentDefinition } from '../core/agent-file.js';
 import { AgentFileError } from '../core/agent-file-error.js';
 import { ConfigError } from '../core/config.js';
 import type { ErrorInfo } from '../core/events.js';
-import type { ModelProvider } from '../core/providers/types.js';
 import { BUILTIN_TOOLS } from '../core/tools/builtins.js';
 import {
   McpPool,
@@ -123,7 +122,7 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
           name: unique(remoteName(card?.name, flags.a2a)),
           description: card?.description ?? '',
           model: provider.modelLabel(card),
-          provider: provider as ModelProvider,
+          provider: provider,
           tools: [],
         }),
       );

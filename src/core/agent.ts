@@ -217,10 +217,10 @@ export class Agent {
     const maxTurns = options.maxTurns ?? this.maxTurns;
     let seq = 0;
     const stamp = (payload: EventPayload): AgentEvent =>
-      Object.assign(
+      Object.assign<Pick<AgentEvent, 'type' | 'run_id' | 'seq' | 'ts' | 'agent'>, EventPayload>(
         { type: payload.type, run_id: runId, seq: seq++, ts: Date.now(), agent: this.name },
         payload,
-      ) as AgentEvent;
+      );
 
     // One controller per run: the caller's signal and the deadline both end here, and it reaches the HTTP request.
     const controller = new AbortController();
@@ -245,7 +245,7 @@ export class Agent {
     if (typeof input === 'string') {
       fresh.push({ role: 'user', content: input });
     } else {
-      for (const m of input) fresh.push({ role: m.role, content: m.content } as ChatMessage);
+      for (const m of input) fresh.push({ role: m.role, content: m.content });
     }
 
     const runner = new ToolRunner(this.tools, {
@@ -392,7 +392,7 @@ export class Agent {
     for (const p of parsed)
       yield stamp({ type: 'tool_call', call_id: p.call.id, name: p.call.name, args: p.args, turn });
     const done = new AsyncQueue<{ index: number; outcome: Awaited<ReturnType<ToolRunner['run']>> }>();
-    const results: string[] = new Array(calls.length).fill('');
+    const results = calls.map(() => '');
     let pending = calls.length;
     parsed.forEach((p, index) => {
       void runner.run(p.call, p.args, p.error, runId, signal).then((outcome) => {

@@ -71,7 +71,7 @@ export function readConfigFile(env: NodeJS.ProcessEnv = process.env): ConfigFile
     if (typeof v !== 'string') throw new ConfigError(`${path}: "${key}" must be a string.`);
     out[key] = v;
   }
-  if ('apiKey' in (value as object)) {
+  if ('apiKey' in value) {
     throw new ConfigError(
       `${path}: do not store API keys in the config file; set "apiKeyEnv" to the name of a variable that holds it.`,
     );

@@ -36,7 +36,7 @@ export function nextSteps(spec: ServiceSpec, dir: string): string[] {
   } else if (spec.target === 'compose') {
     steps.push(
       `docker compose -f ${shellPath(joinPath(dir, 'compose.yaml'))} up --build -d --remove-orphans`,
-      `curl http://localhost:${CONTAINER_PORT}/health            # host port: \$${hostPortVariable(spec)} (default ${CONTAINER_PORT})`,
+      `curl http://localhost:${CONTAINER_PORT}/health            # host port: $${hostPortVariable(spec)} (default ${CONTAINER_PORT})`,
       chat,
     );
   } else {

@@ -177,7 +177,7 @@ export function parseChatRequest(body: Record<string, unknown>): ChatRequest {
       );
     }
     try {
-      events = parseEventTypes(rawEvents as string | string[]);
+      events = parseEventTypes(rawEvents);
     } catch (e) {
       throw new HttpError(400, `"events": ${(e as Error).message}`, 'invalid_request');
     }

@@ -269,7 +269,7 @@ export async function serve(agent: Agent, options: ServeOptions = {}): Promise<R
   }
   const handler = createRequestHandler(agent, options);
   const server = createServer({ keepAliveTimeout: 5_000 }, handler);
-  server.on('upgrade', handler.handleUpgrade);
+  server.on('upgrade', (req, socket, head) => handler.handleUpgrade(req, socket, head));
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();

@@ -7,7 +7,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { AgentEvent } from '../core/events.js';
 import { leaseSession, parseChatRequest, type RunHandle, type ServerContext } from './context.js';
 import { HttpError } from './http.js';
 
@@ -61,7 +60,11 @@ export function createWsHandler(ctx: ServerContext): WsHandler {
       if (isBinary) return sendError(ws, null, 'send JSON text frames, not binary', 'invalid_frame');
       let frame: Record<string, unknown>;
       try {
-        const value = JSON.parse(raw.toString()) as unknown;
+        const value = JSON.parse(
+          Buffer.isBuffer(raw)
+            ? raw.toString('utf8')
+            : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8'),
+        ) as unknown;
         if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
         frame = value as Record<string, unknown>;
       } catch {
@@ -111,7 +114,7 @@ export function createWsHandler(ctx: ServerContext): WsHandler {
             events: chat.events,
             timeoutMs: ctx.options.runTimeoutMs,
           });
-          for await (const event of events) await send(ws, { ...(event as AgentEvent), id });
+          for await (const event of events) await send(ws, { ...event, id });
         } catch (e) {
           sendError(ws, id, `the run failed: ${(e as Error).message}`, 'internal_error');
         } finally {

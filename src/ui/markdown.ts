@@ -23,8 +23,7 @@ let loading: Promise<void> | undefined;
 export function loadHighlighter(): Promise<void> {
   loading ??= import('cli-highlight')
     .then((m) => {
-      highlighter = (m.highlight ??
-        (m as unknown as { default: { highlight: Highlight } }).default.highlight) as Highlight;
+      highlighter = m.highlight ?? (m as unknown as { default: { highlight: Highlight } }).default.highlight;
     })
     .catch(() => undefined);
   return loading;

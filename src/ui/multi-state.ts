@@ -329,7 +329,7 @@ function push(
 ): MultiState {
   return {
     ...state,
-    history: [...state.history, { ...item, id: `item-${state.nextId}` } as MultiHistoryItem],
+    history: [...state.history, { ...item, id: `item-${state.nextId}` }],
     nextId: state.nextId + 1,
   };
 }

@@ -98,7 +98,7 @@ export function tokensPerSecond(run: LiveRun, now: number): number | undefined {
 function push(state: UiState, items: NewItem[]): UiState {
   if (items.length === 0) return state;
   let id = state.nextId;
-  const added = items.map((it) => ({ ...it, id: id++ }) as HistoryItem);
+  const added = items.map((it) => ({ ...it, id: id++ }));
   return { ...state, history: [...state.history, ...added], nextId: id };
 }
 

@@ -130,7 +130,7 @@ describe('agentor deploy --target kubernetes', () => {
 
     const docs = parseAllDocuments(readFileSync(join(out, 'k8s', 'deployment.yaml'), 'utf8'));
     expect(docs).toHaveLength(1);
-    const dep = docs[0]!.toJS() as any;
+    const dep = docs[0]!.toJS();
     expect(dep.apiVersion).toBe('apps/v1');
     expect(dep.kind).toBe('Deployment');
     expect(dep.metadata.name).toBe('researcher');
@@ -166,12 +166,12 @@ describe('agentor deploy --target kubernetes', () => {
     });
     for (const e of c.env as any[]) if (e.name !== 'PORT') expect(e.value).toBeUndefined();
 
-    const svc = parseYaml(readFileSync(join(out, 'k8s', 'service.yaml'), 'utf8')) as any;
+    const svc = parseYaml(readFileSync(join(out, 'k8s', 'service.yaml'), 'utf8'));
     expect(svc).toMatchObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'researcher' } });
     expect(svc.spec.selector).toEqual(dep.spec.selector.matchLabels);
     expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
     expect(svc.spec.sessionAffinity).toBe('ClientIP');
-    const pdb = parseYaml(readFileSync(join(out, 'k8s', 'pdb.yaml'), 'utf8')) as any;
+    const pdb = parseYaml(readFileSync(join(out, 'k8s', 'pdb.yaml'), 'utf8'));
     expect(pdb).toMatchObject({
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
@@ -250,7 +250,7 @@ describe('agentor deploy --target compose', () => {
     );
     expect(r.code).toBe(0);
     const out = join(project, 'out', 'compose');
-    const doc = parseYaml(readFileSync(join(out, 'compose.yaml'), 'utf8')) as any;
+    const doc = parseYaml(readFileSync(join(out, 'compose.yaml'), 'utf8'));
     expect(doc.name).toBe('docs-bot');
     expect(Object.keys(doc.services)).toEqual(['docs-bot']);
     const svc = doc.services['docs-bot'];
@@ -692,7 +692,7 @@ describe('agentor deploy --apply re-deploys', () => {
     const applied = appliedObjects(out);
     expect(applied.map((o) => o.kind).sort()).toEqual(['Deployment', 'PodDisruptionBudget', 'Service']);
     for (const o of applied) expect(o.metadata.labels).toMatchObject(OWNER_LABELS);
-    const dep = parseYaml(readFileSync(join(out, 'k8s', 'deployment.yaml'), 'utf8')) as any;
+    const dep = parseYaml(readFileSync(join(out, 'k8s', 'deployment.yaml'), 'utf8'));
     expect(dep.spec.template.metadata.labels).toMatchObject(OWNER_LABELS);
     const get = calls(log)
       .find((c) => c.startsWith('kubectl get deployments'))!

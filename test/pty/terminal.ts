@@ -39,7 +39,7 @@ export function startPty(
     cols,
     rows,
     cwd: opts.cwd ?? process.cwd(),
-    env: opts.env as Record<string, string>,
+    env: opts.env,
   });
   let raw = '';
   const waiters = new Set<() => void>();

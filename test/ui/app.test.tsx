@@ -6,7 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import type { ModelRequest } from '../../src/core/providers/types.js';
 import { calculator } from '../../src/core/tools/calculator.js';
-import type { Tool } from '../../src/core/tools/tool.js';
 import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
 import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
@@ -22,7 +21,7 @@ function setup(turns: Turn[], opts: { once?: boolean; firstPrompt?: string } = {
   const dir = mkdtempSync(join(tmpdir(), 'agentor-ui-'));
   dirs.push(dir);
   const provider = new ScriptedProvider(turns);
-  const agent = new Agent({ name: 'tester', model: 'scripted-1', provider, tools: [calculator as unknown as Tool] });
+  const agent = new Agent({ name: 'tester', model: 'scripted-1', provider, tools: [calculator] });
   const history = new InputHistory(join(dir, 'history.jsonl'));
   let exitCode: number | undefined;
   const ui = render(

@@ -67,7 +67,7 @@ export function promptText(frame: string): string {
     .slice(top + 1, bottom)
     .map((r) =>
       r
-        .replace(/^│ (?:❯ |  )?/, '')
+        .replace(/^│ (?:❯ | {2})?/, '')
         .replace(/\s*│$/, '')
         .replace(/█$/, ''),
     )

@@ -12,7 +12,7 @@ export function interleave(runs: Record<string, EventPayload[]>, order: string[]
     next.set(agent, seq + 1);
     const payload = runs[agent]?.[seq];
     if (!payload) throw new Error(`no event ${seq} left for ${agent}`);
-    return { run_id: `run_${agent}`, seq, ts: T0 + i * stepMs, agent, ...payload } as AgentEvent;
+    return { run_id: `run_${agent}`, seq, ts: T0 + i * stepMs, agent, ...payload };
   });
 }
 

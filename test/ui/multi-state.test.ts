@@ -123,8 +123,13 @@ describe('multiReducer', () => {
   it('marks cancelling, and shows tools cut short by a cancelled run as interrupted', () => {
     let s = multiReducer(after(6), { type: 'cancel' });
     expect(s.cancelling).toBe(true);
-    const cancelled = (agent: string, seq: number): AgentEvent =>
-      ({ run_id: `run_${agent}`, seq, ts: T0 + 5000, agent, ...end('cancelled') }) as AgentEvent;
+    const cancelled = (agent: string, seq: number): AgentEvent => ({
+      run_id: `run_${agent}`,
+      seq,
+      ts: T0 + 5000,
+      agent,
+      ...end('cancelled'),
+    });
     s = multiReducer(s, { type: 'events', events: [cancelled('alpha', 5), cancelled('beta', 3)] });
     expect(s.live).toEqual([]);
     expect(s.ends.map((e) => e.status)).toEqual(['cancelled', 'cancelled']);
@@ -177,7 +182,7 @@ describe('multiReducer in a conversation', () => {
           type: 'text_delta',
           text: 'stale',
           turn: 2,
-        } as AgentEvent,
+        },
       ],
     });
     expect(s.live[0]!.text).toBe('Just me.');

@@ -87,14 +87,13 @@ describe('MultiView', () => {
   it('marks the cancel: cancelling in the progress line, then ⏹ cancelled in each panel', () => {
     const cancelling = multiReducer(stateAfter(6), { type: 'cancel' });
     expect(frameOf(cancelling)).toMatch(/cancelling… 0\/2 agents done · .* · closing the requests/);
-    const stop = (agent: string, seq: number): AgentEvent =>
-      ({
-        run_id: `run_${agent}`,
-        seq,
-        ts: T0 + 2000,
-        agent,
-        ...end('cancelled', '', { duration_ms: 2000 }),
-      }) as AgentEvent;
+    const stop = (agent: string, seq: number): AgentEvent => ({
+      run_id: `run_${agent}`,
+      seq,
+      ts: T0 + 2000,
+      agent,
+      ...end('cancelled', '', { duration_ms: 2000 }),
+    });
     const frame = frameOf(multiReducer(cancelling, { type: 'events', events: [stop('beta', 3), stop('alpha', 5)] }));
     expect(panelOf(frame, 'alpha')).toContain('⏹ cancelled · 2.0s');
     expect(panelOf(frame, 'alpha')).toContain('interrupted');
@@ -104,8 +103,15 @@ describe('MultiView', () => {
 
   it('keeps every live panel’s tail short enough that all panels and the progress line fit the terminal', () => {
     const long = Array.from({ length: 40 }, (_, i) => `line ${i} of a long answer`).join('\n');
-    const text = (agent: string): AgentEvent =>
-      ({ run_id: `run_${agent}`, seq: 2, ts: T0 + 900, agent, type: 'text_delta', text: long, turn: 1 }) as AgentEvent;
+    const text = (agent: string): AgentEvent => ({
+      run_id: `run_${agent}`,
+      seq: 2,
+      ts: T0 + 900,
+      agent,
+      type: 'text_delta',
+      text: long,
+      turn: 1,
+    });
     let s = multiReducer(stateAfter(2), { type: 'events', events: [text('alpha'), text('beta')] });
     s = { ...s, history: [] }; // only the live region
     for (const rows of [16, 20, 30]) {
@@ -127,7 +133,7 @@ describe('MultiView', () => {
       type: 'text_delta',
       text: long,
       turn: 1,
-    } as AgentEvent;
+    };
     const s = { ...multiReducer(stateAfter(4), { type: 'events', events: [text] }), history: [] };
     // 20 rows: an equal share would leave each body 4 rows; beta needs 1, so alpha shows 6 lines under its note.
     const frame = frameOf(s, { rows: 20 });

@@ -2,8 +2,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AgentEvent } from '../../src/core/events.js';
 import { FRAME_MS, deltaSanitizer, frameBatcher, localFailedEnd } from '../../src/ui/use-run.js';
 
-const delta = (text: string, run_id = 'r1', type: 'text_delta' | 'reasoning_delta' = 'text_delta'): AgentEvent =>
-  ({ type, run_id, seq: 1, ts: 0, agent: 'a', text, turn: 1 }) as AgentEvent;
+const delta = (text: string, run_id = 'r1', type: 'text_delta' | 'reasoning_delta' = 'text_delta'): AgentEvent => ({
+  type,
+  run_id,
+  seq: 1,
+  ts: 0,
+  agent: 'a',
+  text,
+  turn: 1,
+});
 
 afterEach(() => vi.useRealTimers());
 

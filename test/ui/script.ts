@@ -7,16 +7,13 @@ export function script(
   opts: { runId?: string; t0?: number; stepMs?: number } = {},
 ): AgentEvent[] {
   const t0 = opts.t0 ?? 1_000_000;
-  return payloads.map(
-    (p, seq) =>
-      ({
-        run_id: opts.runId ?? 'run_test',
-        seq,
-        ts: t0 + seq * (opts.stepMs ?? 10),
-        agent: 'assistant',
-        ...p,
-      }) as AgentEvent,
-  );
+  return payloads.map((p, seq) => ({
+    run_id: opts.runId ?? 'run_test',
+    seq,
+    ts: t0 + seq * (opts.stepMs ?? 10),
+    agent: 'assistant',
+    ...p,
+  }));
 }
 
 /** A run_end payload with defaults. */
@@ -32,5 +29,5 @@ export function end(
     usage: { input_tokens: 10, output_tokens: 42, total_tokens: 52 },
     duration_ms: 1234,
     ...extra,
-  } as EventPayload;
+  };
 }

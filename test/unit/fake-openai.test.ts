@@ -358,7 +358,7 @@ describe('fake OpenAI: standalone server', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
-      const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
       const url = /^READY (http:\/\/127\.0\.0\.1:\d+\/v1)$/.exec(line)?.[1];
       expect(url).toBeDefined();
       const client = new OpenAI({ apiKey: 'test', baseURL: url, maxRetries: 0 });

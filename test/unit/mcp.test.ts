@@ -5,14 +5,7 @@ import type { AgentEvent, ToolResultEvent } from '../../src/core/events.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
 import { collect } from '../../src/core/stream.js';
 import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
-import {
-  expandEnv,
-  formatToolResult,
-  McpPool,
-  parseMcpServers,
-  withNotices,
-  type McpServersConfig,
-} from '../../src/core/tools/mcp.js';
+import { expandEnv, formatToolResult, McpPool, parseMcpServers, withNotices } from '../../src/core/tools/mcp.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { loadAgentFromFlags } from '../../src/commands/load-agents.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -55,7 +48,7 @@ function isAlive(pid: number): boolean {
 
 describe('MCP over stdio', () => {
   it('offers the server tools, namespacing the one that clashes with a built-in', async () => {
-    const set = await pool.connect({ fixture: fixture() } as McpServersConfig, builtinNames);
+    const set = await pool.connect({ fixture: fixture() }, builtinNames);
     expect(set.errors).toEqual([]);
     expect(set.servers['fixture']).toEqual(['add', 'echo', 'fixture__calculator', 'pid', 'slow', 'fail']);
     const add = set.tools.find((t) => t.name === 'add');
@@ -67,7 +60,7 @@ describe('MCP over stdio', () => {
   });
 
   it('a tool result reaches the model through the agent loop', async () => {
-    const set = await pool.connect({ fixture: fixture() } as McpServersConfig, builtinNames);
+    const set = await pool.connect({ fixture: fixture() }, builtinNames);
     fake.requests.length = 0;
     fake.enqueue({ toolCalls: [{ name: 'add', arguments: { a: 19, b: 23 } }] }, { text: ['The sum is ', '42.'] });
     const agent = new Agent({
@@ -88,7 +81,7 @@ describe('MCP over stdio', () => {
   });
 
   it('turns an isError result into an error result and enforces the per-call timeout', async () => {
-    const set = await pool.connect({ timed: fixture({ timeout: 300 }) } as McpServersConfig, builtinNames);
+    const set = await pool.connect({ timed: fixture({ timeout: 300 }) }, builtinNames);
     const byName = new Map(set.tools.map((t) => [t.name, t]));
     fake.enqueue(
       {
@@ -125,7 +118,7 @@ describe('MCP over stdio', () => {
         missing: { command: '/nonexistent/agentor-mcp' },
         exits: fixture({ env: { MCP_FIXTURE_EXIT: '1' } }),
         fixture: fixture(),
-      } as McpServersConfig,
+      },
       builtinNames,
     );
     expect(set.errors).toHaveLength(2);
@@ -144,7 +137,7 @@ describe('MCP over stdio', () => {
 
   it('shuts the server processes down on close()', async () => {
     const own = new McpPool({ cwd: ROOT });
-    const set = await own.connect({ fixture: fixture() } as McpServersConfig);
+    const set = await own.connect({ fixture: fixture() });
     const pidTool = set.tools.find((t) => t.name === 'pid')!;
     const pid = Number(await pidTool.execute({}, { signal: new AbortController().signal, run_id: 'r', call_id: 'c' }));
     expect(isAlive(pid)).toBe(true);

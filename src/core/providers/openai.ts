@@ -147,7 +147,7 @@ export class OpenAIProvider implements ModelProvider {
     let finished = false;
     try {
       // Messages of one network read are handled in a plain loop: one async hop per read, not per token.
-      read: for await (const batch of parseSSEBatches(body as unknown as AsyncIterable<Uint8Array>)) {
+      read: for await (const batch of parseSSEBatches(body)) {
         // Everything one network read carried goes up as one batch: one async step per read, not per token.
         const out: ModelChunk[] = [];
         for (const message of batch) {

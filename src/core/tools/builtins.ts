@@ -4,7 +4,7 @@ import { getTime } from './get-time.js';
 import type { Tool } from './tool.js';
 
 /** Every built-in tool. */
-export const BUILTIN_TOOLS: readonly Tool[] = [calculator as unknown as Tool, getTime as unknown as Tool];
+export const BUILTIN_TOOLS: readonly Tool[] = [calculator, getTime];
 
 /** Looks up built-ins by name; unknown names throw, listing what exists. */
 export function builtinTools(names?: readonly string[]): Tool[] {

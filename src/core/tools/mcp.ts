@@ -295,7 +295,7 @@ export class McpPool {
           tools.push({
             name: t.name,
             description: t.description ?? t.title ?? '',
-            inputSchema: (t.inputSchema as JSONSchema) ?? { type: 'object', properties: {} },
+            inputSchema: t.inputSchema ?? { type: 'object', properties: {} },
           });
         }
         cursor = page.nextCursor;
@@ -387,19 +387,19 @@ export function formatToolResult(result: Record<string, unknown>): string {
   for (const c of content) {
     switch (c['type']) {
       case 'text':
-        parts.push(String(c['text'] ?? ''));
+        parts.push(text(c['text']));
         break;
       case 'image':
       case 'audio':
-        parts.push(`[${String(c['type'])}: ${String(c['mimeType'] ?? 'binary')}]`);
+        parts.push(`[${text(c['type'])}: ${text(c['mimeType']) || 'binary'}]`);
         break;
       case 'resource': {
         const r = (c['resource'] ?? {}) as Record<string, unknown>;
-        parts.push(typeof r['text'] === 'string' ? r['text'] : `[resource: ${String(r['uri'] ?? '')}]`);
+        parts.push(typeof r['text'] === 'string' ? r['text'] : `[resource: ${text(r['uri'])}]`);
         break;
       }
       case 'resource_link':
-        parts.push(`[resource link: ${String(c['uri'] ?? '')}${c['name'] ? ` (${String(c['name'])})` : ''}]`);
+        parts.push(`[resource link: ${text(c['uri'])}${c['name'] ? ` (${text(c['name'])})` : ''}]`);
         break;
       default:
         parts.push(JSON.stringify(c));
@@ -436,4 +436,9 @@ export function withNotices(provider: ModelProvider, notices: readonly ErrorInfo
       yield* provider.stream(req);
     },
   };
+}
+
+/** A field of an MCP content part as text (parts from a misbehaving server may hold anything). */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
 }

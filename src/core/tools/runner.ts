@@ -44,9 +44,9 @@ function stringify(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined) return '';
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value) ?? typeof value;
   } catch {
-    return String(value);
+    return Object.prototype.toString.call(value);
   }
 }
 

@@ -76,7 +76,7 @@ export function tool<A = Record<string, unknown>>(def: ToolDefinition<A>): Tool<
     description: def.description,
     parameters,
     parse,
-    execute: def.execute,
+    execute: (args, ctx) => def.execute(args, ctx),
     timeoutMs: def.timeoutMs,
   };
 }
