@@ -4,6 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { DeployCommandOptions } from './commands/deploy.js';
+import type { ServeCommandOptions } from './commands/serve.js';
+import type { ChatCommandOptions } from './commands/chat.js';
 
 /** The package version, from the nearest agentor package.json above this module (dist/ or dist/bundle/). */
 export function version(): string {
@@ -26,54 +29,6 @@ const int =
     return n;
   };
 const collectList = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-/** Options of `agentor chat`, as Commander parses them. */
-export interface ChatCommandOptions {
-  model?: string;
-  baseUrl?: string;
-  apiKeyEnv?: string;
-  demo?: boolean;
-  json?: boolean;
-  plain?: boolean;
-  interactive?: boolean;
-  events?: string;
-  bufferMs?: number;
-  timeout?: string;
-  maxTurns?: number;
-  system?: string;
-  stdin?: boolean;
-  agent?: string[];
-  mcpConfig?: string;
-  a2a?: string;
-}
-
-/** Options of `agentor serve`, as Commander parses them. */
-export interface ServeCommandOptions {
-  agent?: string;
-  host: string;
-  port?: number;
-  token?: string;
-  cors?: string;
-  publicUrl?: string;
-  model?: string;
-  baseUrl?: string;
-  apiKeyEnv?: string;
-  demo?: boolean;
-  mcpConfig?: string;
-  maxBody?: string;
-}
-
-/** Options of `agentor deploy`, as Commander parses them. */
-export interface DeployCommandOptions {
-  agent?: string;
-  name?: string;
-  target: 'docker' | 'compose' | 'kubernetes';
-  out?: string;
-  replicas: number;
-  image?: string;
-  dryRun?: boolean;
-  apply?: boolean;
-}
 
 function providerOptions(cmd: Command): Command {
   return cmd

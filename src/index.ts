@@ -13,7 +13,7 @@ export type { OpenAIProviderOptions } from './core/providers/openai.js';
 export { DemoProvider, DEMO_MODEL } from './core/providers/demo.js';
 export { ProviderError } from './core/providers/types.js';
 export type { ChatMessage, ModelChunk, ModelProvider, ModelRequest, ToolSpec } from './core/providers/types.js';
-export { sanitize, createStreamSanitizer } from './render/sanitize.js';
+export { sanitize, createStreamSanitizer } from './core/text/sanitize.js';
 export { streamAgents } from './core/multi-agent.js';
 export type { StreamAgentsOptions } from './core/multi-agent.js';
 export {

@@ -4,7 +4,7 @@
  */
 import { relative } from 'node:path';
 import { agentDirs, findAgents, type FoundAgent } from '../core/agent-file.js';
-import { sanitize } from '../render/sanitize.js';
+import { sanitize } from '../core/text/sanitize.js';
 
 /** Options of `agentor agents`. */
 export interface AgentsCommandOptions {

@@ -4,7 +4,6 @@
  */
 import { fstatSync, readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import type { ChatCommandOptions } from '../cli.js';
 import type { Agent } from '../core/agent.js';
 import { ConfigError, parseDuration } from '../core/config.js';
 import {
@@ -17,6 +16,26 @@ import {
 import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
+
+/** Options of `agentor chat`, as Commander parses them. */
+export interface ChatCommandOptions {
+  model?: string;
+  baseUrl?: string;
+  apiKeyEnv?: string;
+  demo?: boolean;
+  json?: boolean;
+  plain?: boolean;
+  interactive?: boolean;
+  events?: string;
+  bufferMs?: number;
+  timeout?: string;
+  maxTurns?: number;
+  system?: string;
+  stdin?: boolean;
+  agent?: string[];
+  mcpConfig?: string;
+  a2a?: string;
+}
 
 /** Options after validation. */
 export interface ChatSettings {

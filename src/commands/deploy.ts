@@ -4,7 +4,6 @@
  * the names of the variables the service needs are written and printed.
  */
 import { relative, sep } from 'node:path';
-import type { DeployCommandOptions } from '../cli.js';
 import { applySteps, display, previewPrune, runApply } from '../deploy/apply.js';
 import { agentorVersion, BundleError } from '../deploy/bundle.js';
 import { DeployError } from '../deploy/errors.js';
@@ -12,7 +11,19 @@ import { fileChanges, planDeploy, type DeployPlan, type FileChangeRow } from '..
 import { nextSteps } from '../deploy/readme.js';
 import { BUNDLE_PATH, CONTAINER_PORT, NODE_IMAGE, RUN_AS_UID } from '../deploy/spec.js';
 import { writePlan } from '../deploy/write.js';
-import { sanitize } from '../render/sanitize.js';
+import { sanitize } from '../core/text/sanitize.js';
+
+/** Options of `agentor deploy`, as Commander parses them. */
+export interface DeployCommandOptions {
+  agent?: string;
+  name?: string;
+  target: 'docker' | 'compose' | 'kubernetes';
+  out?: string;
+  replicas: number;
+  image?: string;
+  dryRun?: boolean;
+  apply?: boolean;
+}
 
 /** Where deploy reads and writes (injectable for tests). */
 export interface DeployIO {

@@ -3,11 +3,26 @@
  * loads the agent, starts `serve()` from src/server, prints where it listens, and shuts down gracefully on
  * SIGINT/SIGTERM (running streams end with run_end cancelled; exit 0).
  */
-import type { ServeCommandOptions } from '../cli.js';
 import { ConfigError } from '../core/config.js';
-import { sanitize } from '../render/sanitize.js';
+import { sanitize } from '../core/text/sanitize.js';
 import type { RunningServer } from '../server/index.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
+
+/** Options of `agentor serve`, as Commander parses them. */
+export interface ServeCommandOptions {
+  agent?: string;
+  host: string;
+  port?: number;
+  token?: string;
+  cors?: string;
+  publicUrl?: string;
+  model?: string;
+  baseUrl?: string;
+  apiKeyEnv?: string;
+  demo?: boolean;
+  mcpConfig?: string;
+  maxBody?: string;
+}
 
 /** How long running streams get to end after SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;

@@ -15,12 +15,11 @@ import {
 } from './events.js';
 import { DemoProvider, DEMO_MODEL } from './providers/demo.js';
 import { errorInfo, OpenAIProvider } from './providers/openai.js';
-import type { AssistantToolCall, ChatMessage, ModelChunk, ModelProvider } from './providers/types.js';
+import type { AssistantToolCall, ChatMessage, ModelChunk, ModelProvider, ToolCallRequest } from './providers/types.js';
 import { coalesceText, filterEvents, serializeEvents } from './stream.js';
-import { ToolRunner, parseToolArguments, type ToolCallRequest } from './tools/runner.js';
+import { ToolRunner, parseToolArguments } from './tools/runner.js';
 import { toolSpec, type Tool } from './tools/tool.js';
 import { AsyncQueue } from './async-queue.js';
-import type { RunningServer, ServeOptions } from '../server/index.js';
 
 /** How an Agent is built. */
 export interface AgentOptions {
@@ -179,15 +178,6 @@ export class Agent {
     if (options.events && options.events.length > 0) events = filterEvents(events, options.events);
     if (options.bufferMs && options.bufferMs > 0) events = coalesceText(events, options.bufferMs);
     return options.serialize ? serializeEvents(events) : events;
-  }
-
-  /**
-   * Serves this agent over HTTP — SSE `/chat`, WebSocket `/ws`, A2A and an OpenAI-compatible `/v1` — on 127.0.0.1:8000
-   * unless told otherwise. The server code is imported only when called.
-   */
-  async serve(options: ServeOptions = {}): Promise<RunningServer> {
-    const { serve } = await import('../server/index.js');
-    return serve(this, options);
   }
 
   /** Runs to the end and returns the result (never throws for run failures: see `status` and `error`). */

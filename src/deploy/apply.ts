@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
-import { createStreamSanitizer, sanitize } from '../render/sanitize.js';
+import { createStreamSanitizer, sanitize } from '../core/text/sanitize.js';
 import { DeployError } from './errors.js';
 import { MANIFEST_DIR, createSecretCommand, ownerSelector } from './kubernetes.js';
 import type { DeployPlan } from './plan.js';

@@ -5,7 +5,7 @@
 import type { Writable } from 'node:stream';
 import type { AgentEvent, RunEndEvent } from '../core/events.js';
 import { batchedWriter, writer } from './output.js';
-import { createStreamSanitizer, sanitize } from './sanitize.js';
+import { createStreamSanitizer, sanitize } from '../core/text/sanitize.js';
 
 /** Options of the plain renderer. */
 export interface TextRenderOptions {

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Agent, Conversation } from '../core/agent.js';
-import { sanitize } from '../render/sanitize.js';
+import { sanitize } from '../core/text/sanitize.js';
 import { SLASH_COMMANDS, type SlashCommand } from './input.js';
 import { transcriptMarkdown, type UiAction, type UiState } from './state.js';
 

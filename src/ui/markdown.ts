@@ -5,7 +5,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { marked, type Token, type Tokens } from 'marked';
-import { sanitize } from '../render/sanitize.js';
+import { sanitize } from '../core/text/sanitize.js';
 
 /** How markdown is rendered. */
 export interface MarkdownOptions {

@@ -4,7 +4,7 @@
  * transcript with agent names, /model switches all of them, /tools lists each one's, and /agents lists the agents.
  */
 import type { Agent, Conversation } from '../core/agent.js';
-import { sanitize } from '../render/sanitize.js';
+import { sanitize } from '../core/text/sanitize.js';
 import { runSlashCommand, saveTranscript } from './commands.js';
 import { plural } from './format.js';
 import { SLASH_COMMANDS, type SlashCommand } from './input.js';

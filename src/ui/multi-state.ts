@@ -6,7 +6,7 @@
  * live panel each, and the round ends when the last of them has.
  */
 import type { AgentEvent, RunEndEvent, RunStatus } from '../core/events.js';
-import { sanitize } from '../render/sanitize.js';
+import { sanitize } from '../core/text/sanitize.js';
 import { splitAtSafeBoundary } from './markdown.js';
 import { finishedTool, interruptedTool, runningTool, type ToolView } from './state.js';
 

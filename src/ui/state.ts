@@ -3,7 +3,7 @@
  * once through <Static>); only the active run's small live tail, running tool panels and counters stay in `run`.
  */
 import type { AgentEvent, RunStatus, ToolCallEvent, ToolResultEvent } from '../core/events.js';
-import { sanitize } from '../render/sanitize.js';
+import { sanitize } from '../core/text/sanitize.js';
 import { splitAtSafeBoundary } from './markdown.js';
 
 /** A tool call as shown in its panel. */

@@ -5,7 +5,7 @@
 import { useCallback, useRef, type Dispatch } from 'react';
 import type { Agent, Conversation } from '../core/agent.js';
 import { emptyUsage, type AgentEvent, type RunEndEvent } from '../core/events.js';
-import { createStreamSanitizer } from '../render/sanitize.js';
+import { createStreamSanitizer } from '../core/text/sanitize.js';
 import type { UiAction } from './state.js';
 
 /** Frame interval for handing events to the screen (~30 fps). */

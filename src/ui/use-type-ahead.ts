@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { RunStatus } from '../core/events.js';
-import { sanitize } from '../render/sanitize.js';
+import { sanitize } from '../core/text/sanitize.js';
 
 /** How the run (or round) before the queue ended, and why the queue comes back when it does not go on. */
 export interface RunOutcome {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStreamSanitizer, sanitize } from '../../src/render/sanitize.js';
+import { createStreamSanitizer, sanitize } from '../../src/core/text/sanitize.js';
 
 const ESC = '\x1b';
 const BEL = '\x07';

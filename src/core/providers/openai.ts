@@ -4,7 +4,7 @@
  */
 import { AsyncQueue } from '../async-queue.js';
 import type { ErrorInfo } from '../events.js';
-import type { ToolCallRequest } from '../tools/runner.js';
+import type { ToolCallRequest } from './types.js';
 import { parseSSEBatches } from './sse.js';
 import { ProviderError, type ModelChunk, type ModelProvider, type ModelRequest } from './types.js';
 

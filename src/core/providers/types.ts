@@ -1,7 +1,13 @@
 /** The model-provider contract the agent loop talks to. Providers stream chunks; the loop turns them into events. */
 import type { ErrorInfo, Usage } from '../events.js';
 import type { JSONSchema } from '../tools/tool.js';
-import type { ToolCallRequest } from '../tools/runner.js';
+
+/** A tool call as the model sent it (arguments still a JSON string). */
+export interface ToolCallRequest {
+  id: string;
+  name: string;
+  arguments: string;
+}
 
 /** A tool call inside an assistant message (Chat Completions shape). */
 export interface AssistantToolCall {

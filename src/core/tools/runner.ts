@@ -2,14 +2,8 @@
  * Runs the model's tool calls: argument parsing, per-call timeouts, cancellation, and an error budget that disables a
  * tool that keeps failing. Every failure becomes an `is_error` result the model sees; nothing here throws.
  */
+import type { ToolCallRequest } from '../providers/types.js';
 import type { Tool } from './tool.js';
-
-/** A tool call as the model sent it (arguments still a JSON string). */
-export interface ToolCallRequest {
-  id: string;
-  name: string;
-  arguments: string;
-}
 
 /** The outcome of one call. */
 export interface ToolCallOutcome {

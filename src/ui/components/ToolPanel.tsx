@@ -1,6 +1,6 @@
 /** One bordered panel per tool call: name, arguments, spinner + elapsed while running, then ✓/✗, duration, result. */
 import { Box, Text } from 'ink';
-import { sanitize } from '../../render/sanitize.js';
+import { sanitize } from '../../core/text/sanitize.js';
 import { formatArgs, formatDuration, headLines, spinnerFrame } from '../format.js';
 import type { ToolView } from '../state.js';
 
