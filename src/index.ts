@@ -25,10 +25,12 @@ export {
   resolveAgentRef,
 } from './core/agent-file.js';
 export type { AgentDefinition, FoundAgent } from './core/agent-file.js';
-export { McpPool, loadMcpConfigFile, parseMcpServers, withNotices } from './core/tools/mcp.js';
+export { McpPool, loadMcpConfigFile, parseMcpServers } from './core/tools/mcp.js';
 export type {
+  McpConnectOptions,
   McpHttpServerConfig,
   McpPoolOptions,
+  McpServerHealth,
   McpServerConfig,
   McpServersConfig,
   McpStdioServerConfig,

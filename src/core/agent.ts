@@ -41,6 +41,11 @@ export interface AgentOptions {
   toolErrorBudget?: number;
   /** Default per-call tool timeout in ms (default 60 s). */
   toolTimeoutMs?: number;
+  /**
+   * Problems outside the model to report as `error` events (e.g. MCP servers that failed to start or are down): asked
+   * before each model call; each notice (by identity) is reported once per run.
+   */
+  notices?: () => readonly ErrorInfo[];
 }
 
 /** A conversation message given as input. */
@@ -248,6 +253,7 @@ export class Agent {
     let error: ErrorInfo | undefined;
     let inProgress = ''; // text of the turn being streamed, not yet recorded as a message
     let settled = false; // false only when the consumer stopped iterating before the run ended
+    const noticed = new Set<ErrorInfo>();
 
     try {
       yield stamp({ type: 'run_start', model, input: inputText(input) });
@@ -256,6 +262,11 @@ export class Agent {
         let calls: ToolCallRequest[] = [];
         let gotUsage = false;
         inProgress = '';
+        for (const notice of this.options.notices?.() ?? []) {
+          if (noticed.has(notice)) continue;
+          noticed.add(notice);
+          yield stamp({ type: 'error', error: notice });
+        }
         try {
           const stream = provider.stream({
             model,

@@ -5,7 +5,7 @@ import type { AgentEvent, ToolResultEvent } from '../../src/core/events.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
 import { collect } from '../../src/core/stream.js';
 import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
-import { expandEnv, formatToolResult, McpPool, parseMcpServers, withNotices } from '../../src/core/tools/mcp.js';
+import { expandEnv, formatToolResult, McpPool, parseMcpServers } from '../../src/core/tools/mcp.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { loadAgentFromFlags } from '../../src/commands/load-agents.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ function isAlive(pid: number): boolean {
 
 describe('MCP over stdio', () => {
   it('offers the server tools, namespacing the one that clashes with a built-in', async () => {
-    const set = await pool.connect({ fixture: fixture() }, builtinNames);
+    const set = await pool.connect({ fixture: fixture() }, { reserved: builtinNames });
     expect(set.errors).toEqual([]);
     expect(set.servers['fixture']).toEqual(['add', 'echo', 'fixture__calculator', 'pid', 'slow', 'fail']);
     const add = set.tools.find((t) => t.name === 'add');
@@ -60,7 +60,7 @@ describe('MCP over stdio', () => {
   });
 
   it('a tool result reaches the model through the agent loop', async () => {
-    const set = await pool.connect({ fixture: fixture() }, builtinNames);
+    const set = await pool.connect({ fixture: fixture() }, { reserved: builtinNames });
     fake.requests.length = 0;
     fake.enqueue({ toolCalls: [{ name: 'add', arguments: { a: 19, b: 23 } }] }, { text: ['The sum is ', '42.'] });
     const agent = new Agent({
@@ -81,7 +81,7 @@ describe('MCP over stdio', () => {
   });
 
   it('turns an isError result into an error result and enforces the per-call timeout', async () => {
-    const set = await pool.connect({ timed: fixture({ timeout: 300 }) }, builtinNames);
+    const set = await pool.connect({ timed: fixture({ timeout: 300 }) }, { reserved: builtinNames });
     const byName = new Map(set.tools.map((t) => [t.name, t]));
     fake.enqueue(
       {
@@ -119,15 +119,15 @@ describe('MCP over stdio', () => {
         exits: fixture({ env: { MCP_FIXTURE_EXIT: '1' } }),
         fixture: fixture(),
       },
-      builtinNames,
+      { reserved: builtinNames },
     );
     expect(set.errors).toHaveLength(2);
     expect(set.errors[0]?.message).toMatch(/MCP server "missing" failed to start .*ENOENT/);
     expect(set.errors[1]?.message).toMatch(/MCP server "exits" failed to start .*stderr: fixture: refusing to start/);
     expect(set.servers['fixture']).toContain('echo');
     fake.enqueue({ toolCalls: [{ name: 'echo', arguments: { text: 'hi' } }] }, { text: 'done' });
-    const provider = withNotices(new OpenAIProvider({ apiKey: 'k', baseURL: fake.url }), set.errors);
-    const agent = new Agent({ name: 'mcp', model: 'fake', provider, tools: set.tools });
+    const provider = new OpenAIProvider({ apiKey: 'k', baseURL: fake.url });
+    const agent = new Agent({ name: 'mcp', model: 'fake', provider, tools: set.tools, notices: set.notices });
     const events: AgentEvent[] = await collect(agent.streamChat('echo hi'));
     expect(events.map((e) => e.type).slice(0, 3)).toEqual(['run_start', 'error', 'error']);
     expect(events.filter((e) => e.type === 'error')).toHaveLength(2); // once per run, not once per model call
