@@ -1,8 +1,17 @@
 /**
  * A tiny MCP server over stdio for tests: `node --import tsx test/support/mcp-stdio-server.ts`.
  * Tools: add (a+b), echo, calculator (clashes with the built-in), pid (this process id), slow (waits for `ms` or until
- * cancelled), fail (an isError result). MCP_FIXTURE_EXIT=1 makes it exit before the handshake (a broken server).
+ * cancelled), fail (an isError result). Variants, by environment:
+ * - MCP_FIXTURE_EXIT=1: exits before the handshake (a broken server).
+ * - MCP_FIXTURE_NOTIFY=127.0.0.1:<port>: reports to a test over TCP, one JSON line per event: `{"event":"started",
+ *   "pid":…,"grandchild":…}` at start, `{"event":"slow","pid":…}` when a `slow` call begins (ready markers for tests
+ *   that cannot see its stderr, e.g. when the CLI runs it).
+ * - MCP_FIXTURE_HANG=1: never answers the handshake (a slow start-up that does not end).
+ * - MCP_FIXTURE_GRANDCHILD=1: starts a child process of its own that outlives it unless its process group is stopped
+ *   (like `npx` running the real server).
  */
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
@@ -10,6 +19,27 @@ import { z } from 'zod';
 if (process.env['MCP_FIXTURE_EXIT'] === '1') {
   process.stderr.write('fixture: refusing to start\n');
   process.exit(3);
+}
+
+const notifyTo = process.env['MCP_FIXTURE_NOTIFY'];
+function notify(event: Record<string, unknown>): Promise<void> {
+  if (!notifyTo) return Promise.resolve();
+  const [host, port] = notifyTo.split(':');
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), host, () => socket.end(`${JSON.stringify(event)}\n`, () => resolve()));
+    socket.on('error', () => resolve());
+  });
+}
+
+const grandchild =
+  process.env['MCP_FIXTURE_GRANDCHILD'] === '1'
+    ? spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+    : undefined;
+await notify({ event: 'started', pid: process.pid, grandchild: grandchild?.pid });
+if (process.env['MCP_FIXTURE_HANG'] === '1') {
+  process.stderr.write('fixture: hanging before the handshake\n');
+  setInterval(() => {}, 1000);
+  await new Promise(() => {});
 }
 
 const server = new McpServer({ name: 'fixture', version: '1.0.0' });
@@ -30,6 +60,7 @@ server.registerTool(
 );
 server.registerTool('pid', { description: 'The server process id' }, () => text(String(process.pid)));
 server.registerTool('slow', { description: 'Waits', inputSchema: { ms: z.number() } }, async ({ ms }, extra) => {
+  await notify({ event: 'slow', pid: process.pid });
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
     extra.signal.addEventListener('abort', () => {

@@ -199,7 +199,7 @@ export class McpConnection {
     this.upSince = Date.now();
     session.client.onclose = () => {
       const t = session.transport;
-      this.lost(session, t instanceof StdioTransport ? t.describeExit() : 'the connection closed');
+      this.lost(session, t instanceof StdioTransport ? t.describeExit({ errorsOnly: true }) : 'the connection closed');
     };
   }
 
@@ -370,7 +370,7 @@ function watchStreams(onBroken: (error: unknown) => void): FetchLike {
 function describeNetworkError(error: unknown): string {
   const e = error as Partial<Error> & { cause?: { code?: string; message?: string } };
   const message = e.message ?? String(error);
-  const cause = e.cause?.code ?? e.cause?.message;
+  const cause = e.cause?.message ?? e.cause?.code;
   return cause && !message.includes(cause) ? `${message}: ${cause}` : message;
 }
 

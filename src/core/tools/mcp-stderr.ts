@@ -22,10 +22,12 @@ const ERRORISH =
 
 /**
  * The lines of a server's stderr worth showing when it fails: the error itself (`Error: Cannot find module …`,
- * `ModuleNotFoundError: …`), not stack frames, echoed source or Node's version footer. The last `max` error-looking
- * lines, else the last `max` lines that are not noise; each sanitized and cut to 240 characters.
+ * `ModuleNotFoundError: …`), not stack frames, echoed source or Node's version footer. The last `max` (default 3)
+ * error-looking lines, else (unless `errorsOnly`) the last `max` lines that are not noise; each sanitized and cut to
+ * 240 characters.
  */
-export function meaningfulStderr(text: string, max = 3): string[] {
+export function meaningfulStderr(text: string, opts: { max?: number; errorsOnly?: boolean } = {}): string[] {
+  const max = opts.max ?? 3;
   const lines: string[] = [];
   let afterHeader = false;
   for (const raw of sanitize(text).split(/\r?\n/)) {
@@ -36,5 +38,7 @@ export function meaningfulStderr(text: string, max = 3): string[] {
     lines.push(line.trim());
   }
   const errors = lines.filter((l) => ERRORISH.test(l));
-  return (errors.length > 0 ? errors : lines).slice(-max).map((l) => (l.length > 240 ? `${l.slice(0, 239)}…` : l));
+  return (errors.length > 0 || opts.errorsOnly ? errors : lines)
+    .slice(-max)
+    .map((l) => (l.length > 240 ? `${l.slice(0, 239)}…` : l));
 }

@@ -81,15 +81,19 @@ export class StdioTransport implements Transport {
     return this.stderrTail;
   }
 
-  /** The meaningful lines of its stderr, as " — stderr: …" to append to a message ("" when there are none). */
-  stderrSuffix(): string {
-    const lines = meaningfulStderr(this.stderrTail);
+  /**
+   * The meaningful lines of its stderr, as " — stderr: …" to append to a message ("" when there are none). With
+   * `errorsOnly` (a crash after a good start, when stderr is mostly its logs) only lines that look like errors.
+   */
+  stderrSuffix(opts: { errorsOnly?: boolean } = {}): string {
+    const lines = meaningfulStderr(this.stderrTail, opts);
     return lines.length > 0 ? ` — stderr: ${lines.join(' | ')}` : '';
   }
 
   /** Why the process is gone, with its meaningful stderr lines: "exited with code 1 — stderr: Error: …". */
-  describeExit(): string {
-    return `${this.exit ? describeExit(this.exit.code, this.exit.signal) : 'closed its output'}${this.stderrSuffix()}`;
+  describeExit(opts: { errorsOnly?: boolean } = {}): string {
+    const how = this.exit ? describeExit(this.exit.code, this.exit.signal) : 'closed its output';
+    return `${how}${this.stderrSuffix(opts)}`;
   }
 
   start(): Promise<void> {
