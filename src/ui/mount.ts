@@ -3,6 +3,7 @@ import chalk from 'chalk';
 import { render } from 'ink';
 import { createElement, type ReactElement } from 'react';
 import type { RunEndEvent } from '../core/events.js';
+import { interruptOnSignals } from '../core/signals.js';
 import { App } from './App.js';
 import { InputHistory } from './history-store.js';
 import { colorEnabled, type AgentsChatOptions, type AgentsOptions, type InteractiveOptions } from './index.js';
@@ -69,8 +70,9 @@ async function mountMulti(
 }
 
 /**
- * Renders an app until it exits. SIGINT/SIGTERM abort the signal it gets (the app cancels or leaves); a conversation
- * also turns on bracketed paste and preloads the syntax highlighter while the user types.
+ * Renders an app until it exits. SIGINT, SIGTERM and SIGHUP abort the signal it gets (the app cancels or leaves; the
+ * command maps the signal to its exit code); a conversation also turns on bracketed paste and preloads the syntax
+ * highlighter while the user types.
  */
 async function renderUntilExit(
   io: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream },
@@ -83,10 +85,7 @@ async function renderUntilExit(
   // highlight.js is large: in a conversation load it while the user types; a one-shot run loads it at its first
   // code block (see markdown.ts), so answers without code never pay for it.
   if (conversation && color) setTimeout(() => void loadHighlighter(), 200).unref();
-  const session = new AbortController();
-  const onSignal = (): void => session.abort();
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const session = interruptOnSignals();
   const instance = render(app(color, session.signal), {
     exitOnCtrlC: false,
     patchConsole: false,
@@ -102,7 +101,6 @@ async function renderUntilExit(
     await instance.waitUntilExit();
   } finally {
     if (paste) out.write('\x1b[?2004l');
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    session.release();
   }
 }
