@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -19,7 +20,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { cleanEnv, runCli, startCli } from '../support/cli.js';
 
@@ -144,10 +145,9 @@ describe('agentor deploy --target kubernetes', () => {
     const c = pod.containers[0];
     expect(c.image).toBe('registry.example.com/team/researcher:1.2.0');
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
-    for (const probe of [c.readinessProbe, c.livenessProbe]) {
-      expect(probe.httpGet).toEqual({ path: '/health', port: 'http' });
-      expect(probe.periodSeconds).toBeGreaterThan(0);
-    }
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/livez', port: 'http' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    for (const probe of [c.readinessProbe, c.livenessProbe]) expect(probe.periodSeconds).toBeGreaterThan(0);
     expect(c.resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
     expect(c.resources.limits).toEqual({ cpu: '1', memory: '512Mi' });
     expect(c.securityContext).toMatchObject({
@@ -201,7 +201,7 @@ describe('agentor deploy --target kubernetes', () => {
     expect(health).not.toBeNull();
     const healthCmd = JSON.parse(health![1]!) as string[];
     expect(healthCmd.slice(0, 2)).toEqual(['node', '-e']);
-    expect(healthCmd[2]).toContain('/health');
+    expect(healthCmd[2]).toContain("'/readyz'");
     for (const copied of dockerfile.matchAll(/^COPY (\S+)/gm))
       expect(['package.json', 'dist/agentor.mjs', 'agents/']).toContain(copied[1]);
     const ignore = readFileSync(join(out, '.dockerignore'), 'utf8').split('\n');
@@ -258,7 +258,7 @@ describe('agentor deploy --target compose', () => {
     expect(svc.image).toMatch(/^docs-bot:[0-9a-f]{12}$/);
     expect(svc.ports).toEqual(['${DOCS_BOT_PORT:-8000}:8000']);
     expect(svc.healthcheck.test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
-    expect(svc.healthcheck.test[3]).toContain('/health');
+    expect(svc.healthcheck.test[3]).toContain("'/readyz'");
     expect(svc.environment).toEqual([
       expect.stringMatching(/^OPENAI_API_KEY=\$\{OPENAI_API_KEY:\?[^}]+\}$/),
       expect.stringMatching(/^AGENTOR_TOKEN=\$\{AGENTOR_TOKEN:\?[^}]+\}$/),
@@ -443,7 +443,7 @@ describe('agentor deploy --apply', () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/needs a running Docker engine.*Cannot connect to the Docker daemon/);
-    expect(calls(log)).toEqual(['docker info --format {{.ServerVersion}}']);
+    expect(calls(log)).toEqual(['docker version']);
   });
 
   it('streams docker build/push and kubectl apply output under progress lines, sanitized', async () => {
@@ -453,7 +453,7 @@ describe('agentor deploy --apply', () => {
     const { bin, log } = fakeTools({
       docker: [
         'case "$1" in',
-        '  info) echo 28.2.2 ;;',
+        '  version) echo "Server: Docker Engine - Community" ;;',
         `  build) echo "#1 [internal] load build definition"; read line < "${gate}"; printf '\\033]0;pwned\\007#2 DONE\\n' ;;`,
         '  push) echo "1.2.0: digest: sha256:abc size: 1234" ;;',
         'esac',
@@ -497,7 +497,7 @@ describe('agentor deploy --apply', () => {
     );
     const out = join(project, 'deploy', 'researcher');
     expect(calls(log)).toEqual([
-      'docker info --format {{.ServerVersion}}',
+      'docker version',
       'kubectl config current-context',
       'kubectl get secret researcher-secrets --output name',
       `docker build --tag ${image} ${out}`,
@@ -511,7 +511,7 @@ describe('agentor deploy --apply', () => {
 
   it('compose: checks the engine and the compose plugin, then runs docker compose up; --dry-run runs nothing', async () => {
     const project = makeProject();
-    const { bin, log } = fakeTools({ docker: 'case "$1" in info) echo 28 ;; compose) echo "compose $2" ;; esac' });
+    const { bin, log } = fakeTools({ docker: 'case "$1" in version) echo 28 ;; compose) echo "compose $2" ;; esac' });
     const env = deployEnv({ PATH: minimalPath(bin) });
     const dry = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--apply', '--dry-run'], {
       cwd: project,
@@ -534,7 +534,7 @@ describe('agentor deploy --apply', () => {
       '==> [1/1] docker compose -f deploy/researcher/compose.yaml up --build --detach --remove-orphans',
     );
     expect(calls(log)).toEqual([
-      'docker info --format {{.ServerVersion}}',
+      'docker version',
       'docker compose version',
       `docker compose -f ${join(project, 'deploy', 'researcher', 'compose.yaml')} up --build --detach --remove-orphans`,
     ]);
@@ -567,7 +567,7 @@ describe('agentor deploy --apply', () => {
   it('exits 1 when a step fails, naming it', async () => {
     const project = makeProject();
     const { bin } = fakeTools({
-      docker: 'case "$1" in info) echo 28 ;; build) echo "ERROR: failed to solve" >&2; exit 17 ;; esac',
+      docker: 'case "$1" in version) echo 28 ;; build) echo "ERROR: failed to solve" >&2; exit 17 ;; esac',
     });
     const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
       cwd: project,
@@ -648,7 +648,7 @@ describe('agentor deploy --apply re-deploys', () => {
       );
     setState(FOREIGN);
     const tools = fakeTools({
-      docker: 'case "$1" in info) echo 28 ;; esac',
+      docker: 'case "$1" in version) echo 28 ;; esac',
       kubectl: [
         'case "$1" in',
         '  config) echo kind-dev ;;',
@@ -733,7 +733,7 @@ describe('agentor deploy --apply re-deploys', () => {
     );
     expect(second.stdout).toContain('poddisruptionbudgets.policy/researcher deleted');
     expect(calls(log)).toEqual([
-      'docker info --format {{.ServerVersion}}',
+      'docker version',
       'kubectl config current-context',
       'kubectl get secret researcher-secrets --output name',
       `docker build --tag registry.example.com/team/researcher:1.2.0 ${out}`,
@@ -791,4 +791,159 @@ describe('agentor deploy --apply re-deploys', () => {
     );
     expect(existsSync(join(project, 'deploy'))).toBe(false);
   });
+});
+
+describe('agentor deploy: what the MCP servers of the agent need', () => {
+  const MCP_AGENT = `---
+name: searcher
+model: gpt-4.1-mini
+mcpServers:
+  search: { url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer \${SEARCH_TOKEN}" } }
+  files:
+    command: npx
+    args: [-y, "@modelcontextprotocol/server-filesystem", "\${DATA_DIR:-/tmp}"]
+    env: { DEBUG: "\${DEBUG:-}", REGION: "\${REGION}", LISTEN: "\${PORT}" }
+---
+Search, then read.
+`;
+  function mcpProject(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'agentor-deploy-mcp-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, 'agents'));
+    writeFileSync(join(dir, 'agents', 'searcher.md'), MCP_AGENT);
+    return dir;
+  }
+  const SEARCH_TOKEN = 'search-secret-0123456789abcdef';
+
+  it('declares ${VAR} and ${VAR:-default} like the model key: compose, secretKeyRefs, the kubectl create secret line', async () => {
+    const project = mcpProject();
+    const env = deployEnv({ SEARCH_TOKEN });
+    const k8s = await runCli(['deploy', '--agent', 'searcher', '--target', 'kubernetes', '--out', 'out/k8s'], {
+      cwd: project,
+      env,
+    });
+    expect(k8s.code).toBe(0);
+    // The plan lists them, by name only, with where they are read.
+    expect(k8s.stdout).toMatch(
+      /SEARCH_TOKEN\s+secret\s+required\s+read by MCP server "search": headers\.Authorization/,
+    );
+    expect(k8s.stdout).toMatch(/REGION\s+config\s+required\s+read by MCP server "files": env\.REGION/);
+    expect(k8s.stdout).toMatch(
+      /DATA_DIR\s+config\s+optional\s+read by MCP server "files": args\[2\] \(default "\/tmp"\)/,
+    );
+    expect(k8s.stdout).toMatch(/DEBUG\s+config\s+optional\s+read by MCP server "files": env\.DEBUG \(default ""\)/);
+    // PORT is the image's own: never asked for.
+    expect(k8s.stdout).not.toMatch(/^\s+PORT\s/m);
+    const out = join(project, 'out', 'k8s');
+    const c = parseYaml(readFileSync(join(out, 'k8s', 'deployment.yaml'), 'utf8')).spec.template.spec.containers[0];
+    const refs = Object.fromEntries(
+      (c.env as Array<{ name: string; valueFrom?: { secretKeyRef: unknown } }>).map((e) => [e.name, e.valueFrom]),
+    );
+    expect(refs['SEARCH_TOKEN']).toEqual({ secretKeyRef: { name: 'searcher-secrets', key: 'SEARCH_TOKEN' } });
+    expect(refs['REGION']).toEqual({ secretKeyRef: { name: 'searcher-secrets', key: 'REGION' } });
+    expect(refs['DATA_DIR']).toEqual({
+      secretKeyRef: { name: 'searcher-secrets', key: 'DATA_DIR', optional: true },
+    });
+    expect(refs['DEBUG']).toEqual({ secretKeyRef: { name: 'searcher-secrets', key: 'DEBUG', optional: true } });
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    const create = /```sh\n(kubectl create secret generic searcher-secrets[^`]*?)\n```/.exec(readme)?.[1] ?? '';
+    expect(create).toContain('--from-literal=SEARCH_TOKEN="$SEARCH_TOKEN"');
+    expect(create).toContain('--from-literal=REGION="$REGION"');
+    expect(create).not.toContain('DEBUG');
+    expect(readme).toContain('export REGION=…');
+    expect(readme).toMatch(/\| `SEARCH_TOKEN` \| secret \| required \|/);
+
+    const compose = await runCli(['deploy', '--agent', 'searcher', '--target', 'compose', '--out', 'out/compose'], {
+      cwd: project,
+      env,
+    });
+    expect(compose.code).toBe(0);
+    const svc = parseYaml(readFileSync(join(project, 'out', 'compose', 'compose.yaml'), 'utf8')).services.searcher;
+    expect(svc.environment).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^SEARCH_TOKEN=\$\{SEARCH_TOKEN:\?[^}]+\}$/),
+        expect.stringMatching(/^REGION=\$\{REGION:\?[^}]+\}$/),
+        'DATA_DIR',
+        'DEBUG',
+      ]),
+    );
+    for (const dir of ['out/k8s', 'out/compose']) {
+      for (const [file, content] of Object.entries(snapshot(join(project, dir))))
+        expect(content.includes(SEARCH_TOKEN), `${file} contains the token`).toBe(false);
+    }
+  });
+
+  it('--apply works with a Docker-compatible client (podman-docker), probed with `docker version`', async () => {
+    const project = makeProject();
+    onTestFinished(() => rmSync(project, { recursive: true, force: true }));
+    // podman-docker: a notice on every call; `version` works without a daemon; `info` has no ServerVersion field.
+    const { bin, log } = fakeTools({
+      docker: [
+        'echo "Emulate Docker CLI using podman. Create /etc/containers/nodocker to quiet msg." >&2',
+        'case "$1" in',
+        '  version) printf "Client:       Podman Engine\\nVersion:      4.9.3\\n" ;;',
+        '  info) echo "Error: template: info:1:2: executing \\"info\\" at <.ServerVersion>: can\'t evaluate field ServerVersion in type *define.Info" >&2; exit 125 ;;',
+        '  build) echo "STEP 1/9: FROM node:24-slim"; echo "COMMIT researcher" ;;',
+        'esac',
+      ].join('\n'),
+    });
+    onTestFinished(() => rmSync(bin, { recursive: true, force: true }));
+    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
+      cwd: project,
+      env: deployEnv({ PATH: minimalPath(bin) }),
+    });
+    expect(r.stderr).not.toMatch(/needs a running Docker engine/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('COMMIT researcher');
+    const out = join(project, 'deploy', 'researcher');
+    expect(calls(log)).toEqual([
+      'docker version',
+      expect.stringMatching(`^docker build --tag researcher:[0-9a-f]{12} ${out}$`),
+    ]);
+  });
+
+  it('an engine that is down is named by its error line, not the notice podman-docker prints first', async () => {
+    const project = makeProject();
+    onTestFinished(() => rmSync(project, { recursive: true, force: true }));
+    const { bin } = fakeTools({
+      docker: [
+        'echo "Emulate Docker CLI using podman. Create /etc/containers/nodocker to quiet msg." >&2',
+        'echo "Error: unable to connect to Podman socket: dial unix /run/podman/podman.sock: connect: no such file or directory" >&2',
+        'exit 125',
+      ].join('\n'),
+    });
+    onTestFinished(() => rmSync(bin, { recursive: true, force: true }));
+    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
+      cwd: project,
+      env: deployEnv({ PATH: minimalPath(bin) }),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /cannot reach one \(Error: unable to connect to Podman socket: .*\)\. Start Docker \(or Podman\)/,
+    );
+  });
+
+  it(
+    "refuses to replace the user's own file at a path a new target plans, and leaves it untouched",
+    { timeout: 90_000 },
+    async () => {
+      const project = makeProject();
+      onTestFinished(() => rmSync(project, { recursive: true, force: true }));
+      const env = deployEnv();
+      expect((await runCli(['deploy', '--agent', 'researcher'], { cwd: project, env })).code).toBe(0);
+      const own = join(project, 'deploy', 'researcher', 'compose.yaml');
+      writeFileSync(own, '# my own compose file\nservices: {}\n');
+      const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose'], { cwd: project, env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        `${own} is not agentor's (not listed in .agentor-deploy.json) and this deploy would replace it; move it elsewhere`,
+      );
+      expect(readFileSync(own, 'utf8')).toBe('# my own compose file\nservices: {}\n');
+      // Moved away, the deploy goes ahead.
+      rmSync(own);
+      const moved = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose'], { cwd: project, env });
+      expect(moved.code).toBe(0);
+      expect(readFileSync(own, 'utf8')).toMatch(/^# researcher: generated by `agentor deploy --target compose`/);
+    },
+  );
 });
