@@ -168,7 +168,8 @@ async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: 
   try {
     return await chatOnce(promptParts, opts, settings, agent, agents, interrupt);
   } finally {
-    await loaded.close();
+    // Interrupted, the servers are stopped at once: the user is waiting for the prompt.
+    await loaded.close({ now: interrupt.received !== undefined });
   }
 }
 

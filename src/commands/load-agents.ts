@@ -42,8 +42,8 @@ export interface LoadedAgents {
   notices: ErrorInfo[];
   /** The MCP servers' state: connected or not, and why not (readiness checks). */
   health(): McpServerHealth[];
-  /** Shuts down MCP servers; call it when the run, session or server ends. Idempotent. */
-  close(): Promise<void>;
+  /** Shuts down MCP servers (`now`: without the grace to exit on their own); call it when the work ends. Idempotent. */
+  close(opts?: { now?: boolean }): Promise<void>;
 }
 
 /** Options of `loadAgentFromFlags`. */
@@ -78,9 +78,9 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
   const shared = mcpServersFromFlags(flags, cwd);
   const ownsPool = !opts.mcp;
   const pool = opts.mcp ?? new McpPool({ env, cwd, ...(opts.onMcpNotice ? { onNotice: opts.onMcpNotice } : {}) });
-  const close = once(async () => {
-    if (ownsPool) await pool.close();
-  });
+  let closing: Promise<void> | undefined;
+  const close = (closeOpts: { now?: boolean } = {}): Promise<void> =>
+    (closing ??= ownsPool ? pool.close(closeOpts) : Promise.resolve());
 
   try {
     const agents: Agent[] = [];
@@ -241,9 +241,4 @@ function remoteName(cardName: string | undefined, url: string): string {
   } catch {
     return 'remote';
   }
-}
-
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let p: Promise<void> | undefined;
-  return () => (p ??= fn());
 }

@@ -171,15 +171,18 @@ export class McpConnection {
     return this.phase === 'failed' ? this.startError : this.phase === 'down' ? this.downNotice : undefined;
   }
 
-  /** Stops the server (and any restart in progress). Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Stops the server (and any restart in progress); `now` skips the grace a stdio server gets to exit on its own (the
+   * user interrupted). Idempotent.
+   */
+  close(opts: { now?: boolean } = {}): Promise<void> {
     if (this.closing) return this.closing;
     this.phase = 'closed';
     clearTimeout(this.retry);
     this.stopped.abort(new Error('the MCP pool was closed'));
     const session = this.session;
     this.session = undefined;
-    this.closing = Promise.all([session?.client.close(), this.opening]).then(
+    this.closing = Promise.all([session && closeSession(session, opts.now === true), this.opening]).then(
       () => undefined,
       () => undefined,
     );
@@ -301,7 +304,8 @@ export class McpConnection {
       return { session, tools };
     } catch (e) {
       const error = why(e);
-      await session?.client.close().catch(() => undefined);
+      // Abandoned start-ups (interrupted, timed out) are not waited for: nothing of the server's is worth keeping.
+      if (session) await closeSession(session, abort.aborted);
       throw error;
     }
   }
@@ -337,6 +341,12 @@ export class McpConnection {
         : new StreamableHTTPClientTransport(url, { requestInit: { headers }, fetch });
     return transport;
   }
+}
+
+/** Ends a session; `now` stops a stdio server without waiting for it to exit on its own. */
+async function closeSession(session: Session, now: boolean): Promise<void> {
+  if (now && session.transport instanceof StdioTransport) await session.transport.close({ now });
+  await session.client.close().catch(() => undefined);
 }
 
 /**

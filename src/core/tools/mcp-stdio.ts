@@ -2,8 +2,8 @@
  * The stdio transport of MCP, written for supervision rather than taken from the SDK: the server runs in a process
  * group of its own (a terminal's Ctrl+C reaches agentor, which cancels calls and stops servers in order, instead of
  * killing them under a call), how it exited is known (`exited with code 1`, `killed by SIGKILL`), its stderr is kept
- * for messages, and stopping it takes a fraction of a second: end of input, then SIGTERM to its group after 100 ms, then
- * SIGKILL. Whatever is still running when agentor exits, on any path, gets SIGTERM from an `exit` listener.
+ * for messages, and stopping it takes a fraction of a second: end of input, then SIGTERM to its group after 100 ms (at
+ * once when interrupted), then SIGKILL. Whatever is still running when agentor exits, on any path, gets SIGTERM from an `exit` listener.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
@@ -150,13 +150,16 @@ export class StdioTransport implements Transport {
     });
   }
 
-  /** Stops the server: end of input, SIGTERM to its group after 100 ms, SIGKILL after another second. */
-  close(): Promise<void> {
-    this.stopping ??= this.stop();
+  /**
+   * Stops the server: end of input, SIGTERM to its group after 100 ms (at once with `now`: the user interrupted, or
+   * its start-up was abandoned), SIGKILL after another second.
+   */
+  close(opts: { now?: boolean } = {}): Promise<void> {
+    this.stopping ??= this.stop(opts.now === true);
     return this.stopping;
   }
 
-  private async stop(): Promise<void> {
+  private async stop(now: boolean): Promise<void> {
     const child = this.child;
     if (!child || !this.closed || this.spawnFailed) return;
     const gone = this.closed;
@@ -170,7 +173,7 @@ export class StdioTransport implements Transport {
       });
     if (child.exitCode === null && child.signalCode === null) {
       child.stdin?.end();
-      if (!(await within(EOF_GRACE_MS))) {
+      if (now || !(await within(EOF_GRACE_MS))) {
         signalGroup(child, 'SIGTERM');
         if (!(await within(TERM_GRACE_MS))) {
           signalGroup(child, 'SIGKILL');

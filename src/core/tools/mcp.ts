@@ -136,12 +136,15 @@ export class McpPool {
     return [...this.connections.values()].map((e) => e.conn.health());
   }
 
-  /** Stops every server (stdio processes are terminated) and any restart in progress. */
-  async close(): Promise<void> {
+  /**
+   * Stops every server and any restart in progress. A stdio server gets 100 ms to exit once its input ends, then
+   * SIGTERM; with `now` (the user interrupted) SIGTERM comes at once.
+   */
+  async close(opts: { now?: boolean } = {}): Promise<void> {
     this.closed = true;
     const all = [...this.connections.values()];
     this.connections.clear();
-    await Promise.all(all.map((e) => e.conn.close()));
+    await Promise.all(all.map((e) => e.conn.close(opts)));
   }
 
   private async connection(
