@@ -113,10 +113,7 @@ export class McpConnection {
   async start(signal?: AbortSignal): Promise<void> {
     try {
       const { session, tools } = await this.open(signal);
-      if (this.phase === 'closed') {
-        await session.client.close().catch(() => undefined);
-        return;
-      }
+      if (this.phase === 'closed') return; // open() stops it
       this.tools = tools;
       this.adopt(session);
     } catch (e) {
@@ -235,10 +232,7 @@ export class McpConnection {
     if (this.phase !== 'down') return;
     try {
       const { session } = await this.open();
-      if (this.phase !== 'down') {
-        await session.client.close().catch(() => undefined);
-        return;
-      }
+      if (this.phase !== 'down') return; // closed meanwhile: open() stops it
       this.adopt(session);
       this.downNotice = undefined;
       this.opts.onNotice?.({
@@ -262,10 +256,16 @@ export class McpConnection {
     this.opts.onNotice?.(this.downNotice);
   }
 
-  /** Starts a session and lists the tools, within the start-up deadline; `signal` cancels it (the process is stopped). */
+  /**
+   * Starts a session and lists the tools, within the start-up deadline; `signal` cancels it (the process is stopped).
+   * A session that comes up after close() is stopped here, and close() waits for that.
+   */
   private open(signal?: AbortSignal): Promise<{ session: Session; tools: McpServerTool[] }> {
     const opening = this.connectAndList(signal);
-    this.opening = opening.catch(() => undefined);
+    this.opening = opening.then(
+      ({ session }) => (this.phase === 'closed' ? closeSession(session, true) : undefined),
+      () => undefined,
+    );
     return opening;
   }
 
