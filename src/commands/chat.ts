@@ -15,7 +15,7 @@ import {
 import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
 import { interruptOnSignals, type SignalScope } from '../core/signals.js';
-import { exitWhenFlushed, preferFastExit } from './fast-exit.js';
+import { exitWhenFlushed } from './fast-exit.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 import { readPipedStdin } from './piped-stdin.js';
 
@@ -103,7 +103,6 @@ function wantsInk(opts: ChatCommandOptions): boolean {
  * servers) and exits 130, 143 or 129; a second signal exits at once.
  */
 export async function runChat(promptParts: string[], opts: ChatCommandOptions): Promise<number> {
-  preferFastExit();
   const interrupt = interruptOnSignals();
   let code: number;
   try {

@@ -8,7 +8,6 @@ import { ConfigError } from '../core/config.js';
 import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { sanitize } from '../core/text/sanitize.js';
 import type { RunningServer } from '../server/index.js';
-import { preferFastExit } from './fast-exit.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** Options of `agentor serve`, as Commander parses them. */
@@ -47,7 +46,6 @@ function portFrom(opts: ServeCommandOptions, env: NodeJS.ProcessEnv): number {
 
 /** Runs `agentor serve`; resolves with the exit code once the server has shut down. */
 export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  preferFastExit();
   let listening = false;
   const interrupt = interruptOnSignals({
     onSignal: (signal) =>
