@@ -76,7 +76,8 @@ describe('chat --json', () => {
     const sent = Date.now();
     run.child.kill('SIGINT');
     const r = await run.done;
-    expect(Date.now() - sent).toBeLessThan(1000);
+    // Loose: it includes the fixture's own exit (a tsx process) on a busy machine; bench/ measures it precisely.
+    expect(Date.now() - sent).toBeLessThan(2000);
     expect(r.code).toBe(130);
     const events = ndjson(r.stdout);
     expect(events[0]).toMatchObject({ type: 'run_start', input: 'hi' });
