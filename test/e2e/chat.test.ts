@@ -116,7 +116,8 @@ describe('cancellation, timeouts and faults', () => {
 
   it('--timeout ends the run with status timeout and exit 124', async () => {
     fake.enqueue({ fault: 'hang', text: ['slow'] });
-    const r = await runCli(chat('--json', '--timeout', '300ms', 'x'), { env: env() });
+    // Long enough for the first token to arrive on a busy machine: the run must keep it when the deadline passes.
+    const r = await runCli(chat('--json', '--timeout', '2s', 'x'), { env: env() });
     expect(r.code).toBe(124);
     expect(ndjson(r.stdout).at(-1)).toMatchObject({ type: 'run_end', status: 'timeout', text: 'slow' });
   });

@@ -61,6 +61,9 @@ function makeProject(): string {
   return dir;
 }
 
+/** Tests that deploy several times: each deploy bundles agentor (seconds each on a busy two-core machine). */
+const DEPLOYS_TIMEOUT_MS = 120_000;
+
 const deployEnv = (extra: Record<string, string | undefined> = {}) => cleanEnv({ ...ENV_SECRETS, ...extra });
 
 function listFiles(dir: string): string[] {
@@ -274,7 +277,7 @@ describe('agentor deploy --target compose', () => {
   });
 });
 
-describe('agentor deploy safety', () => {
+describe('agentor deploy safety', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
   it('--dry-run prints the plan (files, image, variables) and writes nothing', async () => {
     const project = makeProject();
     const before = listFiles(project);
@@ -407,7 +410,7 @@ const calls = (log: string): string[] => (existsSync(log) ? readFileSync(log, 'u
 /** A PATH on which docker/kubectl are found only where the test puts them (the fakes use shell built-ins only). */
 const minimalPath = (...dirs: string[]) => [...dirs, mkdtempSync(join(tmpdir(), 'agentor-empty-path-'))].join(':');
 
-describe('agentor deploy --apply', () => {
+describe('agentor deploy --apply', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
   it('exits 1 naming docker when it is not on PATH (after writing the files)', async () => {
     const project = makeProject();
     const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
@@ -636,7 +639,7 @@ const FOREIGN: ListedObject[] = [
   },
 ];
 
-describe('agentor deploy --apply re-deploys', () => {
+describe('agentor deploy --apply re-deploys', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
   /** A fake cluster: `kubectl get` prints the namespace from a state file the test rewrites between runs. */
   function fakeCluster() {
     const state = join(mkdtempSync(join(tmpdir(), 'agentor-cluster-')), 'state.json');
@@ -793,7 +796,7 @@ describe('agentor deploy --apply re-deploys', () => {
   });
 });
 
-describe('agentor deploy: what the MCP servers of the agent need', () => {
+describe('agentor deploy: what the MCP servers of the agent need', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
   const MCP_AGENT = `---
 name: searcher
 model: gpt-4.1-mini

@@ -76,8 +76,9 @@ describe('chat --json', () => {
     const sent = Date.now();
     run.child.kill('SIGINT');
     const r = await run.done;
-    // Loose: it includes the fixture's own exit (a tsx process) on a busy machine; bench/ measures it precisely.
-    expect(Date.now() - sent).toBeLessThan(2000);
+    // Loose (far below the 30 s start-up timeout it must not wait for): it includes the fixture's own exit, a tsx
+    // process, on a busy machine; bench/ measures it precisely.
+    expect(Date.now() - sent).toBeLessThan(5000);
     expect(r.code).toBe(130);
     const events = ndjson(r.stdout);
     expect(events[0]).toMatchObject({ type: 'run_start', input: 'hi' });
