@@ -5,7 +5,6 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 const args = process.argv.slice(2);
@@ -16,7 +15,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   // llhttp parser on a background thread (~180 ms of CPU), and an exit waits for that job — Ctrl+C during the first
   // tokens took 150–300 ms. Set before the bundle is compiled, so every run (the build's warm-up too) has the same V8
   // flags, which the code cache is checked against.
-  setFlagsFromString('--liftoff-only');
+  createRequire(import.meta.url)('node:v8').setFlagsFromString('--liftoff-only');
   const main = loadHotCli();
   main(process.argv).catch((error) => {
     process.stderr.write(`agentor: ${error && error.message ? error.message : String(error)}\n`);
