@@ -262,6 +262,8 @@ export class Agent {
         let calls: ToolCallRequest[] = [];
         let gotUsage = false;
         inProgress = '';
+        // Cancelled before the turn began (e.g. while MCP servers started): no model request is even built.
+        if (signal.aborted) throw signal.reason;
         for (const notice of this.options.notices?.() ?? []) {
           if (noticed.has(notice)) continue;
           noticed.add(notice);

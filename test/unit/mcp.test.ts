@@ -268,9 +268,11 @@ describe('supervision of stdio servers', () => {
     expect(set.errors.map((e) => e.message)).toEqual([
       expect.stringMatching(/^MCP server "slow" failed to start \(.*\): start-up was interrupted\./),
     ]);
+    expect(own.health()).toEqual([{ name: 'slow', connected: false, error: expect.stringMatching(/interrupted/) }]);
+    // It is being stopped; close() waits for that.
+    await own.close();
     expect(isRunning(pid)).toBe(false);
     await expect.poll(() => isRunning(grandchild!), { timeout: 2000 }).toBe(false);
-    expect(own.health()).toEqual([{ name: 'slow', connected: false, error: expect.stringMatching(/interrupted/) }]);
   });
 
   it("a server's startupTimeout bounds its whole start-up, and the process is stopped", async () => {
@@ -288,6 +290,7 @@ describe('supervision of stdio servers', () => {
     const set = await connecting;
     expect(Date.now() - started).toBeLessThan(5000);
     expect(set.errors[0]?.message).toMatch(/failed to start .*: no answer within 1 s \(start-up timeout\)/);
+    await own.close();
     expect(isRunning(pid)).toBe(false);
   });
 

@@ -94,6 +94,8 @@ export class McpConnection {
   private closing: Promise<void> | undefined;
   /** A start or restart in progress (close() waits for it, so no process outlives the pool). */
   private opening: Promise<unknown> | undefined;
+  /** Abandoned start-ups still being stopped (close() waits for them too). */
+  private readonly abandoned = new Set<Promise<void>>();
 
   constructor(
     name: string,
@@ -179,10 +181,10 @@ export class McpConnection {
     this.stopped.abort(new Error('the MCP pool was closed'));
     const session = this.session;
     this.session = undefined;
-    this.closing = Promise.all([session && closeSession(session, opts.now === true), this.opening]).then(
-      () => undefined,
-      () => undefined,
-    );
+    this.closing = (async () => {
+      await Promise.all([session && closeSession(session, opts.now === true), this.opening]);
+      await Promise.all(this.abandoned);
+    })().catch(() => undefined);
     return this.closing;
   }
 
@@ -304,8 +306,15 @@ export class McpConnection {
       return { session, tools };
     } catch (e) {
       const error = why(e);
-      // Abandoned start-ups (interrupted, timed out) are not waited for: nothing of the server's is worth keeping.
-      if (session) await closeSession(session, abort.aborted);
+      if (session && abort.aborted) {
+        // Abandoned (interrupted, timed out): stopped at once and in the background, so an interrupted chat ends its
+        // run meanwhile; close() waits for it, so no process outlives the pool.
+        const stopping = closeSession(session, true);
+        this.abandoned.add(stopping);
+        void stopping.then(() => this.abandoned.delete(stopping));
+      } else if (session) {
+        await closeSession(session, false);
+      }
       throw error;
     }
   }
