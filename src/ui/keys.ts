@@ -159,6 +159,17 @@ export class KeyReader {
     return this.paste !== null;
   }
 
+  /**
+   * Ends a paste whose end marker never came (a terminal that lost it): what was read so far is the paste. Without
+   * this the prompt would take every later key, Ctrl+C included, as pasted text.
+   */
+  flush(): KeyPress[] {
+    if (this.paste === null) return [];
+    const text = cleanPaste(this.paste);
+    this.paste = null;
+    return text ? [{ kind: 'paste', text }] : [];
+  }
+
   /** The key presses that `event` completes. */
   push(event: string): KeyPress[] {
     if (this.held) {

@@ -38,6 +38,8 @@ export interface PromptKeysOptions {
 
 /** How long "press Ctrl+C again to exit" (and any other hint) stays. */
 export const EXIT_WINDOW_MS = 2000;
+/** A bracketed paste with no input for this long is taken as ended (its end marker was lost). */
+export const PASTE_IDLE_MS = 5000;
 
 /**
  * Reads the keys. Returns the editor, the queued messages (as the prompt showed them, pastes as placeholders) and the
@@ -137,11 +139,19 @@ export function usePromptKeys({
     if (out.submit !== undefined) submit(out.submit, busy || queue.waiting());
   };
 
+  // A paste that stays open this long without input lost its end marker: it ends there, so keys work again.
+  const pasteTimer = useRef<NodeJS.Timeout | undefined>(undefined);
+  useEffect(() => () => clearTimeout(pasteTimer.current), []);
   useInput(
     (input) => {
       const event = lastEvent.current ?? input;
       lastEvent.current = undefined;
       for (const press of reader.current.push(event)) onPress(press);
+      clearTimeout(pasteTimer.current);
+      if (reader.current.pasting)
+        pasteTimer.current = setTimeout(() => {
+          for (const press of reader.current.flush()) onPress(press);
+        }, PASTE_IDLE_MS);
     },
     { isActive },
   );

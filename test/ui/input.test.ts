@@ -121,6 +121,11 @@ describe('decoding terminal input', () => {
     expect(r.push('\x1b[20')).toEqual([]);
     expect(r.push('0~x\ry')).toEqual([]);
     expect(r.push('\x1b[201~')).toEqual([{ kind: 'paste', text: 'x\ny' }]);
+    // A paste whose end marker never comes is ended from outside (the prompt does it after a quiet while).
+    r.push('\x1b[200~lost end\r');
+    expect(r.flush()).toEqual([{ kind: 'paste', text: 'lost end\n' }]);
+    expect(r.push('k')).toEqual([{ kind: 'text', text: 'k' }]);
+    expect(r.flush()).toEqual([]);
     expect(r.push('\x1b[2')).toEqual([]);
     expect(r.push('\x1b[A')).toEqual([
       expect.objectContaining({ name: 'unknown' }),
