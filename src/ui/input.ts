@@ -5,7 +5,7 @@
  * surrogate pair. A long paste is one placeholder cluster (paste.ts). Slash commands are parsed here too.
  * use-prompt-keys.ts feeds it the key presses decoded by keys.ts.
  */
-import { truncateToWidth, wellFormed, words } from './graphemes.js';
+import { cutsCleanly, truncateToWidth, wellFormed, words } from './graphemes.js';
 import type { KeyPress } from './keys.js';
 import {
   collapse,
@@ -59,29 +59,25 @@ function lineEnd(text: string, i: number): number {
   return at === -1 ? text.length : at;
 }
 
-/** The cluster boundaries of the line around offset `i`, from the line's start to its end. */
-function boundaries(text: string, i: number): number[] {
-  let at = lineStart(text, i);
-  const out = [at];
-  for (const c of editClusters(text.slice(at, lineEnd(text, i)))) out.push((at += c.length));
+/** The cluster boundaries from a clean cut at or before `from` to one at or after `to` (see cutsCleanly). */
+function boundaries(text: string, from: number, to: number): number[] {
+  let start = Math.max(0, from);
+  while (!cutsCleanly(text, start)) start--;
+  let end = Math.min(text.length, to);
+  while (!cutsCleanly(text, end)) end++;
+  const out = [start];
+  for (const c of editClusters(text.slice(start, end))) out.push((start += c.length));
   return out;
 }
 function prevBoundary(text: string, i: number): number {
-  if (i <= 0) return 0;
-  if (text[i - 1] === '\n') return i - 1;
-  return boundaries(text, i).findLast((b) => b < i) ?? 0;
+  return i <= 0 ? 0 : (boundaries(text, i - 1, i).findLast((b) => b < i) ?? 0);
 }
 function nextBoundary(text: string, i: number): number {
-  if (i >= text.length) return text.length;
-  if (text[i] === '\n') return i + 1;
-  return boundaries(text, i).find((b) => b > i) ?? text.length;
+  return i >= text.length ? text.length : (boundaries(text, i, i + 1).find((b) => b > i) ?? text.length);
 }
 /** `i`, or the end of the cluster it falls inside (an edit can join clusters: two flag letters, a mark after a letter). */
 function snap(text: string, i: number): number {
-  if (i <= 0) return 0;
-  if (i >= text.length) return text.length;
-  if (text[i - 1] === '\n' || text[i] === '\n') return i;
-  return boundaries(text, i).find((b) => b >= i) ?? text.length;
+  return cutsCleanly(text, i) ? i : (boundaries(text, i, i).find((b) => b >= i) ?? text.length);
 }
 
 const set = (s: EditorState, text: string, cursor: number): EditorState => ({
@@ -102,17 +98,34 @@ function remove(s: EditorState, from: number, to: number): EditorState {
 
 const isWord = (w: { segment: string; isWord: boolean }): boolean => w.isWord || hasPlaceholder(w.segment);
 
+/**
+ * Word moves segment a window before or after the cursor, growing until it holds a word: word segmentation is slow on
+ * long texts (and dictionary-based for CJK).
+ */
+const FIRST_WORD_WINDOW = 64;
+
 /** The start of the word before the cursor (or the one it is in): Unicode word boundaries, a placeholder is a word. */
 function wordLeft(text: string, cursor: number): number {
-  let start = 0;
-  for (const w of words(text.slice(0, cursor))) if (isWord(w)) start = w.start;
-  return start;
+  for (let size = FIRST_WORD_WINDOW; ; size *= 4) {
+    const from = snap(text, Math.max(0, cursor - size));
+    let start = -1;
+    // The window's first word may go on to its left: it only counts when the window starts the text.
+    for (const w of words(text.slice(from, cursor)))
+      if (isWord(w) && (from === 0 || w.start > 0)) start = from + w.start;
+    if (start !== -1 || from === 0) return start === -1 ? 0 : snap(text, start);
+  }
 }
 /** The end of the word after the cursor (or the one it is in). */
 function wordRight(text: string, cursor: number): number {
-  for (const w of words(text.slice(cursor))) if (isWord(w)) return cursor + w.end;
-  return text.length;
+  for (let size = FIRST_WORD_WINDOW; ; size *= 4) {
+    const to = snap(text, Math.min(text.length, cursor + size));
+    const ws = words(text.slice(cursor, to));
+    // The window's last word may go on to its right: it only counts when the window ends the text.
+    for (const w of ws) if (isWord(w) && (to === text.length || w.end < to - cursor)) return snap(text, cursor + w.end);
+    if (to === text.length) return text.length;
+  }
 }
+
 /** Ctrl+W: back over white space, then over everything up to the previous white space (readline's unix-word-rubout). */
 function spaceWordLeft(text: string, cursor: number): number {
   const cs = editClusters(text.slice(0, cursor));

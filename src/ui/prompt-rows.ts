@@ -4,12 +4,12 @@
  * line's end for the cursor. The prompt draws exactly these rows, one `<Text>` each, so the row count that the live
  * region above it is sized from (`layoutPromptArea`) is the number of rows on screen. ↑/↓ move by these rows too.
  */
-import { displayWidth, truncateToWidth } from './graphemes.js';
-import { editClusters, isPlaceholder, pasteLabel, type Pastes } from './paste.js';
+import { clusterWidth, displayWidth, truncateToWidth } from './graphemes.js';
+import { editClusters, hasPlaceholder, isPlaceholder, pasteLabel, type Pastes } from './paste.js';
 
 /** One grapheme of the prompt as drawn. */
 export interface PromptCell {
-  /** Where it is in the editor's text (start = end for the cell after a line's end). */
+  /** Where it is in its line of the editor's text (start = end for the cell after the line's end). */
   start: number;
   end: number;
   /** What is drawn: the grapheme, a placeholder's label, spaces for a tab, a visible stand-in for an invisible one. */
@@ -20,7 +20,9 @@ export interface PromptCell {
 
 /** One terminal row of the prompt. */
 export interface PromptRow {
-  cells: PromptCell[];
+  /** Where the row's line starts in the editor's text (the cells' offsets are from there). */
+  offset: number;
+  cells: readonly PromptCell[];
 }
 
 /** The part of the prompt the box shows: the rows around the cursor that fit, and how many rows are left out. */
@@ -52,7 +54,7 @@ function cell(cluster: string, start: number, pastes: Pastes, width: number): Pr
   }
   if (cluster === '\t') return { start, end, text: TAB, width: TAB.length, kind: 'text' };
   let text = cluster;
-  let w = displayWidth(cluster);
+  let w = clusterWidth(cluster);
   // Nothing a terminal would draw (a lone combining mark, a joiner, a control character): a visible stand-in keeps the
   // cursor on something and leaves the border alone.
   if (w === 0) {
@@ -67,25 +69,51 @@ function cell(cluster: string, start: number, pastes: Pastes, width: number): Pr
 }
 
 /** One line's cells word-wrapped into rows of at most `width` columns. */
-function wrapLine(cells: PromptCell[], width: number): PromptRow[] {
-  const rows: PromptRow[] = [];
-  let row: PromptCell[] = [];
+function wrapLine(cells: PromptCell[], width: number): PromptCell[][] {
+  const rows: PromptCell[][] = [];
+  let from = 0;
   let used = 0;
-  // Index in `row` just after its last space: where the row may break.
+  // Where the current row may break: just after its last space.
   let breakAt = -1;
-  for (const c of cells) {
-    while (row.length > 0 && used + c.width > width) {
-      const cut = breakAt > 0 && breakAt < row.length ? breakAt : row.length;
-      rows.push({ cells: row.slice(0, cut) });
-      row = row.slice(cut);
-      used = row.reduce((n, x) => n + x.width, 0);
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells[i] as PromptCell;
+    while (i > from && used + c.width > width) {
+      const cut = breakAt > from && breakAt < i ? breakAt : i;
+      rows.push(cells.slice(from, cut));
+      from = cut;
+      used = 0;
+      for (let j = from; j < i; j++) used += (cells[j] as PromptCell).width;
       breakAt = -1;
     }
-    row.push(c);
     used += c.width;
-    if (c.text === ' ') breakAt = row.length;
+    if (c.text === ' ') breakAt = i + 1;
   }
-  rows.push({ cells: row });
+  rows.push(cells.slice(from));
+  return rows;
+}
+
+/**
+ * The rows of one line. Lines are cached (without placeholders, whose labels depend on the pastes): a long prompt is
+ * laid out on every key press, and only the line being edited changes.
+ */
+const lineCache = new Map<string, PromptCell[][]>();
+const LINE_CACHE_MAX = 4096;
+function lineRows(line: string, pastes: Pastes, width: number): PromptCell[][] {
+  const key = hasPlaceholder(line) ? undefined : `${width}\u0000${line}`;
+  const cached = key === undefined ? undefined : lineCache.get(key);
+  if (cached) return cached;
+  const cells: PromptCell[] = [];
+  let at = 0;
+  for (const c of editClusters(line)) {
+    cells.push(cell(c, at, pastes, width));
+    at += c.length;
+  }
+  cells.push({ start: at, end: at, text: ' ', width: 1, kind: 'end' });
+  const rows = wrapLine(cells, width);
+  if (key !== undefined) {
+    if (lineCache.size >= LINE_CACHE_MAX) lineCache.clear();
+    lineCache.set(key, rows);
+  }
   return rows;
 }
 
@@ -98,15 +126,8 @@ export function promptRows(text: string, pastes: Pastes, width: number): PromptR
   const rows: PromptRow[] = [];
   let offset = 0;
   for (const line of text.split('\n')) {
-    const cells: PromptCell[] = [];
-    let at = offset;
-    for (const c of editClusters(line)) {
-      cells.push(cell(c, at, pastes, w));
-      at += c.length;
-    }
-    cells.push({ start: at, end: at, text: ' ', width: 1, kind: 'end' });
-    rows.push(...wrapLine(cells, w));
-    offset = at + 1;
+    for (const cells of lineRows(line, pastes, w)) rows.push({ offset, cells });
+    offset += line.length + 1;
   }
   memo = { text, pastes, width, rows };
   return rows;
@@ -115,10 +136,11 @@ export function promptRows(text: string, pastes: Pastes, width: number): PromptR
 /** The row and cell the cursor at `offset` is on (the cell starting there; offsets are always cell starts). */
 export function locate(rows: readonly PromptRow[], offset: number): { row: number; cell: number } {
   for (let r = 0; r < rows.length; r++) {
-    const cells = (rows[r] as PromptRow).cells;
-    const last = cells[cells.length - 1];
-    if (!last || last.start < offset) continue;
-    const i = cells.findIndex((c) => c.start >= offset);
+    const row = rows[r] as PromptRow;
+    const at = offset - row.offset;
+    const last = row.cells[row.cells.length - 1];
+    if (!last || last.start < at) continue;
+    const i = row.cells.findIndex((c) => c.start >= at);
     if (i !== -1) return { row: r, cell: i };
   }
   const r = rows.length - 1;
@@ -139,10 +161,10 @@ export function columnOf(row: PromptRow, cellIndex: number): number {
 export function offsetAtColumn(row: PromptRow, col: number): number {
   let at = 0;
   for (const c of row.cells) {
-    if (at + c.width > col) return c.start;
+    if (at + c.width > col) return row.offset + c.start;
     at += c.width;
   }
-  return (row.cells[row.cells.length - 1] as PromptCell).start;
+  return row.offset + (row.cells[row.cells.length - 1] as PromptCell).start;
 }
 
 /** What the box shows of `text` at `width` columns (the box's, not the text's) in at most `maxRows` rows of text. */

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clusters, displayWidth, wellFormed } from '../../src/ui/graphemes.js';
+import { clusters, displayWidth, hasJoiners, wellFormed } from '../../src/ui/graphemes.js';
 import { InputHistory } from '../../src/ui/history-store.js';
 import {
   editKey,
@@ -131,6 +131,55 @@ describe('decoding terminal input', () => {
       expect.objectContaining({ name: 'unknown' }),
       expect.objectContaining({ name: 'up' }),
     ]);
+  });
+});
+
+describe('grapheme clusters', () => {
+  const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  const reference = (s: string): string[] => Array.from(segmenter.segment(s), (x) => x.segment);
+
+  it('a code point outside the joiners list never joins a neighbour (every code point of planes 0 and 1, before itself, ASCII and the next one)', () => {
+    const groups: string[] = [];
+    for (let cp = 0x80; cp <= 0x1ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const c = String.fromCodePoint(cp);
+      if (!hasJoiners(c)) groups.push(`${c}${c}a`);
+    }
+    const wrong: string[] = [];
+    // 64 code points at a time: Intl.Segmenter is slow on one long text.
+    for (let i = 0; i < groups.length; i += 64) {
+      const piece = groups.slice(i, i + 64).join('');
+      const want = reference(piece);
+      if (want.length !== Array.from(piece).length) wrong.push(...want.filter((g) => Array.from(g).length > 1));
+    }
+    expect(wrong).toEqual([]);
+    expect(groups.length).toBeGreaterThan(60_000);
+  });
+
+  it('segments long texts in pieces with the same clusters as at once', () => {
+    const tricky = [
+      'a',
+      ' ',
+      '你',
+      FAMILY,
+      FLAG,
+      '🇩🇪',
+      E_ACUTE,
+      THUMB,
+      '\u0301',
+      '\u200d',
+      '❤️',
+      '각',
+      '\u1100\u1161',
+      '\r\n',
+    ];
+    let seed = 3;
+    let text = '';
+    while (text.length < 3000) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      text += tricky[seed % tricky.length] as string;
+    }
+    expect(clusters(text)).toEqual(reference(text));
   });
 });
 
