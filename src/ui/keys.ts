@@ -64,7 +64,10 @@ function decodeEscape(seq: string): KeyPress {
   if (csi) {
     const params = (csi[1] as string).split(';');
     const final = csi[2] as string;
-    const mods = modifiers(params[1]);
+    // kitty's keyboard protocol adds ":<event>" to the modifiers: 3 is a key release, which is no key press.
+    const [modParam, event] = (params[1] ?? '').split(':');
+    if (event === '3') return key('unknown');
+    const mods = modifiers(modParam);
     if (alt) mods.meta = true;
     if (final in CSI_LETTER) return key(CSI_LETTER[final] as string, mods);
     if (final === 'Z') return key('tab', { shift: true });

@@ -90,6 +90,9 @@ describe('decoding terminal input', () => {
     expect(one('\x1b\r')).toMatchObject({ name: 'return', meta: true });
     expect(one('\x1b[13;2u')).toMatchObject({ name: 'return', shift: true });
     expect(one('\x1b[27;2;13~')).toMatchObject({ name: 'return', shift: true });
+    expect(one('\x1b[97;5u')).toMatchObject({ name: 'a', ctrl: true });
+    expect(one('\x1b[97u')).toEqual({ kind: 'text', text: 'a' });
+    expect(one('\x1b[97;1:3u')).toMatchObject({ name: 'unknown' });
     expect(one('\x1bOH')).toMatchObject({ name: 'home' });
     expect(one('\x1b[4~')).toMatchObject({ name: 'end' });
     expect(one('\x01')).toMatchObject({ name: 'a', ctrl: true });
