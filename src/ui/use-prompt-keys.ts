@@ -24,8 +24,11 @@ export interface PromptKeysOptions {
   /** Cancels the running answer (every agent's, with several). */
   cancel: () => void;
   leave: (code: number) => void;
-  /** Sends a message or runs a slash command; true when that started a run. */
-  perform: (text: string) => boolean;
+  /**
+   * Sends a message or runs a slash command; true when that started a run. `shown` is the message as the prompt showed
+   * it, each long paste as its placeholder ("[pasted 300 lines, 22 KB]"), for an echo that should stay short.
+   */
+  perform: (text: string, shown: string) => boolean;
   /** False turns the editor off (a one-shot run): only the cancel keys work. */
   editable: boolean;
   /** Raw mode is needed to read keys at all. */
@@ -109,7 +112,7 @@ export function usePromptKeys({
     // After history.add, so that ↑ recalls this very message first.
     setEditor({ ...editorRef.current, historyIndex: history.items.length });
     if (busy) queue.enqueue(entry);
-    else perform(entry.text);
+    else perform(entry.text, entryPreview(entry));
   };
 
   const onPress = (press: KeyPress): void => {

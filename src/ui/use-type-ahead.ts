@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { RunStatus } from '../core/events.js';
 import { sanitize } from '../core/text/sanitize.js';
-import type { PromptEntry } from './paste.js';
+import { entryPreview, type PromptEntry } from './paste.js';
 
 /** How the run (or round) before the queue ended, and why the queue comes back when it does not go on. */
 export interface RunOutcome {
@@ -58,8 +58,8 @@ export interface TypeAheadOptions {
   running: boolean;
   /** True from a run's start until its last event was handed over (ahead of React's next render). */
   isRunning: () => boolean;
-  /** Sends a message or runs a slash command; true when that started a run. */
-  perform: (text: string) => boolean;
+  /** Sends a message or runs a slash command; true when that started a run (`shown`: see PromptKeysOptions). */
+  perform: (text: string, shown: string) => boolean;
   /** Puts taken-back messages into the prompt and says why. */
   giveBack: (queued: readonly PromptEntry[], hint: string) => void;
 }
@@ -95,7 +95,7 @@ export function useTypeAhead({ running, isRunning, perform, giveBack }: TypeAhea
     if (step.kind === 'idle') return setEnded(undefined);
     setQueued(step.rest);
     // A slash command does not start a run: look at the queue again on the next render.
-    setEnded(perform(step.next.text) ? undefined : { status: 'completed' });
+    setEnded(perform(step.next.text, entryPreview(step.next)) ? undefined : { status: 'completed' });
   }, [ended, running]);
 
   return {
