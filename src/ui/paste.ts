@@ -15,7 +15,8 @@ export const PASTE_INLINE_MAX_CHARS = 1000;
 
 const FIRST = 0x100000;
 const LAST = 0x10fffd;
-const PLACEHOLDERS = /[\u{100000}-\u{10fffd}]/gu;
+const PLACEHOLDER = /[\u{100000}-\u{10fffd}]/u;
+const PLACEHOLDERS = new RegExp(PLACEHOLDER.source, 'gu');
 
 /** The pasted texts of a prompt, by the placeholder character that stands for each in the editor's text. */
 export type Pastes = Readonly<Record<string, string>>;
@@ -38,7 +39,6 @@ export function isPlaceholder(cluster: string): boolean {
 export function hasPlaceholder(text: string): boolean {
   return PLACEHOLDER.test(text);
 }
-const PLACEHOLDER = /[\u{100000}-\u{10fffd}]/u;
 
 /** Text with any placeholder-plane character replaced by U+FFFD, lone surrogates too: safe to insert as typed text. */
 export function withoutPlaceholders(text: string): string {
