@@ -212,20 +212,15 @@ export class Agent {
         payload,
       );
 
-    // One controller per run: the caller's signal and the deadline both end here, and it reaches the HTTP request.
-    const controller = new AbortController();
-    let timedOut = false;
-    const onCallerAbort = (): void => controller.abort(options.signal?.reason);
-    if (options.signal?.aborted) controller.abort(options.signal.reason);
-    else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const deadline =
-      options.timeoutMs !== undefined && options.timeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort(new Error(`timed out after ${options.timeoutMs} ms`));
-          }, options.timeoutMs)
-        : undefined;
-    const signal = controller.signal;
+    // One signal per run, reaching the HTTP request: the caller's, the deadline's and the run's own (the consumer
+    // stopped reading, or the run ended) are one AbortSignal.any, and its reason tells which one fired first.
+    const own = new AbortController();
+    const deadline = options.timeoutMs !== undefined && options.timeoutMs > 0 ? new AbortController() : undefined;
+    const timeoutReason = new Error(`timed out after ${options.timeoutMs} ms`);
+    const timer = deadline ? setTimeout(() => deadline.abort(timeoutReason), options.timeoutMs) : undefined;
+    const signal = AbortSignal.any(
+      [own.signal, deadline?.signal, options.signal].filter((s): s is AbortSignal => s !== undefined),
+    );
 
     const conversation = options.conversation;
     const history: ChatMessage[] = [];
@@ -336,6 +331,7 @@ export class Agent {
     } catch (e) {
       settled = true;
       if (signal.aborted) {
+        const timedOut = signal.reason === timeoutReason;
         status = timedOut ? 'timeout' : 'cancelled';
         if (timedOut)
           error = {
@@ -350,11 +346,10 @@ export class Agent {
       // The conversation keeps the partial answer the user saw, so a follow-up has the same context.
       if (inProgress) fresh.push({ role: 'assistant', content: inProgress });
     } finally {
-      clearTimeout(deadline);
-      options.signal?.removeEventListener('abort', onCallerAbort);
+      clearTimeout(timer);
       if (conversation) conversation.messages.push(...fresh);
       // The consumer stopped early (socket closed, `break`): close the upstream request too.
-      if (!settled) controller.abort(new Error('the consumer stopped reading the run'));
+      if (!settled) own.abort(new Error('the consumer stopped reading the run'));
     }
     yield stamp({
       type: 'run_end',
@@ -364,7 +359,7 @@ export class Agent {
       ...(error ? { error } : {}),
       duration_ms: Date.now() - started,
     });
-    controller.abort(); // releases listeners still attached to the run signal
+    own.abort(); // releases listeners still attached to the run signal
   }
 
   /** Runs a turn's tool calls concurrently; events as each finishes, messages in call order. */

@@ -363,8 +363,7 @@ export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AH
 
   return {
     handle(req, res, baseUrl, body) {
-      const controller = abortOnDisconnect(req, res);
-      requestSignals.set(req.headers, controller.signal);
+      requestSignals.set(req.headers, abortOnDisconnect(req, res));
       const r = req as IncomingMessage & { body?: unknown };
       if (body !== undefined && body !== '') {
         try {

@@ -97,8 +97,7 @@ export async function handleChatCompletions(
     throw new HttpError(400, '"stream" must be a boolean', 'invalid_request');
   const stream = body['stream'] === true;
   const includeUsage = (body['stream_options'] as { include_usage?: unknown } | undefined)?.include_usage === true;
-  const client = abortOnDisconnect(req, res);
-  const run = ctx.runs.start(client.signal);
+  const run = ctx.runs.start(abortOnDisconnect(req, res));
   const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
   const created = Math.floor(Date.now() / 1000);
   const model = ctx.agent.name;

@@ -94,23 +94,23 @@ export class ToolRunner {
     }
     if (signal.aborted) return done('Error: cancelled before the tool ran.', true);
 
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    // The tool's signal is the run's and its own deadline's, one AbortSignal.any; the reason says which fired.
     const timeoutMs = t.timeoutMs ?? this.timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
+    const timeoutReason = new Error(`timed out after ${timeoutMs} ms`);
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(timeoutReason), timeoutMs);
+    const toolSignal = AbortSignal.any([signal, deadline.signal]);
     try {
       const stop = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const err = new Error(`timed out after ${timeoutMs} ms`);
-          reject(err); // first, so the abort listener below does not report a plain "cancelled"
-          controller.abort(err);
-        }, timeoutMs);
-        controller.signal.addEventListener('abort', () => reject(new Error('cancelled')), { once: true });
+        toolSignal.addEventListener(
+          'abort',
+          () => reject(toolSignal.reason === timeoutReason ? timeoutReason : new Error('cancelled')),
+          { once: true },
+        );
       });
       const parsed = t.parse ? t.parse(args) : args;
       const value = await Promise.race([
-        Promise.resolve().then(() => t.execute(parsed, { signal: controller.signal, run_id: runId, call_id: call.id })),
+        Promise.resolve().then(() => t.execute(parsed, { signal: toolSignal, run_id: runId, call_id: call.id })),
         stop,
       ]);
       return done(stringify(value), false);
@@ -120,7 +120,6 @@ export class ToolRunner {
       return done(`Error: ${message}`, true);
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
     }
   }
 
