@@ -16,7 +16,7 @@ import {
 import { DemoProvider, DEMO_MODEL } from './providers/demo.js';
 import { errorInfo, OpenAIProvider } from './providers/openai.js';
 import type { AssistantToolCall, ChatMessage, ModelChunk, ModelProvider, ToolCallRequest } from './providers/types.js';
-import { coalesceText, filterEvents, serializeEvents } from './stream.js';
+import { coalesceText, filterEvents, serializeEvents, TurnJoiner } from './stream.js';
 import { ToolRunner, parseToolArguments } from './tools/runner.js';
 import { toolSpec, type Tool } from './tools/tool.js';
 import { AsyncQueue } from './async-queue.js';
@@ -238,7 +238,8 @@ export class Agent {
       timeoutMs: this.options.toolTimeoutMs,
     });
     const usage = emptyUsage();
-    const turnTexts: string[] = [];
+    const answer = new TurnJoiner();
+    let answerText = '';
     let status: RunStatus = 'completed';
     let error: ErrorInfo | undefined;
     let inProgress = ''; // text of the turn being streamed, not yet recorded as a message
@@ -302,7 +303,7 @@ export class Agent {
               output_tokens: estimateTokens(inProgress),
               total_tokens: estimateTokens(inProgress),
             });
-          if (inProgress) turnTexts.push(inProgress);
+          answerText += answer.append(turn, inProgress);
         }
 
         const text = inProgress;
@@ -354,7 +355,7 @@ export class Agent {
     yield stamp({
       type: 'run_end',
       status,
-      text: turnTexts.join('\n\n'),
+      text: answerText,
       usage: { ...usage },
       ...(error ? { error } : {}),
       duration_ms: Date.now() - started,

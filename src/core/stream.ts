@@ -109,6 +109,50 @@ export async function* mergeStreams<T>(...sources: AsyncIterable<T>[]): AsyncGen
   }
 }
 
+/** What goes between an answer's text so far and a new turn's text: exactly one blank line, counting its own. */
+function blankLineAfter(before: string): string {
+  if (before === '' || before.endsWith('\n\n')) return '';
+  return before.endsWith('\n') ? '\n' : '\n\n';
+}
+
+/**
+ * One run's turns as one answer, with exactly one blank line between turns that have text: the rule every output that
+ * shows a single answer follows (`run_end.text`, plain text, the OpenAI-compatible and A2A answers).
+ */
+export class TurnJoiner {
+  private turn = 0;
+  private tail = ''; // the answer's last two characters: all the separator rule looks at
+
+  /** The text to append for `text` of `turn`: itself, after the separating blank line when it opens a new turn. */
+  append(turn: number, text: string): string {
+    if (text === '') return text;
+    const out = this.turn !== 0 && turn !== this.turn ? blankLineAfter(this.tail) + text : text;
+    this.turn = turn;
+    this.tail = (this.tail + out).slice(-2);
+    return out;
+  }
+}
+
+/**
+ * For outputs that show each run as one answer: the first text delta of a later turn carries the blank line that
+ * separates it from the turn before, so concatenating a run's deltas gives exactly its `run_end.text`. (Deltas of a
+ * turn then no longer add up to that turn's `message`; consumers that need the turns use the stream as it is.)
+ */
+export async function* joinTurns(source: AsyncIterable<AgentEvent>): AsyncGenerator<AgentEvent> {
+  const runs = new Map<string, TurnJoiner>();
+  for await (const event of source) {
+    if (event.type === 'text_delta') {
+      let joiner = runs.get(event.run_id);
+      if (!joiner) runs.set(event.run_id, (joiner = new TurnJoiner()));
+      const text = joiner.append(event.turn, event.text);
+      yield text === event.text ? event : { ...event, text };
+      continue;
+    }
+    if (event.type === 'run_end') runs.delete(event.run_id);
+    yield event;
+  }
+}
+
 /** One compact JSON document per event (no trailing newline), e.g. for NDJSON or SSE `data:` lines. */
 export async function* serializeEvents(source: AsyncIterable<AgentEvent>): AsyncGenerator<string> {
   for await (const event of source) yield JSON.stringify(event);

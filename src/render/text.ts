@@ -4,6 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { AgentEvent, RunEndEvent } from '../core/events.js';
+import { joinTurns } from '../core/stream.js';
 import { batchedWriter, writer } from './output.js';
 import { createStreamSanitizer, sanitize } from '../core/text/sanitize.js';
 
@@ -34,10 +35,12 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
   // When both streams share a destination, a diagnostic must not glue itself to a half-written answer line.
   const sharedTerminal = opts.sameDestination === true;
   let lastOut = '\n';
+  let breakInserted = false; // a line break written for a diagnostic stands in for the answer's next one
   const err = async (text: string): Promise<void> => {
     if (sharedTerminal && lastOut !== '\n') {
       await out('\n');
       lastOut = '\n';
+      breakInserted = true;
       for (const r of runs.values()) r.last = '\n';
     }
     await errRaw(text);
@@ -45,20 +48,22 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
   const dim = (s: string): string => (opts.color ? `\x1b[2m${s}\x1b[22m` : s);
   const red = (s: string): string => (opts.color ? `\x1b[31m${s}\x1b[39m` : s);
   const ends: RunEndEvent[] = [];
-  // Per run: a sanitiser (escape sequences may span chunks), the last character written, the last turn with text.
-  const runs = new Map<string, { sanitizer: ReturnType<typeof createStreamSanitizer>; last: string; turn: number }>();
+  // Per run: a sanitiser (escape sequences may span chunks) and the last character written.
+  const runs = new Map<string, { sanitizer: ReturnType<typeof createStreamSanitizer>; last: string }>();
   const pendingLines = new Map<string, string>(); // prefixAgents: each run's unfinished line
   const who = (e: AgentEvent): string => (opts.prefixAgents ? `[${sanitize(e.agent)}] ` : '');
   const state = (e: AgentEvent) => {
     let s = runs.get(e.run_id);
     if (!s) {
-      s = { sanitizer: createStreamSanitizer(), last: '\n', turn: 0 };
+      s = { sanitizer: createStreamSanitizer(), last: '\n' };
       runs.set(e.run_id, s);
     }
     return s;
   };
-  const emit = async (e: AgentEvent, text: string): Promise<void> => {
+  const emit = async (e: AgentEvent, chunk: string): Promise<void> => {
+    const text = breakInserted && chunk.startsWith('\n') ? chunk.slice(1) : chunk;
     if (!text) return;
+    breakInserted = false;
     const s = state(e);
     if (opts.prefixAgents) {
       // Interleaved agents: whole lines only, each tagged with its agent, so concurrent answers stay readable
@@ -82,15 +87,12 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
     await out(text);
   };
 
-  for await (const e of events) {
+  // Each run is one answer on stdout: its turns joined by a blank line, as in run_end.text.
+  for await (const e of joinTurns(events)) {
     switch (e.type) {
-      case 'text_delta': {
-        const s = state(e);
-        if (s.turn !== 0 && s.turn !== e.turn) await emit(e, s.last === '\n' ? '\n' : '\n\n');
-        s.turn = e.turn;
-        await emit(e, s.sanitizer.write(e.text));
+      case 'text_delta':
+        await emit(e, state(e).sanitizer.write(e.text));
         break;
-      }
       case 'tool_call':
         await err(dim(`⚙ ${who(e)}${sanitize(e.name)}(${truncate(sanitize(JSON.stringify(e.args)), 120)})\n`));
         break;

@@ -30,6 +30,7 @@ import {
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import type { Agent } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
+import { joinTurns } from '../core/stream.js';
 import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, type RunHandle, type ServerContext } from './context.js';
 import { abortOnDisconnect, sendError } from './http.js';
 import { BoundedTaskStore } from './task-store.js';
@@ -230,7 +231,6 @@ class AgentorExecutor implements AgentExecutor {
     const artifactId = randomUUID();
     let chunks = 0;
     let held: string | undefined; // the newest text chunk, sent once we know whether it is the last one
-    let lastTurn = 0;
     const flush = (lastChunk: boolean): void => {
       if (held === undefined && !(lastChunk && chunks > 0)) return;
       bus.publish(
@@ -256,19 +256,18 @@ class AgentorExecutor implements AgentExecutor {
     try {
       status(TaskState.TASK_STATE_WORKING);
       let end: RunEndEvent | undefined;
-      for await (const e of this.ctx.agent.streamChat(input, {
+      const events = this.ctx.agent.streamChat(input, {
         signal: run.signal,
         conversation: lease.conversation,
         timeoutMs: this.ctx.options.runTimeoutMs,
-      })) {
+      });
+      // One answer artifact: its turns joined the way run_end.text joins them.
+      for await (const e of joinTurns(events)) {
         switch (e.type) {
-          case 'text_delta': {
-            const sep = lastTurn !== 0 && lastTurn !== e.turn ? '\n\n' : '';
-            lastTurn = e.turn;
+          case 'text_delta':
             flush(false);
-            held = sep + e.text;
+            held = e.text;
             break;
-          }
           case 'tool_call':
             flush(false);
             status(TaskState.TASK_STATE_WORKING, undefined, {
