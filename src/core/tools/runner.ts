@@ -34,6 +34,24 @@ export function parseToolArguments(raw: string): { args: Record<string, unknown>
   }
 }
 
+/** A tool call with its arguments parsed (`error` says why they could not be). */
+export interface ParsedToolCall extends ToolCallRequest {
+  args: Record<string, unknown>;
+  error?: string;
+}
+
+/** Parses a model's tool call once, for both its `tool_call` event and its run. */
+export function parseToolCall(call: ToolCallRequest): ParsedToolCall {
+  return { ...call, ...parseToolArguments(call.arguments) };
+}
+
+/** The run a tool call belongs to. */
+export interface ToolRunContext {
+  runId: string;
+  /** The run's signal: aborting it cancels the call. */
+  signal: AbortSignal;
+}
+
 function stringify(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined) return '';
@@ -67,13 +85,7 @@ export class ToolRunner {
   }
 
   /** Runs one call; resolves (never rejects) with what the model should see. */
-  async run(
-    call: ToolCallRequest,
-    args: Record<string, unknown>,
-    parseError: string | undefined,
-    runId: string,
-    signal: AbortSignal,
-  ): Promise<ToolCallOutcome> {
+  async run(call: ParsedToolCall, { runId, signal }: ToolRunContext): Promise<ToolCallOutcome> {
     const started = performance.now();
     const done = (result: string, is_error: boolean): ToolCallOutcome => ({
       result,
@@ -88,9 +100,9 @@ export class ToolRunner {
     if (this.isDisabled(t.name)) {
       return done(`Error: tool "${t.name}" is disabled after ${this.errorBudget} failures in this run.`, true);
     }
-    if (parseError) {
+    if (call.error) {
       this.recordFailure(t.name);
-      return done(`Error: ${parseError}. Call "${t.name}" again with a JSON object matching its schema.`, true);
+      return done(`Error: ${call.error}. Call "${t.name}" again with a JSON object matching its schema.`, true);
     }
     if (signal.aborted) return done('Error: cancelled before the tool ran.', true);
 
@@ -108,7 +120,7 @@ export class ToolRunner {
           { once: true },
         );
       });
-      const parsed = t.parse ? t.parse(args) : args;
+      const parsed = t.parse ? t.parse(call.args) : call.args;
       const value = await Promise.race([
         Promise.resolve().then(() => t.execute(parsed, { signal: toolSignal, run_id: runId, call_id: call.id })),
         stop,
