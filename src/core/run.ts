@@ -122,8 +122,11 @@ class Run {
   private readonly usage = emptyUsage();
   private readonly joiner = new TurnJoiner();
   private answer = '';
-  // The turn being streamed: its text not yet recorded in the conversation, its tool calls, whether usage came.
+  // The turn being streamed: its number, its text not yet recorded in the conversation, whether its `message` went
+  // out, its tool calls, whether usage came.
+  private turn = 0;
   private turnText = '';
+  private messageSent = false;
   private calls: ToolCallRequest[] = [];
   private gotUsage = false;
 
@@ -159,7 +162,9 @@ class Run {
     try {
       yield this.stamp({ type: 'run_start', model: this.model, input: inputText(this.input) });
       for (let turn = 1; ; turn++) {
+        this.turn = turn;
         this.turnText = '';
+        this.messageSent = false;
         this.calls = [];
         this.gotUsage = false;
         try {
@@ -178,6 +183,7 @@ class Run {
         }
 
         const text = this.turnText;
+        this.messageSent = true;
         if (text || this.calls.length === 0) yield this.stamp({ type: 'message', text, turn });
         if (this.calls.length === 0) {
           this.record({ role: 'assistant', content: text });
@@ -202,8 +208,11 @@ class Run {
     } catch (e) {
       settled = true;
       outcome = this.failure(e);
+      const partial = this.turnText;
       // The conversation keeps the partial answer the user saw, so a follow-up has the same context.
-      if (this.turnText) this.record({ role: 'assistant', content: this.turnText });
+      if (partial) this.record({ role: 'assistant', content: partial });
+      // A turn cut short (cancel, timeout, a failed or dropped stream) still gets its message: what it streamed.
+      if (partial && !this.messageSent) yield this.stamp({ type: 'message', text: partial, turn: this.turn });
     } finally {
       clearTimeout(this.timer);
       this.options.conversation?.messages.push(...this.fresh);
