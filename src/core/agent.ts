@@ -3,13 +3,14 @@
  * global: cancellation arrives as an AbortSignal, state across runs lives in a Conversation the caller passes in.
  */
 import type { AgentEvent, AgentEventType, ErrorInfo, RunEndEvent, RunStatus, Usage } from './events.js';
-import { DemoProvider, DEMO_MODEL } from './providers/demo.js';
-import { OpenAIProvider } from './providers/openai.js';
+import { defaultModel } from './config.js';
+import { defaultProvider } from './providers/default.js';
 import type { ModelProvider } from './providers/types.js';
 import { runAgent, type AgentInput, type RunOptions } from './run.js';
 import { coalesceText, filterEvents, serializeEvents } from './stream.js';
 import type { Tool } from './tools/tool.js';
 
+export { defaultModel } from './config.js';
 export { Conversation } from './run.js';
 export type { AgentInput, InputMessage } from './run.js';
 
@@ -21,9 +22,12 @@ export interface AgentOptions {
   description?: string;
   /** The system prompt. */
   instructions?: string;
-  /** Model id (default: $AGENTOR_MODEL or gpt-4.1-mini). "demo" selects the offline demo. */
+  /** Model id (default: $AGENTOR_MODEL, the config file's `model`, or gpt-4.1-mini). "demo" selects the offline demo. */
   model?: string;
-  /** Where model turns come from (default: OpenAI-compatible from OPENAI_API_KEY/OPENAI_BASE_URL, or the demo). */
+  /**
+   * Where model turns come from. Default: what the CLI would use — an OpenAI-compatible endpoint from OPENAI_API_KEY /
+   * OPENAI_BASE_URL or the config file, or the demo for model "demo"; with none configured, runs end `failed` saying so.
+   */
   provider?: ModelProvider;
   tools?: readonly Tool[];
   temperature?: number;
@@ -53,13 +57,6 @@ export interface RunResult {
   events: AgentEvent[];
 }
 
-const DEFAULT_MODEL = 'gpt-4.1-mini';
-
-/** The model id used when neither the agent nor the run names one. */
-export function defaultModel(): string {
-  return process.env['AGENTOR_MODEL'] || DEFAULT_MODEL;
-}
-
 /** An agent: instructions, a model, tools; runs are independent unless they share a Conversation. */
 export class Agent {
   readonly name: string;
@@ -84,17 +81,9 @@ export class Agent {
     this.providerInstance = options.provider;
   }
 
-  /** The provider runs use; created from the environment on first use when none was given. */
+  /** The provider runs use: the one given, else the configured one (see providers/default.ts), made on first use. */
   get provider(): ModelProvider {
-    if (!this.providerInstance) {
-      this.providerInstance =
-        this.model === DEMO_MODEL
-          ? new DemoProvider()
-          : new OpenAIProvider({
-              apiKey: process.env['OPENAI_API_KEY'],
-              baseURL: process.env['OPENAI_BASE_URL'] || undefined,
-            });
-    }
+    this.providerInstance ??= defaultProvider(this.model);
     return this.providerInstance;
   }
 

@@ -1,6 +1,10 @@
 /** The agent loop, driven by an in-memory model (test/support/fake-provider.ts); the wire is openai-provider.test.ts's. */
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Agent, Conversation, type AgentOptions } from '../../src/core/agent.js';
+import { ConfigError, resolveConfig } from '../../src/core/config.js';
 import type { AgentEvent, MessageEvent, RunEndEvent } from '../../src/core/events.js';
 import { DemoProvider } from '../../src/core/providers/demo.js';
 import { collect } from '../../src/core/stream.js';
@@ -357,6 +361,56 @@ describe('runs and their options', () => {
     const events = await collect(agent(model).streamChat('x', { model: 'other', maxTurns: 1, runId: 'run_mine' }));
     expect(model.calls[0]?.model).toBe('other');
     expect(expectWellFormed(events)).toMatchObject({ status: 'max_turns', run_id: 'run_mine' });
+  });
+});
+
+describe('an Agent built without a provider', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  /** A process environment with no provider settings and a config dir of its own (removed after the test). */
+  function isolatedEnv(config?: Record<string, string>): NodeJS.ProcessEnv {
+    const home = mkdtempSync(join(tmpdir(), 'agentor-agent-config-'));
+    onTestFinished(() => rmSync(home, { recursive: true, force: true }));
+    if (config) {
+      mkdirSync(join(home, 'agentor'));
+      writeFileSync(join(home, 'agentor', 'config.json'), JSON.stringify(config));
+    }
+    for (const name of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'MY_KEY']) vi.stubEnv(name, '');
+    vi.stubEnv('XDG_CONFIG_HOME', home);
+    return process.env;
+  }
+
+  it('fails the run with the message the CLI exits with when no provider is configured', async () => {
+    const env = isolatedEnv();
+    const cliMessage = (() => {
+      try {
+        resolveConfig({}, env);
+      } catch (e) {
+        return (e as ConfigError).message;
+      }
+    })();
+    expect(cliMessage).toMatch(/no model provider is configured/);
+    const events = await collect(new Agent().streamChat('hi'));
+    const end = expectWellFormed(events);
+    expect(end).toMatchObject({ status: 'failed', error: { message: cliMessage, code: 'not_configured' } });
+  });
+
+  it("names the config file's unset apiKeyEnv, as the CLI does", async () => {
+    isolatedEnv({ apiKeyEnv: 'MY_KEY' });
+    const result = await new Agent({ model: 'some-model' }).chat('hi');
+    expect(result).toMatchObject({ status: 'failed' });
+    expect(result.error?.message).toMatch(/"apiKeyEnv": "MY_KEY", but MY_KEY is not set/);
+  });
+
+  it("takes the config file's model, and its demo, like the CLI", async () => {
+    isolatedEnv({ model: 'demo' });
+    const demo = new Agent({ tools: BUILTIN_TOOLS });
+    expect(demo.model).toBe('demo');
+    expect(demo.isDemo).toBe(true);
+    vi.stubEnv('AGENTOR_MODEL', 'env-model');
+    expect(new Agent().model).toBe('env-model');
   });
 });
 

@@ -2,7 +2,10 @@
  * The OpenAI provider through the agent loop, over the wire: the loopback fake Chat Completions server
  * (test/support/fake-openai.ts) answers, so request shape, SSE parsing, SDK retries and closed connections are real.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import type { AgentEvent, RunEndEvent } from '../../src/core/events.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
@@ -142,5 +145,29 @@ describe('OpenAIProvider over the wire', () => {
     expect(end).toMatchObject({ status: 'failed', text: 'kept text' });
     expect(end.error?.message).toBeTruthy();
     expect(events.filter((e) => e.type === 'message')).toEqual([expect.objectContaining({ text: 'kept text' })]);
+  });
+});
+
+describe('an Agent built without a provider', () => {
+  it("reaches the config file's base URL with the key from OPENAI_API_KEY, as the CLI would", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'agentor-provider-config-'));
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+      rmSync(home, { recursive: true, force: true });
+    });
+    mkdirSync(join(home, 'agentor'));
+    writeFileSync(
+      join(home, 'agentor', 'config.json'),
+      JSON.stringify({ baseUrl: fake.url, model: 'file-model', apiKeyEnv: 'UNSET_KEY' }),
+    );
+    vi.stubEnv('XDG_CONFIG_HOME', home);
+    vi.stubEnv('OPENAI_API_KEY', 'env-key');
+    vi.stubEnv('OPENAI_BASE_URL', '');
+    vi.stubEnv('AGENTOR_MODEL', '');
+    fake.enqueue({ text: 'configured' });
+    const result = await new Agent().chat('hi');
+    expect(result).toMatchObject({ status: 'completed', text: 'configured' });
+    expect(fake.requests[0]?.body.model).toBe('file-model');
+    expect(fake.requests[0]?.headers.authorization).toBe('Bearer env-key');
   });
 });
