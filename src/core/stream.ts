@@ -6,16 +6,21 @@
 import { AsyncQueue } from './async-queue.js';
 import type { AgentEvent, AgentEventType, RunEndEvent, TextDeltaEvent } from './events.js';
 
+/** The event types a filter keeps, or undefined when it keeps everything (an empty or missing list). */
+export function keptTypes(types: readonly AgentEventType[] | undefined): ReadonlySet<AgentEventType> | undefined {
+  return types && types.length > 0 ? new Set(types) : undefined;
+}
+
 /** Keeps only events whose type is listed (an empty or missing list keeps everything). */
 export async function* filterEvents(
   source: AsyncIterable<AgentEvent>,
   types: readonly AgentEventType[] | undefined,
 ): AsyncGenerator<AgentEvent> {
-  if (!types || types.length === 0) {
+  const keep = keptTypes(types);
+  if (!keep) {
     yield* source;
     return;
   }
-  const keep = new Set(types);
   for await (const event of source) if (keep.has(event.type)) yield event;
 }
 

@@ -3,8 +3,8 @@
  * notices and failures go to stderr so `agentor chat … > answer.md` captures only the answer.
  */
 import type { Writable } from 'node:stream';
-import type { AgentEvent, RunEndEvent } from '../core/events.js';
-import { joinTurns } from '../core/stream.js';
+import type { AgentEvent, AgentEventType, RunEndEvent } from '../core/events.js';
+import { joinTurns, keptTypes } from '../core/stream.js';
 import { batchedWriter, writer } from './output.js';
 import { createStreamSanitizer, sanitize } from '../core/text/sanitize.js';
 
@@ -18,11 +18,13 @@ export interface TextRenderOptions {
   prefixAgents?: boolean;
   /** stdout and stderr end up in the same place (a terminal, `2>&1`): keep diagnostics on lines of their own. */
   sameDestination?: boolean;
+  /** Show only these event types (`--events`); the run_ends returned are all the real ones all the same. */
+  events?: readonly AgentEventType[];
 }
 
 const truncate = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-/** Renders a stream as plain text; returns the run_end events seen (one per run). */
+/** Renders a stream as plain text; returns every run's run_end (one per run), whatever `events` shows. */
 export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRenderOptions): Promise<RunEndEvent[]> {
   const stdout = batchedWriter(opts.out);
   const out = (text: string): Promise<void> => stdout.write(text);
@@ -87,8 +89,12 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
     await out(text);
   };
 
+  const keep = keptTypes(opts.events);
   // Each run is one answer on stdout: its turns joined by a blank line, as in run_end.text.
   for await (const e of joinTurns(events)) {
+    if (e.type === 'run_end') ends.push(e);
+    // A hidden run_end still closes its answer's last line; it only says nothing about how the run ended.
+    if (keep && !keep.has(e.type) && e.type !== 'run_end') continue;
     switch (e.type) {
       case 'text_delta':
         await emit(e, state(e).sanitizer.write(e.text));
@@ -112,8 +118,7 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
         const s = state(e);
         await emit(e, s.sanitizer.flush());
         if (s.last !== '\n') await emit(e, '\n');
-        ends.push(e);
-        if (e.status !== 'completed') {
+        if (e.status !== 'completed' && (!keep || keep.has('run_end'))) {
           const why = e.error?.message ? `: ${sanitize(e.error.message)}` : '';
           await err(red(`agentor: ${who(e)}run ${e.status}${why}\n`));
         }

@@ -103,4 +103,13 @@ describe('renderText', () => {
       '',
     ]);
   });
+
+  it('with --events, shows only those types but still returns the real run_end (a failure too)', async () => {
+    const io = sinks();
+    const failed = run([...toolTurn.slice(0, -1), end('failed', 'Let me compute.\n\nIt is 2.')]);
+    const ends = await renderText(fromArray(failed), { out: io.out, err: io.err, events: ['tool_call'] });
+    expect(io.stdout()).toBe('');
+    expect(io.stderr()).toMatch(/^⚙ calculator\(.*\)\n$/);
+    expect(ends.map((e) => e.status)).toEqual(['failed']);
+  });
 });
