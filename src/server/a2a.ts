@@ -5,7 +5,6 @@
  * become chunks of one answer artifact, tool activity becomes working-status metadata, `run_end` the final state.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
@@ -30,6 +29,7 @@ import {
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import type { Agent } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
+import { agentorVersion } from '../core/package.js';
 import { joinTurns } from '../core/stream.js';
 import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, type RunHandle, type ServerContext } from './context.js';
 import { abortOnDisconnect, sendError } from './http.js';
@@ -44,25 +44,6 @@ const SIGNAL_KEY = 'agentor.signal';
 const requestBases = new WeakMap<object, string>();
 /** Each request's disconnect signal, keyed by its headers object (which the SDK hands to the context builder). */
 const requestSignals = new WeakMap<object, AbortSignal>();
-
-let version: string | undefined;
-/** agentor's version, read once (every agent card shows it). */
-function packageVersion(): string {
-  return (version ??= readPackageVersion());
-}
-
-function readPackageVersion(): string {
-  // dist/server/a2a.js normally; one level less when bundled (agentor deploy).
-  for (const rel of ['../../package.json', '../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'agentor') return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return '0.0.0';
-}
 
 function textPart(value: string): Part {
   return { content: { $case: 'text', value }, mediaType: 'text/plain', filename: '', metadata: undefined };
@@ -132,7 +113,7 @@ export function buildAgentCard(
       ['JSONRPC', 'HTTP+JSON'],
     ),
     provider: { organization: 'agentor', url: base },
-    version: options.version ?? packageVersion(),
+    version: options.version ?? agentorVersion(),
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
     securitySchemes: bearer
       ? {
