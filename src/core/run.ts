@@ -106,15 +106,15 @@ function estimateTokens(text: string): number {
 class Run {
   private readonly id: string;
   private seq = 0;
-  private readonly started = Date.now();
+  private started = 0;
   private readonly model: string;
   private readonly maxTurns: number;
   /** The run's own cause to stop: the consumer stopped reading, or the run is over. */
   private readonly own = new AbortController();
-  private readonly timeoutReason: Error | undefined;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private timeoutReason: Error | undefined;
+  private timer: NodeJS.Timeout | undefined;
   /** The one signal of the run, from the caller's edge down to the HTTP request and every tool. */
-  private readonly signal: AbortSignal;
+  private signal = this.own.signal;
   private readonly history: ChatMessage[] = [];
   /** What this run adds to the conversation. */
   private readonly fresh: ChatMessage[] = [];
@@ -138,25 +138,32 @@ class Run {
     this.id = options.runId ?? `run_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
     this.model = options.model ?? agent.model;
     this.maxTurns = options.maxTurns ?? agent.maxTurns;
-    // The caller's signal, the deadline's and the run's own are one AbortSignal.any; its reason tells which fired.
-    const sources = [this.own.signal];
-    if (options.signal) sources.push(options.signal);
-    if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
-      const deadline = new AbortController();
-      const reason = new Error(`timed out after ${options.timeoutMs} ms`);
-      this.timeoutReason = reason;
-      this.timer = setTimeout(() => deadline.abort(reason), options.timeoutMs);
-      sources.push(deadline.signal);
-    }
-    this.signal = AbortSignal.any(sources);
-    if (agent.instructions) this.history.push({ role: 'system', content: agent.instructions });
-    if (options.conversation) this.history.push(...options.conversation.messages);
-    if (typeof input === 'string') this.fresh.push({ role: 'user', content: input });
-    else for (const m of input) this.fresh.push({ role: m.role, content: m.content });
     this.runner = new ToolRunner(agent.tools, { errorBudget: agent.toolErrorBudget, timeoutMs: agent.toolTimeoutMs });
   }
 
+  /** Starts the clock, the deadline and the messages when the run is first read, not when it is created. */
+  private start(): void {
+    this.started = Date.now();
+    // The caller's signal, the deadline's and the run's own are one AbortSignal.any; its reason tells which fired.
+    const sources = [this.own.signal];
+    if (this.options.signal) sources.push(this.options.signal);
+    const timeoutMs = this.options.timeoutMs;
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      const deadline = new AbortController();
+      const reason = new Error(`timed out after ${timeoutMs} ms`);
+      this.timeoutReason = reason;
+      this.timer = setTimeout(() => deadline.abort(reason), timeoutMs);
+      sources.push(deadline.signal);
+    }
+    this.signal = AbortSignal.any(sources);
+    if (this.agent.instructions) this.history.push({ role: 'system', content: this.agent.instructions });
+    if (this.options.conversation) this.history.push(...this.options.conversation.messages);
+    if (typeof this.input === 'string') this.fresh.push({ role: 'user', content: this.input });
+    else for (const m of this.input) this.fresh.push({ role: m.role, content: m.content });
+  }
+
   async *events(): AsyncGenerator<AgentEvent> {
+    this.start();
     let outcome: Outcome = { status: 'completed' };
     let settled = false; // false only when the consumer stopped iterating before the run ended
     try {

@@ -325,6 +325,16 @@ describe('runs and their options', () => {
     expect(conversation.messages).toHaveLength(4);
   });
 
+  it('a run starts when it is first read, not when streamChat is called', async () => {
+    const conversation = new Conversation();
+    const model = new FakeProvider({ text: 'ok' });
+    const stream = agent(model).streamChat('now', { conversation });
+    conversation.messages.push({ role: 'user', content: 'earlier' }, { role: 'assistant', content: 'noted' });
+    expect(model.calls).toHaveLength(0);
+    await collect(stream);
+    expect(model.calls[0]?.messages.map((m) => m.content)).toEqual(['be brief', 'earlier', 'noted', 'now']);
+  });
+
   it('takes a whole conversation as input and reports its last user message', async () => {
     const model = new FakeProvider({ text: 'Paris' });
     const events = await collect(
