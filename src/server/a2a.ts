@@ -5,7 +5,6 @@
  * become chunks of one answer artifact, tool activity becomes working-status metadata, `run_end` the final state.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
@@ -30,6 +29,8 @@ import {
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import type { Agent } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
+import { agentorVersion } from '../core/package.js';
+import { joinTurns } from '../core/stream.js';
 import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, type RunHandle, type ServerContext } from './context.js';
 import { abortOnDisconnect, sendError } from './http.js';
 import { BoundedTaskStore } from './task-store.js';
@@ -43,25 +44,6 @@ const SIGNAL_KEY = 'agentor.signal';
 const requestBases = new WeakMap<object, string>();
 /** Each request's disconnect signal, keyed by its headers object (which the SDK hands to the context builder). */
 const requestSignals = new WeakMap<object, AbortSignal>();
-
-let version: string | undefined;
-/** agentor's version, read once (every agent card shows it). */
-function packageVersion(): string {
-  return (version ??= readPackageVersion());
-}
-
-function readPackageVersion(): string {
-  // dist/server/a2a.js normally; one level less when bundled (agentor deploy).
-  for (const rel of ['../../package.json', '../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'agentor') return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return '0.0.0';
-}
 
 function textPart(value: string): Part {
   return { content: { $case: 'text', value }, mediaType: 'text/plain', filename: '', metadata: undefined };
@@ -131,7 +113,7 @@ export function buildAgentCard(
       ['JSONRPC', 'HTTP+JSON'],
     ),
     provider: { organization: 'agentor', url: base },
-    version: options.version ?? packageVersion(),
+    version: options.version ?? agentorVersion(),
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
     securitySchemes: bearer
       ? {
@@ -230,7 +212,6 @@ class AgentorExecutor implements AgentExecutor {
     const artifactId = randomUUID();
     let chunks = 0;
     let held: string | undefined; // the newest text chunk, sent once we know whether it is the last one
-    let lastTurn = 0;
     const flush = (lastChunk: boolean): void => {
       if (held === undefined && !(lastChunk && chunks > 0)) return;
       bus.publish(
@@ -256,19 +237,18 @@ class AgentorExecutor implements AgentExecutor {
     try {
       status(TaskState.TASK_STATE_WORKING);
       let end: RunEndEvent | undefined;
-      for await (const e of this.ctx.agent.streamChat(input, {
+      const events = this.ctx.agent.streamChat(input, {
         signal: run.signal,
         conversation: lease.conversation,
         timeoutMs: this.ctx.options.runTimeoutMs,
-      })) {
+      });
+      // One answer artifact: its turns joined the way run_end.text joins them.
+      for await (const e of joinTurns(events)) {
         switch (e.type) {
-          case 'text_delta': {
-            const sep = lastTurn !== 0 && lastTurn !== e.turn ? '\n\n' : '';
-            lastTurn = e.turn;
+          case 'text_delta':
             flush(false);
-            held = sep + e.text;
+            held = e.text;
             break;
-          }
           case 'tool_call':
             flush(false);
             status(TaskState.TASK_STATE_WORKING, undefined, {
@@ -363,8 +343,7 @@ export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AH
 
   return {
     handle(req, res, baseUrl, body) {
-      const controller = abortOnDisconnect(req, res);
-      requestSignals.set(req.headers, controller.signal);
+      requestSignals.set(req.headers, abortOnDisconnect(req, res));
       const r = req as IncomingMessage & { body?: unknown };
       if (body !== undefined && body !== '') {
         try {

@@ -53,19 +53,15 @@ export class RunRegistry {
   /** Registers a run; its signal also follows `parent` (a client's disconnect or cancel). */
   start(parent?: AbortSignal): RunHandle {
     const controller = new AbortController();
-    const onParent = (): void => controller.abort(parent?.reason);
-    if (parent?.aborted) controller.abort(parent.reason);
-    else parent?.addEventListener('abort', onParent, { once: true });
     if (this.closing) controller.abort(new Error('the server is shutting down'));
     this.active.add(controller);
     let finished = false;
     return {
-      signal: controller.signal,
+      signal: parent ? AbortSignal.any([controller.signal, parent]) : controller.signal,
       abort: (reason) => controller.abort(reason),
       done: () => {
         if (finished) return;
         finished = true;
-        parent?.removeEventListener('abort', onParent);
         this.active.delete(controller);
         if (this.active.size === 0) {
           const waiters = this.idleWaiters;

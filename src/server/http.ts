@@ -183,15 +183,15 @@ export function streamWriter(res: ServerResponse): (chunk: string) => Promise<vo
   };
 }
 
-/** An AbortController aborted when the client goes away before the response finished. */
-export function abortOnDisconnect(req: IncomingMessage, res: ServerResponse): AbortController {
+/** A signal aborted when the client goes away before the response finished. */
+export function abortOnDisconnect(req: IncomingMessage, res: ServerResponse): AbortSignal {
   const controller = new AbortController();
   const onClose = (): void => {
     if (!res.writableFinished) controller.abort(new Error('the client disconnected'));
   };
   res.once('close', onClose);
   req.once('aborted', onClose);
-  return controller;
+  return controller.signal;
 }
 
 /** True for addresses that only this machine can reach. */

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InputMessage } from '../core/agent.js';
 import type { RunEndEvent, RunStatus, Usage } from '../core/events.js';
 import type { ServerContext } from './context.js';
-import { runEndOf } from '../core/stream.js';
+import { joinTurns, runEndOf } from '../core/stream.js';
 import { abortOnDisconnect, HttpError, readJsonObject, sendJson, streamWriter } from './http.js';
 import { SSE_HEADERS } from './sse.js';
 
@@ -97,8 +97,7 @@ export async function handleChatCompletions(
     throw new HttpError(400, '"stream" must be a boolean', 'invalid_request');
   const stream = body['stream'] === true;
   const includeUsage = (body['stream_options'] as { include_usage?: unknown } | undefined)?.include_usage === true;
-  const client = abortOnDisconnect(req, res);
-  const run = ctx.runs.start(client.signal);
+  const run = ctx.runs.start(abortOnDisconnect(req, res));
   const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
   const created = Math.floor(Date.now() / 1000);
   const model = ctx.agent.name;
@@ -145,13 +144,10 @@ export async function handleChatCompletions(
         ...(includeUsage ? { usage: null } : {}),
       })}\n\n`;
     await write(chunk({ role: 'assistant', content: '' }));
-    let lastTurnWithText = 0;
-    for await (const e of events) {
+    // Turns are joined the way the non-streaming answer (run_end.text) joins them.
+    for await (const e of joinTurns(events)) {
       if (e.type === 'text_delta') {
-        // Turns are joined by a blank line, exactly as in the non-streaming answer.
-        const sep = lastTurnWithText !== 0 && lastTurnWithText !== e.turn ? '\n\n' : '';
-        lastTurnWithText = e.turn;
-        await write(chunk({ content: sep + e.text }));
+        await write(chunk({ content: e.text }));
       } else if (e.type === 'reasoning_delta') {
         await write(chunk({ reasoning_content: e.text }));
       } else if (e.type === 'run_end') {

@@ -29,8 +29,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
   const chat = parseChatRequest(await readJsonObject(req, ctx.maxBodyBytes));
   const stream = chat.stream ?? (req.headers.accept ?? '').includes('text/event-stream');
   const lease = leaseSession(ctx, chat.sessionId);
-  const client = abortOnDisconnect(req, res);
-  const run = ctx.runs.start(client.signal);
+  const run = ctx.runs.start(abortOnDisconnect(req, res));
   try {
     const events = ctx.agent.streamChat(chat.input, {
       signal: run.signal,
