@@ -24,13 +24,21 @@ const OUTPUTS = ['dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/bundle
 
 /** A hash of everything dist/ is made from; node_modules is represented by the lockfile. */
 function inputsHash() {
-  const files = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin/agentor.js'];
+  const files = [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'bin/agentor.js',
+    'scripts/build.mjs',
+    'scripts/warm-code-cache.mjs',
+  ];
   const walk = (dir) =>
     readdirSync(join(ROOT, dir), { withFileTypes: true })
       .sort((a, b) => (a.name < b.name ? -1 : 1))
       .flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`]));
   const hash = createHash('sha256');
-  for (const file of [...files, ...walk('src'), ...walk('scripts')]) {
+  for (const file of [...files, ...walk('src')]) {
     if (!existsSync(join(ROOT, file))) continue;
     hash
       .update(`${file}\0`)
