@@ -226,8 +226,32 @@ describe('README: the examples run as shown', () => {
       expect(r.code, curl.command).toBe(0);
       expectShown(r.stdout, curl.output);
     }
+
+    // "It works in every output mode, and against `agentor serve` itself."
+    const a2a = await runCli(['chat', '--a2a', `http://127.0.0.1:${port}`, 'What is 2+3?']);
+    expect(a2a.code, a2a.stderr).toBe(0);
+    expect(a2a.stdout).toContain('**5**');
+
     server.child.kill('SIGTERM');
     expect((await server.done).code).toBe(0);
+  });
+
+  it('the library names the README uses are exported', async () => {
+    const lib = (await import(join(ROOT, 'dist/index.js'))) as Record<string, unknown>;
+    const named = new Set<string>();
+    for (const block of fenced('ts')) {
+      for (const m of block.matchAll(/import \{([^}]+)\} from 'agentor'/g))
+        for (const name of m[1]!.split(',')) named.add(name.trim());
+    }
+    const operators = /Stream operators: ([^.]+)\./.exec(README)?.[1] ?? '';
+    for (const m of operators.matchAll(/`(\w+)`/g)) named.add(m[1]!);
+    // Named in the prose: `await serve(agent, …)`, `createRequestHandler(agent)`, `streamAgents([a, b], …)`.
+    for (const name of ['serve', 'createRequestHandler', 'streamAgents']) {
+      expect(README).toContain(`${name}(`);
+      named.add(name);
+    }
+    expect(named.size).toBeGreaterThan(8);
+    expect([...named].filter((name) => lib[name] === undefined)).toEqual([]);
   });
 });
 
