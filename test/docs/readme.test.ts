@@ -273,6 +273,18 @@ describe('README: the reference tables match the CLI', () => {
   });
 });
 
+describe('README: the Node versions agree', () => {
+  it("the README's minimum is package.json's engines, and its deploy image is the one deploy writes", async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+    const min = /^>=(\d+\.\d+)$/.exec(pkg.engines.node)?.[1];
+    expect(min).toBeDefined();
+    expect(README).toContain(`Requires Node.js ${min} or later`);
+    const { NODE_IMAGE } = (await import(join(ROOT, 'src/deploy/spec.ts'))) as { NODE_IMAGE: string };
+    expect(README).toContain(`\`${NODE_IMAGE}\``);
+    expect(README.match(/`node:\d+-slim`/g)?.every((m) => m === `\`${NODE_IMAGE}\``)).toBe(true);
+  });
+});
+
 describe('README: documented defaults and precedence', () => {
   const runStart = (stdout: string): string => String(ndjson(stdout).find((e) => e.type === 'run_start')?.['model']);
 
