@@ -16,7 +16,8 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 let fake: FakeOpenAI;
 beforeAll(async () => {
-  fake = await startFakeOpenAI();
+  // Every request gets the same answer: nothing queued for one run can reach the next.
+  fake = await startFakeOpenAI({ fallback: { text: ['ok'] } });
 });
 afterAll(async () => {
   await fake.close();
@@ -292,7 +293,6 @@ describe('README: documented defaults and precedence', () => {
 
   it('the default model is gpt-4.1-mini', async () => {
     expect(README).toContain('default `gpt-4.1-mini`');
-    fake.enqueue({ text: ['ok'] });
     const r = await runCli(['chat', '--json', '--base-url', fake.url, 'hi'], {
       env: cleanEnv({ OPENAI_API_KEY: 'k' }),
     });
@@ -310,7 +310,6 @@ describe('README: documented defaults and precedence', () => {
     const e = cleanEnv({ OPENAI_API_KEY: 'k', ...env });
     mkdirSync(join(e['XDG_CONFIG_HOME']!, 'agentor'), { recursive: true });
     writeFileSync(join(e['XDG_CONFIG_HOME']!, 'agentor', 'config.json'), '{"model": "from-config"}');
-    if (!args.includes('a')) fake.enqueue({ text: ['ok'] }); // agent a runs the offline demo
     const r = await runCli(['chat', '--json', '--base-url', fake.url, ...args, 'hi'], { env: e, cwd });
     expect(r.code, r.stderr).toBe(0);
     return runStart(r.stdout);
@@ -328,8 +327,9 @@ describe('README: documented defaults and precedence', () => {
   });
 
   it('--timeout: a bare number is seconds', async () => {
-    fake.enqueue({ fault: 'hang', text: ['partial'] });
-    const r = await runCli(['chat', '--json', '--base-url', fake.url, '--timeout', '0.3', 'hi'], {
+    const hanging = await startFakeOpenAI({ fallback: { fault: 'hang', text: ['partial'] } });
+    cleanup(() => hanging.close());
+    const r = await runCli(['chat', '--json', '--base-url', hanging.url, '--timeout', '0.3', 'hi'], {
       env: cleanEnv({ OPENAI_API_KEY: 'k' }),
     });
     expect(r.code).toBe(124);

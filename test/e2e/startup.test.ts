@@ -16,7 +16,8 @@ const CACHE_KEY = `${process.versions.v8}-${process.arch}`;
 
 let fake: FakeOpenAI;
 beforeAll(async () => {
-  fake = await startFakeOpenAI();
+  // Every request gets the same answer: nothing queued for one run can reach the next.
+  fake = await startFakeOpenAI({ fallback: { text: ['ok'] } });
 });
 afterAll(async () => {
   await fake.close();
@@ -126,7 +127,6 @@ describe('startup', () => {
   });
 
   it('a chat evaluates the OpenAI SDK from the hot bundle, still without ink or react', async () => {
-    fake.enqueue({ text: ['ok'] });
     const r = await recordLoads(['chat', '--json', '--base-url', fake.url, 'hi'], {
       env: cleanEnv({ OPENAI_API_KEY: 'sk-test' }),
     });
@@ -170,7 +170,6 @@ describe('startup', () => {
     for (const d of [userCache, join(env['XDG_CONFIG_HOME'] as string, '..')]) chmodSync(d, 0o777);
     for (const d of [copy, join(copy, 'dist'), join(copy, 'dist/bundle')]) chmodSync(d, 0o555);
     const chat = async (): Promise<string[]> => {
-      fake.enqueue({ text: ['ok'] });
       const r = await recordLoads(['chat', '--json', '--base-url', fake.url, 'hi'], {
         env,
         bin: join(copy, 'bin/agentor.js'),
