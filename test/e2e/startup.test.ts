@@ -35,22 +35,28 @@ interface Loads {
   inputs: string[];
 }
 
-/** Runs the CLI with the import recorder (test/support/record-imports.mjs). */
+/**
+ * Runs the CLI with the import recorder (test/support/record-imports.mjs). With `uid` it runs as that user, from a
+ * copy of the recorder next to the log, and in the log's directory: the checkout may not be readable by that user.
+ */
 async function recordLoads(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; bin?: string; uid?: number } = {},
 ): Promise<Loads> {
-  const log = join(tempDir('agentor-imports-'), 'imports.log');
-  if (opts.uid !== undefined) chmodSync(join(log, '..'), 0o777);
-  const child = spawn(
-    process.execPath,
-    ['--import', join(import.meta.dirname, '../support/record-imports.mjs'), opts.bin ?? BIN, ...args],
-    {
-      env: { ...(opts.env ?? cleanEnv()), IMPORT_LOG: log },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
-    },
-  );
+  const dir = tempDir('agentor-imports-');
+  const log = join(dir, 'imports.log');
+  let recorder = join(import.meta.dirname, '../support/record-imports.mjs');
+  if (opts.uid !== undefined) {
+    chmodSync(dir, 0o777);
+    for (const f of ['record-imports.mjs', 'record-imports-hooks.mjs'])
+      cpSync(join(import.meta.dirname, '../support', f), join(dir, f));
+    recorder = join(dir, 'record-imports.mjs');
+  }
+  const child = spawn(process.execPath, ['--import', recorder, opts.bin ?? BIN, ...args], {
+    env: { ...(opts.env ?? cleanEnv()), IMPORT_LOG: log },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid, cwd: dir } : {}),
+  });
   reapChild(child);
   let stdout = '';
   let stderr = '';
