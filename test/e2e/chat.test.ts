@@ -114,7 +114,8 @@ describe('cancellation, timeouts and faults', () => {
 
   it('--timeout ends the run with status timeout and exit 124', async () => {
     fake.enqueue({ fault: 'hang', text: ['slow'] });
-    const r = await runCli(chat('--json', '--timeout', '300ms', 'x'), { env: env() });
+    // Long enough for a start on a busy machine to reach the first token (the reply hangs after it) before the deadline.
+    const r = await runCli(chat('--json', '--timeout', '2s', 'x'), { env: env() });
     expect(r.code).toBe(124);
     expect(ndjson(r.stdout).at(-1)).toMatchObject({ type: 'run_end', status: 'timeout', text: 'slow' });
   });
