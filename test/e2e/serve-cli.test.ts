@@ -1,11 +1,11 @@
 /** `agentor serve` as a process: startup line, flags, auth, graceful shutdown. Spawns the built CLI. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, startCli, type CliRun } from '../support/cli.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { parseSse, postJson } from './serve-support.js';
+import { tempDir } from '../support/cleanup.js';
 
 const API_KEY = 'sk-serve-secret-key-value';
 let fake: FakeOpenAI;
@@ -120,7 +120,7 @@ describe('agentor serve (process)', () => {
   });
 
   it('serves an agent file given with --agent, and --max-body applies', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agentor-serve-'));
+    const dir = tempDir('agentor-serve-');
     const file = join(dir, 'helper.md');
     writeFileSync(
       file,

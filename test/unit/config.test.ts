@@ -1,12 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, defaultModel, parseDuration, readConfigFile, resolveConfig } from '../../src/core/config.js';
+import { tempDir } from '../support/cleanup.js';
 
 function envWithConfig(config?: unknown, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), 'agentor-config-'));
-  onTestFinished(() => rmSync(home, { recursive: true, force: true }));
+  const home = tempDir('agentor-config-');
   if (config !== undefined) {
     mkdirSync(join(home, 'agentor'), { recursive: true });
     writeFileSync(join(home, 'agentor', 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
