@@ -10,8 +10,11 @@ export interface SSEMessage {
   data: string;
 }
 
-/** Parses a byte stream into SSE messages, yielded in batches (all messages completed by one network read). */
-export async function* parseSSEBatches(body: AsyncIterable<Uint8Array>): AsyncGenerator<SSEMessage[]> {
+/**
+ * Parses a body into SSE messages, yielded in batches (all messages completed by one network read). Chunks are bytes,
+ * or strings already decoded as utf-8 (a `node:http` body with `setEncoding('utf8')`).
+ */
+export async function* parseSSEBatches(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SSEMessage[]> {
   const decoder = new TextDecoder();
   let buffer = '';
   let data: string[] = [];
@@ -52,7 +55,7 @@ export async function* parseSSEBatches(body: AsyncIterable<Uint8Array>): AsyncGe
     return out;
   };
   for await (const chunk of body) {
-    const batch = takeLines(decoder.decode(chunk, { stream: true }), false);
+    const batch = takeLines(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }), false);
     if (batch.length > 0) yield batch;
   }
   // An event not closed by a blank line when the stream ends is discarded, as the SSE spec says.
