@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { leaseSession, parseChatRequest, type RunHandle, type ServerContext } from './context.js';
 import { HttpError } from './http.js';
+import { publicEvent } from './public-errors.js';
 
 /** Beyond this many buffered bytes a sender waits for the socket to flush (backpressure). */
 const HIGH_WATER = 1024 * 1024;
@@ -114,9 +115,10 @@ export function createWsHandler(ctx: ServerContext): WsHandler {
             events: chat.events,
             timeoutMs: ctx.options.runTimeoutMs,
           });
-          for await (const event of events) await send(ws, { ...event, id });
+          for await (const event of events) await send(ws, { ...publicEvent(event, ctx.log), id });
         } catch (e) {
-          sendError(ws, id, `the run failed: ${(e as Error).message}`, 'internal_error');
+          ctx.log(`WebSocket run ${id} failed: ${(e as Error)?.message ?? String(e)}`);
+          sendError(ws, id, 'the run failed on the server', 'internal_error');
         } finally {
           runs.delete(id);
           run.done();

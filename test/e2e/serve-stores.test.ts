@@ -66,7 +66,7 @@ describe('BoundedTaskStore', () => {
   });
 
   it('drops the least recently saved tasks past max', async () => {
-    const store = new BoundedTaskStore(2);
+    const store = new BoundedTaskStore({ maxTasks: 2 });
     await store.save(task('t1', '2026-01-01T00:00:01Z', ['1']));
     await store.save(task('t2', '2026-01-01T00:00:02Z', ['2']));
     await store.save(task('t1', '2026-01-01T00:00:03Z', ['1']));
