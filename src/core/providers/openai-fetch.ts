@@ -10,14 +10,16 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
-/** Requests of every provider share these: a connection is reused by the next model call. */
-const agents = {
-  http: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
-  https: new HttpsAgent({ keepAlive: true, scheduling: 'lifo' }),
-};
+/**
+ * Requests of every provider share these: a connection is reused by the next model call. The `timeout` is what makes
+ * Node retire an idle connection a second before the server's advertised keep-alive timeout (without one it ignores
+ * the server's hint, and a request can go out on a connection the server is closing: a reset, then a retry).
+ */
+const KEEP_ALIVE = { keepAlive: true, scheduling: 'lifo', timeout: 10 * 60_000 } as const;
+const agents = { http: new HttpAgent(KEEP_ALIVE), https: new HttpsAgent(KEEP_ALIVE) };
 
-/** The raw body of each 2xx response this fetch returned, keyed by that response. */
-const rawBodies = new WeakMap<Response, Readable>();
+/** The raw body of each 2xx response this fetch returned, and how to let its connection go back to the pool. */
+const rawBodies = new WeakMap<Response, { body: Readable; release(): void }>();
 
 /** Statuses whose Response may not carry a body. */
 const NULL_BODY = new Set([101, 204, 205, 304]);
@@ -27,7 +29,15 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
  * Destroying it closes the connection.
  */
 export function rawBody(response: Response): (Readable & AsyncIterable<string>) | undefined {
-  return rawBodies.get(response) as (Readable & AsyncIterable<string>) | undefined;
+  return rawBodies.get(response)?.body as (Readable & AsyncIterable<string>) | undefined;
+}
+
+/**
+ * The reader has the whole answer: what is left of the body (the chunked terminator) is read and dropped, and an abort
+ * no longer closes it, so its connection returns to the pool for the next request.
+ */
+export function releaseBody(response: Response): void {
+  rawBodies.get(response)?.release();
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -79,56 +89,87 @@ export function nodeFetch(input: string | URL | Request, init: RequestInit = {})
   new Headers(init.headers).forEach((value, key) => (headers[key] = value));
   if (body !== undefined && headers['content-length'] === undefined)
     headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+  return send({ url, method: init.method ?? 'GET', headers, body, signal }, true);
+}
 
+interface Outgoing {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body: string | Uint8Array | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** A pooled connection the server closed before answering: the request never reached it, so it may go again. */
+const isStaleConnection = (e: NodeJS.ErrnoException): boolean => e.code === 'ECONNRESET' || e.code === 'EPIPE';
+
+function send(out: Outgoing, retryStale: boolean): Promise<Response> {
+  const { url, signal } = out;
   return new Promise<Response>((resolve, reject) => {
     const https = url.protocol === 'https:';
     const req = (https ? httpsRequest : httpRequest)(url, {
-      method: init.method ?? 'GET',
-      headers,
+      method: out.method,
+      headers: out.headers,
       agent: https ? agents.https : agents.http,
     });
+    let answered = false;
     const onAbort = (): void => {
       const reason = abortError(signal as AbortSignal);
       req.destroy(reason instanceof Error ? reason : undefined);
       reject(reason);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (e) => {
+    req.on('error', (e: NodeJS.ErrnoException) => {
       signal?.removeEventListener('abort', onAbort);
+      // A keep-alive connection can close just as a request goes out on it (the server's idle timeout, under load):
+      // Node's documented remedy is to send the request again, once, on a fresh connection.
+      if (!answered && retryStale && req.reusedSocket && isStaleConnection(e) && !signal?.aborted)
+        return resolve(send(out, false));
       reject(e); // a no-op once the response resolved: the body's reader sees the failure
     });
     req.once('response', (res) => {
-      const status = res.statusCode ?? 0;
-      const init = { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res) };
-      const stream = decoded(res);
-      stream.on('error', () => {}); // surfaced by whoever reads the body; never an uncaught 'error'
-      if (status >= 200 && status < 300) {
-        signal?.removeEventListener('abort', onAbort);
-        // From here on the SDK's abort (its timeout, the caller's signal) closes the body.
-        const closeBody = (): void => void stream.destroy();
-        signal?.addEventListener('abort', closeBody, { once: true });
-        stream.once('close', () => signal?.removeEventListener('abort', closeBody));
-        stream.setEncoding('utf8');
-        const response = new Response(null, init);
-        rawBodies.set(response, stream);
-        resolve(response);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('error', (e) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(e);
-      });
-      stream.once('end', () => {
-        signal?.removeEventListener('abort', onAbort);
-        try {
-          resolve(new Response(NULL_BODY.has(status) ? null : Buffer.concat(chunks), init));
-        } catch (e) {
-          reject(e); // a status no Response can carry: the SDK reports it as a connection error
-        }
-      });
+      answered = true;
+      toResponse(res, signal, onAbort).then(resolve, reject);
     });
-    req.end(body);
+    req.end(out.body);
+  });
+}
+
+/** A 2xx answer as a bodiless Response (the raw body kept aside); anything else buffered into a whole Response. */
+function toResponse(res: IncomingMessage, signal: AbortSignal | undefined, onAbort: () => void): Promise<Response> {
+  const status = res.statusCode ?? 0;
+  const init = { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res) };
+  const stream = decoded(res);
+  stream.on('error', () => {}); // surfaced by whoever reads the body; never an uncaught 'error'
+  if (status >= 200 && status < 300) {
+    signal?.removeEventListener('abort', onAbort);
+    // From here on the SDK's abort (its timeout, the caller's signal) closes the body.
+    const closeBody = (): void => void stream.destroy();
+    signal?.addEventListener('abort', closeBody, { once: true });
+    stream.once('close', () => signal?.removeEventListener('abort', closeBody));
+    stream.setEncoding('utf8');
+    const response = new Response(null, init);
+    const release = (): void => {
+      signal?.removeEventListener('abort', closeBody);
+      if (!stream.readableEnded) stream.resume();
+    };
+    rawBodies.set(response, { body: stream, release });
+    return Promise.resolve(response);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('error', (e) => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(e);
+    });
+    stream.once('end', () => {
+      signal?.removeEventListener('abort', onAbort);
+      try {
+        resolve(new Response(NULL_BODY.has(status) ? null : Buffer.concat(chunks), init));
+      } catch (e) {
+        reject(e); // a status no Response can carry: the SDK reports it as a connection error
+      }
+    });
   });
 }

@@ -7,7 +7,7 @@
  */
 import { AsyncQueue } from '../async-queue.js';
 import type { ErrorInfo } from '../events.js';
-import { nodeFetch, rawBody } from './openai-fetch.js';
+import { nodeFetch, rawBody, releaseBody } from './openai-fetch.js';
 import { parseSSEBatches } from './sse.js';
 import {
   ProviderError,
@@ -227,11 +227,15 @@ export class OpenAIProvider implements ModelProvider {
     req.signal.addEventListener('abort', close, { once: true });
     const calls = new Map<number, ToolCallRequest>();
     const progress: Progress = { content: false, finished: false };
+    // Stopping at [DONE] must not destroy the body: the connection goes back to the pool once it has ended.
+    const source = raw ? (raw.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) : body;
+    let whole = false;
     try {
-      read: for await (const batch of parseSSEBatches(body)) {
+      read: for await (const batch of parseSSEBatches(source)) {
         const out: ModelChunk[] = [];
         for (const message of batch) {
           if (message.data === '[DONE]') {
+            whole = true;
             if (out.length > 0) yield out;
             break read;
           }
@@ -244,11 +248,15 @@ export class OpenAIProvider implements ModelProvider {
         }
         if (out.length > 0) yield out;
       }
+      whole = true;
     } catch (e) {
       throw this.describe(e, req, progress);
     } finally {
       req.signal.removeEventListener('abort', close);
-      raw?.destroy(); // a no-op after a complete answer; frees the socket when the consumer stopped early
+      // After a whole answer the rest (the chunked terminator) is read and dropped, which frees the connection for
+      // the next model call; a consumer that stopped early, or a failure, closes it.
+      if (raw && whole) releaseBody(response);
+      else raw?.destroy();
     }
     if (!progress.finished) throw this.incomplete(progress);
     if (calls.size > 0) {
