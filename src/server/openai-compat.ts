@@ -219,7 +219,8 @@ async function streamCompletion(
       // Turns are joined by a blank line, exactly as in the non-streaming answer.
       const sep = lastTurnWithText !== 0 && lastTurnWithText !== e.turn ? '\n\n' : '';
       lastTurnWithText = e.turn;
-      await write(chunk({ content: sep + e.text }));
+      const full = write(chunk({ content: sep + e.text }));
+      if (full) await full;
     } else if (e.type === 'reasoning_delta') {
       await write(chunk({ reasoning_content: e.text }));
     } else if (e.type === 'run_end') {

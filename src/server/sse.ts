@@ -68,7 +68,10 @@ export async function writeSse(res: ServerResponse, events: AsyncIterable<AgentE
   const heartbeat = setInterval(() => void write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
   try {
-    for await (const event of events) await write(sseFrame(publicEvent(event, log)));
+    for await (const event of events) {
+      const full = write(sseFrame(publicEvent(event, log)));
+      if (full) await full;
+    }
   } finally {
     clearInterval(heartbeat);
     if (!res.writableEnded && !res.destroyed) res.end();
