@@ -8,7 +8,7 @@
 import { AsyncQueue } from '../async-queue.js';
 import type { ErrorInfo } from '../events.js';
 import { nodeFetch, rawBody, releaseBody } from './openai-fetch.js';
-import { parseSSEBatches } from './sse.js';
+import { SSEParser, type SSEMessage } from './sse.js';
 import {
   ProviderError,
   type ModelChunk,
@@ -110,6 +110,50 @@ function decodeMessage(data: string, out: ModelChunk[], calls: Map<number, ToolC
     calls.set(frag.index, call);
   }
   if (choice.finish_reason) progress.finished = true;
+}
+
+/** The chunks one network read carried; `error` is a malformed or error chunk (what came before it still counts). */
+interface DecodedBatch {
+  out: ModelChunk[];
+  /** The stream said [DONE]. */
+  done: boolean;
+  error?: Error;
+}
+
+/** Turns body text into model chunks, read by read: SSE framing, Chat Completions chunks, tool-call fragments. */
+class StreamDecoder {
+  readonly progress: Progress = { content: false, finished: false };
+  private readonly parser = new SSEParser();
+  private readonly decoder = new TextDecoder();
+  private readonly calls = new Map<number, ToolCallRequest>();
+
+  push(chunk: string | Uint8Array): DecodedBatch {
+    return this.decode(
+      this.parser.push(typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true })),
+    );
+  }
+
+  end(): DecodedBatch {
+    return this.decode(this.parser.push(this.decoder.decode()).concat(this.parser.end()));
+  }
+
+  /** The tool calls the fragments added up to, in index order. */
+  toolCalls(): ToolCallRequest[] {
+    return [...this.calls.entries()].sort((a, b) => a[0] - b[0]).map(([i, c]) => ({ ...c, id: c.id || `call_${i}` }));
+  }
+
+  private decode(messages: SSEMessage[]): DecodedBatch {
+    const out: ModelChunk[] = [];
+    for (const message of messages) {
+      if (message.data === '[DONE]') return { out, done: true };
+      try {
+        decodeMessage(message.data, out, this.calls, this.progress);
+      } catch (error) {
+        return { out, done: false, error: error as Error }; // JSON.parse's SyntaxError, or the upstream's own error
+      }
+    }
+    return { out, done: false };
+  }
 }
 
 /** What the user can do about an upstream status, beyond its own message. */
@@ -225,32 +269,25 @@ export class OpenAIProvider implements ModelProvider {
       ? (): void => void raw.destroy()
       : (): void => void response.body?.cancel().catch(() => undefined);
     req.signal.addEventListener('abort', close, { once: true });
-    const calls = new Map<number, ToolCallRequest>();
-    const progress: Progress = { content: false, finished: false };
+    const decoded = new StreamDecoder();
     // Stopping at [DONE] must not destroy the body: the connection goes back to the pool once it has ended.
-    const source = raw ? (raw.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) : body;
+    const source: AsyncIterable<string | Uint8Array> = raw
+      ? (raw.iterator({ destroyOnReturn: false }) as AsyncIterable<string>)
+      : body;
     let whole = false;
     try {
-      read: for await (const batch of parseSSEBatches(source)) {
-        const out: ModelChunk[] = [];
-        for (const message of batch) {
-          if (message.data === '[DONE]') {
-            whole = true;
-            if (out.length > 0) yield out;
-            break read;
-          }
-          try {
-            decodeMessage(message.data, out, calls, progress);
-          } catch (e) {
-            if (out.length > 0) yield out; // what arrived before the bad chunk still counts (partial text is kept)
-            throw e;
-          }
-        }
-        if (out.length > 0) yield out;
+      for await (const chunk of source) {
+        const batch = decoded.push(chunk);
+        if (batch.out.length > 0) yield batch.out;
+        if (batch.error) throw batch.error;
+        if (batch.done) break;
       }
+      const rest = decoded.end();
+      if (rest.out.length > 0) yield rest.out;
+      if (rest.error) throw rest.error;
       whole = true;
     } catch (e) {
-      throw this.describe(e, req, progress);
+      throw this.describe(e, req, decoded.progress);
     } finally {
       req.signal.removeEventListener('abort', close);
       // After a whole answer the rest (the chunked terminator) is read and dropped, which frees the connection for
@@ -258,13 +295,9 @@ export class OpenAIProvider implements ModelProvider {
       if (raw && whole) releaseBody(response);
       else raw?.destroy();
     }
-    if (!progress.finished) throw this.incomplete(progress);
-    if (calls.size > 0) {
-      const ordered = [...calls.entries()]
-        .sort((a, b) => a[0] - b[0])
-        .map(([i, c]) => ({ ...c, id: c.id || `call_${i}` }));
-      yield { type: 'tool_calls', calls: ordered };
-    }
+    if (!decoded.progress.finished) throw this.incomplete(decoded.progress);
+    const calls = decoded.toolCalls();
+    if (calls.length > 0) yield { type: 'tool_calls', calls };
   }
 
   /** The upstream closed the stream before the model finished. */
