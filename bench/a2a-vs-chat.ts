@@ -3,7 +3,7 @@
  * process, no token delay): three rounds of K concurrent streams × N tokens each way, the server's CPU per token and its
  * RSS measured per phase. Both sides are read by lean raw-HTTP clients (SSE over node:http), so the client's own cost
  * does not crowd the server on a small machine. Budget: A2A CPU per token ≤ 1.3x `/chat`, and A2A's RSS flat across
- * rounds (the last round's heap after GC and peak RSS within 10% of the first's).
+ * rounds (the last round's peak within 10% of the first's); the heap after a full GC is reported per round.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent as HttpAgent, request } from 'node:http';
@@ -189,12 +189,9 @@ export async function a2aVsChatBench(ctx: BenchContext): Promise<BenchRow[]> {
     const ratio = a2aUs / chatUs;
     const rss = (p: Phase[]): string => p.map((x) => x.peakRssMb.toFixed(0)).join(' → ');
     const heaps = (p: Phase[]): string => p.map((x) => x.heapAfterGcMb.toFixed(0)).join(' → ');
-    // Flat: the last round's heap after GC within 10% (or 5 MB) of the first's, likewise its peak RSS.
-    const flat = (p: Phase[], key: 'heapAfterGcMb' | 'peakRssMb'): boolean => {
-      const first = p[0]?.[key] ?? NaN;
-      const last = p.at(-1)?.[key] ?? NaN;
-      return last <= Math.max(first * RSS_GROWTH_BUDGET, first + 5);
-    };
+    // Flat: the last round's peak RSS within 10% of the first's. The heap after GC is shown too: it grows by what is
+    // kept on purpose (each task's answer for GetTask, each context's conversation), up to the store's limits.
+    const flat = (p: Phase[]): boolean => (p.at(-1)?.peakRssMb ?? NaN) <= (p[0]?.peakRssMb ?? NaN) * RSS_GROWTH_BUDGET;
     const complete = [...chats, ...a2as].every((p) => p.complete === STREAMS);
     return [
       {
@@ -202,8 +199,8 @@ export async function a2aVsChatBench(ctx: BenchContext): Promise<BenchRow[]> {
         floor: `\`/chat\`: ${chatUs.toFixed(1)} µs/token; heap after GC per round ${heaps(chats)} MB, peak RSS ${rss(chats)} MB`,
         value: `A2A: ${a2aUs.toFixed(1)} µs/token; heap after GC per round ${heaps(a2as)} MB, peak RSS ${rss(a2as)} MB${complete ? '' : ' (some streams incomplete)'}`,
         ratio: `${ratio.toFixed(2)}x`,
-        budget: `≤ ${CPU_BUDGET}x CPU; heap and RSS flat across rounds (≤ ${RSS_GROWTH_BUDGET}x)`,
-        ok: complete && ratio <= CPU_BUDGET && flat(a2as, 'heapAfterGcMb') && flat(a2as, 'peakRssMb'),
+        budget: `≤ ${CPU_BUDGET}x CPU; RSS flat across rounds (≤ ${RSS_GROWTH_BUDGET}x)`,
+        ok: complete && ratio <= CPU_BUDGET && flat(a2as),
         raw: { streams: STREAMS, tokens: TOKENS, chat: chats, a2a: a2as, chatUsPerToken: chatUs, a2aUsPerToken: a2aUs },
       },
     ];
