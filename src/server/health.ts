@@ -17,10 +17,13 @@ export interface Health {
   readyz(req: IncomingMessage, res: ServerResponse, showReasons: boolean): Promise<void>;
 }
 
-/** A provider that can tell it has nowhere to send requests (the OpenAI one without key or base URL) is not ready. */
+/**
+ * A provider that can tell it has nowhere to send requests is not ready: the OpenAI one without key or base URL, or the
+ * stand-in an Agent gets when no provider is configured at all (id "unconfigured").
+ */
 function providerCheck(ctx: ServerContext): ReadinessCheck {
-  const provider = ctx.agent.provider as { configured?: unknown };
-  return provider.configured === false
+  const provider = ctx.agent.provider as { configured?: unknown; id?: unknown };
+  return provider.configured === false || provider.id === 'unconfigured'
     ? { name: 'provider', ok: false, reason: 'no model provider is configured (no API key and no base URL)' }
     : { name: 'provider', ok: true };
 }

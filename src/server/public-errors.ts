@@ -23,6 +23,7 @@ export const stderrLog: ServerLog = (line) => void process.stderr.write(`agentor
 
 /** General terms for the codes agentor's providers, tools and turn loop use. */
 const MESSAGES: Record<string, string> = {
+  not_configured: 'the server has no model provider configured',
   unauthorized: "the model provider rejected the server's credentials (HTTP 401)",
   not_found: 'the model provider does not know the model this agent uses (HTTP 404)',
   connection: 'the server could not reach its model provider',
