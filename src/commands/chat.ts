@@ -180,10 +180,10 @@ async function chatOnce(
     signal: interrupt.signal,
     timeoutMs: settings.timeoutMs,
     maxTurns: settings.maxTurns,
-    events: settings.events,
     bufferMs: settings.bufferMs,
   });
-  const status = worstStatus(await render(events, opts, agent, agents));
+  // The renderer applies --events, so the exit code still comes from each run's real run_end.
+  const status = worstStatus(await render(events, opts, settings.events, agent, agents));
   return status === 'cancelled' ? interrupt.exitCode(exitCodeFor(status)) : exitCodeFor(status);
 }
 
@@ -231,12 +231,13 @@ function worstStatus(ends: RunEndEvent[]): RunEndEvent['status'] {
 async function render(
   events: AsyncIterable<AgentEvent>,
   opts: ChatCommandOptions,
+  types: AgentEventType[] | undefined,
   agent: Agent,
   agents: Agent[] = [agent],
 ): Promise<RunEndEvent[]> {
   if (opts.json) {
     const { renderJson } = await import('../render/json.js');
-    return renderJson(events, process.stdout);
+    return renderJson(events, process.stdout, types);
   }
   const color = Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'];
   if (agent.isDemo)
@@ -252,5 +253,6 @@ async function render(
     color,
     sameDestination: sameDestination(1, 2),
     prefixAgents: agents.length > 1,
+    events: types,
   });
 }

@@ -4,7 +4,7 @@
  * SIGTERM or SIGHUP (running streams end with run_end cancelled, MCP servers are stopped; exit 130, 143 or 129). A
  * signal while MCP servers are still starting stops them and exits the same way.
  */
-import { ConfigError } from '../core/config.js';
+import { ConfigError, parseDuration } from '../core/config.js';
 import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { sanitize } from '../core/text/sanitize.js';
 import type { RunningServer } from '../server/index.js';
@@ -24,6 +24,10 @@ export interface ServeCommandOptions {
   demo?: boolean;
   mcpConfig?: string;
   maxBody?: string;
+  headersTimeout?: string;
+  requestTimeout?: string;
+  maxConnections?: number;
+  a2aTaskStoreMb?: number;
 }
 
 /** How long running streams get to end after SIGINT/SIGTERM/SIGHUP. */
@@ -68,12 +72,25 @@ async function serveUntilInterrupted(
   interrupt: SignalScope,
   onListening: () => void,
 ): Promise<number> {
-  const { isLoopback, parseSize, serve } = await import('../server/index.js');
+  const { checkToken, isLoopback, parseSize, serve } = await import('../server/index.js');
   const host = opts.host || '127.0.0.1';
   const token = opts.token || env['AGENTOR_TOKEN'] || undefined;
   let port: number;
   let maxBodyBytes: number | undefined;
+  const durations: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {};
   try {
+    checkToken(token);
+    for (const [flag, value, key] of [
+      ['--headers-timeout', opts.headersTimeout, 'headersTimeoutMs'],
+      ['--request-timeout', opts.requestTimeout, 'requestTimeoutMs'],
+    ] as const) {
+      if (value === undefined) continue;
+      try {
+        durations[key] = parseDuration(value);
+      } catch (e) {
+        throw new ConfigError(`${flag}: ${(e as Error).message}`);
+      }
+    }
     port = portFrom(opts, env);
     if (port > 65535) throw new ConfigError('--port must be at most 65535');
     if (opts.maxBody !== undefined) {
@@ -143,9 +160,18 @@ async function serveUntilInterrupted(
       publicUrl: opts.publicUrl,
       maxBodyBytes,
       shutdownGraceMs: SHUTDOWN_GRACE_MS,
+      ...durations,
+      maxConnections: opts.maxConnections,
+      a2aTaskStoreBytes: opts.a2aTaskStoreMb === undefined ? undefined : opts.a2aTaskStoreMb * 1024 * 1024,
+      // Each MCP server is a readiness check: a crashed one (being restarted) makes /readyz answer 503 until it is back.
+      readiness: () =>
+        loaded
+          .health()
+          .map((s) => ({ name: `mcp:${s.name}`, ok: s.connected, ...(s.error ? { reason: s.error } : {}) })),
     });
   } catch (e) {
     await loaded.close();
+    if (e instanceof ConfigError) return fail(e.message);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE')
       return fail(

@@ -5,24 +5,14 @@
  * PATH (streamed output, progress lines) and fails with exit 1 naming a missing or unusable tool.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { cleanEnv, runCli, startCli } from '../support/cli.js';
+import { tempDir } from '../support/cleanup.js';
 
 const ENV_SECRETS = {
   OPENAI_API_KEY: 'sk-env-secret-0123456789abcdef',
@@ -46,7 +36,7 @@ You are a careful researcher. Cite your sources.
 
 /** A project with an agent and the things deploy must never ship: .env files, .git, node_modules. */
 function makeProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'agentor-deploy-'));
+  const dir = tempDir('agentor-deploy-');
   mkdirSync(join(dir, 'agents'));
   writeFileSync(join(dir, 'agents', 'researcher.md'), AGENT);
   writeFileSync(
@@ -391,7 +381,7 @@ describe('agentor deploy safety', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
 
 /** A directory of fake tools to put first on PATH; each logs its arguments. */
 function fakeTools(scripts: Record<string, string>): { bin: string; log: string } {
-  const bin = mkdtempSync(join(tmpdir(), 'agentor-fake-bin-'));
+  const bin = tempDir('agentor-fake-bin-');
   const log = join(bin, 'calls.log');
   for (const [name, body] of Object.entries(scripts)) {
     const path = join(bin, name);
@@ -408,7 +398,7 @@ const OWNER_SELECTOR = 'app.kubernetes.io/name=researcher,app.kubernetes.io/mana
 
 const calls = (log: string): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
 /** A PATH on which docker/kubectl are found only where the test puts them (the fakes use shell built-ins only). */
-const minimalPath = (...dirs: string[]) => [...dirs, mkdtempSync(join(tmpdir(), 'agentor-empty-path-'))].join(':');
+const minimalPath = (...dirs: string[]) => [...dirs, tempDir('agentor-empty-path-')].join(':');
 
 describe('agentor deploy --apply', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
   it('exits 1 naming docker when it is not on PATH (after writing the files)', async () => {
@@ -451,7 +441,7 @@ describe('agentor deploy --apply', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
 
   it('streams docker build/push and kubectl apply output under progress lines, sanitized', async () => {
     const project = makeProject();
-    const gate = join(mkdtempSync(join(tmpdir(), 'agentor-gate-')), 'gate');
+    const gate = join(tempDir('agentor-gate-'), 'gate');
     execFileSync('mkfifo', [gate]);
     const { bin, log } = fakeTools({
       docker: [
@@ -642,7 +632,7 @@ const FOREIGN: ListedObject[] = [
 describe('agentor deploy --apply re-deploys', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
   /** A fake cluster: `kubectl get` prints the namespace from a state file the test rewrites between runs. */
   function fakeCluster() {
-    const state = join(mkdtempSync(join(tmpdir(), 'agentor-cluster-')), 'state.json');
+    const state = join(tempDir('agentor-cluster-'), 'state.json');
     const failGet = `${state}.fail`;
     const setState = (objects: ListedObject[]): void =>
       writeFileSync(
@@ -810,8 +800,7 @@ mcpServers:
 Search, then read.
 `;
   function mcpProject(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'agentor-deploy-mcp-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('agentor-deploy-mcp-');
     mkdirSync(join(dir, 'agents'));
     writeFileSync(join(dir, 'agents', 'searcher.md'), MCP_AGENT);
     return dir;
@@ -878,7 +867,6 @@ Search, then read.
 
   it('--apply works with a Docker-compatible client (podman-docker), probed with `docker version`', async () => {
     const project = makeProject();
-    onTestFinished(() => rmSync(project, { recursive: true, force: true }));
     // podman-docker: a notice on every call; `version` works without a daemon; `info` has no ServerVersion field.
     const { bin, log } = fakeTools({
       docker: [
@@ -890,7 +878,6 @@ Search, then read.
         'esac',
       ].join('\n'),
     });
-    onTestFinished(() => rmSync(bin, { recursive: true, force: true }));
     const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
       cwd: project,
       env: deployEnv({ PATH: minimalPath(bin) }),
@@ -907,7 +894,6 @@ Search, then read.
 
   it('an engine that is down is named by its error line, not the notice podman-docker prints first', async () => {
     const project = makeProject();
-    onTestFinished(() => rmSync(project, { recursive: true, force: true }));
     const { bin } = fakeTools({
       docker: [
         'echo "Emulate Docker CLI using podman. Create /etc/containers/nodocker to quiet msg." >&2',
@@ -915,7 +901,6 @@ Search, then read.
         'exit 125',
       ].join('\n'),
     });
-    onTestFinished(() => rmSync(bin, { recursive: true, force: true }));
     const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
       cwd: project,
       env: deployEnv({ PATH: minimalPath(bin) }),
@@ -931,7 +916,6 @@ Search, then read.
     { timeout: 90_000 },
     async () => {
       const project = makeProject();
-      onTestFinished(() => rmSync(project, { recursive: true, force: true }));
       const env = deployEnv();
       expect((await runCli(['deploy', '--agent', 'researcher'], { cwd: project, env })).code).toBe(0);
       const own = join(project, 'deploy', 'researcher', 'compose.yaml');

@@ -3,11 +3,11 @@
  * and exit 130, 143 and 129 — also while MCP servers are still starting, and with an MCP call in flight, leaving no
  * server process behind. Timings are asserted loosely here; bench/ measures them.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { cleanEnv, ndjson, startCli } from '../support/cli.js';
+import { tempDir } from '../support/cleanup.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { isRunning, listenForFixture, type FixtureEvents } from '../support/mcp-notify.js';
 import { startPty } from '../pty/terminal.js';
@@ -32,11 +32,8 @@ const chat = (...args: string[]) => ['chat', '--base-url', fake.url, ...args];
 /** A fixture event listener and an MCP config file naming the fixture (with `vars`), both removed after the test. */
 async function mcpSetup(vars: Record<string, string> = {}): Promise<{ fx: FixtureEvents; config: string }> {
   const fx = await listenForFixture();
-  const dir = mkdtempSync(join(tmpdir(), 'agentor-signals-'));
-  onTestFinished(async () => {
-    rmSync(dir, { recursive: true, force: true });
-    await fx.close();
-  });
+  const dir = tempDir('agentor-signals-');
+  onTestFinished(() => fx.close());
   const config = join(dir, 'mcp.json');
   const entry = {
     command: process.execPath,
