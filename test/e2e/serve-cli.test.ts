@@ -145,7 +145,7 @@ describe('agentor serve (process)', () => {
     } finally {
       cli.child.kill('SIGTERM');
     }
-    expect((await cli.done).code).toBe(0);
+    expect((await cli.done).code).toBe(143);
     const env = cleanEnv({ OPENAI_API_KEY: API_KEY });
     const inverted = await runCli(
       ['serve', '--port', '0', '--headers-timeout', '2m', '--request-timeout', '1m', '--base-url', fake.url],

@@ -139,18 +139,37 @@ describe('serve', () => {
     expect(isRunning(pid)).toBe(false);
   });
 
-  it('logs an MCP server that crashes while serving, and its restart', async () => {
-    const { fx, config } = await mcpSetup();
+  it('an MCP server killed while serving: logged, /readyz 503 naming it until its restart, then ready again', async () => {
+    // The gate holds each start of the fixture until the test releases it: the restart is observed while it is pending.
+    const { fx, config } = await mcpSetup({ MCP_FIXTURE_GATE: '1' });
     const cli = startCli(['serve', '--port', '0', '--demo', '--mcp-config', config], { env: cleanEnv() });
     onTestFinished(() => void cli.child.kill('SIGKILL'));
+    const { pid } = await fx.next('started');
+    fx.release();
     await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
-    process.kill((await fx.next('started')).pid, 'SIGKILL');
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
+    const readyz = async () => {
+      const res = await fetch(`${url}/readyz`);
+      return { status: res.status, body: (await res.json()) as { checks: unknown[] } };
+    };
+    expect(await readyz()).toEqual({
+      status: 200,
+      body: expect.objectContaining({ checks: expect.arrayContaining([{ name: 'mcp:fixture', ok: true }]) }),
+    });
+
+    process.kill(pid, 'SIGKILL');
     await cli.waitFor(
       /MCP: MCP server "fixture" stopped \(.*\): killed by SIGKILL\. Restarting it in 0\.5 s/,
       'stderr',
     );
     await fx.next('started', 2);
+    const down = await readyz();
+    expect(down.status).toBe(503);
+    expect(down.body.checks).toContainEqual({ name: 'mcp:fixture', ok: false, reason: expect.stringMatching(/\S/) });
+
+    fx.release();
     await cli.waitFor(/MCP: MCP server "fixture" is back/, 'stderr');
+    expect((await readyz()).status).toBe(200);
     cli.child.kill('SIGTERM');
     expect((await cli.done).code).toBe(143);
   });

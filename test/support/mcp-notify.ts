@@ -4,7 +4,7 @@
  * the CLI runs the server and its stderr is out of reach. Also: whether a process is still running.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 
 /** One event the fixture reported. */
 export interface FixtureEvent {
@@ -20,13 +20,18 @@ export interface FixtureEvents {
   events: FixtureEvent[];
   /** Resolves with the n-th event of this kind (1-based; default the first), as soon as it arrives. */
   next(kind: FixtureEvent['event'], nth?: number): Promise<FixtureEvent>;
+  /** Lets every fixture waiting on MCP_FIXTURE_GATE go on (closes their connections). */
+  release(): void;
   close(): Promise<void>;
 }
 
 export async function listenForFixture(): Promise<FixtureEvents> {
   const events: FixtureEvent[] = [];
   const waiters = new Set<() => void>();
+  const open = new Set<Socket>();
   const server: Server = createServer((socket) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
     let buffer = '';
     socket.setEncoding('utf8').on('data', (d: string) => {
       buffer += d;
@@ -55,7 +60,15 @@ export async function listenForFixture(): Promise<FixtureEvents> {
         check();
       });
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    release() {
+      for (const socket of open) socket.end();
+    },
+    close: () =>
+      new Promise((resolve) => {
+        // A fixture still held at the gate does not keep the listener open.
+        for (const socket of open) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 

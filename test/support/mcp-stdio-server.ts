@@ -6,6 +6,8 @@
  * - MCP_FIXTURE_NOTIFY=127.0.0.1:<port>: reports to a test over TCP, one JSON line per event: `{"event":"started",
  *   "pid":…,"grandchild":…}` at start, `{"event":"slow","pid":…}` when a `slow` call begins (ready markers for tests
  *   that cannot see its stderr, e.g. when the CLI runs it).
+ * - MCP_FIXTURE_GATE=1 (with MCP_FIXTURE_NOTIFY): after reporting `started`, waits until the test releases it (see
+ *   FixtureEvents.release) before it answers the handshake: a start-up, or a restart, that a test holds open.
  * - MCP_FIXTURE_HANG=1: never answers the handshake (a slow start-up that does not end).
  * - MCP_FIXTURE_GRANDCHILD=1: starts a child process of its own that outlives it unless its process group is stopped
  *   (like `npx` running the real server).
@@ -22,11 +24,14 @@ if (process.env['MCP_FIXTURE_EXIT'] === '1') {
 }
 
 const notifyTo = process.env['MCP_FIXTURE_NOTIFY'];
-function notify(event: Record<string, unknown>): Promise<void> {
+/** Reports `event`; with `held`, resolves only once the test closes the connection (its release). */
+function notify(event: Record<string, unknown>, held = false): Promise<void> {
   if (!notifyTo) return Promise.resolve();
   const [host, port] = notifyTo.split(':');
   return new Promise((resolve) => {
-    const socket = connect(Number(port), host, () => socket.end(`${JSON.stringify(event)}\n`, () => resolve()));
+    const line = `${JSON.stringify(event)}\n`;
+    const socket = connect(Number(port), host, () => (held ? socket.write(line) : socket.end(line, () => resolve())));
+    if (held) socket.on('close', () => resolve());
     socket.on('error', () => resolve());
   });
 }
@@ -35,7 +40,10 @@ const grandchild =
   process.env['MCP_FIXTURE_GRANDCHILD'] === '1'
     ? spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
     : undefined;
-await notify({ event: 'started', pid: process.pid, grandchild: grandchild?.pid });
+await notify(
+  { event: 'started', pid: process.pid, grandchild: grandchild?.pid },
+  process.env['MCP_FIXTURE_GATE'] === '1',
+);
 if (process.env['MCP_FIXTURE_HANG'] === '1') {
   process.stderr.write('fixture: hanging before the handshake\n');
   setInterval(() => {}, 1000);
