@@ -8,7 +8,7 @@ import type { ModelRequest } from '../../src/core/providers/types.js';
 import { calculator } from '../../src/core/tools/calculator.js';
 import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
-import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
+import { deferred, gated, hang, plain, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
 
 const lastUser = (req: ModelRequest | undefined): unknown =>
   req?.messages.filter((m) => m.role === 'user').at(-1)?.content;
@@ -26,7 +26,7 @@ function setup(turns: Turn[], opts: { once?: boolean; firstPrompt?: string } = {
   let exitCode: number | undefined;
   const ui = render(
     <App
-      agent={agent}
+      agents={[agent]}
       history={history}
       color={false}
       onExit={(c) => (exitCode = c)}
@@ -34,7 +34,7 @@ function setup(turns: Turn[], opts: { once?: boolean; firstPrompt?: string } = {
       firstPrompt={opts.firstPrompt}
     />,
   );
-  const frame = (): string => ui.lastFrame() ?? '';
+  const frame = (): string => plain(ui.lastFrame() ?? '');
   const type = async (s: string): Promise<void> => {
     ui.stdin.write(s);
     await new Promise((r) => setImmediate(r));
