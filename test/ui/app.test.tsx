@@ -145,6 +145,43 @@ describe('App (interactive chat)', () => {
     expect(readFileSync(file, 'utf8')).toContain('## You\n\ngo\n\n## tester\n\nOn the new model.');
   });
 
+  it('Ctrl+O at the prompt prints the last answer’s reasoning in full; /copy puts the answer on the clipboard', async () => {
+    const thinking: Turn = async function* () {
+      yield { type: 'reasoning', text: 'First I consider\nthe question.' };
+      yield { type: 'text', text: 'The **answer**.' };
+    };
+    const copied: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'agentor-ui-'));
+    dirs.push(dir);
+    const agent = new Agent({ name: 'tester', model: 'scripted-1', provider: new ScriptedProvider([thinking]) });
+    const ui = render(
+      <App
+        agents={[agent]}
+        history={new InputHistory(null)}
+        color={false}
+        screen={{ clear: () => undefined, copy: (t) => void copied.push(t) }}
+        onExit={() => undefined}
+      />,
+    );
+    const frame = (): string => plain(ui.lastFrame() ?? '');
+    const type = async (s: string): Promise<void> => {
+      ui.stdin.write(s);
+      await new Promise((r) => setImmediate(r));
+    };
+    await type('why?');
+    await type('\r');
+    await expect.poll(frame).toContain('The answer.');
+    expect(frame()).toContain('▸ reasoning (2 lines) · ctrl+o shows it in full');
+    expect(frame()).not.toContain('First I consider');
+    await expect.poll(frame).toContain('/help for commands');
+    await type('\x0f');
+    await expect.poll(frame).toMatch(/reasoning of the last answer:\n\nFirst I consider\nthe question\./);
+    await type('/copy');
+    await type('\r');
+    await expect.poll(() => copied).toEqual(['The **answer**.']);
+    expect(frame()).toContain('copied the last answer (15 characters)');
+  });
+
   it('persists prompt history and recalls it with ↑', async () => {
     const t = setup([text('ok')]);
     await t.type('remember me');
