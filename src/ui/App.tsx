@@ -9,7 +9,7 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { Conversation, type Agent } from '../core/agent.js';
 import { exitCodeFor, type RunEndEvent } from '../core/events.js';
 import { parseAddress } from './address.js';
-import { chatReducer, initialChatState } from './chat-state.js';
+import { chatReducer, initialChatState, type ChatAction } from './chat-state.js';
 import { parseCommand, runCommand } from './commands.js';
 import { ChatScreen } from './components/ChatScreen.js';
 import { InputHistory } from './history-store.js';
@@ -19,6 +19,7 @@ import { useChat } from './use-chat.js';
 import { useClock } from './use-clock.js';
 import { useExit } from './use-exit.js';
 import { usePromptKeys } from './use-prompt-keys.js';
+import { TerminalOutput } from './terminal.js';
 import { useTerminalSize } from './use-terminal-size.js';
 import { roundOutcome } from './use-type-ahead.js';
 
@@ -59,21 +60,40 @@ export function App({
   maxTurns,
 }: AppProps) {
   const exit = useExit();
-  const { write } = useStdout();
+  const { stdout, write } = useStdout();
   const { isRawModeSupported } = useStdin();
   const { width, rows } = useTerminalSize();
   const [conversations] = useState(() => given ?? agents.map(() => new Conversation()));
+  // The terminal Ink draws on (mount.ts), or without one (a test's stream) Ink's own write.
   const [screen] = useState<Screen>(
-    () => givenScreen ?? { clear: () => undefined, copy: (text) => write(osc52(text)) },
+    () =>
+      givenScreen ??
+      (stdout instanceof TerminalOutput
+        ? stdout
+        : { clear: () => undefined, copy: (text) => write(osc52(text)), print: (text) => write(text) }),
   );
   const [state, dispatch] = useReducer(chatReducer, undefined, () =>
     initialChatState(agents, { width, rows, color }, !once),
   );
-  const { start, cancel, isRunning } = useChat(agents, conversations, dispatch, { timeoutMs, maxTurns });
+  // What is printed is acknowledged with the next batch of events while a round runs (no render of its own), at once
+  // otherwise.
+  const printed = useRef<number | undefined>(undefined);
   const running = state.round !== null;
+  const runningRef = useRef(running);
+  runningRef.current = running;
+  const printToScreen = useCallback((text: string) => screen.print(text), [screen]);
+  const onPrinted = useCallback((id: number) => {
+    printed.current = id;
+    if (!runningRef.current) dispatch({ type: 'printed', id });
+  }, []);
+  const chatDispatch = useCallback(
+    (a: ChatAction) =>
+      dispatch(a.type === 'events' && printed.current !== undefined ? { ...a, printed: printed.current } : a),
+    [],
+  );
+  const { start, cancel, isRunning } = useChat(agents, conversations, chatDispatch, { timeoutMs, maxTurns });
   const now = useClock(running);
   const [finished, setFinished] = useState<{ code: number; ends: RunEndEvent[] } | undefined>(undefined);
-  const onPrinted = useCallback((id: number) => dispatch({ type: 'printed', id }), []);
 
   useEffect(() => {
     if (width !== state.layout.width || rows !== state.layout.rows)
@@ -172,6 +192,7 @@ export function App({
       {...(once ? {} : { editor: keys.editor })}
       queued={keys.queued}
       {...(keys.hint ? { hint: keys.hint } : {})}
+      print={printToScreen}
       onPrinted={onPrinted}
     />
   );

@@ -141,7 +141,8 @@ export type ChatAction =
   | { type: 'layout'; layout: Layout }
   /** A message goes to the agents at `targets` (positions in `agents`; all of them by default). */
   | { type: 'start'; prompt: string; now: number; targets?: readonly number[]; shown?: string }
-  | { type: 'events'; events: readonly AgentEvent[] }
+  /** A batch of events; `printed` acknowledges what is on the screen by now (saves a render of its own). */
+  | { type: 'events'; events: readonly AgentEvent[]; printed?: number }
   | { type: 'cancel' }
   /** The event stream stopped while some panels had not ended (should not happen): end them as failed. */
   | { type: 'abandon'; message: string; now: number }
@@ -157,6 +158,12 @@ export type ChatAction =
   | { type: 'printed'; id: number };
 
 const REASONING_STYLE = { dim: true, italic: true };
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+
+/** Streamed text, sanitised (the hook already did; this keeps the reducer safe whatever feeds it). */
+function clean(text: string): string {
+  return CONTROL.test(text) ? sanitize(text) : text;
+}
 /** Rows of collapsed reasoning shown live while it streams. */
 export const REASONING_TAIL_ROWS = 3;
 
@@ -219,6 +226,12 @@ function newPanel(info: AgentInfo, key: number): Panel {
 
 /** Lays out what arrived since the last batch (once per batch: never per token). */
 function settle(p: Panel, l: Layout, out: string[]): void {
+  if (p.pending) {
+    const last = p.parts.at(-1);
+    if (last?.kind === 'text' && last.turn === p.turn)
+      p.parts[p.parts.length - 1] = { ...last, text: last.text + p.pending };
+    else p.parts.push({ kind: 'text', text: p.pending, turn: p.turn });
+  }
   if (p.pending || p.answer.src) {
     const step = advanceStream(p.answer, p.pending, streamLayout(l));
     p.answer = step.stream;
@@ -290,7 +303,7 @@ function applyToPanel(p: Panel, e: AgentEvent, state: ChatState, out: string[]):
     case 'reasoning_delta': {
       if (e.turn !== p.turn) endTurn(p, l, out);
       p.turn = e.turn;
-      const text = sanitize(e.text);
+      const text = clean(e.text);
       const r = p.reasoning ?? { text: '', full: state.reasoningFull, stream: newStream(true), pending: '', live: [] };
       p.reasoning = { ...r, text: r.text + text, pending: r.pending + text };
       p.lastTokenAt = e.ts;
@@ -301,12 +314,7 @@ function applyToPanel(p: Panel, e: AgentEvent, state: ChatState, out: string[]):
       if (e.turn !== p.turn) endTurn(p, l, out);
       if (p.reasoning) endReasoning(p, l, out);
       p.turn = e.turn;
-      const text = sanitize(e.text);
-      p.pending += text;
-      const last = p.parts.at(-1);
-      if (last?.kind === 'text' && last.turn === e.turn)
-        p.parts[p.parts.length - 1] = { ...last, text: last.text + text };
-      else p.parts.push({ kind: 'text', text, turn: e.turn });
+      p.pending += clean(e.text);
       p.outputChars += e.text.length;
       p.firstTokenAt ??= e.ts;
       p.lastTokenAt = e.ts;
@@ -489,7 +497,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       );
     }
     case 'events':
-      return applyEvents(state, action.events);
+      return applyEvents(action.printed === undefined ? state : dropPrinted(state, action.printed), action.events);
     case 'cancel':
       return state.round ? { ...state, round: { ...state.round, cancelling: true } } : state;
     case 'abandon': {
@@ -533,10 +541,14 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'reasoning':
       return reasoningMode(state, action.full);
     case 'printed':
-      return state.print.length && (state.print[0] as PrintItem).id <= action.id
-        ? { ...state, print: state.print.filter((p) => p.id > action.id) }
-        : state;
+      return dropPrinted(state, action.id);
   }
+}
+
+function dropPrinted(state: ChatState, id: number): ChatState {
+  return state.print.length && (state.print[0] as PrintItem).id <= id
+    ? { ...state, print: state.print.filter((p) => p.id > id) }
+    : state;
 }
 
 /** Ctrl+O. Turning it on at the prompt also prints the last answer's reasoning, collapsed above, in full. */

@@ -5,9 +5,8 @@ import type { Agent, Conversation } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
 import { App } from './App.js';
 import { InputHistory } from './history-store.js';
-import { loadHighlighter } from './layout/markdown.js';
+import { loadHighlighter } from './layout/highlight.js';
 import { colorEnabled } from './options.js';
-import type { Screen } from './screen.js';
 import { TerminalOutput } from './terminal.js';
 
 /** What the chat is mounted with. */
@@ -30,7 +29,7 @@ export interface ChatMount {
 export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: RunEndEvent[] }> {
   let result = { code: 0, ends: [] as RunEndEvent[] };
   const history = opts.once ? undefined : new InputHistory(opts.historyPath);
-  await renderUntilExit(opts, !opts.once, (color, signal, screen) =>
+  await renderUntilExit(opts, !opts.once, (color, signal) =>
     createElement(App, {
       agents: opts.agents,
       ...(opts.conversations ? { conversations: opts.conversations } : {}),
@@ -38,7 +37,6 @@ export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: 
       once: opts.once,
       ...(history ? { history } : {}),
       color,
-      ...(screen ? { screen } : {}),
       onExit: (code: number, ends: RunEndEvent[]) => {
         result = { code, ends };
       },
@@ -58,7 +56,7 @@ export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: 
 async function renderUntilExit(
   io: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream },
   conversation: boolean,
-  app: (color: boolean, signal: AbortSignal, screen: Screen | undefined) => ReactElement,
+  app: (color: boolean, signal: AbortSignal) => ReactElement,
 ): Promise<void> {
   const color = colorEnabled();
   // highlight.js is large: in a conversation load it while the user types; a one-shot run loads it at its first
@@ -70,7 +68,7 @@ async function renderUntilExit(
   process.on('SIGINT', onSignal);
   const out = io.stdout ?? process.stdout;
   const terminal = out.isTTY === true ? new TerminalOutput(out, color) : undefined;
-  const instance = render(app(color, session.signal, terminal), {
+  const instance = render(app(color, session.signal), {
     exitOnCtrlC: false,
     patchConsole: false,
     maxFps: 30,

@@ -1,7 +1,9 @@
 /** What the chat asks of the terminal besides drawing (implemented by terminal.ts; a test passes its own). */
 
-/** Terminal actions the slash commands use. */
+/** What the chat does to the terminal besides Ink's frame. */
 export interface Screen {
+  /** Prints finished lines (each ending with a line break) above the live region, once. */
+  print(text: string): void;
   /** Moves everything on screen into the scrollback and starts again at the top: the scrollback is never erased. */
   clear(): void;
   /** Puts `text` on the system clipboard through the terminal (OSC 52). */

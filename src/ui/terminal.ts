@@ -24,16 +24,27 @@ const ERASE = /^(?:\x1b\[2K\x1b\[1A)*\x1b\[2K\x1b\[G/;
 /** Ink's cursor placement after a frame: up n lines, to column x, show the cursor. */
 const CURSOR = /(?:\x1b\[(\d+)A)?\x1b\[(\d+)G\x1b\[\?25h$/;
 const PASS = /^(?:\x1b\[\?2026[hl]|\x1b\[\?25[hl])$/;
+/** How long printed lines wait for Ink's next frame (Ink draws at most every 33 ms). */
+const PRINT_WAIT_MS = 50;
 
 type Callback = (error?: Error | null) => void;
 
 /** Ink's stdout: forwards to the real one, keeping track of the frame on screen (see the module comment). */
 export class TerminalOutput extends EventEmitter implements Screen {
   readonly isTTY = true;
-  /** Display width of each line of the frame on screen. */
-  private frame: number[] = [];
-  /** Where Ink left the cursor: a line of the frame (frame.length: the line below it) and a column. */
+  /** The lines of the frame on screen, as written (styled). */
+  private lines: string[] = [];
+  /** Their display widths, measured when first needed (a frame replaced before any erase is never measured). */
+  private measured: number[] | undefined;
+  /** The terminal's width when the frame was written. */
+  private writtenAt = 0;
+  /** Where Ink left the cursor: a line of the frame (lines.length: the line below it) and a column. */
   private cursor = { line: 0, col: 0 };
+  /** Lines to print above the frame, waiting for Ink's next frame (so both reach the screen together). */
+  private toPrint = '';
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** A frame was written in the current task: it shows the state being committed. */
+  private fresh = false;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -59,9 +70,50 @@ export class TerminalOutput extends EventEmitter implements Screen {
     this.emit('resize');
   };
 
-  /** Stops listening to the real stream. */
+  /** Prints what is still waiting and stops listening to the real stream. */
   dispose(): void {
+    this.flush();
     this.out.off('resize', this.resized);
+  }
+
+  /**
+   * Prints finished lines above the live frame. When Ink has just drawn the frame of the state that printed them (it
+   * draws in the same task, before the effects that print), they go out now, the frame drawn again under them. When
+   * Ink's frame is still to come (its renders are throttled), they go out with it, in one write: the frame on screen
+   * is the one from before the change, and drawn again under the printed lines it would show a row twice for a moment
+   * (printed, and still live). If no frame follows soon, they go out with the frame on screen.
+   */
+  print(text: string): void {
+    this.toPrint += text;
+    if (this.fresh) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), PRINT_WAIT_MS);
+  }
+
+  private wroteFrame(): void {
+    if (this.fresh) return;
+    this.fresh = true;
+    queueMicrotask(() => (this.fresh = false));
+  }
+
+  private takePending(): string {
+    const text = this.toPrint;
+    this.toPrint = '';
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    return text;
+  }
+
+  private flush(): void {
+    if (!this.toPrint) return;
+    const text = this.takePending();
+    const frame = this.lines.length ? `${this.lines.join('\n')}\n` : '';
+    const cursor = this.cursor;
+    const atBottom = cursor.line === this.lines.length && cursor.col === 0;
+    const out = this.erase() + text + frame;
+    if (frame) this.content(frame);
+    // (A text cursor Ink had placed inside the frame is put back by its next frame.)
+    this.out.write(`\x1b[?2026h${out}\x1b[?2026l`);
+    if (!atBottom) this.cursor = { line: this.lines.length, col: 0 };
   }
 
   /**
@@ -80,21 +132,59 @@ export class TerminalOutput extends EventEmitter implements Screen {
     return this.columns;
   }
 
+  private widths(): number[] {
+    this.measured ??= this.lines.map((l) => displayWidth(l));
+    return this.measured;
+  }
+
+  private setFrame(lines: string[]): void {
+    if (lines.length) this.wroteFrame();
+    this.lines = lines;
+    this.measured = undefined;
+    this.writtenAt = this.currentColumns();
+  }
+
   /** Rows between the top of the frame and the cursor, at the terminal's current width. */
   private rowsAbove(): number {
     const cols = Math.max(1, this.currentColumns());
+    const widths = this.widths();
     let rows = 0;
-    for (let i = 0; i < this.cursor.line && i < this.frame.length; i++)
-      rows += Math.max(1, Math.ceil((this.frame[i] as number) / cols));
+    for (let i = 0; i < this.cursor.line && i < widths.length; i++)
+      rows += Math.max(1, Math.ceil((widths[i] as number) / cols));
     return rows + Math.floor(this.cursor.col / cols);
   }
 
   /** Erases the frame on screen and leaves the cursor where it began. */
   private erase(): string {
     const up = this.rowsAbove();
-    this.frame = [];
+    this.setFrame([]);
     this.cursor = { line: 0, col: 0 };
     return `\r${up > 0 ? `\x1b[${up}A` : ''}\x1b[J`;
+  }
+
+  /**
+   * The next frame written over the last one line by line, only the lines that changed (a streamed answer changes its
+   * last row and the progress line; the prompt box under them is left alone): fewer bytes per frame. Undefined when
+   * that cannot be done exactly (the width changed, a line does not fit a row, the cursor is not below the frame).
+   */
+  private redraw(data: string): string | undefined {
+    const cols = this.currentColumns();
+    if (this.cursor.line !== this.lines.length || this.cursor.col !== 0 || cols !== this.writtenAt) return undefined;
+    if (!data.endsWith('\n') || CURSOR.test(data)) return undefined;
+    const next = data.slice(0, -1).split('\n');
+    const old = this.lines;
+    if (this.widths().some((w) => w > cols) || next.some((l) => displayWidth(l) > cols)) return undefined;
+    let first = 0;
+    while (first < next.length && first < old.length && next[first] === old[first]) first++;
+    let out = `\r${old.length - first > 0 ? `\x1b[${old.length - first}A` : ''}`;
+    for (let i = first; i < next.length; i++) {
+      // Erased before it is written, never after: a line as wide as the screen leaves the cursor on its last column.
+      out += i < old.length && next[i] === old[i] ? '\x1b[B' : `\x1b[2K${next[i] as string}\n`;
+    }
+    if (next.length < old.length) out += '\x1b[J';
+    this.setFrame(next);
+    this.cursor = { line: next.length, col: 0 };
+    return out;
   }
 
   write(chunk: string | Uint8Array, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
@@ -112,9 +202,11 @@ export class TerminalOutput extends EventEmitter implements Screen {
     const erase = ERASE.exec(rest)?.[0];
     if (erase === undefined) {
       const m = CURSOR.exec(rest);
+      if (this.toPrint && rest !== '' && !(m && m.index === 0))
+        return ret + this.erase() + this.takePending() + this.content(rest);
       if (rest === '' || (m && m.index === 0)) {
         // Only cursor movement (the frame is unchanged): follow it.
-        if (/\x1b\[\d+B|\x1b\[1G/.test(ret)) this.cursor = { line: this.frame.length, col: 0 };
+        if (/\x1b\[\d+B|\x1b\[1G/.test(ret)) this.cursor = { line: this.lines.length, col: 0 };
         if (m) this.placeCursor(m);
         return data;
       }
@@ -122,6 +214,9 @@ export class TerminalOutput extends EventEmitter implements Screen {
     }
     rest = rest.slice(erase.length);
     const hide = ret.startsWith('\x1b[?25l') ? '\x1b[?25l' : '';
+    if (this.toPrint) return hide + this.erase() + this.takePending() + (rest ? this.content(rest) : '');
+    const diff = rest ? this.redraw(rest) : undefined;
+    if (diff !== undefined) return hide + diff;
     return hide + this.erase() + (rest ? this.content(rest) : '');
   }
 
@@ -131,12 +226,9 @@ export class TerminalOutput extends EventEmitter implements Screen {
     const body = m ? data.slice(0, m.index) : data;
     const lines = body.split('\n');
     const last = lines.pop() as string;
-    this.frame = lines.map((l) => displayWidth(l));
-    this.cursor = { line: this.frame.length, col: 0 };
-    if (last !== '') {
-      this.frame.push(displayWidth(last));
-      this.cursor = { line: this.frame.length - 1, col: displayWidth(last) };
-    }
+    if (last !== '') lines.push(last);
+    this.setFrame(lines);
+    this.cursor = last === '' ? { line: lines.length, col: 0 } : { line: lines.length - 1, col: displayWidth(last) };
     if (m) this.placeCursor(m);
     return data;
   }
@@ -144,7 +236,7 @@ export class TerminalOutput extends EventEmitter implements Screen {
   private placeCursor(m: RegExpExecArray): void {
     // Ink places the cursor counting from the line below its frame.
     const up = Number(m[1] ?? 0);
-    this.cursor = { line: Math.max(0, this.frame.length - up), col: Math.max(0, Number(m[2]) - 1) };
+    this.cursor = { line: Math.max(0, this.lines.length - up), col: Math.max(0, Number(m[2]) - 1) };
   }
 
   /** `/clear`: the frame is erased and the screen scrolled up into the scrollback, then drawing starts at the top. */

@@ -48,7 +48,7 @@ describe('agentor chat in a real terminal', () => {
   it('streams an answer, shows a tool panel, cancels with Ctrl+C, and exits with two Ctrl+C', async () => {
     const t = chat();
     await t.waitFor('/help for commands');
-    expect(t.screen()).toContain('agentor · assistant · model gpt-4.1-mini');
+    await t.waitFor('agentor · assistant · model gpt-4.1-mini');
 
     // 1. A streamed markdown answer.
     fake.enqueue({ text: ['Hello', ' from **the', ' fake**', ' model.\n\n- one\n- two'] });
@@ -182,7 +182,7 @@ describe('agentor chat in a real terminal', () => {
     const t = startPty(['chat', '--demo'], { env: env({ AGENTOR_DEMO_DELAY_MS: '4' }), cols: 80, rows: 24 });
     running.push(t);
     await t.waitFor('ctrl+c twice to exit');
-    expect(t.text()).toContain('DEMO');
+    await t.waitFor('DEMO');
     t.write('What is 6*7?');
     await t.waitFor('❯ What is 6*7?');
     t.write('\r');

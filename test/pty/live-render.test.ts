@@ -138,12 +138,13 @@ describe.each([
     await t.waitFor(DONE, 30_000);
     expectScrollbackKept(t);
     const text = t.logicalText();
-    expect(numbersIn(text, /第(\d+)行/g)).toEqual(upTo(40));
+    // (A cell narrower than its text wraps inside its column: the number is what is read back.)
+    expect(numbersIn(text, /第(\d+)/g)).toEqual(upTo(40));
     expect(text).toContain('表格结束。');
     // Every row's separators sit in the same columns (CJK cells counted as two columns each).
     const widthBefore = (line: string, i: number): number =>
       [...line.slice(0, i)].reduce((n, ch) => n + (/[\u3000-\u9fff\uff00-\uffef]/.test(ch) ? 2 : 1), 0);
-    const tableRows = text.split('\n').filter((l) => /第\d+行/.test(l) && l.includes('│'));
+    const tableRows = text.split('\n').filter((l) => /第\d+/.test(l) && l.includes('│'));
     const columns = new Set(tableRows.map((l) => widthBefore(l, l.indexOf('│'))));
     expect(columns.size).toBe(1);
     await leave(t);

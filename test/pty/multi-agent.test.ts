@@ -108,7 +108,7 @@ describe('multi-agent chat in a real terminal', () => {
       OPENAI_API_KEY: 'test',
     });
     await t.waitFor('@name sends to one agent');
-    expect(t.screen()).toContain('agentor · 2 agents · alpha, beta · @name to address one');
+    await t.waitFor('agentor · 2 agents · alpha, beta · @name to address one');
     const promptBack = (n: number): RegExp => new RegExp(`(2 agents: 2 \\w+[\\s\\S]*){${n}}╭─+╮\\n│ ❯ +│\\n`);
     const send = async (message: string): Promise<void> => {
       t.write(message);

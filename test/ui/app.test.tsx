@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import type { ModelRequest } from '../../src/core/providers/types.js';
 import { calculator } from '../../src/core/tools/calculator.js';
 import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
-import { deferred, gated, hang, plain, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
+import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
+import { renderInTerminal } from './terminal-render.js';
 
 const lastUser = (req: ModelRequest | undefined): unknown =>
   req?.messages.filter((m) => m.role === 'user').at(-1)?.content;
@@ -24,7 +24,7 @@ function setup(turns: Turn[], opts: { once?: boolean; firstPrompt?: string } = {
   const agent = new Agent({ name: 'tester', model: 'scripted-1', provider, tools: [calculator] });
   const history = new InputHistory(join(dir, 'history.jsonl'));
   let exitCode: number | undefined;
-  const ui = render(
+  const ui = renderInTerminal(
     <App
       agents={[agent]}
       history={history}
@@ -34,7 +34,7 @@ function setup(turns: Turn[], opts: { once?: boolean; firstPrompt?: string } = {
       firstPrompt={opts.firstPrompt}
     />,
   );
-  const frame = (): string => plain(ui.lastFrame() ?? '');
+  const frame = (): string => ui.text();
   const type = async (s: string): Promise<void> => {
     ui.stdin.write(s);
     await new Promise((r) => setImmediate(r));
@@ -150,20 +150,11 @@ describe('App (interactive chat)', () => {
       yield { type: 'reasoning', text: 'First I consider\nthe question.' };
       yield { type: 'text', text: 'The **answer**.' };
     };
-    const copied: string[] = [];
-    const dir = mkdtempSync(join(tmpdir(), 'agentor-ui-'));
-    dirs.push(dir);
     const agent = new Agent({ name: 'tester', model: 'scripted-1', provider: new ScriptedProvider([thinking]) });
-    const ui = render(
-      <App
-        agents={[agent]}
-        history={new InputHistory(null)}
-        color={false}
-        screen={{ clear: () => undefined, copy: (t) => void copied.push(t) }}
-        onExit={() => undefined}
-      />,
+    const ui = renderInTerminal(
+      <App agents={[agent]} history={new InputHistory(null)} color={false} onExit={() => undefined} />,
     );
-    const frame = (): string => plain(ui.lastFrame() ?? '');
+    const frame = (): string => ui.text();
     const type = async (s: string): Promise<void> => {
       ui.stdin.write(s);
       await new Promise((r) => setImmediate(r));
@@ -178,8 +169,8 @@ describe('App (interactive chat)', () => {
     await expect.poll(frame).toMatch(/reasoning of the last answer:\n\nFirst I consider\nthe question\./);
     await type('/copy');
     await type('\r');
-    await expect.poll(() => copied).toEqual(['The **answer**.']);
-    expect(frame()).toContain('copied the last answer (15 characters)');
+    await expect.poll(frame).toContain('copied the last answer (15 characters)');
+    expect(ui.raw()).toContain(`\x1b]52;c;${Buffer.from('The **answer**.').toString('base64')}\x07`);
   });
 
   it('persists prompt history and recalls it with ↑', async () => {
@@ -201,10 +192,9 @@ describe('App (interactive chat)', () => {
     };
     const t = setup([failing], { once: true, firstPrompt: 'do it' });
     await expect.poll(t.exitCode).toBe(1);
-    // The failure marker is printed through <Static>, which may not be part of the very last write: check every frame.
-    const written = t.ui.frames.join('');
-    expect(written).toContain('✗ failed');
-    expect(written).not.toContain('/help for commands');
+    // Printed lines reach the screen with the next frame, or a moment after the last one.
+    await expect.poll(t.ui.text).toContain('✗ failed');
+    expect(t.ui.text()).not.toContain('/help for commands');
   });
 
   it('recalls the message just sent first with ↑', async () => {
@@ -388,6 +378,6 @@ describe('App: typing ahead while an answer streams', () => {
     expect(t.exitCode()).toBeUndefined();
     gate.open();
     await expect.poll(t.exitCode).toBe(0);
-    expect(t.ui.frames.join('')).toContain('Last words.');
+    await expect.poll(t.ui.text).toContain('Last words.');
   });
 });

@@ -47,7 +47,7 @@ function chat(answers: EventPayload[][], names = ['assistant']) {
         if (a.type === 'notice') notices.push({ text: a.text, tone: a.tone ?? 'info' });
         state = chatReducer(state, a);
       },
-      screen: { clear: () => void cleared++, copy: (t) => void copied.push(t) },
+      screen: { clear: () => void cleared++, copy: (t) => void copied.push(t), print: () => undefined },
       exit: () => undefined,
       env,
       cwd,

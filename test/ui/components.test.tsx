@@ -4,7 +4,8 @@ import type { EventPayload } from '../../src/core/events.js';
 import { chatReducer, initialChatState, type ChatState, type Layout } from '../../src/ui/chat-state.js';
 import { ChatScreen } from '../../src/ui/components/ChatScreen.js';
 import { emptyEditor, type EditorState } from '../../src/ui/input.js';
-import { framesWhileTyping, plain } from './helpers.js';
+import { framesWhileTyping } from './helpers.js';
+import { renderInTerminal } from './terminal-render.js';
 import { end, script } from './script.js';
 
 const T0 = 1_000_000;
@@ -18,28 +19,31 @@ function stateFrom(prompt: string, payloads: EventPayload[], layout: Layout = { 
 }
 
 function screen(state: ChatState, opts: { now?: number; editor?: EditorState; queued?: string[] } = {}) {
-  const ui = render(
+  const ui = renderInTerminal(
     <ChatScreen
       state={state}
       now={opts.now ?? T0 + 2_000}
       editor={opts.editor ?? emptyEditor()}
       queued={opts.queued ?? []}
-      onPrinted={() => undefined}
+      onPrinted={NOOP}
     />,
+    { columns: 100, rows: state.layout.rows },
   );
-  return { ui, frame: (): string => plain(ui.lastFrame() ?? '') };
+  return { ui, frame: (): string => ui.text() };
 }
 
 describe('ChatScreen', () => {
-  it('prints the header and what is final, and shows the live tail with the progress line and the prompt', () => {
+  it('prints the header and what is final, and shows the live tail with the progress line and the prompt', async () => {
     const s = stateFrom('hello', [
       { type: 'run_start', model: 'gpt-test', input: 'hello' },
       { type: 'text_delta', text: 'First paragraph.\n\nSecond one, still', turn: 1 },
     ]);
     const { frame } = screen(s);
-    expect(frame()).toMatch(
-      /^agentor · assistant · model gpt-test\n\n❯ hello\n\nFirst paragraph\.\n\nSecond one, still\n\n[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] writing… [\d.]+s · \d+ tokens · \d+ tok\/s · turn 1 · 0 tools run · esc or ctrl\+c to …\n\n╭─+╮\n│ ❯/,
-    );
+    await expect
+      .poll(frame)
+      .toMatch(
+        /^agentor · assistant · model gpt-test\n\n❯ hello\n\nFirst paragraph\.\n\nSecond one, still\n\n[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] writing… [\d.]+s · \d+ tokens · \d+ tok\/s · turn 1 · 0 tools run · esc or ctrl\+c to …\n\n╭─+╮\n│ ❯/,
+      );
     expect(frame()).toContain('enter queues a message, sent when this answer ends · esc cancels');
   });
 
@@ -56,13 +60,15 @@ describe('ChatScreen', () => {
     expect(screen(silent, { now: T0 + 5_000 }).frame()).toContain('waiting for the model · 5 s since the request');
   });
 
-  it('labels demo agents clearly', () => {
+  it('labels demo agents clearly', async () => {
     const s = initialChatState([{ name: 'assistant', model: 'demo', isDemo: true }], {
       width: 100,
       rows: 24,
       color: false,
     });
-    expect(screen(s).frame()).toContain('agentor · assistant · model demo  DEMO  offline scripted model, no API calls');
+    await expect
+      .poll(screen(s).frame)
+      .toContain('agentor · assistant · model demo  DEMO  offline scripted model, no API calls');
   });
 
   it('keeps the whole frame shorter than the terminal, whatever streams: here a long code block and a tall prompt', () => {
@@ -73,12 +79,19 @@ describe('ChatScreen', () => {
     const queued = ['first\nsecond line', `evil \x1b]0;title\x07 ${'x'.repeat(200)}`, 'third', 'fourth', 'fifth'];
     // Every code line went to the scrollback already: only what is not final stays live.
     expect(s.print.flatMap((p) => p.lines).join('\n')).toContain('line 59');
-    // Printed (and acknowledged), what is left on screen is Ink's live frame.
-    const { frame } = screen(
-      { ...s, print: [] },
-      { editor: { ...emptyEditor(), text: typed, cursor: typed.length }, queued },
+    // Ink's own frame (what it redraws; printed lines are not part of it) is shorter than the terminal.
+    const ink = render(
+      <ChatScreen
+        state={{ ...s, print: [] }}
+        now={T0 + 2_000}
+        editor={{ ...emptyEditor(), text: typed, cursor: typed.length }}
+        queued={queued}
+        onPrinted={NOOP}
+      />,
     );
-    expect(frame().split('\n').length).toBeLessThan(rows);
+    const live = ink.lastFrame() ?? '';
+    expect(live.split('\n').length).toBeLessThan(rows);
+    const { frame } = screen(s, { editor: { ...emptyEditor(), text: typed, cursor: typed.length }, queued });
     expect(frame()).toContain('queued: first ⏎ second line');
     expect(frame()).not.toContain('\x1b]0;');
     expect(frame()).toContain('… and 2 more queued');
@@ -103,30 +116,31 @@ describe('ChatScreen', () => {
     expect(frame.split('\n').length).toBeLessThan(16);
   });
 
-  it('a finished round: the end line, no progress line, the idle prompt', () => {
+  it('a finished round: the end line, no progress line, the idle prompt', async () => {
     const s = stateFrom('q', [{ type: 'text_delta', text: 'Done.', turn: 1 }, end('completed')]);
     const { frame } = screen(s);
-    expect(frame()).toMatch(/Done\.\n {2}✓ 1\.2s · 42 tokens\n\n╭/);
+    await expect.poll(frame).toMatch(/Done\.\n {2}✓ 1\.2s · 42 tokens\n\n╭/);
     expect(frame()).not.toContain('esc or ctrl+c to cancel');
     expect(frame()).toContain('/help');
   });
 
-  it('prints each line once, however many times the screen renders, and reports what it printed', () => {
+  it('prints each line once, however many times the screen renders, and reports what it printed', async () => {
     let s = stateFrom('hello', [{ type: 'text_delta', text: 'Para one.\n\nPara', turn: 1 }]);
     let acked = -1;
     const onPrinted = (id: number): void => {
       acked = id;
     };
-    const ui = render(<ChatScreen state={s} now={T0} editor={emptyEditor()} onPrinted={onPrinted} />);
+    const ui = renderInTerminal(<ChatScreen state={s} now={T0} editor={emptyEditor()} onPrinted={onPrinted} />);
     for (let i = 0; i < 5; i++) {
       s = chatReducer(s, { type: 'events', events: script([{ type: 'text_delta', text: ` ${i}`, turn: 1 }]) });
       if (i === 2) s = chatReducer(s, { type: 'printed', id: acked });
       ui.rerender(<ChatScreen state={s} now={T0 + i} editor={emptyEditor()} onPrinted={onPrinted} />);
     }
-    const frame = plain(ui.lastFrame() ?? '');
+    // (Frames are drawn at most 30 times a second: the last one comes a moment later.)
+    await expect.poll(ui.text).toContain('Para 0 1 2 3 4');
+    const frame = ui.text();
     expect(frame.split('Para one.').length - 1).toBe(1);
     expect(frame.split('❯ hello').length - 1).toBe(1);
-    expect(frame).toContain('Para 0 1 2 3 4');
     expect(acked).toBe(s.print.at(-1)?.id ?? acked);
   });
 

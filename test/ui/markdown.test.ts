@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastSafeBoundary } from '../../src/ui/layout/md-stream.js';
-import { loadHighlighter, renderMarkdown, type RenderContext } from '../../src/ui/layout/markdown.js';
+import { loadHighlighter } from '../../src/ui/layout/highlight.js';
+import { renderMarkdown, type RenderContext } from '../../src/ui/layout/markdown.js';
 import { paint, parseAnsi, stripColour, toAnsi } from '../../src/ui/layout/style.js';
 import { displayWidth } from '../../src/ui/layout/width.js';
 import { wrapCode, wrapSpans } from '../../src/ui/layout/wrap.js';
@@ -88,14 +89,14 @@ describe('renderMarkdown', () => {
     expect(bare).not.toMatch(/\x1b\[3\dm/);
   });
 
-  it('draws code in one colour until the highlighter has loaded, then through it', async () => {
-    const before = renderMarkdown('```js\nconst a = 1;\n```', ctx(40, true));
-    expect(before[1]).toBe('\x1b[33mconst a = 1;\x1b[0m');
+  it('draws code in one colour until the highlighter has loaded, then highlighted', async () => {
+    const before = renderMarkdown('```ts\nconst a = "s"; // note\n```', ctx(40, true));
+    expect(before[1]).toBe('\x1b[33mconst a = "s"; // note\x1b[0m');
     await loadHighlighter();
-    const after = renderMarkdown('```js\nconst a = 1;\n```', ctx(40, true));
-    // (The highlighter colours only what the test process's stdout supports: none here.)
-    expect(after[1]).not.toBe(before[1]);
-    expect(plain(after[1]!)).toBe('const a = 1;');
+    const after = renderMarkdown('```ts\nconst a = "s"; // note\n```', ctx(40, true));
+    expect(after[1]).toBe('\x1b[34mconst\x1b[0m a = \x1b[31m"s"\x1b[0m; \x1b[3;90m// note\x1b[0m');
+    // Without colour, code is drawn plain.
+    expect(renderMarkdown('```ts\nconst a = 1;\n```', ctx(40, false))[1]).toBe('const a = 1;');
   });
 });
 

@@ -1,9 +1,9 @@
-import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import type { RunEndEvent } from '../../src/core/events.js';
 import { App } from '../../src/ui/App.js';
-import { hang, plain, ScriptedProvider, text, type Turn } from './helpers.js';
+import { hang, ScriptedProvider, text, type Turn } from './helpers.js';
+import { renderInTerminal } from './terminal-render.js';
 
 function setup(turns: Record<string, Turn>) {
   const providers = Object.fromEntries(
@@ -13,17 +13,18 @@ function setup(turns: Record<string, Turn>) {
     ([name, provider]) => new Agent({ name, model: `${name}-model`, provider, tools: [] }),
   );
   let ends: RunEndEvent[] | undefined;
-  const ui = render(
+  const ui = renderInTerminal(
     <App agents={agents} firstPrompt="same question" once color={false} onExit={(_, e) => (ends = e)} />,
   );
-  const frames = (): string => plain(ui.frames.join('\n'));
-  return { ui, providers, frames, frame: () => plain(ui.lastFrame() ?? ''), ends: () => ends };
+  const frames = (): string => ui.text();
+  return { ui, providers, frames, frame: () => ui.text(), ends: () => ends };
 }
 
 describe('App with several agents, one-shot', () => {
   it('runs every agent on the prompt in its own panel and exits with every run_end', async () => {
     const t = setup({ alpha: text('Alpha ', 'says **hi**.'), beta: text('Beta ', 'answers.') });
     await expect.poll(t.ends, { timeout: 5_000 }).toHaveLength(2);
+    await expect.poll(t.frames).toContain('2 agents: 2 completed');
     expect(
       t
         .ends()!
@@ -49,6 +50,7 @@ describe('App with several agents, one-shot', () => {
     expect(t.frame()).toContain('esc or ctrl+c to cancel');
     t.ui.stdin.write('\x1b');
     await expect.poll(t.ends, { timeout: 5_000 }).toHaveLength(2);
+    await expect.poll(t.frames).toContain('2 agents: 2 cancelled');
     expect(t.ends()!.map((e) => e.status)).toEqual(['cancelled', 'cancelled']);
     expect(t.providers['alpha']!.aborted).toBe(true);
     expect(t.providers['beta']!.aborted).toBe(true);
@@ -77,6 +79,7 @@ describe('App with several agents, one-shot', () => {
     };
     const t = setup({ alpha: text('Fine.'), beta: broken });
     await expect.poll(t.ends, { timeout: 5_000 }).toHaveLength(2);
+    await expect.poll(t.frames).toContain('2 agents: ');
     const all = t.frames();
     expect(all).toMatch(/── beta · beta-model ─+\n\nHalf an\n {2}✗ beta failed: upstream exploded/);
     expect(all).toContain('upstream exploded');
@@ -94,7 +97,8 @@ describe('App with several agents, one-shot', () => {
       };
     const t = setup({ alpha: spaced(400), beta: spaced(400) });
     await expect.poll(t.ends, { timeout: 15_000 }).toHaveLength(2);
+    await expect.poll(t.frames).toContain('2 agents: 2 completed');
     expect(t.frames()).toContain('w399');
-    expect(t.ui.frames.length).toBeLessThan(200);
+    expect(t.ui.writes()).toBeLessThan(400);
   });
 });

@@ -1,13 +1,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import type { ModelRequest } from '../../src/core/providers/types.js';
 import { InputHistory } from '../../src/ui/history-store.js';
 import { App } from '../../src/ui/App.js';
-import { deferred, gated, hang, plain, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
+import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
+import { renderInTerminal } from './terminal-render.js';
 
 /** The user's and assistant's messages of a request (no system prompt). */
 const dialogue = (req: ModelRequest | undefined): Array<[string, string]> =>
@@ -26,12 +26,12 @@ function setup(turns: Record<string, Turn[]>, opts: { prompt?: string } = {}) {
   );
   const history = new InputHistory(join(dir, 'history.jsonl'));
   let code: number | undefined;
-  const ui = render(
+  const ui = renderInTerminal(
     <App agents={agents} history={history} color={false} firstPrompt={opts.prompt} onExit={(c) => (code = c)} />,
   );
-  const frame = (): string => plain(ui.lastFrame() ?? '');
+  const frame = (): string => ui.text();
   // <Static> output is written once: what was ever on screen is in the frames.
-  const frames = (): string => plain(ui.frames.join('\n'));
+  const frames = (): string => ui.text();
   const type = async (s: string): Promise<void> => {
     ui.stdin.write(s);
     await new Promise((r) => setImmediate(r));
@@ -62,7 +62,7 @@ describe('App with several agents, a conversation', () => {
       beta: [text('Beta one\x1b]0;pwned\x07.'), text('Beta two.')],
     });
     await expect.poll(t.frame).toContain(PROMPT_BACK);
-    expect(t.frame()).toContain('agentor · 2 agents · alpha, beta · @name to address one');
+    await expect.poll(t.frame).toContain('agentor · 2 agents · alpha, beta · @name to address one');
     await t.send('first question');
     await expect.poll(t.frames).toContain('2 agents: 2 completed');
     await expect.poll(t.frame).toContain(PROMPT_BACK);
@@ -280,7 +280,8 @@ describe('App with several agents, a conversation: typing ahead while agents run
     expect(t.frame()).toContain('no agent named @gamma');
     expect(dialogue(t.alpha.requests[2]).at(-1)).toEqual(['user', 'three']);
     expect(t.beta.requests).toHaveLength(2);
-    // The transcript keeps the order: each answer, then the message sent after it.
+    // The transcript keeps the order: each answer, then the message sent after it (once the last frame is drawn).
+    await expect.poll(t.frame).not.toContain('queued:');
     const frame = t.frame();
     expect(frame.indexOf('Alpha starts and ends.')).toBeLessThan(frame.indexOf('\n❯ two'));
     // The queued slash command ran in its turn: after the second round, before the messages queued behind it.

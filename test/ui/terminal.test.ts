@@ -33,7 +33,18 @@ describe('TerminalOutput', () => {
     out.write(inkFrame(0, 'one\ntwo\n'));
     expect(last()).toBe('one\ntwo\n');
     out.write(inkFrame(3, 'three\n'));
-    expect(last()).toBe('\r\x1b[2A\x1b[Jthree\n');
+    // (Written over the old frame line by line: the changed line, then the rest erased.)
+    expect(last()).toBe('\r\x1b[2A\x1b[2Kthree\n\x1b[J');
+  });
+
+  it('rewrites only the lines of a frame that changed, and erases by rows again once the width changed', () => {
+    const { tty, out, last } = setup();
+    out.write(inkFrame(0, 'partial row\n\nprogress 1s\n╭────╮\n│ ❯  │\n╰────╯\n'));
+    out.write(inkFrame(7, 'partial row grows\n\nprogress 2s\n╭────╮\n│ ❯  │\n╰────╯\n'));
+    expect(last()).toBe('\r\x1b[6A\x1b[2Kpartial row grows\n\x1b[B\x1b[2Kprogress 2s\n\x1b[B\x1b[B\x1b[B');
+    tty.columns = 10;
+    out.write(inkFrame(7, 'x\n'));
+    expect(last()).toBe('\r\x1b[8A\x1b[Jx\n');
   });
 
   it('after the terminal narrowed, erases the rows the old frame wraps into at the new width', () => {
@@ -74,7 +85,7 @@ describe('TerminalOutput', () => {
     out.write('printed 1\nprinted 2\n');
     out.write('live again\n');
     out.write(inkFrame(2, 'next\n'));
-    expect(last()).toBe('\r\x1b[1A\x1b[Jnext\n');
+    expect(last()).toBe('\r\x1b[1A\x1b[2Knext\n');
   });
 
   it('applies NO_COLOR to everything Ink writes: colours go, bold and inverse stay', () => {

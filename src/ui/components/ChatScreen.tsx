@@ -3,11 +3,12 @@
  * (layout/live.ts), and the prompt, which stays editable while answers stream. The live region gets the rows the
  * prompt area leaves, minus one: Ink's whole frame then always stays shorter than the terminal.
  */
-import { Box, Text } from 'ink';
-import { memo, useMemo } from 'react';
+import { Box, Text, useStdout } from 'ink';
+import { memo, useCallback, useMemo } from 'react';
 import type { ChatState } from '../chat-state.js';
 import type { EditorState } from '../input.js';
 import { layoutLive } from '../layout/live.js';
+import { TerminalOutput } from '../terminal.js';
 import { Printer } from './Printer.js';
 import { PromptArea, layoutPromptArea } from './PromptArea.js';
 
@@ -20,6 +21,8 @@ export interface ChatScreenProps {
   /** Messages typed ahead while a round runs, sent one by one when it ends. */
   queued?: readonly string[];
   hint?: string;
+  /** Where finished lines go; by default the terminal Ink draws on (see terminal.ts), else Ink's stdout.write. */
+  print?: (text: string) => void;
   onPrinted: (id: number) => void;
 }
 
@@ -53,15 +56,20 @@ const LiveLines = memo(function LiveLines({ lines }: { lines: readonly string[] 
 });
 
 /** The chat screen. */
-export function ChatScreen({ state, now, editor, queued = [], hint, onPrinted }: ChatScreenProps) {
+export function ChatScreen({ state, now, editor, queued = [], hint, print, onPrinted }: ChatScreenProps) {
   const { width, rows, color } = state.layout;
+  const { stdout, write } = useStdout();
+  const toScreen = useCallback(
+    (text: string) => (print ? print(text) : stdout instanceof TerminalOutput ? stdout.print(text) : write(text)),
+    [print, stdout, write],
+  );
   const running = state.round !== null;
   const bottom = layoutPromptArea({ running, editor, queued: queued.length, width, rows, liveMinRows: LIVE_MIN_ROWS });
   const budget = rows - 1 - bottom.rows;
   const live = useMemo(() => layoutLive(state, now, budget), [state, now, budget]);
   return (
     <Box flexDirection="column">
-      <Printer items={state.print} onPrinted={onPrinted} />
+      <Printer items={state.print} print={toScreen} onPrinted={onPrinted} />
       <LiveLines lines={live} />
       <PromptArea
         layout={bottom}

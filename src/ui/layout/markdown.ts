@@ -9,7 +9,8 @@
  * the table is wider than the terminal.
  */
 import { marked, Lexer, type Token, type Tokens } from 'marked';
-import { FG, merge, paint, parseAnsi, toAnsi, type Span, type Style } from './style.js';
+import { highlightLines, loadHighlighter } from './highlight.js';
+import { FG, merge, paint, toAnsi, type Span, type Style } from './style.js';
 import { displayWidth, truncate } from './width.js';
 import { wrapCode, wrapSpans, type Row } from './wrap.js';
 
@@ -21,20 +22,6 @@ export interface RenderContext {
   code: { next: number };
   /** The style every span starts from (reasoning is dim and italic). */
   base?: Style;
-}
-
-type Highlight = (code: string, opts: { language?: string; ignoreIllegals?: boolean }) => string;
-let highlighter: Highlight | undefined;
-let loading: Promise<void> | undefined;
-
-/** Starts loading the syntax highlighter in the background; resolves when it is ready (or failed to load). */
-export function loadHighlighter(): Promise<void> {
-  loading ??= import('cli-highlight')
-    .then((m) => {
-      highlighter = m.highlight ?? (m as unknown as { default: { highlight: Highlight } }).default.highlight;
-    })
-    .catch(() => undefined);
-  return loading;
 }
 
 /** The block tokens of `src` (never throws: unparsable text comes back as one paragraph of raw text). */
@@ -135,16 +122,8 @@ export function codeRule(number: number, lang: string, ctx: RenderContext): stri
 export function codeLines(text: string, lang: string, ctx: RenderContext): string[] {
   const code = text.replace(/\t/g, '  ');
   const language = lang.split(/\s/)[0] ?? '';
-  let styled: Span[][];
-  if (ctx.color && highlighter) {
-    let out: string;
-    try {
-      out = highlighter(code, { ...(language ? { language } : {}), ignoreIllegals: true });
-    } catch {
-      out = code;
-    }
-    styled = out.split('\n').map((l) => parseAnsi(l, ctx.base));
-  } else {
+  let styled = ctx.color ? highlightLines(code, language, ctx.base) : undefined;
+  if (!styled) {
     // First code block seen: load the highlighter now (usually ready by the block's next lines).
     if (ctx.color) void loadHighlighter();
     const style = merge(ctx.base ?? {}, { fg: FG.yellow });

@@ -124,6 +124,7 @@ interface Placed {
 
 class Step {
   commit: string[] = [];
+  private lexed: { view: string; placed: Placed[] } | undefined;
   constructor(
     public s: MdStream,
     private readonly layout: StreamLayout,
@@ -250,13 +251,16 @@ class Step {
   /** The source as blocks (at a block start, or continuing a paragraph). */
   private placed(): Placed[] {
     const para = this.s.ctx.kind === 'paragraph';
-    const tokens = lex(para ? MARK + this.s.src : this.s.src);
+    const view = para ? MARK + this.s.src : this.s.src;
+    // The same source is placed twice in a step (what to print, then what stays live): lex it once.
+    if (this.lexed?.view === view) return this.lexed.placed;
     const out: Placed[] = [];
     let at = para ? -1 : 0;
-    for (const t of tokens) {
+    for (const t of lex(view)) {
       out.push({ token: out.length === 0 && para ? unmark(t) : t, at: Math.max(0, at) });
       at += t.raw.length;
     }
+    this.lexed = { view, placed: out };
     return out;
   }
 
@@ -294,26 +298,27 @@ class Step {
     }
     if (placed.length === 0) return false;
     const last = placed[placed.length - 1] as Placed;
+    let at = last.at;
     if (placed.length > 1) {
       this.emitBlocks(
         placed.slice(0, -1).map((p) => p.token),
         continuing,
       );
-      this.s = { ...this.s, src: this.s.src.slice(last.at), ctx: { kind: 'block', cont: false } };
+      this.s = { ...this.s, src: this.s.src.slice(at), ctx: { kind: 'block', cont: false } };
       continuing = false;
-      last.at = 0;
+      at = 0;
     }
     switch (last.token.type) {
       case 'paragraph':
-        this.paragraph(last.token as Tokens.Paragraph, last.at, continuing);
+        this.paragraph(last.token as Tokens.Paragraph, at, continuing);
         return false;
       case 'code':
-        return this.openCode(last.token as Tokens.Code, last.at, continuing);
+        return this.openCode(last.token as Tokens.Code, at, continuing);
       case 'list':
-        this.listItems(last.token as Tokens.List, last.at, continuing);
+        this.listItems(last.token as Tokens.List, at, continuing);
         return false;
       case 'table':
-        return this.tableStart(last.token as Tokens.Table, last.at, continuing);
+        return this.tableStart(last.token as Tokens.Table, at, continuing);
       default:
         return false;
     }
@@ -368,8 +373,11 @@ class Step {
 
   /** A table taller than half the screen: its header and complete rows are printed and its column widths fixed. */
   private tableStart(t: Tokens.Table, at: number, continuing: boolean): boolean {
-    const layout = renderTable(t, this.ctx());
-    if (layout.lines.length <= Math.max(4, Math.floor(this.layout.rows / 2))) return false;
+    if (renderTable(t, this.ctx()).lines.length <= Math.max(4, Math.floor(this.layout.rows / 2))) return false;
+    // The columns are fixed from here on: give them room for the somewhat wider cells of the rows still to come.
+    const layout = renderTable(t, this.ctx(), {
+      widths: roomier(renderTable(t, this.ctx()).widths, this.layout.width),
+    });
     const raw = t.raw;
     const complete = raw.endsWith('\n') ? t.rows.length : t.rows.length - 1;
     const headEnd = nthLineEnd(raw, 2);
@@ -438,6 +446,16 @@ export function openMarker(spans: readonly Span[]): number {
     if (m) return s.src + m.index + Math.max(0, m[0].search(/[*_`[<~]/));
   }
   return -1;
+}
+
+/** Column widths grown by up to half each (at least 2 columns) while the table still fits `width`. */
+function roomier(widths: readonly number[], width: number): number[] {
+  let spare = width - 3 * (widths.length - 1) - widths.reduce((a, b) => a + b, 0);
+  return widths.map((w) => {
+    const extra = Math.max(0, Math.min(spare, Math.max(2, Math.ceil(w / 2))));
+    spare -= extra;
+    return w + extra;
+  });
 }
 
 function isClosed(raw: string, fence: string): boolean {

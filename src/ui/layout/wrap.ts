@@ -26,7 +26,10 @@ export interface WrapOptions {
   rest?: Span[];
 }
 
-type Part = Span;
+/** A piece of a word or gap: text in one style, with its display width. */
+interface Part extends Span {
+  width: number;
+}
 interface Word {
   kind: 'word';
   parts: Part[];
@@ -39,38 +42,45 @@ interface Gap {
 }
 type Piece = Word | Gap | { kind: 'newline' };
 
-const TOKEN = /\n| +|[^ \n]+/g;
+const NEWLINE: Piece = { kind: 'newline' };
 
+/** The words, gaps and line breaks of `spans` (a word may run across spans: "**bold**er"). */
 function tokenize(spans: readonly Span[]): Piece[] {
   const pieces: Piece[] = [];
   let word: Word | undefined;
-  const flush = (): void => {
-    if (word) pieces.push(word);
-    word = undefined;
-  };
   for (const span of spans) {
     const text = span.text.includes('\t') ? span.text.replace(/\t/g, '  ') : span.text;
-    for (const m of text.matchAll(TOKEN)) {
-      const t = m[0];
-      const part: Part = {
-        text: t,
-        style: span.style,
-        ...(span.src !== undefined && text === span.text ? { src: span.src + m.index } : {}),
-      };
-      if (t === '\n') {
-        flush();
-        pieces.push({ kind: 'newline' });
-      } else if (t[0] === ' ') {
-        flush();
-        pieces.push({ kind: 'space', parts: [part], width: t.length });
+    // Offsets into the source hold only for text that is the source, verbatim.
+    const src = text === span.text ? span.src : undefined;
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      let j = i + 1;
+      if (c === 10) {
+        if (word) pieces.push(word);
+        word = undefined;
+        pieces.push(NEWLINE);
+      } else if (c === 32) {
+        while (j < n && text.charCodeAt(j) === 32) j++;
+        if (word) pieces.push(word);
+        word = undefined;
+        const part: Part = { text: text.slice(i, j), style: span.style, width: j - i };
+        if (src !== undefined) part.src = src + i;
+        pieces.push({ kind: 'space', parts: [part], width: j - i });
       } else {
+        while (j < n && text.charCodeAt(j) !== 32 && text.charCodeAt(j) !== 10) j++;
+        const t = text.slice(i, j);
+        const part: Part = { text: t, style: span.style, width: displayWidth(t) };
+        if (src !== undefined) part.src = src + i;
         word ??= { kind: 'word', parts: [], width: 0 };
         word.parts.push(part);
-        word.width += displayWidth(t);
+        word.width += part.width;
       }
+      i = j;
     }
   }
-  flush();
+  if (word) pieces.push(word);
   return pieces;
 }
 
@@ -96,9 +106,12 @@ export function wrapSpans(spans: readonly Span[], opts: WrapOptions): Row[] {
     empty = true;
     space = undefined;
   };
-  const put = (part: Part, w: number): void => {
+  const put = (part: Span, w: number): void => {
     if (empty && row.start === undefined && part.src !== undefined) row.start = part.src;
-    row.spans.push({ text: part.text, style: part.style });
+    // Text in the same style as the row's last span joins it: fewer spans to draw.
+    const last = row.spans[row.spans.length - 1];
+    if (last && last.style === part.style && !empty) last.text += part.text;
+    else row.spans.push({ text: part.text, style: part.style });
     row.width += w;
     empty = false;
   };
@@ -114,19 +127,19 @@ export function wrapSpans(spans: readonly Span[], opts: WrapOptions): Row[] {
     }
     const gap = space && !empty ? space.width : 0;
     if (!empty && row.width + gap + p.width <= width) {
-      if (space) for (const s of space.parts) put(s, s.text.length);
-      for (const part of p.parts) put(part, displayWidth(part.text));
+      if (space) for (const s of space.parts) put(s, s.width);
+      for (const part of p.parts) put(part, part.width);
       space = undefined;
       continue;
     }
     // A word that fits no row is broken where it stands; any other word goes to the next row whole.
     const fitsARow = p.width <= width - restWidth;
     if (!empty && fitsARow) next();
-    else if (!empty && space && row.width + gap < width) for (const s of space.parts) put(s, s.text.length);
+    else if (!empty && space && row.width + gap < width) for (const s of space.parts) put(s, s.width);
     else if (!empty) next();
     space = undefined;
     if (row.width + p.width <= width) {
-      for (const part of p.parts) put(part, displayWidth(part.text));
+      for (const part of p.parts) put(part, part.width);
       continue;
     }
     breakWord(
@@ -147,7 +160,7 @@ function breakWord(
   word: Word,
   width: number,
   current: () => Row,
-  put: (part: Part, w: number) => void,
+  put: (part: Span, w: number) => void,
   next: () => void,
   isEmpty: () => boolean,
 ): void {
