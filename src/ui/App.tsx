@@ -112,8 +112,11 @@ export function App({
     [cancel, onExit, exit],
   );
 
-  /** Sends a message to every agent, or to those it names with leading `@name`s; false when nothing was sent. */
-  const send = (message: string): boolean => {
+  /**
+   * Sends a message to every agent, or to those it names with leading `@name`s; false when nothing was sent. `shown`
+   * is the message as the prompt showed it (long pastes as placeholders): the echo above the answer stays short.
+   */
+  const send = (message: string, shown: string): boolean => {
     const to =
       agents.length > 1
         ? parseAddress(
@@ -122,12 +125,13 @@ export function App({
           )
         : undefined;
     if (to && 'error' in to) {
-      dispatch({ type: 'echo', text: message });
+      dispatch({ type: 'echo', text: shown });
       dispatch({ type: 'notice', text: to.error, tone: 'error' });
       return false;
     }
     const round = {
-      ...(to ? { targets: to.targets, shown: message } : {}),
+      ...(to ? { targets: to.targets } : {}),
+      shown,
       ...(state.model ? { model: state.model } : {}),
     };
     void start(to ? to.text : message, round).then((ends) => {
@@ -137,11 +141,11 @@ export function App({
     return true;
   };
 
-  /** Sends a message or runs a slash command; true when that started a round. */
-  const perform = (text: string): boolean => {
+  /** Sends a message or runs a slash command (`shown`: see send); true when that started a round. */
+  const perform = (text: string, shown: string): boolean => {
     const cmd = parseCommand(text);
-    if (!cmd) return send(text.startsWith('//') ? text.slice(1) : text);
-    if (cmd.name !== 'clear') dispatch({ type: 'echo', text });
+    if (!cmd) return text.startsWith('//') ? send(text.slice(1), shown.slice(1)) : send(text, shown);
+    if (cmd.name !== 'clear') dispatch({ type: 'echo', text: shown });
     runCommand(cmd, { agents, conversations, state, dispatch, screen, exit: (code) => leave(code) });
     return false;
   };
@@ -172,7 +176,7 @@ export function App({
   }, [finished, leave]);
 
   useEffect(() => {
-    if (firstPrompt) send(firstPrompt);
+    if (firstPrompt) send(firstPrompt, firstPrompt);
     // Only once, on mount.
   }, []);
 

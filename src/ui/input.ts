@@ -1,137 +1,249 @@
 /**
- * The prompt editor as pure functions: text + cursor, ↑/↓ through history, multi-line entry (Alt+Enter or a trailing
- * backslash), paste. Slash commands are parsed here too. The App only maps Ink key presses onto these.
+ * The prompt editor as pure functions: text + cursor, ↑/↓ through history, multi-line entry (Alt+Enter, Ctrl+J or a
+ * trailing backslash), paste. The cursor moves and deletes by grapheme cluster, never by UTF-16 unit: an emoji (with a
+ * skin tone or ZWJ parts), a flag or a letter with combining marks is one step, and the text never holds half of a
+ * surrogate pair. A long paste is one placeholder cluster (paste.ts). Slash commands are parsed here too.
+ * use-prompt-keys.ts feeds it the key presses decoded by keys.ts.
  */
-import type { Key } from 'ink';
-import { truncateLine } from './format.js';
+import { cutsCleanly, truncateToWidth, wellFormed, words } from './graphemes.js';
+import type { KeyPress } from './keys.js';
+import {
+  collapse,
+  editClusters,
+  expand,
+  hasPlaceholder,
+  keepReferenced,
+  newPlaceholder,
+  NO_PASTES,
+  pastesInline,
+  withoutPlaceholders,
+  type Pastes,
+  type PromptEntry,
+} from './paste.js';
+import { columnOf, locate, offsetAtColumn, promptRows, promptTextWidth } from './prompt-rows.js';
+
+export type { PromptEntry } from './paste.js';
 
 /** The prompt being edited. */
 export interface EditorState {
   text: string;
-  /** Cursor offset in `text` (UTF-16 units). */
+  /** Cursor offset in `text` (UTF-16 units), always at a grapheme cluster boundary. */
   cursor: number;
   /** Position in history while browsing (history.length = the draft). */
   historyIndex: number;
   /** What was typed before browsing history. */
   draft: string;
+  /** What the paste placeholders in `text` and `draft` stand for (none when absent). */
+  pastes?: Pastes;
 }
 
-/** What a key press asks the App to do besides editing. */
-export type EditorOutcome = { state: EditorState; submit?: string };
+/** What a key press asks the App to do besides editing: `submit` is the prompt to send, pastes expanded. */
+export type EditorOutcome = { state: EditorState; submit?: PromptEntry };
+
+/** What the editor needs to know about the screen. */
+export interface EditOptions {
+  /** The terminal's width: ↑/↓ move by the rows the prompt shows (by lines when absent). */
+  width?: number;
+}
 
 /** An empty prompt positioned after the given history. */
 export function emptyEditor(historyLength = 0): EditorState {
   return { text: '', cursor: 0, historyIndex: historyLength, draft: '' };
 }
 
+function lineStart(text: string, i: number): number {
+  return i <= 0 ? 0 : text.lastIndexOf('\n', i - 1) + 1;
+}
+function lineEnd(text: string, i: number): number {
+  const at = text.indexOf('\n', i);
+  return at === -1 ? text.length : at;
+}
+
+/** The cluster boundaries from a clean cut at or before `from` to one at or after `to` (see cutsCleanly). */
+function boundaries(text: string, from: number, to: number): number[] {
+  let start = Math.max(0, from);
+  while (!cutsCleanly(text, start)) start--;
+  let end = Math.min(text.length, to);
+  while (!cutsCleanly(text, end)) end++;
+  const out = [start];
+  for (const c of editClusters(text.slice(start, end))) out.push((start += c.length));
+  return out;
+}
+function prevBoundary(text: string, i: number): number {
+  return i <= 0 ? 0 : (boundaries(text, i - 1, i).findLast((b) => b < i) ?? 0);
+}
+function nextBoundary(text: string, i: number): number {
+  return i >= text.length ? text.length : (boundaries(text, i, i + 1).find((b) => b > i) ?? text.length);
+}
+/** `i`, or the end of the cluster it falls inside (an edit can join clusters: two flag letters, a mark after a letter). */
+function snap(text: string, i: number): number {
+  return cutsCleanly(text, i) ? i : (boundaries(text, i, i).find((b) => b >= i) ?? text.length);
+}
+
 const set = (s: EditorState, text: string, cursor: number): EditorState => ({
   ...s,
   text,
-  cursor: Math.max(0, Math.min(text.length, cursor)),
+  cursor: snap(text, Math.max(0, Math.min(text.length, cursor))),
 });
-const insert = (s: EditorState, chunk: string): EditorState =>
-  set(s, s.text.slice(0, s.cursor) + chunk + s.text.slice(s.cursor), s.cursor + chunk.length);
-
-function lineStart(text: string, cursor: number): number {
-  return text.lastIndexOf('\n', cursor - 1) + 1;
+const insert = (s: EditorState, chunk: string, pastes = s.pastes): EditorState => ({
+  ...set(s, s.text.slice(0, s.cursor) + chunk + s.text.slice(s.cursor), s.cursor + chunk.length),
+  ...(pastes ? { pastes } : {}),
+});
+/** Removes `from`…`to` (cluster boundaries); a placeholder removed with it lets its paste go. */
+function remove(s: EditorState, from: number, to: number): EditorState {
+  if (from === to) return s;
+  const next = set(s, s.text.slice(0, from) + s.text.slice(to), from);
+  return s.pastes ? { ...next, pastes: keepReferenced(s.pastes, next.text, next.draft) } : next;
 }
-function lineEnd(text: string, cursor: number): number {
-  const i = text.indexOf('\n', cursor);
-  return i === -1 ? text.length : i;
+
+const isWord = (w: { segment: string; isWord: boolean }): boolean => w.isWord || hasPlaceholder(w.segment);
+
+/**
+ * Word moves segment a window before or after the cursor, growing until it holds a word: word segmentation is slow on
+ * long texts (and dictionary-based for CJK).
+ */
+const FIRST_WORD_WINDOW = 64;
+
+/** The start of the word before the cursor (or the one it is in): Unicode word boundaries, a placeholder is a word. */
+function wordLeft(text: string, cursor: number): number {
+  for (let size = FIRST_WORD_WINDOW; ; size *= 4) {
+    const from = snap(text, Math.max(0, cursor - size));
+    let start = -1;
+    // The window's first word may go on to its left: it only counts when the window starts the text.
+    for (const w of words(text.slice(from, cursor)))
+      if (isWord(w) && (from === 0 || w.start > 0)) start = from + w.start;
+    if (start !== -1 || from === 0) return start === -1 ? 0 : snap(text, start);
+  }
+}
+/** The end of the word after the cursor (or the one it is in). */
+function wordRight(text: string, cursor: number): number {
+  for (let size = FIRST_WORD_WINDOW; ; size *= 4) {
+    const to = snap(text, Math.min(text.length, cursor + size));
+    const ws = words(text.slice(cursor, to));
+    // The window's last word may go on to its right: it only counts when the window ends the text.
+    for (const w of ws) if (isWord(w) && (to === text.length || w.end < to - cursor)) return snap(text, cursor + w.end);
+    if (to === text.length) return text.length;
+  }
 }
 
-/** Applies one key press (as Ink reports it) to the editor. */
+/** Ctrl+W: back over white space, then over everything up to the previous white space (readline's unix-word-rubout). */
+function spaceWordLeft(text: string, cursor: number): number {
+  const cs = editClusters(text.slice(0, cursor));
+  let at = cursor;
+  let i = cs.length;
+  while (i > 0 && /^\s/u.test(cs[i - 1] as string)) at -= (cs[--i] as string).length;
+  while (i > 0 && !/^\s/u.test(cs[i - 1] as string)) at -= (cs[--i] as string).length;
+  return at;
+}
+
+/** Typed text as it may enter the prompt: no control characters, no placeholder characters, no lone surrogates. */
+function typed(text: string): string {
+  return withoutPlaceholders(text.replace(/[\x00-\x1f\x7f-\x9f]/g, ''));
+}
+
+/** A bracketed paste: a line or two goes in as text, anything longer as a placeholder. */
+function paste(s: EditorState, text: string): EditorState {
+  const clean = wellFormed(text.replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, ''));
+  if (!clean) return s;
+  if (pastesInline(clean)) return insert(s, withoutPlaceholders(clean));
+  const pastes = s.pastes ?? NO_PASTES;
+  const mark = newPlaceholder(pastes);
+  return insert(s, mark, { ...pastes, [mark]: clean });
+}
+
+/** ↑/↓: a row up or down in the prompt, or through history from its first or last row. */
+function verticalMove(s: EditorState, up: boolean, history: readonly PromptEntry[], opts: EditOptions): EditorOutcome {
+  const pastes = s.pastes ?? NO_PASTES;
+  const rows = promptRows(s.text, pastes, opts.width === undefined ? Infinity : promptTextWidth(opts.width));
+  const at = locate(rows, s.cursor);
+  const target = rows[up ? at.row - 1 : at.row + 1];
+  const here = rows[at.row];
+  if (target && here) return { state: set(s, s.text, offsetAtColumn(target, columnOf(here, at.cell))) };
+  const index = up ? Math.max(0, s.historyIndex - 1) : Math.min(history.length, s.historyIndex + 1);
+  if (index === s.historyIndex) return { state: s };
+  const draft = s.historyIndex === history.length ? s.text : s.draft;
+  const recalled = index === history.length ? { text: draft, pastes } : collapse(history[index] as PromptEntry, pastes);
+  const text = recalled.text;
+  return {
+    state: {
+      text,
+      cursor: text.length,
+      historyIndex: index,
+      draft,
+      pastes: keepReferenced(recalled.pastes, text, draft),
+    },
+  };
+}
+
+/** Applies one key press to the editor. */
 export function editKey(
   s: EditorState,
-  input: string,
-  key: Key,
-  history: readonly string[],
-  pasting = false,
+  press: KeyPress,
+  history: readonly PromptEntry[],
+  opts: EditOptions = {},
 ): EditorOutcome {
-  // Inside a bracketed paste every line break is text, never a submit.
-  if (pasting)
-    return {
-      state: insert(s, (key.return ? '\n' : input).replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')),
-    };
-  // Typed-ahead text and Enter can arrive as one chunk: "hello\r", or "hello\n" when it was typed before the terminal
-  // went into raw mode (the line discipline turned Enter into a line feed). One line, then Enter: the text, then a submit.
-  const typedLine = !key.return && input.length > 1 ? /^([^\r\n]+)(?:\r\n?|\n)$/.exec(input) : null;
-  if (typedLine) {
-    const typed = editKey(s, typedLine[1] as string, { ...key, return: false }, history).state;
-    return editKey(typed, '\r', { ...key, return: true }, history);
+  if (press.kind === 'paste') return { state: paste(s, press.text) };
+  if (press.kind === 'text') return { state: insert(s, typed(press.text)) };
+  const { name, ctrl, meta, shift } = press;
+  const { text, cursor } = s;
+  switch (name) {
+    case 'return':
+      if (meta || shift) return { state: insert(s, '\n') };
+      // A trailing backslash continues the prompt on a new line.
+      if (cursor === text.length && text.endsWith('\\'))
+        return { state: set(s, `${text.slice(0, -1)}\n`, text.length) };
+      return { state: emptyEditor(history.length), submit: expand(text, s.pastes) };
+    case 'up':
+    case 'down':
+      return verticalMove(s, name === 'up', history, opts);
+    case 'left':
+      return { state: set(s, text, ctrl || meta ? wordLeft(text, cursor) : prevBoundary(text, cursor)) };
+    case 'right':
+      return { state: set(s, text, ctrl || meta ? wordRight(text, cursor) : nextBoundary(text, cursor)) };
+    case 'home':
+      return { state: set(s, text, lineStart(text, cursor)) };
+    case 'end':
+      return { state: set(s, text, lineEnd(text, cursor)) };
+    case 'backspace':
+      return { state: remove(s, ctrl || meta ? wordLeft(text, cursor) : prevBoundary(text, cursor), cursor) };
+    case 'delete':
+      return { state: remove(s, cursor, ctrl || meta ? wordRight(text, cursor) : nextBoundary(text, cursor)) };
   }
-  if (key.return) {
-    if (key.meta || key.shift) return { state: insert(s, '\n') };
-    // A trailing backslash continues the prompt on a new line.
-    if (s.cursor === s.text.length && s.text.endsWith('\\'))
-      return { state: set(s, `${s.text.slice(0, -1)}\n`, s.text.length) };
-    return { state: emptyEditor(history.length), submit: s.text };
+  if (meta && !ctrl) {
+    // Alt+B / Alt+F / Alt+D: readline's word keys (what Alt+←/→ send in some terminals).
+    if (name === 'b') return { state: set(s, text, wordLeft(text, cursor)) };
+    if (name === 'f') return { state: set(s, text, wordRight(text, cursor)) };
+    if (name === 'd') return { state: remove(s, cursor, wordRight(text, cursor)) };
+    return { state: s };
   }
-  if (key.upArrow || key.downArrow) {
-    const onFirst = lineStart(s.text, s.cursor) === 0;
-    const onLast = lineEnd(s.text, s.cursor) === s.text.length;
-    if (key.upArrow && !onFirst) {
-      const start = lineStart(s.text, s.cursor);
-      const prevStart = lineStart(s.text, start - 1);
-      return { state: set(s, s.text, Math.min(prevStart + (s.cursor - start), start - 1)) };
+  if (!ctrl) return { state: s };
+  switch (name) {
+    case 'a':
+      return { state: set(s, text, lineStart(text, cursor)) };
+    case 'e':
+      return { state: set(s, text, lineEnd(text, cursor)) };
+    case 'b':
+      return { state: set(s, text, prevBoundary(text, cursor)) };
+    case 'f':
+      return { state: set(s, text, nextBoundary(text, cursor)) };
+    case 'j':
+      return { state: insert(s, '\n') };
+    case 'u': {
+      // To the start of the line; at the start, the line break before it (the lines join).
+      const from = lineStart(text, cursor);
+      return { state: remove(s, from === cursor ? Math.max(0, cursor - 1) : from, cursor) };
     }
-    if (key.downArrow && !onLast) {
-      const start = lineStart(s.text, s.cursor);
-      const nextStart = lineEnd(s.text, s.cursor) + 1;
-      return { state: set(s, s.text, Math.min(nextStart + (s.cursor - start), lineEnd(s.text, nextStart))) };
+    case 'k': {
+      const to = lineEnd(text, cursor);
+      return { state: remove(s, cursor, to === cursor ? Math.min(text.length, cursor + 1) : to) };
     }
-    const index = key.upArrow ? Math.max(0, s.historyIndex - 1) : Math.min(history.length, s.historyIndex + 1);
-    if (index === s.historyIndex) return { state: s };
-    const draft = s.historyIndex === history.length ? s.text : s.draft;
-    const text = index === history.length ? draft : (history[index] ?? '');
-    return { state: { text, cursor: text.length, historyIndex: index, draft } };
+    case 'w':
+      return { state: remove(s, spaceWordLeft(text, cursor), cursor) };
+    case 'd':
+      return { state: remove(s, cursor, nextBoundary(text, cursor)) };
+    default:
+      return { state: s };
   }
-  if (key.leftArrow) return { state: set(s, s.text, key.ctrl || key.meta ? wordLeft(s.text, s.cursor) : s.cursor - 1) };
-  if (key.rightArrow)
-    return { state: set(s, s.text, key.ctrl || key.meta ? wordRight(s.text, s.cursor) : s.cursor + 1) };
-  if (key.home || (key.ctrl && input === 'a')) return { state: set(s, s.text, lineStart(s.text, s.cursor)) };
-  if (key.end || (key.ctrl && input === 'e')) return { state: set(s, s.text, lineEnd(s.text, s.cursor)) };
-  if (key.backspace || (key.delete && !input)) {
-    // Terminals send DEL (0x7f) for Backspace; Ink reports it as `delete`. Both erase to the left.
-    if (key.meta || (key.ctrl && input === 'w')) return { state: deleteWordLeft(s) };
-    if (s.cursor === 0) return { state: s };
-    return { state: set(s, s.text.slice(0, s.cursor - 1) + s.text.slice(s.cursor), s.cursor - 1) };
-  }
-  if (key.ctrl) {
-    switch (input) {
-      case 'u':
-        return { state: set(s, s.text.slice(s.cursor), 0) };
-      case 'k':
-        return { state: set(s, s.text.slice(0, s.cursor), s.cursor) };
-      case 'w':
-        return { state: deleteWordLeft(s) };
-      case 'd':
-        return { state: set(s, s.text.slice(0, s.cursor) + s.text.slice(s.cursor + 1), s.cursor) };
-      default:
-        return { state: s };
-    }
-  }
-  if (key.escape || key.tab || key.pageUp || key.pageDown || !input) return { state: s };
-  // Typed or pasted text: a paste arrives as one chunk, its line breaks stay line breaks (never a submit).
-  const text = input.replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
-  return { state: insert(s, text) };
-}
-
-function wordLeft(text: string, cursor: number): number {
-  let i = cursor;
-  while (i > 0 && /\s/.test(text[i - 1] as string)) i--;
-  while (i > 0 && !/\s/.test(text[i - 1] as string)) i--;
-  return i;
-}
-function wordRight(text: string, cursor: number): number {
-  let i = cursor;
-  while (i < text.length && /\s/.test(text[i] as string)) i++;
-  while (i < text.length && !/\s/.test(text[i] as string)) i++;
-  return i;
-}
-function deleteWordLeft(s: EditorState): EditorState {
-  const to = wordLeft(s.text, s.cursor);
-  return set(s, s.text.slice(0, to) + s.text.slice(s.cursor), to);
 }
 
 /** A parsed `/command arg`. */
@@ -161,19 +273,34 @@ export function parseSlash(text: string): SlashCommand | undefined {
 
 /**
  * The prompt after typed-ahead messages were taken back (a cancelled or unfinished run): the queued messages first, in
- * the order they were typed, then whatever is being typed now, one per line, with the cursor at the end.
+ * the order they were typed, then whatever is being typed now, one per line, with the cursor at the end. Their pastes
+ * become placeholders again.
  */
-export function restoreQueued(s: EditorState, queued: readonly string[], historyLength: number): EditorState {
+export function restoreQueued(s: EditorState, queued: readonly PromptEntry[], historyLength: number): EditorState {
   if (queued.length === 0) return s;
-  const text = [...queued, s.text].filter((t) => t !== '').join('\n');
-  return { text, cursor: text.length, historyIndex: historyLength, draft: '' };
+  let pastes = s.pastes ?? NO_PASTES;
+  const parts: string[] = [];
+  for (const entry of queued) {
+    const back = collapse(entry, pastes);
+    pastes = back.pastes;
+    parts.push(back.text);
+  }
+  const text = [...parts, s.text].filter((t) => t !== '').join('\n');
+  const kept = keepReferenced(pastes, text);
+  return {
+    text,
+    cursor: text.length,
+    historyIndex: historyLength,
+    draft: '',
+    ...(kept !== NO_PASTES ? { pastes: kept } : {}),
+  };
 }
 
-/** A queued message as one line: line breaks shown as "⏎", cut to `max` characters. */
+/** A queued message as one line: line breaks shown as "⏎", cut to `max` columns. */
 export function queuedPreview(text: string, max: number): string {
-  // Cut before collapsing: a huge paste must not cost a full scan on every frame.
-  const head = text
-    .slice(0, Math.max(1, max) + 1)
-    .replace(/[\x00-\x1f\x7f-\x9f]+/g, (m) => (m.includes('\n') ? ' ⏎ ' : ' '));
-  return truncateLine(head, max);
+  // Cut before collapsing: a huge message must not cost a full scan on every frame.
+  const head = wellFormed(text.slice(0, Math.max(1, max) * 4 + 16)).replace(/[\x00-\x1f\x7f-\x9f]+/g, (m) =>
+    m.includes('\n') ? ' ⏎ ' : ' ',
+  );
+  return truncateToWidth(head, max);
 }

@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { RunStatus } from '../core/events.js';
 import { sanitize } from '../core/text/sanitize.js';
+import { entryPreview, type PromptEntry } from './paste.js';
 
 /** How the run (or round) before the queue ended, and why the queue comes back when it does not go on. */
 export interface RunOutcome {
@@ -15,8 +16,8 @@ export interface RunOutcome {
 }
 
 /** What to do with the queue after a run ended and its last events are on screen. */
-export type QueueStep =
-  { kind: 'send'; next: string; rest: readonly string[] } | { kind: 'take-back'; why: string } | { kind: 'idle' };
+export type QueueStep<T = string> =
+  { kind: 'send'; next: T; rest: readonly T[] } | { kind: 'take-back'; why: string } | { kind: 'idle' };
 
 const label = (status: RunStatus): string => status.replace('_', ' ');
 
@@ -25,7 +26,7 @@ const label = (status: RunStatus): string => status.replace('_', ' ');
  * once, so whatever is queued now was typed after it. A run that did not complete (failed, timeout, max_turns) gives
  * the queue back: the follow-up was written for an answer that did not arrive.
  */
-export function nextStep(outcome: RunOutcome, queue: readonly string[]): QueueStep {
+export function nextStep<T>(outcome: RunOutcome, queue: readonly T[]): QueueStep<T> {
   if (outcome.status !== 'completed' && outcome.status !== 'cancelled') {
     return { kind: 'take-back', why: outcome.why ?? `the run ended: ${label(outcome.status)}` };
   }
@@ -57,18 +58,18 @@ export interface TypeAheadOptions {
   running: boolean;
   /** True from a run's start until its last event was handed over (ahead of React's next render). */
   isRunning: () => boolean;
-  /** Sends a message or runs a slash command; true when that started a run. */
-  perform: (text: string) => boolean;
+  /** Sends a message or runs a slash command; true when that started a run (`shown`: see PromptKeysOptions). */
+  perform: (text: string, shown: string) => boolean;
   /** Puts taken-back messages into the prompt and says why. */
-  giveBack: (queued: readonly string[], hint: string) => void;
+  giveBack: (queued: readonly PromptEntry[], hint: string) => void;
 }
 
 /** The queue of typed-ahead messages and the rules that work it off. */
 export function useTypeAhead({ running, isRunning, perform, giveBack }: TypeAheadOptions) {
   // Oldest first; read through a ref so keys arriving faster than React re-renders see the latest queue.
-  const [queued, setQueuedState] = useState<readonly string[]>([]);
-  const queueRef = useRef<readonly string[]>(queued);
-  const setQueued = (next: readonly string[]): void => {
+  const [queued, setQueuedState] = useState<readonly PromptEntry[]>([]);
+  const queueRef = useRef<readonly PromptEntry[]>(queued);
+  const setQueued = (next: readonly PromptEntry[]): void => {
     queueRef.current = next;
     setQueuedState(next);
   };
@@ -94,14 +95,14 @@ export function useTypeAhead({ running, isRunning, perform, giveBack }: TypeAhea
     if (step.kind === 'idle') return setEnded(undefined);
     setQueued(step.rest);
     // A slash command does not start a run: look at the queue again on the next render.
-    setEnded(perform(step.next) ? undefined : { status: 'completed' });
+    setEnded(perform(step.next.text, entryPreview(step.next)) ? undefined : { status: 'completed' });
   }, [ended, running]);
 
   return {
     queued,
     /** True while messages wait: a new one goes behind them, never ahead. */
     waiting: (): boolean => queueRef.current.length > 0,
-    enqueue: (text: string): void => setQueued([...queueRef.current, text]),
+    enqueue: (entry: PromptEntry): void => setQueued([...queueRef.current, entry]),
     takeBack,
     /** Reports how a run ended; the queue moves on once its last events are on screen. */
     runEnded: (outcome: RunOutcome): void => setEnded(outcome),

@@ -5,7 +5,6 @@ import { renderMarkdown, type RenderContext } from '../../src/ui/layout/markdown
 import { paint, parseAnsi, stripColour, toAnsi } from '../../src/ui/layout/style.js';
 import { displayWidth } from '../../src/ui/layout/width.js';
 import { wrapCode, wrapSpans } from '../../src/ui/layout/wrap.js';
-import { lineRows } from '../../src/ui/markdown.js';
 import { plain } from './helpers.js';
 
 const ctx = (width: number, color = false): RenderContext => ({ width, color, code: { next: 1 } });
@@ -119,18 +118,14 @@ describe('styles', () => {
   });
 });
 
-describe('the prompt box’s row count (Ink wraps it)', () => {
-  it('counts wide characters as two columns', () => {
-    expect(lineRows('中'.repeat(10), 10)).toBe(2);
-    expect(lineRows('a'.repeat(10), 10)).toBe(1);
-  });
-});
-
-describe('lastSafeBoundary', () => {
-  it('is the last blank line outside a fence, followed by a line in column 0, never in the unfinished last line', () => {
+describe('lastSafeBoundary (where a streamed answer may be cut into blocks)', () => {
+  it('is the last blank line outside a code fence, before more text', () => {
+    expect(lastSafeBoundary('para one\n\npara two\n')).toBe(9);
     expect(lastSafeBoundary('a\n\nb\n\nc')).toBe(5);
-    expect(lastSafeBoundary('a\n\n```\nx\n\ny\n')).toBe(2);
-    expect(lastSafeBoundary('- a\n\n  b\n')).toBe(-1);
-    expect(lastSafeBoundary('a\n\n')).toBe(-1);
+  });
+  it('is none inside an open fence, in an unfinished line, or before trailing blank lines', () => {
+    expect(lastSafeBoundary('```\ncode\n\nmore\n')).toBe(-1);
+    expect(lastSafeBoundary('only one line')).toBe(-1);
+    expect(lastSafeBoundary('text\n\n')).toBe(-1);
   });
 });

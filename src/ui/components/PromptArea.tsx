@@ -16,7 +16,7 @@ export interface PromptAreaLayout {
   shown: number;
   /** Rows of the queue list (its margin and "… and N more" line included). */
   queueRows: number;
-  /** Rows of text the prompt may show; unlimited when undefined. */
+  /** Rows of text the prompt may show (it scrolls past them). */
   maxPromptRows: number | undefined;
   /** Rows of the whole area: the queue and the prompt. */
   rows: number;
@@ -28,6 +28,7 @@ export interface PromptAreaLayout {
  * While a run streams, the live region, the queue and the prompt share the screen, and together they must stay
  * shorter than it (Ink clears and reprints everything otherwise): the queue gets what is left after the live region's
  * minimum (`liveMinRows`) and a one-line prompt, the prompt up to a third of the screen, the live region the rest.
+ * At rest the prompt may take the screen but one row. Past its height the prompt scrolls with the cursor.
  */
 export function layoutPromptArea(opts: {
   running: boolean;
@@ -42,7 +43,10 @@ export function layoutPromptArea(opts: {
   const shown =
     queued === 0 ? 0 : Math.max(0, Math.min(QUEUE_SHOWN, queued, spare - 1 - (queued > QUEUE_SHOWN ? 1 : 0)));
   const queueRows = queued === 0 ? 0 : 1 + shown + (queued > shown ? 1 : 0);
-  const maxPromptRows = running ? Math.max(1, Math.min(Math.floor(rows / 3), spare + 1 - queueRows)) : undefined;
+  const maxPromptRows = Math.max(
+    1,
+    running ? Math.min(Math.floor(rows / 3), spare + 1 - queueRows) : rows - PROMPT_CHROME_ROWS - 1 - queueRows,
+  );
   const window = editor ? promptWindow(editor, width, maxPromptRows) : undefined;
   const inputRows = window ? PROMPT_CHROME_ROWS + window.rows : 0;
   return { shown, queueRows, maxPromptRows, rows: queueRows + inputRows, ...(window ? { window } : {}) };
@@ -68,6 +72,7 @@ export function PromptArea({ layout, editor, queued, hint, width, color }: Promp
     <>
       {queued.length > 0 && (
         <Box flexDirection="column" marginTop={1} paddingLeft={2} width={width}>
+          {/* Measured in columns, wide characters counted twice, so that each stays on one row. */}
           {queued.slice(0, shown).map((text, i) => (
             <Text key={i} dimColor wrap="truncate-end">
               queued: {queuedPreview(text, width - 10)}
