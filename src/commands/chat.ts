@@ -92,6 +92,10 @@ function fail(message: string): number {
   return 2;
 }
 
+/** Shown in a terminal when agents (their MCP servers) take longer than this to start. */
+const STARTING_NOTICE_AFTER_MS = 1000;
+const STARTING_NOTICE = 'agentor: starting… (waiting for MCP servers or a remote agent; Ctrl+C to cancel)\n';
+
 /** The Ink UI renders a run when stdout is a terminal and no machine-readable or plain output was asked for. */
 function wantsInk(opts: ChatCommandOptions): boolean {
   return Boolean(process.stdout.isTTY) && !opts.json && !opts.plain && opts.events === undefined;
@@ -120,6 +124,11 @@ async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: 
   let loaded: LoadedAgents;
   try {
     settings = chatSettings(opts);
+    // A start-up that takes a while (MCP servers may take up to their timeout) says so in a terminal, instead of a
+    // blank screen; scripts see nothing.
+    const slow = process.stderr.isTTY
+      ? setTimeout(() => process.stderr.write(STARTING_NOTICE), STARTING_NOTICE_AFTER_MS)
+      : undefined;
     // --agent (repeatable), --mcp-config / ./mcp.json and --a2a; MCP servers stay up until loaded.close().
     loaded = await loadAgentFromFlags(
       {
@@ -134,7 +143,7 @@ async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: 
         a2a: opts.a2a,
       },
       { signal: interrupt.signal },
-    );
+    ).finally(() => clearTimeout(slow));
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);
     throw e;

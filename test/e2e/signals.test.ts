@@ -188,6 +188,17 @@ describe('the Ink UI (in a terminal)', () => {
     expect((await t.exit).exitCode).toBe(code);
   });
 
+  it('a slow MCP start-up says so; Ctrl+C there exits 130 and stops the server', async () => {
+    const { fx, config } = await mcpSetup({ MCP_FIXTURE_HANG: '1' });
+    const t = startPty(['chat', '--demo', '--mcp-config', config], { env: cleanEnv(), cols: 80, rows: 24 });
+    onTestFinished(() => t.kill());
+    const { pid } = await fx.next('started');
+    await t.waitFor('Ctrl+C to cancel');
+    t.write('\x03');
+    expect((await t.exit).exitCode).toBe(130);
+    expect(isRunning(pid)).toBe(false);
+  });
+
   it('SIGTERM in the interactive chat, waiting at the prompt, exits 143', async () => {
     const t = startPty(['chat', '--demo'], { env: cleanEnv(), cols: 80, rows: 24 });
     onTestFinished(() => t.kill());
