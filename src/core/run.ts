@@ -52,6 +52,8 @@ export interface RunOptions {
   model?: string;
   /** Use this run id instead of a generated one. */
   runId?: string;
+  /** The session the run is recorded in: `run_start` carries it as `session_id`. */
+  sessionId?: string;
 }
 
 /** What a run takes from its agent. */
@@ -129,6 +131,8 @@ class Run {
   private messageSent = false;
   private calls: ToolCallRequest[] = [];
   private gotUsage = false;
+  /** Input tokens of the last model call that reported usage (the context the conversation fills). */
+  private contextTokens: number | undefined;
 
   constructor(
     private readonly agent: RunAgent,
@@ -167,7 +171,12 @@ class Run {
     let outcome: Outcome = { status: 'completed' };
     let settled = false; // false only when the consumer stopped iterating before the run ended
     try {
-      yield this.stamp({ type: 'run_start', model: this.model, input: inputText(this.input) });
+      yield this.stamp({
+        type: 'run_start',
+        model: this.model,
+        input: inputText(this.input),
+        ...(this.options.sessionId !== undefined ? { session_id: this.options.sessionId } : {}),
+      });
       for (let turn = 1; ; turn++) {
         this.turn = turn;
         this.turnText = '';
@@ -269,6 +278,7 @@ class Run {
         return undefined;
       case 'usage':
         this.gotUsage = true;
+        if (chunk.usage.input_tokens > 0) this.contextTokens = chunk.usage.input_tokens;
         addUsage(this.usage, chunk.usage);
         return undefined;
       case 'notice':
@@ -345,6 +355,7 @@ class Run {
       usage: { ...this.usage },
       ...(outcome.error ? { error: outcome.error } : {}),
       duration_ms: Date.now() - this.started,
+      ...(this.contextTokens !== undefined ? { context_tokens: this.contextTokens } : {}),
     }) as RunEndEvent;
   }
 }
