@@ -15,10 +15,13 @@ import {
 } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
+import type { Session } from '../core/sessions/session.js';
+import { openChatSession, openSessionStore, planSession, resumedAgentRefs, type ChatSession } from './chat-session.js';
+import type { ChatSessionFlags } from './chat-session.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** Options of `agentor chat`, as Commander parses them. */
-export interface ChatCommandOptions {
+export interface ChatCommandOptions extends ChatSessionFlags {
   model?: string;
   baseUrl?: string;
   apiKeyEnv?: string;
@@ -35,6 +38,8 @@ export interface ChatCommandOptions {
   agent?: string[];
   mcpConfig?: string;
   a2a?: string;
+  /** `--context-window <tokens>`. */
+  contextWindow?: number;
 }
 
 /** Options after validation. */
@@ -134,8 +139,12 @@ function wantsInk(opts: ChatCommandOptions): boolean {
 export async function runChat(promptParts: string[], opts: ChatCommandOptions): Promise<number> {
   let settings: ChatSettings;
   let loaded: LoadedAgents;
+  const store = openSessionStore();
+  let chatSession: ChatSession | undefined;
   try {
     settings = chatSettings(opts);
+    const plan = await planSession(opts, store, { terminal: false, warn });
+    const agentRefs = resumedAgentRefs(plan, opts.agent);
     // --agent (repeatable), --mcp-config / ./mcp.json and --a2a; MCP servers stay up until loaded.close().
     loaded = await loadAgentFromFlags({
       model: opts.model,
@@ -144,11 +153,23 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
       demo: opts.demo,
       system: opts.system,
       maxTurns: opts.maxTurns,
-      agent: opts.agent,
+      agent: agentRefs,
       mcpConfig: opts.mcpConfig,
       a2a: opts.a2a,
+      contextWindow: opts.contextWindow,
     });
+    const infos = loaded.agents.map((a, i) => {
+      const ref = agentRefs?.[i];
+      return { name: a.name, model: a.model, ...(ref !== undefined && loaded.definitions[i] ? { ref } : {}) };
+    });
+    try {
+      chatSession = await openChatSession(plan, store, infos, warn);
+    } catch (e) {
+      await loaded.close();
+      throw e;
+    }
   } catch (e) {
+    await store.close();
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
   }
@@ -156,10 +177,16 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
   const agents = loaded.agents;
   const agent = agents[0] as Agent;
   try {
-    return await chatOnce(promptParts, opts, settings, agent, agents);
+    return await chatOnce(promptParts, opts, settings, agent, agents, chatSession.session);
   } finally {
+    await chatSession.close();
     await loaded.close();
   }
+}
+
+/** A warning on stderr that does not stop the chat. */
+function warn(message: string): void {
+  process.stderr.write(`agentor: ${message}\n`);
 }
 
 /** One-shot chat: every agent answers the same prompt concurrently; their events interleave in one stream. */
@@ -169,6 +196,7 @@ async function chatOnce(
   settings: ChatSettings,
   agent: Agent,
   agents: Agent[],
+  session: Session | undefined,
 ): Promise<number> {
   const prompt = promptParts.join(' ').trim();
   const piped = opts.stdin === false ? '' : await readPipedStdin();
@@ -215,6 +243,7 @@ async function chatOnce(
       timeoutMs: settings.timeoutMs,
       maxTurns: settings.maxTurns,
       bufferMs: settings.bufferMs,
+      ...(session ? { session } : {}),
     });
     // The renderer applies --events, so the exit code still comes from each run's real run_end.
     const ends = await render(events, opts, settings.events, agent, agents);
