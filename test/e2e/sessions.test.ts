@@ -28,6 +28,8 @@ const sessionFiles = (env: Env) => {
 };
 const chat = (...args: string[]) => ['chat', '--base-url', fake.url, '--model', 'fake', ...args];
 /** The messages of the n-th chat request the fake got (roles and contents). */
+/** The session id of a --json run's run_start. */
+const sessionOf = (stdout: string): string => (ndjson(stdout)[0] as Record<string, unknown>)['session_id'] as string;
 const sent = (n: number) =>
   (fake.requests.filter((r) => r.path.endsWith('/chat/completions'))[n]?.body as { messages: unknown[] }).messages;
 
@@ -69,7 +71,7 @@ describe('every chat is a session', () => {
     fake.enqueue({ text: 'It is 42.' });
     const again = await runCli(chat('--json', '-c', 'say it again'), { env, cwd });
     expect(again.code).toBe(0);
-    expect((ndjson(again.stdout)[0] as { session_id?: string }).session_id).toBe(start.session_id);
+    expect(sessionOf(again.stdout)).toBe(start.session_id);
     expect(sent(2)).toEqual([
       expect.objectContaining({ role: 'system' }),
       { role: 'user', content: 'what is 6*7' },
@@ -122,7 +124,7 @@ describe('every chat is a session', () => {
     fake.enqueue({ text: 'ok' });
     const ok = await runCli(chat('--json', '-r', 'xyz', 'next'), { env, cwd });
     expect(ok.code).toBe(0);
-    expect((ndjson(ok.stdout)[0] as { session_id?: string }).session_id).toBe('xyz999');
+    expect(sessionOf(ok.stdout)).toBe('xyz999');
     // The recorded user message with no run after it (a killed process) is still part of the history.
     expect(sent(0)).toContainEqual({ role: 'user', content: 'next' });
 
@@ -221,7 +223,7 @@ describe('agentor sessions', () => {
     const cwd = tempDir();
     fake.enqueue({ text: 'Paris \x1b[2Jis the capital.' });
     const r = await runCli(chat('--json', 'capital of France?'), { env, cwd });
-    const id = (ndjson(r.stdout)[0] as { session_id: string }).session_id;
+    const id = sessionOf(r.stdout);
 
     const list = await runCli(['sessions'], { env, cwd });
     expect(list.code).toBe(0);
@@ -276,7 +278,7 @@ describe('agentor sessions', () => {
     fake.enqueue({ fault: 'hang', text: ['thinking'] });
     const run = startCli(chat('--json', 'hold on'), { env, cwd });
     await run.waitFor('"thinking"');
-    const id = (ndjson(run.stdout())[0] as { session_id: string }).session_id;
+    const id = sessionOf(run.stdout());
     const refused = await runCli(['sessions', 'rm', id], { env, cwd });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is in use \(pid \d+/);
@@ -285,7 +287,7 @@ describe('agentor sessions', () => {
     const fork = await runCli(chat('--json', '-r', id, 'meanwhile'), { env, cwd });
     expect(fork.code).toBe(0);
     expect(fork.stderr).toContain(`is in use by another agentor process`);
-    const forkId = (ndjson(fork.stdout)[0] as { session_id: string }).session_id;
+    const forkId = sessionOf(fork.stdout);
     expect(forkId).not.toBe(id);
     expect(
       JSON.parse(readFileSync(join(sessionsDir(env), `${forkId}.jsonl`), 'utf8').split('\n')[0] as string),
