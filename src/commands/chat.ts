@@ -206,7 +206,7 @@ async function chatOnce(
   if (wantsInk(opts)) {
     // Lazy: --help, --version, --json and piped runs never load ink/react.
     const ui = await import('../ui/index.js');
-    const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns };
+    const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns, ...(session ? { session } : {}) };
     const conversation = process.stdin.isTTY && (!input || opts.interactive);
     // Several agents: one live panel each. In a conversation every message goes to all of them (or to those named
     // with @name), and each keeps its own history.
@@ -216,12 +216,19 @@ async function chatOnce(
         ...(input ? { prompt: input } : {}),
         timeoutMs: settings.timeoutMs,
         maxTurns: settings.maxTurns,
+        ...(session ? { session } : {}),
       });
     }
     if (agents.length > 1 && input) {
       return exitCodeFor(
         worstStatus(
-          await ui.renderAgents({ agents, prompt: input, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns }),
+          await ui.renderAgents({
+            agents,
+            prompt: input,
+            timeoutMs: settings.timeoutMs,
+            maxTurns: settings.maxTurns,
+            ...(session ? { session } : {}),
+          }),
         ),
       );
     }

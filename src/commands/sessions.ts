@@ -161,6 +161,8 @@ function showEntry(
     }
     case 'end':
       return dim(`${sanitize(e.agent)}: run ${e.status}${e.error ? `: ${sanitize(e.error.message)}` : ''}`);
+    case 'clear':
+      return dim('(the conversation was cleared here: what follows starts over)');
     case 'compact':
       return dim(
         `${sanitize(e.agent)}: ${e.before - e.keep} earlier messages were compacted into a summary:\n${sanitize(e.summary)}`,

@@ -41,6 +41,7 @@ export async function renderOnce(opts: Omit<InteractiveOptions, 'firstPrompt'> &
     once: true,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
+    ...(opts.session ? { session: opts.session } : {}),
     ...(opts.stdout ? { stdout: opts.stdout } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
   });

@@ -3,6 +3,7 @@ import { render } from 'ink';
 import { createElement, type ReactElement } from 'react';
 import type { Agent, Conversation } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
+import type { Session } from '../core/sessions/session.js';
 import { App } from './App.js';
 import { InputHistory } from './history-store.js';
 import { loadHighlighter } from './layout/highlight.js';
@@ -21,6 +22,8 @@ export interface ChatMount {
   historyPath?: string | null;
   timeoutMs?: number;
   maxTurns?: number;
+  /** The session the chat is recorded in. */
+  session?: Session;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
 }
@@ -43,6 +46,7 @@ export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: 
       signal,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
+      ...(opts.session ? { session: opts.session } : {}),
     }),
   );
   return result;

@@ -99,6 +99,9 @@ export class SessionFold {
         return;
       case 'compact':
         return this.compact(record);
+      case 'clear':
+        for (const h of this.histories.values()) h.length = 0;
+        return;
       case 'run_start': {
         const input = this.lastInput;
         // The recorded input is this run's when its last user message is what the run says it got.

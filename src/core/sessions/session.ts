@@ -103,6 +103,8 @@ export class Session implements RunSession {
   readonly header: SessionHeader;
   /** Set when another process held the session asked for, and this one is its fork. */
   readonly forkedFrom: { id: string; heldBy: LeaseHolder } | undefined;
+  /** The log it was resumed from (empty for a new session): what a chat shows of the conversation so far. */
+  readonly resumedRecords: readonly SessionRecord[];
   /** What loading it had to report (skipped lines, runs cut short by a crash). */
   readonly notices: string[];
   /** User messages sent in it so far. */
@@ -134,6 +136,7 @@ export class Session implements RunSession {
     this.lease = init.lease;
     this.forkedFrom = init.forkedFrom;
     this.notices = init.notices ?? [];
+    this.resumedRecords = init.records ?? [];
     this.recorder = new Recorder(init.store, this.id, init.onWarning);
     const folded = foldSession(init.records ?? [], this.single ? () => this.single as string : undefined);
     for (const [agent, messages] of folded.histories) {
@@ -211,6 +214,11 @@ export class Session implements RunSession {
     return c;
   }
 
+  /** The context an agent's conversation filled at its last answer (its last `context_tokens`). */
+  contextOf(agent: string): number | undefined {
+    return this.contextTokens.get(this.single ?? agent);
+  }
+
   /** Agents with a conversation in the session. */
   get agents(): string[] {
     return [...this.conversations.keys()];
@@ -276,6 +284,12 @@ export class Session implements RunSession {
     history.push(...next);
     this.recorder.add(record);
     return record;
+  }
+
+  /** Forgets every agent's conversation (`/clear`), and records that so a resumed session starts over there too. */
+  clear(): void {
+    for (const c of this.conversations.values()) c.clear();
+    this.recorder.add({ type: 'clear', ts: Date.now() });
   }
 
   /** Resolves when everything recorded so far is in the store. */

@@ -12,7 +12,8 @@ export type TranscriptEntry =
   | { kind: 'assistant'; agent: string; text: string }
   | { kind: 'tool'; agent: string; name: string; args: unknown; result?: string; isError?: boolean }
   | { kind: 'end'; agent: string; status: RunEndEvent['status']; error?: ErrorInfo }
-  | { kind: 'compact'; agent: string; summary: string; before: number; keep: number };
+  | { kind: 'compact'; agent: string; summary: string; before: number; keep: number }
+  | { kind: 'clear' };
 
 interface OpenTurn {
   agent: string;
@@ -38,6 +39,9 @@ export function sessionTranscript(records: Iterable<SessionRecord>): TranscriptE
         break;
       case 'compact':
         out.push({ kind: 'compact', agent: r.agent, summary: r.summary, before: r.before, keep: r.keep });
+        break;
+      case 'clear':
+        out.push({ kind: 'clear' });
         break;
       case 'text_delta': {
         let t = turns.get(r.run_id);
@@ -112,6 +116,9 @@ export function transcriptMarkdown(entries: readonly TranscriptEntry[], title: s
         parts.push(
           `*${e.agent}: ${e.before - e.keep} earlier messages were compacted into this summary:*\n\n${e.summary}`,
         );
+        break;
+      case 'clear':
+        parts.push('*The conversation was cleared (/clear): what follows starts over.*');
         break;
     }
   }

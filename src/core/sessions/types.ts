@@ -78,8 +78,14 @@ export interface SessionCompactRecord {
   before: number;
 }
 
+/** Every agent's conversation was forgotten (`/clear`): the fold starts them over from here. */
+export interface SessionClearRecord {
+  type: 'clear';
+  ts: number;
+}
+
 /** Anything after the header. Records of an unknown type (newer event types) are kept and skipped by the fold. */
-export type SessionRecord = AgentEvent | SessionUserRecord | SessionCompactRecord;
+export type SessionRecord = AgentEvent | SessionUserRecord | SessionCompactRecord | SessionClearRecord;
 
 /** A session read back from a store. */
 export interface LoadedSession {
