@@ -84,7 +84,7 @@ export async function planSession(
     return loaded(store, latest.id);
   }
   if (resume === true || resume === '') {
-    const recent = await store.list({ limit: 10 });
+    const recent = await store.list({ limit: options.terminal ? 200 : 10 });
     if (recent.length === 0) throw new ConfigError('--resume: there are no saved sessions yet.');
     if (options.terminal) return { kind: 'pick', recent };
     throw new ConfigError(
@@ -104,6 +104,29 @@ export async function planSession(
       ? `--resume: no session "${String(resume)}". The closest ones:\n${listLines(found.closest)}`
       : `--resume: no session "${String(resume)}", and there are no saved sessions yet.`,
   );
+}
+
+/** `--resume` in a terminal: the user picks a session (undefined when they left with Esc). */
+export async function pickSession(
+  store: SessionStore,
+  recent: readonly SessionSummary[],
+): Promise<SessionPlan | undefined> {
+  const ui = await import('../ui/index.js');
+  const home = process.env['HOME'];
+  const here = process.cwd();
+  const id = await ui.pickFromList({
+    title: 'Resume a session',
+    items: recent.map((s) => {
+      const dir = s.cwd === here ? 'here' : home && s.cwd.startsWith(home) ? `~${s.cwd.slice(home.length)}` : s.cwd;
+      return {
+        id: s.id,
+        label: oneLine(s.firstPrompt, 70) || '(no message)',
+        detail: `${ago(s.updated)} · ${s.turns} msg · ${oneLine(s.agents.length > 1 ? s.agents.join(',') : s.model, 24)} · ${oneLine(dir, 30)} · ${shortId(s.id)}`,
+        keywords: s.cwd,
+      };
+    }),
+  });
+  return id === undefined ? undefined : loaded(store, id);
 }
 
 async function loaded(store: SessionStore, id: string): Promise<SessionPlan> {

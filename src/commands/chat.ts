@@ -16,7 +16,14 @@ import {
 import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
 import type { Session } from '../core/sessions/session.js';
-import { openChatSession, openSessionStore, planSession, resumedAgentRefs, type ChatSession } from './chat-session.js';
+import {
+  openChatSession,
+  openSessionStore,
+  pickSession,
+  planSession,
+  resumedAgentRefs,
+  type ChatSession,
+} from './chat-session.js';
 import type { ChatSessionFlags } from './chat-session.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
@@ -143,7 +150,15 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
   let chatSession: ChatSession | undefined;
   try {
     settings = chatSettings(opts);
-    const plan = await planSession(opts, store, { terminal: false, warn });
+    let plan = await planSession(opts, store, { terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY), warn });
+    if (plan.kind === 'pick') {
+      const picked = await pickSession(store, plan.recent);
+      if (!picked) {
+        await store.close();
+        return 130;
+      }
+      plan = picked;
+    }
     const agentRefs = resumedAgentRefs(plan, opts.agent);
     // --agent (repeatable), --mcp-config / ./mcp.json and --a2a; MCP servers stay up until loaded.close().
     loaded = await loadAgentFromFlags({

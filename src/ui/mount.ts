@@ -1,10 +1,11 @@
 /** Mounts the chat app for the entry points in index.ts (a module of its own so that ink and react load lazily). */
-import { render } from 'ink';
+import { render, useApp } from 'ink';
 import { createElement, type ReactElement } from 'react';
 import type { Agent, Conversation } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
 import type { Session } from '../core/sessions/session.js';
 import { App } from './App.js';
+import { ListPicker, type ListPickerProps } from './components/ListPicker.js';
 import { InputHistory } from './history-store.js';
 import { loadHighlighter } from './layout/highlight.js';
 import { colorEnabled } from './options.js';
@@ -90,4 +91,34 @@ async function renderUntilExit(
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+}
+
+/** Shows a list picker until the user chooses (resolves with the item's id) or leaves (undefined). */
+export async function mountPicker(
+  props: Omit<ListPickerProps, 'onSelect' | 'onCancel'>,
+  io: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream } = {},
+): Promise<string | undefined> {
+  let chosen: string | undefined;
+  const instance = render(
+    createElement(() => {
+      const { exit } = useApp();
+      return createElement(ListPicker, {
+        ...props,
+        onSelect: (id: string) => {
+          chosen = id;
+          exit();
+        },
+        onCancel: () => exit(),
+      });
+    }),
+    {
+      exitOnCtrlC: false,
+      patchConsole: false,
+      ...(io.stdout ? { stdout: io.stdout } : {}),
+      ...(io.stdin ? { stdin: io.stdin } : {}),
+    },
+  );
+  await instance.waitUntilExit();
+  instance.clear();
+  return chosen;
 }
