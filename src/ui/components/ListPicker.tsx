@@ -4,7 +4,7 @@
  * and so can a model picker. Labels are shown as given: callers pass sanitised, one-line text.
  */
 import { Box, Text, useInput } from 'ink';
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 
 /** One choice. */
 export interface PickerItem {
@@ -47,35 +47,40 @@ function cut(text: string, max: number): string {
 
 /** The picker. */
 export function ListPicker({ items, title, onSelect, onCancel, rows = 10, width }: ListPickerProps) {
-  const [query, setQuery] = useState('');
-  const [cursor, setCursor] = useState(0);
+  // The handler reads the latest query and cursor from refs: keys read together arrive before React re-renders.
+  const [view, setView] = useState({ query: '', cursor: 0 });
+  const latest = useRef(view);
+  const update = (next: { query: string; cursor: number }): void => {
+    latest.current = next;
+    setView(next);
+  };
+  const { query } = view;
   const shown = useMemo(() => filterItems(items, query), [items, query]);
-  const at = Math.min(cursor, Math.max(0, shown.length - 1));
+  const at = Math.min(view.cursor, Math.max(0, shown.length - 1));
   const top = Math.max(0, Math.min(at - Math.floor(rows / 2), shown.length - rows));
   const columns = Math.max(20, (width ?? process.stdout.columns ?? 80) - 4);
 
   useInput((input, key) => {
+    const now = latest.current;
+    const matching = filterItems(items, now.query);
+    const last = Math.max(0, matching.length - 1);
+    const move = (by: number): void =>
+      update({ ...now, cursor: Math.max(0, Math.min(last, Math.min(now.cursor, last) + by)) });
     if (key.escape || (key.ctrl && input === 'c')) return onCancel();
     if (key.return) {
-      const item = shown[at];
+      const item = matching[Math.min(now.cursor, last)];
       if (item) onSelect(item.id);
       return;
     }
-    if (key.upArrow || (key.ctrl && input === 'p')) return setCursor(Math.max(0, at - 1));
-    if (key.downArrow || (key.ctrl && input === 'n')) return setCursor(Math.min(shown.length - 1, at + 1));
-    if (key.pageUp) return setCursor(Math.max(0, at - rows));
-    if (key.pageDown) return setCursor(Math.min(shown.length - 1, at + rows));
-    if (key.backspace || key.delete) {
-      setQuery((q) => [...q].slice(0, -1).join(''));
-      return setCursor(0);
-    }
+    if (key.upArrow || (key.ctrl && input === 'p')) return move(-1);
+    if (key.downArrow || (key.ctrl && input === 'n')) return move(1);
+    if (key.pageUp) return move(-rows);
+    if (key.pageDown) return move(rows);
+    if (key.backspace || key.delete) return update({ query: [...now.query].slice(0, -1).join(''), cursor: 0 });
     if (key.ctrl || key.meta || key.tab) return;
-
+     
     const text = input.replace(/[\u0000-\u001f\u007f]/g, '');
-    if (text) {
-      setQuery((q) => q + text);
-      setCursor(0);
-    }
+    if (text) update({ query: now.query + text, cursor: 0 });
   });
 
   return (
