@@ -78,7 +78,7 @@ export function ListPicker({ items, title, onSelect, onCancel, rows = 10, width 
     if (key.pageDown) return move(rows);
     if (key.backspace || key.delete) return update({ query: [...now.query].slice(0, -1).join(''), cursor: 0 });
     if (key.ctrl || key.meta || key.tab) return;
-     
+
     const text = input.replace(/[\u0000-\u001f\u007f]/g, '');
     if (text) update({ query: now.query + text, cursor: 0 });
   });
