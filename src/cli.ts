@@ -7,6 +7,12 @@ import { agentorVersion } from './core/package.js';
 import type { DeployCommandOptions } from './commands/deploy.js';
 import type { ServeCommandOptions } from './commands/serve.js';
 import type { ChatCommandOptions } from './commands/chat.js';
+import type {
+  SessionsExportOptions,
+  SessionsListOptions,
+  SessionsPruneOptions,
+  SessionsRemoveOptions,
+} from './commands/sessions.js';
 
 const int =
   (name: string, min: number) =>
@@ -51,11 +57,19 @@ export function buildProgram(): Command {
     .option('--agent <path|name>', 'agent file or name (repeat to run several agents on the same prompt)', collectList)
     .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format')
     .option('--a2a <url>', 'talk to a remote A2A agent instead of a model')
+    .option('-c, --continue', 'continue the latest session of this directory')
+    .option('-r, --resume [id]', 'continue a session by id or unique prefix (without one: pick in a terminal)')
+    .option('--no-session', 'do not save this chat as a session')
+    .option(
+      '--context-window <tokens>',
+      "the model's context window, for the context used display",
+      int('--context-window', 1),
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 completed, 1 failed or max_turns, 2 usage/configuration, 124 timeout, 130 cancelled by Ctrl+C (SIGINT), 143 by SIGTERM, 129 by SIGHUP.\n' +
         '\nExamples:\n  agentor chat --demo\n  agentor chat "What is 17 * 23?"\n  cat notes.md | agentor chat "summarise this"\n' +
-        '  agentor chat --json "hi" | jq -c \'select(.type=="text_delta")\'',
+        '  agentor chat --json "hi" | jq -c \'select(.type=="text_delta")\'\n  agentor chat -c "and now in French"',
     )
     .action(async (prompt: string[], opts: ChatCommandOptions) => {
       const { runChat } = await import('./commands/chat.js');
@@ -117,6 +131,56 @@ export function buildProgram(): Command {
     .action(async (opts: { json?: boolean }) => {
       const { runAgents } = await import('./commands/agents.js');
       process.exitCode = await runAgents(opts);
+    });
+
+  const sessions = program
+    .command('sessions')
+    .description('the saved chats: list, show, export, rm, prune (resume one with agentor chat --resume <id>)');
+  sessions
+    .command('list', { isDefault: true })
+    .description('list saved sessions, most recent first')
+    .option('--here', 'only sessions started in this directory')
+    .option('-n, --limit <n>', 'at most this many (default 20)', int('--limit', 1))
+    .option('--json', 'as JSON (every session, unless --limit)')
+    .action(async (opts: SessionsListOptions) => {
+      const { runSessionsList } = await import('./commands/sessions.js');
+      process.exitCode = await runSessionsList(opts);
+    });
+  sessions
+    .command('show')
+    .description('print a session as a conversation')
+    .argument('<id>', 'session id or unique prefix')
+    .action(async (id: string) => {
+      const { runSessionsShow } = await import('./commands/sessions.js');
+      process.exitCode = await runSessionsShow(id);
+    });
+  sessions
+    .command('export')
+    .description('write a session out: its log as JSONL (default) or a Markdown transcript')
+    .argument('<id>', 'session id or unique prefix')
+    .addOption(new Option('--format <format>', 'jsonl or md').choices(['jsonl', 'md']).default('jsonl'))
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action(async (id: string, opts: SessionsExportOptions) => {
+      const { runSessionsExport } = await import('./commands/sessions.js');
+      process.exitCode = await runSessionsExport(id, opts);
+    });
+  sessions
+    .command('rm')
+    .description('remove sessions')
+    .argument('<id...>', 'session ids or unique prefixes')
+    .option('--force', 'also a session another agentor process is writing')
+    .action(async (ids: string[], opts: SessionsRemoveOptions) => {
+      const { runSessionsRemove } = await import('./commands/sessions.js');
+      process.exitCode = await runSessionsRemove(ids, opts);
+    });
+  sessions
+    .command('prune')
+    .description('remove sessions not written to for a while')
+    .option('--older-than <age>', 'e.g. 7d, 12h (default 30d)')
+    .option('--dry-run', 'list what would be removed')
+    .action(async (opts: SessionsPruneOptions) => {
+      const { runSessionsPrune } = await import('./commands/sessions.js');
+      process.exitCode = await runSessionsPrune(opts);
     });
 
   return program;

@@ -34,6 +34,35 @@ export {
   serializeEvents,
 } from './core/stream.js';
 export { streamAgents } from './core/multi-agent.js';
+export { Session, SessionBusyError, SessionNotFoundError } from './core/sessions/session.js';
+export type { CompactOptions, NewSession, ResumeOptions, SessionRecordingOptions } from './core/sessions/session.js';
+export { FileSessionStore, parseSessionLog } from './core/sessions/file-store.js';
+export { MemorySessionStore } from './core/sessions/memory-store.js';
+export type { MemorySessionStoreOptions } from './core/sessions/memory-store.js';
+export { foldSession, compactedHistory } from './core/sessions/fold.js';
+export type { FoldedSession } from './core/sessions/fold.js';
+export { isContextLengthError } from './core/sessions/compact.js';
+export { resolveSession } from './core/sessions/resolve.js';
+export type { ResolvedSession } from './core/sessions/resolve.js';
+export type {
+  CompactReason,
+  LeaseHolder,
+  LeaseResult,
+  ListOptions,
+  LoadedSession,
+  RunSession,
+  SessionAgent,
+  SessionAgentInfo,
+  SessionCompactRecord,
+  SessionHeader,
+  SessionLease,
+  SessionRecord,
+  SessionRun,
+  SessionStore,
+  SessionSummary,
+  SessionUserRecord,
+} from './core/sessions/types.js';
+export { contextWindowFor } from './core/context-window.js';
 export type { StreamAgentsOptions } from './core/multi-agent.js';
 export { tool, toolSpec } from './core/tools/tool.js';
 export type { JSONSchema, SchemaLike, Tool, ToolContext, ToolDefinition } from './core/tools/tool.js';

@@ -16,11 +16,21 @@ import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
 import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { exitWhenFlushed } from './fast-exit.js';
+import type { Session } from '../core/sessions/session.js';
+import {
+  openChatSession,
+  openSessionStore,
+  pickSession,
+  planSession,
+  resumedAgentRefs,
+  type ChatSession,
+} from './chat-session.js';
+import type { ChatSessionFlags } from './chat-session.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 import { readPipedStdin } from './piped-stdin.js';
 
 /** Options of `agentor chat`, as Commander parses them. */
-export interface ChatCommandOptions {
+export interface ChatCommandOptions extends ChatSessionFlags {
   model?: string;
   baseUrl?: string;
   apiKeyEnv?: string;
@@ -37,6 +47,8 @@ export interface ChatCommandOptions {
   agent?: string[];
   mcpConfig?: string;
   a2a?: string;
+  /** `--context-window <tokens>`. */
+  contextWindow?: number;
 }
 
 /** Options after validation. */
@@ -122,8 +134,20 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
 async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: SignalScope): Promise<number> {
   let settings: ChatSettings;
   let loaded: LoadedAgents;
+  const store = openSessionStore();
+  let chatSession: ChatSession | undefined;
   try {
     settings = chatSettings(opts);
+    let plan = await planSession(opts, store, { terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY), warn });
+    if (plan.kind === 'pick') {
+      const picked = await pickSession(store, plan.recent);
+      if (!picked) {
+        await store.close();
+        return 130;
+      }
+      plan = picked;
+    }
+    const agentRefs = resumedAgentRefs(plan, opts.agent);
     // A start-up that takes a while (MCP servers may take up to their timeout) says so in a terminal, instead of a
     // blank screen; scripts see nothing.
     const slow = process.stderr.isTTY
@@ -138,13 +162,25 @@ async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: 
         demo: opts.demo,
         system: opts.system,
         maxTurns: opts.maxTurns,
-        agent: opts.agent,
+        agent: agentRefs,
         mcpConfig: opts.mcpConfig,
         a2a: opts.a2a,
+        contextWindow: opts.contextWindow,
       },
       { signal: interrupt.signal },
     ).finally(() => clearTimeout(slow));
+    const infos = loaded.agents.map((a, i) => {
+      const ref = agentRefs?.[i];
+      return { name: a.name, model: a.model, ...(ref !== undefined && loaded.definitions[i] ? { ref } : {}) };
+    });
+    try {
+      chatSession = await openChatSession(plan, store, infos, warn);
+    } catch (e) {
+      await loaded.close();
+      throw e;
+    }
   } catch (e) {
+    await store.close();
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
   }
@@ -152,11 +188,17 @@ async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: 
   const agents = loaded.agents;
   const agent = agents[0] as Agent;
   try {
-    return await chatOnce(promptParts, opts, settings, agent, agents, interrupt);
+    return await chatOnce(promptParts, opts, settings, agent, agents, interrupt, chatSession.session);
   } finally {
+    await chatSession.close();
     // Interrupted, the servers are stopped at once: the user is waiting for the prompt.
     await loaded.close({ now: interrupt.received !== undefined });
   }
+}
+
+/** A warning on stderr that does not stop the chat. */
+function warn(message: string): void {
+  process.stderr.write(`agentor: ${message}\n`);
 }
 
 /** One-shot chat: every agent answers the same prompt concurrently; their events interleave in one stream. */
@@ -167,6 +209,7 @@ async function chatOnce(
   agent: Agent,
   agents: Agent[],
   interrupt: SignalScope,
+  session: Session | undefined,
 ): Promise<number> {
   const prompt = promptParts.join(' ').trim();
   const piped = opts.stdin === false ? '' : await readPipedStdin(process.stdin, interrupt.signal);
@@ -177,7 +220,7 @@ async function chatOnce(
     // Interrupted while MCP servers started: nothing to show.
     if (interrupt.received) return interrupt.exitCode(130);
     // The UI handles signals itself (src/ui/mount.ts); the code says which one ended it.
-    return interrupt.exitCode(await chatInk(input, opts, settings, agent, agents));
+    return interrupt.exitCode(await chatInk(input, opts, settings, agent, agents, session));
   }
   if (!input && !interrupt.received) {
     return fail(NOTHING_TO_ASK);
@@ -190,6 +233,7 @@ async function chatOnce(
     timeoutMs: settings.timeoutMs,
     maxTurns: settings.maxTurns,
     bufferMs: settings.bufferMs,
+    ...(session ? { session } : {}),
   });
   // The renderer applies --events, so the exit code still comes from each run's real run_end.
   const status = worstStatus(await render(events, opts, settings.events, agent, agents));
@@ -203,10 +247,11 @@ async function chatInk(
   settings: ChatSettings,
   agent: Agent,
   agents: Agent[],
+  session: Session | undefined,
 ): Promise<number> {
   // Lazy: --help, --version, --json and piped runs never load ink/react.
   const ui = await import('../ui/index.js');
-  const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns };
+  const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns, ...(session ? { session } : {}) };
   const conversation = process.stdin.isTTY && (!input || opts.interactive);
   // Several agents: one live panel each. In a conversation every message goes to all of them (or to those named
   // with @name), and each keeps its own history.
@@ -216,12 +261,19 @@ async function chatInk(
       ...(input ? { prompt: input } : {}),
       timeoutMs: settings.timeoutMs,
       maxTurns: settings.maxTurns,
+      ...(session ? { session } : {}),
     });
   }
   if (agents.length > 1 && input) {
     return exitCodeFor(
       worstStatus(
-        await ui.renderAgents({ agents, prompt: input, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns }),
+        await ui.renderAgents({
+          agents,
+          prompt: input,
+          timeoutMs: settings.timeoutMs,
+          maxTurns: settings.maxTurns,
+          ...(session ? { session } : {}),
+        }),
       ),
     );
   }

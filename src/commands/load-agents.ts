@@ -28,6 +28,8 @@ export interface LoadAgentFlags extends AgentFlags {
   mcpConfig?: string;
   /** `--a2a <url>`: a remote A2A agent (chat). */
   a2a?: string;
+  /** `--context-window <tokens>`: overrides the agent files' `context_window` and the built-in table. */
+  contextWindow?: number;
   /** Working directory for `./agents`, `./mcp.json` and stdio MCP servers (default process.cwd()). */
   cwd?: string;
 }
@@ -113,6 +115,7 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
     for (const b of built) {
       const name = unique(b.def?.name ?? 'assistant');
       const maxTurns = flags.maxTurns ?? b.def?.maxTurns;
+      const contextWindow = flags.contextWindow ?? b.def?.contextWindow;
       notices.push(...b.problems);
       agents.push(
         new Agent({
@@ -125,6 +128,7 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
           notices: b.notices,
           ...(b.def?.temperature !== undefined ? { temperature: b.def.temperature } : {}),
           ...(maxTurns !== undefined ? { maxTurns } : {}),
+          ...(contextWindow !== undefined ? { contextWindow } : {}),
         }),
       );
       defs.push(b.def);

@@ -9,6 +9,7 @@
  * tools: [calculator, get_time]
  * temperature: 0.2
  * max_turns: 12
+ * context_window: 128000
  * mcpServers: { fs: { command: npx, args: [-y, "@modelcontextprotocol/server-filesystem", "."] } }
  * ---
  * You are a careful researcher…
@@ -32,6 +33,8 @@ export interface AgentDefinition {
   tools?: string[];
   temperature?: number;
   maxTurns?: number;
+  /** The model's context window in tokens (`context_window`), for "context used" displays. */
+  contextWindow?: number;
   mcpServers?: McpServersConfig;
   /** The markdown body: the system prompt. */
   instructions: string;
@@ -52,6 +55,7 @@ const KNOWN_FIELDS = [
   'temperature',
   'max_turns',
   'maxTurns',
+  'context_window',
   'mcpServers',
 ] as const;
 const FRONT_MATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n?^---[ \t]*(?:\r?\n|$)/m;
@@ -136,6 +140,13 @@ export function parseAgentFile(text: string, file = '<agent>'): AgentDefinition 
       throw new AgentFileError(file, turnsKey, `must be a whole number ≥ 1, not ${describe(maxTurns)}`);
     }
     def.maxTurns = maxTurns;
+  }
+  const window = fm['context_window'];
+  if (window !== undefined && window !== null) {
+    if (typeof window !== 'number' || !Number.isInteger(window) || window < 1) {
+      throw new AgentFileError(file, 'context_window', `must be a whole number of tokens ≥ 1, not ${describe(window)}`);
+    }
+    def.contextWindow = window;
   }
   const servers = fm['mcpServers'];
   if (servers !== undefined && servers !== null) {

@@ -7,6 +7,7 @@ import { defaultModel } from './config.js';
 import { defaultProvider } from './providers/default.js';
 import type { ModelProvider } from './providers/types.js';
 import { runAgent, type AgentInput, type RunOptions } from './run.js';
+import type { RunSession } from './sessions/types.js';
 import { coalesceText, filterEvents, serializeEvents } from './stream.js';
 import type { Tool } from './tools/tool.js';
 
@@ -42,6 +43,8 @@ export interface AgentOptions {
    * before each model call; each notice (by identity) is reported once per run.
    */
   notices?: () => readonly ErrorInfo[];
+  /** The model's context window in tokens, when known (default: the built-in table's, see contextWindowFor). */
+  contextWindow?: number;
 }
 
 /** Per-run options: those of the run, and how its stream is shaped. */
@@ -50,6 +53,11 @@ export interface StreamChatOptions extends RunOptions {
   events?: readonly AgentEventType[];
   /** Coalesce text deltas arriving within this many ms into one. */
   bufferMs?: number;
+  /**
+   * Run in this session (see core/sessions): the run continues the agent's conversation in it (a `conversation`
+   * option is ignored), its input and events are recorded, and `run_start` carries the session id.
+   */
+  session?: RunSession;
 }
 
 /** The outcome of `agent.chat()`. */
@@ -71,6 +79,8 @@ export class Agent {
   readonly tools: readonly Tool[];
   readonly temperature: number | undefined;
   readonly maxTurns: number;
+  /** The model's context window in tokens, when it was given (the agent file's `context_window`, --context-window). */
+  readonly contextWindow: number | undefined;
   private readonly options: AgentOptions;
   private providerInstance: ModelProvider | undefined;
 
@@ -83,6 +93,7 @@ export class Agent {
     this.tools = options.tools ?? [];
     this.temperature = options.temperature;
     this.maxTurns = options.maxTurns ?? 20;
+    this.contextWindow = options.contextWindow;
     this.providerInstance = options.provider;
   }
 
@@ -130,8 +141,17 @@ export class Agent {
     };
   }
 
-  /** One run: exactly one `run_end`, always last, on every path. */
-  private run(input: AgentInput, options: RunOptions): AsyncGenerator<AgentEvent> {
+  /** One run: exactly one `run_end`, always last, on every path; in a session, recorded. */
+  private run(input: AgentInput, options: RunOptions & { session?: RunSession }): AsyncGenerator<AgentEvent> {
+    const { session, ...runOptions } = options;
+    if (!session) return this.loop(input, runOptions, this.provider);
+    const run = session.attach(this, input);
+    return run.record(
+      this.loop(input, { ...runOptions, conversation: run.conversation, sessionId: session.id }, run.provider),
+    );
+  }
+
+  private loop(input: AgentInput, options: RunOptions, provider: ModelProvider): AsyncGenerator<AgentEvent> {
     return runAgent(
       {
         name: this.name,
@@ -139,7 +159,7 @@ export class Agent {
         model: this.model,
         maxTurns: this.maxTurns,
         temperature: this.temperature,
-        provider: this.provider,
+        provider,
         tools: this.tools,
         toolErrorBudget: this.options.toolErrorBudget,
         toolTimeoutMs: this.options.toolTimeoutMs,

@@ -16,6 +16,8 @@ export interface ConfigFile {
   model?: string;
   baseUrl?: string;
   apiKeyEnv?: string;
+  /** `false` turns off recording chats as sessions (like `--no-session` on every chat). */
+  sessions?: boolean;
 }
 
 /** Flags that override everything else. */
@@ -49,6 +51,11 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env['XDG_STATE_HOME'] || join(homedir(), '.local', 'state'), 'agentor');
 }
 
+/** Where chat sessions are kept. */
+export function sessionsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'sessions');
+}
+
 /** Where the config file is. */
 export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(configDir(env), 'config.json');
@@ -78,6 +85,11 @@ export function readConfigFile(env: NodeJS.ProcessEnv = process.env): ConfigFile
     if (v === undefined) continue;
     if (typeof v !== 'string') throw new ConfigError(`${path}: "${key}" must be a string.`);
     out[key] = v;
+  }
+  const sessions = (value as Record<string, unknown>)['sessions'];
+  if (sessions !== undefined) {
+    if (typeof sessions !== 'boolean') throw new ConfigError(`${path}: "sessions" must be true or false.`);
+    out.sessions = sessions;
   }
   if ('apiKey' in value) {
     throw new ConfigError(
@@ -128,13 +140,15 @@ export function resolveConfig(
   return { kind: 'openai', model: model || DEFAULT_MODEL, baseURL, apiKey, apiKeyEnv };
 }
 
-/** Parses a duration such as "30s", "2m", "1h", "500ms" or a bare number of seconds into milliseconds. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a duration such as "30s", "2m", "1h", "7d", "500ms" or a bare number of seconds into milliseconds. */
 export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
-  if (!m) throw new ConfigError(`invalid duration "${text}": use e.g. 500ms, 30s, 2m or 1h`);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
+  if (!m) throw new ConfigError(`invalid duration "${text}": use e.g. 500ms, 30s, 2m, 1h or 7d`);
   const n = Number(m[1]);
   const unit = (m[2] ?? 's').toLowerCase();
-  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
+  const ms = n * (UNIT_MS[unit] ?? 1000);
   if (!(ms > 0)) throw new ConfigError(`invalid duration "${text}": it must be greater than zero`);
   return Math.round(ms);
 }

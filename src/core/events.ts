@@ -37,6 +37,8 @@ export interface RunStartEvent extends EventBase {
   model: string;
   /** The user's input for this run (the latest user message when a conversation was given). */
   input: string;
+  /** The session the run is recorded in, when it is (see core/sessions). */
+  session_id?: string;
 }
 
 /** One flushed chunk of assistant text; the deltas of a turn concatenate exactly to that turn's `message.text`. */
@@ -95,6 +97,11 @@ export interface RunEndEvent extends EventBase {
   usage: Usage;
   error?: ErrorInfo;
   duration_ms: number;
+  /**
+   * Input tokens of the run's last model call, when the provider reported usage: how much of the model's context
+   * window the conversation fills.
+   */
+  context_tokens?: number;
 }
 
 /** The discriminated union of everything a run emits. */

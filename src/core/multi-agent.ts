@@ -6,7 +6,10 @@ import type { Agent, AgentInput, Conversation, StreamChatOptions } from './agent
 import type { AgentEvent } from './events.js';
 import { mergeStreams } from './stream.js';
 
-/** Per-run options shared by every agent; `conversations[i]` (optional) is agent i's own history. */
+/**
+ * Per-run options shared by every agent; `conversations[i]` (optional) is agent i's own history. With a `session`,
+ * each agent continues its own conversation in it.
+ */
 export interface StreamAgentsOptions extends Omit<StreamChatOptions, 'conversation' | 'runId'> {
   conversations?: ReadonlyArray<Conversation | undefined>;
 }
@@ -21,6 +24,11 @@ export function streamAgents(
   options: StreamAgentsOptions = {},
 ): AsyncGenerator<AgentEvent> {
   const { conversations, ...shared } = options;
+  // One user message for the round in the session, whichever agents answer it.
+  options.session?.recordRound(
+    input,
+    agents.map((a) => a.name),
+  );
   const run = (agent: Agent, i: number): AsyncGenerator<AgentEvent> => {
     const conversation = conversations?.[i];
     return agent.streamChat(input, { ...shared, ...(conversation ? { conversation } : {}), serialize: false });

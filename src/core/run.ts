@@ -52,6 +52,8 @@ export interface RunOptions {
   model?: string;
   /** Use this run id instead of a generated one. */
   runId?: string;
+  /** The session the run is recorded in: `run_start` carries it as `session_id`. */
+  sessionId?: string;
 }
 
 /** What a run takes from its agent. */
@@ -133,6 +135,8 @@ class Run {
   private gotUsage = false;
   /** Notices already reported in this run (by identity). */
   private readonly noticed = new Set<ErrorInfo>();
+  /** Input tokens of the last model call that reported usage (the context the conversation fills). */
+  private contextTokens: number | undefined;
 
   constructor(
     private readonly agent: RunAgent,
@@ -171,7 +175,12 @@ class Run {
     let outcome: Outcome = { status: 'completed' };
     let settled = false; // false only when the consumer stopped iterating before the run ended
     try {
-      yield this.stamp({ type: 'run_start', model: this.model, input: inputText(this.input) });
+      yield this.stamp({
+        type: 'run_start',
+        model: this.model,
+        input: inputText(this.input),
+        ...(this.options.sessionId !== undefined ? { session_id: this.options.sessionId } : {}),
+      });
       for (let turn = 1; ; turn++) {
         this.turn = turn;
         this.turnText = '';
@@ -280,6 +289,7 @@ class Run {
         return undefined;
       case 'usage':
         this.gotUsage = true;
+        if (chunk.usage.input_tokens > 0) this.contextTokens = chunk.usage.input_tokens;
         addUsage(this.usage, chunk.usage);
         return undefined;
       case 'notice':
@@ -356,6 +366,7 @@ class Run {
       usage: { ...this.usage },
       ...(outcome.error ? { error: outcome.error } : {}),
       duration_ms: Date.now() - this.started,
+      ...(this.contextTokens !== undefined ? { context_tokens: this.contextTokens } : {}),
     }) as RunEndEvent;
   }
 }

@@ -21,6 +21,7 @@ import { useExit } from './use-exit.js';
 import { usePromptKeys } from './use-prompt-keys.js';
 import { TerminalOutput } from './terminal.js';
 import { useTerminalSize } from './use-terminal-size.js';
+import { resumedLines } from './session-view.js';
 import { roundOutcome } from './use-type-ahead.js';
 
 /** Props of the chat app. */
@@ -58,12 +59,15 @@ export function App({
   signal,
   timeoutMs,
   maxTurns,
+  session,
 }: AppProps) {
   const exit = useExit();
   const { stdout, write } = useStdout();
   const { isRawModeSupported } = useStdin();
   const { width, rows } = useTerminalSize();
-  const [conversations] = useState(() => given ?? agents.map(() => new Conversation()));
+  const [conversations] = useState(
+    () => given ?? agents.map((a) => (session ? session.conversation(a.name) : new Conversation())),
+  );
   // The terminal Ink draws on (mount.ts), or without one (a test's stream) Ink's own write.
   const [screen] = useState<Screen>(
     () =>
@@ -73,7 +77,7 @@ export function App({
         : { clear: () => undefined, copy: (text) => write(osc52(text)), print: (text) => write(text) }),
   );
   const [state, dispatch] = useReducer(chatReducer, undefined, () =>
-    initialChatState(agents, { width, rows, color }, !once),
+    initialChatState(agents, { width, rows, color }, !once, session ? resumedLines(session, width, color) : []),
   );
   // What is printed is acknowledged with the next batch of events while a round runs (no render of its own), at once
   // otherwise.
@@ -91,7 +95,11 @@ export function App({
       dispatch(a.type === 'events' && printed.current !== undefined ? { ...a, printed: printed.current } : a),
     [],
   );
-  const { start, cancel, isRunning } = useChat(agents, conversations, chatDispatch, { timeoutMs, maxTurns });
+  const { start, cancel, isRunning } = useChat(agents, conversations, chatDispatch, {
+    timeoutMs,
+    maxTurns,
+    ...(session ? { session } : {}),
+  });
   const now = useClock(running);
   const [finished, setFinished] = useState<{ code: number; ends: RunEndEvent[] } | undefined>(undefined);
 
@@ -146,7 +154,15 @@ export function App({
     const cmd = parseCommand(text);
     if (!cmd) return text.startsWith('//') ? send(text.slice(1), shown.slice(1)) : send(text, shown);
     if (cmd.name !== 'clear') dispatch({ type: 'echo', text: shown });
-    runCommand(cmd, { agents, conversations, state, dispatch, screen, exit: (code) => leave(code) });
+    runCommand(cmd, {
+      agents,
+      conversations,
+      state,
+      dispatch,
+      screen,
+      exit: (code) => leave(code),
+      ...(session ? { session } : {}),
+    });
     return false;
   };
 

@@ -172,13 +172,15 @@ export function initialChatState(
   agents: ReadonlyArray<{ name: string; model: string; isDemo: boolean }>,
   layout: Layout,
   conversation = true,
+  /** Lines printed under the header (a resumed session's conversation so far). */
+  intro: readonly string[] = [],
 ): ChatState {
   const infos = agents.map((a) => ({ name: sanitize(a.name), model: sanitize(a.model), isDemo: a.isDemo }));
   return {
     agents: infos,
     conversation,
     layout,
-    print: [{ id: 0, lines: headerLines(infos, conversation, layout.width, layout.color) }],
+    print: [{ id: 0, lines: [...headerLines(infos, conversation, layout.width, layout.color), ...intro] }],
     nextId: 1,
     round: null,
     rounds: 0,

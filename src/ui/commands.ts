@@ -6,12 +6,15 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Agent, Conversation } from '../core/agent.js';
+import { contextWindowFor } from '../core/context-window.js';
+import type { Session } from '../core/sessions/session.js';
 import { sanitize } from '../core/text/sanitize.js';
 import { addressName } from './address.js';
 import { lastAnswers, answerText, type ChatAction, type ChatState, type Tone } from './chat-state.js';
 import { plural } from './format.js';
 import { parseSlash, SLASH_COMMANDS, type SlashCommand } from './input.js';
 import type { Screen } from './screen.js';
+import { statusLines } from './session-view.js';
 import { codeBlocks, lastAnswerText, transcriptMarkdown } from './transcript.js';
 
 /** A parsed command; `force` for `/save!`. */
@@ -27,6 +30,8 @@ export interface CommandContext {
   dispatch: (action: ChatAction) => void;
   screen: Screen;
   exit: (code: number) => void;
+  /** The session the chat is recorded in (for /status and /compact). */
+  session?: Session;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   now?: Date;
@@ -137,6 +142,34 @@ function copy(arg: string, ctx: CommandContext, notice: (text: string, tone?: To
   send(block, `code block ${index}${of}${ctx.state.agents.length > 1 ? ` of ${agent}` : ''}`);
 }
 
+/** `/compact`: each agent's conversation becomes a model-written summary plus its last exchange, recorded. */
+async function compact(ctx: CommandContext, notice: (text: string, tone?: Tone) => void): Promise<void> {
+  const session = ctx.session;
+  if (!session) return notice('/compact needs a saved session (this chat runs with --no-session)', 'warn');
+  if (ctx.state.round) return notice('wait for the answer to finish (or cancel it with esc), then /compact', 'warn');
+  notice('compacting the conversation…');
+  for (const [i, agent] of ctx.agents.entries()) {
+    const who = ctx.agents.length > 1 ? `@${addressName(agent.name)}: ` : '';
+    try {
+      const record = await session.compact(agent, {
+        turns: 1,
+        ...(ctx.state.model ? { model: ctx.state.model } : {}),
+      });
+      const conversation = ctx.conversations[i];
+      if (conversation && conversation !== session.conversation(agent.name)) {
+        conversation.messages.splice(0, conversation.messages.length, ...session.conversation(agent.name).messages);
+      }
+      notice(
+        record
+          ? `${who}compacted ${plural(record.before - record.keep, 'message')} into a summary; the last exchange is kept`
+          : `${who}nothing to compact yet`,
+      );
+    } catch (e) {
+      notice(`${who}could not compact: ${sanitize((e as Error)?.message ?? String(e))}`, 'error');
+    }
+  }
+}
+
 function help(ctx: CommandContext): string {
   const several = ctx.state.agents.length > 1;
   const commands = SLASH_COMMANDS.filter((c) => several || c.name !== 'agents');
@@ -166,6 +199,7 @@ export function runCommand(cmd: ChatCommand, ctx: CommandContext): void {
         ].join('\n'),
       );
     case 'clear':
+      ctx.session?.clear();
       for (const c of ctx.conversations) c.clear();
       ctx.screen.clear();
       ctx.dispatch({ type: 'clear' });
@@ -192,6 +226,10 @@ export function runCommand(cmd: ChatCommand, ctx: CommandContext): void {
       });
       return notice((several ? ['Tools:', ...lines] : lines).join('\n'));
     }
+    case 'status':
+      return notice(statusLines(ctx.session, ctx.agents, contextWindowFor).join('\n'));
+    case 'compact':
+      return void compact(ctx, notice);
     case 'save':
       return saveTranscript(cmd, ctx, notice);
     case 'copy':

@@ -3,7 +3,10 @@
  * `--json` never load ink or react; this module itself stays light and loads them on first use.
  */
 import type { RunEndEvent } from '../core/events.js';
+import type { ListPickerProps } from './components/ListPicker.js';
 import type { AgentsChatOptions, AgentsOptions, InteractiveOptions } from './options.js';
+
+export type { ListPickerProps, PickerItem } from './components/ListPicker.js';
 
 export { colorEnabled, type AgentsChatOptions, type AgentsOptions, type InteractiveOptions } from './options.js';
 
@@ -41,6 +44,7 @@ export async function renderOnce(opts: Omit<InteractiveOptions, 'firstPrompt'> &
     once: true,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
+    ...(opts.session ? { session: opts.session } : {}),
     ...(opts.stdout ? { stdout: opts.stdout } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
   });
@@ -61,4 +65,9 @@ export async function renderAgents(opts: AgentsOptions & { prompt: string }): Pr
  */
 export async function runAgentsInteractive(opts: AgentsChatOptions): Promise<number> {
   return (await (await load()).mountChat({ ...opts, once: false })).code;
+}
+
+/** Lets the user pick one of `items` in the terminal; resolves with its id, or undefined when they left (Esc). */
+export async function pickFromList(props: Omit<ListPickerProps, 'onSelect' | 'onCancel'>): Promise<string | undefined> {
+  return (await load()).mountPicker(props);
 }

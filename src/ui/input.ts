@@ -259,6 +259,12 @@ export const SLASH_COMMANDS: ReadonlyArray<{ name: string; usage: string; help: 
   { name: 'model', usage: '/model <id>', help: 'use another model for the next turns' },
   { name: 'tools', usage: '/tools', help: 'list the tools the agent can call' },
   { name: 'agents', usage: '/agents', help: 'list the agents and how to address them' },
+  { name: 'status', usage: '/status', help: 'the session, tokens used and how full the context window is' },
+  {
+    name: 'compact',
+    usage: '/compact',
+    help: 'replace the conversation so far by a summary (frees the context window)',
+  },
   { name: 'save', usage: '/save [file.md]', help: 'write the transcript as markdown (/save! overwrites)' },
   { name: 'copy', usage: '/copy [code [n]]', help: 'copy the last answer, or its code block n, to the clipboard' },
   { name: 'exit', usage: '/exit', help: 'quit (also Ctrl+D, or Ctrl+C twice)' },

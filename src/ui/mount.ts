@@ -1,10 +1,12 @@
 /** Mounts the chat app for the entry points in index.ts (a module of its own so that ink and react load lazily). */
-import { render } from 'ink';
+import { render, useApp } from 'ink';
 import { createElement, type ReactElement } from 'react';
 import type { Agent, Conversation } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
 import { interruptOnSignals } from '../core/signals.js';
+import type { Session } from '../core/sessions/session.js';
 import { App } from './App.js';
+import { ListPicker, type ListPickerProps } from './components/ListPicker.js';
 import { InputHistory } from './history-store.js';
 import { loadHighlighter } from './layout/highlight.js';
 import { colorEnabled } from './options.js';
@@ -22,6 +24,8 @@ export interface ChatMount {
   historyPath?: string | null;
   timeoutMs?: number;
   maxTurns?: number;
+  /** The session the chat is recorded in. */
+  session?: Session;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
 }
@@ -44,6 +48,7 @@ export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: 
       signal,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
+      ...(opts.session ? { session: opts.session } : {}),
     }),
   );
   return result;
@@ -84,4 +89,34 @@ async function renderUntilExit(
     terminal?.dispose();
     session.release();
   }
+}
+
+/** Shows a list picker until the user chooses (resolves with the item's id) or leaves (undefined). */
+export async function mountPicker(
+  props: Omit<ListPickerProps, 'onSelect' | 'onCancel'>,
+  io: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream } = {},
+): Promise<string | undefined> {
+  let chosen: string | undefined;
+  const instance = render(
+    createElement(() => {
+      const { exit } = useApp();
+      return createElement(ListPicker, {
+        ...props,
+        onSelect: (id: string) => {
+          chosen = id;
+          exit();
+        },
+        onCancel: () => exit(),
+      });
+    }),
+    {
+      exitOnCtrlC: false,
+      patchConsole: false,
+      ...(io.stdout ? { stdout: io.stdout } : {}),
+      ...(io.stdin ? { stdin: io.stdin } : {}),
+    },
+  );
+  await instance.waitUntilExit();
+  instance.clear();
+  return chosen;
 }

@@ -1,5 +1,6 @@
 /** The options of the Ink UI's entry points (index.ts), in a module of their own so mount.ts can use them too. */
 import type { Agent, Conversation } from '../core/agent.js';
+import type { Session } from '../core/sessions/session.js';
 
 /** Options of the interactive chat. */
 export interface InteractiveOptions {
@@ -9,6 +10,8 @@ export interface InteractiveOptions {
   timeoutMs?: number;
   maxTurns?: number;
   conversation?: Conversation;
+  /** The session the chat is recorded in (its conversation is the session's; a resumed one is shown first). */
+  session?: Session;
   /** Input history file (default: history.jsonl in the XDG state dir); null keeps history in memory only. */
   historyPath?: string | null;
   stdout?: NodeJS.WriteStream;
@@ -22,6 +25,8 @@ export interface AgentsOptions {
   prompt?: string;
   timeoutMs?: number;
   maxTurns?: number;
+  /** The session the chat is recorded in (each agent's conversation is the session's). */
+  session?: Session;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
 }

@@ -4,6 +4,7 @@
  */
 import { useCallback, useRef } from 'react';
 import { emptyUsage, type AgentEvent, type RunEndEvent } from '../core/events.js';
+import type { Session } from '../core/sessions/session.js';
 import { createStreamSanitizer } from '../core/text/sanitize.js';
 
 /** Frame interval for handing events to the screen (~30 fps). */
@@ -13,6 +14,8 @@ export const FRAME_MS = 33;
 export interface RunOptions {
   timeoutMs?: number;
   maxTurns?: number;
+  /** The session the chat is recorded in (each agent continues its conversation in it). */
+  session?: Session;
 }
 
 /**

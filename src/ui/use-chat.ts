@@ -52,6 +52,7 @@ export function useChat(
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
           ...(round.model ? { model: round.model } : {}),
+          ...(options.session ? { session: options.session } : {}),
         });
         for await (const e of events) {
           screen.push(clean(e));
@@ -72,7 +73,7 @@ export function useChat(
       }
       return ends;
     },
-    [agents, conversations, dispatch, options.timeoutMs, options.maxTurns],
+    [agents, conversations, dispatch, options.timeoutMs, options.maxTurns, options.session],
   );
 
   return { start, cancel, isRunning };
