@@ -5,7 +5,7 @@
  */
 import { ConfigError, parseDuration } from '../core/config.js';
 import { sanitize } from '../core/text/sanitize.js';
-import type { RunningServer } from '../server/index.js';
+import type { RunningServer, ServerStore } from '../server/index.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** Options of `agentor serve`, as Commander parses them. */
@@ -26,6 +26,8 @@ export interface ServeCommandOptions {
   requestTimeout?: string;
   maxConnections?: number;
   a2aTaskStoreMb?: number;
+  store?: string;
+  storeLease?: string;
 }
 
 /** How long running streams get to end after SIGINT/SIGTERM. */
@@ -48,14 +50,25 @@ function portFrom(opts: ServeCommandOptions, env: NodeJS.ProcessEnv): number {
 
 /** Runs `agentor serve`; resolves with the exit code once the server has shut down. */
 export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { checkToken, isLoopback, parseSize, serve } = await import('../server/index.js');
+  const { checkToken, isLoopback, parseSize, serve, resolveStore, openStore } = await import('../server/index.js');
   const host = opts.host || '127.0.0.1';
   const token = opts.token || env['AGENTOR_TOKEN'] || undefined;
   let port: number;
   let maxBodyBytes: number | undefined;
   const durations: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {};
+  let storeConfig: ReturnType<typeof resolveStore>;
+  let leaseMs: number | undefined;
   try {
     checkToken(token);
+    storeConfig = resolveStore(opts.store, env);
+    if (opts.storeLease !== undefined) {
+      try {
+        leaseMs = parseDuration(opts.storeLease);
+      } catch (e) {
+        throw new ConfigError(`--store-lease: ${(e as Error).message}`);
+      }
+      if (leaseMs < 300) throw new ConfigError('--store-lease must be at least 300ms');
+    }
     for (const [flag, value, key] of [
       ['--headers-timeout', opts.headersTimeout, 'headersTimeoutMs'],
       ['--request-timeout', opts.requestTimeout, 'requestTimeoutMs'],
@@ -122,9 +135,20 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
   }
   for (const n of loaded.notices) process.stderr.write(`agentor serve: warning: ${sanitize(n.message)}\n`);
 
+  let store: ServerStore;
+  try {
+    store = await openStore(storeConfig, { leaseMs, log: (line) => process.stderr.write(`agentor serve: ${line}\n`) });
+  } catch (e) {
+    await loaded.close();
+    // Unreachable: a runtime failure, not a usage error (the URL shown has its password masked).
+    process.stderr.write(`agentor serve: ${(e as Error).message}; check the URL and that Redis is running\n`);
+    return 1;
+  }
+
   let server: RunningServer;
   try {
     server = await serve(agent, {
+      store,
       host,
       port,
       token,
@@ -138,6 +162,7 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
     });
   } catch (e) {
     await loaded.close();
+    await store.close();
     if (e instanceof ConfigError) return fail(e.message);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE')
@@ -156,7 +181,7 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
     `agentor serve: agent "${sanitize(agent.name)}" (model ${sanitize(agent.model)}, ${agent.tools.length} tools)${token ? ', bearer token required' : ''}${opts.cors ? `, CORS for ${sanitize(opts.cors)}` : ''}\n`,
   );
   err.write(
-    `agentor serve: listening on ${server.url}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`,
+    `agentor serve: listening on ${server.url}${store.shown === 'memory' ? '' : `, store ${sanitize(store.shown)}`}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`,
   );
   err.write(
     `  POST ${server.url}/chat  ·  ws ${server.url.replace(/^http/, 'ws')}/ws  ·  POST ${server.url}/v1/chat/completions\n` +
@@ -175,6 +200,7 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
         .close()
         .catch(() => undefined)
         .then(() => loaded.close().catch(() => undefined))
+        .then(() => store.close().catch(() => undefined))
         .then(() => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
