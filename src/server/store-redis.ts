@@ -75,13 +75,13 @@ function decode<T>(text: string): T {
 }
 
 /**
- * Writes a task snapshot, indexes it, and evicts the oldest tasks past the count and byte budgets; index entries of
+ * Writes a task snapshot and its owner (none once finished), indexes it, and evicts the oldest tasks past the count and byte budgets; index entries of
  * expired snapshots are dropped on the way. Atomic, so the budgets hold with any number of replicas writing.
  */
 const SAVE_TASK = `
 local index, sizes, total_key = KEYS[1], KEYS[2], KEYS[3]
 local id, json, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local max_tasks, max_bytes, prefix = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local max_tasks, max_bytes, prefix, owner = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local function drop(old)
   local b = tonumber(redis.call('HGET', sizes, old) or '0')
   redis.call('DEL', prefix .. 'task:' .. old)
@@ -94,6 +94,7 @@ local prev = tonumber(redis.call('HGET', sizes, id) or '0')
 redis.call('SET', prefix .. 'task:' .. id, json, 'PX', ttl)
 redis.call('ZADD', index, now, id)
 redis.call('HSET', sizes, id, string.len(json))
+if owner == '' then redis.call('HDEL', KEYS[4], id) else redis.call('HSET', KEYS[4], id, owner) end
 local total = redis.call('INCRBY', total_key, string.len(json) - prev)
 local count = redis.call('ZCARD', index)
 while count > max_tasks or total > max_bytes do
@@ -226,7 +227,7 @@ class RedisTaskStore implements LiveTaskStore {
   private async write(stored: StoredTask): Promise<void> {
     await this.shared.link.script(
       SAVE_TASK,
-      [K.taskIndex, K.taskSizes, K.taskBytes],
+      [K.taskIndex, K.taskSizes, K.taskBytes, K.taskOwners],
       [
         stored.task.id,
         encode(stored),
@@ -235,6 +236,7 @@ class RedisTaskStore implements LiveTaskStore {
         String(this.maxTasks),
         String(this.maxBytes),
         PREFIX,
+        stored.owner ?? '',
       ],
     );
   }
@@ -249,11 +251,7 @@ class RedisTaskStore implements LiveTaskStore {
       const finished = !live;
       try {
         await this.write(live ? { task, owner: this.shared.replicaId } : { task });
-        if (live) await this.shared.link.command(['HSET', K.taskOwners, taskId, this.shared.replicaId]);
-        else {
-          await this.shared.link.command(['HDEL', K.taskOwners, taskId]);
-          await this.shared.link.publish(K.ended, taskId);
-        }
+        if (finished) await this.shared.link.publish(K.ended, taskId);
         this.dirty.delete(taskId);
         if (finished) this.local.forget(taskId);
       } catch (e) {
@@ -302,8 +300,7 @@ class RedisTaskStore implements LiveTaskStore {
           timestamp: new Date().toISOString(),
         };
         await this.write({ task: stored.task });
-      }
-      await this.shared.link.command(['HDEL', K.taskOwners, taskId]);
+      } else await this.shared.link.command(['HDEL', K.taskOwners, taskId]);
       await this.shared.link.publish(K.ended, taskId);
     }
   }
