@@ -4,7 +4,7 @@
  * node-redis. Commands fail at once while the connection is down (no offline queue: a request must not hang on a lost
  * store), and the client reconnects by itself; `ready` says whether it is connected right now.
  */
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import type { RedisStoreConfig } from './store-url.js';
 
 /** A Redis connection as the stores use it. */
