@@ -98,6 +98,11 @@ export function buildProgram(): Command {
       'memory for finished A2A tasks, oldest dropped first (default 64)',
       int('--a2a-task-store-mb', 1),
     )
+    .option(
+      '--store <url>',
+      'where sessions and A2A tasks live: memory, or redis://… shared by replicas (env AGENTOR_STORE, REDIS_URL)',
+    )
+    .option('--store-lease <duration>', "a replica's lease in the store: its running tasks fail after it (default 15s)")
     .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format');
   providerOptions(serve).action(async (opts: ServeCommandOptions) => {
     const { runServe } = await import('./commands/serve.js');

@@ -7,7 +7,7 @@
 import { ConfigError, parseDuration } from '../core/config.js';
 import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { sanitize } from '../core/text/sanitize.js';
-import type { RunningServer } from '../server/index.js';
+import type { RunningServer, ServerStore } from '../server/index.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** Options of `agentor serve`, as Commander parses them. */
@@ -28,6 +28,8 @@ export interface ServeCommandOptions {
   requestTimeout?: string;
   maxConnections?: number;
   a2aTaskStoreMb?: number;
+  store?: string;
+  storeLease?: string;
 }
 
 /** How long running streams get to end after SIGINT/SIGTERM/SIGHUP. */
@@ -72,14 +74,25 @@ async function serveUntilInterrupted(
   interrupt: SignalScope,
   onListening: () => void,
 ): Promise<number> {
-  const { checkToken, isLoopback, parseSize, serve } = await import('../server/index.js');
+  const { checkToken, isLoopback, parseSize, serve, resolveStore, openStore } = await import('../server/index.js');
   const host = opts.host || '127.0.0.1';
   const token = opts.token || env['AGENTOR_TOKEN'] || undefined;
   let port: number;
   let maxBodyBytes: number | undefined;
   const durations: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {};
+  let storeConfig: ReturnType<typeof resolveStore>;
+  let leaseMs: number | undefined;
   try {
     checkToken(token);
+    storeConfig = resolveStore(opts.store, env);
+    if (opts.storeLease !== undefined) {
+      try {
+        leaseMs = parseDuration(opts.storeLease);
+      } catch (e) {
+        throw new ConfigError(`--store-lease: ${(e as Error).message}`);
+      }
+      if (leaseMs < 300) throw new ConfigError('--store-lease must be at least 300ms');
+    }
     for (const [flag, value, key] of [
       ['--headers-timeout', opts.headersTimeout, 'headersTimeoutMs'],
       ['--request-timeout', opts.requestTimeout, 'requestTimeoutMs'],
@@ -150,9 +163,20 @@ async function serveUntilInterrupted(
   }
   for (const n of loaded.notices) process.stderr.write(`agentor serve: warning: ${sanitize(n.message)}\n`);
 
+  let store: ServerStore;
+  try {
+    store = await openStore(storeConfig, { leaseMs, log: (line) => process.stderr.write(`agentor serve: ${line}\n`) });
+  } catch (e) {
+    await loaded.close();
+    // Unreachable: a runtime failure, not a usage error (the URL shown has its password masked).
+    process.stderr.write(`agentor serve: ${(e as Error).message}; check the URL and that Redis is running\n`);
+    return 1;
+  }
+
   let server: RunningServer;
   try {
     server = await serve(agent, {
+      store,
       host,
       port,
       token,
@@ -171,6 +195,7 @@ async function serveUntilInterrupted(
     });
   } catch (e) {
     await loaded.close();
+    await store.close();
     if (e instanceof ConfigError) return fail(e.message);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE')
@@ -189,7 +214,7 @@ async function serveUntilInterrupted(
     `agentor serve: agent "${sanitize(agent.name)}" (model ${sanitize(agent.model)}, ${agent.tools.length} tools)${token ? ', bearer token required' : ''}${opts.cors ? `, CORS for ${sanitize(opts.cors)}` : ''}\n`,
   );
   err.write(
-    `agentor serve: listening on ${server.url}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`,
+    `agentor serve: listening on ${server.url}${store.shown === 'memory' ? '' : `, store ${sanitize(store.shown)}`}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`,
   );
   err.write(
     `  POST ${server.url}/chat  ·  ws ${server.url.replace(/^http/, 'ws')}/ws  ·  POST ${server.url}/v1/chat/completions\n` +
@@ -204,6 +229,7 @@ async function serveUntilInterrupted(
   });
   await server.close().catch(() => undefined);
   await loaded.close().catch(() => undefined);
+  await store.close().catch(() => undefined);
   err.write('agentor serve: stopped\n');
   return interrupt.exitCode(0);
 }

@@ -19,8 +19,10 @@ import {
 import type { AgentEvent, RunEndEvent } from '../core/events.js';
 import { TurnJoiner } from '../core/stream.js';
 import type { RunHandle, ServerContext } from './context.js';
+import type { SessionLease } from './sessions.js';
 import { publicRunError } from './public-errors.js';
-import type { BoundedTaskStore } from './task-store.js';
+import { HttpError } from './http.js';
+import type { LiveTaskStore } from './task-store.js';
 
 /** Where the context builder leaves each request's disconnect signal. */
 export const SIGNAL_KEY = 'agentor.signal';
@@ -97,8 +99,20 @@ export class AgentorExecutor implements AgentExecutor {
 
   constructor(
     private readonly ctx: ServerContext,
-    private readonly store: BoundedTaskStore,
-  ) {}
+    private readonly store: LiveTaskStore,
+  ) {
+    // Another replica asked (CancelTask reached it, the task runs here).
+    ctx.store.onCancel((taskId) => {
+      const task = this.running.get(taskId);
+      task?.run.abort(new Error('cancelled by the A2A client'));
+      return task !== undefined;
+    });
+  }
+
+  /** True while this replica runs `taskId`. */
+  isRunning(taskId: string): boolean {
+    return this.running.has(taskId);
+  }
 
   /** A resubscribe (or any other request) now listens to `taskId` until `signal` aborts. */
   listen(taskId: string, signal: AbortSignal | undefined): void {
@@ -145,7 +159,13 @@ export class AgentorExecutor implements AgentExecutor {
       const input = userText(rc.userMessage);
       if (!input.trim())
         return status(TaskState.TASK_STATE_REJECTED, 'the message has no text part; send the prompt as a text part');
-      const lease = this.ctx.sessions.acquire(`a2a:${contextId}`);
+      let lease;
+      try {
+        lease = await this.ctx.sessions.acquire(`a2a:${contextId}`);
+      } catch (e) {
+        if (!(e instanceof HttpError)) throw e;
+        return status(TaskState.TASK_STATE_FAILED, e.message);
+      }
       if (!lease)
         return status(
           TaskState.TASK_STATE_REJECTED,
@@ -154,7 +174,7 @@ export class AgentorExecutor implements AgentExecutor {
       try {
         await this.runAgent(rc, bus, input, lease.conversation, status);
       } finally {
-        lease.release();
+        await lease.release();
       }
     } finally {
       this.store.release(taskId); // only matters when no terminal state was recorded
@@ -165,7 +185,7 @@ export class AgentorExecutor implements AgentExecutor {
     rc: RequestContext,
     bus: ExecutionEventBus,
     input: string,
-    conversation: NonNullable<ReturnType<ServerContext['sessions']['acquire']>>['conversation'],
+    conversation: SessionLease['conversation'],
     status: (state: TaskState, text?: string, metadata?: Record<string, unknown>) => void,
   ): Promise<void> {
     const { taskId, contextId } = rc;

@@ -6,7 +6,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { AgentCard, StreamResponse, SubscribeToTaskRequest, SendMessageRequest } from '@a2a-js/sdk';
+import type {
+  AgentCard,
+  CancelTaskRequest,
+  StreamResponse,
+  SubscribeToTaskRequest,
+  SendMessageRequest,
+  Task,
+} from '@a2a-js/sdk';
 import {
   DefaultRequestHandler,
   defaultServerCallContextBuilder,
@@ -19,7 +26,8 @@ import { AgentorExecutor, SIGNAL_KEY } from './a2a-executor.js';
 import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, type ServerContext } from './context.js';
 import { aipErrorBody } from './error-shapes.js';
 import { abortOnDisconnect, sendError, sendJson } from './http.js';
-import { BoundedTaskStore } from './task-store.js';
+import type { ServerStore } from './store-types.js';
+import { BoundedTaskStore, type LiveTaskStore } from './task-store.js';
 
 export { buildAgentCard } from './a2a-card.js';
 
@@ -38,10 +46,20 @@ const signalOf = (context: ServerCallContext): AbortSignal | undefined =>
 class ListeningRequestHandler extends DefaultRequestHandler {
   constructor(
     card: AgentCard,
-    store: BoundedTaskStore,
+    private readonly store: LiveTaskStore,
     private readonly executor: AgentorExecutor,
+    private readonly shared: ServerStore,
   ) {
     super(card, store, executor);
+  }
+
+  /** A task running on another replica is cancelled there (through the shared store); the answer is its end state. */
+  override async cancelTask(params: CancelTaskRequest, context: ServerCallContext): Promise<Task> {
+    if (!this.executor.isRunning(params.id) && (await this.shared.cancelRemote(params.id))) {
+      const task = await this.store.load(params.id, context);
+      if (task) return task;
+    }
+    return super.cancelTask(params, context);
   }
 
   override async *sendMessageStream(
@@ -104,10 +122,16 @@ function attachBody(req: IncomingMessage, res: ServerResponse, body: string): bo
 export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AHandler {
   const makeCard = (baseUrl: string): AgentCard =>
     buildAgentCard(ctx.agent, ctx.options.publicUrl ?? baseUrl, ctx.options);
-  const store = new BoundedTaskStore({ maxBytes: ctx.options.a2aTaskStoreBytes });
+  const limits = { maxBytes: ctx.options.a2aTaskStoreBytes };
+  const store = ctx.store.tasks(limits) ?? new BoundedTaskStore(limits);
   // The transports consult the handler's card only for capabilities and versions; the URLs a client sees come from
   // the card route, built per request.
-  const requestHandler = new ListeningRequestHandler(makeCard(fallbackBase), store, new AgentorExecutor(ctx, store));
+  const requestHandler = new ListeningRequestHandler(
+    makeCard(fallbackBase),
+    store,
+    new AgentorExecutor(ctx, store),
+    ctx.store,
+  );
   const contextBuilder: ServerCallContextBuilder = (options) => {
     const context = defaultServerCallContextBuilder(options);
     const signal = requestSignals.get(options.headers);
@@ -149,6 +173,15 @@ export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AH
     handle(req, res, baseUrl, body) {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       if (AGENT_CARD_PATHS.includes(path) && !wantsLegacyCard(req, path)) return sendCard(req, res, makeCard(baseUrl));
+      if (!ctx.store.available) {
+        const e = new Error('the task store is unavailable right now; retry in a moment');
+        if (path.startsWith(A2A_REST_PATH))
+          return sendJson(res, 503, aipErrorBody(503, e.message, 'store_unavailable'), {
+            'content-type': 'application/a2a+json',
+            'retry-after': '1',
+          });
+        return sendError(res, 503, e.message, 'store_unavailable', { 'retry-after': '1' });
+      }
       requestSignals.set(req.headers, abortOnDisconnect(req, res));
       if (body !== undefined && body !== '' && !attachBody(req, res, body)) return;
       requestBases.set(req, baseUrl);

@@ -6,7 +6,11 @@ import type { Agent, AgentInput, InputMessage } from '../core/agent.js';
 import { parseEventTypes, type AgentEventType } from '../core/events.js';
 import { HttpError } from './http.js';
 import type { ServerLog } from './public-errors.js';
-import { SessionStore, type SessionLease, type SessionOptions } from './sessions.js';
+import type { ConversationStore, SessionLease, SessionOptions } from './sessions.js';
+import type { ReadinessCheck } from './readiness.js';
+import type { ServerStore } from './store-types.js';
+
+export type { ReadinessCheck } from './readiness.js';
 
 /** Where the A2A transports are mounted (the handler itself, a2a.ts, loads only when one is asked for). */
 export const A2A_JSONRPC_PATH = '/a2a/jsonrpc';
@@ -41,15 +45,13 @@ export interface HandlerOptions {
   a2aTaskStoreBytes?: number;
   /** How long a running A2A task whose last subscriber dropped waits for a resubscribe before it is cancelled (default 30 s). */
   a2aResubscribeGraceMs?: number;
+  /**
+   * Where sessions and A2A tasks are kept and how runs on other replicas are reached (default: this process's memory;
+   * `openStore` gives a Redis one shared by replicas). The caller closes it after the server.
+   */
+  store?: ServerStore;
   /** The operator's log: failures in full (upstream URLs included), readiness changes. Default: stderr. */
   log?: ServerLog;
-}
-
-/** One readiness check: a dependency the server needs in order to answer. `reason` says what is wrong. */
-export interface ReadinessCheck {
-  name: string;
-  ok: boolean;
-  reason?: string;
 }
 
 /** One run in flight. */
@@ -122,7 +124,8 @@ export interface ServerContext {
   agent: Agent;
   options: HandlerOptions;
   maxBodyBytes: number;
-  sessions: SessionStore;
+  store: ServerStore;
+  sessions: ConversationStore;
   runs: RunRegistry;
   log: ServerLog;
 }
@@ -203,10 +206,13 @@ export function parseChatRequest(body: Record<string, unknown>): ChatRequest {
   return { input, stream, sessionId, events };
 }
 
-/** Takes the session for a run, or answers 409 when another run is using it. */
-export function leaseSession(ctx: ServerContext, sessionId: string | undefined): SessionLease | undefined {
+/** Takes the session for a run, or answers 409 when another run is using it (503 when the store is unreachable). */
+export async function leaseSession(
+  ctx: ServerContext,
+  sessionId: string | undefined,
+): Promise<SessionLease | undefined> {
   if (sessionId === undefined) return undefined;
-  const lease = ctx.sessions.acquire(sessionId);
+  const lease = await ctx.sessions.acquire(sessionId);
   if (!lease)
     throw new HttpError(
       409,

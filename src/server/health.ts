@@ -58,7 +58,7 @@ export function createHealth(ctx: ServerContext): Health {
       sendJson(res, 200, { status: 'ok' });
     },
     async readyz(_req, res, showReasons) {
-      const checks = [providerCheck(ctx), ...(await hookChecks(ctx))];
+      const checks = [providerCheck(ctx), ...ctx.store.readiness(), ...(await hookChecks(ctx))];
       if (ctx.runs.closing) checks.unshift({ name: 'server', ok: false, reason: 'shutting down' });
       const failing = checks.filter((c) => !c.ok);
       const ready = failing.length === 0;

@@ -24,11 +24,14 @@ import {
 } from './limits.js';
 import { stderrLog } from './public-errors.js';
 import { createRouter, requestBase } from './router.js';
-import { SessionStore } from './sessions.js';
+import { memoryStore } from './store.js';
 import { createWsHandler, type WsHandler } from './ws.js';
 
 export type { HandlerOptions, ReadinessCheck } from './context.js';
 export type { SessionOptions } from './sessions.js';
+export type { ServerStore, OpenStoreOptions } from './store.js';
+export { openStore, memoryStore } from './store.js';
+export { resolveStore, maskUrl, type StoreConfig } from './store-url.js';
 export type { ServerLog } from './public-errors.js';
 export { parseSize, isLoopback } from './http.js';
 export { checkToken, MIN_TOKEN_LENGTH } from './guards.js';
@@ -135,11 +138,13 @@ function upgradeHandler(ctx: ServerContext, guards: Guards, ws: WsHandler): Agen
 /** Creates the request handler for an agent. Throws when the token is too short to protect anything. */
 export function createRequestHandler(agent: Agent, options: HandlerOptions = {}): AgentRequestHandler {
   checkToken(options.token);
+  const store = options.store ?? memoryStore();
   const ctx: ServerContext = {
     agent,
     options,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
-    sessions: new SessionStore(options.sessions),
+    store,
+    sessions: store.sessions(options.sessions),
     runs: new RunRegistry(),
     log: options.log ?? stderrLog,
   };

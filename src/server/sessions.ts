@@ -27,14 +27,27 @@ function flatten(text: string): void {
   text.charCodeAt(0);
 }
 
-/** A session currently held by one run; `release()` when the run ends. */
+/** A session currently held by one run; `release()` when the run ends (it saves what the run added). */
 export interface SessionLease {
   conversation: Conversation;
+  release(): void | Promise<void>;
+}
+
+/** A lease of the memory store: releasing it is immediate. */
+export interface MemorySessionLease extends SessionLease {
   release(): void;
 }
 
+/**
+ * Conversations by id, one run at a time per session. `acquire` is undefined when another run holds the session; it
+ * throws an HttpError (503) when a shared store cannot be reached.
+ */
+export interface ConversationStore {
+  acquire(id: string): SessionLease | undefined | Promise<SessionLease | undefined>;
+}
+
 /** An LRU + TTL map of id → Conversation, with one run at a time per session. */
-export class SessionStore {
+export class SessionStore implements ConversationStore {
   private readonly entries = new Map<string, Entry>();
   private readonly max: number;
   private readonly ttlMs: number;
@@ -50,7 +63,7 @@ export class SessionStore {
   }
 
   /** Takes the session for a run; undefined when another run is using it right now. */
-  acquire(id: string, now = Date.now()): SessionLease | undefined {
+  acquire(id: string, now = Date.now()): MemorySessionLease | undefined {
     this.sweep(now);
     let entry = this.entries.get(id);
     if (entry?.busy) return undefined;

@@ -29,7 +29,7 @@ export function sseFrame(event: AgentEvent): string {
 export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chat = parseChatRequest(await readJsonObject(req, ctx.maxBodyBytes));
   const stream = chat.stream ?? (req.headers.accept ?? '').includes('text/event-stream');
-  const lease = leaseSession(ctx, chat.sessionId);
+  const lease = await leaseSession(ctx, chat.sessionId);
   const run = ctx.runs.start(abortOnDisconnect(req, res));
   try {
     const events = ctx.agent.streamChat(chat.input, {
@@ -52,7 +52,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
     }
   } finally {
     run.done();
-    lease?.release();
+    await lease?.release();
   }
 }
 

@@ -16,8 +16,10 @@ import {
 } from '@a2a-js/sdk';
 import type { TaskStore } from '@a2a-js/sdk/server';
 
-type ListParams = Parameters<TaskStore['list']>[0];
-type ListResult = Awaited<ReturnType<TaskStore['list']>>;
+/** Parameters and result of ListTasks. */
+export type ListParams = Parameters<TaskStore['list']>[0];
+/** One page of ListTasks. */
+export type ListResult = Awaited<ReturnType<TaskStore['list']>>;
 
 const DEFAULT_PAGE_SIZE = 50;
 /** Default byte budget of finished tasks. */
@@ -29,6 +31,9 @@ const TERMINAL = new Set([
   TaskState.TASK_STATE_CANCELED,
   TaskState.TASK_STATE_REJECTED,
 ]);
+
+/** A state after which a task never changes again. */
+export const isTerminal = (state: TaskState | undefined): boolean => state !== undefined && TERMINAL.has(state);
 
 /** Limits of the store. */
 export interface TaskStoreOptions {
@@ -72,7 +77,7 @@ function mergeParts(parts: readonly Part[]): Part[] {
  * A copy the SDK may change freely. It replaces fields rather than editing nested objects, except for the task, its
  * artifact list, each artifact and part — so those are copied, and messages and metadata are shared.
  */
-function snapshot(task: Task, artifacts = true): Task {
+export function snapshot(task: Task, artifacts = true): Task {
   return {
     ...task,
     history: [...task.history],
@@ -108,8 +113,50 @@ function decodeToken(token: string): [string, string] | undefined {
   }
 }
 
+/** One page of ListTasks over `tasks`: filtered, newest first (ties by id, as the SDK's own store does). */
+export function pageTasks(all: readonly Task[], params: ListParams): ListResult {
+  const pageSize = params.pageSize ?? DEFAULT_PAGE_SIZE;
+  let tasks = [...all];
+  if (params.contextId) tasks = tasks.filter((t) => t.contextId === params.contextId);
+  if (params.status !== undefined && params.status !== TaskState.TASK_STATE_UNSPECIFIED)
+    tasks = tasks.filter((t) => t.status?.state === params.status);
+  if (params.statusTimestampAfter) {
+    const after = new Date(params.statusTimestampAfter).getTime();
+    tasks = tasks.filter((t) => t.status?.timestamp && new Date(t.status.timestamp).getTime() > after);
+  }
+  tasks.sort(
+    (a, b) => (b.status?.timestamp ?? '').localeCompare(a.status?.timestamp ?? '') || b.id.localeCompare(a.id),
+  );
+  const totalSize = tasks.length;
+  if (params.pageToken) {
+    const cursor = decodeToken(params.pageToken);
+    const at = cursor ? tasks.findIndex((t) => (t.status?.timestamp ?? '') === cursor[0] && t.id === cursor[1]) : -1;
+    tasks = at === -1 ? [] : tasks.slice(at + 1);
+  }
+  const page = tasks.slice(0, pageSize);
+  const last = page.at(-1);
+  return {
+    tasks: page.map((t) => snapshot(t, params.includeArtifacts === true)),
+    nextPageToken: last && tasks.length > page.length ? encodeToken(last) : '',
+    pageSize,
+    totalSize,
+  };
+}
+
+/** The task store an A2A executor writes to event by event (memory or Redis; callers do not know which). */
+export interface LiveTaskStore extends TaskStore {
+  /** Starts (or resumes) the executor's ownership of a task, with its initial state. */
+  begin(task: Task): void;
+  /** Records a status update of a running task; a terminal state finishes it. */
+  status(update: TaskStatusUpdateEvent): void;
+  /** Records an artifact update of a running task. */
+  artifact(update: TaskArtifactUpdateEvent): void;
+  /** Ends the executor's ownership without a terminal state (it failed). */
+  release(taskId: string): void;
+}
+
 /** A bounded in-memory TaskStore that running tasks' executors write to directly. */
-export class BoundedTaskStore implements TaskStore {
+export class BoundedTaskStore implements LiveTaskStore {
   /** Map order is recency: the first finished entries are the least recently used. */
   private readonly entries = new Map<string, Entry>();
   private readonly maxBytes: number;
@@ -191,33 +238,20 @@ export class BoundedTaskStore implements TaskStore {
   }
 
   async list(params: ListParams): Promise<ListResult> {
-    const pageSize = params.pageSize ?? DEFAULT_PAGE_SIZE;
-    let tasks = [...this.entries.values()].map((e) => e.task);
-    if (params.contextId) tasks = tasks.filter((t) => t.contextId === params.contextId);
-    if (params.status !== undefined && params.status !== TaskState.TASK_STATE_UNSPECIFIED)
-      tasks = tasks.filter((t) => t.status?.state === params.status);
-    if (params.statusTimestampAfter) {
-      const after = new Date(params.statusTimestampAfter).getTime();
-      tasks = tasks.filter((t) => t.status?.timestamp && new Date(t.status.timestamp).getTime() > after);
-    }
-    // Newest first, ties by id, as the SDK's own store does.
-    tasks.sort(
-      (a, b) => (b.status?.timestamp ?? '').localeCompare(a.status?.timestamp ?? '') || b.id.localeCompare(a.id),
+    return pageTasks(
+      [...this.entries.values()].map((e) => e.task),
+      params,
     );
-    const totalSize = tasks.length;
-    if (params.pageToken) {
-      const cursor = decodeToken(params.pageToken);
-      const at = cursor ? tasks.findIndex((t) => (t.status?.timestamp ?? '') === cursor[0] && t.id === cursor[1]) : -1;
-      tasks = at === -1 ? [] : tasks.slice(at + 1);
-    }
-    const page = tasks.slice(0, pageSize);
-    const last = page.at(-1);
-    return {
-      tasks: page.map((t) => snapshot(t, params.includeArtifacts === true)),
-      nextPageToken: last && tasks.length > page.length ? encodeToken(last) : '',
-      pageSize,
-      totalSize,
-    };
+  }
+
+  /** True while an executor is writing this task. */
+  isLive(taskId: string): boolean {
+    return this.entries.get(taskId)?.live === true;
+  }
+
+  /** Drops a task (its executor's store has handed it on). */
+  forget(taskId: string): void {
+    this.remove(taskId);
   }
 
   private putArtifact(entry: Entry, artifact: Artifact, append: boolean): void {

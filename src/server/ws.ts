@@ -110,10 +110,8 @@ class SocketSession {
     const { ctx, ws } = this;
     if (this.runs.has(id)) return sendError(ws, id, `a run with id "${id}" is already in progress`, 'duplicate_id');
     let chat;
-    let lease;
     try {
       chat = parseChatRequest(frame);
-      lease = leaseSession(ctx, chat.sessionId);
     } catch (e) {
       const err = e instanceof HttpError ? e : new HttpError(400, String(e), 'invalid_request');
       return sendError(ws, id, err.message, err.code);
@@ -121,6 +119,15 @@ class SocketSession {
     const run = ctx.runs.start(this.gone.signal);
     this.runs.set(id, run);
     void (async () => {
+      let lease;
+      try {
+        lease = await leaseSession(ctx, chat.sessionId);
+      } catch (e) {
+        this.runs.delete(id);
+        run.done();
+        const err = e instanceof HttpError ? e : new HttpError(400, String(e), 'invalid_request');
+        return sendError(ws, id, err.message, err.code);
+      }
       try {
         const events = ctx.agent.streamChat(chat.input, {
           signal: run.signal,
@@ -135,7 +142,7 @@ class SocketSession {
       } finally {
         this.runs.delete(id);
         run.done();
-        lease?.release();
+        await lease?.release();
       }
     })();
   }
