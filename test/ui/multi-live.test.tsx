@@ -25,29 +25,38 @@ describe('two agents streaming rich markdown', () => {
   it.each([
     [80, 24],
     [50, 20],
-  ])('at %ix%i leave the transcript only in the scrollback', async (columns, rows) => {
-    const agents = ['alpha', 'beta'].map(
-      (name) =>
-        new Agent({ name, model: 'gpt-4.1-mini', provider: new ScriptedProvider([paced(richMarkdown())]), tools: [] }),
-    );
-    let code: number | undefined;
-    const ui = renderInTerminal(
-      <App agents={agents} history={new InputHistory(null)} color={false} onExit={(c) => (code = c)} />,
-      { columns, rows },
-    );
-    ui.stdin.write('md');
-    await new Promise((r) => setImmediate(r));
-    ui.stdin.write('\r');
-    await expect.poll(ui.text, { timeout: 10_000 }).toMatch(/2 agents: 2 completed/);
-    const text = ui.text();
-    expect(ui.raw()).not.toContain('\x1b[2J');
-    expect(text).not.toContain('printed after');
-    expect(text.match(/╭/g)?.length).toBe(1);
-    expect(text.match(/^Done\.$/gm)?.length).toBe(2);
-    expect(text.match(/^def f\(x\):$/gm)?.length).toBe(2);
-    expect(text.match(/^── alpha/gm)?.length).toBe(1);
-    expect(text.match(/^── beta/gm)?.length).toBe(1);
-    ui.unmount();
-    expect(code).toBeUndefined();
-  });
+  ])(
+    'at %ix%i leave the transcript only in the scrollback',
+    async (columns, rows) => {
+      const agents = ['alpha', 'beta'].map(
+        (name) =>
+          new Agent({
+            name,
+            model: 'gpt-4.1-mini',
+            provider: new ScriptedProvider([paced(richMarkdown())]),
+            tools: [],
+          }),
+      );
+      let code: number | undefined;
+      const ui = renderInTerminal(
+        <App agents={agents} history={new InputHistory(null)} color={false} onExit={(c) => (code = c)} />,
+        { columns, rows },
+      );
+      ui.stdin.write('md');
+      await new Promise((r) => setImmediate(r));
+      ui.stdin.write('\r');
+      await expect.poll(ui.text, { timeout: 30_000 }).toMatch(/2 agents: 2 completed/);
+      const text = ui.text();
+      expect(ui.raw()).not.toContain('\x1b[2J');
+      expect(text).not.toContain('printed after');
+      expect(text.match(/╭/g)?.length).toBe(1);
+      expect(text.match(/^Done\.$/gm)?.length).toBe(2);
+      expect(text.match(/^def f\(x\):$/gm)?.length).toBe(2);
+      expect(text.match(/^── alpha/gm)?.length).toBe(1);
+      expect(text.match(/^── beta/gm)?.length).toBe(1);
+      ui.unmount();
+      expect(code).toBeUndefined();
+    },
+    60_000,
+  );
 });
