@@ -37,6 +37,11 @@ export interface AgentOptions {
   toolErrorBudget?: number;
   /** Default per-call tool timeout in ms (default 60 s). */
   toolTimeoutMs?: number;
+  /**
+   * Problems outside the model to report as `error` events (e.g. MCP servers that failed to start or are down): asked
+   * before each model call; each notice (by identity) is reported once per run.
+   */
+  notices?: () => readonly ErrorInfo[];
 }
 
 /** Per-run options: those of the run, and how its stream is shaped. */
@@ -138,6 +143,7 @@ export class Agent {
         tools: this.tools,
         toolErrorBudget: this.options.toolErrorBudget,
         toolTimeoutMs: this.options.toolTimeoutMs,
+        notices: this.options.notices,
       },
       input,
       options,
