@@ -1,10 +1,14 @@
-/** UI rows of the benchmark table: frame cost vs history length, Ink-in-a-pty CPU vs plain, interactive idle RSS. */
+/**
+ * UI rows of the benchmark table: frame cost vs history length, Ink-in-a-pty CPU vs plain, bytes written per streamed
+ * token, interactive idle RSS and RSS after a long session.
+ */
 import { spawn } from 'node:child_process';
 import { startPty } from '../test/pty/terminal.js';
 import type { BenchContext } from './extra.js';
 import { median, rssMb, type BenchRow } from './lib.js';
 import { measureFrames } from './ui-frame.js';
 import { measureAnswerCpu } from './ui-pty.js';
+import { measureBytesPerToken, measureSessionRss } from './ui-session.js';
 
 /** RSS of a bare idle node process: the floor for the interactive UI's idle footprint. */
 async function bareNodeRss(): Promise<number> {
@@ -62,6 +66,8 @@ export async function uiBench(ctx: BenchContext): Promise<BenchRow[]> {
   const floorRss = await bareNodeRss();
   const idle = await interactiveIdleRss(ctx);
   const start = await interactiveStart(ctx);
+  const bytes = await measureBytesPerToken();
+  const session = await measureSessionRss(60, 2000);
   return [
     {
       measure: 'interactive start: spawn → prompt on screen (pty)',
@@ -86,9 +92,27 @@ export async function uiBench(ctx: BenchContext): Promise<BenchRow[]> {
       floor: `plain ${cpu.plain.toFixed(0)} ms`,
       value: `${cpu.pty.toFixed(0)} ms`,
       ratio: `${cpu.ratio.toFixed(2)}x`,
+      budget: '≤ 2.0x',
+      ok: cpu.ratio <= 2,
+      raw: cpu,
+    },
+    {
+      measure: 'bytes written per streamed token, Ink in an 80x24 pty vs `--plain`',
+      floor: `plain ${bytes.plain.toFixed(1)} B`,
+      value: `${bytes.ink.toFixed(1)} B`,
+      ratio: `${(bytes.ink / bytes.plain).toFixed(2)}x`,
       budget: 'report',
       ok: null,
-      raw: cpu,
+      raw: bytes,
+    },
+    {
+      measure: 'interactive RSS after 60 turns of 2,000-token answers',
+      floor: `at the prompt ${session.start.toFixed(0)} MB`,
+      value: `${session.end.toFixed(0)} MB`,
+      ratio: `+${(session.end - session.start).toFixed(0)} MB`,
+      budget: '≤ 120 MB',
+      ok: session.end <= 120,
+      raw: session,
     },
     {
       measure: 'interactive idle RSS (`chat --demo` at the prompt)',

@@ -12,6 +12,7 @@
  */
 import type { AgentEvent, RunEndEvent, RunStatus } from '../core/events.js';
 import { sanitize } from '../core/text/sanitize.js';
+import { flat } from './flat-text.js';
 import {
   endLines,
   headerLines,
@@ -451,6 +452,7 @@ function promote(state: ChatState, round: Round, printed: string[]): ChatState {
 }
 
 function answerEntry(p: Panel, round: number): TranscriptEntry {
+  for (const part of p.parts) if (part.kind !== 'tool') flat(part.text);
   return {
     kind: 'answer',
     round,

@@ -154,12 +154,24 @@ export class TerminalOutput extends EventEmitter implements Screen {
     return rows + Math.floor(this.cursor.col / cols);
   }
 
-  /** Erases the frame on screen and leaves the cursor where it began. */
+  /** Rows the whole frame takes at the terminal's current width. */
+  private frameRows(): number {
+    const cols = Math.max(1, this.currentColumns());
+    return this.widths().reduce((rows, w) => rows + Math.max(1, Math.ceil(w / cols)), 0);
+  }
+
+  /**
+   * Erases the frame on screen and leaves the cursor where it began. Row by row, not with "erase below" (ESC[J): tmux
+   * moves the whole screen into its scrollback when that is sent from the top-left corner, which is where a frame as
+   * tall as the screen allows begins (and where drawing starts after /clear). The cursor comes back with DECRC, which
+   * a move down at the bottom row cannot upset.
+   */
   private erase(): string {
     const up = this.rowsAbove();
+    const rows = Math.max(up, this.frameRows()) + 1;
     this.setFrame([]);
     this.cursor = { line: 0, col: 0 };
-    return `\r${up > 0 ? `\x1b[${up}A` : ''}\x1b[J`;
+    return `\r${up > 0 ? `\x1b[${up}A` : ''}\x1b7${'\x1b[2K\x1b[1B'.repeat(rows - 1)}\x1b[2K\x1b8`;
   }
 
   /**
@@ -181,7 +193,9 @@ export class TerminalOutput extends EventEmitter implements Screen {
       // Erased before it is written, never after: a line as wide as the screen leaves the cursor on its last column.
       out += i < old.length && next[i] === old[i] ? '\x1b[B' : `\x1b[2K${next[i] as string}\n`;
     }
-    if (next.length < old.length) out += '\x1b[J';
+    // (The cursor is below the new frame's first row here, never at the top-left corner: see erase.)
+    if (next.length < old.length)
+      out += next.length > 0 ? '\x1b[J' : `\x1b7${'\x1b[2K\x1b[1B'.repeat(old.length)}\x1b8`;
     this.setFrame(next);
     this.cursor = { line: next.length, col: 0 };
     return out;

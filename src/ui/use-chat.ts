@@ -9,6 +9,7 @@ import type { Agent, Conversation } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import type { ChatAction } from './chat-state.js';
+import { flat } from './flat-text.js';
 import { deltaSanitizer, frameBatcher, localFailedEnd, useActiveRun, type RunOptions } from './run-helpers.js';
 
 /** What one round runs: which agents (positions in `agents`, default all) and with which model override. */
@@ -64,6 +65,8 @@ export function useChat(
       } finally {
         screen.close();
         if (active.current === controller) active.current = null;
+        for (const i of targets)
+          for (const m of conversations[i]?.messages ?? []) if (typeof m.content === 'string') flat(m.content);
       }
       if (ends.length < chosen.length) {
         dispatch({ type: 'abandon', message: failure, now: Date.now() });

@@ -56,3 +56,30 @@ export function numbersIn(text: string, pattern: RegExp): number[] {
 export function upTo(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
+
+/** An answer with a heading, inline styles, emoji and CJK, an aligned table, nested list, quote and a wide code line. */
+export function richMarkdown(): string {
+  return [
+    '## Results',
+    '',
+    'Some **bold** text, `code`, and an emoji 🎉 plus 中文字符 mixed in a sentence that is long enough to wrap around the terminal width at least once.',
+    '',
+    '| Left | Centre | Right |',
+    '|:---|:---:|---:|',
+    '| a | 中文 | 1.00 |',
+    '| longer cell | x | 123.45 |',
+    '',
+    '- item one that is quite long and has to wrap onto the following line of the terminal',
+    '- item two',
+    '  - nested',
+    '',
+    '> a quote that also continues for a while so that it wraps onto a second row',
+    '',
+    '```python',
+    'def f(x):',
+    '    return x * 2  # a long comment that is wider than the terminal so it wraps and keeps its indentation',
+    '```',
+    '',
+    'Done.',
+  ].join('\n');
+}

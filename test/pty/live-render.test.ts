@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply, type RecordedRequest } from '../support/fake-openai.js';
-import { chunks, cjkParagraph, cjkTable, numbersIn, paragraph, upTo, wideCode } from './content.js';
+import { chunks, cjkParagraph, cjkTable, numbersIn, paragraph, richMarkdown, upTo, wideCode } from './content.js';
 import { BIN, startPty, type PtyTerminal } from './terminal.js';
 
 const PRE_LINES = 300;
@@ -173,6 +173,24 @@ describe('live rendering with two agents and with a resize', () => {
     expect(text.lastIndexOf('a399')).toBeLessThan(text.indexOf('b0 '));
     expect(text).toMatch(/── alpha · /);
     expect(text).toMatch(/── beta · /);
+    await leave(t);
+  });
+
+  it('two agents streaming rich markdown: only the transcript is left in the scrollback, no frame of the live region', async () => {
+    const fake = await fakeWith({ text: chunks(richMarkdown()), delayMs: 8 });
+    const t = afterShellOutput(
+      ['--base-url', fake.url, '--agent', 'agents/alpha.md', '--agent', 'agents/beta.md'],
+      80,
+      24,
+    );
+    await ask(t, 'both');
+    await t.waitFor(/2 agents: 2 completed/, 30_000);
+    expectScrollbackKept(t);
+    const text = t.text();
+    expect(text).not.toContain('printed after');
+    expect(text.match(/╭/g)?.length).toBe(1);
+    expect(text.match(/^Done\.$/gm)?.length).toBe(2);
+    expect(text.match(/^def f\(x\):$/gm)?.length).toBe(2);
     await leave(t);
   });
 

@@ -54,7 +54,7 @@ describe('ChatScreen', () => {
     ]);
     expect(screen(s, { now: T0 + 2_000 }).frame()).toMatch(/writing… [\d.]+s · \d+ tokens · \d+ tok\/s/);
     const stalled = screen(s, { now: T0 + 14_200 }).frame();
-    expect(stalled).toContain('waiting for the model · 14 s since the last token…');
+    expect(stalled).toContain('waiting for the model · 14 s since the last token ·');
     expect(stalled).not.toContain('tok/s');
     const silent = stateFrom('q', [{ type: 'run_start', model: 'm', input: 'q' }]);
     expect(screen(silent, { now: T0 + 5_000 }).frame()).toContain('waiting for the model · 5 s since the request');

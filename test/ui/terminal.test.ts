@@ -27,6 +27,9 @@ function setup(color = true) {
 const inkFrame = (previousLines: number, frame: string): string =>
   (previousLines > 0 ? `${'\x1b[2K\x1b[1A'.repeat(previousLines - 1)}\x1b[2K\x1b[G` : '') + frame;
 
+/** The erase of `rows` rows from the cursor down, row by row, the cursor put back (never ESC[J: see erase()). */
+const wipe = (rows: number): string => `\x1b7${'\x1b[2K\x1b[1B'.repeat(rows - 1)}\x1b[2K\x1b8`;
+
 describe('TerminalOutput', () => {
   it('passes the first frame through and erases later ones by rows, not lines', () => {
     const { out, last } = setup();
@@ -44,7 +47,7 @@ describe('TerminalOutput', () => {
     expect(last()).toBe('\r\x1b[6A\x1b[2Kpartial row grows\n\x1b[B\x1b[2Kprogress 2s\n\x1b[B\x1b[B\x1b[B');
     tty.columns = 10;
     out.write(inkFrame(7, 'x\n'));
-    expect(last()).toBe('\r\x1b[8A\x1b[Jx\n');
+    expect(last()).toBe(`\r\x1b[8A${wipe(9)}x\n`);
   });
 
   it('after the terminal narrowed, erases the rows the old frame wraps into at the new width', () => {
@@ -53,11 +56,11 @@ describe('TerminalOutput', () => {
     tty.columns = 50;
     // Ink erases 4 lines (3 and the cursor's); on screen the frame now takes 2 + 2 + 1 rows.
     out.write(inkFrame(4, 'new\n'));
-    expect(last()).toBe('\r\x1b[5A\x1b[Jnew\n');
+    expect(last()).toBe(`\r\x1b[5A${wipe(6)}new\n`);
     // A frame wider than the terminal (drawn before the app had laid itself out again) is counted as it wrapped.
     out.write(inkFrame(2, `${'y'.repeat(120)}\n`));
     out.write(inkFrame(2, 'z\n'));
-    expect(last()).toBe('\r\x1b[3A\x1b[Jz\n');
+    expect(last()).toBe(`\r\x1b[3A${wipe(4)}z\n`);
   });
 
   it('counts wide characters as two columns', () => {
@@ -65,7 +68,7 @@ describe('TerminalOutput', () => {
     out.write(inkFrame(0, `${'中'.repeat(30)}\n`));
     tty.columns = 40;
     out.write(inkFrame(2, 'a\n'));
-    expect(last()).toBe('\r\x1b[2A\x1b[Ja\n');
+    expect(last()).toBe(`\r\x1b[2A${wipe(3)}a\n`);
   });
 
   it('follows the cursor Ink places inside its frame (a text cursor in the prompt)', () => {
@@ -74,14 +77,14 @@ describe('TerminalOutput', () => {
     out.write(inkFrame(0, 'a\nb\nc\n\x1b[2A\x1b[5G\x1b[?25h'));
     // Ink returns to the bottom before erasing: the erase counts from where the cursor really is.
     out.write(`\x1b[?25l\x1b[2B\x1b[1G${inkFrame(4, 'd\n')}`);
-    expect(last()).toBe('\x1b[?25l\r\x1b[1A\x1b[Jd\n');
+    expect(last()).toBe(`\x1b[?25l\r\x1b[1A${wipe(4)}d\n`);
   });
 
   it('keeps lines printed above the frame (Static output): only the frame after them is erased next time', () => {
     const { out, last } = setup();
     out.write(inkFrame(0, 'live\n'));
     out.write(inkFrame(2, '')); // Ink clears its frame before printing static output
-    expect(last()).toBe('\r\x1b[1A\x1b[J');
+    expect(last()).toBe(`\r\x1b[1A${wipe(2)}`);
     out.write('printed 1\nprinted 2\n');
     out.write('live again\n');
     out.write(inkFrame(2, 'next\n'));
@@ -99,8 +102,18 @@ describe('TerminalOutput', () => {
     tty.rows = 5;
     out.write(inkFrame(0, 'frame\n'));
     out.clear();
-    expect(last()).toBe('\r\x1b[1A\x1b[J\n\n\n\n\x1b[H');
-    expect(tty.written.join('')).not.toMatch(/\x1b\[[23]J/);
+    expect(last()).toBe(`\r\x1b[1A${wipe(2)}\n\n\n\n\x1b[H`);
+    expect(tty.written.join('')).not.toMatch(/\x1b\[[23]?J/);
+  });
+
+  it('never erases a frame with ESC[J from where it begins (tmux moves the screen into the scrollback then)', () => {
+    const { out, tty } = setup();
+    const frame = `${Array.from({ length: 23 }, (_, i) => `row ${i}`).join('\n')}\n`;
+    out.write(inkFrame(0, frame));
+    out.print('printed\n');
+    out.write(inkFrame(24, frame.replace('row 22', 'row 22!')));
+    out.write(inkFrame(24, 'short\n'));
+    expect(tty.written.join('')).not.toMatch(/\x1b\[\d+A\x1b\[J/);
   });
 
   it('/copy sends the text to the clipboard with OSC 52', () => {

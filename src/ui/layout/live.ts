@@ -77,7 +77,7 @@ export function progressLine(state: ChatState, round: Round, now: number): strin
     return paintLine(
       [
         spinner,
-        { text: `${act.text}… `, style: act.stalled ? { fg: FG.yellow } : {} },
+        { text: `${act.text}${act.stalled ? ' ·' : '…'} `, style: act.stalled ? { fg: FG.yellow } : {} },
         { text: parts.join(' · '), style: dim },
       ],
       width,
