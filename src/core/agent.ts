@@ -8,6 +8,7 @@ import { defaultProvider } from './providers/default.js';
 import type { ModelProvider } from './providers/types.js';
 import { runAgent, type AgentInput, type RunOptions } from './run.js';
 import { coalesceText, filterEvents, serializeEvents } from './stream.js';
+import type { ApprovalPolicy } from './tools/approval.js';
 import type { Tool } from './tools/tool.js';
 
 export { defaultModel } from './config.js';
@@ -37,6 +38,11 @@ export interface AgentOptions {
   toolErrorBudget?: number;
   /** Default per-call tool timeout in ms (default 60 s). */
   toolTimeoutMs?: number;
+  /**
+   * Which tool calls run without asking (default: all but tools with `readOnly: false`, such as MCP tools not marked
+   * read-only, which wait for the run's `approve` and are denied without one).
+   */
+  approval?: ApprovalPolicy;
 }
 
 /** Per-run options: those of the run, and how its stream is shaped. */
@@ -66,6 +72,7 @@ export class Agent {
   readonly tools: readonly Tool[];
   readonly temperature: number | undefined;
   readonly maxTurns: number;
+  readonly approval: ApprovalPolicy | undefined;
   private readonly options: AgentOptions;
   private providerInstance: ModelProvider | undefined;
 
@@ -78,6 +85,7 @@ export class Agent {
     this.tools = options.tools ?? [];
     this.temperature = options.temperature;
     this.maxTurns = options.maxTurns ?? 20;
+    this.approval = options.approval;
     this.providerInstance = options.provider;
   }
 
@@ -138,6 +146,7 @@ export class Agent {
         tools: this.tools,
         toolErrorBudget: this.options.toolErrorBudget,
         toolTimeoutMs: this.options.toolTimeoutMs,
+        approval: this.approval,
       },
       input,
       options,

@@ -262,6 +262,9 @@ function applyToPanel(p: AgentPanel, e: AgentEvent): AgentPanel {
         toolsRun: p.toolsRun + 1,
       };
     }
+    case 'tool_approval_request':
+    case 'tool_approval':
+      return p;
     case 'message':
       return flushTurn(p);
     case 'error':

@@ -153,6 +153,9 @@ function applyEvent(state: UiState, e: AgentEvent): UiState {
         run: { ...run, tools: run.tools.filter((t) => t.call_id !== e.call_id), toolsRun: run.toolsRun + 1 },
       };
     }
+    case 'tool_approval_request':
+    case 'tool_approval':
+      return state;
     case 'message': {
       const flushed = flushTurn(state, run);
       return { ...flushed.state, run: flushed.run };
