@@ -72,6 +72,18 @@ export function buildProgram(): Command {
     .option('--cors <origin>', 'allow cross-origin requests from this origin')
     .option('--public-url <url>', 'the URL clients reach this server at (for the A2A agent card)')
     .option('--max-body <size>', 'largest accepted request body (default 1mb)')
+    .option('--headers-timeout <duration>', 'time for request headers to arrive, else 408 (default 15s)')
+    .option('--request-timeout <duration>', 'time for a whole request to arrive, else 408 (default 60s)')
+    .option(
+      '--max-connections <n>',
+      'connections served at once, more get 503 (default: by memory)',
+      int('--max-connections', 1),
+    )
+    .option(
+      '--a2a-task-store-mb <n>',
+      'memory for finished A2A tasks, oldest dropped first (default 64)',
+      int('--a2a-task-store-mb', 1),
+    )
     .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format');
   providerOptions(serve).action(async (opts: ServeCommandOptions) => {
     const { runServe } = await import('./commands/serve.js');

@@ -7,6 +7,7 @@ import type { AgentEvent } from '../core/events.js';
 import { runEndOf } from '../core/stream.js';
 import { leaseSession, parseChatRequest, type ServerContext } from './context.js';
 import { abortOnDisconnect, readJsonObject, sendJson, streamWriter } from './http.js';
+import { publicEvent, publicRunError, type ServerLog } from './public-errors.js';
 
 /** Comment lines keep idle proxies from closing a stream while a tool runs. */
 const HEARTBEAT_MS = 15_000;
@@ -38,7 +39,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
       events: stream ? chat.events : undefined,
       timeoutMs: ctx.options.runTimeoutMs,
     });
-    if (stream) await writeSse(res, events);
+    if (stream) await writeSse(res, events, ctx.log);
     else {
       const end = await runEndOf(events);
       sendJson(res, 200, {
@@ -46,7 +47,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
         text: end.text,
         status: end.status,
         usage: end.usage,
-        ...(end.error ? { error: end.error } : {}),
+        ...(end.error ? { error: publicRunError(end, ctx.log) } : {}),
       });
     }
   } finally {
@@ -55,15 +56,21 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
   }
 }
 
-/** Streams events as SSE until the run ends; a gone client only makes writes no-ops (the run is aborted separately). */
-export async function writeSse(res: ServerResponse, events: AsyncIterable<AgentEvent>): Promise<void> {
+/**
+ * Streams events as SSE until the run ends; a gone client only makes writes no-ops (the run is aborted separately).
+ * Failures go out in their public form, in full to `log`.
+ */
+export async function writeSse(res: ServerResponse, events: AsyncIterable<AgentEvent>, log: ServerLog): Promise<void> {
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
   const write = streamWriter(res);
   const heartbeat = setInterval(() => void write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
   try {
-    for await (const event of events) await write(sseFrame(event));
+    for await (const event of events) {
+      const full = write(sseFrame(publicEvent(event, log)));
+      if (full) await full;
+    }
   } finally {
     clearInterval(heartbeat);
     if (!res.writableEnded && !res.destroyed) res.end();
