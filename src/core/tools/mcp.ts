@@ -170,6 +170,8 @@ export interface McpServerTool {
   name: string;
   description: string;
   inputSchema: JSONSchema;
+  /** The server's `readOnlyHint` annotation: only a tool marked read-only runs without approval. */
+  readOnly: boolean;
 }
 
 interface Connection {
@@ -296,6 +298,7 @@ export class McpPool {
             name: t.name,
             description: t.description ?? t.title ?? '',
             inputSchema: t.inputSchema ?? { type: 'object', properties: {} },
+            readOnly: t.annotations?.readOnlyHint === true,
           });
         }
         cursor = page.nextCursor;
@@ -353,6 +356,8 @@ export class McpPool {
       description,
       parameters: normaliseSchema(t.inputSchema),
       timeoutMs: conn.timeoutMs,
+      readOnly: t.readOnly,
+      server: conn.name,
       execute: async (args, ctx) => {
         const client = conn.client;
         if (!client) throw new Error(`MCP server "${conn.name}" is not connected`);
