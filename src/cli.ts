@@ -51,6 +51,15 @@ export function buildProgram(): Command {
     .option('--agent <path|name>', 'agent file or name (repeat to run several agents on the same prompt)', collectList)
     .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format')
     .option('--a2a <url>', 'talk to a remote A2A agent instead of a model')
+    .option(
+      '--approve <mode>',
+      'tool calls that may change things: ask (default), auto (run them), never (refuse them)',
+    )
+    .option(
+      '--allow-tool <name>',
+      'run this tool without asking: a name, server__tool or server__* (repeatable)',
+      collectList,
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 completed, 1 failed or max_turns, 2 usage/configuration, 124 timeout, 130 cancelled.\n' +
@@ -84,7 +93,17 @@ export function buildProgram(): Command {
       'memory for finished A2A tasks, oldest dropped first (default 64)',
       int('--a2a-task-store-mb', 1),
     )
-    .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format');
+    .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format')
+    .option('--approve <mode>', 'tool calls that may change things: ask the client (default), auto, never')
+    .option(
+      '--allow-tool <name>',
+      'run this tool without asking: a name, server__tool or server__* (repeatable)',
+      collectList,
+    )
+    .option(
+      '--approval-timeout <duration>',
+      'how long a tool call waits for the client to approve it, then denied (default 5m)',
+    );
   providerOptions(serve).action(async (opts: ServeCommandOptions) => {
     const { runServe } = await import('./commands/serve.js');
     process.exitCode = await runServe(opts);

@@ -12,9 +12,12 @@ import {
   type AgentEvent,
   type AgentEventType,
   type RunEndEvent,
+  type ToolApprovalEvent,
 } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
+import { sanitize } from '../core/text/sanitize.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
+import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from '../core/tools/approval.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** Options of `agentor chat`, as Commander parses them. */
@@ -35,11 +38,15 @@ export interface ChatCommandOptions {
   agent?: string[];
   mcpConfig?: string;
   a2a?: string;
+  approve?: string;
+  allowTool?: string[];
 }
 
 /** Options after validation. */
 export interface ChatSettings {
   events: AgentEventType[] | undefined;
+  approve: ApprovalMode | undefined;
+  allowTool: string[];
   bufferMs: number;
   timeoutMs: number | undefined;
   maxTurns: number | undefined;
@@ -55,8 +62,18 @@ export function chatSettings(opts: ChatCommandOptions): ChatSettings {
       throw new ConfigError(`--events: ${(e as Error).message}`);
     }
   }
+  let approve: ApprovalMode | undefined;
+  let allowTool: string[];
+  try {
+    approve = opts.approve !== undefined ? parseApprovalMode(opts.approve) : undefined;
+    allowTool = (opts.allowTool ?? []).map((p) => parseAllowPattern(p));
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
   return {
     events,
+    approve,
+    allowTool,
     bufferMs: opts.bufferMs ?? 0,
     timeoutMs: opts.timeout !== undefined ? parseDuration(opts.timeout) : undefined,
     maxTurns: opts.maxTurns,
@@ -147,6 +164,8 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
       agent: opts.agent,
       mcpConfig: opts.mcpConfig,
       a2a: opts.a2a,
+      approve: settings.approve,
+      allowTool: settings.allowTool,
     });
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);
@@ -240,7 +259,7 @@ async function render(
 ): Promise<RunEndEvent[]> {
   if (opts.json) {
     const { renderJson } = await import('../render/json.js');
-    return renderJson(events, process.stdout, types);
+    return renderJson(withApprovalHints(events), process.stdout, types);
   }
   const color = Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'];
   if (agent.isDemo)
@@ -257,5 +276,25 @@ async function render(
     sameDestination: sameDestination(1, 2),
     prefixAgents: agents.length > 1,
     events: types,
+    approvalHint,
   });
+}
+
+/** What to tell the user when the policy denied a call because no one could be asked: how to allow it next time. */
+function approvalHint(e: ToolApprovalEvent): string | undefined {
+  if (e.decision !== 'denied' || e.by !== 'policy') return undefined;
+  return `run again with --allow-tool ${e.name} to allow it (or --approve auto to run every tool call)`;
+}
+
+/** NDJSON keeps stdout for events: the approval hints go to stderr, one line each. */
+async function* withApprovalHints(events: AsyncIterable<AgentEvent>): AsyncGenerator<AgentEvent> {
+  for await (const e of events) {
+    const hint = e.type === 'tool_approval' ? approvalHint(e) : undefined;
+    if (hint && e.type === 'tool_approval') {
+      process.stderr.write(
+        `agentor: ${sanitize(e.agent)}: ${sanitize(e.name)} was denied: ${sanitize(e.reason ?? '')}; ${sanitize(hint)}\n`,
+      );
+    }
+    yield e;
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { ConfigError, parseDuration } from '../core/config.js';
 import { sanitize } from '../core/text/sanitize.js';
+import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from '../core/tools/approval.js';
 import type { RunningServer } from '../server/index.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
@@ -26,6 +27,9 @@ export interface ServeCommandOptions {
   requestTimeout?: string;
   maxConnections?: number;
   a2aTaskStoreMb?: number;
+  approve?: string;
+  allowTool?: string[];
+  approvalTimeout?: string;
 }
 
 /** How long running streams get to end after SIGINT/SIGTERM. */
@@ -54,6 +58,9 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
   let port: number;
   let maxBodyBytes: number | undefined;
   const durations: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {};
+  let approvalTimeoutMs: number | undefined;
+  let approve: ApprovalMode | undefined;
+  let allowTool: string[];
   try {
     checkToken(token);
     for (const [flag, value, key] of [
@@ -66,6 +73,19 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
       } catch (e) {
         throw new ConfigError(`${flag}: ${(e as Error).message}`);
       }
+    }
+    if (opts.approvalTimeout !== undefined) {
+      try {
+        approvalTimeoutMs = parseDuration(opts.approvalTimeout);
+      } catch (e) {
+        throw new ConfigError(`--approval-timeout: ${(e as Error).message}`);
+      }
+    }
+    try {
+      approve = opts.approve !== undefined ? parseApprovalMode(opts.approve) : undefined;
+      allowTool = (opts.allowTool ?? []).map((p) => parseAllowPattern(p));
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
     }
     port = portFrom(opts, env);
     if (port > 65535) throw new ConfigError('--port must be at most 65535');
@@ -108,6 +128,8 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
         apiKeyEnv: opts.apiKeyEnv,
         demo: opts.demo,
         mcpConfig: opts.mcpConfig,
+        approve,
+        allowTool,
       },
       { env },
     );
@@ -135,6 +157,7 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
       ...durations,
       maxConnections: opts.maxConnections,
       a2aTaskStoreBytes: opts.a2aTaskStoreMb === undefined ? undefined : opts.a2aTaskStoreMb * 1024 * 1024,
+      approvalTimeoutMs,
     });
   } catch (e) {
     await loaded.close();

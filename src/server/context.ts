@@ -4,6 +4,7 @@
  */
 import type { Agent, AgentInput, InputMessage } from '../core/agent.js';
 import { parseEventTypes, type AgentEventType } from '../core/events.js';
+import type { PendingApprovals } from './approvals.js';
 import { HttpError } from './http.js';
 import type { ServerLog } from './public-errors.js';
 import { SessionStore, type SessionLease, type SessionOptions } from './sessions.js';
@@ -41,6 +42,8 @@ export interface HandlerOptions {
   a2aTaskStoreBytes?: number;
   /** How long a running A2A task whose last subscriber dropped waits for a resubscribe before it is cancelled (default 30 s). */
   a2aResubscribeGraceMs?: number;
+  /** How long a tool call waits for the client to approve it before it counts as denied (default 5 min). */
+  approvalTimeoutMs?: number;
   /** The operator's log: failures in full (upstream URLs included), readiness changes. Default: stderr. */
   log?: ServerLog;
 }
@@ -125,6 +128,8 @@ export interface ServerContext {
   sessions: SessionStore;
   runs: RunRegistry;
   log: ServerLog;
+  /** Tool calls waiting for a client's decision. */
+  approvals: PendingApprovals;
 }
 
 /** A validated `/chat` (or WebSocket `chat`) request. */
