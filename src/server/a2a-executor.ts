@@ -177,7 +177,9 @@ export class AgentorExecutor implements AgentExecutor {
   execute = async (rc: RequestContext, bus: ExecutionEventBus): Promise<void> => {
     const { taskId, contextId } = rc;
     const paused = this.running.get(taskId);
-    if (paused?.waiting) return this.resume(paused, rc);
+    // A message on a task in flight answers its approval (the handler refused anything else); should the question
+    // have timed out meanwhile, the message only follows the run.
+    if (paused) return this.resume(paused, rc, bus);
     const status = (state: TaskState, text?: string, metadata?: Record<string, unknown>, data?: unknown): void =>
       this.publishStatus(
         bus,
@@ -221,14 +223,24 @@ export class AgentorExecutor implements AgentExecutor {
   };
 
   /** A message answering the approval a task waits for: resolve it, and wait until the run stops again. */
-  private async resume(task: RunningTask, rc: RequestContext): Promise<void> {
-    const waiting = task.waiting as WaitingCall;
-    const answer = approvalAnswer(rc.userMessage, waiting.request);
+  private async resume(task: RunningTask, rc: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const waiting = task.waiting;
+    let answer: ApprovalAnswer | undefined;
+    try {
+      answer = waiting ? approvalAnswer(rc.userMessage, waiting.request) : undefined;
+    } catch {
+      answer = undefined; // checked before execute; throwing here would fail the task under its running run
+    }
+    // A stream starts with the task (the SDK refuses one that starts with a status update).
+    const snapshot = await this.store.load(rc.taskId);
+    if (snapshot) bus.publish(A2AEvent.task(snapshot));
     const stopped = new Promise<void>((resolve) => task.stops.push(resolve));
     task.listeners.join(rc.context.state.get(SIGNAL_KEY) as AbortSignal | undefined);
-    task.waiting = undefined;
-    task.listeners.hold(false);
-    waiting.resolve(answer);
+    if (waiting && answer && task.waiting === waiting) {
+      task.waiting = undefined;
+      task.listeners.hold(false);
+      waiting.resolve(answer);
+    }
     // Returning now would let the SDK close the task's event bus under the running task.
     await stopped;
   }
