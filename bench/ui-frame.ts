@@ -1,6 +1,7 @@
 /**
- * Render cost of one live frame of the chat UI with 1,000 prior history items vs 10 (goal ≤ 1.2x): history goes
- * through <Static>, so a frame should only pay for the small live region, however long the conversation is.
+ * Render cost of one live frame of the chat UI with 1,000 prior history items vs 10 (goal ≤ 1.2x): history is printed
+ * once through <Static> and then dropped from the state, so a frame only pays for the small live region, however long
+ * the conversation is.
  *
  *   node --import tsx bench/ui-frame.ts        (prints a line per case and the ratio; exports measureFrames)
  */
@@ -9,19 +10,23 @@ import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { createElement } from 'react';
 import type { AgentEvent, EventPayload } from '../src/core/events.js';
-import { ChatView } from '../src/ui/components/ChatView.js';
+import { chatReducer, initialChatState, type ChatState } from '../src/ui/chat-state.js';
+import { ChatScreen } from '../src/ui/components/ChatScreen.js';
 import { emptyEditor } from '../src/ui/input.js';
-import { initialState, reducer, type UiState } from '../src/ui/state.js';
 
 const stamp = (payloads: EventPayload[], t0: number): AgentEvent[] =>
   payloads.map((p, seq) => ({ run_id: 'r', seq, ts: t0 + seq, agent: 'assistant', ...p }));
 
 /** A conversation with about `items` history items (prompts, markdown answers, tool panels, run summaries). */
-function conversation(items: number): UiState {
-  let s = initialState({ agent: 'assistant', model: 'bench', isDemo: false });
-  for (let i = 0; s.history.length < items; i++) {
-    s = reducer(s, { type: 'submit', text: `question ${i}`, now: i * 1000 });
-    s = reducer(s, {
+function conversation(items: number): ChatState {
+  let s = initialChatState([{ name: 'assistant', model: 'bench', isDemo: false }], {
+    width: 100,
+    rows: 30,
+    color: true,
+  });
+  for (let i = 0; s.print.length < items; i++) {
+    s = chatReducer(s, { type: 'start', prompt: `question ${i}`, now: i * 1000 });
+    s = chatReducer(s, {
       type: 'events',
       events: stamp(
         [
@@ -48,7 +53,7 @@ function conversation(items: number): UiState {
       ),
     });
   }
-  return reducer(s, { type: 'submit', text: 'the live question', now: 0 });
+  return chatReducer(s, { type: 'start', prompt: 'the live question', now: 0 });
 }
 
 class FakeTty extends Writable {
@@ -67,16 +72,11 @@ export async function measureFrames(priorItems: number, frames = 300): Promise<{
   let state = conversation(priorItems);
   const stdout = new FakeTty() as unknown as NodeJS.WriteStream;
   let rendered: (() => void) | undefined;
-  const props = (s: UiState, now: number) => ({
-    state: s,
-    editor: emptyEditor(),
-    now,
-    width: 100,
-    rows: 30,
-    color: true,
-    showReasoning: false,
-  });
-  const ink = render(createElement(ChatView, props(state, 0)), {
+  const onPrinted = (id: number): void => {
+    state = chatReducer(state, { type: 'printed', id });
+  };
+  const props = (s: ChatState, now: number) => ({ state: s, editor: emptyEditor(), now, onPrinted });
+  const ink = render(createElement(ChatScreen, props(state, 0)), {
     stdout,
     patchConsole: false,
     exitOnCtrlC: false,
@@ -86,13 +86,13 @@ export async function measureFrames(priorItems: number, frames = 300): Promise<{
   await new Promise((r) => setTimeout(r, 50)); // the first frame prints the whole history once: not measured
   const times: number[] = [];
   for (let i = 0; i < frames; i++) {
-    state = reducer(state, {
+    state = chatReducer(state, {
       type: 'events',
       events: stamp([{ type: 'text_delta', text: `word${i} `, turn: 1 }], 10_000 + i),
     });
     const done = new Promise<void>((r) => (rendered = r));
     const t0 = performance.now();
-    ink.rerender(createElement(ChatView, props(state, 10_000 + i * 33)));
+    ink.rerender(createElement(ChatScreen, props(state, 10_000 + i * 33)));
     await done;
     times.push(performance.now() - t0);
     await new Promise((r) => setImmediate(r));

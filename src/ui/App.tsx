@@ -1,103 +1,152 @@
 /**
- * The interactive chat: wires keys, the prompt editor, slash commands and the turn-running hook to the pure reducer.
- * The prompt's keys, including typing ahead while an answer streams, are use-prompt-keys.ts, shared with the
- * multi-agent chat.
- * With `once`, it runs `firstPrompt` and exits with the run's exit code (a one-shot prompt in a terminal).
+ * The chat in a terminal, with one agent or several: keys and the prompt editor (use-prompt-keys.ts), slash commands,
+ * `@name` addressing, and the hook that runs a message (use-chat.ts), all feeding the pure reducer (chat-state.ts).
+ * A single-agent chat is a conversation with one agent: the same rules, the same screen, without per-agent chrome.
+ * With `once`, it runs `firstPrompt` and exits (a prompt given on the command line, in a terminal).
  */
 import { useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { Conversation, type Agent } from '../core/agent.js';
-import { exitCodeFor } from '../core/events.js';
-import { runSlashCommand } from './commands.js';
-import { ChatView } from './components/ChatView.js';
-import type { InputHistory } from './history-store.js';
-import { parseSlash } from './input.js';
-import { initialState, reducer } from './state.js';
-import { usePromptKeys } from './use-prompt-keys.js';
+import { exitCodeFor, type RunEndEvent } from '../core/events.js';
+import { parseAddress } from './address.js';
+import { chatReducer, initialChatState, type ChatAction } from './chat-state.js';
+import { parseCommand, runCommand } from './commands.js';
+import { ChatScreen } from './components/ChatScreen.js';
+import { InputHistory } from './history-store.js';
+import type { RunOptions } from './run-helpers.js';
+import { osc52, type Screen } from './screen.js';
+import { useChat } from './use-chat.js';
 import { useClock } from './use-clock.js';
 import { useExit } from './use-exit.js';
-import { useRun, type RunOptions } from './use-run.js';
-import { CLEAR_SCREEN, useTerminalSize } from './use-terminal-size.js';
+import { usePromptKeys } from './use-prompt-keys.js';
+import { TerminalOutput } from './terminal.js';
+import { useTerminalSize } from './use-terminal-size.js';
+import { roundOutcome } from './use-type-ahead.js';
 
 /** Props of the chat app. */
 export interface AppProps extends RunOptions {
-  agent: Agent;
-  conversation?: Conversation;
+  agents: readonly Agent[];
+  /** Each agent's history (by position); new, empty ones when absent. */
+  conversations?: readonly Conversation[];
+  /** Sent as the first message; with `once`, the only one. */
   firstPrompt?: string;
   /** Run `firstPrompt` only, then exit. */
   once?: boolean;
-  history: InputHistory;
+  /** Input history (↑/↓); in memory when absent. */
+  history?: InputHistory;
   color: boolean;
-  /** Receives the exit code just before the app unmounts. */
-  onExit: (code: number) => void;
-  /** Aborted from outside (SIGTERM, SIGINT sent by another process): cancel the run and leave. */
+  /** The terminal's clear and clipboard; by default OSC 52 goes through Ink and /clear only forgets. */
+  screen?: Screen;
+  /** Called just before the app unmounts: the exit code and, one-shot, every run's run_end. */
+  onExit: (code: number, ends: RunEndEvent[]) => void;
+  /** Aborted from outside (SIGINT, SIGTERM): one-shot, cancel the runs (they end on their own); else leave. */
   signal?: AbortSignal;
 }
 
+const NO_HISTORY = new InputHistory(null);
+
 /** The chat application. */
 export function App({
-  agent,
-  conversation: given,
+  agents,
+  conversations: given,
   firstPrompt,
-  once,
-  history,
+  once = false,
+  history = NO_HISTORY,
   color,
+  screen: givenScreen,
   onExit,
   signal,
   timeoutMs,
   maxTurns,
 }: AppProps) {
   const exit = useExit();
-  const { stdout } = useStdout();
+  const { stdout, write } = useStdout();
   const { isRawModeSupported } = useStdin();
-  const [conversation] = useState(() => given ?? new Conversation());
-  const [state, dispatch] = useReducer(
-    reducer,
-    { agent: agent.name, model: agent.model, isDemo: agent.isDemo },
-    initialState,
+  const { width, rows } = useTerminalSize();
+  const [conversations] = useState(() => given ?? agents.map(() => new Conversation()));
+  // The terminal Ink draws on (mount.ts), or without one (a test's stream) Ink's own write.
+  const [screen] = useState<Screen>(
+    () =>
+      givenScreen ??
+      (stdout instanceof TerminalOutput
+        ? stdout
+        : { clear: () => undefined, copy: (text) => write(osc52(text)), print: (text) => write(text) }),
   );
-  // A ref, not state: a queued `/model x` applies to the queued message right after it, before any re-render.
-  const model = useRef<string | undefined>(undefined);
-  const setModel = (id: string): void => {
-    model.current = id;
-  };
-  // A width change prints the history again at the new width (see use-terminal-size.ts).
-  const size = useTerminalSize();
-  const { layoutEpoch } = size;
-  const [finished, setFinished] = useState<number | undefined>(undefined);
-  const { start, cancel, isRunning } = useRun(agent, conversation, dispatch, { timeoutMs, maxTurns });
-  const running = state.run !== null;
+  const [state, dispatch] = useReducer(chatReducer, undefined, () =>
+    initialChatState(agents, { width, rows, color }, !once),
+  );
+  // What is printed is acknowledged with the next batch of events while a round runs (no render of its own), at once
+  // otherwise.
+  const printed = useRef<number | undefined>(undefined);
+  const running = state.round !== null;
+  const runningRef = useRef(running);
+  runningRef.current = running;
+  const printToScreen = useCallback((text: string) => screen.print(text), [screen]);
+  const onPrinted = useCallback((id: number) => {
+    printed.current = id;
+    if (!runningRef.current) dispatch({ type: 'printed', id });
+  }, []);
+  const chatDispatch = useCallback(
+    (a: ChatAction) =>
+      dispatch(a.type === 'events' && printed.current !== undefined ? { ...a, printed: printed.current } : a),
+    [],
+  );
+  const { start, cancel, isRunning } = useChat(agents, conversations, chatDispatch, { timeoutMs, maxTurns });
   const now = useClock(running);
+  const [finished, setFinished] = useState<{ code: number; ends: RunEndEvent[] } | undefined>(undefined);
+
+  useEffect(() => {
+    if (width !== state.layout.width || rows !== state.layout.rows)
+      dispatch({ type: 'layout', layout: { width, rows, color } });
+  }, [width, rows, color, state.layout.width, state.layout.rows]);
 
   const left = useRef(false);
   const leave = useCallback(
-    (code: number) => {
+    (code: number, ends: RunEndEvent[] = []) => {
       if (left.current) return;
       left.current = true;
       cancel();
-      onExit(code);
+      onExit(code, ends);
       exit();
     },
     [cancel, onExit, exit],
   );
 
-  /** Sends a message or runs a slash command; true when that started a run. */
-  const perform = (text: string): boolean => {
-    const cmd = parseSlash(text);
-    if (!cmd) {
-      void send(text.startsWith('//') ? text.slice(1) : text);
-      return true;
+  /**
+   * Sends a message to every agent, or to those it names with leading `@name`s; false when nothing was sent. `shown`
+   * is the message as the prompt showed it (long pastes as placeholders): the echo above the answer stays short.
+   */
+  const send = (message: string, shown: string): boolean => {
+    const to =
+      agents.length > 1
+        ? parseAddress(
+            message,
+            state.agents.map((a) => a.name),
+          )
+        : undefined;
+    if (to && 'error' in to) {
+      dispatch({ type: 'echo', text: shown });
+      dispatch({ type: 'notice', text: to.error, tone: 'error' });
+      return false;
     }
-    if (cmd.name !== 'clear') dispatch({ type: 'echo', text });
-    runSlashCommand(cmd, {
-      agent,
-      conversation,
-      state,
-      dispatch,
-      setModel,
-      exit: leave,
-      clearScreen: () => stdout.write(CLEAR_SCREEN),
+    const round = {
+      ...(to ? { targets: to.targets } : {}),
+      shown,
+      ...(state.model ? { model: state.model } : {}),
+    };
+    void start(to ? to.text : message, round).then((ends) => {
+      if (once) return setFinished({ code: exitCodeFor(ends[0]?.status ?? 'failed'), ends });
+      keys.runEnded(agents.length > 1 ? roundOutcome(ends) : { status: ends[0]?.status ?? 'failed' });
     });
+    return true;
+  };
+
+  /** Sends a message or runs a slash command (`shown`: see send); true when that started a round. */
+  const perform = (text: string, shown: string): boolean => {
+    const cmd = parseCommand(text);
+    if (!cmd) return text.startsWith('//') ? send(text.slice(1), shown.slice(1)) : send(text, shown);
+    if (cmd.name !== 'clear') dispatch({ type: 'echo', text: shown });
+    runCommand(cmd, { agents, conversations, state, dispatch, screen, exit: (code) => leave(code) });
     return false;
   };
 
@@ -106,32 +155,34 @@ export function App({
     running,
     isRunning,
     cancel,
-    leave,
+    leave: (code) => leave(code),
     perform,
     editable: !once,
     isActive: isRawModeSupported === true,
+    ...(agents.length > 1 ? { cancelled: 'the agents were cancelled' } : {}),
   });
-  const { runEnded } = keys;
 
-  const send = async (prompt: string): Promise<void> => {
-    const end = await start(prompt, model.current);
-    if (once) setFinished(exitCodeFor(end.status));
-    else runEnded({ status: end.status });
-  };
-
-  // Leave after the final state has been committed, so the last history items are on screen before Ink unmounts.
+  // Ctrl+O toggles how reasoning is shown; turned on at the prompt, the last answer's is printed in full.
+  const reasoning = useRef(keys.showReasoning);
   useEffect(() => {
-    if (finished !== undefined) leave(finished);
+    if (keys.showReasoning === reasoning.current) return;
+    reasoning.current = keys.showReasoning;
+    dispatch({ type: 'reasoning', full: keys.showReasoning });
+  }, [keys.showReasoning]);
+
+  // Leave after the final state has been committed, so the last lines are printed before Ink unmounts.
+  useEffect(() => {
+    if (finished) leave(finished.code, finished.ends);
   }, [finished, leave]);
 
   useEffect(() => {
-    if (firstPrompt) void send(firstPrompt);
+    if (firstPrompt) send(firstPrompt, firstPrompt);
     // Only once, on mount.
   }, []);
 
   useEffect(() => {
     if (!signal) return;
-    // A one-shot run is cancelled and ends on its own (its status gives the exit code, the partial answer stays).
+    // One-shot runs are cancelled and end on their own (their statuses give the exit code, partial answers stay).
     const onAbort = (): void => (once && isRunning() ? void cancel() : leave(130));
     if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -139,17 +190,14 @@ export function App({
   }, [signal, leave, once, isRunning, cancel]);
 
   return (
-    <ChatView
+    <ChatScreen
       state={state}
-      layoutEpoch={layoutEpoch}
-      editor={once ? undefined : keys.editor}
-      queued={keys.queued}
-      hint={keys.hint}
       now={now}
-      width={size.width}
-      rows={size.rows}
-      color={color}
-      showReasoning={keys.showReasoning}
+      {...(once ? {} : { editor: keys.editor })}
+      queued={keys.queued}
+      {...(keys.hint ? { hint: keys.hint } : {})}
+      print={printToScreen}
+      onPrinted={onPrinted}
     />
   );
 }

@@ -1,20 +1,33 @@
-/** The slash commands of the interactive chat, as plain functions over a small context. */
+/**
+ * The slash commands of the chat, with one agent or several, as plain functions over a small context. With several
+ * agents they act on every agent: /clear forgets all their conversations, /model switches all of them, /tools lists
+ * each one's; /agents lists the agents and how to address them.
+ */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Agent, Conversation } from '../core/agent.js';
 import { sanitize } from '../core/text/sanitize.js';
-import { SLASH_COMMANDS, type SlashCommand } from './input.js';
-import { transcriptMarkdown, type UiAction, type UiState } from './state.js';
+import { addressName } from './address.js';
+import { lastAnswers, answerText, type ChatAction, type ChatState, type Tone } from './chat-state.js';
+import { plural } from './format.js';
+import { parseSlash, SLASH_COMMANDS, type SlashCommand } from './input.js';
+import type { Screen } from './screen.js';
+import { codeBlocks, lastAnswerText, transcriptMarkdown } from './transcript.js';
+
+/** A parsed command; `force` for `/save!`. */
+export interface ChatCommand extends SlashCommand {
+  force: boolean;
+}
 
 /** What a slash command may touch. */
 export interface CommandContext {
-  agent: Agent;
-  conversation: Conversation;
-  state: UiState;
-  dispatch: (action: UiAction) => void;
-  setModel: (model: string) => void;
-  clearScreen: () => void;
+  agents: readonly Agent[];
+  conversations: readonly Conversation[];
+  state: ChatState;
+  dispatch: (action: ChatAction) => void;
+  screen: Screen;
   exit: (code: number) => void;
+  env?: NodeJS.ProcessEnv;
   cwd?: string;
   now?: Date;
 }
@@ -23,69 +36,169 @@ const KEYS = [
   'enter send · alt+enter or a trailing \\ new line · ↑/↓ history',
   'while an answer streams: keep typing, enter queues the message (sent when the answer completes)',
   'esc or ctrl+c cancel a running answer (queued messages come back into the prompt) · ctrl+c clears the prompt, twice exits · ctrl+d exits',
-  'ctrl+o show/hide reasoning in full',
+  "ctrl+o reasoning in full from now on, and the last answer's right away (again: collapsed)",
 ];
 
-/** `/save [file.md]`: writes the transcript (to a timestamped file in the working directory by default). */
+const ADDRESSING = [
+  'A message goes to every agent at once; start it with @name to send it to one agent only (@a @b … to several).',
+  'Each agent keeps its own conversation.',
+];
+
+/** Parses a prompt that is a command (`/save! file` included); undefined for a message. */
+export function parseCommand(text: string): ChatCommand | undefined {
+  const bang = /^\s*\/save!(?:\s+([\s\S]*))?$/.exec(text);
+  if (bang) return { name: 'save', arg: (bang[1] ?? '').trim(), force: true };
+  const cmd = parseSlash(text);
+  return cmd ? { ...cmd, force: false } : undefined;
+}
+
+/** Lines of /agents: each agent as `@name`, its model, tools and description. */
+export function agentLines(state: ChatState, agents: readonly Agent[]): string[] {
+  const width = Math.max(...state.agents.map((a) => addressName(a.name).length + 1));
+  return state.agents.map((a, i) => {
+    const agent = agents[i];
+    const tools = agent ? agent.tools.length : 0;
+    const description = agent?.description ? ` — ${sanitize(agent.description)}` : '';
+    const model = state.model ? sanitize(state.model) : a.model;
+    return `  ${`@${addressName(a.name)}`.padEnd(width)}  model ${model} · ${plural(tools, 'tool')}${description}`;
+  });
+}
+
+/** What to tell the user about OSC 52, which some terminals (and multiplexers) do not pass to the clipboard. */
+export function clipboardNote(env: NodeJS.ProcessEnv): { text: string; tone: Tone } {
+  if (env['TMUX'])
+    return {
+      text: 'in tmux this needs `set -g set-clipboard on` (tmux 3.2 or later) and a terminal that allows OSC 52',
+      tone: 'info',
+    };
+  if (env['STY'])
+    return { text: 'GNU screen does not pass OSC 52 on: /save writes the transcript to a file instead', tone: 'warn' };
+  if (env['TERM_PROGRAM'] === 'Apple_Terminal')
+    return { text: 'Terminal.app ignores OSC 52: use iTerm2, kitty, WezTerm or Ghostty, or /save', tone: 'warn' };
+  return {
+    text: 'sent through the terminal (OSC 52): if the clipboard stays empty, your terminal does not allow it',
+    tone: 'info',
+  };
+}
+
+/** `/save [file]` (`/save!` overwrites): writes the transcript, by default to a timestamped file in the working directory. */
 export function saveTranscript(
-  arg: string,
-  ctx: { now?: Date; cwd?: string },
-  markdown: (now: Date) => string,
-  notice: (text: string, tone?: 'info' | 'warn' | 'error') => void,
+  cmd: ChatCommand,
+  ctx: CommandContext,
+  notice: (text: string, tone?: Tone) => void,
 ): void {
   const now = ctx.now ?? new Date();
-  const name = arg || `agentor-chat-${now.toISOString().replace(/[:.]/g, '-').slice(0, 19)}.md`;
+  const name = cmd.arg || `agentor-chat-${now.toISOString().replace(/[:.]/g, '-').slice(0, 19)}.md`;
   const path = resolve(ctx.cwd ?? process.cwd(), name);
   try {
-    writeFileSync(path, markdown(now));
+    writeFileSync(path, transcriptMarkdown(ctx.state, now), { flag: cmd.force ? 'w' : 'wx' });
     notice(`saved the transcript to ${path}`);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      return notice(`${path} already exists: /save! ${cmd.arg || name} overwrites it, or pick another name`, 'warn');
     notice(`could not save to ${path}: ${(e as Error).message}`, 'error');
   }
 }
 
+/** `/copy` (the last answer) and `/copy code [n] [@agent]` (one of its code blocks), through OSC 52. */
+function copy(arg: string, ctx: CommandContext, notice: (text: string, tone?: Tone) => void): void {
+  const words = arg.split(/\s+/).filter(Boolean);
+  const note = clipboardNote(ctx.env ?? process.env);
+  const send = (text: string, what: string): void => {
+    ctx.screen.copy(text);
+    notice(`copied ${what} (${plural(text.length, 'character')}) · ${note.text}`, note.tone);
+  };
+  if (words[0] !== 'code') {
+    if (words.length) return notice('usage: /copy, or /copy code [n] for a code block of the last answer', 'warn');
+    const text = lastAnswerText(ctx.state);
+    return text ? send(text, 'the last answer') : notice('nothing to copy yet: no answer so far', 'warn');
+  }
+  const at = words
+    .find((w) => w.startsWith('@'))
+    ?.slice(1)
+    .toLowerCase();
+  const n = words.find((w) => /^\d+$/.test(w));
+  const answers = lastAnswers(ctx.state)
+    .filter((a) => !at || addressName(a.agent).toLowerCase() === at)
+    .map((a) => ({ agent: a.agent, blocks: codeBlocks(answerText(a)) }))
+    .filter((a) => a.blocks.length > 0);
+  if (answers.length === 0) return notice(`no code block in the last answer${at ? ` of @${at}` : ''}`, 'warn');
+  if (answers.length > 1)
+    return notice(
+      `several answers have code: name one, e.g. /copy code ${n ?? 1} @${addressName((answers[0] as { agent: string }).agent)}`,
+      'warn',
+    );
+  const { agent, blocks } = answers[0] as { agent: string; blocks: string[] };
+  const index = n ? Number(n) : blocks.length;
+  const block = blocks[index - 1];
+  if (block === undefined)
+    return notice(`no code block ${index}: the last answer has ${plural(blocks.length, 'code block')}`, 'warn');
+  const of = blocks.length > 1 ? ` of ${blocks.length}` : '';
+  send(block, `code block ${index}${of}${ctx.state.agents.length > 1 ? ` of ${agent}` : ''}`);
+}
+
+function help(ctx: CommandContext): string {
+  const several = ctx.state.agents.length > 1;
+  const commands = SLASH_COMMANDS.filter((c) => several || c.name !== 'agents');
+  const width = Math.max(...commands.map((c) => c.usage.length));
+  return [
+    'Commands:',
+    ...commands.map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`),
+    'Keys:',
+    ...KEYS.map((k) => `  ${k}`),
+    ...(several ? [`Agents (${ctx.state.agents.length}):`, ...agentLines(ctx.state, ctx.agents), ...ADDRESSING] : []),
+  ].join('\n');
+}
+
 /** Runs a slash command. */
-export function runSlashCommand(cmd: SlashCommand, ctx: CommandContext): void {
-  const notice = (text: string, tone: 'info' | 'warn' | 'error' = 'info'): void =>
-    ctx.dispatch({ type: 'notice', text, tone });
+export function runCommand(cmd: ChatCommand, ctx: CommandContext): void {
+  const notice = (text: string, tone: Tone = 'info'): void => ctx.dispatch({ type: 'notice', text, tone });
+  const several = ctx.state.agents.length > 1;
   switch (cmd.name) {
-    case 'help': {
-      const width = Math.max(...SLASH_COMMANDS.map((c) => c.usage.length));
-      notice(
+    case 'help':
+      return notice(help(ctx));
+    case 'agents':
+      return notice(
         [
-          'Commands:',
-          ...SLASH_COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`),
-          'Keys:',
-          ...KEYS.map((k) => `  ${k}`),
+          `Agents (${ctx.state.agents.length}):`,
+          ...agentLines(ctx.state, ctx.agents),
+          ...(several ? ADDRESSING : []),
         ].join('\n'),
       );
-      return;
-    }
     case 'clear':
-      ctx.conversation.clear();
-      ctx.clearScreen();
+      for (const c of ctx.conversations) c.clear();
+      ctx.screen.clear();
       ctx.dispatch({ type: 'clear' });
       return;
-    case 'model':
-      if (!cmd.arg) return notice(`model: ${ctx.state.model} (change it with /model <id>)`);
+    case 'model': {
+      if (!cmd.arg) {
+        const models = ctx.state.agents.map((a) => (ctx.state.model ? sanitize(ctx.state.model) : a.model));
+        return several
+          ? notice(
+              `models: ${ctx.state.agents.map((a, i) => `${a.name}: ${models[i]}`).join(' · ')} (/model <id> switches every agent)`,
+            )
+          : notice(`model: ${models[0]} (change it with /model <id>)`);
+      }
       if (/\s/.test(cmd.arg)) return notice('usage: /model <id>, e.g. /model gpt-4.1', 'warn');
-      ctx.setModel(cmd.arg);
       ctx.dispatch({ type: 'model', model: cmd.arg });
       return;
-    case 'tools':
-      if (ctx.agent.tools.length === 0) return notice('this agent has no tools');
-      notice(
-        ['Tools:', ...ctx.agent.tools.map((t) => `  ${sanitize(t.name)} — ${sanitize(t.description ?? '')}`)].join(
-          '\n',
-        ),
-      );
-      return;
+    }
+    case 'tools': {
+      const lines = ctx.state.agents.flatMap((a, i) => {
+        const tools = ctx.agents[i]?.tools ?? [];
+        const list = tools.map((t) => `  ${sanitize(t.name)} — ${sanitize(t.description ?? '')}`);
+        if (!several) return tools.length ? ['Tools:', ...list] : ['this agent has no tools'];
+        return tools.length ? [`@${addressName(a.name)}:`, ...list] : [`@${addressName(a.name)}: no tools`];
+      });
+      return notice((several ? ['Tools:', ...lines] : lines).join('\n'));
+    }
     case 'save':
-      return saveTranscript(cmd.arg, ctx, (now) => transcriptMarkdown(ctx.state, now), notice);
+      return saveTranscript(cmd, ctx, notice);
+    case 'copy':
+      return copy(cmd.arg, ctx, notice);
     case 'exit':
     case 'quit':
-      ctx.exit(0);
-      return;
+      return ctx.exit(0);
     default:
       notice(
         `unknown command /${cmd.name} — type /help for the list (start with // to send a message that begins with /)`,

@@ -1,4 +1,5 @@
 /** Small display helpers shared by the chat components. */
+import { truncateToWidth } from './graphemes.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -15,15 +16,13 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
 }
 
-/** Cuts a single line to `max` columns with an ellipsis. */
-export function truncateLine(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, Math.max(0, max - 1))}…` : s;
-}
-
 /** The first `maxLines` lines of `text`, each cut to `width`, and how many lines were left out. */
 export function headLines(text: string, maxLines: number, width: number): { lines: string[]; more: number } {
   const all = text.replace(/\s+$/, '').split('\n');
-  return { lines: all.slice(0, maxLines).map((l) => truncateLine(l, width)), more: Math.max(0, all.length - maxLines) };
+  return {
+    lines: all.slice(0, maxLines).map((l) => truncateToWidth(l, width)),
+    more: Math.max(0, all.length - maxLines),
+  };
 }
 
 /** Tool arguments for a panel: `key: value` lines for flat objects, pretty JSON otherwise. */

@@ -3,11 +3,14 @@
  * joined by ZWJ, a flag, a letter with combining marks, a CJK ideograph) and their width in columns. Widths come from
  * `string-width`, the function Ink lays text out with, so that what the prompt measures is what Ink draws.
  */
-import stringWidth from 'string-width';
+import realStringWidth from 'string-width';
+import { withFastPath } from './string-width-fast.js';
 
 let graphemeSegmenter: Intl.Segmenter | undefined;
 let wordSegmenter: Intl.Segmenter | undefined;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+// The CLI bundle puts this fast path in front of every string-width already; tests and the library get it here.
+const stringWidth = withFastPath(realStringWidth);
 
 /**
  * Code points that can join a cluster with their neighbours: marks, joiners and other format characters, emoji

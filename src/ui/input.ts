@@ -258,7 +258,9 @@ export const SLASH_COMMANDS: ReadonlyArray<{ name: string; usage: string; help: 
   { name: 'clear', usage: '/clear', help: 'forget the conversation and clear the screen' },
   { name: 'model', usage: '/model <id>', help: 'use another model for the next turns' },
   { name: 'tools', usage: '/tools', help: 'list the tools the agent can call' },
-  { name: 'save', usage: '/save [file.md]', help: 'write the transcript as markdown' },
+  { name: 'agents', usage: '/agents', help: 'list the agents and how to address them' },
+  { name: 'save', usage: '/save [file.md]', help: 'write the transcript as markdown (/save! overwrites)' },
+  { name: 'copy', usage: '/copy [code [n]]', help: 'copy the last answer, or its code block n, to the clipboard' },
   { name: 'exit', usage: '/exit', help: 'quit (also Ctrl+D, or Ctrl+C twice)' },
 ];
 

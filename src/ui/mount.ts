@@ -1,76 +1,57 @@
-/** Mounts the Ink apps for the entry points in index.ts (a module of its own so that ink and react load lazily). */
-import chalk from 'chalk';
+/** Mounts the chat app for the entry points in index.ts (a module of its own so that ink and react load lazily). */
 import { render } from 'ink';
 import { createElement, type ReactElement } from 'react';
+import type { Agent, Conversation } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
 import { App } from './App.js';
 import { InputHistory } from './history-store.js';
-import { colorEnabled, type AgentsChatOptions, type AgentsOptions, type InteractiveOptions } from './index.js';
-import { loadHighlighter } from './markdown.js';
-import { MultiApp } from './MultiApp.js';
+import { loadHighlighter } from './layout/highlight.js';
+import { colorEnabled } from './options.js';
+import { TerminalOutput } from './terminal.js';
 
-/** Renders the chat app until it exits; resolves with the exit code. */
-export async function mount(opts: InteractiveOptions, once: boolean): Promise<number> {
-  let code = 0;
-  const history = new InputHistory(opts.historyPath);
-  await renderUntilExit(opts, !once, (color, signal) =>
+/** What the chat is mounted with. */
+export interface ChatMount {
+  agents: readonly Agent[];
+  conversations?: readonly Conversation[];
+  /** One-shot: the prompt; a conversation: the optional first message. */
+  prompt?: string;
+  /** Run `prompt` only, then exit. */
+  once: boolean;
+  /** Input history file of a conversation (default: history.jsonl in the XDG state dir); null: in memory only. */
+  historyPath?: string | null;
+  timeoutMs?: number;
+  maxTurns?: number;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+}
+
+/** Renders the chat until it exits; resolves with the exit code and, one-shot, every run's run_end. */
+export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: RunEndEvent[] }> {
+  let result = { code: 0, ends: [] as RunEndEvent[] };
+  const history = opts.once ? undefined : new InputHistory(opts.historyPath);
+  await renderUntilExit(opts, !opts.once, (color, signal) =>
     createElement(App, {
-      agent: opts.agent,
-      ...(opts.conversation ? { conversation: opts.conversation } : {}),
-      ...(opts.firstPrompt ? { firstPrompt: opts.firstPrompt } : {}),
-      once,
-      history,
-      color,
-      onExit: (c: number) => {
-        code = c;
-      },
-      signal,
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-      ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
-    }),
-  );
-  return code;
-}
-
-/** Renders several agents' runs on one prompt until every run ended; resolves with their run_end events. */
-export async function mountAgents(opts: AgentsOptions): Promise<RunEndEvent[]> {
-  return (await mountMulti(opts, false)).ends;
-}
-
-/** Renders a conversation with several agents until the user leaves; resolves with the exit code. */
-export async function mountAgentsChat(opts: AgentsChatOptions): Promise<number> {
-  return (await mountMulti(opts, true, new InputHistory(opts.historyPath))).code;
-}
-
-async function mountMulti(
-  opts: AgentsOptions,
-  conversation: boolean,
-  history?: InputHistory,
-): Promise<{ ends: RunEndEvent[]; code: number }> {
-  let ends: RunEndEvent[] = [];
-  let code = 0;
-  await renderUntilExit(opts, conversation, (color, signal) =>
-    createElement(MultiApp, {
       agents: opts.agents,
-      ...(opts.prompt ? { prompt: opts.prompt } : {}),
-      conversation,
+      ...(opts.conversations ? { conversations: opts.conversations } : {}),
+      ...(opts.prompt ? { firstPrompt: opts.prompt } : {}),
+      once: opts.once,
       ...(history ? { history } : {}),
       color,
-      onExit: (e: RunEndEvent[], c?: number) => {
-        ends = e;
-        code = c ?? 0;
+      onExit: (code: number, ends: RunEndEvent[]) => {
+        result = { code, ends };
       },
       signal,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
     }),
   );
-  return { ends, code };
+  return result;
 }
 
 /**
  * Renders an app until it exits. SIGINT/SIGTERM abort the signal it gets (the app cancels or leaves); a conversation
- * also turns on bracketed paste and preloads the syntax highlighter while the user types.
+ * also turns on bracketed paste and preloads the syntax highlighter while the user types. In a terminal, Ink draws
+ * through TerminalOutput (terminal.ts), which erases its frames by rows and applies NO_COLOR.
  */
 async function renderUntilExit(
   io: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream },
@@ -78,30 +59,30 @@ async function renderUntilExit(
   app: (color: boolean, signal: AbortSignal) => ReactElement,
 ): Promise<void> {
   const color = colorEnabled();
-  // Ink styles through the shared chalk instance: NO_COLOR has to reach it as well.
-  if (!color) chalk.level = 0;
   // highlight.js is large: in a conversation load it while the user types; a one-shot run loads it at its first
-  // code block (see markdown.ts), so answers without code never pay for it.
+  // code block (see layout/markdown.ts), so answers without code never pay for it.
   if (conversation && color) setTimeout(() => void loadHighlighter(), 200).unref();
   const session = new AbortController();
   const onSignal = (): void => session.abort();
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  const out = io.stdout ?? process.stdout;
+  const terminal = out.isTTY === true ? new TerminalOutput(out, color) : undefined;
   const instance = render(app(color, session.signal), {
     exitOnCtrlC: false,
     patchConsole: false,
     maxFps: 30,
-    ...(io.stdout ? { stdout: io.stdout } : {}),
+    stdout: (terminal ?? out) as NodeJS.WriteStream,
     ...(io.stdin ? { stdin: io.stdin } : {}),
   });
   // Bracketed paste lets a pasted multi-line text arrive as text instead of a series of Enter presses.
-  const out = io.stdout ?? process.stdout;
   const paste = conversation && out.isTTY === true && (io.stdin ?? process.stdin).isTTY === true;
   if (paste) out.write('\x1b[?2004h');
   try {
     await instance.waitUntilExit();
   } finally {
     if (paste) out.write('\x1b[?2004l');
+    terminal?.dispose();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }

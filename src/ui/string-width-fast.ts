@@ -26,6 +26,12 @@ const NEEDS_FULL_RULES =
   // eslint-disable-next-line no-misleading-character-class -- single code points are meant: any one of them sends the string to the full rules
   /[\p{M}\p{Grapheme_Extend}\p{Cc}\p{Cf}\p{Cs}\p{Default_Ignorable_Code_Point}\p{Regional_Indicator}\p{Emoji_Presentation}\p{Emoji_Modifier}\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff\u{e0000}-\u{e007f}\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u0d4e\u{110bd}\u{110cd}\u{111c2}\u{111c3}\u{1193f}\u{11941}\u{11a3a}\u{11a84}-\u{11a89}\u{11d46}\u{11f02}\u2028\u2029\u0e33\u0eb3\u{113d1}\p{Extended_Pictographic}\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe00-\ufe2f]/u;
 
+/** True when every code point of `text` is a grapheme cluster of its own (no marks, joiners, flags, …). */
+export function oneCodePointPerCluster(text: string): boolean {
+  return !NEEDS_FULL_RULES.test(text);
+}
+
+/** `real`, with the fast path for text that needs none of its rules. */
 export function withFastPath(real: StringWidth): StringWidth {
   return (input, options = {}) => {
     if (typeof input !== 'string' || input.length === 0) return 0;

@@ -14,6 +14,11 @@ export interface PtyTerminal {
   term: InstanceType<typeof xterm.Terminal>;
   /** All lines, scrollback included, as plain text. */
   text(): string;
+  /**
+   * Like text(), but rows the terminal wrapped (a line longer than the screen, or one re-wrapped by a resize) are
+   * joined back into the line they belong to.
+   */
+  logicalText(): string;
   /** Only the visible screen. */
   screen(): string;
   /** Raw bytes the program wrote. */
@@ -21,6 +26,13 @@ export interface PtyTerminal {
   /** Resolves when the screen (scrollback included) matches; rejects after `timeoutMs` with the screen in the message. */
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
   write(data: string): void;
+  /**
+   * Resizes the terminal the way a terminal emulator does: the screen re-wraps at the new size, then the program is
+   * told (SIGWINCH). Done when the program has just finished a frame (its output ends a synchronized update and is on
+   * screen), in the pause before the next one: a frame still in flight during a resize was laid out for the old width,
+   * and no program can erase that exactly.
+   */
+  resize(cols: number, rows: number): Promise<void>;
   exit: Promise<{ exitCode: number; signal?: number }>;
   kill(): void;
 }
@@ -43,9 +55,11 @@ export function startPty(
   });
   let raw = '';
   const waiters = new Set<() => void>();
+  let parsed = 0;
   pty.onData((d) => {
     raw += d;
     term.write(d, () => {
+      parsed += d.length;
       for (const w of [...waiters]) w();
     });
   });
@@ -67,15 +81,39 @@ export function startPty(
     return out.join('\n');
   };
   const text = (): string => lines(0, term.buffer.active.length);
+  const logicalText = (): string => {
+    const buf = term.buffer.active;
+    let out = '';
+    for (let i = 0; i < buf.length; i++) {
+      const line = buf.getLine(i);
+      if (!line) continue;
+      if (i > 0 && !line.isWrapped) out += '\n';
+      out += line.translateToString(!buf.getLine(i + 1)?.isWrapped);
+    }
+    return out;
+  };
   const screen = (): string => lines(term.buffer.active.viewportY, term.buffer.active.viewportY + rows);
   const matches = (p: RegExp | string): boolean => (typeof p === 'string' ? text().includes(p) : p.test(text()));
   return {
     pty,
     term,
     text,
+    logicalText,
     screen,
     raw: () => raw,
     write: (data) => pty.write(data),
+    resize: (c, r) =>
+      new Promise<void>((res) => {
+        const now = (): void => {
+          if (parsed < raw.length || !raw.endsWith('\x1b[?2026l') || !waiters.has(now)) return;
+          waiters.delete(now);
+          term.resize(c, r);
+          pty.resize(c, r);
+          res();
+        };
+        waiters.add(now);
+        now();
+      }),
     exit,
     kill: () => {
       if (!exited) pty.kill();

@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import type { ModelRequest } from '../../src/core/providers/types.js';
@@ -9,6 +8,7 @@ import { calculator } from '../../src/core/tools/calculator.js';
 import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
 import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
+import { renderInTerminal } from './terminal-render.js';
 
 const lastUser = (req: ModelRequest | undefined): unknown =>
   req?.messages.filter((m) => m.role === 'user').at(-1)?.content;
@@ -24,9 +24,9 @@ function setup(turns: Turn[], opts: { once?: boolean; firstPrompt?: string } = {
   const agent = new Agent({ name: 'tester', model: 'scripted-1', provider, tools: [calculator] });
   const history = new InputHistory(join(dir, 'history.jsonl'));
   let exitCode: number | undefined;
-  const ui = render(
+  const ui = renderInTerminal(
     <App
-      agent={agent}
+      agents={[agent]}
       history={history}
       color={false}
       onExit={(c) => (exitCode = c)}
@@ -34,7 +34,7 @@ function setup(turns: Turn[], opts: { once?: boolean; firstPrompt?: string } = {
       firstPrompt={opts.firstPrompt}
     />,
   );
-  const frame = (): string => ui.lastFrame() ?? '';
+  const frame = (): string => ui.text();
   const type = async (s: string): Promise<void> => {
     ui.stdin.write(s);
     await new Promise((r) => setImmediate(r));
@@ -145,6 +145,34 @@ describe('App (interactive chat)', () => {
     expect(readFileSync(file, 'utf8')).toContain('## You\n\ngo\n\n## tester\n\nOn the new model.');
   });
 
+  it('Ctrl+O at the prompt prints the last answer’s reasoning in full; /copy puts the answer on the clipboard', async () => {
+    const thinking: Turn = async function* () {
+      yield { type: 'reasoning', text: 'First I consider\nthe question.' };
+      yield { type: 'text', text: 'The **answer**.' };
+    };
+    const agent = new Agent({ name: 'tester', model: 'scripted-1', provider: new ScriptedProvider([thinking]) });
+    const ui = renderInTerminal(
+      <App agents={[agent]} history={new InputHistory(null)} color={false} onExit={() => undefined} />,
+    );
+    const frame = (): string => ui.text();
+    const type = async (s: string): Promise<void> => {
+      ui.stdin.write(s);
+      await new Promise((r) => setImmediate(r));
+    };
+    await type('why?');
+    await type('\r');
+    await expect.poll(frame).toContain('The answer.');
+    expect(frame()).toContain('▸ reasoning (2 lines) · ctrl+o shows it in full');
+    expect(frame()).not.toContain('First I consider');
+    await expect.poll(frame).toContain('/help for commands');
+    await type('\x0f');
+    await expect.poll(frame).toMatch(/reasoning of the last answer:\n\nFirst I consider\nthe question\./);
+    await type('/copy');
+    await type('\r');
+    await expect.poll(frame).toContain('copied the last answer (15 characters)');
+    expect(ui.raw()).toContain(`\x1b]52;c;${Buffer.from('The **answer**.').toString('base64')}\x07`);
+  });
+
   it('persists prompt history and recalls it with ↑', async () => {
     const t = setup([text('ok')]);
     await t.type('remember me');
@@ -164,10 +192,9 @@ describe('App (interactive chat)', () => {
     };
     const t = setup([failing], { once: true, firstPrompt: 'do it' });
     await expect.poll(t.exitCode).toBe(1);
-    // The failure marker is printed through <Static>, which may not be part of the very last write: check every frame.
-    const written = t.ui.frames.join('');
-    expect(written).toContain('✗ failed');
-    expect(written).not.toContain('/help for commands');
+    // Printed lines reach the screen with the next frame, or a moment after the last one.
+    await expect.poll(t.ui.text).toContain('✗ failed');
+    expect(t.ui.text()).not.toContain('/help for commands');
   });
 
   it('recalls the message just sent first with ↑', async () => {
@@ -351,6 +378,6 @@ describe('App: typing ahead while an answer streams', () => {
     expect(t.exitCode()).toBeUndefined();
     gate.open();
     await expect.poll(t.exitCode).toBe(0);
-    expect(t.ui.frames.join('')).toContain('Last words.');
+    await expect.poll(t.ui.text).toContain('Last words.');
   });
 });

@@ -1,293 +1,153 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import type { EventPayload } from '../../src/core/events.js';
-import { ChatView } from '../../src/ui/components/ChatView.js';
-import { HistoryItemView } from '../../src/ui/components/HistoryItemView.js';
-import { ToolPanel } from '../../src/ui/components/ToolPanel.js';
-import { emptyEditor } from '../../src/ui/input.js';
-import { initialState, reducer, type UiState } from '../../src/ui/state.js';
+import { chatReducer, initialChatState, type ChatState, type Layout } from '../../src/ui/chat-state.js';
+import { ChatScreen } from '../../src/ui/components/ChatScreen.js';
+import { emptyEditor, type EditorState } from '../../src/ui/input.js';
 import { framesWhileTyping } from './helpers.js';
+import { renderInTerminal } from './terminal-render.js';
 import { end, script } from './script.js';
 
 const T0 = 1_000_000;
-function stateFrom(
-  prompt: string,
-  payloads: EventPayload[],
-  info = { agent: 'assistant', model: 'gpt-test', isDemo: false },
-): UiState {
-  const s = reducer(initialState(info), { type: 'submit', text: prompt, now: T0 });
-  return reducer(s, { type: 'events', events: script(payloads, { t0: T0, stepMs: 100 }) });
+const ONE = [{ name: 'assistant', model: 'gpt-test', isDemo: false }];
+const NOOP = (): void => undefined;
+const QUEUED = ['later'];
+
+function stateFrom(prompt: string, payloads: EventPayload[], layout: Layout = { width: 80, rows: 24, color: false }) {
+  const s = chatReducer(initialChatState(ONE, layout), { type: 'start', prompt, now: T0 });
+  return chatReducer(s, { type: 'events', events: script(payloads, { t0: T0, stepMs: 100 }) });
 }
-function view(state: UiState, now = T0 + 2_000, rows = 24) {
-  return render(
-    <ChatView
+
+function screen(state: ChatState, opts: { now?: number; editor?: EditorState; queued?: string[] } = {}) {
+  const ui = renderInTerminal(
+    <ChatScreen
       state={state}
-      editor={emptyEditor()}
-      now={now}
-      width={80}
-      rows={rows}
-      color={false}
-      showReasoning={false}
+      now={opts.now ?? T0 + 2_000}
+      editor={opts.editor ?? emptyEditor()}
+      queued={opts.queued ?? []}
+      onPrinted={NOOP}
     />,
+    { columns: 100, rows: state.layout.rows },
   );
+  return { ui, frame: (): string => ui.text() };
 }
 
-describe('ChatView', () => {
-  it('shows the header, the prompt, finished paragraphs and the live tail with a progress line', () => {
-    const s = stateFrom('Explain', [
-      { type: 'run_start', model: 'gpt-test', input: 'Explain' },
-      { type: 'text_delta', text: '# Title\n\nA **bold** start', turn: 1 },
+describe('ChatScreen', () => {
+  it('prints the header and what is final, and shows the live tail with the progress line and the prompt', async () => {
+    const s = stateFrom('hello', [
+      { type: 'run_start', model: 'gpt-test', input: 'hello' },
+      { type: 'text_delta', text: 'First paragraph.\n\nSecond one, still', turn: 1 },
     ]);
-    const frame = view(s).lastFrame() ?? '';
-    expect(frame).toContain('agentor · assistant · model gpt-test');
-    expect(frame).toContain('❯ Explain');
-    expect(frame).toContain('Title');
-    expect(frame).toContain('A bold start');
-    expect(frame).not.toContain('**');
-    // 26 streamed chars ≈ 7 tokens; turn 1; the cancel hint; the prompt stays, with the type-ahead hint.
-    expect(frame).toMatch(/writing… 2\.0s · 7 tokens · \d+ tok\/s · turn 1 · 0 tools run · esc or ctrl\+c to cancel/);
-    expect(frame).not.toContain('/help for commands');
-    expect(frame).toContain('enter queues a message');
-  });
-
-  it('keeps the prompt marker and its space when a long message in history wraps', () => {
-    const long =
-      'a very long question that certainly wraps onto a second line of this narrow eighty column terminal window';
-    const frame =
-      render(
-        <HistoryItemView item={{ kind: 'user', id: 1, text: long }} width={80} color={false} showReasoning={false} />,
-      ).lastFrame() ?? '';
-    expect(frame).toContain('❯ a very long question');
-    expect(frame.split('\n').length).toBeGreaterThan(2);
-  });
-
-  it('labels demo agents clearly', () => {
-    const s = initialState({ agent: 'assistant', model: 'demo', isDemo: true });
-    expect(view(s).lastFrame()).toContain('DEMO');
-  });
-
-  it('draws a running tool panel with spinner and elapsed time, then a finished one with ✓ and the result', () => {
-    const running = stateFrom('calc', [
-      { type: 'tool_call', call_id: 'c1', name: 'calculator', args: { expression: '17 * 23' }, turn: 1 },
-    ]);
-    const live = view(running, T0 + 1_600).lastFrame() ?? '';
-    expect(live).toMatch(/╭─+╮/);
-    expect(live).toMatch(/⚙ calculator [⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] running 1\.6s/);
-    expect(live).toContain('expression: 17 * 23');
-    expect(live).toContain('running calculator…');
-
-    const done = reducer(running, {
-      type: 'events',
-      events: script([
-        {
-          type: 'tool_result',
-          call_id: 'c1',
-          name: 'calculator',
-          result: '391',
-          is_error: false,
-          duration_ms: 12,
-          turn: 1,
-        },
-      ]),
-    });
-    const frame = view(done).lastFrame() ?? '';
-    expect(frame).toContain('⚙ calculator ✓ 12ms');
-    expect(frame).toContain('→ 391');
-    expect(frame).toContain('1 tool run');
-  });
-
-  it('shows a failed tool with ✗ and truncates long results to their first lines', () => {
-    const frame =
-      render(
-        <ToolPanel
-          tool={{
-            call_id: 'c',
-            name: 'fetch',
-            args: { url: 'http://x' },
-            startedAt: 0,
-            result: 'line1\nline2\nline3\nline4\nline5\nline6',
-            is_error: true,
-            duration_ms: 1500,
-          }}
-          now={0}
-          width={60}
-        />,
-      ).lastFrame() ?? '';
-    expect(frame).toContain('✗ failed · 1.5s');
-    expect(frame).toContain('line4');
-    expect(frame).not.toContain('line5');
-    expect(frame).toContain('… 2 more lines');
-  });
-
-  it('marks a cancelled answer and brings the prompt back', () => {
-    const s = stateFrom('long story', [
-      { type: 'text_delta', text: 'Once upon a', turn: 1 },
-      end('cancelled', 'Once upon a'),
-    ]);
-    const frame = view(s).lastFrame() ?? '';
-    expect(frame).toContain('Once upon a');
-    expect(frame).toMatch(/⏹ cancelled · 1\.2s · 42 tokens/);
-    expect(frame).toContain('ctrl+c twice to exit');
-  });
-
-  it('shows failures in the transcript with what went wrong', () => {
-    const s = stateFrom('q', [
-      end('failed', '', { error: { message: '401 invalid key (set OPENAI_API_KEY)', retryable: false } }),
-    ]);
-    expect(view(s).lastFrame()).toContain('✗ failed: 401 invalid key (set OPENAI_API_KEY)');
-  });
-
-  it('keeps the live region shorter than the terminal for a long unsplittable answer', () => {
-    const code = '```\n' + Array.from({ length: 60 }, (_, i) => `line ${i}`).join('\n') + '\n';
-    const s = stateFrom('code', [{ type: 'text_delta', text: code, turn: 1 }]);
-    const frame = view(s, T0 + 1000, 20).lastFrame() ?? '';
-    // Debug frames contain history + live region; the live region starts after the prompt line.
-    const live = frame
-      .slice(frame.indexOf('❯ code') + '❯ code'.length)
-      .split('\n')
-      .filter((l, i) => i > 0 || l);
-    expect(live.length).toBeLessThan(20);
-    expect(frame).toContain('line 59');
-    expect(frame).not.toContain('line 10\n');
-    expect(frame).toMatch(/… \d+ more lines above/);
-  });
-
-  it('collapses reasoning to a dim summary in history', () => {
-    const s = stateFrom('q', [
-      { type: 'reasoning_delta', text: 'step one\nstep two', turn: 1 },
-      { type: 'text_delta', text: 'answer', turn: 1 },
-      { type: 'message', text: 'answer', turn: 1 },
-    ]);
-    const frame = view(s).lastFrame() ?? '';
-    expect(frame).toContain('▸ reasoning (2 lines');
-    expect(frame).not.toContain('step one');
-  });
-
-  it('shows streamed reasoning dimmed while live, and in full when expanded (ctrl+o)', () => {
-    const s = stateFrom('q', [{ type: 'reasoning_delta', text: 'r1\nr2\nr3\nr4\nr5', turn: 1 }]);
-    const collapsed = view(s).lastFrame() ?? '';
-    expect(collapsed).toContain('r5');
-    expect(collapsed).not.toContain('r1');
-    const done = reducer(s, {
-      type: 'events',
-      events: script([
-        { type: 'text_delta', text: 'answer', turn: 1 },
-        { type: 'message', text: 'answer', turn: 1 },
-      ]),
-    });
-    const expanded =
-      render(
-        <ChatView
-          state={done}
-          editor={emptyEditor()}
-          now={T0}
-          width={80}
-          rows={24}
-          color={false}
-          showReasoning={true}
-        />,
-      ).lastFrame() ?? '';
-    expect(expanded).toContain('r1\n');
-    expect(expanded).not.toContain('▸ reasoning');
-  });
-
-  it('prints history items once through <Static>, even after many updates', () => {
-    let s = stateFrom('hello', [{ type: 'text_delta', text: 'Para one.\n\nPara', turn: 1 }]);
-    const ui = view(s);
-    for (let i = 0; i < 5; i++) {
-      s = reducer(s, { type: 'events', events: script([{ type: 'text_delta', text: ` ${i}`, turn: 1 }]) });
-      ui.rerender(
-        <ChatView
-          state={s}
-          editor={emptyEditor()}
-          now={T0 + 2000 + i}
-          width={80}
-          rows={24}
-          color={false}
-          showReasoning={false}
-        />,
+    const { frame } = screen(s);
+    await expect
+      .poll(frame)
+      .toMatch(
+        /^agentor · assistant · model gpt-test\n\n❯ hello\n\nFirst paragraph\.\n\nSecond one, still\n\n[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] writing… [\d.]+s · \d+ tokens · \d+ tok\/s · turn 1 · 0 tools run · esc or ctrl\+c to …\n\n╭─+╮\n│ ❯/,
       );
-    }
-    const frame = ui.lastFrame() ?? '';
-    expect(frame.split('Para one.').length - 1).toBe(1);
-    expect(frame).toContain('Para 0 1 2 3 4');
+    expect(frame()).toContain('enter queues a message, sent when this answer ends · esc cancels');
   });
 
-  it('while running: typed-ahead messages one line each under the progress line, a capped prompt, all shorter than the terminal', () => {
-    const code = '```\n' + Array.from({ length: 60 }, (_, i) => `line ${i}`).join('\n') + '\n';
-    const s = stateFrom('code', [{ type: 'text_delta', text: code, turn: 1 }]);
-    const typed = Array.from({ length: 30 }, (_, i) => `typed ${i}`).join('\n');
-    const editor = { ...emptyEditor(), text: typed, cursor: typed.length };
-    const queued = ['first\nsecond line', `evil \x1b]0;title\x07 ${'x'.repeat(200)}`, 'third', 'fourth', 'fifth'];
+  it('says the model is being waited for after 3 s without a token, instead of a falling token rate', () => {
+    const s = stateFrom('q', [
+      { type: 'run_start', model: 'm', input: 'q' },
+      { type: 'text_delta', text: 'Some words', turn: 1 },
+    ]);
+    expect(screen(s, { now: T0 + 2_000 }).frame()).toMatch(/writing… [\d.]+s · \d+ tokens · \d+ tok\/s/);
+    const stalled = screen(s, { now: T0 + 14_200 }).frame();
+    expect(stalled).toContain('waiting for the model · 14 s since the last token…');
+    expect(stalled).not.toContain('tok/s');
+    const silent = stateFrom('q', [{ type: 'run_start', model: 'm', input: 'q' }]);
+    expect(screen(silent, { now: T0 + 5_000 }).frame()).toContain('waiting for the model · 5 s since the request');
+  });
+
+  it('labels demo agents clearly', async () => {
+    const s = initialChatState([{ name: 'assistant', model: 'demo', isDemo: true }], {
+      width: 100,
+      rows: 24,
+      color: false,
+    });
+    await expect
+      .poll(screen(s).frame)
+      .toContain('agentor · assistant · model demo  DEMO  offline scripted model, no API calls');
+  });
+
+  it('keeps the whole frame shorter than the terminal, whatever streams: here a long code block and a tall prompt', () => {
+    const code = '```\n' + Array.from({ length: 60 }, (_, i) => `line ${i} ${'x'.repeat(i)}`).join('\n') + '\n';
     const rows = 20;
-    const frame =
-      render(
-        <ChatView
-          state={s}
-          editor={editor}
-          queued={queued}
-          now={T0 + 1000}
-          width={60}
-          rows={rows}
-          color={false}
-          showReasoning={false}
-        />,
-      ).lastFrame() ?? '';
-    const live = frame
-      .slice(frame.indexOf('❯ code') + '❯ code'.length)
-      .split('\n')
-      .slice(1);
-    expect(live.length).toBeLessThan(rows);
-    expect(frame).toContain('line 59');
-    expect(frame).toContain('queued: first ⏎ second line');
-    expect(frame).not.toContain('\x1b]0;');
-    // One row per queued message, cut to the width; the rest counted.
-    const evil = live.find((l) => l.includes('queued: evil')) ?? '';
-    expect(evil.length).toBeLessThanOrEqual(60);
-    expect(frame).toContain('… and 2 more queued');
-    expect(frame).not.toContain('queued: fourth');
-    // The prompt shows the lines around the cursor and says how many are not shown.
-    expect(frame).toContain('typed 29');
-    expect(frame).not.toContain('typed 0\n');
-    expect(frame).toMatch(/\d+ more lines not shown · enter queues a message/);
-    const at = (needle: string): number => frame.indexOf(needle);
-    expect(at('esc or ctrl+c to cancel')).toBeLessThan(at('queued: first'));
-    expect(at('… and 2 more queued')).toBeLessThan(at('╭'));
+    const s = stateFrom('code', [{ type: 'text_delta', text: code, turn: 1 }], { width: 60, rows, color: false });
+    const typed = Array.from({ length: 30 }, (_, i) => `typed ${i}`).join('\n');
+    const queued = ['first\nsecond line', `evil \x1b]0;title\x07 ${'x'.repeat(200)}`, 'third', 'fourth', 'fifth'];
+    // Every code line went to the scrollback already: only what is not final stays live.
+    expect(s.print.flatMap((p) => p.lines).join('\n')).toContain('line 59');
+    // Ink's own frame (what it redraws; printed lines are not part of it) is shorter than the terminal.
+    const ink = render(
+      <ChatScreen
+        state={{ ...s, print: [] }}
+        now={T0 + 2_000}
+        editor={{ ...emptyEditor(), text: typed, cursor: typed.length }}
+        queued={queued}
+        onPrinted={NOOP}
+      />,
+    );
+    const live = ink.lastFrame() ?? '';
+    expect(live.split('\n').length).toBeLessThan(rows);
+    const { frame } = screen(s, { editor: { ...emptyEditor(), text: typed, cursor: typed.length }, queued });
+    expect(frame()).toContain('queued: first ⏎ second line');
+    expect(frame()).not.toContain('\x1b]0;');
+    expect(frame()).toContain('… and 2 more queued');
+    expect(frame()).toMatch(/\d+ more lines not shown · enter queues a message/);
   });
 
-  it('after the run the whole prompt is shown again', () => {
-    const typed = Array.from({ length: 12 }, (_, i) => `typed ${i}`).join('\n');
-    const editor = { ...emptyEditor(), text: typed, cursor: typed.length };
-    const frame =
-      render(
-        <ChatView
-          state={initialState({ agent: 'a', model: 'm', isDemo: false })}
-          editor={editor}
-          now={T0}
-          width={60}
-          rows={20}
-          color={false}
-          showReasoning={false}
-        />,
-      ).lastFrame() ?? '';
-    expect(frame).toContain('typed 0');
-    expect(frame).toContain('typed 11');
-    expect(frame).not.toContain('not shown');
+  it('draws a running tool call with spinner and elapsed time, and squeezes tool calls to one line when rows are short', () => {
+    const calls: EventPayload[] = Array.from({ length: 4 }, (_, i) => ({
+      type: 'tool_call',
+      call_id: `c${i}`,
+      name: `tool${i}`,
+      args: { query: `question ${i}`, limit: 5 },
+      turn: 1,
+    }));
+    const roomy = stateFrom('q', calls, { width: 80, rows: 40, color: false });
+    expect(screen(roomy).frame()).toMatch(
+      /╭─+╮\n│ ⚙ tool0 [⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] running [\d.]+s +│\n│ query: question 0 +│\n│ limit: 5 +│\n╰─+╯/,
+    );
+    const short = stateFrom('q', calls, { width: 80, rows: 16, color: false });
+    const frame = screen({ ...short, print: [] }).frame();
+    expect(frame).toMatch(/⚙ tool0 [⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] running [\d.]+s\n⚙ tool1/);
+    expect(frame.split('\n').length).toBeLessThan(16);
   });
 
-  it('typing while an answer streams never forces a frame: Ink stays throttled (the history element is reused)', () => {
+  it('a finished round: the end line, no progress line, the idle prompt', async () => {
+    const s = stateFrom('q', [{ type: 'text_delta', text: 'Done.', turn: 1 }, end('completed')]);
+    const { frame } = screen(s);
+    await expect.poll(frame).toMatch(/Done\.\n {2}✓ 1\.2s · 42 tokens\n\n╭/);
+    expect(frame()).not.toContain('esc or ctrl+c to cancel');
+    expect(frame()).toContain('/help');
+  });
+
+  it('prints each line once, however many times the screen renders, and reports what it printed', async () => {
+    let s = stateFrom('hello', [{ type: 'text_delta', text: 'Para one.\n\nPara', turn: 1 }]);
+    let acked = -1;
+    const onPrinted = (id: number): void => {
+      acked = id;
+    };
+    const ui = renderInTerminal(<ChatScreen state={s} now={T0} editor={emptyEditor()} onPrinted={onPrinted} />);
+    for (let i = 0; i < 5; i++) {
+      s = chatReducer(s, { type: 'events', events: script([{ type: 'text_delta', text: ` ${i}`, turn: 1 }]) });
+      if (i === 2) s = chatReducer(s, { type: 'printed', id: acked });
+      ui.rerender(<ChatScreen state={s} now={T0 + i} editor={emptyEditor()} onPrinted={onPrinted} />);
+    }
+    // (Frames are drawn at most 30 times a second: the last one comes a moment later.)
+    await expect.poll(ui.text).toContain('Para 0 1 2 3 4');
+    const frame = ui.text();
+    expect(frame.split('Para one.').length - 1).toBe(1);
+    expect(frame.split('❯ hello').length - 1).toBe(1);
+    expect(acked).toBe(s.print.at(-1)?.id ?? acked);
+  });
+
+  it('typing while an answer streams never forces a frame: Ink stays throttled', () => {
     const s = stateFrom('q', [{ type: 'text_delta', text: 'Para one.\n\nA streaming **answer**', turn: 1 }]);
     const frames = framesWhileTyping((editor) => (
-      <ChatView
-        state={s}
-        editor={editor}
-        queued={['later']}
-        now={T0 + 1000}
-        width={80}
-        rows={24}
-        color={false}
-        showReasoning={false}
-      />
+      <ChatScreen state={s} editor={editor} queued={QUEUED} now={T0 + 1000} onPrinted={NOOP} />
     ));
     expect(frames).toBeLessThanOrEqual(1);
   });

@@ -112,3 +112,8 @@ export function framesWhileTyping(view: (editor: EditorState) => ReactElement, t
     ink.unmount();
   }
 }
+
+/** `text` without its SGR styling (NO_COLOR keeps bold and underline, so frames carry them). */
+export function plain(text: string): string {
+  return text.replace(/\x1b\[[0-9;]*m/g, '');
+}

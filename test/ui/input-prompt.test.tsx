@@ -16,6 +16,7 @@ import { PromptArea, layoutPromptArea } from '../../src/ui/components/PromptArea
 import { InputHistory } from '../../src/ui/history-store.js';
 import { emptyEditor, type EditorState } from '../../src/ui/input.js';
 import { promptText, ScriptedProvider, text, type Turn } from './helpers.js';
+import { renderInTerminal } from './terminal-render.js';
 
 const FAMILY = '👨‍👩‍👧';
 const PLACEHOLDER = String.fromCodePoint(0x100000);
@@ -100,8 +101,10 @@ describe('App: keys and pastes as a terminal sends them', () => {
     const agent = new Agent({ name: 'tester', model: 'scripted-1', provider, tools: [] });
     const history = new InputHistory(join(dir, 'history.jsonl'));
     let exitCode: number | undefined;
-    const ui = render(<App agent={agent} history={history} color={false} onExit={(c) => (exitCode = c)} />);
-    const frame = (): string => ui.lastFrame() ?? '';
+    const ui = renderInTerminal(
+      <App agents={[agent]} history={history} color={false} onExit={(c) => (exitCode = c)} />,
+    );
+    const frame = (): string => ui.text();
     const type = async (s: string): Promise<void> => {
       ui.stdin.write(s);
       await new Promise((r) => setImmediate(r));
@@ -135,6 +138,9 @@ describe('App: keys and pastes as a terminal sends them', () => {
     await t.type('\r');
     await expect.poll(t.frame).toContain('got it');
     expect(lastUser(t.provider.requests[0])).toBe(`explain: ${FILE}\n please`);
+    // The transcript echoes the message as the prompt showed it: the placeholder, not 300 lines.
+    expect(t.frame()).toContain('❯ explain: [pasted 300 lines, 22 KB] please');
+    expect(t.frame()).not.toContain('line 001');
     await t.type('\x1b[A');
     await expect.poll(() => promptText(t.frame())).toBe('explain: [pasted 300 lines, 22 KB] please');
     await t.type('\r');
@@ -148,7 +154,7 @@ describe('App: keys and pastes as a terminal sends them', () => {
     await t.type('hi\r/exit\r');
     await expect.poll(t.exitCode).toBe(0);
     expect(lastUser(t.provider.requests[0])).toBe('hi');
-    expect(t.ui.frames.join('')).toContain('Hello there.');
+    expect(t.ui.text()).toContain('Hello there.');
     expect(t.history.entries).toEqual(['hi', '/exit']);
   });
 

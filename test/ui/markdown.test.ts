@@ -1,79 +1,131 @@
 import { describe, expect, it } from 'vitest';
-import {
-  lastSafeBoundary,
-  loadHighlighter,
-  renderMarkdown,
-  rowsOf,
-  splitAtSafeBoundary,
-  tailRows,
-} from '../../src/ui/markdown.js';
+import { lastSafeBoundary } from '../../src/ui/layout/md-stream.js';
+import { loadHighlighter } from '../../src/ui/layout/highlight.js';
+import { renderMarkdown, type RenderContext } from '../../src/ui/layout/markdown.js';
+import { paint, parseAnsi, stripColour, toAnsi } from '../../src/ui/layout/style.js';
+import { displayWidth } from '../../src/ui/layout/width.js';
+import { wrapCode, wrapSpans } from '../../src/ui/layout/wrap.js';
+import { plain } from './helpers.js';
 
-const plain = (md: string, width = 80): string => renderMarkdown(md, { width, color: false });
+const ctx = (width: number, color = false): RenderContext => ({ width, color, code: { next: 1 } });
+const md = (src: string, width = 60, color = false): string[] => renderMarkdown(src, ctx(width, color)).map(plain);
+const rows = (text: string, width: number): string[] =>
+  wrapSpans([{ text, style: {} }], { width }).map((r) => r.spans.map((s) => s.text).join(''));
 
-describe('safe markdown boundary', () => {
-  it('is the last blank line outside a fence, and never inside the unfinished last line', () => {
-    expect(lastSafeBoundary('a\n\nb\n\nc')).toBe('a\n\nb\n'.length);
-    expect(lastSafeBoundary('no boundary yet')).toBe(-1);
-    expect(lastSafeBoundary('a\n\n```\nx\n\ny')).toBe(2);
-    expect(lastSafeBoundary('~~~\n\n~~~\n\nz')).toBe('~~~\n\n~~~\n'.length);
+describe('wrapping by display width', () => {
+  it('breaks between words, never leaving the space it broke at at the start or end of a row', () => {
+    expect(rows('aaa bbb ccc ddd eee', 8)).toEqual(['aaa bbb', 'ccc ddd', 'eee']);
+    expect(rows('aaa    bbb', 5)).toEqual(['aaa', 'bbb']);
   });
 
-  it('waits for the next line and never splits before an indented continuation', () => {
-    expect(lastSafeBoundary('a\n\n')).toBe(-1);
-    expect(lastSafeBoundary('- item\n\n  more of the item')).toBe(-1);
-    expect(lastSafeBoundary('1. one\n\n2. two')).toBe('1. one\n'.length);
-    expect(splitAtSafeBoundary('a\n\n\n\nb')).toEqual({ done: 'a', rest: 'b' });
+  it('counts CJK and emoji as two columns and breaks CJK text between characters', () => {
+    expect(displayWidth('中文😀x')).toBe(7);
+    const wrapped = rows('一二三四五六七八九十', 7);
+    expect(wrapped).toEqual(['一二三', '四五六', '七八九', '十']);
+    for (const r of wrapped) expect(displayWidth(r)).toBeLessThanOrEqual(7);
   });
 
-  it('splits into a finished head and a live tail', () => {
-    expect(splitAtSafeBoundary('# Title\n\nBody starts')).toEqual({ done: '# Title', rest: 'Body starts' });
-    expect(splitAtSafeBoundary('\n\nonly leading blank')).toEqual({ done: '', rest: '\n\nonly leading blank' });
+  it('never splits a grapheme cluster (a flag, a family emoji) when it must break a word', () => {
+    const family = '👨‍👩‍👧';
+    const wrapped = rows(`${family}${family}${family}`, 3);
+    expect(wrapped).toEqual([family, family, family]);
+  });
+
+  it('keeps the source offset of each row’s first character, for streamed paragraphs', () => {
+    const r = wrapSpans([{ text: 'alpha beta gamma', style: {}, src: 100 }], { width: 11 });
+    expect(r.map((x) => x.start)).toEqual([100, 111]);
+  });
+
+  it('wraps a long code line keeping its indentation, plus two columns for the rest of the statement', () => {
+    const r = wrapCode([{ text: '    return compute(argumentOne, argumentTwo);', style: {} }], 28).map((x) =>
+      x.spans.map((s) => s.text).join(''),
+    );
+    expect(r).toEqual(['    return', '      compute(argumentOne,', '      argumentTwo);']);
   });
 });
 
 describe('renderMarkdown', () => {
   it('leaves no raw markdown syntax on screen', () => {
-    const out = plain(
-      '# Head\n\nSome **bold** and *em* and `code`.\n\n- one\n- two\n\n1. first\n2. second\n\n```ts\nconst a = 1;\n```\n\n> quoted\n\n---',
+    const out = md(
+      '# Title\n\nSome **bold**, *em*, `code` and [a link](https://x.y).\n\n- one\n- two\n\n> quoted\n\n---',
     );
-    expect(out).not.toMatch(/\*\*|```|^#/m);
-    expect(out).toContain('Head');
-    expect(out).toContain('Some bold and em and code.');
-    expect(out).toContain('• one\n• two');
-    expect(out).toContain('1. first\n2. second');
-    expect(out).toContain('│ const a = 1;');
-    expect(out).toContain('│ quoted');
+    expect(out.join('\n')).toBe(
+      'Title\n\nSome bold, em, code and a link (https://x.y).\n\n• one\n• two\n\n│ quoted\n\n' + '─'.repeat(60),
+    );
   });
 
-  it('numbers a list that continues after a split from where it was', () => {
-    expect(plain('3. third\n4. fourth')).toBe('3. third\n4. fourth');
+  it('draws a code block between two dim rules, numbered, with no margin in front of its lines', () => {
+    expect(md('```py\ndef f():\n    return 1\n```', 30)).toEqual([
+      '── code 1 · py ───────────────',
+      'def f():',
+      '    return 1',
+      '──────────────────────────────',
+    ]);
   });
 
-  it('renders tables aligned', () => {
-    expect(plain('| a | bb |\n|---|---|\n| 1 | 2 |')).toBe('a │ bb\n──┼───\n1 │ 2');
+  it('lays tables out by display width, honouring :---: and ---: alignment', () => {
+    const out = md('| 名称 | n | note |\n|:---:|---:|:---|\n| 中文 | 1 | a |\n| x | 222 | bb |', 40);
+    expect(out).toEqual(['名称 │   n │ note', '─────┼─────┼─────', '中文 │   1 │ a', ' x   │ 222 │ bb']);
   });
 
-  it('neutralises escape sequences in model text', () => {
-    const out = renderMarkdown('hi \x1b]0;pwned\x07there \x1b[2J**x**', { width: 80, color: true });
-    expect(out).not.toContain('\x1b]');
-    expect(out).not.toContain('\x1b[2J');
-    expect(out).toContain('hi there');
+  it('shrinks a table wider than the terminal and wraps its cells inside their columns', () => {
+    const out = md('| key | value |\n|---|---|\n| a | one two three four five six |', 20);
+    for (const line of out) expect(displayWidth(line)).toBeLessThanOrEqual(20);
+    expect(out[2]).toMatch(/^a +│ one two/);
+    expect(out.join('\n')).toContain('six');
   });
 
-  it('styles with ANSI only when colour is on, and highlights code once the highlighter loaded', async () => {
-    expect(plain('**b**')).toBe('b');
-    expect(renderMarkdown('**b**', { width: 80, color: true })).toBe('\x1b[1mb\x1b[22m');
+  it('numbers an ordered list from its start', () => {
+    expect(md('3. third\n4. fourth')).toEqual(['3. third', '4. fourth']);
+  });
+
+  it('styles with ANSI; without colour (NO_COLOR) bold, italic and underline stay, colours go', () => {
+    const [coloured] = renderMarkdown('**bold** `code`', ctx(40, true));
+    expect(coloured).toContain('\x1b[1m');
+    expect(coloured).toContain('\x1b[36m');
+    const [bare] = renderMarkdown('**bold** `code`', ctx(40, false));
+    expect(bare).toContain('\x1b[1m');
+    expect(bare).not.toMatch(/\x1b\[3\dm/);
+  });
+
+  it('draws code in one colour until the highlighter has loaded, then highlighted', async () => {
+    const before = renderMarkdown('```ts\nconst a = "s"; // note\n```', ctx(40, true));
+    expect(before[1]).toBe('\x1b[33mconst a = "s"; // note\x1b[0m');
     await loadHighlighter();
-    const code = renderMarkdown('```js\nconst a = "s";\n```', { width: 80, color: true });
-    expect(code.split('\n')[1]).toMatch(/\x1b\[[0-9;]*m/);
-    expect(code.replace(/\x1b\[[0-9;]*m/g, '')).toContain('const a = "s";');
+    const after = renderMarkdown('```ts\nconst a = "s"; // note\n```', ctx(40, true));
+    expect(after[1]).toBe('\x1b[34mconst\x1b[0m a = \x1b[31m"s"\x1b[0m; \x1b[3;90m// note\x1b[0m');
+    // Without colour, code is drawn plain.
+    expect(renderMarkdown('```ts\nconst a = 1;\n```', ctx(40, false))[1]).toBe('const a = 1;');
   });
 });
 
-describe('row accounting', () => {
-  it('counts wrapped rows and keeps the last lines that fit', () => {
-    expect(rowsOf('a\n' + 'x'.repeat(25), 10)).toBe(4);
-    expect(tailRows('1\n2\n3\n4\n5', 2, 10)).toEqual({ text: '4\n5', hidden: 3 });
-    expect(tailRows('short', 5, 10)).toEqual({ text: 'short', hidden: 0 });
+describe('styles', () => {
+  it('parses a highlighter’s ANSI into spans and writes them back', () => {
+    const spans = parseAnsi('\x1b[33mconst\x1b[39m x \x1b[1;32mok\x1b[0m');
+    expect(spans.map((s) => [s.text, s.style.fg, s.style.bold])).toEqual([
+      ['const', '33', undefined],
+      [' x ', undefined, undefined],
+      ['ok', '32', true],
+    ]);
+    expect(plain(toAnsi(spans, true))).toBe('const x ok');
+  });
+
+  it('strips colours and keeps attributes (NO_COLOR)', () => {
+    expect(stripColour('\x1b[1;31mred bold\x1b[39;22m \x1b[38;5;208mx\x1b[0m \x1b[7;48;2;1;2;3my\x1b[27m')).toBe(
+      '\x1b[1mred bold\x1b[22m x\x1b[0m \x1b[7my\x1b[27m',
+    );
+    expect(paint('u', { underline: true, fg: '31' }, false)).toBe('\x1b[4mu\x1b[0m');
+  });
+});
+
+describe('lastSafeBoundary (where a streamed answer may be cut into blocks)', () => {
+  it('is the last blank line outside a code fence, before more text', () => {
+    expect(lastSafeBoundary('para one\n\npara two\n')).toBe(9);
+    expect(lastSafeBoundary('a\n\nb\n\nc')).toBe(5);
+  });
+  it('is none inside an open fence, in an unfinished line, or before trailing blank lines', () => {
+    expect(lastSafeBoundary('```\ncode\n\nmore\n')).toBe(-1);
+    expect(lastSafeBoundary('only one line')).toBe(-1);
+    expect(lastSafeBoundary('text\n\n')).toBe(-1);
   });
 });

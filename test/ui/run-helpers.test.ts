@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AgentEvent } from '../../src/core/events.js';
-import { FRAME_MS, deltaSanitizer, frameBatcher, localFailedEnd } from '../../src/ui/use-run.js';
+import { FRAME_MS, deltaSanitizer, frameBatcher, localFailedEnd } from '../../src/ui/run-helpers.js';
 
 const delta = (text: string, run_id = 'r1', type: 'text_delta' | 'reasoning_delta' = 'text_delta'): AgentEvent => ({
   type,

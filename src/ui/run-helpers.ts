@@ -1,12 +1,10 @@
 /**
- * The one hook that runs a turn: one AbortController per run (Esc/Ctrl+C abort it, which closes the upstream
- * request), stream-sanitised text, and events handed to the reducer in batches at frame cadence, never per token.
+ * What the hook running a round (use-chat.ts) is built from: one AbortController per round, stream-sanitised text,
+ * and events handed to the reducer in batches at frame cadence, never per token.
  */
-import { useCallback, useRef, type Dispatch } from 'react';
-import type { Agent, Conversation } from '../core/agent.js';
+import { useCallback, useRef } from 'react';
 import { emptyUsage, type AgentEvent, type RunEndEvent } from '../core/events.js';
 import { createStreamSanitizer } from '../core/text/sanitize.js';
-import type { UiAction } from './state.js';
 
 /** Frame interval for handing events to the screen (~30 fps). */
 export const FRAME_MS = 33;
@@ -15,46 +13,6 @@ export const FRAME_MS = 33;
 export interface RunOptions {
   timeoutMs?: number;
   maxTurns?: number;
-}
-
-/** Runs turns of `agent` in `conversation`, reporting to `dispatch`. */
-export function useRun(agent: Agent, conversation: Conversation, dispatch: Dispatch<UiAction>, options: RunOptions) {
-  const { active, cancel, isRunning } = useActiveRun(dispatch);
-
-  const start = useCallback(
-    async (prompt: string, model?: string): Promise<RunEndEvent> => {
-      const controller = new AbortController();
-      active.current = controller;
-      dispatch({ type: 'submit', text: prompt, now: Date.now() });
-      const clean = deltaSanitizer();
-      const screen = frameBatcher((events) => dispatch({ type: 'events', events }));
-      let end: RunEndEvent | undefined;
-      try {
-        const events = agent.streamChat(prompt, {
-          signal: controller.signal,
-          conversation,
-          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-          ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
-          ...(model ? { model } : {}),
-        });
-        for await (const e of events) {
-          screen.push(clean(e));
-          if (e.type === 'run_end') end = e;
-        }
-      } catch (error) {
-        // streamChat reports failures as events; this only guards against a bug so the prompt always comes back.
-        end = localFailedEnd(agent.name, (error as Error).message ?? String(error));
-        screen.push(end);
-      } finally {
-        screen.close();
-        if (active.current === controller) active.current = null;
-      }
-      return end as RunEndEvent;
-    },
-    [agent, conversation, dispatch, options.timeoutMs, options.maxTurns],
-  );
-
-  return { start, cancel, isRunning };
 }
 
 /**

@@ -1,14 +1,15 @@
 /**
- * The hook that runs several agents on one message: one AbortController per round for all of them (Esc/Ctrl+C abort
- * every run, and each still ends with its own run_end), stream-sanitised text per run, and events handed to the
- * reducer in batches at frame cadence, never per token. In a conversation each agent keeps its own Conversation.
+ * The one hook that runs a message: the addressed agents answer it concurrently (one agent is the common case), under
+ * one AbortController for the round — Esc/Ctrl+C abort every run, and each still ends with its own run_end. Text is
+ * stream-sanitised per run and events reach the reducer in batches at frame cadence, never per token. Each agent keeps
+ * its own Conversation across messages.
  */
 import { useCallback, type Dispatch } from 'react';
 import type { Agent, Conversation } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
-import type { MultiAction } from './multi-state.js';
-import { deltaSanitizer, frameBatcher, localFailedEnd, useActiveRun, type RunOptions } from './use-run.js';
+import type { ChatAction } from './chat-state.js';
+import { deltaSanitizer, frameBatcher, localFailedEnd, useActiveRun, type RunOptions } from './run-helpers.js';
 
 /** What one round runs: which agents (positions in `agents`, default all) and with which model override. */
 export interface RoundOptions {
@@ -18,15 +19,12 @@ export interface RoundOptions {
   shown?: string;
 }
 
-/**
- * Runs `agents` concurrently on one message, reporting to `dispatch`; `start` resolves with every run's run_end.
- * `conversations[i]`, when given, is agent i's history across rounds.
- */
-export function useAgents(
+/** Runs rounds of `agents`, reporting to `dispatch`; `start` resolves with every run's run_end, in call order. */
+export function useChat(
   agents: readonly Agent[],
-  dispatch: Dispatch<MultiAction>,
+  conversations: readonly Conversation[],
+  dispatch: Dispatch<ChatAction>,
   options: RunOptions,
-  conversations?: readonly Conversation[],
 ) {
   const { active, cancel, isRunning } = useActiveRun(dispatch);
 
@@ -34,7 +32,6 @@ export function useAgents(
     async (prompt: string, round: RoundOptions = {}): Promise<RunEndEvent[]> => {
       const controller = new AbortController();
       active.current = controller;
-      const signal = controller.signal;
       const targets = round.targets ?? agents.map((_, i) => i);
       const chosen = targets.map((i) => agents[i] as Agent);
       dispatch({
@@ -50,8 +47,8 @@ export function useAgents(
       let failure = 'the run ended without reporting';
       try {
         const events = streamAgents(chosen, prompt, {
-          signal,
-          ...(conversations ? { conversations: targets.map((i) => conversations[i]) } : {}),
+          signal: controller.signal,
+          conversations: targets.map((i) => conversations[i]),
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
           ...(round.model ? { model: round.model } : {}),
@@ -69,15 +66,14 @@ export function useAgents(
       }
       if (ends.length < chosen.length) {
         dispatch({ type: 'abandon', message: failure, now: Date.now() });
-        for (const agent of chosen.slice(ends.length)) {
+        for (const agent of chosen.filter((a) => !ends.some((e) => e.agent === a.name))) {
           ends.push(localFailedEnd(agent.name, failure));
         }
       }
       return ends;
     },
-    [agents, dispatch, options.timeoutMs, options.maxTurns, conversations],
+    [agents, conversations, dispatch, options.timeoutMs, options.maxTurns],
   );
 
-  // cancel() cancels every run of the current round.
   return { start, cancel, isRunning };
 }
