@@ -6,6 +6,7 @@
  */
 import { useCallback, type Dispatch } from 'react';
 import type { Agent, Conversation } from '../core/agent.js';
+import type { Approver } from '../core/tools/approval.js';
 import type { RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import type { ChatAction } from './chat-state.js';
@@ -25,6 +26,7 @@ export function useChat(
   conversations: readonly Conversation[],
   dispatch: Dispatch<ChatAction>,
   options: RunOptions,
+  approve?: Approver,
 ) {
   const { active, cancel, isRunning } = useActiveRun(dispatch);
 
@@ -52,6 +54,7 @@ export function useChat(
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
           ...(round.model ? { model: round.model } : {}),
+          ...(approve ? { approve } : {}),
         });
         for await (const e of events) {
           screen.push(clean(e));
@@ -72,7 +75,7 @@ export function useChat(
       }
       return ends;
     },
-    [agents, conversations, dispatch, options.timeoutMs, options.maxTurns],
+    [agents, conversations, dispatch, options.timeoutMs, options.maxTurns, approve],
   );
 
   return { start, cancel, isRunning };
