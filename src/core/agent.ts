@@ -43,6 +43,11 @@ export interface AgentOptions {
    * read-only, which wait for the run's `approve` and are denied without one).
    */
   approval?: ApprovalPolicy;
+  /**
+   * Problems outside the model to report as `error` events (e.g. MCP servers that failed to start or are down): asked
+   * before each model call; each notice (by identity) is reported once per run.
+   */
+  notices?: () => readonly ErrorInfo[];
 }
 
 /** Per-run options: those of the run, and how its stream is shaped. */
@@ -147,6 +152,7 @@ export class Agent {
         toolErrorBudget: this.options.toolErrorBudget,
         toolTimeoutMs: this.options.toolTimeoutMs,
         approval: this.approval,
+        notices: this.options.notices,
       },
       input,
       options,
