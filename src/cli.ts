@@ -65,6 +65,15 @@ export function buildProgram(): Command {
       "the model's context window, for the context used display",
       int('--context-window', 1),
     )
+    .option(
+      '--approve <mode>',
+      'tool calls that may change things: ask (default), auto (run them), never (refuse them)',
+    )
+    .option(
+      '--allow-tool <name>',
+      'run this tool without asking: a name, server__tool or server__* (repeatable)',
+      collectList,
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 completed, 1 failed or max_turns, 2 usage/configuration, 124 timeout, 130 cancelled by Ctrl+C (SIGINT), 143 by SIGTERM, 129 by SIGHUP.\n' +
@@ -103,7 +112,17 @@ export function buildProgram(): Command {
       'where sessions and A2A tasks live: memory, or redis://… shared by replicas (env AGENTOR_STORE, REDIS_URL)',
     )
     .option('--store-lease <duration>', "a replica's lease in the store: its running tasks fail after it (default 15s)")
-    .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format');
+    .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format')
+    .option('--approve <mode>', 'tool calls that may change things: ask the client (default), auto, never')
+    .option(
+      '--allow-tool <name>',
+      'run this tool without asking: a name, server__tool or server__* (repeatable)',
+      collectList,
+    )
+    .option(
+      '--approval-timeout <duration>',
+      'how long a tool call waits for the client to approve it, then denied (default 5m)',
+    );
   providerOptions(serve).action(async (opts: ServeCommandOptions) => {
     const { runServe } = await import('./commands/serve.js');
     process.exitCode = await runServe(opts);

@@ -9,6 +9,9 @@ export { EVENT_TYPES, parseEventTypes } from './core/events.js';
 export type {
   AgentEvent,
   AgentEventType,
+  ApprovalDecider,
+  ApprovalDecision,
+  ApprovalScope,
   ErrorEvent,
   ErrorInfo,
   EventBase,
@@ -19,6 +22,8 @@ export type {
   RunStartEvent,
   RunStatus,
   TextDeltaEvent,
+  ToolApprovalEvent,
+  ToolApprovalRequestEvent,
   ToolCallEvent,
   ToolResultEvent,
   Usage,
@@ -69,6 +74,16 @@ export type { JSONSchema, SchemaLike, Tool, ToolContext, ToolDefinition } from '
 export { calculator, evaluate } from './core/tools/calculator.js';
 export { getTime } from './core/tools/get-time.js';
 export { BUILTIN_TOOLS, builtinTools } from './core/tools/builtins.js';
+export { decide, needsApproval, sessionApprovals } from './core/tools/approval.js';
+export type {
+  ApprovalAction,
+  ApprovalAnswer,
+  ApprovalMode,
+  ApprovalPolicy,
+  ApprovalRequest,
+  Approver,
+  ApproverContext,
+} from './core/tools/approval.js';
 export { OpenAIProvider } from './core/providers/openai.js';
 export type { OpenAIProviderOptions } from './core/providers/openai.js';
 export { DemoProvider, DEMO_MODEL } from './core/providers/demo.js';

@@ -11,9 +11,12 @@ import {
   type AgentEvent,
   type AgentEventType,
   type RunEndEvent,
+  type ToolApprovalEvent,
 } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
+import { sanitize } from '../core/text/sanitize.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
+import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from '../core/tools/approval.js';
 import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { exitWhenFlushed } from './fast-exit.js';
 import type { Session } from '../core/sessions/session.js';
@@ -49,11 +52,15 @@ export interface ChatCommandOptions extends ChatSessionFlags {
   a2a?: string;
   /** `--context-window <tokens>`. */
   contextWindow?: number;
+  approve?: string;
+  allowTool?: string[];
 }
 
 /** Options after validation. */
 export interface ChatSettings {
   events: AgentEventType[] | undefined;
+  approve: ApprovalMode | undefined;
+  allowTool: string[];
   bufferMs: number;
   timeoutMs: number | undefined;
   maxTurns: number | undefined;
@@ -69,8 +76,18 @@ export function chatSettings(opts: ChatCommandOptions): ChatSettings {
       throw new ConfigError(`--events: ${(e as Error).message}`);
     }
   }
+  let approve: ApprovalMode | undefined;
+  let allowTool: string[];
+  try {
+    approve = opts.approve !== undefined ? parseApprovalMode(opts.approve) : undefined;
+    allowTool = (opts.allowTool ?? []).map((p) => parseAllowPattern(p));
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
   return {
     events,
+    approve,
+    allowTool,
     bufferMs: opts.bufferMs ?? 0,
     timeoutMs: opts.timeout !== undefined ? parseDuration(opts.timeout) : undefined,
     maxTurns: opts.maxTurns,
@@ -166,6 +183,8 @@ async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: 
         mcpConfig: opts.mcpConfig,
         a2a: opts.a2a,
         contextWindow: opts.contextWindow,
+        approve: settings.approve,
+        allowTool: settings.allowTool,
       },
       { signal: interrupt.signal },
     ).finally(() => clearTimeout(slow));
@@ -298,7 +317,7 @@ async function render(
 ): Promise<RunEndEvent[]> {
   if (opts.json) {
     const { renderJson } = await import('../render/json.js');
-    return renderJson(events, process.stdout, types);
+    return renderJson(withApprovalHints(events), process.stdout, types);
   }
   const color = Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'];
   if (agent.isDemo)
@@ -315,5 +334,25 @@ async function render(
     sameDestination: sameDestination(1, 2),
     prefixAgents: agents.length > 1,
     events: types,
+    approvalHint,
   });
+}
+
+/** What to tell the user when the policy denied a call because no one could be asked: how to allow it next time. */
+function approvalHint(e: ToolApprovalEvent): string | undefined {
+  if (e.decision !== 'denied' || e.by !== 'policy') return undefined;
+  return `run again with --allow-tool ${e.name} to allow it (or --approve auto to run every tool call)`;
+}
+
+/** NDJSON keeps stdout for events: the approval hints go to stderr, one line each. */
+async function* withApprovalHints(events: AsyncIterable<AgentEvent>): AsyncGenerator<AgentEvent> {
+  for await (const e of events) {
+    const hint = e.type === 'tool_approval' ? approvalHint(e) : undefined;
+    if (hint && e.type === 'tool_approval') {
+      process.stderr.write(
+        `agentor: ${sanitize(e.agent)}: ${sanitize(e.name)} was denied: ${sanitize(e.reason ?? '')}; ${sanitize(hint)}\n`,
+      );
+    }
+    yield e;
+  }
 }

@@ -7,8 +7,9 @@ import { resolve } from 'node:path';
 import { Agent } from '../core/agent.js';
 import type { AgentDefinition } from '../core/agent-file.js';
 import { AgentFileError } from '../core/agent-file-error.js';
-import { ConfigError } from '../core/config.js';
+import { ConfigError, readConfigFile } from '../core/config.js';
 import type { ErrorInfo } from '../core/events.js';
+import type { ApprovalMode, ApprovalPolicy } from '../core/tools/approval.js';
 import { BUILTIN_TOOLS } from '../core/tools/builtins.js';
 import {
   loadMcpConfigFile,
@@ -30,6 +31,10 @@ export interface LoadAgentFlags extends AgentFlags {
   a2a?: string;
   /** `--context-window <tokens>`: overrides the agent files' `context_window` and the built-in table. */
   contextWindow?: number;
+  /** `--approve`: overrides the agent file's `approve:` and the config file's. */
+  approve?: ApprovalMode;
+  /** `--allow-tool` (repeatable): added to the agent file's `allow:` and the config file's. */
+  allowTool?: readonly string[];
   /** Working directory for `./agents`, `./mcp.json` and stdio MCP servers (default process.cwd()). */
   cwd?: string;
 }
@@ -95,6 +100,12 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
       return n === 1 ? name : `${name}-${n}`;
     };
     const builtinNames = BUILTIN_TOOLS.map((t) => t.name);
+    const file = flags.demo ? {} : readConfigFile(env);
+    // The flag wins over the agent file, which wins over the config file; allow-lists add up.
+    const approval = (def: AgentDefinition | undefined): ApprovalPolicy => ({
+      mode: flags.approve ?? def?.approve ?? file.approve ?? 'ask',
+      allow: [...(flags.allowTool ?? []), ...(def?.allow ?? []), ...(file.allow ?? [])],
+    });
 
     const built = await Promise.all(
       (definitions.length > 0 ? definitions : flags.a2a ? [] : [undefined]).map(async (def) => {
@@ -125,6 +136,7 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
           model: b.model,
           provider: b.provider,
           tools: b.tools,
+          approval: approval(b.def),
           notices: b.notices,
           ...(b.def?.temperature !== undefined ? { temperature: b.def.temperature } : {}),
           ...(maxTurns !== undefined ? { maxTurns } : {}),

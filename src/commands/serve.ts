@@ -8,6 +8,7 @@ import { ConfigError, parseDuration } from '../core/config.js';
 import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { sanitize } from '../core/text/sanitize.js';
 import type { RunningServer, ServerStore } from '../server/index.js';
+import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from '../core/tools/approval.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** Options of `agentor serve`, as Commander parses them. */
@@ -30,6 +31,9 @@ export interface ServeCommandOptions {
   a2aTaskStoreMb?: number;
   store?: string;
   storeLease?: string;
+  approve?: string;
+  allowTool?: string[];
+  approvalTimeout?: string;
 }
 
 /** How long running streams get to end after SIGINT/SIGTERM/SIGHUP. */
@@ -82,6 +86,9 @@ async function serveUntilInterrupted(
   const durations: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {};
   let storeConfig: ReturnType<typeof resolveStore>;
   let leaseMs: number | undefined;
+  let approvalTimeoutMs: number | undefined;
+  let approve: ApprovalMode | undefined;
+  let allowTool: string[];
   try {
     checkToken(token);
     storeConfig = resolveStore(opts.store, env);
@@ -103,6 +110,19 @@ async function serveUntilInterrupted(
       } catch (e) {
         throw new ConfigError(`${flag}: ${(e as Error).message}`);
       }
+    }
+    if (opts.approvalTimeout !== undefined) {
+      try {
+        approvalTimeoutMs = parseDuration(opts.approvalTimeout);
+      } catch (e) {
+        throw new ConfigError(`--approval-timeout: ${(e as Error).message}`);
+      }
+    }
+    try {
+      approve = opts.approve !== undefined ? parseApprovalMode(opts.approve) : undefined;
+      allowTool = (opts.allowTool ?? []).map((p) => parseAllowPattern(p));
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
     }
     port = portFrom(opts, env);
     if (port > 65535) throw new ConfigError('--port must be at most 65535');
@@ -145,6 +165,8 @@ async function serveUntilInterrupted(
         apiKeyEnv: opts.apiKeyEnv,
         demo: opts.demo,
         mcpConfig: opts.mcpConfig,
+        approve,
+        allowTool,
       },
       {
         env,
@@ -187,6 +209,7 @@ async function serveUntilInterrupted(
       ...durations,
       maxConnections: opts.maxConnections,
       a2aTaskStoreBytes: opts.a2aTaskStoreMb === undefined ? undefined : opts.a2aTaskStoreMb * 1024 * 1024,
+      approvalTimeoutMs,
       // Each MCP server is a readiness check: a crashed one (being restarted) makes /readyz answer 503 until it is back.
       readiness: () =>
         loaded

@@ -11,6 +11,8 @@
  * max_turns: 12
  * context_window: 128000
  * mcpServers: { fs: { command: npx, args: [-y, "@modelcontextprotocol/server-filesystem", "."] } }
+ * approve: ask            # ask | auto | never: tool calls that may change things
+ * allow: [fs__read_file]  # tools that run without asking
  * ---
  * You are a careful researcher…
  * ```
@@ -22,6 +24,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, configDir } from './config.js';
+import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from './tools/approval.js';
 import { parseMcpServers, type McpServersConfig } from './tools/mcp.js';
 
 /** An agent as declared by an agent file. */
@@ -36,6 +39,10 @@ export interface AgentDefinition {
   /** The model's context window in tokens (`context_window`), for "context used" displays. */
   contextWindow?: number;
   mcpServers?: McpServersConfig;
+  /** `approve:` — how tool calls that may change things are approved. */
+  approve?: ApprovalMode;
+  /** `allow:` — tools that run without asking (a name, `server__tool`, `server__*`). */
+  allow?: string[];
   /** The markdown body: the system prompt. */
   instructions: string;
   /** Absolute path of the file it came from (absent when parsed from a string without a path). */
@@ -57,6 +64,8 @@ const KNOWN_FIELDS = [
   'maxTurns',
   'context_window',
   'mcpServers',
+  'approve',
+  'allow',
 ] as const;
 const FRONT_MATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n?^---[ \t]*(?:\r?\n|$)/m;
 
@@ -157,7 +166,30 @@ export function parseAgentFile(text: string, file = '<agent>'): AgentDefinition 
       throw new AgentFileError(file, 'mcpServers', problem);
     }
   }
+  const approve = fm['approve'];
+  if (approve !== undefined && approve !== null) {
+    try {
+      def.approve = parseApprovalMode(approve, 'approve');
+    } catch (e) {
+      throw new AgentFileError(file, 'approve', (e as Error).message.replace(/^approve /, ''));
+    }
+  }
+  const allow = fm['allow'];
+  if (allow !== undefined && allow !== null) def.allow = parseAllow(allow, file);
   return def;
+}
+
+function parseAllow(value: unknown, file: string): string[] {
+  const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value;
+  if (!Array.isArray(list))
+    throw new AgentFileError(file, 'allow', `must be a list of tool patterns such as [fs__*], not ${describe(value)}`);
+  return list.map((item: unknown, i: number) => {
+    try {
+      return parseAllowPattern(item, `item ${i + 1}`);
+    } catch (e) {
+      throw new AgentFileError(file, 'allow', (e as Error).message);
+    }
+  });
 }
 
 function parseTools(value: unknown, file: string): string[] {

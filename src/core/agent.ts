@@ -9,6 +9,7 @@ import type { ModelProvider } from './providers/types.js';
 import { runAgent, type AgentInput, type RunOptions } from './run.js';
 import type { RunSession } from './sessions/types.js';
 import { coalesceText, filterEvents, serializeEvents } from './stream.js';
+import type { ApprovalPolicy } from './tools/approval.js';
 import type { Tool } from './tools/tool.js';
 
 export { defaultModel } from './config.js';
@@ -38,6 +39,11 @@ export interface AgentOptions {
   toolErrorBudget?: number;
   /** Default per-call tool timeout in ms (default 60 s). */
   toolTimeoutMs?: number;
+  /**
+   * Which tool calls run without asking (default: all but tools with `readOnly: false`, such as MCP tools not marked
+   * read-only, which wait for the run's `approve` and are denied without one).
+   */
+  approval?: ApprovalPolicy;
   /**
    * Problems outside the model to report as `error` events (e.g. MCP servers that failed to start or are down): asked
    * before each model call; each notice (by identity) is reported once per run.
@@ -81,6 +87,7 @@ export class Agent {
   readonly maxTurns: number;
   /** The model's context window in tokens, when it was given (the agent file's `context_window`, --context-window). */
   readonly contextWindow: number | undefined;
+  readonly approval: ApprovalPolicy | undefined;
   private readonly options: AgentOptions;
   private providerInstance: ModelProvider | undefined;
 
@@ -94,6 +101,7 @@ export class Agent {
     this.temperature = options.temperature;
     this.maxTurns = options.maxTurns ?? 20;
     this.contextWindow = options.contextWindow;
+    this.approval = options.approval;
     this.providerInstance = options.provider;
   }
 
@@ -163,6 +171,7 @@ export class Agent {
         tools: this.tools,
         toolErrorBudget: this.options.toolErrorBudget,
         toolTimeoutMs: this.options.toolTimeoutMs,
+        approval: this.approval,
         notices: this.options.notices,
       },
       input,

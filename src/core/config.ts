@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_MODEL } from './providers/demo.js';
+import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from './tools/approval.js';
 
 /** The model when neither a flag, AGENTOR_MODEL nor the config file names one. */
 export const DEFAULT_MODEL = 'gpt-4.1-mini';
@@ -18,6 +19,10 @@ export interface ConfigFile {
   apiKeyEnv?: string;
   /** `false` turns off recording chats as sessions (like `--no-session` on every chat). */
   sessions?: boolean;
+  /** How tool calls that may change things are approved (`ask`, `auto`, `never`); flags and agent files override it. */
+  approve?: ApprovalMode;
+  /** Tools that run without asking, added to those of the flags and the agent file. */
+  allow?: string[];
 }
 
 /** Flags that override everything else. */
@@ -90,6 +95,17 @@ export function readConfigFile(env: NodeJS.ProcessEnv = process.env): ConfigFile
   if (sessions !== undefined) {
     if (typeof sessions !== 'boolean') throw new ConfigError(`${path}: "sessions" must be true or false.`);
     out.sessions = sessions;
+  }
+  const fields = value as Record<string, unknown>;
+  try {
+    if (fields['approve'] !== undefined) out.approve = parseApprovalMode(fields['approve'], `"approve"`);
+    if (fields['allow'] !== undefined) {
+      const allow = fields['allow'];
+      if (!Array.isArray(allow)) throw new Error(`"allow" must be a list of tool patterns such as ["fs__read_file"]`);
+      out.allow = allow.map((p) => parseAllowPattern(p, `"allow"`));
+    }
+  } catch (e) {
+    throw new ConfigError(`${path}: ${(e as Error).message}`);
   }
   if ('apiKey' in value) {
     throw new ConfigError(

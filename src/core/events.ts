@@ -64,6 +64,41 @@ export interface ToolCallEvent extends EventBase {
   turn: number;
 }
 
+/** How a tool call's approval was decided. */
+export type ApprovalDecision = 'allowed' | 'denied';
+
+/** Who decided: the approval policy (flags, agent file, config, a timeout) or the user. */
+export type ApprovalDecider = 'policy' | 'user';
+
+/** How long a decision holds: this call only, or every call of the tool for the rest of the session. */
+export type ApprovalScope = 'once' | 'session';
+
+/** The run is paused until someone allows or denies this call (only when there is someone to ask). */
+export interface ToolApprovalRequestEvent extends EventBase {
+  type: 'tool_approval_request';
+  call_id: string;
+  name: string;
+  args: Record<string, unknown>;
+  /** Why the call needs approval, in words for the person asked. */
+  reason: string;
+  /** The MCP server the tool comes from, when it does. */
+  server?: string;
+  turn: number;
+}
+
+/** A call that needed approval was allowed or denied; a denied call's `tool_result` is an error the model sees. */
+export interface ToolApprovalEvent extends EventBase {
+  type: 'tool_approval';
+  call_id: string;
+  name: string;
+  decision: ApprovalDecision;
+  by: ApprovalDecider;
+  scope: ApprovalScope;
+  /** Why it was denied: the reason the user typed, or the policy's. */
+  reason?: string;
+  turn: number;
+}
+
 /** A tool call finished (successfully or not); `result` is what the model sees. */
 export interface ToolResultEvent extends EventBase {
   type: 'tool_result';
@@ -110,6 +145,8 @@ export type AgentEvent =
   | TextDeltaEvent
   | ReasoningDeltaEvent
   | ToolCallEvent
+  | ToolApprovalRequestEvent
+  | ToolApprovalEvent
   | ToolResultEvent
   | MessageEvent
   | ErrorEvent
@@ -131,6 +168,8 @@ export const EVENT_TYPES: readonly AgentEventType[] = [
   'text_delta',
   'reasoning_delta',
   'tool_call',
+  'tool_approval_request',
+  'tool_approval',
   'tool_result',
   'message',
   'error',

@@ -8,6 +8,9 @@ import { AsyncQueue } from './async-queue.js';
 import {
   emptyUsage,
   type AgentEvent,
+  type ApprovalDecider,
+  type ApprovalDecision,
+  type ApprovalScope,
   type ErrorInfo,
   type EventPayload,
   type RunEndEvent,
@@ -17,6 +20,7 @@ import {
 import { errorInfo } from './providers/openai.js';
 import type { ChatMessage, ModelChunk, ModelProvider, ModelRequest, ToolCallRequest } from './providers/types.js';
 import { TurnJoiner } from './stream.js';
+import { askApprover, decide, type ApprovalPolicy, type Approver } from './tools/approval.js';
 import { parseToolCall, ToolRunner, type ParsedToolCall, type ToolCallOutcome } from './tools/runner.js';
 import { toolSpec, type Tool } from './tools/tool.js';
 
@@ -32,7 +36,9 @@ export type AgentInput = string | readonly InputMessage[];
 /** Messages of a conversation that continues across runs (the system prompt is not stored here). */
 export class Conversation {
   readonly messages: ChatMessage[] = [];
-  /** Forget everything (the `/clear` command). */
+  /** Tools someone allowed "always" in this conversation: later runs call them without asking. */
+  readonly allowedTools = new Set<string>();
+  /** Forget the messages (the `/clear` command); the tools allowed for the session stay allowed. */
   clear(): void {
     this.messages.length = 0;
   }
@@ -54,6 +60,13 @@ export interface RunOptions {
   runId?: string;
   /** The session the run is recorded in: `run_start` carries it as `session_id`. */
   sessionId?: string;
+  /**
+   * Asks someone about tool calls the approval policy will not run on its own. Without it such calls are denied (by
+   * the policy), and the model is told why.
+   */
+  approve?: Approver;
+  /** How long an approval may wait before it counts as denied (default: no limit). */
+  approvalTimeoutMs?: number;
 }
 
 /** What a run takes from its agent. */
@@ -67,6 +80,7 @@ export interface RunAgent {
   tools: readonly Tool[];
   toolErrorBudget: number | undefined;
   toolTimeoutMs: number | undefined;
+  approval: ApprovalPolicy | undefined;
   /** Problems outside the model (e.g. MCP servers down), reported as `error` events before a model call. */
   notices?: (() => readonly ErrorInfo[]) | undefined;
 }
@@ -123,6 +137,8 @@ class Run {
   /** What this run adds to the conversation. */
   private readonly fresh: ChatMessage[] = [];
   private readonly runner: ToolRunner;
+  /** Tools allowed "always": the conversation's, so the answer outlives the run. */
+  private readonly allowedTools: Set<string>;
   private readonly usage = emptyUsage();
   private readonly joiner = new TurnJoiner();
   private answer = '';
@@ -147,6 +163,7 @@ class Run {
     this.model = options.model ?? agent.model;
     this.maxTurns = options.maxTurns ?? agent.maxTurns;
     this.runner = new ToolRunner(agent.tools, { errorBudget: agent.toolErrorBudget, timeoutMs: agent.toolTimeoutMs });
+    this.allowedTools = options.conversation?.allowedTools ?? new Set();
   }
 
   /** Starts the clock, the deadline and the messages when the run is first read, not when it is created. */
@@ -314,24 +331,24 @@ class Run {
     this.turnText = '';
   }
 
-  /** Runs a turn's tool calls concurrently: events as each finishes, results to the model in call order. */
+  /**
+   * Runs a turn's tool calls concurrently, each once the approval policy (or the person it asks) lets it: events as they
+   * happen, results to the model in call order.
+   */
   private async *runTools(turn: number, text: string): AsyncGenerator<AgentEvent> {
     const calls = this.calls.map(parseToolCall);
     for (const c of calls) yield this.stamp({ type: 'tool_call', call_id: c.id, name: c.name, args: c.args, turn });
-    const done = new AsyncQueue<{ index: number; outcome: ToolCallOutcome }>();
-    let pending = calls.length;
-    calls.forEach((call, index) => {
-      void this.runner.run(call, { runId: this.id, signal: this.signal }).then((outcome) => {
-        done.push({ index, outcome });
-        if (--pending === 0) done.close();
-      });
-    });
+    const events = new AsyncQueue<AgentEvent>();
     const results = calls.map(() => '');
-    for await (const { index, outcome } of done) {
+    let pending = calls.length;
+    const finish = (index: number, outcome: ToolCallOutcome): void => {
       const call = calls[index] as ParsedToolCall;
       results[index] = outcome.result;
-      yield this.stamp({ type: 'tool_result', call_id: call.id, name: call.name, turn, ...outcome });
-    }
+      events.push(this.stamp({ type: 'tool_result', call_id: call.id, name: call.name, turn, ...outcome }));
+      if (--pending === 0) events.close();
+    };
+    void this.approveAndRun(calls, turn, events, finish);
+    yield* events;
     this.record({
       role: 'assistant',
       content: text || null,
@@ -342,6 +359,100 @@ class Run {
       })),
     });
     calls.forEach((c, i) => this.fresh.push({ role: 'tool', tool_call_id: c.id, content: results[i] as string }));
+  }
+
+  /**
+   * Starts the calls the policy runs at once and refuses the ones it refuses, then asks about the rest one by one (the
+   * others keep running meanwhile). Every call ends in `finish`; nothing here throws.
+   */
+  private async approveAndRun(
+    calls: readonly ParsedToolCall[],
+    turn: number,
+    events: AsyncQueue<AgentEvent>,
+    finish: (index: number, outcome: ToolCallOutcome) => void,
+  ): Promise<void> {
+    const execute = (index: number): void => {
+      void this.runner
+        .run(calls[index] as ParsedToolCall, { runId: this.id, signal: this.signal })
+        .then((outcome) => finish(index, outcome));
+    };
+    const verdict = (
+      call: ParsedToolCall,
+      decision: ApprovalDecision,
+      by: ApprovalDecider,
+      scope: ApprovalScope,
+      reason?: string,
+    ): void => {
+      events.push(
+        this.stamp({
+          type: 'tool_approval',
+          call_id: call.id,
+          name: call.name,
+          decision,
+          by,
+          scope,
+          ...(reason ? { reason } : {}),
+          turn,
+        }),
+      );
+    };
+    const refuse = (index: number, reason: string): void => {
+      const call = calls[index] as ParsedToolCall;
+      verdict(call, 'denied', 'policy', 'once', reason);
+      finish(index, this.runner.refuse(call, reason));
+    };
+    const asks: Array<{ index: number; tool: Tool; reason: string }> = [];
+    calls.forEach((call, index) => {
+      const tool = this.runner.toolFor(call);
+      const action = tool ? decide(tool, this.agent.approval, this.allowedTools) : ({ action: 'auto' } as const);
+      if (action.action === 'auto') execute(index);
+      else if (action.action === 'deny') refuse(index, action.reason);
+      else asks.push({ index, tool: tool as Tool, reason: action.reason });
+    });
+    const approve = this.options.approve;
+    for (const { index, tool, reason } of asks) {
+      const call = calls[index] as ParsedToolCall;
+      // Allowed "always" while an earlier call of this batch was asked about; a cancelled run cancels the call.
+      if (this.allowedTools.has(tool.name) || this.signal.aborted) {
+        execute(index);
+        continue;
+      }
+      if (!approve) {
+        refuse(index, `${reason}; it needs approval and there is no one to ask here`);
+        continue;
+      }
+      const request = {
+        run_id: this.id,
+        agent: this.agent.name,
+        call_id: call.id,
+        name: call.name,
+        args: call.args,
+        reason,
+        ...(tool.server !== undefined ? { server: tool.server } : {}),
+      };
+      const asked = askApprover(approve, request, this.signal, this.options.approvalTimeoutMs);
+      const { agent: _agent, run_id: _run, ...fields } = request;
+      events.push(this.stamp({ type: 'tool_approval_request', ...fields, turn }));
+      const outcome = await asked;
+      if (outcome.kind === 'cancelled') {
+        execute(index); // the runner reports it cancelled
+      } else if (outcome.kind !== 'answer') {
+        refuse(index, outcome.reason);
+      } else if (outcome.answer.decision === 'allowed') {
+        const scope = outcome.answer.scope ?? 'once';
+        if (scope === 'session') this.allowedTools.add(tool.name);
+        verdict(call, 'allowed', 'user', scope);
+        execute(index);
+      } else {
+        const why = outcome.answer.reason;
+        verdict(call, 'denied', 'user', 'once', why);
+        finish(index, {
+          result: `Error: the user denied this call${why ? `: ${why}` : '.'}`,
+          is_error: true,
+          duration_ms: 0,
+        });
+      }
+    }
   }
 
   /** Why the loop was left by an exception: the run's signal (timeout or cancel), or a failure. */

@@ -3,7 +3,7 @@
  * notices and failures go to stderr so `agentor chat … > answer.md` captures only the answer.
  */
 import type { Writable } from 'node:stream';
-import type { AgentEvent, AgentEventType, RunEndEvent } from '../core/events.js';
+import type { AgentEvent, AgentEventType, RunEndEvent, ToolApprovalEvent } from '../core/events.js';
 import { joinTurns, keptTypes } from '../core/stream.js';
 import { batchedWriter, writer } from './output.js';
 import { createStreamSanitizer, sanitize } from '../core/text/sanitize.js';
@@ -20,6 +20,8 @@ export interface TextRenderOptions {
   sameDestination?: boolean;
   /** Show only these event types (`--events`); the run_ends returned are all the real ones all the same. */
   events?: readonly AgentEventType[];
+  /** What to add to a `tool_approval` line (e.g. how to allow a denied tool), if anything. */
+  approvalHint?: (e: ToolApprovalEvent) => string | undefined;
 }
 
 const truncate = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -108,6 +110,19 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
           dim(
             `${mark} ${who(e)}${sanitize(e.name)} ${e.duration_ms}ms → ${truncate(sanitize(e.result).replace(/\s+/g, ' '), 120)}\n`,
           ),
+        );
+        break;
+      }
+      case 'tool_approval_request':
+        await err(dim(`? ${who(e)}${sanitize(e.name)} waits for approval: ${sanitize(e.reason)}\n`));
+        break;
+      case 'tool_approval': {
+        const hint = opts.approvalHint?.(e);
+        const how = e.decision === 'allowed' ? (e.scope === 'session' ? ' for this session' : ' once') : '';
+        const why = e.reason ? `: ${sanitize(e.reason)}` : '';
+        const mark = e.decision === 'allowed' ? '✓' : red('✗');
+        await err(
+          dim(`${mark} ${who(e)}${sanitize(e.name)} ${e.decision}${how} by ${e.by}${why}${hint ? ` — ${hint}` : ''}\n`),
         );
         break;
       }

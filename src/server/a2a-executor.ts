@@ -17,6 +17,8 @@ import {
   type RequestContext,
 } from '@a2a-js/sdk/server';
 import type { AgentEvent, RunEndEvent } from '../core/events.js';
+import type { ApprovalAnswer, ApprovalRequest, Approver } from '../core/tools/approval.js';
+import { approvalTimeout, describeRequest, parseApprovalAnswer } from './approvals.js';
 import { TurnJoiner } from '../core/stream.js';
 import type { RunHandle, ServerContext } from './context.js';
 import type { SessionLease } from './sessions.js';
@@ -35,13 +37,18 @@ export function textPart(value: string): Part {
   return { content: { $case: 'text', value }, mediaType: 'text/plain', filename: '', metadata: undefined };
 }
 
-function agentMessage(taskId: string, contextId: string, text: string): Message {
+/** A data part (the description of a call waiting for approval). */
+function dataPart(value: unknown): Part {
+  return { content: { $case: 'data', value }, mediaType: 'application/json', filename: '', metadata: undefined };
+}
+
+function agentMessage(taskId: string, contextId: string, text: string, data?: unknown): Message {
   return {
     messageId: randomUUID(),
     taskId,
     contextId,
     role: Role.ROLE_AGENT,
-    parts: [textPart(text)],
+    parts: data === undefined ? [textPart(text)] : [textPart(text), dataPart(data)],
     metadata: undefined,
     extensions: [],
     referenceTaskIds: [],
@@ -65,6 +72,7 @@ function userText(message: Message): string {
 class Listeners {
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
+  private waiting = false;
 
   constructor(
     private readonly run: RunHandle,
@@ -80,8 +88,22 @@ class Listeners {
     signal.addEventListener('abort', () => this.leave(), { once: true });
   }
 
+  /** While the task waits for an approval (input-required), nobody needs to listen: the approval timeout governs. */
+  hold(waiting: boolean): void {
+    this.waiting = waiting;
+    if (waiting) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    } else if (this.count === 0) this.arm();
+  }
+
   private leave(): void {
-    if (--this.count > 0) return;
+    if (--this.count > 0 || this.waiting) return;
+    this.arm();
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
     this.timer = setTimeout(
       () => this.run.abort(new Error(`no client listened to the task for ${this.graceMs} ms`)),
       this.graceMs,
@@ -93,9 +115,24 @@ class Listeners {
   }
 }
 
+/** A tool call of a running task that waits for the client's decision (the task is input-required). */
+interface WaitingCall {
+  request: ApprovalRequest;
+  resolve(answer: ApprovalAnswer): void;
+}
+
+/** A task whose run is in flight. */
+interface RunningTask {
+  run: RunHandle;
+  listeners: Listeners;
+  waiting?: WaitingCall;
+  /** Executions answering an approval wait here until the run stops again (next question or its end). */
+  stops: Array<() => void>;
+}
+
 /** Runs the agent for A2A tasks and projects its events onto task, status and artifact updates. */
 export class AgentorExecutor implements AgentExecutor {
-  private readonly running = new Map<string, { run: RunHandle; listeners: Listeners }>();
+  private readonly running = new Map<string, RunningTask>();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -131,16 +168,40 @@ export class AgentorExecutor implements AgentExecutor {
       });
   };
 
+  /**
+   * What is wrong with a message sent to a task in flight, before the SDK hands it to `execute`: a task waiting for an
+   * approval takes only an answer (`not_an_answer`); a task running otherwise takes nothing (`running`).
+   */
+  refusal(message: Message): { kind: 'running' | 'not_an_answer'; message: string } | undefined {
+    const task = message.taskId ? this.running.get(message.taskId) : undefined;
+    if (!task) return undefined;
+    if (!task.waiting)
+      return {
+        kind: 'running',
+        message: `task ${message.taskId} is still running; wait for it to finish, or cancel it`,
+      };
+    try {
+      approvalAnswer(message, task.waiting.request);
+      return undefined;
+    } catch (e) {
+      return { kind: 'not_an_answer', message: (e as Error).message };
+    }
+  }
+
   execute = async (rc: RequestContext, bus: ExecutionEventBus): Promise<void> => {
     const { taskId, contextId } = rc;
-    const status = (state: TaskState, text?: string, metadata?: Record<string, unknown>): void =>
+    const paused = this.running.get(taskId);
+    // A message on a task in flight answers its approval (the handler refused anything else); should the question
+    // have timed out meanwhile, the message only follows the run.
+    if (paused) return this.resume(paused, rc, bus);
+    const status = (state: TaskState, text?: string, metadata?: Record<string, unknown>, data?: unknown): void =>
       this.publishStatus(
         bus,
         taskId,
         contextId,
         {
           state,
-          message: text === undefined ? undefined : agentMessage(taskId, contextId, text),
+          message: text === undefined ? undefined : agentMessage(taskId, contextId, text, data),
           timestamp: new Date().toISOString(),
         },
         metadata,
@@ -181,18 +242,73 @@ export class AgentorExecutor implements AgentExecutor {
     }
   };
 
+  /** A message answering the approval a task waits for: resolve it, and wait until the run stops again. */
+  private async resume(task: RunningTask, rc: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const waiting = task.waiting;
+    let answer: ApprovalAnswer | undefined;
+    try {
+      answer = waiting ? approvalAnswer(rc.userMessage, waiting.request) : undefined;
+    } catch {
+      answer = undefined; // checked before execute; throwing here would fail the task under its running run
+    }
+    // A stream starts with the task (the SDK refuses one that starts with a status update).
+    const snapshot = await this.store.load(rc.taskId, rc.context);
+    if (snapshot) bus.publish(A2AEvent.task(snapshot));
+    const stopped = new Promise<void>((resolve) => task.stops.push(resolve));
+    task.listeners.join(rc.context.state.get(SIGNAL_KEY) as AbortSignal | undefined);
+    if (waiting && answer && task.waiting === waiting) {
+      task.waiting = undefined;
+      task.listeners.hold(false);
+      waiting.resolve(answer);
+    }
+    // Returning now would let the SDK close the task's event bus under the running task.
+    await stopped;
+  }
+
+  /** The approver of a task's run: the task goes input-required with the call described, until a message answers. */
+  private approver(
+    taskId: string,
+    status: (state: TaskState, text?: string, metadata?: Record<string, unknown>, data?: unknown) => void,
+  ): Approver {
+    return (request, { signal }) =>
+      new Promise<ApprovalAnswer>((resolve) => {
+        const task = this.running.get(taskId);
+        if (!task) return resolve({ decision: 'denied' });
+        task.waiting = { request, resolve };
+        task.listeners.hold(true);
+        signal.addEventListener(
+          'abort',
+          () => {
+            if (task.waiting?.request !== request) return;
+            task.waiting = undefined;
+            task.listeners.hold(false);
+          },
+          { once: true },
+        );
+        status(
+          TaskState.TASK_STATE_INPUT_REQUIRED,
+          `The agent wants to call the tool "${request.name}" (${request.reason}). Reply "yes" to allow it, "no" to deny it, or send a data part {"call_id": "${request.call_id}", "decision": "allowed"|"denied"} on this task.`,
+          { agentor: { type: 'tool_approval_request', callId: request.call_id, name: request.name } },
+          describeRequest(request),
+        );
+        // The stream of whoever answered the previous question ends here, as does the first client's.
+        for (const stop of task.stops.splice(0)) stop();
+      });
+  }
+
   private async runAgent(
     rc: RequestContext,
     bus: ExecutionEventBus,
     input: string,
     conversation: SessionLease['conversation'],
-    status: (state: TaskState, text?: string, metadata?: Record<string, unknown>) => void,
+    status: (state: TaskState, text?: string, metadata?: Record<string, unknown>, data?: unknown) => void,
   ): Promise<void> {
     const { taskId, contextId } = rc;
     const run = this.ctx.runs.start();
     const listeners = new Listeners(run, this.ctx.options.a2aResubscribeGraceMs ?? DEFAULT_RESUBSCRIBE_GRACE_MS);
     listeners.join(rc.context.state.get(SIGNAL_KEY) as AbortSignal | undefined);
-    this.running.set(taskId, { run, listeners });
+    const task: RunningTask = { run, listeners, stops: [] };
+    this.running.set(taskId, task);
     const answer = new AnswerArtifact(taskId, contextId, (update) => {
       this.store.artifact(update);
       bus.publish(A2AEvent.artifactUpdate(update));
@@ -204,9 +320,11 @@ export class AgentorExecutor implements AgentExecutor {
         signal: run.signal,
         conversation,
         timeoutMs: this.ctx.options.runTimeoutMs,
+        approve: this.approver(taskId, status),
+        approvalTimeoutMs: approvalTimeout(this.ctx),
       })) {
         if (e.type === 'text_delta') answer.add(e.text, e.turn);
-        else if (e.type === 'tool_call' || e.type === 'tool_result') {
+        else if (e.type === 'tool_call' || e.type === 'tool_result' || e.type === 'tool_approval') {
           answer.flush(false);
           status(TaskState.TASK_STATE_WORKING, undefined, toolMetadata(e));
         } else if (e.type === 'run_end') end = e;
@@ -216,6 +334,7 @@ export class AgentorExecutor implements AgentExecutor {
     } finally {
       listeners.close();
       this.running.delete(taskId);
+      for (const stop of task.stops.splice(0)) stop();
       run.done();
     }
   }
@@ -260,7 +379,20 @@ export class AgentorExecutor implements AgentExecutor {
 }
 
 /** Tool activity as working-status metadata (never the tool's result: that is for the model, not the answer). */
-function toolMetadata(e: Extract<AgentEvent, { type: 'tool_call' | 'tool_result' }>): Record<string, unknown> {
+function toolMetadata(
+  e: Extract<AgentEvent, { type: 'tool_call' | 'tool_result' | 'tool_approval' }>,
+): Record<string, unknown> {
+  if (e.type === 'tool_approval')
+    return {
+      agentor: {
+        type: 'tool_approval',
+        callId: e.call_id,
+        name: e.name,
+        decision: e.decision,
+        by: e.by,
+        scope: e.scope,
+      },
+    };
   return e.type === 'tool_call'
     ? { agentor: { type: 'tool_call', callId: e.call_id, name: e.name, args: e.args } }
     : {
@@ -272,6 +404,42 @@ function toolMetadata(e: Extract<AgentEvent, { type: 'tool_call' | 'tool_result'
           durationMs: e.duration_ms,
         },
       };
+}
+
+const YES = /^\s*(?:yes|y|allow|allowed|approve|approved|ok)\s*[.!]?\s*$/i;
+const ALWAYS = /^\s*(?:always|yes,? always)\s*[.!]?\s*$/i;
+const NO = /^\s*(?:no|n|deny|denied)\b[\s:,.;!-]*([\s\S]*)$/i;
+
+/**
+ * The decision a message carries about `request`: a data part `{call_id, decision, scope?, reason?}`, or text —
+ * "yes", "always" (this tool for the rest of the session), "no" (optionally followed by the reason, for the model).
+ * Throws, saying what to send, when it carries none.
+ */
+export function approvalAnswer(message: Message, request: ApprovalRequest): ApprovalAnswer {
+  for (const part of message.parts) {
+    if (part.content?.$case !== 'data') continue;
+    const value: unknown = part.content.value;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    const fields = value as Record<string, unknown>;
+    if (fields['decision'] === undefined) continue;
+    let parsed;
+    try {
+      parsed = parseApprovalAnswer({ call_id: request.call_id, ...fields });
+    } catch (e) {
+      throw new Error(`the approval data part is not valid: ${(e as Error).message}`, { cause: e });
+    }
+    if (parsed.callId !== request.call_id)
+      throw new Error(`the task waits for a decision on call "${request.call_id}", not "${parsed.callId}"`);
+    return parsed.answer;
+  }
+  const text = userText(message).trim();
+  if (YES.test(text)) return { decision: 'allowed', scope: 'once' };
+  if (ALWAYS.test(text)) return { decision: 'allowed', scope: 'session' };
+  const no = NO.exec(text);
+  if (no) return { decision: 'denied', ...(no[1]?.trim() ? { reason: no[1].trim().slice(0, 2000) } : {}) };
+  throw new Error(
+    `the task waits for a decision on the tool call "${request.name}": reply "yes", "always", "no" (optionally with a reason), or send a data part {"call_id": "${request.call_id}", "decision": "allowed"|"denied"}`,
+  );
 }
 
 type ArtifactUpdate = Parameters<typeof A2AEvent.artifactUpdate>[0];

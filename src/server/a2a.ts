@@ -21,6 +21,7 @@ import {
   type ServerCallContextBuilder,
 } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
+import { RequestMalformedError, UnsupportedOperationError } from '@a2a-js/sdk/errors';
 import { buildAgentCard, sendCard, wantsLegacyCard } from './a2a-card.js';
 import { AgentorExecutor, SIGNAL_KEY } from './a2a-executor.js';
 import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, type ServerContext } from './context.js';
@@ -62,11 +63,24 @@ class ListeningRequestHandler extends DefaultRequestHandler {
     return super.cancelTask(params, context);
   }
 
+  override async sendMessage(params: SendMessageRequest, context: ServerCallContext) {
+    this.check(params);
+    return super.sendMessage(params, context);
+  }
+
   override async *sendMessageStream(
     params: SendMessageRequest,
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
+    this.check(params);
     yield* untilAborted(super.sendMessageStream(params, context), signalOf(context));
+  }
+
+  /** A message to a task that is running: only the answer to the approval it waits for is taken. */
+  private check(params: SendMessageRequest): void {
+    const refusal = params.message ? this.executor.refusal(params.message) : undefined;
+    if (refusal?.kind === 'running') throw new UnsupportedOperationError(refusal.message);
+    if (refusal) throw new RequestMalformedError(refusal.message);
   }
 
   override async *resubscribe(

@@ -4,6 +4,7 @@
  */
 import type { Agent, AgentInput, InputMessage } from '../core/agent.js';
 import { parseEventTypes, type AgentEventType } from '../core/events.js';
+import type { PendingApprovals } from './approvals.js';
 import { HttpError } from './http.js';
 import type { ServerLog } from './public-errors.js';
 import type { ConversationStore, SessionLease, SessionOptions } from './sessions.js';
@@ -50,6 +51,8 @@ export interface HandlerOptions {
    * `openStore` gives a Redis one shared by replicas). The caller closes it after the server.
    */
   store?: ServerStore;
+  /** How long a tool call waits for the client to approve it before it counts as denied (default 5 min). */
+  approvalTimeoutMs?: number;
   /** The operator's log: failures in full (upstream URLs included), readiness changes. Default: stderr. */
   log?: ServerLog;
 }
@@ -128,6 +131,8 @@ export interface ServerContext {
   sessions: ConversationStore;
   runs: RunRegistry;
   log: ServerLog;
+  /** Tool calls waiting for a client's decision. */
+  approvals: PendingApprovals;
 }
 
 /** A validated `/chat` (or WebSocket `chat`) request. */

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Agent } from '../core/agent.js';
 import type { A2AHandler } from './a2a.js';
+import { PendingApprovals } from './approvals.js';
 import { RunRegistry, type HandlerOptions, type ServerContext } from './context.js';
 import { sendHttpError } from './error-shapes.js';
 import { checkToken, createGuards, type Guards } from './guards.js';
@@ -147,6 +148,7 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
     sessions: store.sessions(options.sessions),
     runs: new RunRegistry(),
     log: options.log ?? stderrLog,
+    approvals: new PendingApprovals(),
   };
   const guards = createGuards(options);
   const ws = createWsHandler(ctx);

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { A2AHandler } from './a2a.js';
+import { handleApproval } from './approvals.js';
 import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, type ServerContext } from './context.js';
 import type { Guards } from './guards.js';
 import type { Health } from './health.js';
@@ -74,6 +75,10 @@ export function createRouter({ ctx, guards, health, a2a }: RouterParts) {
     if (path === '/chat') {
       allow(method, ['POST'], 'POST /chat with {"input": "…"}');
       return handleChat(ctx, req, res);
+    }
+    if (path === '/chat/approvals') {
+      allow(method, ['POST'], 'POST /chat/approvals with {"run_id", "call_id", "decision": "allowed"|"denied"}');
+      return handleApproval(ctx, req, res);
     }
     if (path === MODELS_PATH) {
       allow(method, ['GET'], `GET ${MODELS_PATH}`);

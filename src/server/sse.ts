@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentEvent } from '../core/events.js';
 import { runEndOf } from '../core/stream.js';
+import { askClient } from './approvals.js';
 import { leaseSession, parseChatRequest, type ServerContext } from './context.js';
 import { abortOnDisconnect, readJsonObject, sendJson, streamWriter } from './http.js';
 import { publicEvent, publicRunError, type ServerLog } from './public-errors.js';
@@ -38,6 +39,8 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
       // Without streaming the result is built from run_end, so nothing may be filtered away.
       events: stream ? chat.events : undefined,
       timeoutMs: ctx.options.runTimeoutMs,
+      // Only a streaming client sees the question (and its run_id); without a stream, calls needing approval are denied.
+      ...(stream ? askClient(ctx) : {}),
     });
     if (stream) await writeSse(res, events, ctx.log);
     else {

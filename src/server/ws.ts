@@ -1,6 +1,7 @@
 /**
  * `GET /ws`: a WebSocket (package `ws`) that multiplexes runs. Client frames: `{"type":"chat","id":"…","input":…}`
- * (plus the optional `session_id` and `events` of /chat) and `{"type":"cancel","id":"…"}`. The server sends every
+ * (plus the optional `session_id` and `events` of /chat), `{"type":"cancel","id":"…"}` and
+ * `{"type":"approval","id":"…","call_id":"…","decision":"allowed"|"denied"}` (the answer to a tool_approval_request). The server sends every
  * event of a run with the request's `id` added; problems with a frame come back as
  * `{"type":"error","id":…,"error":{message,code,retryable}}` without a `run_id`. Closing the socket cancels its runs.
  */
@@ -8,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { leaseSession, parseChatRequest, type RunHandle, type ServerContext } from './context.js';
+import { answerOrThrow, approvalTimeout } from './approvals.js';
 import { HttpError } from './http.js';
 import { publicEvent } from './public-errors.js';
 
@@ -55,6 +57,8 @@ function parseFrame(raw: RawData): Record<string, unknown> | undefined {
 /** One connected socket: its runs (by the client's ids), kept alive by pings, cancelled when it closes. */
 class SocketSession {
   private readonly runs = new Map<string, RunHandle>();
+  /** The run_id of each run that asked a question, by the client's id. */
+  private readonly runIds = new Map<string, string>();
   private readonly gone = new AbortController();
 
   constructor(
@@ -101,8 +105,22 @@ class SocketSession {
         run.abort(new Error('cancelled by the client'));
         return;
       }
+      case 'approval':
+        return this.answer(id, frame);
       default:
-        return sendError(ws, id, '"type" must be "chat" or "cancel"', 'invalid_request');
+        return sendError(ws, id, '"type" must be "chat", "cancel" or "approval"', 'invalid_request');
+    }
+  }
+
+  private answer(id: string, frame: Record<string, unknown>): void {
+    const runId = this.runIds.get(id);
+    try {
+      if (!runId || !this.runs.has(id))
+        throw new HttpError(404, `no run with id "${id}" is waiting for an approval`, 'approval_not_found');
+      answerOrThrow(this.ctx, runId, frame);
+    } catch (e) {
+      const err = e instanceof HttpError ? e : new HttpError(400, String(e), 'invalid_request');
+      sendError(this.ws, id, err.message, err.code);
     }
   }
 
@@ -134,6 +152,11 @@ class SocketSession {
           conversation: lease?.conversation,
           events: chat.events,
           timeoutMs: ctx.options.runTimeoutMs,
+          approvalTimeoutMs: approvalTimeout(ctx),
+          approve: (request, asked) => {
+            this.runIds.set(id, request.run_id);
+            return ctx.approvals.approver(request, asked);
+          },
         });
         for await (const event of events) await send(ws, { ...publicEvent(event, ctx.log), id });
       } catch (e) {
@@ -141,6 +164,7 @@ class SocketSession {
         sendError(ws, id, 'the run failed on the server', 'internal_error');
       } finally {
         this.runs.delete(id);
+        this.runIds.delete(id);
         run.done();
         await lease?.release();
       }

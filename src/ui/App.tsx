@@ -15,6 +15,8 @@ import { ChatScreen } from './components/ChatScreen.js';
 import { InputHistory } from './history-store.js';
 import type { RunOptions } from './run-helpers.js';
 import { osc52, type Screen } from './screen.js';
+import { approvalLines } from './approval-panel.js';
+import { useApprovalKeys, useApprovalQueue } from './use-approvals.js';
 import { useChat } from './use-chat.js';
 import { useClock } from './use-clock.js';
 import { useExit } from './use-exit.js';
@@ -95,11 +97,15 @@ export function App({
       dispatch(a.type === 'events' && printed.current !== undefined ? { ...a, printed: printed.current } : a),
     [],
   );
-  const { start, cancel, isRunning } = useChat(agents, conversations, chatDispatch, {
-    timeoutMs,
-    maxTurns,
-    ...(session ? { session } : {}),
-  });
+  const approvals = useApprovalQueue();
+  const { start, cancel, isRunning } = useChat(
+    agents,
+    conversations,
+    chatDispatch,
+    { timeoutMs, maxTurns, ...(session ? { session } : {}) },
+    approvals.approve,
+  );
+  const approvalStep = useApprovalKeys(approvals.current, cancel);
   const now = useClock(running);
   const [finished, setFinished] = useState<{ code: number; ends: RunEndEvent[] } | undefined>(undefined);
 
@@ -174,7 +180,8 @@ export function App({
     leave: (code) => leave(code),
     perform,
     editable: !once,
-    isActive: isRawModeSupported === true,
+    // While a tool call waits for the user, keys answer it (use-approvals.ts), not the prompt.
+    isActive: isRawModeSupported === true && approvals.current === undefined,
     ...(agents.length > 1 ? { cancelled: 'the agents were cancelled' } : {}),
   });
 
@@ -214,6 +221,9 @@ export function App({
       {...(keys.hint ? { hint: keys.hint } : {})}
       print={printToScreen}
       onPrinted={onPrinted}
+      {...(approvals.current
+        ? { approval: approvalLines(approvals.current, approvalStep, width, color, agents.length > 1) }
+        : {})}
     />
   );
 }

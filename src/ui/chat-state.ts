@@ -338,6 +338,18 @@ function applyToPanel(p: Panel, e: AgentEvent, state: ChatState, out: string[]):
       printTools(p, l, out);
       return;
     }
+    case 'tool_approval_request':
+      return; // the approval panel asks it
+    case 'tool_approval': {
+      // What was decided stays in the transcript; an allowed call's panel follows when it finishes.
+      const how =
+        e.decision === 'allowed'
+          ? `✓ allowed ${sanitize(e.name)} ${e.scope === 'session' ? 'for this session' : 'once'}`
+          : `✗ denied ${sanitize(e.name)}${e.by === 'policy' ? ' by the approval policy' : ''}${e.reason ? `: ${sanitize(e.reason)}` : ''}`;
+      settle(p, l, out);
+      out.push(...noticeLines(how, e.decision === 'allowed' ? 'info' : 'warn', l.width, l.color));
+      return;
+    }
     case 'message':
       endTurn(p, l, out);
       return;

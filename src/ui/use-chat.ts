@@ -6,6 +6,7 @@
  */
 import { useCallback, type Dispatch } from 'react';
 import type { Agent, Conversation } from '../core/agent.js';
+import type { Approver } from '../core/tools/approval.js';
 import type { RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import type { ChatAction } from './chat-state.js';
@@ -26,6 +27,7 @@ export function useChat(
   conversations: readonly Conversation[],
   dispatch: Dispatch<ChatAction>,
   options: RunOptions,
+  approve?: Approver,
 ) {
   const { active, cancel, isRunning } = useActiveRun(dispatch);
 
@@ -54,6 +56,7 @@ export function useChat(
           ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
           ...(round.model ? { model: round.model } : {}),
           ...(options.session ? { session: options.session } : {}),
+          ...(approve ? { approve } : {}),
         });
         for await (const e of events) {
           screen.push(clean(e));
@@ -76,7 +79,7 @@ export function useChat(
       }
       return ends;
     },
-    [agents, conversations, dispatch, options.timeoutMs, options.maxTurns, options.session],
+    [agents, conversations, dispatch, options.timeoutMs, options.maxTurns, options.session, approve],
   );
 
   return { start, cancel, isRunning };

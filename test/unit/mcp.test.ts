@@ -90,9 +90,12 @@ describe('MCP over stdio', () => {
   it('offers the server tools, namespacing the one that clashes with a built-in', async () => {
     const set = await pool.connect({ fixture: fixture() }, { reserved: builtinNames });
     expect(set.errors).toEqual([]);
-    expect(set.servers['fixture']).toEqual(['add', 'echo', 'fixture__calculator', 'pid', 'slow', 'fail']);
+    expect(set.servers['fixture']).toEqual(['add', 'echo', 'fixture__calculator', 'pid', 'slow', 'fail', 'write_note']);
     const add = set.tools.find((t) => t.name === 'add');
     expect(add?.description).toContain('Adds two numbers');
+    // The approval policy reads these: readOnlyHint from the tool's annotations, and the server it came from.
+    expect(add).toMatchObject({ readOnly: true, server: 'fixture' });
+    expect(set.tools.find((t) => t.name === 'write_note')).toMatchObject({ readOnly: false, server: 'fixture' });
     expect(add?.parameters).toMatchObject({
       type: 'object',
       properties: { a: { type: 'number' }, b: { type: 'number' } },

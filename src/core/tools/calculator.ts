@@ -180,4 +180,5 @@ export const calculator = tool<{ expression: string }>({
       throw new Error('"expression" must be a non-empty string');
     return formatNumber(evaluate(expression));
   },
+  readOnly: true,
 });

@@ -27,4 +27,5 @@ export const getTime = tool<{ timezone?: string }>({
     additionalProperties: false,
   },
   execute: ({ timezone }) => describeTime(new Date(), timezone),
+  readOnly: true,
 });

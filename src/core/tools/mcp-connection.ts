@@ -23,6 +23,8 @@ export interface McpServerTool {
   name: string;
   description: string;
   inputSchema: JSONSchema;
+  /** The server's `readOnlyHint` annotation: only a tool marked read-only runs without approval. */
+  readOnly: boolean;
 }
 
 /** A server's state as health checks see it. */
@@ -299,6 +301,7 @@ export class McpConnection {
             name: t.name,
             description: t.description ?? t.title ?? '',
             inputSchema: t.inputSchema ?? { type: 'object', properties: {} },
+            readOnly: t.annotations?.readOnlyHint === true,
           });
         }
         cursor = page.nextCursor;

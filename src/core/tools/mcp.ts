@@ -177,6 +177,8 @@ function toTool(conn: McpConnection, t: McpServerTool, name: string): Tool {
     description,
     parameters: normaliseSchema(t.inputSchema),
     timeoutMs: conn.callTimeoutMs,
+    readOnly: t.readOnly,
+    server: conn.name,
     execute: async (args, ctx) => {
       const result = await conn.call(t.name, args, ctx.signal);
       const text = formatToolResult(result);

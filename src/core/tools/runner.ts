@@ -84,6 +84,18 @@ export class ToolRunner {
     return (this.failures.get(name) ?? 0) >= this.errorBudget;
   }
 
+  /** The tool a call would run, if it would run at all (known, enabled, arguments parsed): only such calls need approval. */
+  toolFor(call: ParsedToolCall): Tool | undefined {
+    const t = this.tools.get(call.name);
+    return t && !call.error && !this.isDisabled(t.name) ? t : undefined;
+  }
+
+  /** A call the approval policy refused: an error result, counted against the budget so a refused tool is withdrawn. */
+  refuse(call: ParsedToolCall, reason: string): ToolCallOutcome {
+    this.recordFailure(call.name);
+    return { result: `Error: denied by the approval policy: ${reason}.`, is_error: true, duration_ms: 0 };
+  }
+
   /** Runs one call; resolves (never rejects) with what the model should see. */
   async run(call: ParsedToolCall, { runId, signal }: ToolRunContext): Promise<ToolCallOutcome> {
     const started = performance.now();

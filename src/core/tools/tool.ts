@@ -29,6 +29,13 @@ export interface Tool<A = Record<string, unknown>> {
   execute(args: A, ctx: ToolContext): unknown;
   /** Per-call timeout; the runner's default applies when absent. */
   timeoutMs?: number;
+  /**
+   * `true`: it only reads, so it runs without asking. `false`: it may change things, so the approval policy asks
+   * first (MCP tools are, unless their annotations say `readOnlyHint: true`). Absent: a tool of your own code, trusted.
+   */
+  readOnly?: boolean;
+  /** The MCP server it comes from (absent for built-in and library tools); `--allow-tool server__*` matches on it. */
+  server?: string;
 }
 
 /** Options of `tool()`: `parameters` is JSON Schema or a schema object such as a zod schema. */
@@ -38,6 +45,8 @@ export interface ToolDefinition<A> {
   parameters?: JSONSchema | SchemaLike<A>;
   execute(args: A, ctx: ToolContext): unknown;
   timeoutMs?: number;
+  /** See `Tool.readOnly`: `false` makes every call wait for approval. */
+  readOnly?: boolean;
 }
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -78,6 +87,7 @@ export function tool<A = Record<string, unknown>>(def: ToolDefinition<A>): Tool<
     parse,
     execute: (args, ctx) => def.execute(args, ctx),
     timeoutMs: def.timeoutMs,
+    ...(def.readOnly !== undefined ? { readOnly: def.readOnly } : {}),
   };
 }
 

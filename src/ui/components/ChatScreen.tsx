@@ -24,6 +24,8 @@ export interface ChatScreenProps {
   /** Where finished lines go; by default the terminal Ink draws on (see terminal.ts), else Ink's stdout.write. */
   print?: (text: string) => void;
   onPrinted: (id: number) => void;
+  /** The approval panel's lines while a tool call waits for the user: shown instead of the prompt. */
+  approval?: readonly string[];
 }
 
 /** Rows the live region needs at least next to a tall prompt. */
@@ -56,7 +58,7 @@ const LiveLines = memo(function LiveLines({ lines }: { lines: readonly string[] 
 });
 
 /** The chat screen. */
-export function ChatScreen({ state, now, editor, queued = [], hint, print, onPrinted }: ChatScreenProps) {
+export function ChatScreen({ state, now, editor, queued = [], hint, print, onPrinted, approval }: ChatScreenProps) {
   const { width, rows, color } = state.layout;
   const { stdout, write } = useStdout();
   const toScreen = useCallback(
@@ -65,20 +67,24 @@ export function ChatScreen({ state, now, editor, queued = [], hint, print, onPri
   );
   const running = state.round !== null;
   const bottom = layoutPromptArea({ running, editor, queued: queued.length, width, rows, liveMinRows: LIVE_MIN_ROWS });
-  const budget = rows - 1 - bottom.rows;
+  const budget = rows - 1 - (approval ? approval.length : bottom.rows);
   const live = useMemo(() => layoutLive(state, now, budget), [state, now, budget]);
   return (
     <Box flexDirection="column">
       <Printer items={state.print} print={toScreen} onPrinted={onPrinted} />
       <LiveLines lines={live} />
-      <PromptArea
-        layout={bottom}
-        editor={editor}
-        queued={queued}
-        hint={hint ?? defaultHint(state)}
-        width={width}
-        color={color}
-      />
+      {approval ? (
+        <LiveLines lines={approval} />
+      ) : (
+        <PromptArea
+          layout={bottom}
+          editor={editor}
+          queued={queued}
+          hint={hint ?? defaultHint(state)}
+          width={width}
+          color={color}
+        />
+      )}
     </Box>
   );
 }
