@@ -144,6 +144,12 @@ export class Session implements RunSession {
       c.messages.push(...messages);
       this.conversations.set(agent, c);
     }
+    // Tools the user allowed "always" stay allowed in the resumed session.
+    for (const r of init.records ?? []) {
+      if (r.type === 'tool_approval' && r.decision === 'allowed' && r.scope === 'session') {
+        this.conversation(r.agent).allowedTools.add(r.name);
+      }
+    }
     this.turns = folded.turns;
     this.usage = folded.usage;
     this.contextTokens = folded.contextTokens;
