@@ -20,6 +20,10 @@ export async function extraBenchmarks(ctx: BenchContext): Promise<BenchRow[]> {
     const { serveBench } = await import('./serve.js');
     rows.push(...(await serveBench(ctx)));
   }
+  if (ctx.want('signals')) {
+    const { signalsBench } = await import('./signals.js');
+    rows.push(...(await signalsBench(ctx)));
+  }
   if (ctx.want('a2a')) {
     const { a2aBench } = await import('./a2a.js');
     rows.push(...(await a2aBench(ctx)));

@@ -16,8 +16,18 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
 } else if (isHelpRequest(args)) {
   // help.cjs throws `agentorNeedsFullCli` when the arguments were not a help request after all (`--system --help`).
-  run('help.cjs').catch((error) => (error && error.agentorNeedsFullCli ? run('cli.cjs').catch(fail) : fail(error)));
+  run('help.cjs').catch((error) => (error && error.agentorNeedsFullCli ? runCli() : fail(error)));
 } else {
+  runCli();
+}
+
+/** Runs the full CLI. */
+function runCli() {
+  // WebAssembly stays on V8's baseline compiler (Liftoff): once a model's stream has run a moment, V8 optimises undici's
+  // llhttp parser on a background thread (~180 ms of CPU), and an exit waits for that job — Ctrl+C during the first
+  // tokens took 150–300 ms. Set before the bundle is compiled, so every run (the build's warm-up too) has the same V8
+  // flags, which the code cache is checked against.
+  createRequire(import.meta.url)('node:v8').setFlagsFromString('--liftoff-only');
   run('cli.cjs').catch(fail);
 }
 

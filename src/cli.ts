@@ -67,7 +67,7 @@ export function buildProgram(): Command {
     )
     .addHelpText(
       'after',
-      '\nExit codes: 0 completed, 1 failed or max_turns, 2 usage/configuration, 124 timeout, 130 cancelled.\n' +
+      '\nExit codes: 0 completed, 1 failed or max_turns, 2 usage/configuration, 124 timeout, 130 cancelled by Ctrl+C (SIGINT), 143 by SIGTERM, 129 by SIGHUP.\n' +
         '\nExamples:\n  agentor chat --demo\n  agentor chat "What is 17 * 23?"\n  cat notes.md | agentor chat "summarise this"\n' +
         '  agentor chat --json "hi" | jq -c \'select(.type=="text_delta")\'\n  agentor chat -c "and now in French"',
     )

@@ -96,8 +96,10 @@ export {
 export type { AgentDefinition, FoundAgent } from './core/agent-file.js';
 export { McpPool, loadMcpConfigFile, parseMcpServers } from './core/tools/mcp.js';
 export type {
+  McpConnectOptions,
   McpHttpServerConfig,
   McpPoolOptions,
+  McpServerHealth,
   McpServerConfig,
   McpServersConfig,
   McpStdioServerConfig,

@@ -2,8 +2,7 @@
  * `agentor chat`: the composition root of a chat run. Parses options, builds the agent, wires its stream to one
  * renderer (NDJSON, plain text, or the Ink UI in a terminal), and maps the run's status to the exit code.
  */
-import { fstatSync, readFileSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { fstatSync } from 'node:fs';
 import type { Agent } from '../core/agent.js';
 import { ConfigError, parseDuration } from '../core/config.js';
 import {
@@ -15,6 +14,7 @@ import {
 } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
+import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import type { Session } from '../core/sessions/session.js';
 import {
   openChatSession,
@@ -23,9 +23,11 @@ import {
   planSession,
   resumedAgentRefs,
   type ChatSession,
+  type ChatSessionFlags,
 } from './chat-session.js';
-import type { ChatSessionFlags } from './chat-session.js';
+import { exitWhenFlushed } from './fast-exit.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
+import { readPipedStdin } from './piped-stdin.js';
 
 /** Options of `agentor chat`, as Commander parses them. */
 export interface ChatCommandOptions extends ChatSessionFlags {
@@ -75,28 +77,6 @@ export function chatSettings(opts: ChatCommandOptions): ChatSettings {
   };
 }
 
-/** Reads all of piped stdin (empty when stdin is a terminal, /dev/null or closed). */
-export async function readPipedStdin(stdin: NodeJS.ReadStream = process.stdin): Promise<string> {
-  if (stdin === process.stdin) {
-    // Before process.stdin is touched, fd 0 is still as the parent gave it: a synchronous read needs no stream
-    // machinery (a few ms at every start), and /dev/null answers at once.
-    try {
-      const info = fstatSync(0);
-      if (info.isCharacterDevice() && isatty(0)) return '';
-      return readFileSync(0, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EBADF' || code === 'EINVAL') return ''; // no stdin at all
-      if (code !== 'EAGAIN') throw e;
-      // a non-blocking pipe: fall through to the stream reader
-    }
-  }
-  if (stdin.isTTY) return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** Combines the prompt and piped context the way a user expects: the question, then the material. */
 export function composePrompt(prompt: string, piped: string): string {
   const context = piped.replace(/\s+$/, '');
@@ -116,38 +96,46 @@ function sameDestination(a: number, b: number): boolean {
   }
 }
 
+const NOTHING_TO_ASK =
+  'nothing to ask: give a prompt (agentor chat "…"), pipe text in, or run in a terminal for the interactive chat.';
+
 function fail(message: string): number {
   process.stderr.write(`agentor: ${message}\n`);
   return 2;
 }
 
-/** Installs SIGINT/SIGTERM handling for one run: first signal cancels, a second one exits at once. */
-function cancelOnSignals(controller: AbortController): () => void {
-  let count = 0;
-  const onSignal = (): void => {
-    count++;
-    if (count === 1) controller.abort(new Error('interrupted'));
-    else process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-}
+/** Shown in a terminal when agents (their MCP servers) take longer than this to start. */
+const STARTING_NOTICE_AFTER_MS = 1000;
+const STARTING_NOTICE = 'agentor: starting… (waiting for MCP servers or a remote agent; Ctrl+C to cancel)\n';
 
 /** The Ink UI renders a run when stdout is a terminal and no machine-readable or plain output was asked for. */
 function wantsInk(opts: ChatCommandOptions): boolean {
   return Boolean(process.stdout.isTTY) && !opts.json && !opts.plain && opts.events === undefined;
 }
 
-/** Runs `agentor chat`; resolves with the process exit code. */
+/**
+ * Runs `agentor chat`; resolves with the process exit code. Signals are handled from the start, before MCP servers
+ * start: SIGINT, SIGTERM or SIGHUP at any moment ends the run with `run_end` cancelled (or, before the run, stops the
+ * servers) and exits 130, 143 or 129; a second signal exits at once.
+ */
 export async function runChat(promptParts: string[], opts: ChatCommandOptions): Promise<number> {
+  const interrupt = interruptOnSignals();
+  let code: number;
+  try {
+    code = await chat(promptParts, opts, interrupt);
+  } finally {
+    interrupt.release();
+  }
+  // Interrupted: the run ended and its servers are stopped; the user is waiting for the prompt.
+  if (interrupt.received) exitWhenFlushed(code);
+  return code;
+}
+
+async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: SignalScope): Promise<number> {
   let settings: ChatSettings;
   let loaded: LoadedAgents;
   const store = openSessionStore();
-  let chatSession: ChatSession | undefined;
+  let chatSession: ChatSession;
   try {
     settings = chatSettings(opts);
     let plan = await planSession(opts, store, { terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY), warn });
@@ -160,19 +148,27 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
       plan = picked;
     }
     const agentRefs = resumedAgentRefs(plan, opts.agent);
+    // A start-up that takes a while (MCP servers may take up to their timeout) says so in a terminal, instead of a
+    // blank screen; scripts see nothing.
+    const slow = process.stderr.isTTY
+      ? setTimeout(() => process.stderr.write(STARTING_NOTICE), STARTING_NOTICE_AFTER_MS)
+      : undefined;
     // --agent (repeatable), --mcp-config / ./mcp.json and --a2a; MCP servers stay up until loaded.close().
-    loaded = await loadAgentFromFlags({
-      model: opts.model,
-      baseUrl: opts.baseUrl,
-      apiKeyEnv: opts.apiKeyEnv,
-      demo: opts.demo,
-      system: opts.system,
-      maxTurns: opts.maxTurns,
-      agent: agentRefs,
-      mcpConfig: opts.mcpConfig,
-      a2a: opts.a2a,
-      contextWindow: opts.contextWindow,
-    });
+    loaded = await loadAgentFromFlags(
+      {
+        model: opts.model,
+        baseUrl: opts.baseUrl,
+        apiKeyEnv: opts.apiKeyEnv,
+        demo: opts.demo,
+        system: opts.system,
+        maxTurns: opts.maxTurns,
+        agent: agentRefs,
+        mcpConfig: opts.mcpConfig,
+        a2a: opts.a2a,
+        contextWindow: opts.contextWindow,
+      },
+      { signal: interrupt.signal },
+    ).finally(() => clearTimeout(slow));
     const infos = loaded.agents.map((a, i) => {
       const ref = agentRefs?.[i];
       return { name: a.name, model: a.model, ...(ref !== undefined && loaded.definitions[i] ? { ref } : {}) };
@@ -192,16 +188,12 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
   const agents = loaded.agents;
   const agent = agents[0] as Agent;
   try {
-    return await chatOnce(promptParts, opts, settings, agent, agents, chatSession.session);
+    return await chatOnce(promptParts, opts, settings, agent, agents, interrupt, chatSession.session);
   } finally {
     await chatSession.close();
-    await loaded.close();
+    // Interrupted, the servers are stopped at once: the user is waiting for the prompt.
+    await loaded.close({ now: interrupt.received !== undefined });
   }
-}
-
-/** A warning on stderr that does not stop the chat. */
-function warn(message: string): void {
-  process.stderr.write(`agentor: ${message}\n`);
 }
 
 /** One-shot chat: every agent answers the same prompt concurrently; their events interleave in one stream. */
@@ -211,68 +203,78 @@ async function chatOnce(
   settings: ChatSettings,
   agent: Agent,
   agents: Agent[],
+  interrupt: SignalScope,
   session: Session | undefined,
 ): Promise<number> {
   const prompt = promptParts.join(' ').trim();
-  const piped = opts.stdin === false ? '' : await readPipedStdin();
+  const piped = opts.stdin === false ? '' : await readPipedStdin(process.stdin, interrupt.signal);
   let input = composePrompt(prompt, piped);
   // The demo needs no question: without a terminal to chat in, it shows its scripted run on a prompt of its own.
   if (!input && !(process.stdin.isTTY && process.stdout.isTTY) && agents.every((a) => a.isDemo)) input = DEMO_PROMPT;
   if (wantsInk(opts)) {
-    // Lazy: --help, --version, --json and piped runs never load ink/react.
-    const ui = await import('../ui/index.js');
-    const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns, ...(session ? { session } : {}) };
-    const conversation = process.stdin.isTTY && (!input || opts.interactive);
-    // Several agents: one live panel each. In a conversation every message goes to all of them (or to those named
-    // with @name), and each keeps its own history.
-    if (agents.length > 1 && conversation) {
-      return ui.runAgentsInteractive({
-        agents,
-        ...(input ? { prompt: input } : {}),
-        timeoutMs: settings.timeoutMs,
-        maxTurns: settings.maxTurns,
-        ...(session ? { session } : {}),
-      });
-    }
-    if (agents.length > 1 && input) {
-      return exitCodeFor(
-        worstStatus(
-          await ui.renderAgents({
-            agents,
-            prompt: input,
-            timeoutMs: settings.timeoutMs,
-            maxTurns: settings.maxTurns,
-            ...(session ? { session } : {}),
-          }),
-        ),
-      );
-    }
-    if (conversation) return ui.runInteractive({ ...run, firstPrompt: input || undefined });
-    if (input) return ui.renderOnce({ ...run, prompt: input });
+    // Interrupted while MCP servers started: nothing to show.
+    if (interrupt.received) return interrupt.exitCode(130);
+    // The UI handles signals itself (src/ui/mount.ts); the code says which one ended it.
+    return interrupt.exitCode(await chatInk(input, opts, settings, agent, agents, session));
   }
-  if (!input) {
-    return fail(
-      'nothing to ask: give a prompt (agentor chat "…"), pipe text in, or run in a terminal for the interactive chat.',
-    );
+  if (!input && !interrupt.received) {
+    return fail(NOTHING_TO_ASK);
   }
 
-  const controller = new AbortController();
-  const release = cancelOnSignals(controller);
-  try {
-    // One signal for all agents: Ctrl+C cancels every run, and each still ends with its own run_end.
-    const events = streamAgents(agents, input, {
-      signal: controller.signal,
+  // One signal for all agents: it cancels every run, and each still ends with its own run_end. Interrupted before the
+  // run started (while MCP servers started), the runs start cancelled, so --json still gets its run_end.
+  const events = streamAgents(agents, input, {
+    signal: interrupt.signal,
+    timeoutMs: settings.timeoutMs,
+    maxTurns: settings.maxTurns,
+    bufferMs: settings.bufferMs,
+    ...(session ? { session } : {}),
+  });
+  // The renderer applies --events, so the exit code still comes from each run's real run_end.
+  const status = worstStatus(await render(events, opts, settings.events, agent, agents));
+  return status === 'cancelled' ? interrupt.exitCode(exitCodeFor(status)) : exitCodeFor(status);
+}
+
+/** The Ink UI: a conversation in a terminal, or one prompt's run; resolves with the exit code. */
+async function chatInk(
+  input: string,
+  opts: ChatCommandOptions,
+  settings: ChatSettings,
+  agent: Agent,
+  agents: Agent[],
+  session: Session | undefined,
+): Promise<number> {
+  // Lazy: --help, --version, --json and piped runs never load ink/react.
+  const ui = await import('../ui/index.js');
+  const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns, ...(session ? { session } : {}) };
+  const conversation = process.stdin.isTTY && (!input || opts.interactive);
+  // Several agents: one live panel each. In a conversation every message goes to all of them (or to those named
+  // with @name), and each keeps its own history.
+  if (agents.length > 1 && conversation) {
+    return ui.runAgentsInteractive({
+      agents,
+      ...(input ? { prompt: input } : {}),
       timeoutMs: settings.timeoutMs,
       maxTurns: settings.maxTurns,
-      bufferMs: settings.bufferMs,
       ...(session ? { session } : {}),
     });
-    // The renderer applies --events, so the exit code still comes from each run's real run_end.
-    const ends = await render(events, opts, settings.events, agent, agents);
-    return exitCodeFor(worstStatus(ends));
-  } finally {
-    release();
   }
+  if (agents.length > 1 && input) {
+    return exitCodeFor(
+      worstStatus(
+        await ui.renderAgents({
+          agents,
+          prompt: input,
+          timeoutMs: settings.timeoutMs,
+          maxTurns: settings.maxTurns,
+          ...(session ? { session } : {}),
+        }),
+      ),
+    );
+  }
+  if (conversation) return ui.runInteractive({ ...run, firstPrompt: input || undefined });
+  if (input) return ui.renderOnce({ ...run, prompt: input });
+  return fail(NOTHING_TO_ASK);
 }
 
 /** The exit status of several runs: the most severe one wins. */
@@ -309,4 +311,9 @@ async function render(
     prefixAgents: agents.length > 1,
     events: types,
   });
+}
+
+/** A warning on stderr that does not stop the chat. */
+function warn(message: string): void {
+  process.stderr.write(`agentor: ${message}\n`);
 }

@@ -2,6 +2,8 @@
  * Builds the Agent(s) a command runs from `--agent`, `--mcp-config`/`mcp.json` and `--a2a`, and owns what they hold
  * open (MCP server connections) until `close()`. `chat`, `serve` and `deploy` share it through build-agent.ts.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Agent } from '../core/agent.js';
 import type { AgentDefinition } from '../core/agent-file.js';
 import { AgentFileError } from '../core/agent-file-error.js';
@@ -9,9 +11,9 @@ import { ConfigError } from '../core/config.js';
 import type { ErrorInfo } from '../core/events.js';
 import { BUILTIN_TOOLS } from '../core/tools/builtins.js';
 import {
+  loadMcpConfigFile,
   McpPool,
-  mcpServersFromFlags,
-  withNotices,
+  type McpServerHealth,
   type McpServersConfig,
   type McpToolset,
 } from '../core/tools/mcp.js';
@@ -40,8 +42,10 @@ export interface LoadedAgents {
   definitions: Array<AgentDefinition | undefined>;
   /** Problems that did not stop loading (MCP servers that failed to start…); each run also reports them as `error` events. */
   notices: ErrorInfo[];
-  /** Shuts down MCP servers; call it when the run, session or server ends. Idempotent. */
-  close(): Promise<void>;
+  /** The MCP servers' state: connected or not, and why not (readiness checks). */
+  health(): McpServerHealth[];
+  /** Shuts down MCP servers (`now`: without the grace to exit on their own); call it when the work ends. Idempotent. */
+  close(opts?: { now?: boolean }): Promise<void>;
 }
 
 /** Options of `loadAgentFromFlags`. */
@@ -49,6 +53,17 @@ export interface LoadAgentOptions {
   env?: NodeJS.ProcessEnv;
   /** Reuse a pool (e.g. one per server process); by default a new one is created and closed by `close()`. */
   mcp?: McpPool;
+  /** Cancels MCP start-up (Ctrl+C while servers start): they are stopped, and the agents come back without them. */
+  signal?: AbortSignal;
+  /** For a new pool: told when an MCP server goes down, fails a restart or is back (e.g. to log it). */
+  onMcpNotice?: (notice: ErrorInfo) => void;
+}
+
+/** The servers from `--mcp-config <file>`, else from `./mcp.json` when it exists, else none. */
+export function mcpServersFromFlags(flags: { mcpConfig?: string }, cwd: string = process.cwd()): McpServersConfig {
+  if (flags.mcpConfig) return loadMcpConfigFile(resolve(cwd, flags.mcpConfig));
+  const local = resolve(cwd, 'mcp.json');
+  return existsSync(local) ? loadMcpConfigFile(local) : {};
 }
 
 /**
@@ -64,10 +79,10 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
   const definitions = loadAgentRef ? refs.map((ref) => loadAgentRef(ref, { cwd, env })) : [];
   const shared = mcpServersFromFlags(flags, cwd);
   const ownsPool = !opts.mcp;
-  const pool = opts.mcp ?? new McpPool({ env, cwd });
-  const close = once(async () => {
-    if (ownsPool) await pool.close();
-  });
+  const pool = opts.mcp ?? new McpPool({ env, cwd, ...(opts.onMcpNotice ? { onNotice: opts.onMcpNotice } : {}) });
+  let closing: Promise<void> | undefined;
+  const close = (closeOpts: { now?: boolean } = {}): Promise<void> =>
+    (closing ??= ownsPool ? pool.close(closeOpts) : Promise.resolve());
 
   try {
     const agents: Agent[] = [];
@@ -84,11 +99,17 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
     const built = await Promise.all(
       (definitions.length > 0 ? definitions : flags.a2a ? [] : [undefined]).map(async (def) => {
         const servers: McpServersConfig = { ...shared, ...(def?.mcpServers ?? {}) };
-        const toolset = Object.keys(servers).length > 0 ? await pool.connect(servers, builtinNames) : emptyToolset();
+        const toolset =
+          Object.keys(servers).length > 0
+            ? await pool.connect(servers, { reserved: builtinNames, signal: opts.signal })
+            : emptyToolset();
         const problems = [...toolset.errors];
         const tools = def?.tools ? selectTools(def, toolset, problems) : [...BUILTIN_TOOLS, ...toolset.tools];
         const { provider, model } = buildProvider({ ...flags, model: flags.model ?? def?.model }, env);
-        return { def, tools, problems, provider, model };
+        // The servers' state at each run (failed to start, down), plus what selecting the tools found.
+        const unavailable = problems.slice(toolset.errors.length);
+        const notices = (): readonly ErrorInfo[] => [...toolset.notices(), ...unavailable];
+        return { def, tools, problems, notices, provider, model };
       }),
     );
     for (const b of built) {
@@ -102,8 +123,9 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
           description: b.def?.description ?? '',
           instructions: b.def ? b.def.instructions : (flags.system ?? DEFAULT_INSTRUCTIONS),
           model: b.model,
-          provider: withNotices(b.provider, b.problems),
+          provider: b.provider,
           tools: b.tools,
+          notices: b.notices,
           ...(b.def?.temperature !== undefined ? { temperature: b.def.temperature } : {}),
           ...(maxTurns !== undefined ? { maxTurns } : {}),
           ...(contextWindow !== undefined ? { contextWindow } : {}),
@@ -132,7 +154,7 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
       );
       defs.push(undefined);
     }
-    return { agents, definitions: defs, notices, close };
+    return { agents, definitions: defs, notices, health: () => pool.health(), close };
   } catch (e) {
     await close();
     throw e;
@@ -140,14 +162,18 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
 }
 
 function emptyToolset(): McpToolset {
-  return { tools: [], errors: [], servers: {} };
+  return { tools: [], errors: [], servers: {}, notices: () => [] };
 }
 
 /**
  * The tools an agent file's `tools:` list names: built-ins, MCP tools (by their plain or `server__tool` name), a
  * server name (all its tools) or `server__*`. An unknown name is an error unless a failed server might have had it.
  */
-export function selectTools(def: AgentDefinition, toolset: McpToolset, problems: ErrorInfo[]): Tool[] {
+export function selectTools(
+  def: AgentDefinition,
+  toolset: Pick<McpToolset, 'tools' | 'errors' | 'servers'>,
+  problems: ErrorInfo[],
+): Tool[] {
   const byName = new Map<string, Tool>();
   for (const t of BUILTIN_TOOLS) byName.set(t.name, t);
   for (const t of toolset.tools) byName.set(t.name, t);
@@ -219,9 +245,4 @@ function remoteName(cardName: string | undefined, url: string): string {
   } catch {
     return 'remote';
   }
-}
-
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let p: Promise<void> | undefined;
-  return () => (p ??= fn());
 }

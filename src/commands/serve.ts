@@ -1,9 +1,11 @@
 /**
  * `agentor serve`: the composition root of the HTTP server. Validates flags (a non-loopback bind needs a token),
- * loads the agent, starts `serve()` from src/server, prints where it listens, and shuts down gracefully on
- * SIGINT/SIGTERM (running streams end with run_end cancelled; exit 0).
+ * loads the agent, starts `serve()` from src/server, prints where it listens, and shuts down gracefully on SIGINT,
+ * SIGTERM or SIGHUP (running streams end with run_end cancelled, MCP servers are stopped; exit 130, 143 or 129). A
+ * signal while MCP servers are still starting stops them and exits the same way.
  */
 import { ConfigError, parseDuration } from '../core/config.js';
+import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { sanitize } from '../core/text/sanitize.js';
 import type { RunningServer } from '../server/index.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
@@ -28,7 +30,7 @@ export interface ServeCommandOptions {
   a2aTaskStoreMb?: number;
 }
 
-/** How long running streams get to end after SIGINT/SIGTERM. */
+/** How long running streams get to end after SIGINT/SIGTERM/SIGHUP. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 function fail(message: string): number {
@@ -48,6 +50,28 @@ function portFrom(opts: ServeCommandOptions, env: NodeJS.ProcessEnv): number {
 
 /** Runs `agentor serve`; resolves with the exit code once the server has shut down. */
 export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let listening = false;
+  const interrupt = interruptOnSignals({
+    onSignal: (signal) =>
+      process.stderr.write(
+        listening
+          ? `agentor serve: ${signal}: shutting down (running streams end with run_end cancelled; again to force)\n`
+          : `agentor serve: ${signal}: stopping\n`,
+      ),
+  });
+  try {
+    return await serveUntilInterrupted(opts, env, interrupt, () => (listening = true));
+  } finally {
+    interrupt.release();
+  }
+}
+
+async function serveUntilInterrupted(
+  opts: ServeCommandOptions,
+  env: NodeJS.ProcessEnv,
+  interrupt: SignalScope,
+  onListening: () => void,
+): Promise<number> {
   const { checkToken, isLoopback, parseSize, serve } = await import('../server/index.js');
   const host = opts.host || '127.0.0.1';
   const token = opts.token || env['AGENTOR_TOKEN'] || undefined;
@@ -109,16 +133,20 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
         demo: opts.demo,
         mcpConfig: opts.mcpConfig,
       },
-      { env },
+      {
+        env,
+        signal: interrupt.signal,
+        onMcpNotice: (n) => process.stderr.write(`agentor serve: MCP: ${sanitize(n.message)}\n`),
+      },
     );
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
   }
   const agent = loaded.agents[0];
-  if (!agent) {
+  if (!agent || interrupt.received) {
     await loaded.close();
-    return fail('no agent to serve');
+    return interrupt.received ? interrupt.exitCode(0) : fail('no agent to serve');
   }
   for (const n of loaded.notices) process.stderr.write(`agentor serve: warning: ${sanitize(n.message)}\n`);
 
@@ -135,6 +163,11 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
       ...durations,
       maxConnections: opts.maxConnections,
       a2aTaskStoreBytes: opts.a2aTaskStoreMb === undefined ? undefined : opts.a2aTaskStoreMb * 1024 * 1024,
+      // Each MCP server is a readiness check: a crashed one (being restarted) makes /readyz answer 503 until it is back.
+      readiness: () =>
+        loaded
+          .health()
+          .map((s) => ({ name: `mcp:${s.name}`, ok: s.connected, ...(s.error ? { reason: s.error } : {}) })),
     });
   } catch (e) {
     await loaded.close();
@@ -163,27 +196,14 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
       `  A2A card ${opts.publicUrl ? opts.publicUrl.replace(/\/+$/, '') : server.url}/.well-known/agent-card.json  ·  Ctrl+C to stop\n`,
   );
 
-  await new Promise<void>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) process.exit(130); // a second Ctrl+C: stop waiting for streams
-      err.write(
-        `agentor serve: ${signal}: shutting down (running streams end with run_end cancelled; again to force)\n`,
-      );
-      void server
-        .close()
-        .catch(() => undefined)
-        .then(() => loaded.close().catch(() => undefined))
-        .then(() => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          resolve();
-        });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+  onListening();
+  // Until the first signal; a second one exits at once (src/core/signals.ts).
+  await new Promise((resolve) => {
+    if (interrupt.signal.aborted) resolve(undefined);
+    else interrupt.signal.addEventListener('abort', resolve, { once: true });
   });
+  await server.close().catch(() => undefined);
+  await loaded.close().catch(() => undefined);
   err.write('agentor serve: stopped\n');
-  return 0;
+  return interrupt.exitCode(0);
 }

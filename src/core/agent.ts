@@ -40,6 +40,11 @@ export interface AgentOptions {
   toolTimeoutMs?: number;
   /** The model's context window in tokens, when known (default: the built-in table's, see contextWindowFor). */
   contextWindow?: number;
+  /**
+   * Problems outside the model to report as `error` events (e.g. MCP servers that failed to start or are down): asked
+   * before each model call; each notice (by identity) is reported once per run.
+   */
+  notices?: () => readonly ErrorInfo[];
 }
 
 /** Per-run options: those of the run, and how its stream is shaped. */
@@ -158,6 +163,7 @@ export class Agent {
         tools: this.tools,
         toolErrorBudget: this.options.toolErrorBudget,
         toolTimeoutMs: this.options.toolTimeoutMs,
+        notices: this.options.notices,
       },
       input,
       options,

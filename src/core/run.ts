@@ -67,6 +67,8 @@ export interface RunAgent {
   tools: readonly Tool[];
   toolErrorBudget: number | undefined;
   toolTimeoutMs: number | undefined;
+  /** Problems outside the model (e.g. MCP servers down), reported as `error` events before a model call. */
+  notices?: (() => readonly ErrorInfo[]) | undefined;
 }
 
 /** The events of one run of `agent` on `input`. */
@@ -133,6 +135,8 @@ class Run {
   private gotUsage = false;
   /** Input tokens of the last model call that reported usage (the context the conversation fills). */
   private contextTokens: number | undefined;
+  /** Notices already reported in this run (by identity). */
+  private readonly noticed = new Set<ErrorInfo>();
 
   constructor(
     private readonly agent: RunAgent,
@@ -183,6 +187,13 @@ class Run {
         this.messageSent = false;
         this.calls = [];
         this.gotUsage = false;
+        // Cancelled before the turn began (e.g. while MCP servers started): no model request is even built.
+        if (this.signal.aborted) throw this.signal.reason;
+        for (const notice of this.agent.notices?.() ?? []) {
+          if (this.noticed.has(notice)) continue;
+          this.noticed.add(notice);
+          yield this.stamp({ type: 'error', error: notice });
+        }
         try {
           // The hot loop stays in this generator: one async step per network read, not one per nested generator.
           for await (const item of this.agent.provider.stream(this.request())) {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadAgentFile, resolveAgentRef } from '../core/agent-file.js';
 import { ConfigError } from '../core/config.js';
+import { envReferences, type McpEnvReference } from '../core/tools/mcp.js';
 import { DeployError } from './errors.js';
 
 /** An agent file as deploy needs it: where it is, its bytes, and the front-matter fields that shape the service. */
@@ -18,8 +19,11 @@ export interface AgentSource {
   name: string;
   description?: string;
   model?: string;
-  /** MCP servers declared in the front matter: stdio ones need their command inside the image. */
-  mcpServers: { name: string; command?: string; url?: string }[];
+  /**
+   * MCP servers declared in the front matter: stdio ones need their command inside the image, and the `${VAR}`
+   * references in their config are variables the service needs.
+   */
+  mcpServers: { name: string; command?: string; url?: string; variables: McpEnvReference[] }[];
 }
 
 /** Resolves `--agent <path|name>` (a path, else ./agents/<name>.md, else the config dir's agents/) and reads it. */
@@ -33,6 +37,7 @@ export function findAgentFile(ref: string, cwd: string, env: NodeJS.ProcessEnv =
       name,
       ...('command' in cfg ? { command: cfg.command } : {}),
       ...('url' in cfg ? { url: cfg.url } : {}),
+      variables: envReferences(cfg),
     }));
     return {
       path,

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
 import { createStreamSanitizer, sanitize } from '../core/text/sanitize.js';
+import { meaningfulStderr } from '../core/tools/mcp.js';
 import { DeployError } from './errors.js';
 import { MANIFEST_DIR, createSecretCommand, ownerSelector } from './kubernetes.js';
 import type { DeployPlan } from './plan.js';
@@ -88,7 +89,7 @@ function capture(
   args: string[],
   io: ApplyIO,
   timeoutMs = 20_000,
-): Promise<{ code: number; output: string; stdout: string }> {
+): Promise<{ code: number; output: string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(path, args, {
       cwd: io.cwd,
@@ -98,13 +99,17 @@ function capture(
     });
     let output = '';
     let stdout = '';
+    let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       output += d;
       stdout += d;
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.on('error', (e) => resolve({ code: 127, output: e.message, stdout: '' }));
-    child.on('close', (code) => resolve({ code: code ?? 1, output, stdout }));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+      stderr += d;
+    });
+    child.on('error', (e) => resolve({ code: 127, output: e.message, stdout: '', stderr: e.message }));
+    child.on('close', (code) => resolve({ code: code ?? 1, output, stdout, stderr }));
   });
 }
 
@@ -117,6 +122,9 @@ const firstLine = (text: string): string =>
         .find((l) => l.trim() !== '') ?? 'no output',
     )
     .trim();
+
+/** The line of a failed check's output that says what is wrong (podman-docker prints a notice before its error). */
+const problemLine = (text: string): string => meaningfulStderr(text, { max: 1 })[0] ?? 'no output';
 
 /** Checks every tool the steps need is installed and usable; throws DeployError (exit 1) naming the first that is not. */
 export async function preflight(
@@ -137,11 +145,13 @@ export async function preflight(
   }
   const docker = paths.get('docker');
   if (docker) {
-    const info = await capture(docker, ['info', '--format', '{{.ServerVersion}}'], io);
-    if (info.code !== 0) {
+    // `docker version` fails when the client cannot reach an engine, and Docker-compatible clients (podman-docker,
+    // nerdctl) answer it too; a Go template field such as {{.ServerVersion}} exists only in Docker's own `info`.
+    const version = await capture(docker, ['version'], io);
+    if (version.code !== 0) {
       throw new DeployError(
-        `--apply needs a running Docker engine, but docker cannot reach one (${firstLine(info.output)}). ` +
-          `Start Docker, or point DOCKER_HOST / \`docker context use\` at an engine, then re-run. ${where}`,
+        `--apply needs a running Docker engine, but docker cannot reach one (${problemLine(version.stderr || version.output)}). ` +
+          `Start Docker (or Podman), or point DOCKER_HOST / \`docker context use\` at an engine, then re-run. ${where}`,
         1,
       );
     }

@@ -1,10 +1,10 @@
 /**
- * Writes the Kubernetes manifests: a Deployment (replicas, probes on /health, resources, secrets via secretKeyRef,
- * a locked-down security context) and a ClusterIP Service. The Secret itself is never written: the README and the
- * plan say how to create it with `kubectl create secret`.
+ * Writes the Kubernetes manifests: a Deployment (replicas, liveness on /livez and readiness on /readyz, resources,
+ * secrets via secretKeyRef, a locked-down security context) and a ClusterIP Service. The Secret itself is never
+ * written: the README and the plan say how to create it with `kubectl create secret`.
  */
 import { stringify } from 'yaml';
-import { CONTAINER_PORT, RUN_AS_UID, type ServiceSpec } from './spec.js';
+import { CONTAINER_PORT, LIVENESS_PATH, READINESS_PATH, RUN_AS_UID, type ServiceSpec } from './spec.js';
 
 /** The directory (inside the output) that holds the manifests; `kubectl apply -f` takes it whole. */
 export const MANIFEST_DIR = 'k8s';
@@ -71,8 +71,8 @@ export function deploymentYaml(spec: ServiceSpec): string {
       valueFrom: { secretKeyRef: { name: spec.secretName, key: v.name, ...(v.required ? {} : { optional: true }) } },
     });
   }
-  const probe = (periodSeconds: number, failureThreshold: number, initialDelaySeconds: number) => ({
-    httpGet: { path: '/health', port: 'http' },
+  const probe = (path: string, periodSeconds: number, failureThreshold: number, initialDelaySeconds: number) => ({
+    httpGet: { path, port: 'http' },
     initialDelaySeconds,
     periodSeconds,
     timeoutSeconds: 3,
@@ -117,8 +117,10 @@ export function deploymentYaml(spec: ServiceSpec): string {
               image: spec.image,
               ports: [{ name: 'http', containerPort: CONTAINER_PORT, protocol: 'TCP' }],
               env,
-              readinessProbe: probe(10, 3, 2),
-              livenessProbe: probe(20, 3, 10),
+              // Not ready (an MCP server down and restarting, no model configured): no traffic, but no restart either;
+              // a process that stops answering at all is restarted.
+              readinessProbe: probe(READINESS_PATH, 10, 3, 2),
+              livenessProbe: probe(LIVENESS_PATH, 20, 3, 10),
               resources: {
                 requests: { cpu: '100m', memory: '128Mi' },
                 limits: { cpu: '1', memory: '512Mi' },

@@ -15,7 +15,7 @@ import { MANAGED_KINDS, manifests } from './kubernetes.js';
 import { deleteByLabelCommand } from './prune.js';
 import { isPushable, readme } from './readme.js';
 import { collectSecrets, findLeaks } from './secrets.js';
-import { BUNDLE_PATH, serviceVariables, type DeployTarget, type ServiceSpec } from './spec.js';
+import { BUNDLE_PATH, serviceVariables, type DeployTarget, type McpVariableUse, type ServiceSpec } from './spec.js';
 
 /** The marker that says "agentor deploy owns this directory" and lists the files it wrote (for clean updates). */
 export const MARKER_FILE = '.agentor-deploy.json';
@@ -181,6 +181,38 @@ function leftRunning(marker: Marker | undefined, name: string, target: DeployTar
   return undefined;
 }
 
+/** Variable name → where the agent's MCP servers read it, in the order the agent file names them. */
+function mcpVariableUses(agent: AgentSource): Map<string, McpVariableUse[]> {
+  const uses = new Map<string, McpVariableUse[]>();
+  for (const server of agent.mcpServers) {
+    for (const ref of server.variables) {
+      const list = uses.get(ref.name) ?? [];
+      list.push({
+        server: server.name,
+        field: ref.field,
+        ...(ref.fallback !== undefined ? { fallback: ref.fallback } : {}),
+      });
+      uses.set(ref.name, list);
+    }
+  }
+  return uses;
+}
+
+/**
+ * In a directory an earlier deploy wrote, a file this plan adds (compose.yaml after a docker deploy, say) that is
+ * already there is not agentor's: the marker does not list it. Replacing it silently would lose the user's work.
+ */
+function refuseForeignFiles(outDir: string, files: readonly PlannedFile[], marker: Marker): void {
+  const ours = new Set([...marker.files, MARKER_FILE]);
+  const foreign = files.map((f) => f.path).filter((p) => !ours.has(p) && existsSync(join(outDir, p)));
+  if (foreign.length === 0) return;
+  const list = foreign.map((p) => join(outDir, p)).join(', ');
+  throw new DeployError(
+    `${list} ${foreign.length === 1 ? 'is' : 'are'} not agentor's (not listed in ${MARKER_FILE}) and this deploy would ` +
+      `replace ${foreign.length === 1 ? 'it' : 'them'}; move ${foreign.length === 1 ? 'it' : 'them'} elsewhere (or delete), then re-run.`,
+  );
+}
+
 /** Builds the plan. Throws DeployError (exit 2) for anything the user must fix. */
 export async function planDeploy(request: DeployRequest, ctx: PlanContext): Promise<DeployPlan> {
   if (!request.agent) {
@@ -231,7 +263,7 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
     agentName: agent.name,
     agentFile,
     replicas: request.target === 'kubernetes' ? request.replicas : 1,
-    variables: serviceVariables({ demo: agent.model === 'demo' }),
+    variables: serviceVariables({ demo: agent.model === 'demo', mcp: mcpVariableUses(agent) }),
     secretName: `${name}-secrets`,
     agentorVersion: ctx.agentorVersion,
     contentHash: '',
@@ -299,6 +331,7 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
     );
   }
 
+  if (marker) refuseForeignFiles(outDir, files, marker);
   const planned = new Set(files.map((f) => f.path));
   const stale = (marker?.files ?? []).filter((p) => !planned.has(p) && isInside(resolve(outDir, p), outDir)).sort();
   return { spec, outDir, agent, files, stale, existing: marker !== undefined, warnings, bundleInputs: bundle.inputs };

@@ -3,6 +3,8 @@
  * byte-identical files on every run.
  */
 
+import { SECRET_NAME } from './secrets.js';
+
 /** The official Node.js LTS slim image the service runs on. */
 export const NODE_IMAGE = 'node:24-slim';
 /** The port the service listens on inside the container. */
@@ -50,11 +52,22 @@ export function serviceCommand(spec: Pick<ServiceSpec, 'agentFile'>): string[] {
   return ['node', BUNDLE_PATH, 'serve', '--host', '0.0.0.0', '--agent', `/app/agents/${spec.agentFile}`];
 }
 
-/** A health probe that needs only node (slim images have no curl or wget): exit 0 when GET /health answers 2xx. */
+/** The liveness probe's path: the process answers (Kubernetes restarts the container when it stops answering). */
+export const LIVENESS_PATH = '/livez';
+/** The readiness probe's path: the service can do its job (model configured, every MCP server connected). */
+export const READINESS_PATH = '/readyz';
+
+/**
+ * The container engine's health check (Dockerfile HEALTHCHECK, compose healthcheck): readiness, so `docker ps`
+ * and compose's `service_healthy` say whether the service can answer. It needs only node (slim images have no curl
+ * or wget): exit 0 when GET /readyz answers 2xx.
+ */
 export const HEALTHCHECK_SCRIPT =
   "fetch('http://127.0.0.1:'+(process.env.PORT||" +
   CONTAINER_PORT +
-  ")+'/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))";
+  ")+'" +
+  READINESS_PATH +
+  "',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))";
 
 /** The health check as an exec-form command. */
 export function healthcheckCommand(): string[] {
@@ -70,8 +83,54 @@ export function oneLine(text: string, max = 120): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** The variables a served agent reads. */
-export function serviceVariables(opts: { demo: boolean }): ServiceVariable[] {
+/** Where an agent file's MCP servers read a variable: `${VAR}` in a field of a server's config. */
+export interface McpVariableUse {
+  server: string;
+  field: string;
+  /** The default of `${VAR:-default}`; absent for a plain `${VAR}`, which the server cannot start without. */
+  fallback?: string;
+}
+
+// Set by the image or the container runtime: an MCP server may read them, the service never asks for them.
+const PROVIDED = new Set(['PORT', 'NODE_ENV', 'HOME', 'PATH', 'HOSTNAME', 'USER', 'SHELL', 'TERM']);
+
+/**
+ * The variables an agent's MCP servers reference (`${VAR}`, `${VAR:-default}`), declared like the model key: secret
+ * when the name says so or it goes into a header, required unless every use has a default.
+ */
+export function mcpVariables(uses: ReadonlyMap<string, readonly McpVariableUse[]>): ServiceVariable[] {
+  const out: ServiceVariable[] = [];
+  for (const [name, list] of uses) {
+    if (PROVIDED.has(name) || list.length === 0) continue;
+    const where = list
+      .map((u) => `${u.field}${u.fallback !== undefined ? ` (default ${JSON.stringify(u.fallback)})` : ''}`)
+      .join(', ');
+    const servers = [...new Set(list.map((u) => `"${u.server}"`))].join(', ');
+    out.push({
+      name,
+      secret: SECRET_NAME.test(name) || list.some((u) => u.field.startsWith('headers.')),
+      required: list.some((u) => u.fallback === undefined),
+      description: `read by MCP server ${servers}: ${where}`,
+    });
+  }
+  return out;
+}
+
+/** The variables a served agent reads: the model's, the token's, and those its MCP servers reference. */
+export function serviceVariables(opts: {
+  demo: boolean;
+  mcp?: ReadonlyMap<string, readonly McpVariableUse[]>;
+}): ServiceVariable[] {
+  const base = baseVariables(opts);
+  for (const v of mcpVariables(opts.mcp ?? new Map())) {
+    const same = base.find((b) => b.name === v.name);
+    if (same) same.required ||= v.required;
+    else base.push(v);
+  }
+  return base;
+}
+
+function baseVariables(opts: { demo: boolean }): ServiceVariable[] {
   return [
     {
       name: 'OPENAI_API_KEY',

@@ -4,6 +4,7 @@ import { createElement, type ReactElement } from 'react';
 import type { Agent, Conversation } from '../core/agent.js';
 import type { RunEndEvent } from '../core/events.js';
 import type { Session } from '../core/sessions/session.js';
+import { interruptOnSignals } from '../core/signals.js';
 import { App } from './App.js';
 import { ListPicker, type ListPickerProps } from './components/ListPicker.js';
 import { InputHistory } from './history-store.js';
@@ -54,9 +55,10 @@ export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: 
 }
 
 /**
- * Renders an app until it exits. SIGINT/SIGTERM abort the signal it gets (the app cancels or leaves); a conversation
- * also turns on bracketed paste and preloads the syntax highlighter while the user types. In a terminal, Ink draws
- * through TerminalOutput (terminal.ts), which erases its frames by rows and applies NO_COLOR.
+ * Renders an app until it exits. SIGINT, SIGTERM and SIGHUP abort the signal it gets (the app cancels or leaves; the
+ * command maps the signal to its exit code); a conversation also turns on bracketed paste and preloads the syntax
+ * highlighter while the user types. In a terminal, Ink draws through TerminalOutput (terminal.ts), which erases its
+ * frames by rows and applies NO_COLOR.
  */
 async function renderUntilExit(
   io: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream },
@@ -67,10 +69,7 @@ async function renderUntilExit(
   // highlight.js is large: in a conversation load it while the user types; a one-shot run loads it at its first
   // code block (see layout/markdown.ts), so answers without code never pay for it.
   if (conversation && color) setTimeout(() => void loadHighlighter(), 200).unref();
-  const session = new AbortController();
-  const onSignal = (): void => session.abort();
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const session = interruptOnSignals();
   const out = io.stdout ?? process.stdout;
   const terminal = out.isTTY === true ? new TerminalOutput(out, color) : undefined;
   const instance = render(app(color, session.signal), {
@@ -88,8 +87,7 @@ async function renderUntilExit(
   } finally {
     if (paste) out.write('\x1b[?2004l');
     terminal?.dispose();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    session.release();
   }
 }
 

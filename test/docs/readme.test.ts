@@ -235,7 +235,7 @@ describe('README: the examples run as shown', () => {
     expect(a2a.stdout).toContain('**5**');
 
     server.child.kill('SIGTERM');
-    expect((await server.done).code).toBe(0);
+    expect((await server.done).code).toBe(143);
   });
 
   it('the library names the README uses are exported', async () => {

@@ -1,7 +1,8 @@
 /**
  * The deploy context is self-contained: copied to a temporary directory with no node_modules anywhere above it, its
  * Dockerfile's CMD run with plain `node` serves the shipped agent — /health answers, the Dockerfile's HEALTHCHECK
- * passes, and /chat streams SSE from the loopback fake OpenAI server with the agent's instructions and model.
+ * reports what /readyz says, /chat streams SSE from the loopback fake OpenAI server with the agent's instructions and
+ * model, and `docker stop`'s SIGTERM ends it with exit 143.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,7 +39,7 @@ function execForm(dockerfile: string, instruction: 'CMD'): string[] {
 }
 
 describe('the deploy context, run with plain node', () => {
-  it('serves the agent from a copy without node_modules: /health, HEALTHCHECK, auth, streamed /chat', async () => {
+  it('serves the agent from a copy without node_modules: /health, the HEALTHCHECK, auth, streamed /chat, SIGTERM', async () => {
     const project = tempDir('agentor-deploy-serve-');
     mkdirSync(join(project, 'agents'));
     writeFileSync(join(project, 'agents', 'greeter.md'), AGENT);
@@ -88,11 +89,12 @@ describe('the deploy context, run with plain node', () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok' });
 
-      // The Dockerfile's HEALTHCHECK, as the container engine would run it.
+      // The Dockerfile's HEALTHCHECK, as the container engine would run it: healthy exactly when /readyz says ready.
       const healthArgs = JSON.parse(/HEALTHCHECK [^\n]*\\\n\s+CMD (\[.*\])/.exec(dockerfile)![1]!) as string[];
       expect(healthArgs[0]).toBe('node');
       const probe = spawn(process.execPath, healthArgs.slice(1), { env: { PORT: port }, stdio: 'ignore' });
-      expect(await new Promise((resolve) => probe.on('close', resolve))).toBe(0);
+      const ready = await fetch(`${base}/readyz`);
+      expect(await new Promise((resolve) => probe.on('close', resolve))).toBe(ready.ok ? 0 : 1);
 
       // The A2A card needs the bundled SDK, and reads agentor's version from the context's package.json.
       const card = (await (await fetch(`${base}/.well-known/agent-card.json`)).json()) as {
@@ -145,7 +147,7 @@ describe('the deploy context, run with plain node', () => {
     } finally {
       child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(143);
     expect(output).not.toContain(TOKEN);
   });
 });

@@ -5,7 +5,7 @@
  * PATH (streamed output, progress lines) and fails with exit 1 naming a missing or unusable tool.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,9 @@ function makeProject(): string {
   writeFileSync(join(dir, 'node_modules', 'left-pad', 'index.js'), 'module.exports = 1;\n');
   return dir;
 }
+
+/** Tests that deploy several times: each deploy bundles agentor (seconds each on a busy two-core machine). */
+const DEPLOYS_TIMEOUT_MS = 120_000;
 
 const deployEnv = (extra: Record<string, string | undefined> = {}) => cleanEnv({ ...ENV_SECRETS, ...extra });
 
@@ -135,10 +138,9 @@ describe('agentor deploy --target kubernetes', () => {
     const c = pod.containers[0];
     expect(c.image).toBe('registry.example.com/team/researcher:1.2.0');
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
-    for (const probe of [c.readinessProbe, c.livenessProbe]) {
-      expect(probe.httpGet).toEqual({ path: '/health', port: 'http' });
-      expect(probe.periodSeconds).toBeGreaterThan(0);
-    }
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/livez', port: 'http' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    for (const probe of [c.readinessProbe, c.livenessProbe]) expect(probe.periodSeconds).toBeGreaterThan(0);
     expect(c.resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
     expect(c.resources.limits).toEqual({ cpu: '1', memory: '512Mi' });
     expect(c.securityContext).toMatchObject({
@@ -192,7 +194,7 @@ describe('agentor deploy --target kubernetes', () => {
     expect(health).not.toBeNull();
     const healthCmd = JSON.parse(health![1]!) as string[];
     expect(healthCmd.slice(0, 2)).toEqual(['node', '-e']);
-    expect(healthCmd[2]).toContain('/health');
+    expect(healthCmd[2]).toContain("'/readyz'");
     for (const copied of dockerfile.matchAll(/^COPY (\S+)/gm))
       expect(['package.json', 'dist/agentor.mjs', 'agents/']).toContain(copied[1]);
     const ignore = readFileSync(join(out, '.dockerignore'), 'utf8').split('\n');
@@ -249,7 +251,7 @@ describe('agentor deploy --target compose', () => {
     expect(svc.image).toMatch(/^docs-bot:[0-9a-f]{12}$/);
     expect(svc.ports).toEqual(['${DOCS_BOT_PORT:-8000}:8000']);
     expect(svc.healthcheck.test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
-    expect(svc.healthcheck.test[3]).toContain('/health');
+    expect(svc.healthcheck.test[3]).toContain("'/readyz'");
     expect(svc.environment).toEqual([
       expect.stringMatching(/^OPENAI_API_KEY=\$\{OPENAI_API_KEY:\?[^}]+\}$/),
       expect.stringMatching(/^AGENTOR_TOKEN=\$\{AGENTOR_TOKEN:\?[^}]+\}$/),
@@ -265,7 +267,7 @@ describe('agentor deploy --target compose', () => {
   });
 });
 
-describe('agentor deploy safety', () => {
+describe('agentor deploy safety', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
   it('--dry-run prints the plan (files, image, variables) and writes nothing', async () => {
     const project = makeProject();
     const before = listFiles(project);
@@ -398,7 +400,7 @@ const calls = (log: string): string[] => (existsSync(log) ? readFileSync(log, 'u
 /** A PATH on which docker/kubectl are found only where the test puts them (the fakes use shell built-ins only). */
 const minimalPath = (...dirs: string[]) => [...dirs, tempDir('agentor-empty-path-')].join(':');
 
-describe('agentor deploy --apply', () => {
+describe('agentor deploy --apply', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
   it('exits 1 naming docker when it is not on PATH (after writing the files)', async () => {
     const project = makeProject();
     const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
@@ -434,7 +436,7 @@ describe('agentor deploy --apply', () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/needs a running Docker engine.*Cannot connect to the Docker daemon/);
-    expect(calls(log)).toEqual(['docker info --format {{.ServerVersion}}']);
+    expect(calls(log)).toEqual(['docker version']);
   });
 
   it('streams docker build/push and kubectl apply output under progress lines, sanitized', async () => {
@@ -444,7 +446,7 @@ describe('agentor deploy --apply', () => {
     const { bin, log } = fakeTools({
       docker: [
         'case "$1" in',
-        '  info) echo 28.2.2 ;;',
+        '  version) echo "Server: Docker Engine - Community" ;;',
         `  build) echo "#1 [internal] load build definition"; read line < "${gate}"; printf '\\033]0;pwned\\007#2 DONE\\n' ;;`,
         '  push) echo "1.2.0: digest: sha256:abc size: 1234" ;;',
         'esac',
@@ -488,7 +490,7 @@ describe('agentor deploy --apply', () => {
     );
     const out = join(project, 'deploy', 'researcher');
     expect(calls(log)).toEqual([
-      'docker info --format {{.ServerVersion}}',
+      'docker version',
       'kubectl config current-context',
       'kubectl get secret researcher-secrets --output name',
       `docker build --tag ${image} ${out}`,
@@ -502,7 +504,7 @@ describe('agentor deploy --apply', () => {
 
   it('compose: checks the engine and the compose plugin, then runs docker compose up; --dry-run runs nothing', async () => {
     const project = makeProject();
-    const { bin, log } = fakeTools({ docker: 'case "$1" in info) echo 28 ;; compose) echo "compose $2" ;; esac' });
+    const { bin, log } = fakeTools({ docker: 'case "$1" in version) echo 28 ;; compose) echo "compose $2" ;; esac' });
     const env = deployEnv({ PATH: minimalPath(bin) });
     const dry = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--apply', '--dry-run'], {
       cwd: project,
@@ -525,7 +527,7 @@ describe('agentor deploy --apply', () => {
       '==> [1/1] docker compose -f deploy/researcher/compose.yaml up --build --detach --remove-orphans',
     );
     expect(calls(log)).toEqual([
-      'docker info --format {{.ServerVersion}}',
+      'docker version',
       'docker compose version',
       `docker compose -f ${join(project, 'deploy', 'researcher', 'compose.yaml')} up --build --detach --remove-orphans`,
     ]);
@@ -558,7 +560,7 @@ describe('agentor deploy --apply', () => {
   it('exits 1 when a step fails, naming it', async () => {
     const project = makeProject();
     const { bin } = fakeTools({
-      docker: 'case "$1" in info) echo 28 ;; build) echo "ERROR: failed to solve" >&2; exit 17 ;; esac',
+      docker: 'case "$1" in version) echo 28 ;; build) echo "ERROR: failed to solve" >&2; exit 17 ;; esac',
     });
     const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
       cwd: project,
@@ -627,7 +629,7 @@ const FOREIGN: ListedObject[] = [
   },
 ];
 
-describe('agentor deploy --apply re-deploys', () => {
+describe('agentor deploy --apply re-deploys', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
   /** A fake cluster: `kubectl get` prints the namespace from a state file the test rewrites between runs. */
   function fakeCluster() {
     const state = join(tempDir('agentor-cluster-'), 'state.json');
@@ -639,7 +641,7 @@ describe('agentor deploy --apply re-deploys', () => {
       );
     setState(FOREIGN);
     const tools = fakeTools({
-      docker: 'case "$1" in info) echo 28 ;; esac',
+      docker: 'case "$1" in version) echo 28 ;; esac',
       kubectl: [
         'case "$1" in',
         '  config) echo kind-dev ;;',
@@ -724,7 +726,7 @@ describe('agentor deploy --apply re-deploys', () => {
     );
     expect(second.stdout).toContain('poddisruptionbudgets.policy/researcher deleted');
     expect(calls(log)).toEqual([
-      'docker info --format {{.ServerVersion}}',
+      'docker version',
       'kubectl config current-context',
       'kubectl get secret researcher-secrets --output name',
       `docker build --tag registry.example.com/team/researcher:1.2.0 ${out}`,
@@ -782,4 +784,153 @@ describe('agentor deploy --apply re-deploys', () => {
     );
     expect(existsSync(join(project, 'deploy'))).toBe(false);
   });
+});
+
+describe('agentor deploy: what the MCP servers of the agent need', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
+  const MCP_AGENT = `---
+name: searcher
+model: gpt-4.1-mini
+mcpServers:
+  search: { url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer \${SEARCH_TOKEN}" } }
+  files:
+    command: npx
+    args: [-y, "@modelcontextprotocol/server-filesystem", "\${DATA_DIR:-/tmp}"]
+    env: { DEBUG: "\${DEBUG:-}", REGION: "\${REGION}", LISTEN: "\${PORT}" }
+---
+Search, then read.
+`;
+  function mcpProject(): string {
+    const dir = tempDir('agentor-deploy-mcp-');
+    mkdirSync(join(dir, 'agents'));
+    writeFileSync(join(dir, 'agents', 'searcher.md'), MCP_AGENT);
+    return dir;
+  }
+  const SEARCH_TOKEN = 'search-secret-0123456789abcdef';
+
+  it('declares ${VAR} and ${VAR:-default} like the model key: compose, secretKeyRefs, the kubectl create secret line', async () => {
+    const project = mcpProject();
+    const env = deployEnv({ SEARCH_TOKEN });
+    const k8s = await runCli(['deploy', '--agent', 'searcher', '--target', 'kubernetes', '--out', 'out/k8s'], {
+      cwd: project,
+      env,
+    });
+    expect(k8s.code).toBe(0);
+    // The plan lists them, by name only, with where they are read.
+    expect(k8s.stdout).toMatch(
+      /SEARCH_TOKEN\s+secret\s+required\s+read by MCP server "search": headers\.Authorization/,
+    );
+    expect(k8s.stdout).toMatch(/REGION\s+config\s+required\s+read by MCP server "files": env\.REGION/);
+    expect(k8s.stdout).toMatch(
+      /DATA_DIR\s+config\s+optional\s+read by MCP server "files": args\[2\] \(default "\/tmp"\)/,
+    );
+    expect(k8s.stdout).toMatch(/DEBUG\s+config\s+optional\s+read by MCP server "files": env\.DEBUG \(default ""\)/);
+    // PORT is the image's own: never asked for.
+    expect(k8s.stdout).not.toMatch(/^\s+PORT\s/m);
+    const out = join(project, 'out', 'k8s');
+    const c = parseYaml(readFileSync(join(out, 'k8s', 'deployment.yaml'), 'utf8')).spec.template.spec.containers[0];
+    const refs = Object.fromEntries(
+      (c.env as Array<{ name: string; valueFrom?: { secretKeyRef: unknown } }>).map((e) => [e.name, e.valueFrom]),
+    );
+    expect(refs['SEARCH_TOKEN']).toEqual({ secretKeyRef: { name: 'searcher-secrets', key: 'SEARCH_TOKEN' } });
+    expect(refs['REGION']).toEqual({ secretKeyRef: { name: 'searcher-secrets', key: 'REGION' } });
+    expect(refs['DATA_DIR']).toEqual({
+      secretKeyRef: { name: 'searcher-secrets', key: 'DATA_DIR', optional: true },
+    });
+    expect(refs['DEBUG']).toEqual({ secretKeyRef: { name: 'searcher-secrets', key: 'DEBUG', optional: true } });
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    const create = /```sh\n(kubectl create secret generic searcher-secrets[^`]*?)\n```/.exec(readme)?.[1] ?? '';
+    expect(create).toContain('--from-literal=SEARCH_TOKEN="$SEARCH_TOKEN"');
+    expect(create).toContain('--from-literal=REGION="$REGION"');
+    expect(create).not.toContain('DEBUG');
+    expect(readme).toContain('export REGION=…');
+    expect(readme).toMatch(/\| `SEARCH_TOKEN` \| secret \| required \|/);
+
+    const compose = await runCli(['deploy', '--agent', 'searcher', '--target', 'compose', '--out', 'out/compose'], {
+      cwd: project,
+      env,
+    });
+    expect(compose.code).toBe(0);
+    const svc = parseYaml(readFileSync(join(project, 'out', 'compose', 'compose.yaml'), 'utf8')).services.searcher;
+    expect(svc.environment).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^SEARCH_TOKEN=\$\{SEARCH_TOKEN:\?[^}]+\}$/),
+        expect.stringMatching(/^REGION=\$\{REGION:\?[^}]+\}$/),
+        'DATA_DIR',
+        'DEBUG',
+      ]),
+    );
+    for (const dir of ['out/k8s', 'out/compose']) {
+      for (const [file, content] of Object.entries(snapshot(join(project, dir))))
+        expect(content.includes(SEARCH_TOKEN), `${file} contains the token`).toBe(false);
+    }
+  });
+
+  it('--apply works with a Docker-compatible client (podman-docker), probed with `docker version`', async () => {
+    const project = makeProject();
+    // podman-docker: a notice on every call; `version` works without a daemon; `info` has no ServerVersion field.
+    const { bin, log } = fakeTools({
+      docker: [
+        'echo "Emulate Docker CLI using podman. Create /etc/containers/nodocker to quiet msg." >&2',
+        'case "$1" in',
+        '  version) printf "Client:       Podman Engine\\nVersion:      4.9.3\\n" ;;',
+        '  info) echo "Error: template: info:1:2: executing \\"info\\" at <.ServerVersion>: can\'t evaluate field ServerVersion in type *define.Info" >&2; exit 125 ;;',
+        '  build) echo "STEP 1/9: FROM node:24-slim"; echo "COMMIT researcher" ;;',
+        'esac',
+      ].join('\n'),
+    });
+    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
+      cwd: project,
+      env: deployEnv({ PATH: minimalPath(bin) }),
+    });
+    expect(r.stderr).not.toMatch(/needs a running Docker engine/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('COMMIT researcher');
+    const out = join(project, 'deploy', 'researcher');
+    expect(calls(log)).toEqual([
+      'docker version',
+      expect.stringMatching(`^docker build --tag researcher:[0-9a-f]{12} ${out}$`),
+    ]);
+  });
+
+  it('an engine that is down is named by its error line, not the notice podman-docker prints first', async () => {
+    const project = makeProject();
+    const { bin } = fakeTools({
+      docker: [
+        'echo "Emulate Docker CLI using podman. Create /etc/containers/nodocker to quiet msg." >&2',
+        'echo "Error: unable to connect to Podman socket: dial unix /run/podman/podman.sock: connect: no such file or directory" >&2',
+        'exit 125',
+      ].join('\n'),
+    });
+    const r = await runCli(['deploy', '--agent', 'researcher', '--apply'], {
+      cwd: project,
+      env: deployEnv({ PATH: minimalPath(bin) }),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /cannot reach one \(Error: unable to connect to Podman socket: .*\)\. Start Docker \(or Podman\)/,
+    );
+  });
+
+  it(
+    "refuses to replace the user's own file at a path a new target plans, and leaves it untouched",
+    { timeout: 90_000 },
+    async () => {
+      const project = makeProject();
+      const env = deployEnv();
+      expect((await runCli(['deploy', '--agent', 'researcher'], { cwd: project, env })).code).toBe(0);
+      const own = join(project, 'deploy', 'researcher', 'compose.yaml');
+      writeFileSync(own, '# my own compose file\nservices: {}\n');
+      const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose'], { cwd: project, env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        `${own} is not agentor's (not listed in .agentor-deploy.json) and this deploy would replace it; move it elsewhere`,
+      );
+      expect(readFileSync(own, 'utf8')).toBe('# my own compose file\nservices: {}\n');
+      // Moved away, the deploy goes ahead.
+      rmSync(own);
+      const moved = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose'], { cwd: project, env });
+      expect(moved.code).toBe(0);
+      expect(readFileSync(own, 'utf8')).toMatch(/^# researcher: generated by `agentor deploy --target compose`/);
+    },
+  );
 });

@@ -27,7 +27,7 @@ async function startServe(args: string[], env: Record<string, string> = {}): Pro
 }
 
 describe('agentor serve (process)', () => {
-  it('prints where it listens, serves, and stops on SIGINT with exit 0', async () => {
+  it('prints where it listens, serves, and stops on SIGINT with exit 130', async () => {
     const { cli, url } = await startServe([]);
     expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
     fake.enqueue({ text: 'served' });
@@ -37,11 +37,11 @@ describe('agentor serve (process)', () => {
     });
     cli.child.kill('SIGINT');
     const done = await cli.done;
-    expect(done.code).toBe(0);
+    expect(done.code).toBe(130);
     expect(done.stderr).not.toContain(API_KEY);
   });
 
-  it('SIGTERM lets running streams end with run_end cancelled, then exits 0', async () => {
+  it('SIGTERM lets running streams end with run_end cancelled, then exits 143', async () => {
     const { cli, url } = await startServe([]);
     fake.enqueue({ fault: 'hang', text: ['half ', 'way'] });
     const res = await fetch(`${url}/chat`, { method: 'POST', body: JSON.stringify({ input: 'long', stream: true }) });
@@ -60,7 +60,7 @@ describe('agentor serve (process)', () => {
     expect(frames.at(-1)?.event).toBe('run_end');
     expect(JSON.parse(frames.at(-1)?.data ?? '{}')).toMatchObject({ status: 'cancelled', text: 'half way' });
     const done = await cli.done;
-    expect(done.code).toBe(0);
+    expect(done.code).toBe(143);
     expect(done.stderr).toMatch(/shutting down/);
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
@@ -79,7 +79,7 @@ describe('agentor serve (process)', () => {
       cli.child.kill('SIGTERM');
     }
     const done = await cli.done;
-    expect(done.code).toBe(0);
+    expect(done.code).toBe(143);
     expect(done.stderr).not.toContain(token);
     expect(done.stderr).toMatch(/bearer token required/);
   });
@@ -95,7 +95,7 @@ describe('agentor serve (process)', () => {
       (await fetch(`${url}/v1/models`, { headers: { authorization: 'Bearer env-token-0123456789' } })).status,
     ).toBe(200);
     cli.child.kill('SIGTERM');
-    expect((await cli.done).code).toBe(0);
+    expect((await cli.done).code).toBe(143);
   });
 
   it('refuses to bind a non-loopback host without a token (exit 2)', async () => {
@@ -145,7 +145,7 @@ describe('agentor serve (process)', () => {
     } finally {
       cli.child.kill('SIGTERM');
     }
-    expect((await cli.done).code).toBe(0);
+    expect((await cli.done).code).toBe(143);
     const env = cleanEnv({ OPENAI_API_KEY: API_KEY });
     const inverted = await runCli(
       ['serve', '--port', '0', '--headers-timeout', '2m', '--request-timeout', '1m', '--base-url', fake.url],
@@ -192,7 +192,7 @@ describe('agentor serve (process)', () => {
     } finally {
       cli.child.kill('SIGTERM');
     }
-    expect((await cli.done).code).toBe(0);
+    expect((await cli.done).code).toBe(143);
   });
 
   it('serves the offline demo with --demo', async () => {
@@ -204,6 +204,6 @@ describe('agentor serve (process)', () => {
     expect(res.status).toBe('completed');
     expect(res.text.length).toBeGreaterThan(0);
     cli.child.kill('SIGTERM');
-    expect((await cli.done).code).toBe(0);
+    expect((await cli.done).code).toBe(143);
   });
 });

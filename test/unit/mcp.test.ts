@@ -1,11 +1,21 @@
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
-import type { AgentEvent, ToolResultEvent } from '../../src/core/events.js';
+import type { AgentEvent, ErrorInfo, ToolResultEvent } from '../../src/core/events.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
 import { collect } from '../../src/core/stream.js';
 import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
-import { expandEnv, formatToolResult, McpPool, parseMcpServers, withNotices } from '../../src/core/tools/mcp.js';
+import {
+  envReferences,
+  expandEnv,
+  formatToolResult,
+  McpPool,
+  meaningfulStderr,
+  parseMcpServers,
+  type McpPoolOptions,
+} from '../../src/core/tools/mcp.js';
+import type { ToolContext } from '../../src/core/tools/tool.js';
+import { isRunning, listenForFixture } from '../support/mcp-notify.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { loadAgentFromFlags } from '../../src/commands/load-agents.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +35,36 @@ const fixture = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const builtinNames = BUILTIN_TOOLS.map((t) => t.name);
+const ctx = (signal = new AbortController().signal): ToolContext => ({ signal, run_id: 'r', call_id: 'c' });
+
+/** A pool of its own for one test (closed when it ends) and the notices it announces, as promises. */
+function supervisedPool(opts: McpPoolOptions = {}) {
+  const notices: ErrorInfo[] = [];
+  const waiters = new Set<() => void>();
+  const own = new McpPool({
+    cwd: ROOT,
+    startupTimeoutMs: 20_000,
+    ...opts,
+    onNotice: (n) => {
+      notices.push(n);
+      for (const w of [...waiters]) w();
+    },
+  });
+  onTestFinished(() => own.close());
+  /** The n-th notice with this code (1-based), once announced. */
+  const notice = (code: string, nth = 1): Promise<ErrorInfo> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        const found = notices.filter((n) => n.code === code)[nth - 1];
+        if (!found) return;
+        waiters.delete(check);
+        resolve(found);
+      };
+      waiters.add(check);
+      check();
+    });
+  return { pool: own, notices, notice };
+}
 
 let fake: FakeOpenAI;
 let pool: McpPool;
@@ -48,7 +88,7 @@ function isAlive(pid: number): boolean {
 
 describe('MCP over stdio', () => {
   it('offers the server tools, namespacing the one that clashes with a built-in', async () => {
-    const set = await pool.connect({ fixture: fixture() }, builtinNames);
+    const set = await pool.connect({ fixture: fixture() }, { reserved: builtinNames });
     expect(set.errors).toEqual([]);
     expect(set.servers['fixture']).toEqual(['add', 'echo', 'fixture__calculator', 'pid', 'slow', 'fail']);
     const add = set.tools.find((t) => t.name === 'add');
@@ -60,7 +100,7 @@ describe('MCP over stdio', () => {
   });
 
   it('a tool result reaches the model through the agent loop', async () => {
-    const set = await pool.connect({ fixture: fixture() }, builtinNames);
+    const set = await pool.connect({ fixture: fixture() }, { reserved: builtinNames });
     fake.requests.length = 0;
     fake.enqueue({ toolCalls: [{ name: 'add', arguments: { a: 19, b: 23 } }] }, { text: ['The sum is ', '42.'] });
     const agent = new Agent({
@@ -81,7 +121,7 @@ describe('MCP over stdio', () => {
   });
 
   it('turns an isError result into an error result and enforces the per-call timeout', async () => {
-    const set = await pool.connect({ timed: fixture({ timeout: 300 }) }, builtinNames);
+    const set = await pool.connect({ timed: fixture({ timeout: 300 }) }, { reserved: builtinNames });
     const byName = new Map(set.tools.map((t) => [t.name, t]));
     fake.enqueue(
       {
@@ -119,15 +159,15 @@ describe('MCP over stdio', () => {
         exits: fixture({ env: { MCP_FIXTURE_EXIT: '1' } }),
         fixture: fixture(),
       },
-      builtinNames,
+      { reserved: builtinNames },
     );
     expect(set.errors).toHaveLength(2);
     expect(set.errors[0]?.message).toMatch(/MCP server "missing" failed to start .*ENOENT/);
     expect(set.errors[1]?.message).toMatch(/MCP server "exits" failed to start .*stderr: fixture: refusing to start/);
     expect(set.servers['fixture']).toContain('echo');
     fake.enqueue({ toolCalls: [{ name: 'echo', arguments: { text: 'hi' } }] }, { text: 'done' });
-    const provider = withNotices(new OpenAIProvider({ apiKey: 'k', baseURL: fake.url }), set.errors);
-    const agent = new Agent({ name: 'mcp', model: 'fake', provider, tools: set.tools });
+    const provider = new OpenAIProvider({ apiKey: 'k', baseURL: fake.url });
+    const agent = new Agent({ name: 'mcp', model: 'fake', provider, tools: set.tools, notices: set.notices });
     const events: AgentEvent[] = await collect(agent.streamChat('echo hi'));
     expect(events.map((e) => e.type).slice(0, 3)).toEqual(['run_start', 'error', 'error']);
     expect(events.filter((e) => e.type === 'error')).toHaveLength(2); // once per run, not once per model call
@@ -146,6 +186,122 @@ describe('MCP over stdio', () => {
     await expect(
       pidTool.execute({}, { signal: new AbortController().signal, run_id: 'r', call_id: 'c' }),
     ).rejects.toThrow();
+  });
+});
+
+describe('supervision of stdio servers', () => {
+  it('a server killed with kill -9 fails its call in flight at once, is reported, fails calls clearly, and is restarted', async () => {
+    const fx = await listenForFixture();
+    onTestFinished(() => fx.close());
+    const { pool: own, notice } = supervisedPool();
+    const set = await own.connect({ fixture: fixture({ env: { MCP_FIXTURE_NOTIFY: fx.address } }) });
+    const tool = (name: string) => set.tools.find((t) => t.name === name)!;
+    const pid = Number(await tool('pid').execute({}, ctx()));
+    expect(own.health()).toEqual([{ name: 'fixture', connected: true }]);
+
+    const inFlight = Promise.resolve(tool('slow').execute({ ms: 60_000 }, ctx()));
+    await fx.next('slow');
+    const started = Date.now();
+    process.kill(pid, 'SIGKILL');
+    await expect(inFlight).rejects.toThrow(/MCP server "fixture" stopped during the call \(killed by SIGKILL\)/);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect((await notice('mcp_server_down')).message).toMatch(
+      /^MCP server "fixture" stopped \(".*mcp-stdio-server\.ts"\): killed by SIGKILL\. Restarting it in 0\.5 s/,
+    );
+    expect(own.health()).toEqual([
+      { name: 'fixture', connected: false, error: expect.stringMatching(/is down \(killed by SIGKILL\)/) },
+    ]);
+    await expect(Promise.resolve(tool('echo').execute({ text: 'x' }, ctx()))).rejects.toThrow(
+      /MCP server "fixture" is down \(killed by SIGKILL\); restarting it; next restart in \d/,
+    );
+    expect(set.notices()).toEqual([expect.objectContaining({ code: 'mcp_server_down', retryable: true })]);
+
+    expect((await notice('mcp_server_restarted')).message).toBe(
+      'MCP server "fixture" is back (restarted after: killed by SIGKILL).',
+    );
+    expect(own.health()).toEqual([{ name: 'fixture', connected: true }]);
+    expect(await tool('echo').execute({ text: 'again' }, ctx())).toBe('echo: again');
+    expect(Number(await tool('pid').execute({}, ctx()))).not.toBe(pid);
+    expect(set.notices()).toEqual([]);
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('a run reports the crash: the tool result says what happened, the next model call is preceded by an error event', async () => {
+    const fx = await listenForFixture();
+    onTestFinished(() => fx.close());
+    const { pool: own } = supervisedPool();
+    const set = await own.connect({ fixture: fixture({ env: { MCP_FIXTURE_NOTIFY: fx.address } }) });
+    const pid = (await fx.next('started')).pid;
+    fake.enqueue({ toolCalls: [{ name: 'slow', arguments: { ms: 60_000 } }] }, { text: 'the tool broke' });
+    const agent = new Agent({
+      name: 'mcp',
+      model: 'fake',
+      provider: new OpenAIProvider({ apiKey: 'k', baseURL: fake.url }),
+      tools: set.tools,
+      notices: set.notices,
+    });
+    const run = collect(agent.streamChat('wait'));
+    await fx.next('slow');
+    process.kill(pid, 'SIGKILL');
+    const events = await run;
+    const types = events.map((e) => e.type).filter((t) => t !== 'text_delta');
+    expect(types).toEqual(['run_start', 'tool_call', 'tool_result', 'error', 'message', 'run_end']);
+    // The notice comes before the second model call's answer.
+    expect(events.findIndex((e) => e.type === 'error')).toBeLessThan(events.findIndex((e) => e.type === 'text_delta'));
+    expect(events[2]).toMatchObject({ is_error: true, result: expect.stringMatching(/stopped during the call/) });
+    expect(events[3]).toMatchObject({ error: { code: 'mcp_server_down' } });
+    expect(events.at(-1)).toMatchObject({ status: 'completed' });
+  });
+
+  it('start-up is cancellable: the server and what it started are stopped, and it is reported as not started', async () => {
+    const fx = await listenForFixture();
+    onTestFinished(() => fx.close());
+    const { pool: own } = supervisedPool();
+    const controller = new AbortController();
+    const env = { MCP_FIXTURE_NOTIFY: fx.address, MCP_FIXTURE_HANG: '1', MCP_FIXTURE_GRANDCHILD: '1' };
+    const connecting = own.connect({ slow: fixture({ env }) }, { signal: controller.signal });
+    const { pid, grandchild } = await fx.next('started');
+    const started = Date.now();
+    controller.abort();
+    const set = await connecting;
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(set.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/^MCP server "slow" failed to start \(.*\): start-up was interrupted\./),
+    ]);
+    expect(own.health()).toEqual([{ name: 'slow', connected: false, error: expect.stringMatching(/interrupted/) }]);
+    // It is being stopped; close() waits for that.
+    await own.close();
+    expect(isRunning(pid)).toBe(false);
+    await expect.poll(() => isRunning(grandchild!), { timeout: 2000 }).toBe(false);
+  });
+
+  it("a server's startupTimeout bounds its whole start-up, and the process is stopped", async () => {
+    const fx = await listenForFixture();
+    onTestFinished(() => fx.close());
+    const { pool: own } = supervisedPool();
+    // Plain node (the fixture's tsx start-up alone can take a second on a busy machine): report, then never answer.
+    const [host, port] = fx.address.split(':');
+    const script = `require('net').connect(${port}, '${host}', function () { this.end(JSON.stringify({ event: 'started', pid: process.pid }) + '\\n'); }); setInterval(() => {}, 1000);`;
+    const connecting = own.connect(
+      parseMcpServers({ mute: { command: process.execPath, args: ['-e', script], startupTimeout: '1s' } }),
+    );
+    const { pid } = await fx.next('started');
+    const started = Date.now();
+    const set = await connecting;
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(set.errors[0]?.message).toMatch(/failed to start .*: no answer within 1 s \(start-up timeout\)/);
+    await own.close();
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it("a failed start shows the server's meaningful stderr lines, not Node's footer", async () => {
+    const { pool: own } = supervisedPool();
+    const set = await own.connect({ broken: { command: process.execPath, args: ['/nonexistent/agentor/server.js'] } });
+    const message = set.errors[0]?.message ?? '';
+    expect(message).toMatch(
+      /failed to start .*: exited with code 1 — stderr: Error: Cannot find module '\/nonexistent\/agentor\/server\.js'\. Continuing/,
+    );
+    expect(message).not.toMatch(/Node\.js v|requireStack|at Module/);
   });
 });
 
@@ -207,6 +363,71 @@ describe('MCP over streamable HTTP', () => {
     } finally {
       await own.close();
     }
+  });
+});
+
+describe('supervision of HTTP servers', () => {
+  /** A streamable HTTP MCP server whose `die` tool kills the server in the middle of the call. */
+  async function mortalServer(port = 0) {
+    const http = createServer((req, res) => {
+      // Resolves once the response has started on the socket: the call's event stream is open at the client.
+      let streamed = (): void => {};
+      const started = new Promise<void>((r) => (streamed = r));
+      const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+      res.write = ((...args: unknown[]) => {
+        const ok = write(...args);
+        // Node corks a response's socket until the next tick: after that the bytes are on their way.
+        setImmediate(streamed);
+        return ok;
+      }) as typeof res.write;
+      const server = new McpServer({ name: 'mortal', version: '1.0.0' }, { capabilities: { logging: {} } });
+      server.registerTool('die', { description: 'Kills the server mid-call' }, async (extra) => {
+        // A log message opens the call's event stream; then every connection is cut and the listener is gone: what a
+        // client sees when the server process dies mid-call.
+        await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: 'dying' } });
+        await started;
+        http.closeAllConnections();
+        http.close();
+        return await new Promise<never>(() => {});
+      });
+      server.registerTool('ping', { description: 'Answers' }, () => ({ content: [{ type: 'text', text: 'pong' }] }));
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      res.on('close', () => void transport.close());
+      void server.connect(transport).then(() => transport.handleRequest(req, res));
+    });
+    await new Promise<void>((r) => http.listen(port, '127.0.0.1', () => r()));
+    onTestFinished(async () => {
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+    });
+    return { http, port: (http.address() as AddressInfo).port };
+  }
+
+  it('a server dying mid-call is noticed at once, reported, and reconnected when it is back', async () => {
+    const first = await mortalServer();
+    const url = `http://127.0.0.1:${first.port}/mcp`;
+    const { pool: own, notice } = supervisedPool();
+    const set = await own.connect({ mortal: { url } });
+    const tool = (name: string) => set.tools.find((t) => t.name === name)!;
+    expect(await tool('ping').execute({}, ctx())).toBe('pong');
+
+    const started = Date.now();
+    await expect(Promise.resolve(tool('die').execute({}, ctx()))).rejects.toThrow(
+      /MCP server "mortal" stopped during the call \(the connection broke/,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await notice('mcp_server_down')).message).toMatch(
+      /^MCP server "mortal" stopped \(http:\/\/127\.0\.0\.1:\d+\/mcp\)/,
+    );
+    expect(own.health()).toEqual([{ name: 'mortal', connected: false, error: expect.stringMatching(/is down/) }]);
+    await expect(Promise.resolve(tool('ping').execute({}, ctx()))).rejects.toThrow(/MCP server "mortal" is down/);
+
+    // Restarts fail while nothing listens; once the server is back on its port, the next one succeeds.
+    await notice('mcp_server_down', 2);
+    await mortalServer(first.port);
+    await notice('mcp_server_restarted');
+    expect(own.health()).toEqual([{ name: 'mortal', connected: true }]);
+    expect(await tool('ping').execute({}, ctx())).toBe('pong');
   });
 });
 
@@ -303,6 +524,79 @@ describe('mcpServers config', () => {
     expect(() => parseMcpServers({ 'bad name': { command: 'x' } })).toThrow(/server names use/);
     expect(() => parseMcpServers({ fs: { command: 'x', timeout: -1 } })).toThrow(/fs\.timeout must be/);
     expect(() => parseMcpServers({ web: { url: 'http://x', type: 'ws' } })).toThrow(/web\.type must be "http"/);
+  });
+
+  it('timeouts are durations; a number is milliseconds, and a small one is refused as a likely slip', () => {
+    expect(
+      parseMcpServers({
+        a: { command: 'x', timeout: '60s', startupTimeout: '2m' },
+        b: { url: 'http://127.0.0.1:1/mcp', timeout: 5000 },
+        c: { command: 'x', timeout: '500ms' },
+      }),
+    ).toEqual({
+      a: { command: 'x', args: [], timeout: 60_000, startupTimeout: 120_000 },
+      b: { url: 'http://127.0.0.1:1/mcp', timeout: 5000 },
+      c: { command: 'x', args: [], timeout: 500 },
+    });
+    expect(() => parseMcpServers({ a: { command: 'x', timeout: 60 } })).toThrow(
+      'mcpServers.a.timeout is 60: a number is milliseconds, so that is 60 ms; write "60s" for seconds',
+    );
+    expect(() => parseMcpServers({ a: { command: 'x', timeout: '60' } })).toThrow(
+      /a\.timeout must be a duration with its unit/,
+    );
+    expect(() => parseMcpServers({ a: { command: 'x', startupTimeout: '5 parsecs' } })).toThrow(
+      /a\.startupTimeout: invalid duration "5 parsecs"/,
+    );
+  });
+
+  it('lists the ${VAR} references of a server, with their defaults', () => {
+    expect(
+      envReferences({
+        command: 'npx',
+        args: ['-y', 'srv', '--root=${ROOT_DIR:-.}'],
+        env: { DEBUG: '${DEBUG:-}', TOKEN: '${API_TOKEN}' },
+      }),
+    ).toEqual([
+      { name: 'ROOT_DIR', field: 'args[2]', fallback: '.' },
+      { name: 'DEBUG', field: 'env.DEBUG', fallback: '' },
+      { name: 'API_TOKEN', field: 'env.TOKEN' },
+    ]);
+    expect(envReferences({ url: 'https://${HOST}/mcp', headers: { Authorization: 'Bearer ${SEARCH_TOKEN}' } })).toEqual(
+      [
+        { name: 'HOST', field: 'url' },
+        { name: 'SEARCH_TOKEN', field: 'headers.Authorization' },
+      ],
+    );
+  });
+
+  it("keeps the error lines of a server's stderr and drops stack frames, echoed source and Node's footer", () => {
+    const node = [
+      'node:internal/modules/cjs/loader:1210',
+      '  throw err;',
+      '  ^',
+      '',
+      "Error: Cannot find module '/srv/index.js'",
+      '    at Module._resolveFilename (node:internal/modules/cjs/loader:1207:15)',
+      '    at node:internal/main/run_main_module:28:49 {',
+      "  code: 'MODULE_NOT_FOUND',",
+      '  requireStack: []',
+      '}',
+      '',
+      'Node.js v20.20.2',
+    ].join('\n');
+    expect(meaningfulStderr(node)).toEqual(["Error: Cannot find module '/srv/index.js'"]);
+    const python = [
+      'Traceback (most recent call last):',
+      '  File "/srv/server.py", line 3, in <module>',
+      '    import mcpx',
+      "ModuleNotFoundError: No module named 'mcpx'",
+    ].join('\n');
+    expect(meaningfulStderr(python)).toEqual(["ModuleNotFoundError: No module named 'mcpx'"]);
+    expect(meaningfulStderr('starting\nlistening on stdio\n\u001b[31mbye\u001b[0m\n')).toEqual([
+      'starting',
+      'listening on stdio',
+      'bye',
+    ]);
   });
 
   it('expands ${VAR} and ${VAR:-default}, and names a missing variable', () => {

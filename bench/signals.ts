@@ -1,0 +1,180 @@
+/**
+ * Signal → exit, measured where users meet it: at any moment of a streamed answer (not only at its first token), with
+ * an MCP tool call in flight, and while an MCP server is still starting. Each run checks the contract too: the last
+ * NDJSON line is the one `run_end`, cancelled. Timed from the parent's kill() to the child's exit.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeOpenAI } from '../test/support/fake-openai.js';
+import { listenForFixture, type FixtureEvents } from '../test/support/mcp-notify.js';
+import type { BenchContext } from './extra.js';
+import { median, type BenchRow } from './lib.js';
+
+const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
+
+/** One CLI run: `arm` decides when to send SIGINT (it may watch stdout); resolves with ms from the signal to exit. */
+function interruptedRun(
+  bin: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  arm: (fire: () => void, stdout: NodeJS.ReadableStream) => void,
+): Promise<{ ms: number; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    let t0 = 0;
+    const fire = (): void => {
+      if (t0 !== 0) return;
+      t0 = performance.now();
+      child.kill('SIGINT');
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    arm(fire, child.stdout);
+    child.on('error', reject);
+    child.on('close', () => {
+      const lines = out.trim().split('\n');
+      const ends = lines.filter((l) => l.includes('"type":"run_end"'));
+      const last = lines.at(-1) ?? '';
+      resolve({
+        ms: performance.now() - t0,
+        ended: ends.length === 1 && last.includes('"type":"run_end"') && last.includes('"cancelled"'),
+      });
+    });
+  });
+}
+
+/** Ctrl+C at several moments of a streamed answer: the worst of the per-moment medians. */
+async function anyMoment(ctx: BenchContext): Promise<BenchRow> {
+  const fake = await startFakeOpenAI({
+    fallback: { text: Array.from({ length: 400 }, (_, i) => `w${i} `) },
+    tokenDelayMs: 5,
+  });
+  const offsets = [0, 25, 50, 100, 200, 400, 800];
+  const perOffset = Math.max(3, Math.round(ctx.runs / 3));
+  const env = ctx.cliEnv();
+  const medians: Record<string, number> = {};
+  let allEnded = true;
+  try {
+    for (const offset of offsets) {
+      const times: number[] = [];
+      for (let i = 0; i < perOffset; i++) {
+        const r = await interruptedRun(ctx.bin, ['chat', '--json', '--base-url', fake.url, 'hi'], env, (fire, out) => {
+          let seen = '';
+          const onData = (d: string): void => {
+            seen += d;
+            if (!seen.includes('"type":"text_delta"')) return;
+            out.off('data', onData);
+            if (offset === 0) fire();
+            else setTimeout(fire, offset);
+          };
+          out.on('data', onData);
+        });
+        allEnded &&= r.ended;
+        times.push(r.ms);
+      }
+      medians[`${offset}ms`] = median(times);
+    }
+  } finally {
+    await fake.close();
+  }
+  const worst = Math.max(...Object.values(medians));
+  const at = Object.entries(medians).find(([, v]) => v === worst)?.[0] ?? '';
+  return {
+    measure: `SIGINT → exit at any moment of an answer (${offsets.length} moments after the first token; worst median)`,
+    floor: '–',
+    value: `${fmt(worst)} (at +${at})`,
+    ratio: '–',
+    budget: '≤ 50 ms',
+    ok: worst <= 50 && allEnded,
+    raw: { medians, perOffset, allEnded },
+  };
+}
+
+/**
+ * The test fixture as one plain JavaScript file: run through tsx, its start-up and its exit on SIGTERM (100–150 ms on
+ * a busy machine) would be measured as agentor's.
+ */
+async function bundledFixture(root: string, dir: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(dir, 'mcp-fixture.mjs');
+  await build({
+    entryPoints: [join(root, 'test/support/mcp-stdio-server.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile,
+    logLevel: 'error',
+    // Bundled CommonJS dependencies call require().
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  });
+  return outfile;
+}
+
+/** An MCP config naming the bundled fixture, with the given environment for it. */
+function fixtureConfig(
+  fixture: string,
+  fx: FixtureEvents,
+  vars: Record<string, string>,
+): { file: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'agentor-bench-mcp-'));
+  const file = join(dir, 'mcp.json');
+  const entry = {
+    command: process.execPath,
+    args: [fixture],
+    env: { MCP_FIXTURE_NOTIFY: fx.address, ...vars },
+  };
+  writeFileSync(file, JSON.stringify({ mcpServers: { fixture: entry } }));
+  return { file, dir };
+}
+
+/** Ctrl+C with an MCP server involved: during its start-up, or during one of its calls. */
+async function withMcp(ctx: BenchContext, fixture: string, phase: 'startup' | 'call'): Promise<BenchRow> {
+  const fake = await startFakeOpenAI({ fallback: { toolCalls: [{ name: 'slow', arguments: { ms: 60_000 } }] } });
+  const runs = Math.max(3, Math.round(ctx.runs / 2));
+  const times: number[] = [];
+  let allEnded = true;
+  try {
+    for (let i = 0; i < runs; i++) {
+      const fx = await listenForFixture();
+      const config = fixtureConfig(fixture, fx, phase === 'startup' ? { MCP_FIXTURE_HANG: '1' } : {});
+      try {
+        const args = ['chat', '--json', '--base-url', fake.url, '--mcp-config', config.file, 'go'];
+        const r = await interruptedRun(ctx.bin, args, ctx.cliEnv(), (fire) => {
+          void fx.next(phase === 'startup' ? 'started' : 'slow').then(fire);
+        });
+        allEnded &&= r.ended;
+        times.push(r.ms);
+      } finally {
+        await fx.close();
+        rmSync(config.dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await fake.close();
+  }
+  const value = median(times);
+  return {
+    measure:
+      phase === 'startup'
+        ? 'SIGINT → exit while an MCP server starts (server stopped, one `run_end`)'
+        : 'SIGINT → exit with an MCP tool call in flight (server stopped, one `run_end`)',
+    floor: '–',
+    value: fmt(value),
+    ratio: '–',
+    budget: '≤ 200 ms',
+    ok: value <= 200 && allEnded,
+    raw: { times, allEnded },
+  };
+}
+
+export async function signalsBench(ctx: BenchContext): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'agentor-bench-fixture-'));
+  try {
+    const fixture = await bundledFixture(ctx.root, dir);
+    return [await anyMoment(ctx), await withMcp(ctx, fixture, 'call'), await withMcp(ctx, fixture, 'startup')];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
