@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // Removes what test helpers created outside any test (test/support/cleanup.ts) when each file's tests are done.
+    setupFiles: ['test/support/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // e2e and pty tests spawn processes; two cores, so keep parallelism modest.

@@ -2,7 +2,8 @@
  * `serve` A2A streaming throughput: K concurrent `sendMessageStream` calls (the SDK's own client, JSON-RPC) of an
  * N-token answer, against `agentor serve` and against the SDK's sample server with an echo executor
  * (bench/a2a-baseline-server.ts) on the same upstream (the fake, in its own process, no token delay). Each server runs
- * in its own process; rounds rotate between them. Throughput = answer chunks received per second of wall time.
+ * in its own process; rounds rotate between them. Throughput = answer tokens received (whole answers) per second of
+ * wall time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { Role, TaskState, type SendMessageRequest } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import { cpuSeconds, median, waitForLine, type BenchRow } from './lib.js';
 import type { BenchContext } from './extra.js';
+import { a2aVsChatBench } from './a2a-vs-chat.js';
 
 const STREAMS = Number(process.env['BENCH_A2A_STREAMS'] ?? 50);
 const TOKENS = Number(process.env['BENCH_A2A_TOKENS'] ?? 500);
@@ -34,27 +36,35 @@ function request(): SendMessageRequest {
   };
 }
 
-/** One streamed send: how many answer chunks arrived and whether the task completed. */
+/** The answer every stream should receive. */
+const ANSWER = Array.from({ length: TOKENS }, (_, i) => `t${i} `);
+const ANSWER_LENGTH = ANSWER.join('').length;
+
+/**
+ * One streamed send: how many of the answer's tokens arrived (by length: a server may send several tokens per
+ * chunk, as agentor does for the deltas of one network read) and whether the task completed.
+ */
 async function streamOnce(client: Client): Promise<{ chunks: number; completed: boolean; problem?: string }> {
-  let chunks = 0;
+  let length = 0;
   let state: TaskState | undefined;
   try {
     for await (const e of client.sendMessageStream(request())) {
       if (e.payload?.$case === 'artifactUpdate') {
         for (const p of e.payload.value.artifact?.parts ?? [])
-          if (p.content?.$case === 'text' && p.content.value) chunks++;
+          if (p.content?.$case === 'text') length += p.content.value.length;
       } else if (e.payload?.$case === 'statusUpdate') state = e.payload.value.status?.state;
     }
   } catch (e) {
-    return { chunks, completed: false, problem: `error after ${chunks} chunks: ${(e as Error).message}` };
+    return { chunks: 0, completed: false, problem: `error after ${length} characters: ${(e as Error).message}` };
   }
   const completed = state === TaskState.TASK_STATE_COMPLETED;
+  const whole = length === ANSWER_LENGTH;
   return {
-    chunks,
+    chunks: whole ? TOKENS : 0,
     completed,
-    ...(completed && chunks === TOKENS
+    ...(completed && whole
       ? {}
-      : { problem: `ended ${state === undefined ? 'without a status' : TaskState[state]} after ${chunks} chunks` }),
+      : { problem: `ended ${state === undefined ? 'without a status' : TaskState[state]} after ${length} characters` }),
   };
 }
 
@@ -96,8 +106,8 @@ async function round(client: Client, pid: number | undefined): Promise<Round> {
   };
 }
 
-export async function a2aBench(ctx: BenchContext): Promise<BenchRow[]> {
-  const reply = JSON.stringify({ text: Array.from({ length: TOKENS }, (_, i) => `t${i} `) });
+async function a2aThroughputBench(ctx: BenchContext): Promise<BenchRow[]> {
+  const reply = JSON.stringify({ text: ANSWER });
   const children: ChildProcess[] = [];
   const start = (args: string[], env: NodeJS.ProcessEnv, out: 'stdout' | 'stderr'): ChildProcess => {
     const child = spawn(process.execPath, args, {
@@ -172,4 +182,9 @@ export async function a2aBench(ctx: BenchContext): Promise<BenchRow[]> {
   } finally {
     for (const c of children.reverse()) c.kill('SIGTERM');
   }
+}
+
+/** The A2A group: throughput against the SDK's sample server, then A2A against `/chat` on the same server. */
+export async function a2aBench(ctx: BenchContext): Promise<BenchRow[]> {
+  return [...(await a2aThroughputBench(ctx)), ...(await a2aVsChatBench(ctx))];
 }

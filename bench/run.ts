@@ -2,8 +2,8 @@
  * `npm run bench`: every measure against loopback fakes, A/B runs interleaved, floors measured in the same run.
  * Prints a markdown table and writes JSON to bench/results/. Not part of `npm test` (benchmarks are not timed tests).
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai.js';
@@ -17,8 +17,10 @@ const NODE = process.execPath;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const only = process.argv.slice(2);
 
+const homes: string[] = []; // removed when the bench ends
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const home = mkdtempSync(join(tmpdir(), 'agentor-bench-'));
+  homes.push(home);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     XDG_CONFIG_HOME: join(home, 'c'),
@@ -34,17 +36,24 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 
-async function startup(flag: string, budget: number): Promise<BenchRow> {
+/** Another Node release to measure on (its own `node -e 0` floor); `label` names it in the row. */
+interface OtherNode {
+  node: string;
+  label: string;
+}
+
+async function startup(flag: string, budget: number, on?: OtherNode): Promise<BenchRow> {
   const env = cliEnv();
+  const node = on?.node ?? NODE;
   const r = await interleave(
     RUNS,
-    () => timedSpawn(NODE, ['-e', '0'], { env }).then((x) => x.ms),
-    () => timedSpawn(NODE, [BIN, flag], { env }).then((x) => x.ms),
+    () => timedSpawn(node, ['-e', '0'], { env }).then((x) => x.ms),
+    () => timedSpawn(node, [BIN, flag], { env }).then((x) => x.ms),
   );
   const floor = median(r.a);
   const value = median(r.b);
   return {
-    measure: `\`agentor ${flag}\` cold start`,
+    measure: `\`agentor ${flag}\` cold start${on ? `, ${on.label}` : ''}`,
     floor: `\`node -e 0\` ${fmt(floor)}`,
     value: fmt(value),
     ratio: ratio(value, floor),
@@ -54,22 +63,23 @@ async function startup(flag: string, budget: number): Promise<BenchRow> {
   };
 }
 
-async function firstToken(fake: FakeOpenAI): Promise<BenchRow> {
+async function firstToken(fake: FakeOpenAI, on?: OtherNode): Promise<BenchRow> {
   fake.enqueue(); // fallback reply is set by the caller
   const env = cliEnv();
+  const node = on?.node ?? NODE;
   const isDelta = (s: string): boolean => s.includes('"type":"text_delta"');
   const r = await interleave(
     RUNS,
-    () => timedSpawn(NODE, [BARE, fake.url], { env, until: isDelta }).then((x) => x.firstMatchMs ?? NaN),
+    () => timedSpawn(node, [BARE, fake.url], { env, until: isDelta }).then((x) => x.firstMatchMs ?? NaN),
     () =>
-      timedSpawn(NODE, [BIN, 'chat', '--json', '--base-url', fake.url, 'hi'], { env, until: isDelta }).then(
+      timedSpawn(node, [BIN, 'chat', '--json', '--base-url', fake.url, 'hi'], { env, until: isDelta }).then(
         (x) => x.firstMatchMs ?? NaN,
       ),
   );
   const floor = median(r.a);
   const value = median(r.b);
   return {
-    measure: 'spawn → first `text_delta` line (`--json`)',
+    measure: `spawn → first \`text_delta\` line (\`--json\`)${on ? `, ${on.label}` : ''}`,
     floor: `bare fetch+SSE client ${fmt(floor)}`,
     value: fmt(value),
     ratio: ratio(value, floor),
@@ -141,16 +151,36 @@ async function sigintToExit(fake: FakeOpenAI): Promise<BenchRow> {
   };
 }
 
+/**
+ * Node 24 for the startup and first-token rows (BENCH_NODE24, else fetched by scripts/fetch-node.mjs). Its first run
+ * of the CLI makes its own code cache: the interleaved warm-up run, not a measured one.
+ */
+function node24(): OtherNode | undefined {
+  try {
+    const node =
+      process.env['BENCH_NODE24'] ||
+      join(execFileSync(NODE, [join(ROOT, 'scripts/fetch-node.mjs'), '24'], { encoding: 'utf8' }).trim(), 'bin/node');
+    const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    return { node, label: `Node ${version.slice(1)}` };
+  } catch (e) {
+    process.stderr.write(`bench: no Node 24 rows: ${e instanceof Error ? e.message : String(e)}\n`);
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const rows: BenchRow[] = [];
   const want = (name: string): boolean => only.length === 0 || only.includes(name);
+  const on24 = want('startup') || want('first-token') ? node24() : undefined;
   const fake = await startFakeOpenAI({ fallback: { text: Array.from({ length: 40 }, (_, i) => `tok${i} `) } });
   try {
     if (want('startup')) {
       rows.push(await startup('--version', 1.2));
       rows.push(await startup('--help', 1.3));
+      if (on24) rows.push(await startup('--version', 1.2, on24), await startup('--help', 1.3, on24));
     }
     if (want('first-token')) rows.push(await firstToken(fake));
+    if (want('first-token') && on24) rows.push(await firstToken(fake, on24));
     if (want('sigint')) rows.push(await sigintToExit(fake));
   } finally {
     await fake.close();
@@ -183,4 +213,8 @@ async function main(): Promise<void> {
   process.stderr.write(`results written to ${file}\n`);
 }
 
-await main();
+try {
+  await main();
+} finally {
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+}

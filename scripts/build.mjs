@@ -1,17 +1,96 @@
 // Build: tsc emits the library (dist/*.js + .d.ts); esbuild bundles the CLI into dist/bundle/:
 //
 //   cli.cjs        the hot path (option parsing, `chat`, the agent loop, the OpenAI provider) as one CommonJS file, which
-//                  bin/agentor.js compiles with a V8 code cache (cli.cjs.cache, made here by running it once): parsing
-//                  and compiling it is most of the time to a first token, and Node 20 has no compile cache for ESM.
+//                  bin/agentor.js compiles with a V8 code cache (cli.cjs.<v8>-<arch>.cache, made here by running it
+//                  once): parsing and compiling it is most of the time to a first token, and Node 20 has no compile
+//                  cache for ESM. The cache is per V8 version, so installs shared by several Node versions keep one each.
+//   help.cjs       Commander and the option declarations only: `--help` (and a bare `agentor`) needs nothing else.
 //   cold/*.js      what the hot path imports only sometimes (the Ink UI, serve, deploy, the MCP and A2A SDKs): ES
 //   chunks/*.js    modules with code splitting, loaded by import() when a command needs them.
+//
+// Incremental: the build is skipped when dist/ was built from the same inputs (sources, build scripts, launcher,
+// package.json, lockfile; a content hash in dist/.build-stamp.json) and this Node version's code cache is there; with
+// only the cache missing (another Node version), it makes just the cache. `npm run build -- --force` rebuilds all;
+// `-- --check` only reports (exit 1 when a build would do something).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
-import { build } from 'esbuild';
-import { warmCodeCache } from './warm-code-cache.mjs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { cacheKey, warmCodeCache } from './warm-code-cache.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
+const STAMP = join(ROOT, 'dist/.build-stamp.json');
+const OUTPUTS = ['dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/bundle/cli.cjs', 'dist/bundle/help.cjs'];
+
+/** A hash of everything dist/ is made from; node_modules is represented by the lockfile. */
+function inputsHash() {
+  const files = [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'bin/agentor.js',
+    'scripts/build.mjs',
+    'scripts/warm-code-cache.mjs',
+  ];
+  const walk = (dir) =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`]));
+  const hash = createHash('sha256');
+  for (const file of [...files, ...walk('src')]) {
+    if (!existsSync(join(ROOT, file))) continue;
+    hash
+      .update(`${file}\0`)
+      .update(readFileSync(join(ROOT, file)))
+      .update('\0');
+  }
+  return hash.digest('hex');
+}
+
+const inputs = inputsHash();
+let stamp;
+try {
+  stamp = JSON.parse(readFileSync(STAMP, 'utf8'));
+} catch {
+  // never built, or built before stamps
+}
+const current = stamp?.inputs === inputs && OUTPUTS.every((f) => existsSync(join(ROOT, f)));
+const cached = existsSync(join(ROOT, `dist/bundle/cli.cjs.${cacheKey()}.cache`));
+if (process.argv.includes('--check')) {
+  // Reports without building: exit 0 when a build would do nothing.
+  process.stderr.write(
+    !current
+      ? 'build: dist/ is stale (sources, lockfile or build scripts changed since it was built): run `npm run build`\n'
+      : !cached
+        ? `build: dist/ is current, without a code cache for Node ${process.version}: run \`npm run build\`\n`
+        : 'build: dist/ is up to date\n',
+  );
+  process.exit(current && cached ? 0 : 1);
+}
+if (current && !process.argv.includes('--force')) {
+  if (cached) {
+    process.stderr.write('build: dist/ is up to date (same sources, lockfile and build scripts); skipped\n');
+  } else {
+    process.stderr.write(`build: dist/ is up to date; making its code cache for Node ${process.version}\n`);
+    await warmOrWarn();
+  }
+  process.exit(0);
+}
+rmSync(STAMP, { force: true });
+// Imported only when there is something to build: a skipped build stays a fraction of a second.
+const { build } = await import('esbuild');
+
+/** Runs the warm-up; a failure costs startup time, never the build. */
+async function warmOrWarn() {
+  try {
+    await warmCodeCache(ROOT);
+  } catch (e) {
+    process.stderr.write(
+      `build: no code cache (the CLI still works, it starts slower): ${e instanceof Error ? e.message : e}\n`,
+    );
+  }
+}
 
 // tsc emits even when it reports type errors; the bundle is still built, and the exit code reports the failure.
 let typeErrors = false;
@@ -167,7 +246,6 @@ const hot = await build({
   plugins: [lazyChildProcess, splitCold, logHotModules, fastStringWidth],
 });
 const hotFile = `${ROOT}${staging}/cli.cjs`;
-const hotSource = readFileSync(hotFile, 'utf8').replaceAll('import("./cold/', '__agentorImport("./cold/');
 const stray = Object.values(hot.metafile.outputs)[0].imports.filter(
   (i) => i.kind === 'dynamic-import' && !i.path.startsWith('./cold/'),
 );
@@ -175,7 +253,44 @@ if (stray.length > 0)
   throw new Error(
     `build: import() of ${stray.map((i) => i.path).join(', ')} in dist/bundle/cli.cjs would fail under vm.Script`,
   );
-writeFileSync(hotFile, hotSource);
+writeWithBuildId(hotFile, readFileSync(hotFile, 'utf8').replaceAll('import("./cold/', '__agentorImport("./cold/'));
+
+/**
+ * Writes a launcher-compiled bundle with its content hash on the first line: bin/agentor.js names a code cache kept
+ * outside the install (read-only installs) by it, so a cache is never used for another build of the same file.
+ */
+function writeWithBuildId(file, source) {
+  const id = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  writeFileSync(file, `//agentor-build:${id}\n${source}`);
+}
+
+// 1b. The help file: src/cli.ts with Commander and nothing else. Every import() in it (the commands) becomes a module
+//     that throws an error the launcher recognises, and answers by running the same arguments through cli.cjs: so
+//     an argument list that only looks like a help request (`--system --help`) still runs its command.
+const needsFullCli = {
+  name: 'needs-full-cli',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, namespace: 'agentor-needs-full-cli' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'agentor-needs-full-cli' }, () => ({
+      contents:
+        "throw Object.assign(new Error('agentor: this command needs dist/bundle/cli.cjs'), { agentorNeedsFullCli: true });",
+      loader: 'js',
+    }));
+  },
+};
+const help = await build({
+  ...common,
+  metafile: true,
+  entryPoints: ['src/cli.ts'],
+  outfile: `${staging}/help.cjs`,
+  format: 'cjs',
+  define: { ...common.define, 'import.meta.url': '__agentorImportMetaUrl' },
+  plugins: [lazyChildProcess, needsFullCli],
+});
+const helpFile = `${ROOT}${staging}/help.cjs`;
+writeWithBuildId(helpFile, readFileSync(helpFile, 'utf8'));
 
 // 2. The cold modules, code-split so their shared dependencies load once.
 const cold = await build({
@@ -195,10 +310,9 @@ const cold = await build({
 
 // Which input modules each output file holds: the startup test uses it to prove what a command loads.
 const outputs = Object.fromEntries(
-  [...Object.entries(hot.metafile.outputs), ...Object.entries(cold.metafile.outputs)].map(([file, out]) => [
-    file,
-    Object.keys(out.inputs),
-  ]),
+  [hot, help, cold]
+    .flatMap((b) => Object.entries(b.metafile.outputs))
+    .map(([file, out]) => [file, Object.keys(out.inputs)]),
 );
 writeFileSync(`${ROOT}${staging}/meta.json`, JSON.stringify(outputs).replaceAll(`${staging}/`, 'dist/bundle/'));
 
@@ -209,15 +323,11 @@ renameSync(new URL(`../${staging}`, import.meta.url), live);
 rmSync(old, { recursive: true, force: true });
 
 // 3. The code cache, made by running the CLI's hot paths against a loopback fake (nothing leaves this machine).
-try {
-  await warmCodeCache(ROOT);
-} catch (e) {
-  process.stderr.write(
-    `build: no code cache (the CLI still works, it starts slower): ${e instanceof Error ? e.message : e}\n`,
-  );
-}
+await warmOrWarn();
 
 if (typeErrors) {
   process.stderr.write('build: type errors (see above); the bundle was still written\n');
   process.exitCode = 1;
+} else {
+  writeFileSync(STAMP, `${JSON.stringify({ inputs, node: process.version })}\n`);
 }

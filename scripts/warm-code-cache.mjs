@@ -1,6 +1,7 @@
-// Makes dist/bundle/cli.cjs.cache: runs the built CLI's hot paths (a `chat` with a tool call, `--json` and plain, and
-// `--help`) against a loopback fake of the Chat Completions stream. Each run starts from the previous run's cache and
-// writes it back with what it compiled (AGENTOR_WRITE_CODE_CACHE, read by bin/agentor.js).
+// Makes this Node version's code caches of dist/bundle/cli.cjs and help.cjs: runs the built CLI's hot paths (a `chat`
+// with a tool call, `--json` and plain, and `--help`) against a loopback fake of the Chat Completions stream. Each run
+// starts from the previous run's cache and writes it back with what it compiled (AGENTOR_WRITE_CODE_CACHE, read by
+// bin/agentor.js).
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +33,9 @@ function reply(body) {
   return [...parts, chunk({}, answered ? 'stop' : 'tool_calls'), frame([], { usage }), 'data: [DONE]\n\n'].join('');
 }
 
+/** Which Node versions can share a code cache: V8 rejects one made by another V8 (bin/agentor.js names files by it). */
+export const cacheKey = () => `${process.versions.v8}-${process.arch}`;
+
 export async function warmCodeCache(root) {
   const server = createServer((req, res) => {
     let raw = '';
@@ -50,14 +54,16 @@ export async function warmCodeCache(root) {
       HOME: home,
       XDG_CONFIG_HOME: join(home, 'c'),
       XDG_STATE_HOME: join(home, 's'),
+      XDG_CACHE_HOME: join(home, 'cache'),
       OPENAI_API_KEY: 'warm',
-      AGENTOR_WRITE_CODE_CACHE: join(root, 'dist/bundle/cli.cjs.cache'),
+      AGENTOR_WRITE_CODE_CACHE: '1',
     };
     const bin = join(root, 'bin/agentor.js');
     for (const args of [
       ['chat', '--no-stdin', '--json', '--base-url', url, 'warm up'],
       ['chat', '--no-stdin', '--plain', '--base-url', url, 'warm up'],
       ['--help'],
+      ['chat', '--help'],
     ]) {
       await run(process.execPath, [bin, ...args], { env, cwd: home, timeout: 30_000 });
     }

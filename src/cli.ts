@@ -2,24 +2,11 @@
  * The Commander program. Options are declared here (cheap) so `--help` needs no command module; each command's
  * implementation is imported only when it runs.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { agentorVersion } from './core/package.js';
 import type { DeployCommandOptions } from './commands/deploy.js';
 import type { ServeCommandOptions } from './commands/serve.js';
 import type { ChatCommandOptions } from './commands/chat.js';
-
-/** The package version, from the nearest agentor package.json above this module (dist/ or dist/bundle/). */
-export function version(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'agentor') return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return '0.0.0';
-}
 
 const int =
   (name: string, min: number) =>
@@ -42,7 +29,7 @@ function providerOptions(cmd: Command): Command {
 export function buildProgram(): Command {
   const program = new Command('agentor')
     .description('Stream AI agents in the terminal, as JSON events, or over HTTP.')
-    .version(version(), '-v, --version', 'print the version')
+    .version(agentorVersion(), '-v, --version', 'print the version')
     .exitOverride() // inherited by every subcommand added below: usage errors become CommanderErrors
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortOptions: false });
@@ -85,6 +72,18 @@ export function buildProgram(): Command {
     .option('--cors <origin>', 'allow cross-origin requests from this origin')
     .option('--public-url <url>', 'the URL clients reach this server at (for the A2A agent card)')
     .option('--max-body <size>', 'largest accepted request body (default 1mb)')
+    .option('--headers-timeout <duration>', 'time for request headers to arrive, else 408 (default 15s)')
+    .option('--request-timeout <duration>', 'time for a whole request to arrive, else 408 (default 60s)')
+    .option(
+      '--max-connections <n>',
+      'connections served at once, more get 503 (default: by memory)',
+      int('--max-connections', 1),
+    )
+    .option(
+      '--a2a-task-store-mb <n>',
+      'memory for finished A2A tasks, oldest dropped first (default 64)',
+      int('--a2a-task-store-mb', 1),
+    )
     .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format');
   providerOptions(serve).action(async (opts: ServeCommandOptions) => {
     const { runServe } = await import('./commands/serve.js');
@@ -128,7 +127,7 @@ export async function main(argv: string[]): Promise<void> {
   const args = argv.slice(2);
   // The hottest path skips building the program at all.
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${agentorVersion()}\n`);
     return;
   }
   try {

@@ -1,8 +1,40 @@
-/** The agentor library: the Agent, its event stream, tools, providers and stream operators. */
+/**
+ * The agentor library: build agents, run them as one event stream, shape and serve that stream. The CLI's own parts
+ * (commands, the terminal UI and renderers, exit codes, flag parsing, deployment) are not part of it.
+ */
 export { Agent, Conversation, defaultModel } from './core/agent.js';
 export type { AgentInput, AgentOptions, InputMessage, RunResult, StreamChatOptions } from './core/agent.js';
-export * from './core/events.js';
-export { coalesceText, collect, filterEvents, fromArray, mergeStreams, serializeEvents } from './core/stream.js';
+export type { RunOptions } from './core/run.js';
+export { EVENT_TYPES, parseEventTypes } from './core/events.js';
+export type {
+  AgentEvent,
+  AgentEventType,
+  ErrorEvent,
+  ErrorInfo,
+  EventBase,
+  EventPayload,
+  MessageEvent,
+  ReasoningDeltaEvent,
+  RunEndEvent,
+  RunStartEvent,
+  RunStatus,
+  TextDeltaEvent,
+  ToolCallEvent,
+  ToolResultEvent,
+  Usage,
+} from './core/events.js';
+export {
+  coalesceText,
+  collect,
+  filterEvents,
+  fromArray,
+  joinTurns,
+  mergeStreams,
+  runEndOf,
+  serializeEvents,
+} from './core/stream.js';
+export { streamAgents } from './core/multi-agent.js';
+export type { StreamAgentsOptions } from './core/multi-agent.js';
 export { tool, toolSpec } from './core/tools/tool.js';
 export type { JSONSchema, SchemaLike, Tool, ToolContext, ToolDefinition } from './core/tools/tool.js';
 export { calculator, evaluate } from './core/tools/calculator.js';
@@ -11,11 +43,19 @@ export { BUILTIN_TOOLS, builtinTools } from './core/tools/builtins.js';
 export { OpenAIProvider } from './core/providers/openai.js';
 export type { OpenAIProviderOptions } from './core/providers/openai.js';
 export { DemoProvider, DEMO_MODEL } from './core/providers/demo.js';
+export { A2AProvider } from './core/providers/a2a.js';
+export type { A2AProviderOptions } from './core/providers/a2a.js';
 export { ProviderError } from './core/providers/types.js';
-export type { ChatMessage, ModelChunk, ModelProvider, ModelRequest, ToolSpec } from './core/providers/types.js';
+export type {
+  AssistantToolCall,
+  ChatMessage,
+  ModelChunk,
+  ModelProvider,
+  ModelRequest,
+  ToolCallRequest,
+  ToolSpec,
+} from './core/providers/types.js';
 export { sanitize, createStreamSanitizer } from './core/text/sanitize.js';
-export { streamAgents } from './core/multi-agent.js';
-export type { StreamAgentsOptions } from './core/multi-agent.js';
 export {
   AgentFileError,
   findAgents,
@@ -25,7 +65,7 @@ export {
   resolveAgentRef,
 } from './core/agent-file.js';
 export type { AgentDefinition, FoundAgent } from './core/agent-file.js';
-export { McpPool, loadMcpConfigFile, parseMcpServers, withNotices } from './core/tools/mcp.js';
+export { McpPool, loadMcpConfigFile, parseMcpServers } from './core/tools/mcp.js';
 export type {
   McpHttpServerConfig,
   McpPoolOptions,
@@ -34,8 +74,6 @@ export type {
   McpStdioServerConfig,
   McpToolset,
 } from './core/tools/mcp.js';
-export { A2AProvider } from './core/providers/a2a.js';
-export type { A2AProviderOptions } from './core/providers/a2a.js';
 export { serve, createRequestHandler } from './server/index.js';
 export type {
   AgentRequestHandler,

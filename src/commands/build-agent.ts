@@ -4,8 +4,7 @@
  * whichever way it is reached.
  */
 import { resolveConfig, type ConfigFlags } from '../core/config.js';
-import { DemoProvider } from '../core/providers/demo.js';
-import { OpenAIProvider } from '../core/providers/openai.js';
+import { providerFor } from '../core/providers/default.js';
 import type { ModelProvider } from '../core/providers/types.js';
 
 /** The default agent's instructions when no agent file or --system is given. */
@@ -25,9 +24,5 @@ export function buildProvider(
   env: NodeJS.ProcessEnv = process.env,
 ): { provider: ModelProvider; model: string } {
   const config = resolveConfig(flags, env);
-  if (config.kind === 'demo') return { provider: new DemoProvider(), model: config.model };
-  return {
-    provider: new OpenAIProvider({ apiKey: config.apiKey, baseURL: config.baseURL, apiKeyEnv: config.apiKeyEnv }),
-    model: config.model,
-  };
+  return { provider: providerFor(config), model: config.model };
 }

@@ -214,10 +214,10 @@ async function chatOnce(
       signal: controller.signal,
       timeoutMs: settings.timeoutMs,
       maxTurns: settings.maxTurns,
-      events: settings.events,
       bufferMs: settings.bufferMs,
     });
-    const ends = await render(events, opts, agent, agents);
+    // The renderer applies --events, so the exit code still comes from each run's real run_end.
+    const ends = await render(events, opts, settings.events, agent, agents);
     return exitCodeFor(worstStatus(ends));
   } finally {
     release();
@@ -234,12 +234,13 @@ function worstStatus(ends: RunEndEvent[]): RunEndEvent['status'] {
 async function render(
   events: AsyncIterable<AgentEvent>,
   opts: ChatCommandOptions,
+  types: AgentEventType[] | undefined,
   agent: Agent,
   agents: Agent[] = [agent],
 ): Promise<RunEndEvent[]> {
   if (opts.json) {
     const { renderJson } = await import('../render/json.js');
-    return renderJson(events, process.stdout);
+    return renderJson(events, process.stdout, types);
   }
   const color = Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'];
   if (agent.isDemo)
@@ -255,5 +256,6 @@ async function render(
     color,
     sameDestination: sameDestination(1, 2),
     prefixAgents: agents.length > 1,
+    events: types,
   });
 }

@@ -3,7 +3,7 @@
  * loads the agent, starts `serve()` from src/server, prints where it listens, and shuts down gracefully on
  * SIGINT/SIGTERM (running streams end with run_end cancelled; exit 0).
  */
-import { ConfigError } from '../core/config.js';
+import { ConfigError, parseDuration } from '../core/config.js';
 import { sanitize } from '../core/text/sanitize.js';
 import type { RunningServer } from '../server/index.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
@@ -22,6 +22,10 @@ export interface ServeCommandOptions {
   demo?: boolean;
   mcpConfig?: string;
   maxBody?: string;
+  headersTimeout?: string;
+  requestTimeout?: string;
+  maxConnections?: number;
+  a2aTaskStoreMb?: number;
 }
 
 /** How long running streams get to end after SIGINT/SIGTERM. */
@@ -44,12 +48,25 @@ function portFrom(opts: ServeCommandOptions, env: NodeJS.ProcessEnv): number {
 
 /** Runs `agentor serve`; resolves with the exit code once the server has shut down. */
 export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { isLoopback, parseSize, serve } = await import('../server/index.js');
+  const { checkToken, isLoopback, parseSize, serve } = await import('../server/index.js');
   const host = opts.host || '127.0.0.1';
   const token = opts.token || env['AGENTOR_TOKEN'] || undefined;
   let port: number;
   let maxBodyBytes: number | undefined;
+  const durations: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {};
   try {
+    checkToken(token);
+    for (const [flag, value, key] of [
+      ['--headers-timeout', opts.headersTimeout, 'headersTimeoutMs'],
+      ['--request-timeout', opts.requestTimeout, 'requestTimeoutMs'],
+    ] as const) {
+      if (value === undefined) continue;
+      try {
+        durations[key] = parseDuration(value);
+      } catch (e) {
+        throw new ConfigError(`${flag}: ${(e as Error).message}`);
+      }
+    }
     port = portFrom(opts, env);
     if (port > 65535) throw new ConfigError('--port must be at most 65535');
     if (opts.maxBody !== undefined) {
@@ -115,9 +132,13 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
       publicUrl: opts.publicUrl,
       maxBodyBytes,
       shutdownGraceMs: SHUTDOWN_GRACE_MS,
+      ...durations,
+      maxConnections: opts.maxConnections,
+      a2aTaskStoreBytes: opts.a2aTaskStoreMb === undefined ? undefined : opts.a2aTaskStoreMb * 1024 * 1024,
     });
   } catch (e) {
     await loaded.close();
+    if (e instanceof ConfigError) return fail(e.message);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE')
       return fail(

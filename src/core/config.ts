@@ -8,6 +8,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_MODEL } from './providers/demo.js';
 
+/** The model when neither a flag, AGENTOR_MODEL nor the config file names one. */
+export const DEFAULT_MODEL = 'gpt-4.1-mini';
+
 /** What the config file may contain. */
 export interface ConfigFile {
   model?: string;
@@ -46,9 +49,14 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env['XDG_STATE_HOME'] || join(homedir(), '.local', 'state'), 'agentor');
 }
 
+/** Where the config file is. */
+export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(configDir(env), 'config.json');
+}
+
 /** Reads the config file; a missing file is an empty config, a broken one is a ConfigError naming it. */
 export function readConfigFile(env: NodeJS.ProcessEnv = process.env): ConfigFile {
-  const path = join(configDir(env), 'config.json');
+  const path = configFilePath(env);
   let raw: string;
   try {
     raw = readFileSync(path, 'utf8');
@@ -79,6 +87,16 @@ export function readConfigFile(env: NodeJS.ProcessEnv = process.env): ConfigFile
   return out;
 }
 
+/** The model id used when neither the agent nor the run names one: AGENTOR_MODEL, the config file's, or the default. */
+export function defaultModel(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['AGENTOR_MODEL']) return env['AGENTOR_MODEL'];
+  try {
+    return readConfigFile(env).model || DEFAULT_MODEL;
+  } catch {
+    return DEFAULT_MODEL; // a broken file is reported by the provider that needs it, not by asking for a name
+  }
+}
+
 /** Resolves flags > env > file. Throws ConfigError when no provider is configured. */
 export function resolveConfig(
   flags: ConfigFlags,
@@ -88,10 +106,17 @@ export function resolveConfig(
   const model = flags.model || env['AGENTOR_MODEL'] || file.model;
   if (flags.demo || model === DEMO_MODEL) return { kind: 'demo', model: DEMO_MODEL };
   const baseURL = flags.baseUrl || env['OPENAI_BASE_URL'] || file.baseUrl || undefined;
-  const apiKeyEnv = flags.apiKeyEnv || file.apiKeyEnv || 'OPENAI_API_KEY';
+  // The key's variable, by the same precedence: --api-key-env, else OPENAI_API_KEY when set, else the file's apiKeyEnv.
+  const apiKeyEnv = flags.apiKeyEnv || (env['OPENAI_API_KEY'] ? 'OPENAI_API_KEY' : file.apiKeyEnv || 'OPENAI_API_KEY');
   const apiKey = env[apiKeyEnv] || undefined;
   if (flags.apiKeyEnv && !apiKey) {
     throw new ConfigError(`--api-key-env names ${flags.apiKeyEnv}, but that variable is not set.`);
+  }
+  if (file.apiKeyEnv && apiKeyEnv === file.apiKeyEnv && !apiKey) {
+    throw new ConfigError(
+      `${configFilePath(env)} names "apiKeyEnv": "${file.apiKeyEnv}", but ${file.apiKeyEnv} is not set. ` +
+        `Set ${file.apiKeyEnv} (or OPENAI_API_KEY), or change "apiKeyEnv" in that file.`,
+    );
   }
   if (!apiKey && !baseURL) {
     throw new ConfigError(
@@ -100,7 +125,7 @@ export function resolveConfig(
         'or try the offline demo with --demo.',
     );
   }
-  return { kind: 'openai', model: model || 'gpt-4.1-mini', baseURL, apiKey, apiKeyEnv };
+  return { kind: 'openai', model: model || DEFAULT_MODEL, baseURL, apiKey, apiKeyEnv };
 }
 
 /** Parses a duration such as "30s", "2m", "1h", "500ms" or a bare number of seconds into milliseconds. */

@@ -6,16 +6,21 @@
 import { AsyncQueue } from './async-queue.js';
 import type { AgentEvent, AgentEventType, RunEndEvent, TextDeltaEvent } from './events.js';
 
+/** The event types a filter keeps, or undefined when it keeps everything (an empty or missing list). */
+export function keptTypes(types: readonly AgentEventType[] | undefined): ReadonlySet<AgentEventType> | undefined {
+  return types && types.length > 0 ? new Set(types) : undefined;
+}
+
 /** Keeps only events whose type is listed (an empty or missing list keeps everything). */
 export async function* filterEvents(
   source: AsyncIterable<AgentEvent>,
   types: readonly AgentEventType[] | undefined,
 ): AsyncGenerator<AgentEvent> {
-  if (!types || types.length === 0) {
+  const keep = keptTypes(types);
+  if (!keep) {
     yield* source;
     return;
   }
-  const keep = new Set(types);
   for await (const event of source) if (keep.has(event.type)) yield event;
 }
 
@@ -106,6 +111,50 @@ export async function* mergeStreams<T>(...sources: AsyncIterable<T>[]): AsyncGen
     yield* queue;
   } finally {
     for (const it of iterators) void it.return?.();
+  }
+}
+
+/** What goes between an answer's text so far and a new turn's text: exactly one blank line, counting its own. */
+function blankLineAfter(before: string): string {
+  if (before === '' || before.endsWith('\n\n')) return '';
+  return before.endsWith('\n') ? '\n' : '\n\n';
+}
+
+/**
+ * One run's turns as one answer, with exactly one blank line between turns that have text: the rule every output that
+ * shows a single answer follows (`run_end.text`, plain text, the OpenAI-compatible and A2A answers).
+ */
+export class TurnJoiner {
+  private turn = 0;
+  private tail = ''; // the answer's last two characters: all the separator rule looks at
+
+  /** The text to append for `text` of `turn`: itself, after the separating blank line when it opens a new turn. */
+  append(turn: number, text: string): string {
+    if (text === '') return text;
+    const out = this.turn !== 0 && turn !== this.turn ? blankLineAfter(this.tail) + text : text;
+    this.turn = turn;
+    this.tail = (this.tail + out).slice(-2);
+    return out;
+  }
+}
+
+/**
+ * For outputs that show each run as one answer: the first text delta of a later turn carries the blank line that
+ * separates it from the turn before, so concatenating a run's deltas gives exactly its `run_end.text`. (Deltas of a
+ * turn then no longer add up to that turn's `message`; consumers that need the turns use the stream as it is.)
+ */
+export async function* joinTurns(source: AsyncIterable<AgentEvent>): AsyncGenerator<AgentEvent> {
+  const runs = new Map<string, TurnJoiner>();
+  for await (const event of source) {
+    if (event.type === 'text_delta') {
+      let joiner = runs.get(event.run_id);
+      if (!joiner) runs.set(event.run_id, (joiner = new TurnJoiner()));
+      const text = joiner.append(event.turn, event.text);
+      yield text === event.text ? event : { ...event, text };
+      continue;
+    }
+    if (event.type === 'run_end') runs.delete(event.run_id);
+    yield event;
   }
 }
 

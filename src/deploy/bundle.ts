@@ -3,9 +3,9 @@
  * `npm install` and no node_modules. The interactive UI (ink/react) is replaced by a stub: a deployed service never
  * renders a terminal, and leaving those packages out keeps the image small.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { agentorPackage, type AgentorPackage } from '../core/package.js';
 
 /**
  * Packages only the terminal renderers need (the Ink UI, syntax highlighting of code blocks); the bundle gets a stub
@@ -54,25 +54,21 @@ export interface Bundle {
   inputs: number;
 }
 
-/** The root of the agentor package this module belongs to (works from src/, dist/ and the bundled dist/bundle/). */
+/** The agentor package this module belongs to (works from src/, dist/ and the bundled dist/bundle/). */
+function agentor(): AgentorPackage {
+  const pkg = agentorPackage();
+  if (!pkg) throw new BundleError('cannot find the agentor package to bundle; reinstall agentor.');
+  return pkg;
+}
+
+/** The root of the agentor package being bundled. */
 export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'agentor') return dir;
-    } catch {
-      // not here
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new BundleError('cannot find the agentor package to bundle; reinstall agentor.');
-    dir = parent;
-  }
+  return agentor().root;
 }
 
 /** The version of the agentor package being bundled. */
-export function agentorVersion(root: string = packageRoot()): string {
-  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+export function agentorVersion(): string {
+  return agentor().version;
 }
 
 /** The CLI module to bundle: the compiled dist/cli.js, or src/cli.ts in a source checkout that was not built. */

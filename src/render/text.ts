@@ -3,7 +3,8 @@
  * notices and failures go to stderr so `agentor chat … > answer.md` captures only the answer.
  */
 import type { Writable } from 'node:stream';
-import type { AgentEvent, RunEndEvent } from '../core/events.js';
+import type { AgentEvent, AgentEventType, RunEndEvent } from '../core/events.js';
+import { joinTurns, keptTypes } from '../core/stream.js';
 import { batchedWriter, writer } from './output.js';
 import { createStreamSanitizer, sanitize } from '../core/text/sanitize.js';
 
@@ -17,11 +18,13 @@ export interface TextRenderOptions {
   prefixAgents?: boolean;
   /** stdout and stderr end up in the same place (a terminal, `2>&1`): keep diagnostics on lines of their own. */
   sameDestination?: boolean;
+  /** Show only these event types (`--events`); the run_ends returned are all the real ones all the same. */
+  events?: readonly AgentEventType[];
 }
 
 const truncate = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-/** Renders a stream as plain text; returns the run_end events seen (one per run). */
+/** Renders a stream as plain text; returns every run's run_end (one per run), whatever `events` shows. */
 export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRenderOptions): Promise<RunEndEvent[]> {
   const stdout = batchedWriter(opts.out);
   const out = (text: string): Promise<void> => stdout.write(text);
@@ -34,10 +37,12 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
   // When both streams share a destination, a diagnostic must not glue itself to a half-written answer line.
   const sharedTerminal = opts.sameDestination === true;
   let lastOut = '\n';
+  let breakInserted = false; // a line break written for a diagnostic stands in for the answer's next one
   const err = async (text: string): Promise<void> => {
     if (sharedTerminal && lastOut !== '\n') {
       await out('\n');
       lastOut = '\n';
+      breakInserted = true;
       for (const r of runs.values()) r.last = '\n';
     }
     await errRaw(text);
@@ -45,20 +50,22 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
   const dim = (s: string): string => (opts.color ? `\x1b[2m${s}\x1b[22m` : s);
   const red = (s: string): string => (opts.color ? `\x1b[31m${s}\x1b[39m` : s);
   const ends: RunEndEvent[] = [];
-  // Per run: a sanitiser (escape sequences may span chunks), the last character written, the last turn with text.
-  const runs = new Map<string, { sanitizer: ReturnType<typeof createStreamSanitizer>; last: string; turn: number }>();
+  // Per run: a sanitiser (escape sequences may span chunks) and the last character written.
+  const runs = new Map<string, { sanitizer: ReturnType<typeof createStreamSanitizer>; last: string }>();
   const pendingLines = new Map<string, string>(); // prefixAgents: each run's unfinished line
   const who = (e: AgentEvent): string => (opts.prefixAgents ? `[${sanitize(e.agent)}] ` : '');
   const state = (e: AgentEvent) => {
     let s = runs.get(e.run_id);
     if (!s) {
-      s = { sanitizer: createStreamSanitizer(), last: '\n', turn: 0 };
+      s = { sanitizer: createStreamSanitizer(), last: '\n' };
       runs.set(e.run_id, s);
     }
     return s;
   };
-  const emit = async (e: AgentEvent, text: string): Promise<void> => {
+  const emit = async (e: AgentEvent, chunk: string): Promise<void> => {
+    const text = breakInserted && chunk.startsWith('\n') ? chunk.slice(1) : chunk;
     if (!text) return;
+    breakInserted = false;
     const s = state(e);
     if (opts.prefixAgents) {
       // Interleaved agents: whole lines only, each tagged with its agent, so concurrent answers stay readable
@@ -82,15 +89,16 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
     await out(text);
   };
 
-  for await (const e of events) {
+  const keep = keptTypes(opts.events);
+  // Each run is one answer on stdout: its turns joined by a blank line, as in run_end.text.
+  for await (const e of joinTurns(events)) {
+    if (e.type === 'run_end') ends.push(e);
+    // A hidden run_end still closes its answer's last line; it only says nothing about how the run ended.
+    if (keep && !keep.has(e.type) && e.type !== 'run_end') continue;
     switch (e.type) {
-      case 'text_delta': {
-        const s = state(e);
-        if (s.turn !== 0 && s.turn !== e.turn) await emit(e, s.last === '\n' ? '\n' : '\n\n');
-        s.turn = e.turn;
-        await emit(e, s.sanitizer.write(e.text));
+      case 'text_delta':
+        await emit(e, state(e).sanitizer.write(e.text));
         break;
-      }
       case 'tool_call':
         await err(dim(`⚙ ${who(e)}${sanitize(e.name)}(${truncate(sanitize(JSON.stringify(e.args)), 120)})\n`));
         break;
@@ -110,8 +118,7 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
         const s = state(e);
         await emit(e, s.sanitizer.flush());
         if (s.last !== '\n') await emit(e, '\n');
-        ends.push(e);
-        if (e.status !== 'completed') {
+        if (e.status !== 'completed' && (!keep || keep.has('run_end'))) {
           const why = e.error?.message ? `: ${sanitize(e.error.message)}` : '';
           await err(red(`agentor: ${who(e)}run ${e.status}${why}\n`));
         }

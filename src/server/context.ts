@@ -5,6 +5,7 @@
 import type { Agent, AgentInput, InputMessage } from '../core/agent.js';
 import { parseEventTypes, type AgentEventType } from '../core/events.js';
 import { HttpError } from './http.js';
+import type { ServerLog } from './public-errors.js';
 import { SessionStore, type SessionLease, type SessionOptions } from './sessions.js';
 
 /** Where the A2A transports are mounted (the handler itself, a2a.ts, loads only when one is asked for). */
@@ -29,6 +30,26 @@ export interface HandlerOptions {
   runTimeoutMs?: number;
   /** Version shown in the agent card (default: agentor's version). */
   version?: string;
+  /**
+   * More names clients may address the server by (`Host`) when no token is set; localhost, 127.0.0.1, [::1] and the
+   * `publicUrl` host are always accepted. With a token every `Host` is.
+   */
+  allowedHosts?: readonly string[];
+  /** Extra checks for `GET /readyz` (e.g. one per MCP server); the handler adds the provider check itself. */
+  readiness?: () => ReadinessCheck[] | Promise<ReadinessCheck[]>;
+  /** Bytes of finished A2A tasks kept for GetTask (default 64 MB); least recently used ones go first. */
+  a2aTaskStoreBytes?: number;
+  /** How long a running A2A task whose last subscriber dropped waits for a resubscribe before it is cancelled (default 30 s). */
+  a2aResubscribeGraceMs?: number;
+  /** The operator's log: failures in full (upstream URLs included), readiness changes. Default: stderr. */
+  log?: ServerLog;
+}
+
+/** One readiness check: a dependency the server needs in order to answer. `reason` says what is wrong. */
+export interface ReadinessCheck {
+  name: string;
+  ok: boolean;
+  reason?: string;
 }
 
 /** One run in flight. */
@@ -53,19 +74,15 @@ export class RunRegistry {
   /** Registers a run; its signal also follows `parent` (a client's disconnect or cancel). */
   start(parent?: AbortSignal): RunHandle {
     const controller = new AbortController();
-    const onParent = (): void => controller.abort(parent?.reason);
-    if (parent?.aborted) controller.abort(parent.reason);
-    else parent?.addEventListener('abort', onParent, { once: true });
     if (this.closing) controller.abort(new Error('the server is shutting down'));
     this.active.add(controller);
     let finished = false;
     return {
-      signal: controller.signal,
+      signal: parent ? AbortSignal.any([controller.signal, parent]) : controller.signal,
       abort: (reason) => controller.abort(reason),
       done: () => {
         if (finished) return;
         finished = true;
-        parent?.removeEventListener('abort', onParent);
         this.active.delete(controller);
         if (this.active.size === 0) {
           const waiters = this.idleWaiters;
@@ -107,6 +124,7 @@ export interface ServerContext {
   maxBodyBytes: number;
   sessions: SessionStore;
   runs: RunRegistry;
+  log: ServerLog;
 }
 
 /** A validated `/chat` (or WebSocket `chat`) request. */

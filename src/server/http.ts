@@ -1,8 +1,7 @@
 /**
- * Small HTTP helpers shared by every protocol of the server: JSON responses and errors, bounded body reading,
- * bearer-token auth, CORS, and backpressure-aware streaming writes. Built on `node:http` only.
+ * Small HTTP helpers shared by every protocol of the server: JSON responses and errors, bounded body reading, CORS,
+ * and backpressure-aware streaming writes. Built on `node:http` only.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A request problem that maps to an HTTP status and a JSON error body. */
@@ -65,6 +64,39 @@ export function sendError(
   sendJson(res, status, { error: { message, code } }, headers);
 }
 
+/** After a 413, the rejected body is read and discarded up to this much, so the client can read the answer. */
+const LINGER_BYTES = 64 * 1024 * 1024;
+/** …and for at most this long. */
+const LINGER_MS = 10_000;
+
+/**
+ * Keeps reading (and dropping) what a rejected client is still sending, the way a lingering close does: closing a
+ * socket with unread data resets it, and a client still uploading (fetch/undici) then sees EPIPE instead of the 413.
+ * Past `LINGER_BYTES` or `LINGER_MS` the socket is closed anyway.
+ */
+function discardRest(req: IncomingMessage): void {
+  if (req.readableEnded) return;
+  let seen = 0;
+  const stop = (): void => {
+    clearTimeout(timer);
+    req.socket.destroy();
+  };
+  const timer = setTimeout(stop, LINGER_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > LINGER_BYTES) stop();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+function tooLarge(req: IncomingMessage, limit: number): HttpError {
+  discardRest(req);
+  return new HttpError(413, `request body is larger than the ${limit}-byte limit (--max-body)`, 'payload_too_large');
+}
+
 /**
  * Reads the whole body, refusing more than `limit` bytes with a 413 (checked against Content-Length up front and
  * while streaming, so a lying or chunked client cannot exhaust memory).
@@ -80,29 +112,34 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     return text;
   }
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    req.resume(); // drain what is in flight so the 413 can be read by the client
-    throw new HttpError(413, `request body is larger than the ${limit}-byte limit (--max-body)`, 'payload_too_large', {
-      connection: 'close',
-    });
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) {
-      req.resume();
-      throw new HttpError(
-        413,
-        `request body is larger than the ${limit}-byte limit (--max-body)`,
-        'payload_too_large',
-        { connection: 'close' },
-      );
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(req, limit);
+  // Events rather than `for await`: leaving an async iterator early destroys the request, and with it the socket.
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+    };
+    const onData = (buf: Buffer): void => {
+      size += buf.length;
+      if (size <= limit) return void chunks.push(buf);
+      settle();
+      reject(tooLarge(req, limit));
+    };
+    const onEnd = (): void => {
+      settle();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onClose = (): void => {
+      settle();
+      reject(new HttpError(400, 'the request body was cut off before it ended', 'incomplete_body'));
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+  });
 }
 
 /** Parses a JSON body; an empty or malformed body is a 400. */
@@ -122,22 +159,6 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
     throw new HttpError(400, 'the request body must be a JSON object', 'invalid_request');
   }
   return value as Record<string, unknown>;
-}
-
-/** Constant-time check of `Authorization: Bearer <token>`. */
-export function authorized(req: IncomingMessage, token: string | undefined, queryToken?: string | null): boolean {
-  if (!token) return true;
-  const header = req.headers.authorization;
-  let given: string | undefined;
-  if (typeof header === 'string') {
-    const m = /^Bearer\s+(.+)$/i.exec(header.trim());
-    given = m?.[1];
-  }
-  given ??= queryToken ?? undefined;
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Adds CORS headers for an allowed origin; returns true when the request was a preflight that is now answered. */
@@ -164,14 +185,14 @@ export function applyCors(req: IncomingMessage, res: ServerResponse, allowed: st
 }
 
 /**
- * Returns a write function that respects backpressure: when the socket buffer is full it waits for `drain`
- * (or for the connection to close, after which writes are dropped). Thousands of concurrent streams stay bounded.
+ * Returns a write function that respects backpressure: when the socket buffer is full it returns a promise of the
+ * `drain` (or of the connection's close, after which writes are dropped); otherwise nothing, so the hot path of a
+ * stream costs no promise per frame. Thousands of concurrent streams stay bounded.
  */
-export function streamWriter(res: ServerResponse): (chunk: string) => Promise<void> {
-  return async (chunk: string): Promise<void> => {
-    if (res.destroyed || res.writableEnded) return;
-    if (res.write(chunk)) return;
-    await new Promise<void>((resolve) => {
+export function streamWriter(res: ServerResponse): (chunk: string) => Promise<void> | undefined {
+  return (chunk: string) => {
+    if (res.destroyed || res.writableEnded || res.write(chunk)) return undefined;
+    return new Promise<void>((resolve) => {
       const done = (): void => {
         res.off('drain', done);
         res.off('close', done);
@@ -183,15 +204,15 @@ export function streamWriter(res: ServerResponse): (chunk: string) => Promise<vo
   };
 }
 
-/** An AbortController aborted when the client goes away before the response finished. */
-export function abortOnDisconnect(req: IncomingMessage, res: ServerResponse): AbortController {
+/** A signal aborted when the client goes away before the response finished. */
+export function abortOnDisconnect(req: IncomingMessage, res: ServerResponse): AbortSignal {
   const controller = new AbortController();
   const onClose = (): void => {
     if (!res.writableFinished) controller.abort(new Error('the client disconnected'));
   };
   res.once('close', onClose);
   req.once('aborted', onClose);
-  return controller;
+  return controller.signal;
 }
 
 /** True for addresses that only this machine can reach. */

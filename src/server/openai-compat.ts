@@ -6,32 +6,62 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InputMessage } from '../core/agent.js';
-import type { RunEndEvent, RunStatus, Usage } from '../core/events.js';
+import type { AgentEvent, RunEndEvent, RunStatus, Usage } from '../core/events.js';
 import type { ServerContext } from './context.js';
-import { runEndOf } from '../core/stream.js';
+import { runEndOf, TurnJoiner } from '../core/stream.js';
 import { abortOnDisconnect, HttpError, readJsonObject, sendJson, streamWriter } from './http.js';
+import { publicRunError } from './public-errors.js';
 import { SSE_HEADERS } from './sse.js';
 
 const CREATED = Math.floor(Date.now() / 1000);
 
-/** The OpenAI error body. */
+/** The OpenAI error body (`code` is always agentor's stable string). */
 export function openAIError(
   res: ServerResponse,
   status: number,
   message: string,
   type: string,
-  code: string | null,
+  code: string,
   param: string | null = null,
 ): void {
   sendJson(res, status, { error: { message, type, param, code } });
 }
 
+const modelObject = (id: string): Record<string, unknown> => ({
+  id,
+  object: 'model',
+  created: CREATED,
+  owned_by: 'agentor',
+});
+
+/** The model ids a request may name: the agent's name (what `/v1/models` lists) and the model it runs on. */
+function knownModel(ctx: ServerContext, id: string): boolean {
+  return id === ctx.agent.name || id === ctx.agent.model;
+}
+
+function modelNotFound(ctx: ServerContext, id: string): HttpError {
+  return new HttpError(
+    404,
+    `The model '${id.length > 200 ? `${id.slice(0, 200)}…` : id}' does not exist: this server serves '${ctx.agent.name}' (GET /v1/models)`,
+    'model_not_found',
+  );
+}
+
 /** `GET /v1/models`. */
 export function handleModels(ctx: ServerContext, res: ServerResponse): void {
-  sendJson(res, 200, {
-    object: 'list',
-    data: [{ id: ctx.agent.name, object: 'model', created: CREATED, owned_by: 'agentor' }],
-  });
+  sendJson(res, 200, { object: 'list', data: [modelObject(ctx.agent.name)] });
+}
+
+/** `GET /v1/models/{model}` (the id is URL-encoded when it holds a slash, as OpenAI clients send it). */
+export function handleModel(ctx: ServerContext, res: ServerResponse, encodedId: string): void {
+  let id: string;
+  try {
+    id = decodeURIComponent(encodedId);
+  } catch {
+    id = encodedId;
+  }
+  if (!knownModel(ctx, id)) throw modelNotFound(ctx, id);
+  sendJson(res, 200, modelObject(id));
 }
 
 function contentText(content: unknown, index: number): string {
@@ -78,11 +108,35 @@ function usageOf(u: Usage): { prompt_tokens: number; completion_tokens: number; 
   return { prompt_tokens: u.input_tokens, completion_tokens: u.output_tokens, total_tokens: u.total_tokens };
 }
 
-/** HTTP status and OpenAI error type for a run that did not complete. */
-function failure(end: RunEndEvent): { status: number; type: string; code: string } {
-  if (end.status === 'cancelled') return { status: 503, type: 'server_error', code: 'cancelled' };
-  if (end.status === 'timeout') return { status: 504, type: 'server_error', code: 'timeout' };
-  return { status: 502, type: 'upstream_error', code: end.error?.code ?? 'run_failed' };
+/** HTTP status, OpenAI error type and public message for a run that did not complete (details go to the log). */
+function failure(
+  ctx: ServerContext,
+  end: RunEndEvent,
+): { status: number; type: string; code: string; message: string; retryable: boolean } {
+  if (end.status === 'cancelled')
+    return { status: 503, type: 'server_error', code: 'cancelled', message: 'the run was cancelled', retryable: true };
+  const pub = publicRunError(end, ctx.log);
+  if (end.status === 'timeout') return { status: 504, type: 'server_error', ...pub };
+  return { status: 502, type: 'upstream_error', ...pub };
+}
+
+/** A validated completion request. */
+interface CompletionRequest {
+  input: InputMessage[];
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+function parseCompletion(ctx: ServerContext, body: Record<string, unknown>): CompletionRequest {
+  const model = body['model'];
+  if (model !== undefined && typeof model !== 'string')
+    throw new HttpError(400, '"model" must be a string', 'invalid_request');
+  if (typeof model === 'string' && !knownModel(ctx, model)) throw modelNotFound(ctx, model);
+  const input = toAgentInput(body['messages']);
+  if (body['stream'] !== undefined && typeof body['stream'] !== 'boolean')
+    throw new HttpError(400, '"stream" must be a boolean', 'invalid_request');
+  const includeUsage = (body['stream_options'] as { include_usage?: unknown } | undefined)?.include_usage === true;
+  return { input, stream: body['stream'] === true, includeUsage };
 }
 
 /** `POST /v1/chat/completions`. */
@@ -91,89 +145,93 @@ export async function handleChatCompletions(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const body = await readJsonObject(req, ctx.maxBodyBytes);
-  const input = toAgentInput(body['messages']);
-  if (body['stream'] !== undefined && typeof body['stream'] !== 'boolean')
-    throw new HttpError(400, '"stream" must be a boolean', 'invalid_request');
-  const stream = body['stream'] === true;
-  const includeUsage = (body['stream_options'] as { include_usage?: unknown } | undefined)?.include_usage === true;
-  const client = abortOnDisconnect(req, res);
-  const run = ctx.runs.start(client.signal);
-  const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
-  const created = Math.floor(Date.now() / 1000);
-  const model = ctx.agent.name;
+  const completion = parseCompletion(ctx, await readJsonObject(req, ctx.maxBodyBytes));
+  const run = ctx.runs.start(abortOnDisconnect(req, res));
+  const meta = {
+    id: `chatcmpl-${randomUUID().replace(/-/g, '')}`,
+    created: Math.floor(Date.now() / 1000),
+    model: ctx.agent.name,
+  };
   try {
-    const events = ctx.agent.streamChat(input, { signal: run.signal, timeoutMs: ctx.options.runTimeoutMs });
-    if (!stream) {
-      const end = await runEndOf(events);
-      if (end.status !== 'completed' && end.status !== 'max_turns') {
-        const f = failure(end);
-        return openAIError(
-          res,
-          f.status,
-          end.error?.message ?? `the run ended with status ${end.status}`,
-          f.type,
-          f.code,
-        );
-      }
-      return sendJson(res, 200, {
-        id,
-        object: 'chat.completion',
-        created,
-        model,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: end.text, refusal: null },
-            logprobs: null,
-            finish_reason: finishReason(end.status),
-          },
-        ],
-        usage: usageOf(end.usage),
-      });
-    }
-
-    res.writeHead(200, SSE_HEADERS);
-    const write = streamWriter(res);
-    const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
-      `data: ${JSON.stringify({
-        id,
-        object: 'chat.completion.chunk',
-        created,
-        model,
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-        ...(includeUsage ? { usage: null } : {}),
-      })}\n\n`;
-    await write(chunk({ role: 'assistant', content: '' }));
-    let lastTurnWithText = 0;
-    for await (const e of events) {
-      if (e.type === 'text_delta') {
-        // Turns are joined by a blank line, exactly as in the non-streaming answer.
-        const sep = lastTurnWithText !== 0 && lastTurnWithText !== e.turn ? '\n\n' : '';
-        lastTurnWithText = e.turn;
-        await write(chunk({ content: sep + e.text }));
-      } else if (e.type === 'reasoning_delta') {
-        await write(chunk({ reasoning_content: e.text }));
-      } else if (e.type === 'run_end') {
-        if (e.status === 'completed' || e.status === 'max_turns') {
-          await write(chunk({}, finishReason(e.status)));
-          if (includeUsage) {
-            await write(
-              `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageOf(e.usage) })}\n\n`,
-            );
-          }
-          await write('data: [DONE]\n\n');
-        } else {
-          // What the OpenAI API does on a mid-stream failure: an error frame, which its SDK raises as an APIError.
-          const f = failure(e);
-          await write(
-            `data: ${JSON.stringify({ error: { message: e.error?.message ?? `the run ended with status ${e.status}`, type: f.type, param: null, code: f.code } })}\n\n`,
-          );
-        }
-      }
-    }
-    if (!res.writableEnded && !res.destroyed) res.end();
+    const events = ctx.agent.streamChat(completion.input, { signal: run.signal, timeoutMs: ctx.options.runTimeoutMs });
+    if (completion.stream) await streamCompletion(ctx, res, events, meta, completion.includeUsage);
+    else await answerCompletion(ctx, res, events, meta);
   } finally {
     run.done();
   }
+}
+
+/** Fields every completion and chunk repeats. */
+interface CompletionMeta {
+  id: string;
+  created: number;
+  model: string;
+}
+
+async function answerCompletion(
+  ctx: ServerContext,
+  res: ServerResponse,
+  events: AsyncIterable<AgentEvent>,
+  meta: CompletionMeta,
+): Promise<void> {
+  const end = await runEndOf(events);
+  if (end.status !== 'completed' && end.status !== 'max_turns') {
+    const f = failure(ctx, end);
+    return openAIError(res, f.status, f.message, f.type, f.code);
+  }
+  sendJson(res, 200, {
+    ...meta,
+    object: 'chat.completion',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: end.text, refusal: null },
+        logprobs: null,
+        finish_reason: finishReason(end.status),
+      },
+    ],
+    usage: usageOf(end.usage),
+  });
+}
+
+async function streamCompletion(
+  ctx: ServerContext,
+  res: ServerResponse,
+  events: AsyncIterable<AgentEvent>,
+  meta: CompletionMeta,
+  includeUsage: boolean,
+): Promise<void> {
+  res.writeHead(200, SSE_HEADERS);
+  const write = streamWriter(res);
+  const frame = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`;
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
+    frame({
+      ...meta,
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(includeUsage ? { usage: null } : {}),
+    });
+  await write(chunk({ role: 'assistant', content: '' }));
+  // Turns are joined exactly as in the non-streaming answer (run_end.text).
+  const turns = new TurnJoiner();
+  for await (const e of events) {
+    if (e.type === 'text_delta') {
+      const full = write(chunk({ content: turns.append(e.turn, e.text) }));
+      if (full) await full;
+    } else if (e.type === 'reasoning_delta') {
+      await write(chunk({ reasoning_content: e.text }));
+    } else if (e.type === 'run_end') {
+      if (e.status === 'completed' || e.status === 'max_turns') {
+        await write(chunk({}, finishReason(e.status)));
+        if (includeUsage)
+          await write(frame({ ...meta, object: 'chat.completion.chunk', choices: [], usage: usageOf(e.usage) }));
+        await write('data: [DONE]\n\n');
+      } else {
+        // What the OpenAI API does on a mid-stream failure: an error frame, which its SDK raises as an APIError.
+        const f = failure(ctx, e);
+        await write(frame({ error: { message: f.message, type: f.type, param: null, code: f.code } }));
+      }
+    }
+  }
+  if (!res.writableEnded && !res.destroyed) res.end();
 }

@@ -7,6 +7,7 @@ import type { AgentEvent } from '../core/events.js';
 import { runEndOf } from '../core/stream.js';
 import { leaseSession, parseChatRequest, type ServerContext } from './context.js';
 import { abortOnDisconnect, readJsonObject, sendJson, streamWriter } from './http.js';
+import { publicEvent, publicRunError, type ServerLog } from './public-errors.js';
 
 /** Comment lines keep idle proxies from closing a stream while a tool runs. */
 const HEARTBEAT_MS = 15_000;
@@ -29,8 +30,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
   const chat = parseChatRequest(await readJsonObject(req, ctx.maxBodyBytes));
   const stream = chat.stream ?? (req.headers.accept ?? '').includes('text/event-stream');
   const lease = leaseSession(ctx, chat.sessionId);
-  const client = abortOnDisconnect(req, res);
-  const run = ctx.runs.start(client.signal);
+  const run = ctx.runs.start(abortOnDisconnect(req, res));
   try {
     const events = ctx.agent.streamChat(chat.input, {
       signal: run.signal,
@@ -39,7 +39,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
       events: stream ? chat.events : undefined,
       timeoutMs: ctx.options.runTimeoutMs,
     });
-    if (stream) await writeSse(res, events);
+    if (stream) await writeSse(res, events, ctx.log);
     else {
       const end = await runEndOf(events);
       sendJson(res, 200, {
@@ -47,7 +47,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
         text: end.text,
         status: end.status,
         usage: end.usage,
-        ...(end.error ? { error: end.error } : {}),
+        ...(end.error ? { error: publicRunError(end, ctx.log) } : {}),
       });
     }
   } finally {
@@ -56,15 +56,21 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
   }
 }
 
-/** Streams events as SSE until the run ends; a gone client only makes writes no-ops (the run is aborted separately). */
-export async function writeSse(res: ServerResponse, events: AsyncIterable<AgentEvent>): Promise<void> {
+/**
+ * Streams events as SSE until the run ends; a gone client only makes writes no-ops (the run is aborted separately).
+ * Failures go out in their public form, in full to `log`.
+ */
+export async function writeSse(res: ServerResponse, events: AsyncIterable<AgentEvent>, log: ServerLog): Promise<void> {
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
   const write = streamWriter(res);
   const heartbeat = setInterval(() => void write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
   try {
-    for await (const event of events) await write(sseFrame(event));
+    for await (const event of events) {
+      const full = write(sseFrame(publicEvent(event, log)));
+      if (full) await full;
+    }
   } finally {
     clearInterval(heartbeat);
     if (!res.writableEnded && !res.destroyed) res.end();

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { leaseSession, parseChatRequest, type RunHandle, type ServerContext } from './context.js';
 import { HttpError } from './http.js';
+import { publicEvent } from './public-errors.js';
 
 /** Beyond this many buffered bytes a sender waits for the socket to flush (backpressure). */
 const HIGH_WATER = 1024 * 1024;
@@ -35,13 +36,31 @@ function sendError(ws: WebSocket, id: unknown, message: string, code: string): v
   void send(ws, { type: 'error', id: id ?? null, error: { message, code, retryable: false } });
 }
 
-/** Creates the WebSocket endpoint; the HTTP server hands it authorised upgrade requests for /ws. */
-export function createWsHandler(ctx: ServerContext): WsHandler {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.maxBodyBytes });
+/** A text frame as a JSON object; undefined when it is not one. */
+function parseFrame(raw: RawData): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(
+      Buffer.isBuffer(raw)
+        ? raw.toString('utf8')
+        : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8'),
+    ) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
-  wss.on('connection', (ws: WebSocket) => {
-    const runs = new Map<string, RunHandle>();
-    const socketGone = new AbortController();
+/** One connected socket: its runs (by the client's ids), kept alive by pings, cancelled when it closes. */
+class SocketSession {
+  private readonly runs = new Map<string, RunHandle>();
+  private readonly gone = new AbortController();
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly ws: WebSocket,
+  ) {
     let alive = true;
     ws.on('pong', () => (alive = true));
     const ping = setInterval(() => {
@@ -53,79 +72,79 @@ export function createWsHandler(ctx: ServerContext): WsHandler {
     ws.on('error', () => {}); // a broken socket is reported by 'close'
     ws.on('close', () => {
       clearInterval(ping);
-      socketGone.abort(new Error('the WebSocket closed'));
+      this.gone.abort(new Error('the WebSocket closed'));
     });
+    ws.on('message', (raw: RawData, isBinary: boolean) => this.onMessage(raw, isBinary));
+  }
 
-    ws.on('message', (raw: RawData, isBinary: boolean) => {
-      if (isBinary) return sendError(ws, null, 'send JSON text frames, not binary', 'invalid_frame');
-      let frame: Record<string, unknown>;
-      try {
-        const value = JSON.parse(
-          Buffer.isBuffer(raw)
-            ? raw.toString('utf8')
-            : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8'),
-        ) as unknown;
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-        frame = value as Record<string, unknown>;
-      } catch {
-        return sendError(
-          ws,
-          null,
-          'each frame must be a JSON object such as {"type":"chat","id":"1","input":"hi"}',
-          'invalid_json',
-        );
-      }
-      const id = frame['id'];
-      if (typeof id !== 'string' || id === '' || id.length > 256) {
-        return sendError(ws, id, '"id" must be a non-empty string (at most 256 characters)', 'invalid_request');
-      }
-      switch (frame['type']) {
-        case 'chat':
-          return startRun(id, frame);
-        case 'cancel': {
-          const run = runs.get(id);
-          if (!run) return sendError(ws, id, `no run with id "${id}" is in progress`, 'not_found');
-          run.abort(new Error('cancelled by the client'));
-          return;
-        }
-        default:
-          return sendError(ws, id, '"type" must be "chat" or "cancel"', 'invalid_request');
-      }
-    });
-
-    function startRun(id: string, frame: Record<string, unknown>): void {
-      if (runs.has(id)) return sendError(ws, id, `a run with id "${id}" is already in progress`, 'duplicate_id');
-      let chat;
-      let lease;
-      try {
-        chat = parseChatRequest(frame);
-        lease = leaseSession(ctx, chat.sessionId);
-      } catch (e) {
-        const err = e instanceof HttpError ? e : new HttpError(400, String(e), 'invalid_request');
-        return sendError(ws, id, err.message, err.code);
-      }
-      const run = ctx.runs.start(socketGone.signal);
-      runs.set(id, run);
-      void (async () => {
-        try {
-          const events = ctx.agent.streamChat(chat.input, {
-            signal: run.signal,
-            conversation: lease?.conversation,
-            events: chat.events,
-            timeoutMs: ctx.options.runTimeoutMs,
-          });
-          for await (const event of events) await send(ws, { ...event, id });
-        } catch (e) {
-          sendError(ws, id, `the run failed: ${(e as Error).message}`, 'internal_error');
-        } finally {
-          runs.delete(id);
-          run.done();
-          lease?.release();
-        }
-      })();
+  private onMessage(raw: RawData, isBinary: boolean): void {
+    const ws = this.ws;
+    if (isBinary) return sendError(ws, null, 'send JSON text frames, not binary', 'invalid_frame');
+    const frame = parseFrame(raw);
+    if (!frame)
+      return sendError(
+        ws,
+        null,
+        'each frame must be a JSON object such as {"type":"chat","id":"1","input":"hi"}',
+        'invalid_json',
+      );
+    const id = frame['id'];
+    if (typeof id !== 'string' || id === '' || id.length > 256) {
+      return sendError(ws, id, '"id" must be a non-empty string (at most 256 characters)', 'invalid_request');
     }
-  });
+    switch (frame['type']) {
+      case 'chat':
+        return this.startRun(id, frame);
+      case 'cancel': {
+        const run = this.runs.get(id);
+        if (!run) return sendError(ws, id, `no run with id "${id}" is in progress`, 'not_found');
+        run.abort(new Error('cancelled by the client'));
+        return;
+      }
+      default:
+        return sendError(ws, id, '"type" must be "chat" or "cancel"', 'invalid_request');
+    }
+  }
 
+  private startRun(id: string, frame: Record<string, unknown>): void {
+    const { ctx, ws } = this;
+    if (this.runs.has(id)) return sendError(ws, id, `a run with id "${id}" is already in progress`, 'duplicate_id');
+    let chat;
+    let lease;
+    try {
+      chat = parseChatRequest(frame);
+      lease = leaseSession(ctx, chat.sessionId);
+    } catch (e) {
+      const err = e instanceof HttpError ? e : new HttpError(400, String(e), 'invalid_request');
+      return sendError(ws, id, err.message, err.code);
+    }
+    const run = ctx.runs.start(this.gone.signal);
+    this.runs.set(id, run);
+    void (async () => {
+      try {
+        const events = ctx.agent.streamChat(chat.input, {
+          signal: run.signal,
+          conversation: lease?.conversation,
+          events: chat.events,
+          timeoutMs: ctx.options.runTimeoutMs,
+        });
+        for await (const event of events) await send(ws, { ...publicEvent(event, ctx.log), id });
+      } catch (e) {
+        ctx.log(`WebSocket run ${id} failed: ${(e as Error)?.message ?? String(e)}`);
+        sendError(ws, id, 'the run failed on the server', 'internal_error');
+      } finally {
+        this.runs.delete(id);
+        run.done();
+        lease?.release();
+      }
+    })();
+  }
+}
+
+/** Creates the WebSocket endpoint; the HTTP server hands it authorised upgrade requests for /ws. */
+export function createWsHandler(ctx: ServerContext): WsHandler {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.maxBodyBytes });
+  wss.on('connection', (ws: WebSocket) => new SocketSession(ctx, ws));
   return {
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

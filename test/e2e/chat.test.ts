@@ -1,8 +1,6 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, ndjson, runCli, startCli } from '../support/cli.js';
+import { cleanEnv, ndjson, runCli, startCli } from '../support/cli.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 
 let fake: FakeOpenAI;
@@ -116,7 +114,8 @@ describe('cancellation, timeouts and faults', () => {
 
   it('--timeout ends the run with status timeout and exit 124', async () => {
     fake.enqueue({ fault: 'hang', text: ['slow'] });
-    const r = await runCli(chat('--json', '--timeout', '300ms', 'x'), { env: env() });
+    // Long enough for a start on a busy machine to reach the first token (the reply hangs after it) before the deadline.
+    const r = await runCli(chat('--json', '--timeout', '2s', 'x'), { env: env() });
     expect(r.code).toBe(124);
     expect(ndjson(r.stdout).at(-1)).toMatchObject({ type: 'run_end', status: 'timeout', text: 'slow' });
   });
@@ -195,98 +194,6 @@ describe('the offline demo', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/DEMO/);
     expect(r.stdout).toMatch(/Demo mode/);
-  });
-});
-
-describe('startup', () => {
-  /** Runs the CLI with the import recorder: the ES modules it loaded, and the lazily evaluated hot modules it ran. */
-  async function recordLoads(
-    args: string[],
-    env = cleanEnv(),
-    bin = BIN,
-  ): Promise<{ status: number | null; stdout: string; loaded: string[]; hot: string[]; inputs: string[] }> {
-    const log = join(mkdtempSync(join(tmpdir(), 'agentor-imports-')), 'imports.log');
-    const { spawn } = await import('node:child_process');
-    const child = spawn(
-      process.execPath,
-      ['--import', join(import.meta.dirname, '../support/record-imports.mjs'), bin, ...args],
-      {
-        env: { ...env, IMPORT_LOG: log },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-    const loaded = lines.filter((l) => !l.startsWith('hot:'));
-    // The CLI's ES modules are code-split bundle files: map each loaded one back to the modules esbuild put in it.
-    const meta = JSON.parse(readFileSync(join(import.meta.dirname, '../../dist/bundle/meta.json'), 'utf8')) as Record<
-      string,
-      string[]
-    >;
-    const inputs = loaded
-      .map((u) => u.replace(/^file:\/\//, ''))
-      .flatMap((path) =>
-        Object.entries(meta)
-          .filter(([out]) => path.endsWith(out))
-          .flatMap(([, ins]) => ins),
-      );
-    return { status, stdout, loaded, hot: lines.filter((l) => l.startsWith('hot:')).map((l) => l.slice(4)), inputs };
-  }
-  const heavy = /node_modules\/(ink|react|openai)\//;
-
-  it.each([['--version'], ['--help'], ['chat', '--help']])('%s does not load ink, react or openai', async (...args) => {
-    const r = await recordLoads(args);
-    expect(r.status).toBe(0);
-    expect(r.loaded.some((u) => u.endsWith('/bin/agentor.js'))).toBe(true);
-    expect(r.loaded).not.toContainEqual(expect.stringMatching(heavy));
-    expect(r.inputs.filter((i) => heavy.test(i))).toEqual([]);
-    expect(r.hot).not.toContain('openai');
-    // Everything but --version runs the hot bundle, compiled from the code cache the build made.
-    if (args[0] !== '--version') expect(r.hot).toContain('code-cache:used');
-  });
-
-  it('a chat evaluates the OpenAI SDK from the hot bundle, still without ink or react', async () => {
-    fake.enqueue({ text: ['ok'] });
-    const r = await recordLoads(
-      ['chat', '--json', '--base-url', fake.url, 'hi'],
-      cleanEnv({ OPENAI_API_KEY: 'sk-test' }),
-    );
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain('"type":"run_end"');
-    expect(r.hot).toEqual(expect.arrayContaining(['code-cache:used', 'openai']));
-    expect(r.inputs.filter((i) => /node_modules\/(ink|react)\//.test(i))).toEqual([]);
-  });
-
-  it('a missing or rejected code cache is rebuilt by the next run, in a writable install', async () => {
-    // A private copy of the installed CLI (the launcher, the bundle, package.json), so the shared one stays intact.
-    const { cpSync, writeFileSync, rmSync } = await import('node:fs');
-    const root = join(import.meta.dirname, '../..');
-    const copy = mkdtempSync(join(tmpdir(), 'agentor-install-'));
-    for (const part of ['bin', 'dist/bundle', 'package.json'])
-      cpSync(join(root, part), join(copy, part), { recursive: true });
-    const cache = join(copy, 'dist/bundle/cli.cjs.cache');
-    const bin = join(copy, 'bin/agentor.js');
-    const hotLog = async (): Promise<string[]> => {
-      const r = await recordLoads(['--help'], cleanEnv(), bin);
-      expect(r.status).toBe(0);
-      return r.hot;
-    };
-    writeFileSync(cache, 'not a V8 code cache');
-    expect(await hotLog()).toContain('code-cache:rejected');
-    expect(await hotLog()).toContain('code-cache:used');
-    rmSync(cache);
-    expect(await hotLog()).toContain('code-cache:none');
-    expect(await hotLog()).toContain('code-cache:used');
-  });
-
-  it('--version prints the package version', async () => {
-    const r = await runCli(['--version'], { env: cleanEnv() });
-    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
-      version: string;
-    };
-    expect(r.stdout.trim()).toBe(pkg.version);
   });
 });
 

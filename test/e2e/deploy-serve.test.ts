@@ -4,13 +4,13 @@
  * passes, and /chat streams SSE from the loopback fake OpenAI server with the agent's instructions and model.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../support/cli.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { parseSse } from './serve-support.js';
+import { tempDir } from '../support/cleanup.js';
 
 const AGENT = `---
 name: greeter
@@ -39,14 +39,14 @@ function execForm(dockerfile: string, instruction: 'CMD'): string[] {
 
 describe('the deploy context, run with plain node', () => {
   it('serves the agent from a copy without node_modules: /health, HEALTHCHECK, auth, streamed /chat', async () => {
-    const project = mkdtempSync(join(tmpdir(), 'agentor-deploy-serve-'));
+    const project = tempDir('agentor-deploy-serve-');
     mkdirSync(join(project, 'agents'));
     writeFileSync(join(project, 'agents', 'greeter.md'), AGENT);
     const made = await runCli(['deploy', '--agent', 'greeter'], { cwd: project, env: cleanEnv() });
     expect(made.stderr).toBe('');
     expect(made.code).toBe(0);
 
-    const app = join(mkdtempSync(join(tmpdir(), 'agentor-app-')), 'app');
+    const app = join(tempDir('agentor-app-'), 'app');
     cpSync(join(project, 'deploy', 'greeter'), app, { recursive: true });
     for (let dir = app; ; dir = dirname(dir)) {
       expect(existsSync(join(dir, 'node_modules')), `node_modules in ${dir}`).toBe(false);

@@ -5,23 +5,14 @@
  * PATH (streamed output, progress lines) and fails with exit 1 naming a missing or unusable tool.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { cleanEnv, runCli, startCli } from '../support/cli.js';
+import { tempDir } from '../support/cleanup.js';
 
 const ENV_SECRETS = {
   OPENAI_API_KEY: 'sk-env-secret-0123456789abcdef',
@@ -45,7 +36,7 @@ You are a careful researcher. Cite your sources.
 
 /** A project with an agent and the things deploy must never ship: .env files, .git, node_modules. */
 function makeProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'agentor-deploy-'));
+  const dir = tempDir('agentor-deploy-');
   mkdirSync(join(dir, 'agents'));
   writeFileSync(join(dir, 'agents', 'researcher.md'), AGENT);
   writeFileSync(
@@ -388,7 +379,7 @@ describe('agentor deploy safety', () => {
 
 /** A directory of fake tools to put first on PATH; each logs its arguments. */
 function fakeTools(scripts: Record<string, string>): { bin: string; log: string } {
-  const bin = mkdtempSync(join(tmpdir(), 'agentor-fake-bin-'));
+  const bin = tempDir('agentor-fake-bin-');
   const log = join(bin, 'calls.log');
   for (const [name, body] of Object.entries(scripts)) {
     const path = join(bin, name);
@@ -405,7 +396,7 @@ const OWNER_SELECTOR = 'app.kubernetes.io/name=researcher,app.kubernetes.io/mana
 
 const calls = (log: string): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
 /** A PATH on which docker/kubectl are found only where the test puts them (the fakes use shell built-ins only). */
-const minimalPath = (...dirs: string[]) => [...dirs, mkdtempSync(join(tmpdir(), 'agentor-empty-path-'))].join(':');
+const minimalPath = (...dirs: string[]) => [...dirs, tempDir('agentor-empty-path-')].join(':');
 
 describe('agentor deploy --apply', () => {
   it('exits 1 naming docker when it is not on PATH (after writing the files)', async () => {
@@ -448,7 +439,7 @@ describe('agentor deploy --apply', () => {
 
   it('streams docker build/push and kubectl apply output under progress lines, sanitized', async () => {
     const project = makeProject();
-    const gate = join(mkdtempSync(join(tmpdir(), 'agentor-gate-')), 'gate');
+    const gate = join(tempDir('agentor-gate-'), 'gate');
     execFileSync('mkfifo', [gate]);
     const { bin, log } = fakeTools({
       docker: [
@@ -639,7 +630,7 @@ const FOREIGN: ListedObject[] = [
 describe('agentor deploy --apply re-deploys', () => {
   /** A fake cluster: `kubectl get` prints the namespace from a state file the test rewrites between runs. */
   function fakeCluster() {
-    const state = join(mkdtempSync(join(tmpdir(), 'agentor-cluster-')), 'state.json');
+    const state = join(tempDir('agentor-cluster-'), 'state.json');
     const failGet = `${state}.fail`;
     const setState = (objects: ListedObject[]): void =>
       writeFileSync(

@@ -1,15 +1,15 @@
 /** `agentor chat --agent a --agent b`: concurrent agents, one interleaved stream, one run_end each, Ctrl+C cancels all. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, ndjson, runCli, startCli } from '../support/cli.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { tempDir } from '../support/cleanup.js';
 
 let cwd: string;
 let fake: FakeOpenAI;
 beforeAll(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'agentor-multi-'));
+  cwd = tempDir('agentor-multi-');
   mkdirSync(join(cwd, 'agents'));
   writeFileSync(
     join(cwd, 'agents', 'alpha.md'),

@@ -1,11 +1,11 @@
 /** `agentor serve` as a process: startup line, flags, auth, graceful shutdown. Spawns the built CLI. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, startCli, type CliRun } from '../support/cli.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { parseSse, postJson } from './serve-support.js';
+import { tempDir } from '../support/cleanup.js';
 
 const API_KEY = 'sk-serve-secret-key-value';
 let fake: FakeOpenAI;
@@ -86,12 +86,14 @@ describe('agentor serve (process)', () => {
 
   it('AGENTOR_TOKEN and PORT come from the environment', async () => {
     const cli = startCli(['serve', '--base-url', fake.url], {
-      env: cleanEnv({ OPENAI_API_KEY: API_KEY, AGENTOR_TOKEN: 'env-token', PORT: '0' }),
+      env: cleanEnv({ OPENAI_API_KEY: API_KEY, AGENTOR_TOKEN: 'env-token-0123456789', PORT: '0' }),
     });
     await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
     expect((await fetch(`${url}/v1/models`)).status).toBe(401);
-    expect((await fetch(`${url}/v1/models`, { headers: { authorization: 'Bearer env-token' } })).status).toBe(200);
+    expect(
+      (await fetch(`${url}/v1/models`, { headers: { authorization: 'Bearer env-token-0123456789' } })).status,
+    ).toBe(200);
     cli.child.kill('SIGTERM');
     expect((await cli.done).code).toBe(0);
   });
@@ -102,6 +104,58 @@ describe('agentor serve (process)', () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/refusing to bind 0\.0\.0\.0 without a token.*--token.*AGENTOR_TOKEN/s);
+  });
+
+  it('refuses a token shorter than 16 characters (exit 2), before starting anything', async () => {
+    const r = await runCli(['serve', '--port', '0', '--token', 'hunter2', '--base-url', fake.url], {
+      env: cleanEnv({ OPENAI_API_KEY: API_KEY }),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/7 characters long; use at least 16/);
+    expect(r.stderr).not.toContain('hunter2');
+    expect(r.stderr).not.toMatch(/listening/);
+  });
+
+  it('--headers-timeout, --request-timeout and --max-connections apply; bad values exit 2', async () => {
+    const { cli, url } = await startServe([
+      '--headers-timeout',
+      '200ms',
+      '--request-timeout',
+      '400ms',
+      '--max-connections',
+      '1',
+      '--a2a-task-store-mb',
+      '8',
+    ]);
+    const port = Number(new URL(url).port);
+    try {
+      const { connect } = await import('node:net');
+      const holder = connect(port, '127.0.0.1');
+      const held = new Promise<string>((resolve) => holder.once('data', (d) => resolve(String(d))));
+      holder.write('GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      expect(await held).toMatch(/^HTTP\/1\.1 200 /);
+      expect((await fetch(`${url}/livez`)).status).toBe(503);
+      holder.destroy();
+      // Headers that never finish are answered 408 whatever the connection count.
+      const slow = connect(port, '127.0.0.1', () => slow.write('GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
+      let answer = '';
+      slow.setEncoding('utf8').on('data', (d: string) => (answer += d));
+      await new Promise((resolve) => slow.once('close', resolve));
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    expect((await cli.done).code).toBe(0);
+    const env = cleanEnv({ OPENAI_API_KEY: API_KEY });
+    const inverted = await runCli(
+      ['serve', '--port', '0', '--headers-timeout', '2m', '--request-timeout', '1m', '--base-url', fake.url],
+      { env },
+    );
+    expect(inverted.code).toBe(2);
+    expect(inverted.stderr).toMatch(/headers timeout.*cannot be longer than the request timeout/);
+    const bad = await runCli(['serve', '--port', '0', '--request-timeout', 'soon', '--base-url', fake.url], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--request-timeout: invalid duration "soon"/);
   });
 
   it('rejects bad flags with exit 2', async () => {
@@ -120,7 +174,7 @@ describe('agentor serve (process)', () => {
   });
 
   it('serves an agent file given with --agent, and --max-body applies', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agentor-serve-'));
+    const dir = tempDir('agentor-serve-');
     const file = join(dir, 'helper.md');
     writeFileSync(
       file,

@@ -20,9 +20,19 @@ export function fakeAgent(fake: FakeOpenAI, name = 'tester'): Agent {
   });
 }
 
-/** Starts the server in-process on a free port. */
-export function startServer(fake: FakeOpenAI, options: ServeOptions = {}): Promise<RunningServer> {
-  return serve(fakeAgent(fake), { port: 0, shutdownGraceMs: 2_000, ...options });
+/** A server started by these helpers, with the lines it wrote to the operator's log. */
+export type TestServer = RunningServer & { logs: string[] };
+
+/** Starts the server in-process on a free port; its log lines are kept in `logs` instead of going to stderr. */
+export async function startServer(fake: FakeOpenAI, options: ServeOptions = {}): Promise<TestServer> {
+  const logs: string[] = [];
+  const server = await serve(fakeAgent(fake), {
+    port: 0,
+    shutdownGraceMs: 2_000,
+    log: (line) => void logs.push(line),
+    ...options,
+  });
+  return Object.assign(server, { logs });
 }
 
 /** One parsed SSE frame. */
@@ -68,7 +78,7 @@ export async function postJson(
  */
 export async function isolated(
   options: ServeOptions = {},
-): Promise<{ fake: FakeOpenAI; server: RunningServer; close(): Promise<void> }> {
+): Promise<{ fake: FakeOpenAI; server: TestServer; close(): Promise<void> }> {
   const fake = await startFakeOpenAI();
   const server = await startServer(fake, options);
   return {
@@ -81,20 +91,25 @@ export async function isolated(
   };
 }
 
-/** Rejects when the upstream request is not closed within 1 s. */
-export function disconnectedWithin1s(fake: FakeOpenAI): Promise<void> {
+/** Rejects when the upstream request is not closed within `ms`. */
+export function disconnectedWithin(fake: FakeOpenAI, ms: number): Promise<void> {
   return Promise.race([
     fake.waitForDisconnect(),
     new Promise<void>((_, reject) =>
-      setTimeout(() => reject(new Error('upstream request still open after 1 s')), 1000).unref(),
+      setTimeout(() => reject(new Error(`upstream request still open after ${ms} ms`)), ms).unref(),
     ),
   ]);
+}
+
+/** Rejects when the upstream request is not closed within 1 s. */
+export function disconnectedWithin1s(fake: FakeOpenAI): Promise<void> {
+  return disconnectedWithin(fake, 1000);
 }
 
 /** One fake upstream and one server for a whole test file (started before its tests, closed after); the fake's request log is cleared before each test. */
 export function sharedServer(options: ServeOptions = {}): {
   readonly fake: FakeOpenAI;
-  readonly server: RunningServer;
+  readonly server: TestServer;
 } {
   const shared = {} as Awaited<ReturnType<typeof isolated>>;
   beforeAll(async () => {
@@ -103,6 +118,7 @@ export function sharedServer(options: ServeOptions = {}): {
   afterAll(() => shared.close());
   beforeEach(() => {
     shared.fake.requests.length = 0;
+    shared.server.logs.length = 0;
   });
   return shared;
 }

@@ -13,11 +13,12 @@ function reply(req: RecordedRequest) {
   return last.startsWith('hang') ? { fault: 'hang' as const, text: ['wait'] } : { text: ['echo', ': ', last] };
 }
 
+const TOKEN = 'ws-token-0123456789abcdef';
 let fake: FakeOpenAI;
 let server: RunningServer;
 beforeAll(async () => {
   fake = await startFakeOpenAI({ fallback: reply });
-  server = await startServer(fake, { token: 'ws-token' });
+  server = await startServer(fake, { token: TOKEN });
 });
 afterAll(async () => {
   await server.close();
@@ -25,7 +26,7 @@ afterAll(async () => {
 });
 
 /** A connected socket that records frames and can wait for one. */
-async function connect(headers: Record<string, string> = { authorization: 'Bearer ws-token' }, query = '') {
+async function connect(headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }, query = '') {
   const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws${query}`, { headers });
   const frames: Frame[] = [];
   const waiters = new Set<() => void>();
@@ -158,7 +159,7 @@ describe('WebSocket /ws', () => {
       ws.on('error', () => undefined);
     });
     expect(status).toBe(401);
-    const c = await connect({}, '?access_token=ws-token');
+    const c = await connect({}, `?access_token=${TOKEN}`);
     c.send({ type: 'chat', id: 'q', input: 'query auth' });
     expect(await c.waitFor((f) => f.id === 'q' && f.type === 'run_end')).toMatchObject({ status: 'completed' });
     c.ws.close();

@@ -4,12 +4,12 @@
  * Ctrl+C, type ahead while an answer streams. Everything synchronises on screen content or server events, never on
  * sleeps.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { startPty, type PtyTerminal } from './terminal.js';
+import { tempDir } from '../support/cleanup.js';
 
 let fake: FakeOpenAI;
 const running: PtyTerminal[] = [];
@@ -26,7 +26,7 @@ afterAll(async () => {
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete e[k];
-  const home = mkdtempSync(join(tmpdir(), 'agentor-pty-'));
+  const home = tempDir('agentor-pty-');
   return {
     ...e,
     XDG_CONFIG_HOME: join(home, 'config'),

@@ -5,12 +5,12 @@
  * two turns to both, each agent with its own history, `@beta` addressing one, a cancelled round, then the exit keys.
  * Synchronised on screen content and server events, never on sleeps.
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from '../support/fake-openai.js';
 import { startPty, type PtyTerminal } from './terminal.js';
+import { tempDir } from '../support/cleanup.js';
 
 let fake: FakeOpenAI;
 let cwd: string;
@@ -18,7 +18,7 @@ const running: PtyTerminal[] = [];
 beforeAll(async () => {
   if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
     throw new Error('build first: npm run build');
-  cwd = mkdtempSync(join(tmpdir(), 'agentor-pty-multi-'));
+  cwd = tempDir('agentor-pty-multi-');
   mkdirSync(join(cwd, 'demo'));
   writeFileSync(join(cwd, 'demo', 'alpha.md'), '---\nname: alpha\nmodel: demo\n---\nYou are alpha.\n');
   writeFileSync(join(cwd, 'demo', 'beta.md'), '---\nname: beta\nmodel: demo\ntools: [get_time]\n---\nYou are beta.\n');
@@ -35,7 +35,7 @@ afterAll(async () => {
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete e[k];
-  const home = mkdtempSync(join(tmpdir(), 'agentor-pty-'));
+  const home = tempDir('agentor-pty-');
   return {
     ...e,
     XDG_CONFIG_HOME: join(home, 'config'),

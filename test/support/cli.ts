@@ -1,12 +1,11 @@
 /** Spawns the built CLI (bin/agentor.js → dist/) with a clean, isolated environment. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { reapChild, tempDir } from './cleanup.js';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/agentor.js');
 
-/** An environment with no provider configuration and private XDG dirs, plus `extra`. */
+/** An environment with no provider configuration and private XDG dirs (removed when the test ends), plus `extra`. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of [
@@ -19,9 +18,10 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     'PORT',
   ])
     delete env[key];
-  const home = mkdtempSync(join(tmpdir(), 'agentor-test-'));
+  const home = tempDir('agentor-test-');
   env['XDG_CONFIG_HOME'] = join(home, 'config');
   env['XDG_STATE_HOME'] = join(home, 'state');
+  env['XDG_CACHE_HOME'] = join(home, 'cache');
   env['AGENTOR_DEMO_DELAY_MS'] = '0';
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
@@ -40,12 +40,14 @@ export interface CliRun {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
+/** Starts the CLI; a run still going when the test ends is killed. */
 export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): CliRun {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: opts.env ?? cleanEnv(),
     cwd: opts.cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  reapChild(child);
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();

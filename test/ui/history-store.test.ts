@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputHistory } from '../../src/ui/history-store.js';
+import { tempDir } from '../support/cleanup.js';
 
 const saved = process.env['XDG_STATE_HOME'];
 afterEach(() => {
@@ -12,7 +12,7 @@ afterEach(() => {
 
 describe('InputHistory', () => {
   it('defaults to history.jsonl in the XDG state dir, read at start and appended to', () => {
-    const state = mkdtempSync(join(tmpdir(), 'agentor-state-'));
+    const state = tempDir('agentor-state-');
     process.env['XDG_STATE_HOME'] = state;
     const first = new InputHistory();
     first.add('one');
@@ -21,7 +21,7 @@ describe('InputHistory', () => {
   });
 
   it('null keeps the history in memory: the default file is neither read nor written', () => {
-    const state = mkdtempSync(join(tmpdir(), 'agentor-state-'));
+    const state = tempDir('agentor-state-');
     process.env['XDG_STATE_HOME'] = state;
     const file = new InputHistory().path as string;
     new InputHistory().add('on disk');

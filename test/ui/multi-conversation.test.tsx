@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import type { ModelRequest } from '../../src/core/providers/types.js';
 import { InputHistory } from '../../src/ui/history-store.js';
 import { MultiApp } from '../../src/ui/MultiApp.js';
 import { deferred, gated, hang, promptText, ScriptedProvider, text, type Turn } from './helpers.js';
+import { tempDir } from '../support/cleanup.js';
 
 /** The user's and assistant's messages of a request (no system prompt). */
 const dialogue = (req: ModelRequest | undefined): Array<[string, string]> =>
@@ -18,7 +18,7 @@ const dialogue = (req: ModelRequest | undefined): Array<[string, string]> =>
 const PROMPT_BACK = 'ctrl+c twice to exit';
 
 function setup(turns: Record<string, Turn[]>, opts: { prompt?: string } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'agentor-multi-chat-'));
+  const dir = tempDir('agentor-multi-chat-');
   const providers = Object.fromEntries(Object.entries(turns).map(([name, list]) => [name, new ScriptedProvider(list)]));
   const agents = Object.entries(providers).map(
     ([name, provider]) =>

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +10,7 @@ import {
 } from '../../src/core/agent-file.js';
 import { ConfigError } from '../../src/core/config.js';
 import { selectTools } from '../../src/commands/load-agents.js';
+import { tempDir } from '../support/cleanup.js';
 
 const FULL = `---
 name: researcher            # required
@@ -130,7 +130,7 @@ describe('parseAgentFile', () => {
 
 describe('agent lookup', () => {
   function tree() {
-    const root = mkdtempSync(join(tmpdir(), 'agentor-agents-'));
+    const root = tempDir('agentor-agents-');
     const cwd = join(root, 'project');
     const env = { XDG_CONFIG_HOME: join(root, 'config') } as NodeJS.ProcessEnv;
     mkdirSync(join(cwd, 'agents'), { recursive: true });

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseDuration, readConfigFile, resolveConfig } from '../../src/core/config.js';
+import { ConfigError, defaultModel, parseDuration, readConfigFile, resolveConfig } from '../../src/core/config.js';
+import { tempDir } from '../support/cleanup.js';
 
 function envWithConfig(config?: unknown, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), 'agentor-config-'));
+  const home = tempDir('agentor-config-');
   if (config !== undefined) {
     mkdirSync(join(home, 'agentor'), { recursive: true });
     writeFileSync(join(home, 'agentor', 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
@@ -57,6 +57,28 @@ describe('configuration precedence: flags > environment > config file', () => {
 
   it('--api-key-env naming an unset variable is an error', () => {
     expect(() => resolveConfig({ apiKeyEnv: 'NOPE' }, envWithConfig())).toThrow(/NOPE/);
+  });
+
+  it("OPENAI_API_KEY in the environment beats the config file's apiKeyEnv", () => {
+    const env = envWithConfig({ apiKeyEnv: 'FILE_KEY' }, { OPENAI_API_KEY: 'from-env', FILE_KEY: 'from-file' });
+    expect(resolveConfig({}, env)).toMatchObject({ apiKey: 'from-env', apiKeyEnv: 'OPENAI_API_KEY' });
+    expect(resolveConfig({}, envWithConfig({ apiKeyEnv: 'FILE_KEY' }, { OPENAI_API_KEY: 'from-env' }))).toMatchObject({
+      apiKey: 'from-env',
+    });
+  });
+
+  it("the config file's apiKeyEnv naming an unset variable is an error that names that variable and the file", () => {
+    const env = envWithConfig({ apiKeyEnv: 'FILE_KEY', baseUrl: 'http://127.0.0.1:1/v1' });
+    expect(() => resolveConfig({}, env)).toThrow(ConfigError);
+    expect(() => resolveConfig({}, env)).toThrow(/config\.json names "apiKeyEnv": "FILE_KEY", but FILE_KEY is not set/);
+    expect(() => resolveConfig({}, env)).not.toThrow(/--api-key-env names/);
+  });
+
+  it('the model comes from AGENTOR_MODEL, else the config file, else the default; a broken file is skipped', () => {
+    expect(defaultModel(envWithConfig({ model: 'file-model' }, { AGENTOR_MODEL: 'env-model' }))).toBe('env-model');
+    expect(defaultModel(envWithConfig({ model: 'file-model' }))).toBe('file-model');
+    expect(defaultModel(envWithConfig())).toBe('gpt-4.1-mini');
+    expect(defaultModel(envWithConfig('{oops'))).toBe('gpt-4.1-mini');
   });
 
   it('rejects a broken config file and a key stored in it, naming the file', () => {

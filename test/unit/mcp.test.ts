@@ -8,14 +8,14 @@ import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
 import { expandEnv, formatToolResult, McpPool, parseMcpServers, withNotices } from '../../src/core/tools/mcp.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { loadAgentFromFlags } from '../../src/commands/load-agents.js';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from '../support/cleanup.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURE = resolve(ROOT, 'test/support/mcp-stdio-server.ts');
@@ -212,7 +212,7 @@ describe('MCP over streamable HTTP', () => {
 
 describe('agents with MCP servers', () => {
   it('front matter servers join ./mcp.json servers; tools: limits what the model is offered; close() stops them', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'agentor-mcp-'));
+    const cwd = tempDir('agentor-mcp-');
     mkdirSync(join(cwd, 'agents'));
     const server = (name: string) =>
       `  ${name}: { command: ${JSON.stringify(process.execPath)}, args: [--import, tsx, ${JSON.stringify(FIXTURE)}], cwd: ${JSON.stringify(ROOT)} }`;
@@ -257,7 +257,7 @@ describe('agents with MCP servers', () => {
   });
 
   it('a tool name offered by several servers must be qualified', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'agentor-mcp-'));
+    const cwd = tempDir('agentor-mcp-');
     mkdirSync(join(cwd, 'agents'));
     const entry = { command: process.execPath, args: ['--import', 'tsx', FIXTURE], cwd: ROOT };
     writeFileSync(join(cwd, 'agents', 'a.md'), '---\nname: a\ntools: [echo]\n---\n');
@@ -271,7 +271,7 @@ describe('agents with MCP servers', () => {
   });
 
   it('an unknown tool name is a configuration error naming the file and the field', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'agentor-mcp-'));
+    const cwd = tempDir('agentor-mcp-');
     mkdirSync(join(cwd, 'agents'));
     writeFileSync(join(cwd, 'agents', 'a.md'), '---\nname: a\ntools: [calculator, web_search]\n---\n');
     await expect(

@@ -5,8 +5,10 @@ import {
   collect,
   filterEvents,
   fromArray,
+  joinTurns,
   mergeStreams,
   serializeEvents,
+  TurnJoiner,
 } from '../../src/core/stream.js';
 
 const base = (seq: number, run = 'r1', agent = 'a') => ({ run_id: run, seq, ts: 0, agent });
@@ -71,5 +73,52 @@ describe('stream operators', () => {
     const [line] = await collect(serializeEvents(fromArray([delta(0, 'x')])));
     expect(line).toBe(JSON.stringify(delta(0, 'x')));
     expect(line).not.toContain('\n');
+  });
+});
+
+describe('turns joined into one answer', () => {
+  it('puts exactly one blank line between turns that have text, counting the line breaks already there', () => {
+    const join = (...turns: string[]): string => {
+      const j = new TurnJoiner();
+      return turns.map((t, i) => j.append(i + 1, t)).join('');
+    };
+    expect(join('one', 'two')).toBe('one\n\ntwo');
+    expect(join('one\n', 'two')).toBe('one\n\ntwo');
+    expect(join('one\n\n', 'two')).toBe('one\n\ntwo');
+    expect(join('one', '', 'three')).toBe('one\n\nthree');
+    expect(join('', 'two')).toBe('two');
+  });
+
+  it('a turn streamed in pieces gets the separator once, on its first piece', () => {
+    const j = new TurnJoiner();
+    expect([j.append(1, 'a'), j.append(1, 'b\n'), j.append(2, 'c'), j.append(2, 'd')]).toEqual([
+      'a',
+      'b\n',
+      '\nc',
+      'd',
+    ]);
+  });
+
+  it('joinTurns prefixes the first delta of a later turn, per run, and leaves every other event alone', async () => {
+    const events = [
+      delta(0, 'A1', 1, 'A'),
+      delta(0, 'B1', 1, 'B'),
+      delta(1, 'A2', 2, 'A'),
+      end(2, 'A'),
+      delta(1, 'more', 1, 'B'),
+      delta(2, 'B2', 3, 'B'),
+      end(3, 'B'),
+    ];
+    const out = await collect(joinTurns(fromArray(events)));
+    expect(out.map((e) => (e.type === 'text_delta' ? `${e.run_id}:${e.text}` : `${e.run_id}:${e.type}`))).toEqual([
+      'A:A1',
+      'B:B1',
+      'A:\n\nA2',
+      'A:run_end',
+      'B:more',
+      'B:\n\nB2',
+      'B:run_end',
+    ]);
+    expect(out[0]).toBe(events[0]);
   });
 });

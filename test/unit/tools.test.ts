@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeTime, getTime } from '../../src/core/tools/get-time.js';
-import { parseToolArguments, ToolRunner } from '../../src/core/tools/runner.js';
+import { parseToolArguments, parseToolCall, ToolRunner } from '../../src/core/tools/runner.js';
 import { tool, toolSpec } from '../../src/core/tools/tool.js';
 
 const signal = new AbortController().signal;
+const run = { runId: 'r', signal };
+/** A model's tool call with its arguments as JSON. */
+const call = (name: string, args: unknown = {}) => parseToolCall({ id: '1', name, arguments: JSON.stringify(args) });
 
 describe('tool()', () => {
   it('turns a zod schema into JSON Schema and validates arguments before execute', async () => {
@@ -17,10 +20,8 @@ describe('tool()', () => {
     expect(toolSpec(add).function.parameters).toMatchObject({ type: 'object', required: ['a', 'b'] });
     expect(toolSpec(add).function.parameters).not.toHaveProperty('$schema');
     const runner = new ToolRunner([add]);
-    expect(
-      await runner.run({ id: '1', name: 'add', arguments: '' }, { a: 2, b: 3 }, undefined, 'r', signal),
-    ).toMatchObject({ result: '5', is_error: false });
-    const bad = await runner.run({ id: '2', name: 'add', arguments: '' }, { a: 'x' }, undefined, 'r', signal);
+    expect(await runner.run(call('add', { a: 2, b: 3 }), run)).toMatchObject({ result: '5', is_error: false });
+    const bad = await runner.run(call('add', { a: 'x' }), run);
     expect(bad.is_error).toBe(true);
     expect(bad.result).toMatch(/invalid arguments/);
   });
@@ -45,13 +46,7 @@ describe('ToolRunner', () => {
           });
         }),
     });
-    const out = await new ToolRunner([slow]).run(
-      { id: '1', name: 'slow', arguments: '{}' },
-      {},
-      undefined,
-      'r',
-      signal,
-    );
+    const out = await new ToolRunner([slow]).run(call('slow'), run);
     expect(out).toMatchObject({ is_error: true, result: 'Error: timed out after 30 ms' });
     expect(aborted).toBe(true);
   });
@@ -59,22 +54,14 @@ describe('ToolRunner', () => {
   it('cancels a running tool when the run is aborted', async () => {
     const controller = new AbortController();
     const never = tool({ name: 'never', description: '', execute: () => new Promise(() => undefined) });
-    const pending = new ToolRunner([never]).run(
-      { id: '1', name: 'never', arguments: '{}' },
-      {},
-      undefined,
-      'r',
-      controller.signal,
-    );
+    const pending = new ToolRunner([never]).run(call('never'), { runId: 'r', signal: controller.signal });
     controller.abort();
     expect(await pending).toMatchObject({ is_error: true, result: 'Error: cancelled' });
   });
 
   it('JSON-encodes non-string results', async () => {
     const obj = tool({ name: 'obj', description: '', execute: () => ({ ok: true }) });
-    expect(
-      (await new ToolRunner([obj]).run({ id: '1', name: 'obj', arguments: '' }, {}, undefined, 'r', signal)).result,
-    ).toBe('{"ok":true}');
+    expect((await new ToolRunner([obj]).run(call('obj'), run)).result).toBe('{"ok":true}');
   });
 
   it.each([

@@ -9,7 +9,15 @@
  * stream and cancels the remote task.
  */
 import { randomUUID } from 'node:crypto';
-import type { AgentCard, Message, Part, SendMessageRequest, StreamResponse, Task } from '@a2a-js/sdk';
+import type {
+  AgentCard,
+  Message,
+  Part,
+  SendMessageRequest,
+  StreamResponse,
+  Task,
+  TaskStatusUpdateEvent,
+} from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
 import type { ChatMessage, ModelChunk, ModelProvider, ModelRequest } from './types.js';
 import { ProviderError } from './types.js';
@@ -163,155 +171,51 @@ export class A2AProvider implements ModelProvider {
       this.contextId = undefined;
       this.openTaskId = undefined;
     }
+    const params = this.request(lastUser(req.messages));
+    this.openTaskId = undefined;
+    const task = new TaskProgress();
+    try {
+      const responses = client.sendMessageStream(params, { signal: req.signal }) as AsyncGenerator<StreamResponse>;
+      for await (const response of responses) {
+        const chunks = task.read(response);
+        if (task.contextId) this.contextId = task.contextId;
+        yield* chunks;
+      }
+    } catch (e) {
+      throw this.failure(e, req);
+    } finally {
+      // Ctrl+C, a timeout or a closed client: the remote side must stop working on it too.
+      if (req.signal.aborted && task.taskId && !task.ended) await this.cancel(client, task.taskId);
+    }
+    const last = task.finish(this.url);
+    if (last.inputRequired) this.openTaskId = task.taskId;
+    if (last.text) yield { type: 'text', text: last.text };
+  }
+
+  /** The message to send: the user's latest text, inside the remote conversation and open task when there are. */
+  private request(text: string): SendMessageRequest {
     const message: Message = {
       messageId: randomUUID(),
       role: ROLE_USER,
-      parts: [
-        {
-          content: { $case: 'text', value: lastUser(req.messages) },
-          metadata: undefined,
-          filename: '',
-          mediaType: 'text/plain',
-        },
-      ],
+      parts: [{ content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
       contextId: this.contextId ?? '',
       taskId: this.openTaskId ?? '',
       extensions: [],
       metadata: undefined,
       referenceTaskIds: [],
     };
-    const params: SendMessageRequest = { tenant: '', message, configuration: undefined, metadata: undefined };
+    return { tenant: '', message, configuration: undefined, metadata: undefined };
+  }
 
-    let taskId: string | undefined;
-    let state: number | undefined;
-    let statusText = '';
-    let emitted = false;
-    const artifacts = new Map<string, string>();
-    let lastArtifact: string | undefined;
-    this.openTaskId = undefined;
-
-    const artifactText = (id: string, text: string, append: boolean): string => {
-      const before = artifacts.get(id);
-      let delta: string;
-      if (before === undefined) {
-        // A new artifact after text of another one starts a new paragraph.
-        delta = (emitted && lastArtifact !== id ? '\n\n' : '') + text;
-        artifacts.set(id, text);
-      } else if (append) {
-        delta = text;
-        artifacts.set(id, before + text);
-      } else {
-        // A replacement: show only what was not shown yet when it extends the old text.
-        delta = text.startsWith(before) ? text.slice(before.length) : `\n\n${text}`;
-        artifacts.set(id, text);
-      }
-      lastArtifact = id;
-      return delta;
-    };
-
-    try {
-      for await (const ev of client.sendMessageStream(params, {
-        signal: req.signal,
-      }) as AsyncGenerator<StreamResponse>) {
-        const p = ev.payload;
-        if (!p) continue;
-        switch (p.$case) {
-          case 'message': {
-            if (p.value.contextId) this.contextId = p.value.contextId;
-            const text = partsText(p.value.parts);
-            if (text) {
-              emitted = true;
-              yield { type: 'text', text };
-            }
-            state = STATE.completed; // a direct reply: no task
-            break;
-          }
-          case 'task': {
-            const task: Task = p.value;
-            taskId = task.id || taskId;
-            if (task.contextId) this.contextId = task.contextId;
-            if (task.status) {
-              state = task.status.state;
-              const t = partsText(task.status.message?.parts);
-              if (t) statusText = t;
-            }
-            // A non-streaming answer (or a late snapshot): take artifacts that did not stream.
-            for (const a of task.artifacts ?? []) {
-              if (artifacts.has(a.artifactId)) continue;
-              const delta = artifactText(a.artifactId, partsText(a.parts), false);
-              if (delta) {
-                emitted = true;
-                yield { type: 'text', text: delta };
-              }
-            }
-            break;
-          }
-          case 'statusUpdate': {
-            taskId = p.value.taskId || taskId;
-            if (p.value.contextId) this.contextId = p.value.contextId;
-            if (!p.value.status) break;
-            state = p.value.status.state;
-            const t = partsText(p.value.status.message?.parts);
-            if (t && state === STATE.working) yield { type: 'reasoning', text: t.endsWith('\n') ? t : `${t}\n` };
-            else if (t) statusText = t;
-            break;
-          }
-          case 'artifactUpdate': {
-            taskId = p.value.taskId || taskId;
-            const a = p.value.artifact;
-            if (!a) break;
-            const delta = artifactText(a.artifactId || 'artifact', partsText(a.parts), p.value.append);
-            if (delta) {
-              emitted = true;
-              yield { type: 'text', text: delta };
-            }
-            break;
-          }
-        }
-      }
-    } catch (e) {
-      if (req.signal.aborted) throw req.signal.reason ?? e;
-      if (e instanceof ProviderError) throw e;
-      const message = (e as Error).message ?? String(e);
-      throw new ProviderError(
-        `the A2A agent at ${this.url} failed: ${message}${authHint(this.refused ? '401' : message)}`,
-        { code: 'a2a_error', retryable: false, cause: e },
-      );
-    } finally {
-      // Ctrl+C, a timeout or a closed client: the remote side must stop working on it too.
-      if (req.signal.aborted && taskId && (state === undefined || !TERMINAL.has(state)))
-        await this.cancel(client, taskId);
-    }
-
-    switch (state) {
-      case STATE.completed:
-        if (!emitted && statusText) yield { type: 'text', text: statusText };
-        return;
-      case STATE.inputRequired:
-        this.openTaskId = taskId;
-        if (statusText) yield { type: 'text', text: emitted ? `\n\n${statusText}` : statusText };
-        return;
-      case STATE.failed:
-      case STATE.rejected:
-        throw new ProviderError(
-          `the remote agent ${state === STATE.rejected ? 'rejected' : 'failed'} the task${statusText ? `: ${statusText}` : ''}`,
-          { code: state === STATE.rejected ? 'a2a_rejected' : 'a2a_failed' },
-        );
-      case STATE.canceled:
-        throw new ProviderError(`the remote agent cancelled the task${statusText ? `: ${statusText}` : ''}`, {
-          code: 'a2a_cancelled',
-        });
-      case STATE.authRequired:
-        throw new ProviderError(
-          'the remote agent requires authentication: set AGENTOR_A2A_TOKEN to a bearer token it accepts',
-          { code: 'a2a_auth_required' },
-        );
-      default:
-        throw new ProviderError(`the A2A agent at ${this.url} ended the stream before the task finished`, {
-          code: 'a2a_incomplete',
-          retryable: true,
-        });
-    }
+  /** A failed stream as a ProviderError that says what to do; an abort passes through as itself. */
+  private failure(e: unknown, req: ModelRequest): unknown {
+    if (req.signal.aborted) return req.signal.reason ?? e;
+    if (e instanceof ProviderError) return e;
+    const message = (e as Error).message ?? String(e);
+    return new ProviderError(
+      `the A2A agent at ${this.url} failed: ${message}${authHint(this.refused ? '401' : message)}`,
+      { code: 'a2a_error', retryable: false, cause: e },
+    );
   }
 
   private async cancel(client: Client, id: string): Promise<void> {
@@ -323,5 +227,133 @@ export class A2AProvider implements ModelProvider {
     } catch {
       // Already finished, not cancelable, or unreachable: the local run is cancelled either way.
     }
+  }
+}
+
+/**
+ * What one streamed A2A call has said so far, and the chunks each of its responses adds: text from a direct reply and
+ * from artifacts, reasoning from `working` status messages.
+ */
+class TaskProgress {
+  taskId: string | undefined;
+  contextId: string | undefined;
+  private state: number | undefined;
+  private statusText = '';
+  private emitted = false;
+  private readonly artifacts = new Map<string, string>();
+  private lastArtifact: string | undefined;
+
+  /** True once the task reached a state it cannot leave (no remote work left to cancel). */
+  get ended(): boolean {
+    return this.state !== undefined && TERMINAL.has(this.state);
+  }
+
+  read(response: StreamResponse): ModelChunk[] {
+    const p = response.payload;
+    if (!p) return [];
+    switch (p.$case) {
+      case 'message':
+        this.contextId = p.value.contextId || this.contextId;
+        this.state = STATE.completed; // a direct reply: no task
+        return this.text(partsText(p.value.parts));
+      case 'task':
+        return this.task(p.value);
+      case 'statusUpdate':
+        return this.statusUpdate(p.value);
+      case 'artifactUpdate': {
+        this.taskId = p.value.taskId || this.taskId;
+        const a = p.value.artifact;
+        return a ? this.text(this.artifactText(a.artifactId || 'artifact', partsText(a.parts), p.value.append)) : [];
+      }
+    }
+  }
+
+  /**
+   * How the task ended: the last text to show for `completed` (a status-only answer) and `input-required` (the agent's
+   * question, whose answer the next run sends into the same task); a ProviderError for every other end.
+   */
+  finish(url: string): { text: string; inputRequired: boolean } {
+    const status = this.statusText;
+    switch (this.state) {
+      case STATE.completed:
+        return { text: this.emitted ? '' : status, inputRequired: false };
+      case STATE.inputRequired:
+        return { text: status && this.emitted ? `\n\n${status}` : status, inputRequired: true };
+      case STATE.failed:
+      case STATE.rejected: {
+        const rejected = this.state === STATE.rejected;
+        throw new ProviderError(
+          `the remote agent ${rejected ? 'rejected' : 'failed'} the task${status ? `: ${status}` : ''}`,
+          { code: rejected ? 'a2a_rejected' : 'a2a_failed' },
+        );
+      }
+      case STATE.canceled:
+        throw new ProviderError(`the remote agent cancelled the task${status ? `: ${status}` : ''}`, {
+          code: 'a2a_cancelled',
+        });
+      case STATE.authRequired:
+        throw new ProviderError(
+          'the remote agent requires authentication: set AGENTOR_A2A_TOKEN to a bearer token it accepts',
+          { code: 'a2a_auth_required' },
+        );
+      default:
+        throw new ProviderError(`the A2A agent at ${url} ended the stream before the task finished`, {
+          code: 'a2a_incomplete',
+          retryable: true,
+        });
+    }
+  }
+
+  private text(text: string): ModelChunk[] {
+    if (!text) return [];
+    this.emitted = true;
+    return [{ type: 'text', text }];
+  }
+
+  private task(task: Task): ModelChunk[] {
+    this.taskId = task.id || this.taskId;
+    this.contextId = task.contextId || this.contextId;
+    if (task.status) {
+      this.state = task.status.state;
+      this.statusText = partsText(task.status.message?.parts) || this.statusText;
+    }
+    // A non-streaming answer (or a late snapshot): take artifacts that did not stream.
+    const out: ModelChunk[] = [];
+    for (const a of task.artifacts ?? []) {
+      if (!this.artifacts.has(a.artifactId))
+        out.push(...this.text(this.artifactText(a.artifactId, partsText(a.parts), false)));
+    }
+    return out;
+  }
+
+  private statusUpdate(update: TaskStatusUpdateEvent): ModelChunk[] {
+    this.taskId = update.taskId || this.taskId;
+    this.contextId = update.contextId || this.contextId;
+    if (!update.status) return [];
+    this.state = update.status.state;
+    const t = partsText(update.status.message?.parts);
+    if (t && this.state === STATE.working) return [{ type: 'reasoning', text: t.endsWith('\n') ? t : `${t}\n` }];
+    if (t) this.statusText = t;
+    return [];
+  }
+
+  /** The text an artifact chunk adds to what was shown of it. */
+  private artifactText(id: string, text: string, append: boolean): string {
+    const before = this.artifacts.get(id);
+    let delta: string;
+    if (before === undefined) {
+      // A new artifact after text of another one starts a new paragraph.
+      delta = (this.emitted && this.lastArtifact !== id ? '\n\n' : '') + text;
+      this.artifacts.set(id, text);
+    } else if (append) {
+      delta = text;
+      this.artifacts.set(id, before + text);
+    } else {
+      // A replacement: show only what was not shown yet when it extends the old text.
+      delta = text.startsWith(before) ? text.slice(before.length) : `\n\n${text}`;
+      this.artifacts.set(id, text);
+    }
+    this.lastArtifact = id;
+    return delta;
   }
 }

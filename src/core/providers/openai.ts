@@ -1,12 +1,21 @@
 /**
  * OpenAI Chat Completions streaming through the official SDK. Works with OpenAI and every compatible server (Ollama,
  * vLLM, llama.cpp, LM Studio, OpenRouter). The SDK is imported lazily so commands that never call a model start fast.
+ * The SDK makes each request (auth, retries with backoff, error mapping); the streamed body is read by our lean SSE
+ * parser straight from the socket (see openai-fetch.ts). Failures say what happened in terms the user can act on,
+ * naming the upstream URL: this is the operator's view — a server shows its remote clients general terms instead.
  */
 import { AsyncQueue } from '../async-queue.js';
 import type { ErrorInfo } from '../events.js';
-import type { ToolCallRequest } from './types.js';
-import { parseSSEBatches } from './sse.js';
-import { ProviderError, type ModelChunk, type ModelProvider, type ModelRequest } from './types.js';
+import { nodeFetch, rawBody, releaseBody } from './openai-fetch.js';
+import { SSEParser, type SSEMessage } from './sse.js';
+import {
+  ProviderError,
+  type ModelChunk,
+  type ModelProvider,
+  type ModelRequest,
+  type ToolCallRequest,
+} from './types.js';
 
 /** Connection settings. The key is held in memory only and never appears in events, errors or logs. */
 export interface OpenAIProviderOptions {
@@ -46,18 +55,112 @@ interface StreamDelta {
 interface StreamChunk {
   choices?: Array<{ delta?: StreamDelta; finish_reason?: string | null }>;
   usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
+  error?: { message?: unknown; code?: unknown };
 }
 
-/** Parses one SSE data payload; a server-sent `error` object becomes a ProviderError. */
-function decodeChunk(data: string): StreamChunk {
-  const chunk = JSON.parse(data) as StreamChunk & { error?: { message?: string; code?: string } };
+/** What one model call has streamed so far: its failure message depends on it. */
+interface Progress {
+  /** Some answer text (or reasoning, or a tool call) arrived. */
+  content: boolean;
+  /** The model sent a finish_reason. */
+  finished: boolean;
+}
+
+/** A server-sent `error` object in the middle of a stream. */
+class UpstreamStreamError extends Error {
+  constructor(
+    message: string,
+    readonly upstreamCode: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** Decodes one SSE data payload into `out`; tool-call fragments accumulate in `calls`. */
+function decodeMessage(data: string, out: ModelChunk[], calls: Map<number, ToolCallRequest>, progress: Progress): void {
+  const chunk = JSON.parse(data) as StreamChunk;
   if (chunk.error) {
-    throw new ProviderError(`the model stream reported an error: ${chunk.error.message ?? 'unknown error'}`, {
-      code: chunk.error.code ?? 'stream_error',
-      retryable: false,
+    const code = chunk.error.code;
+    throw new UpstreamStreamError(
+      typeof chunk.error.message === 'string' ? chunk.error.message : 'no details',
+      typeof code === 'string' || typeof code === 'number' ? String(code) : undefined,
+    );
+  }
+  if (chunk.usage) {
+    const input = chunk.usage.prompt_tokens ?? 0;
+    const output = chunk.usage.completion_tokens ?? 0;
+    out.push({
+      type: 'usage',
+      usage: { input_tokens: input, output_tokens: output, total_tokens: chunk.usage.total_tokens ?? input + output },
     });
   }
-  return chunk;
+  const choice = chunk.choices?.[0];
+  if (!choice) return;
+  const delta = choice.delta ?? {};
+  const reasoning = delta.reasoning_content ?? delta.reasoning;
+  if (reasoning) out.push({ type: 'reasoning', text: reasoning });
+  if (delta.content) out.push({ type: 'text', text: delta.content });
+  if (reasoning || delta.content || delta.tool_calls) progress.content = true;
+  for (const frag of delta.tool_calls ?? []) {
+    // Fragments of one call share an index; the first carries id and name, the rest pieces of arguments.
+    const call = calls.get(frag.index) ?? { id: '', name: '', arguments: '' };
+    if (frag.id) call.id = frag.id;
+    if (frag.function?.name) call.name += frag.function.name;
+    if (frag.function?.arguments) call.arguments += frag.function.arguments;
+    calls.set(frag.index, call);
+  }
+  if (choice.finish_reason) progress.finished = true;
+}
+
+/** The chunks one network read carried; `error` is a malformed or error chunk (what came before it still counts). */
+interface DecodedBatch {
+  out: ModelChunk[];
+  /** The stream said [DONE]. */
+  done: boolean;
+  error?: Error;
+}
+
+/** Turns body text into model chunks, read by read: SSE framing, Chat Completions chunks, tool-call fragments. */
+class StreamDecoder {
+  readonly progress: Progress = { content: false, finished: false };
+  private readonly parser = new SSEParser();
+  private readonly decoder = new TextDecoder();
+  private readonly calls = new Map<number, ToolCallRequest>();
+
+  push(chunk: string | Uint8Array): DecodedBatch {
+    return this.decode(
+      this.parser.push(typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true })),
+    );
+  }
+
+  end(): DecodedBatch {
+    return this.decode(this.parser.push(this.decoder.decode()).concat(this.parser.end()));
+  }
+
+  /** The tool calls the fragments added up to, in index order. */
+  toolCalls(): ToolCallRequest[] {
+    return [...this.calls.entries()].sort((a, b) => a[0] - b[0]).map(([i, c]) => ({ ...c, id: c.id || `call_${i}` }));
+  }
+
+  private decode(messages: SSEMessage[]): DecodedBatch {
+    const out: ModelChunk[] = [];
+    for (const message of messages) {
+      if (message.data === '[DONE]') return { out, done: true };
+      try {
+        decodeMessage(message.data, out, this.calls, this.progress);
+      } catch (error) {
+        return { out, done: false, error: error as Error }; // JSON.parse's SyntaxError, or the upstream's own error
+      }
+    }
+    return { out, done: false };
+  }
+}
+
+/** What the user can do about an upstream status, beyond its own message. */
+function statusAdvice(status: number): string {
+  if (status === 429) return ' Rate limited: wait a moment and try again.';
+  if (status === 408 || status >= 500) return ' A problem on the upstream side: try again shortly.';
+  return '';
 }
 
 /** Chat Completions provider. */
@@ -74,203 +177,199 @@ export class OpenAIProvider implements ModelProvider {
     return this.opts.baseURL ?? 'https://api.openai.com/v1';
   }
 
-  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk | readonly ModelChunk[]> {
-    const { default: OpenAI } = await import('openai');
-    const notices = new AsyncQueue<ModelChunk>();
-    const maxRetries = this.opts.maxRetries ?? 2;
-    let attempt = 0;
-    // A fresh client per call gives this call its own fetch wrapper, which is how SDK retries become events.
-    const client = new OpenAI({
-      apiKey: this.opts.apiKey || 'not-needed',
-      baseURL: this.opts.baseURL,
-      maxRetries,
-      logLevel: 'off',
-      defaultHeaders: this.opts.headers,
-      fetch: async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
-        attempt++;
-        try {
-          const res = await fetch(url, init);
-          if (!res.ok && attempt <= maxRetries && sdkWillRetry(res)) {
-            notices.push({
-              type: 'notice',
-              error: {
-                message: `upstream answered ${res.status}; retrying${retryDelayText(res)} (attempt ${attempt + 1} of ${maxRetries + 1})`,
-                code: String(res.status),
-                retryable: true,
-              },
-            });
-          }
-          return res;
-        } catch (e) {
-          if (attempt <= maxRetries && !init?.signal?.aborted) {
-            notices.push({
-              type: 'notice',
-              error: {
-                message: `cannot reach ${this.baseURL}; retrying (attempt ${attempt + 1} of ${maxRetries + 1})`,
-                code: 'connection',
-                retryable: true,
-              },
-            });
-          }
-          throw e;
-        }
-      },
-    });
+  /** True when calls can succeed in principle: there is a key, or a base URL (local servers need no key). */
+  get configured(): boolean {
+    return Boolean(this.opts.apiKey || this.opts.baseURL);
+  }
 
-    const params = {
-      model: req.model,
-      messages: req.messages,
-      stream: true as const,
-      stream_options: { include_usage: true },
-      ...(req.tools.length > 0 ? { tools: req.tools } : {}),
-      ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-    };
-    // The SDK makes the request (auth, retries with backoff, error mapping); the body is parsed by our lean SSE parser.
+  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk | readonly ModelChunk[]> {
     // Retries happen before the response opens: surface their notices while waiting for it.
-    const opening = client.chat.completions.create(params as never, { signal: req.signal }).asResponse();
-    const opened = opening.then(
-      (response) => ({ response }),
-      (error: unknown) => ({ error }),
-    );
+    const notices = new AsyncQueue<ModelChunk>();
+    const opened = this.open(req, notices);
     void opened.finally(() => notices.close());
     for await (const notice of notices) yield notice;
     const outcome = await opened;
-    if ('error' in outcome) throw this.translate(outcome.error, req);
-    const body = outcome.response.body;
-    if (!body)
-      throw new ProviderError('the model answered with an empty body', { code: 'empty_body', retryable: true });
-    // Cancelling the body on abort closes the connection even if the SDK's own abort wiring has already let go.
-    const cancel = (): void => void body.cancel().catch(() => undefined);
-    req.signal.addEventListener('abort', cancel, { once: true });
+    if ('error' in outcome) throw this.describe(outcome.error, req, { content: false, finished: false });
+    yield* this.read(outcome.response, req);
+  }
 
-    const calls = new Map<number, ToolCallRequest>();
-    let finished = false;
+  /** Sends the request through the SDK; resolves with the open response or the error, never rejects. */
+  private async open(
+    req: ModelRequest,
+    notices: AsyncQueue<ModelChunk>,
+  ): Promise<{ response: Response } | { error: unknown }> {
     try {
-      // Messages of one network read are handled in a plain loop: one async hop per read, not per token.
-      read: for await (const batch of parseSSEBatches(body)) {
-        // Everything one network read carried goes up as one batch: one async step per read, not per token.
-        const out: ModelChunk[] = [];
-        for (const message of batch) {
-          if (message.data === '[DONE]') {
-            if (out.length > 0) yield out;
-            break read;
-          }
-          let chunk: StreamChunk;
-          try {
-            chunk = decodeChunk(message.data);
-          } catch (e) {
-            if (out.length > 0) yield out; // what arrived before the bad chunk still counts (partial text is kept)
-            throw e;
-          }
-          if (chunk.usage) {
-            const input = chunk.usage.prompt_tokens ?? 0;
-            const output = chunk.usage.completion_tokens ?? 0;
-            out.push({
-              type: 'usage',
-              usage: {
-                input_tokens: input,
-                output_tokens: output,
-                total_tokens: chunk.usage.total_tokens ?? input + output,
-              },
-            });
-          }
-          const choice = chunk.choices?.[0];
-          if (!choice) continue;
-          const delta = choice.delta ?? {};
-          const reasoning = delta.reasoning_content ?? delta.reasoning;
-          if (reasoning) out.push({ type: 'reasoning', text: reasoning });
-          if (delta.content) out.push({ type: 'text', text: delta.content });
-          for (const frag of delta.tool_calls ?? []) {
-            // Fragments of one call share an index; the first carries id and name, the rest pieces of arguments.
-            const call = calls.get(frag.index) ?? { id: '', name: '', arguments: '' };
-            if (frag.id) call.id = frag.id;
-            if (frag.function?.name) call.name += frag.function.name;
-            if (frag.function?.arguments) call.arguments += frag.function.arguments;
-            calls.set(frag.index, call);
-          }
-          if (choice.finish_reason) finished = true;
-        }
-        if (out.length > 0) yield out;
-      }
-    } catch (e) {
-      throw this.translate(e, req);
-    } finally {
-      req.signal.removeEventListener('abort', cancel);
-    }
-    if (!finished) {
-      throw new ProviderError('the model stream ended before the model finished (connection dropped?)', {
-        code: 'stream_incomplete',
-        retryable: true,
+      const { default: OpenAI } = await import('openai');
+      const maxRetries = this.opts.maxRetries ?? 2;
+      // A fresh client per call gives this call its own fetch wrapper, which is how SDK retries become events.
+      const client = new OpenAI({
+        apiKey: this.opts.apiKey || 'not-needed',
+        baseURL: this.opts.baseURL,
+        maxRetries,
+        logLevel: 'off',
+        defaultHeaders: this.opts.headers,
+        fetch: this.announcingRetries(notices, maxRetries),
       });
-    }
-    if (calls.size > 0) {
-      const ordered = [...calls.entries()]
-        .sort((a, b) => a[0] - b[0])
-        .map(([i, c]) => ({ ...c, id: c.id || `call_${i}` }));
-      yield { type: 'tool_calls', calls: ordered };
+      const params = {
+        model: req.model,
+        messages: req.messages,
+        stream: true as const,
+        stream_options: { include_usage: true },
+        ...(req.tools.length > 0 ? { tools: req.tools } : {}),
+        ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+      };
+      return { response: await client.chat.completions.create(params as never, { signal: req.signal }).asResponse() };
+    } catch (error) {
+      return { error };
     }
   }
 
-  /** Turns SDK errors into messages that say what happened and what to do. Aborts pass through untouched. */
-  private translate(e: unknown, req: ModelRequest): unknown {
-    if (req.signal.aborted) return e;
-    const err = e as {
-      status?: number;
-      code?: string | null;
-      message?: string;
-      name?: string;
-      constructor?: { name?: string };
+  /** The SDK's fetch: each attempt the SDK will retry is announced as a notice first. */
+  private announcingRetries(
+    notices: AsyncQueue<ModelChunk>,
+    maxRetries: number,
+  ): (url: string | URL | Request, init?: RequestInit) => Promise<Response> {
+    let attempt = 0;
+    return async (url, init) => {
+      attempt++;
+      const next = `attempt ${attempt + 1} of ${maxRetries + 1}`;
+      try {
+        const res = await nodeFetch(url, init);
+        if (!res.ok && attempt <= maxRetries && sdkWillRetry(res)) {
+          notices.push({
+            type: 'notice',
+            error: {
+              message: `${this.baseURL} answered ${res.status}; retrying${retryDelayText(res)} (${next})`,
+              code: String(res.status),
+              retryable: true,
+            },
+          });
+        }
+        return res;
+      } catch (e) {
+        if (attempt <= maxRetries && !init?.signal?.aborted) {
+          notices.push({
+            type: 'notice',
+            error: { message: `cannot reach ${this.baseURL}; retrying (${next})`, code: 'connection', retryable: true },
+          });
+        }
+        throw e;
+      }
     };
-    const kind = err?.constructor?.name ?? '';
-    const keyName = this.opts.apiKeyEnv ?? 'OPENAI_API_KEY';
-    if (err?.status === 401) {
+  }
+
+  /** Reads the event stream: every message of one network read goes up as one batch (one async step per read). */
+  private async *read(response: Response, req: ModelRequest): AsyncGenerator<ModelChunk | readonly ModelChunk[]> {
+    const raw = rawBody(response);
+    const body = raw ?? response.body;
+    if (!body)
+      throw new ProviderError(`${this.baseURL} answered with an empty body`, { code: 'empty_body', retryable: true });
+    // Closing the body on abort ends the connection even if the SDK's own abort wiring has already let go.
+    const close = raw
+      ? (): void => void raw.destroy()
+      : (): void => void response.body?.cancel().catch(() => undefined);
+    req.signal.addEventListener('abort', close, { once: true });
+    const decoded = new StreamDecoder();
+    // Stopping at [DONE] must not destroy the body: the connection goes back to the pool once it has ended.
+    const source: AsyncIterable<string | Uint8Array> = raw
+      ? (raw.iterator({ destroyOnReturn: false }) as AsyncIterable<string>)
+      : body;
+    let whole = false;
+    try {
+      for await (const chunk of source) {
+        const batch = decoded.push(chunk);
+        if (batch.out.length > 0) yield batch.out;
+        if (batch.error) throw batch.error;
+        if (batch.done) break;
+      }
+      const rest = decoded.end();
+      if (rest.out.length > 0) yield rest.out;
+      if (rest.error) throw rest.error;
+      whole = true;
+    } catch (e) {
+      throw this.describe(e, req, decoded.progress);
+    } finally {
+      req.signal.removeEventListener('abort', close);
+      // After a whole answer the rest (the chunked terminator) is read and dropped, which frees the connection for
+      // the next model call; a consumer that stopped early, or a failure, closes it.
+      if (raw && whole) releaseBody(response);
+      else raw?.destroy();
+    }
+    if (!decoded.progress.finished) throw this.incomplete(decoded.progress);
+    const calls = decoded.toolCalls();
+    if (calls.length > 0) yield { type: 'tool_calls', calls };
+  }
+
+  /** The upstream closed the stream before the model finished. */
+  private incomplete(progress: Progress, cause?: unknown): ProviderError {
+    return new ProviderError(
+      progress.content
+        ? `the connection to ${this.baseURL} closed mid-answer; partial answer kept`
+        : `the connection to ${this.baseURL} closed before the model answered`,
+      { code: 'stream_incomplete', retryable: true, cause },
+    );
+  }
+
+  /** Turns a failure into a message that says what happened and what to do. Aborts pass through untouched. */
+  private describe(e: unknown, req: ModelRequest, progress: Progress): unknown {
+    if (req.signal.aborted || e instanceof ProviderError) return e;
+    const err = e as { status?: unknown; code?: unknown; message?: string; cause?: unknown } | null;
+    if (typeof err?.status === 'number') return this.statusFailure(err.status, err, req);
+    const kind = (e as { constructor?: { name?: string } } | null)?.constructor?.name ?? '';
+    if (kind === 'APIConnectionTimeoutError') {
+      return new ProviderError(`${this.baseURL} did not answer in time. Check that the server is up and responsive.`, {
+        code: 'upstream_timeout',
+        retryable: true,
+        cause: e,
+      });
+    }
+    if (kind === 'APIConnectionError') {
+      const cause = err?.cause as { message?: string } | undefined;
       return new ProviderError(
-        `the API key was rejected (401 Unauthorized) by ${this.baseURL}. Check ${keyName}, or pass --api-key-env NAME to read the key from another variable.`,
-        { code: 'unauthorized', status: 401, cause: e },
+        `cannot reach ${this.baseURL} (${cause?.message ?? err?.message ?? 'connection error'}). Check --base-url / OPENAI_BASE_URL and that the server is running.`,
+        { code: 'connection', retryable: true, cause: e },
       );
     }
-    if (err?.status === 404) {
+    if (e instanceof UpstreamStreamError) {
+      return new ProviderError(
+        `${this.baseURL} reported an error mid-answer${e.upstreamCode ? ` (${e.upstreamCode})` : ''}: ${e.message}`,
+        { code: 'stream_error', retryable: false, cause: e },
+      );
+    }
+    if (e instanceof SyntaxError) {
+      return new ProviderError(
+        `${this.baseURL} sent a malformed stream chunk (${e.message})${progress.content ? '; partial answer kept' : ''}`,
+        { code: 'malformed_chunk', cause: e },
+      );
+    }
+    // Whatever else breaks a body read (a reset, undici's "terminated", a premature close) is a dropped connection.
+    return this.incomplete(progress, e);
+  }
+
+  private statusFailure(status: number, err: { code?: unknown; message?: string }, req: ModelRequest): ProviderError {
+    if (status === 401) {
+      const keyName = this.opts.apiKeyEnv ?? 'OPENAI_API_KEY';
+      return new ProviderError(
+        `the API key was rejected (401 Unauthorized) by ${this.baseURL}. Check ${keyName}, or pass --api-key-env NAME to read the key from another variable.`,
+        { code: 'unauthorized', status, cause: err },
+      );
+    }
+    if (status === 404) {
       return new ProviderError(
         `model "${req.model}" was not found at ${this.baseURL} (404). Pick another with --model.`,
         {
           code: 'not_found',
-          status: 404,
-          cause: e,
+          status,
+          cause: err,
         },
       );
     }
-    if (typeof err?.status === 'number') {
-      const detail = (err.message ?? '').replace(/^\d{3}\s*/, '');
-      return new ProviderError(`upstream answered ${err.status}: ${detail || 'no details'}`, {
-        code: err.code ?? String(err.status),
-        status: err.status,
-        retryable: err.status === 429 || err.status >= 500,
-        cause: e,
-      });
-    }
-    if (kind === 'APIConnectionError' || kind === 'APIConnectionTimeoutError') {
-      return new ProviderError(
-        `cannot reach ${this.baseURL}: ${err.message ?? 'connection error'}. Check --base-url / OPENAI_BASE_URL.`,
-        {
-          code: 'connection',
-          retryable: true,
-          cause: e,
-        },
-      );
-    }
-    if (e instanceof ProviderError) return e;
-    if (e instanceof SyntaxError) {
-      return new ProviderError(`the model stream sent a malformed chunk (${e.message})`, {
-        code: 'malformed_chunk',
-        cause: e,
-      });
-    }
-    const message = err?.message ?? String(e);
-    return new ProviderError(`the model stream failed: ${message}`, {
-      code: 'stream_error',
-      retryable: true,
-      cause: e,
-    });
+    const detail = (err.message ?? '').replace(/^\d{3}\s*/, '').replace(/[.\s]+$/, '') || 'no details';
+    const upstreamCode = typeof err.code === 'string' && err.code ? ` (${err.code})` : '';
+    return new ProviderError(
+      `the upstream ${this.baseURL} answered ${status}${upstreamCode}: ${detail}.${statusAdvice(status)}`,
+      { code: String(status), status, retryable: status === 408 || status === 429 || status >= 500, cause: err },
+    );
   }
 }
 

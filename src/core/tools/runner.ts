@@ -34,6 +34,24 @@ export function parseToolArguments(raw: string): { args: Record<string, unknown>
   }
 }
 
+/** A tool call with its arguments parsed (`error` says why they could not be). */
+export interface ParsedToolCall extends ToolCallRequest {
+  args: Record<string, unknown>;
+  error?: string;
+}
+
+/** Parses a model's tool call once, for both its `tool_call` event and its run. */
+export function parseToolCall(call: ToolCallRequest): ParsedToolCall {
+  return { ...call, ...parseToolArguments(call.arguments) };
+}
+
+/** The run a tool call belongs to. */
+export interface ToolRunContext {
+  runId: string;
+  /** The run's signal: aborting it cancels the call. */
+  signal: AbortSignal;
+}
+
 function stringify(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined) return '';
@@ -67,13 +85,7 @@ export class ToolRunner {
   }
 
   /** Runs one call; resolves (never rejects) with what the model should see. */
-  async run(
-    call: ToolCallRequest,
-    args: Record<string, unknown>,
-    parseError: string | undefined,
-    runId: string,
-    signal: AbortSignal,
-  ): Promise<ToolCallOutcome> {
+  async run(call: ParsedToolCall, { runId, signal }: ToolRunContext): Promise<ToolCallOutcome> {
     const started = performance.now();
     const done = (result: string, is_error: boolean): ToolCallOutcome => ({
       result,
@@ -88,29 +100,29 @@ export class ToolRunner {
     if (this.isDisabled(t.name)) {
       return done(`Error: tool "${t.name}" is disabled after ${this.errorBudget} failures in this run.`, true);
     }
-    if (parseError) {
+    if (call.error) {
       this.recordFailure(t.name);
-      return done(`Error: ${parseError}. Call "${t.name}" again with a JSON object matching its schema.`, true);
+      return done(`Error: ${call.error}. Call "${t.name}" again with a JSON object matching its schema.`, true);
     }
     if (signal.aborted) return done('Error: cancelled before the tool ran.', true);
 
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    // The tool's signal is the run's and its own deadline's, one AbortSignal.any; the reason says which fired.
     const timeoutMs = t.timeoutMs ?? this.timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
+    const timeoutReason = new Error(`timed out after ${timeoutMs} ms`);
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(timeoutReason), timeoutMs);
+    const toolSignal = AbortSignal.any([signal, deadline.signal]);
     try {
       const stop = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const err = new Error(`timed out after ${timeoutMs} ms`);
-          reject(err); // first, so the abort listener below does not report a plain "cancelled"
-          controller.abort(err);
-        }, timeoutMs);
-        controller.signal.addEventListener('abort', () => reject(new Error('cancelled')), { once: true });
+        toolSignal.addEventListener(
+          'abort',
+          () => reject(toolSignal.reason === timeoutReason ? timeoutReason : new Error('cancelled')),
+          { once: true },
+        );
       });
-      const parsed = t.parse ? t.parse(args) : args;
+      const parsed = t.parse ? t.parse(call.args) : call.args;
       const value = await Promise.race([
-        Promise.resolve().then(() => t.execute(parsed, { signal: controller.signal, run_id: runId, call_id: call.id })),
+        Promise.resolve().then(() => t.execute(parsed, { signal: toolSignal, run_id: runId, call_id: call.id })),
         stop,
       ]);
       return done(stringify(value), false);
@@ -120,7 +132,6 @@ export class ToolRunner {
       return done(`Error: ${message}`, true);
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
     }
   }
 

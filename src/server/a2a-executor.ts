@@ -1,0 +1,308 @@
+/**
+ * The A2A executor: one more consumer of `agent.streamChat`. Text deltas become chunks of one answer artifact (the
+ * deltas of one event-loop turn — one network read of the upstream — travel as one chunk, so a fast model does not pay
+ * the A2A pipeline once per token), tool activity becomes working-status metadata, `run_end` the final state. Each
+ * event is recorded in the task store before it is published, so the stored task is right even with nobody listening.
+ *
+ * A dropped connection is not a cancel while someone else listens: the run goes on while another stream of the task
+ * is open, and for a grace period after the last one closes, so a client can come back with SubscribeToTask (the
+ * spec's answer to a network interruption). Nobody back in time: the run is cancelled.
+ */
+import { randomUUID } from 'node:crypto';
+import { Role, TaskState, type Message, type Part } from '@a2a-js/sdk';
+import {
+  AgentEvent as A2AEvent,
+  type AgentExecutor,
+  type ExecutionEventBus,
+  type RequestContext,
+} from '@a2a-js/sdk/server';
+import type { AgentEvent, RunEndEvent } from '../core/events.js';
+import { TurnJoiner } from '../core/stream.js';
+import type { RunHandle, ServerContext } from './context.js';
+import { publicRunError } from './public-errors.js';
+import type { BoundedTaskStore } from './task-store.js';
+
+/** Where the context builder leaves each request's disconnect signal. */
+export const SIGNAL_KEY = 'agentor.signal';
+
+/** Default time a task with no listener waits for a resubscribe before it is cancelled. */
+export const DEFAULT_RESUBSCRIBE_GRACE_MS = 30_000;
+
+/** A text part (the only kind agentor writes). */
+export function textPart(value: string): Part {
+  return { content: { $case: 'text', value }, mediaType: 'text/plain', filename: '', metadata: undefined };
+}
+
+function agentMessage(taskId: string, contextId: string, text: string): Message {
+  return {
+    messageId: randomUUID(),
+    taskId,
+    contextId,
+    role: Role.ROLE_AGENT,
+    parts: [textPart(text)],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
+}
+
+function userText(message: Message): string {
+  return message.parts
+    .map((p) =>
+      p.content?.$case === 'text'
+        ? p.content.value
+        : p.content?.$case === 'data'
+          ? JSON.stringify(p.content.value)
+          : '',
+    )
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Who is listening to a running task; cancels the run when nobody has been for `graceMs`. */
+class Listeners {
+  private count = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly run: RunHandle,
+    private readonly graceMs: number,
+  ) {}
+
+  /** A request streaming this task; its disconnect signal says when it leaves. */
+  join(signal: AbortSignal | undefined): void {
+    if (!signal || signal.aborted) return;
+    this.count++;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    signal.addEventListener('abort', () => this.leave(), { once: true });
+  }
+
+  private leave(): void {
+    if (--this.count > 0) return;
+    this.timer = setTimeout(
+      () => this.run.abort(new Error(`no client listened to the task for ${this.graceMs} ms`)),
+      this.graceMs,
+    );
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** Runs the agent for A2A tasks and projects its events onto task, status and artifact updates. */
+export class AgentorExecutor implements AgentExecutor {
+  private readonly running = new Map<string, { run: RunHandle; listeners: Listeners }>();
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly store: BoundedTaskStore,
+  ) {}
+
+  /** A resubscribe (or any other request) now listens to `taskId` until `signal` aborts. */
+  listen(taskId: string, signal: AbortSignal | undefined): void {
+    this.running.get(taskId)?.listeners.join(signal);
+  }
+
+  cancelTask = async (taskId: string, bus: ExecutionEventBus): Promise<void> => {
+    const task = this.running.get(taskId);
+    // A running task ends itself: the aborted run yields run_end(cancelled), published as the canceled state.
+    if (task) task.run.abort(new Error('cancelled by the A2A client'));
+    else
+      this.publishStatus(bus, taskId, '', {
+        state: TaskState.TASK_STATE_CANCELED,
+        message: undefined,
+        timestamp: new Date().toISOString(),
+      });
+  };
+
+  execute = async (rc: RequestContext, bus: ExecutionEventBus): Promise<void> => {
+    const { taskId, contextId } = rc;
+    const status = (state: TaskState, text?: string, metadata?: Record<string, unknown>): void =>
+      this.publishStatus(
+        bus,
+        taskId,
+        contextId,
+        {
+          state,
+          message: text === undefined ? undefined : agentMessage(taskId, contextId, text),
+          timestamp: new Date().toISOString(),
+        },
+        metadata,
+      );
+    const task = {
+      id: taskId,
+      contextId,
+      status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+      artifacts: [],
+      history: rc.task ? [...rc.task.history] : [rc.userMessage],
+      metadata: {},
+    };
+    this.store.begin(rc.task ?? task);
+    if (!rc.task) bus.publish(A2AEvent.task(task));
+    try {
+      const input = userText(rc.userMessage);
+      if (!input.trim())
+        return status(TaskState.TASK_STATE_REJECTED, 'the message has no text part; send the prompt as a text part');
+      const lease = this.ctx.sessions.acquire(`a2a:${contextId}`);
+      if (!lease)
+        return status(
+          TaskState.TASK_STATE_REJECTED,
+          `context ${contextId} is busy with another task; wait for it to finish`,
+        );
+      try {
+        await this.runAgent(rc, bus, input, lease.conversation, status);
+      } finally {
+        lease.release();
+      }
+    } finally {
+      this.store.release(taskId); // only matters when no terminal state was recorded
+    }
+  };
+
+  private async runAgent(
+    rc: RequestContext,
+    bus: ExecutionEventBus,
+    input: string,
+    conversation: NonNullable<ReturnType<ServerContext['sessions']['acquire']>>['conversation'],
+    status: (state: TaskState, text?: string, metadata?: Record<string, unknown>) => void,
+  ): Promise<void> {
+    const { taskId, contextId } = rc;
+    const run = this.ctx.runs.start();
+    const listeners = new Listeners(run, this.ctx.options.a2aResubscribeGraceMs ?? DEFAULT_RESUBSCRIBE_GRACE_MS);
+    listeners.join(rc.context.state.get(SIGNAL_KEY) as AbortSignal | undefined);
+    this.running.set(taskId, { run, listeners });
+    const answer = new AnswerArtifact(taskId, contextId, (update) => {
+      this.store.artifact(update);
+      bus.publish(A2AEvent.artifactUpdate(update));
+    });
+    try {
+      status(TaskState.TASK_STATE_WORKING);
+      let end: RunEndEvent | undefined;
+      for await (const e of this.ctx.agent.streamChat(input, {
+        signal: run.signal,
+        conversation,
+        timeoutMs: this.ctx.options.runTimeoutMs,
+      })) {
+        if (e.type === 'text_delta') answer.add(e.text, e.turn);
+        else if (e.type === 'tool_call' || e.type === 'tool_result') {
+          answer.flush(false);
+          status(TaskState.TASK_STATE_WORKING, undefined, toolMetadata(e));
+        } else if (e.type === 'run_end') end = e;
+      }
+      answer.finish(end?.status === 'completed' ? end.text : undefined);
+      this.finalStatus(end, status);
+    } finally {
+      listeners.close();
+      this.running.delete(taskId);
+      run.done();
+    }
+  }
+
+  private finalStatus(
+    end: RunEndEvent | undefined,
+    status: (state: TaskState, text?: string, metadata?: Record<string, unknown>) => void,
+  ): void {
+    const meta = end
+      ? {
+          agentor: {
+            runId: end.run_id,
+            status: end.status,
+            usage: {
+              inputTokens: end.usage.input_tokens,
+              outputTokens: end.usage.output_tokens,
+              totalTokens: end.usage.total_tokens,
+            },
+          },
+        }
+      : {};
+    if (end?.status === 'completed') status(TaskState.TASK_STATE_COMPLETED, undefined, meta);
+    else if (end?.status === 'cancelled') status(TaskState.TASK_STATE_CANCELED, 'the task was cancelled', meta);
+    else {
+      const text = end ? publicRunError(end, this.ctx.log).message : 'the run failed';
+      status(TaskState.TASK_STATE_FAILED, text, meta);
+    }
+  }
+
+  private publishStatus(
+    bus: ExecutionEventBus,
+    taskId: string,
+    contextId: string,
+    status: { state: TaskState; message: Message | undefined; timestamp: string },
+    metadata?: Record<string, unknown>,
+  ): void {
+    // Metadata stays undefined unless there is some: the SDK deep-copies any metadata object (even {}) per event.
+    const update = { taskId, contextId, status, metadata };
+    this.store.status(update);
+    bus.publish(A2AEvent.statusUpdate(update));
+  }
+}
+
+/** Tool activity as working-status metadata (never the tool's result: that is for the model, not the answer). */
+function toolMetadata(e: Extract<AgentEvent, { type: 'tool_call' | 'tool_result' }>): Record<string, unknown> {
+  return e.type === 'tool_call'
+    ? { agentor: { type: 'tool_call', callId: e.call_id, name: e.name, args: e.args } }
+    : {
+        agentor: {
+          type: 'tool_result',
+          callId: e.call_id,
+          name: e.name,
+          isError: e.is_error,
+          durationMs: e.duration_ms,
+        },
+      };
+}
+
+type ArtifactUpdate = Parameters<typeof A2AEvent.artifactUpdate>[0];
+
+/** The answer artifact: deltas gathered until the event loop turns, then sent as one chunk. */
+class AnswerArtifact {
+  private readonly artifactId = randomUUID();
+  private chunks = 0;
+  private pending = '';
+  private readonly turns = new TurnJoiner();
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(
+    private readonly taskId: string,
+    private readonly contextId: string,
+    private readonly publish: (update: ArtifactUpdate) => void,
+  ) {}
+
+  add(text: string, turn: number): void {
+    // Turns are joined as in the run's text (run_end.text).
+    this.pending += this.turns.append(turn, text);
+    this.scheduled ??= setImmediate(() => this.flush(false));
+  }
+
+  /** Sends what is pending (the last chunk is sent even when empty, to say it is the last). */
+  flush(lastChunk: boolean): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (this.pending === '' && !(lastChunk && this.chunks > 0)) return;
+    this.publish({
+      taskId: this.taskId,
+      contextId: this.contextId,
+      artifact: {
+        artifactId: this.artifactId,
+        name: 'answer',
+        description: '',
+        parts: [textPart(this.pending)],
+        metadata: undefined,
+        extensions: [],
+      },
+      append: this.chunks > 0,
+      lastChunk,
+      metadata: undefined,
+    });
+    this.chunks++;
+    this.pending = '';
+  }
+
+  /** Ends the artifact; `fallback` is the answer when no delta streamed (a provider that sends it whole). */
+  finish(fallback: string | undefined): void {
+    if (this.chunks === 0 && this.pending === '' && fallback) this.pending = fallback;
+    this.flush(true);
+  }
+}

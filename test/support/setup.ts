@@ -1,0 +1,9 @@
+/** Per test file (vitest setupFiles): what the file's helpers created outside any test is removed after its tests. */
+import { afterAll } from 'vitest';
+import { runFileCleanups } from './cleanup.js';
+
+// Children run with `node --import tsx` (fake servers, MCP fixtures) would otherwise leave tsx's compile cache in the
+// temp dir. (The MCP SDK starts stdio servers with a minimal environment without this variable: .ci/run allows that.)
+process.env['TSX_DISABLE_CACHE'] = '1';
+
+afterAll(runFileCleanups);
