@@ -44,7 +44,7 @@ import type {
   ToolCallWatch,
 } from '../core/observer.js';
 import type { ChatMessage } from '../core/providers/types.js';
-import type { StartTracingOptions, TraceRunOptions, TracedRun, Tracing, TracingConfig } from './tracing.js';
+import type { StartTracingOptions, TraceRunOptions, TracedRun, Tracing, TracingConfig } from './tracing-types.js';
 
 /**
  * GenAI attribute names, copied rather than imported: they are still "development" in the registry, and the
