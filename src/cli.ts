@@ -84,7 +84,15 @@ export function buildProgram(): Command {
       'memory for finished A2A tasks, oldest dropped first (default 64)',
       int('--a2a-task-store-mb', 1),
     )
-    .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format');
+    .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format')
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics on this port of 127.0.0.1 (no token) instead',
+      int('--metrics-port', 0),
+    )
+    .option('--no-metrics', 'do not serve /metrics')
+    .option('--log-format <format>', 'request and run logs: json or text (default: text on a terminal, else json)')
+    .option('--log-level <level>', 'debug, info, warn or error (default info)');
   providerOptions(serve).action(async (opts: ServeCommandOptions) => {
     const { runServe } = await import('./commands/serve.js');
     process.exitCode = await runServe(opts);

@@ -6,6 +6,10 @@
 import { ConfigError, parseDuration } from '../core/config.js';
 import { sanitize } from '../core/text/sanitize.js';
 import type { RunningServer } from '../server/index.js';
+import type { Logger, LogFormat, LogLevel } from '../observability/log.js';
+import type { MetricsServer } from '../observability/metrics-server.js';
+import type { AgentMetrics } from '../observability/metrics.js';
+import type { Tracing } from '../observability/tracing.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** Options of `agentor serve`, as Commander parses them. */
@@ -26,6 +30,11 @@ export interface ServeCommandOptions {
   requestTimeout?: string;
   maxConnections?: number;
   a2aTaskStoreMb?: number;
+  /** `--no-metrics` sets it false. */
+  metrics?: boolean;
+  metricsPort?: number;
+  logFormat?: string;
+  logLevel?: string;
 }
 
 /** How long running streams get to end after SIGINT/SIGTERM. */
@@ -46,6 +55,45 @@ function portFrom(opts: ServeCommandOptions, env: NodeJS.ProcessEnv): number {
   return n;
 }
 
+interface LogSettings {
+  format?: LogFormat;
+  level?: LogLevel;
+}
+
+async function logSettings(opts: ServeCommandOptions): Promise<LogSettings> {
+  if (opts.logFormat === undefined && opts.logLevel === undefined) return {};
+  const { parseLogFormat, parseLogLevel } = await import('../observability/log.js');
+  const parse = <T>(flag: string, value: string | undefined, parser: (v: string) => T): T | undefined => {
+    if (value === undefined) return undefined;
+    try {
+      return parser(value);
+    } catch (e) {
+      throw new ConfigError(`${flag}: ${(e as Error).message}`);
+    }
+  };
+  const format = parse('--log-format', opts.logFormat, parseLogFormat);
+  const level = parse('--log-level', opts.logLevel, parseLogLevel);
+  return { ...(format ? { format } : {}), ...(level ? { level } : {}) };
+}
+
+/** What the server observes with: a logger always, metrics unless --no-metrics, tracing when OTEL_* asks. */
+async function startTelemetry(
+  opts: ServeCommandOptions,
+  logging: LogSettings,
+): Promise<{ logger: Logger; metrics?: AgentMetrics; tracing?: Tracing }> {
+  const [{ createLogger }, { startTracing }, { agentorVersion }] = await Promise.all([
+    import('../observability/log.js'),
+    import('../observability/tracing.js'),
+    import('../core/package.js'),
+  ]);
+  const logger = createLogger({ name: 'agentor serve', ...logging });
+  const version = agentorVersion();
+  const metrics =
+    opts.metrics === false ? undefined : await (await import('../observability/metrics.js')).createMetrics({ version });
+  const tracing = await startTracing({ version, warn: (message) => logger.warn(message) });
+  return { logger, ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) };
+}
+
 /** Runs `agentor serve`; resolves with the exit code once the server has shut down. */
 export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { checkToken, isLoopback, parseSize, serve } = await import('../server/index.js');
@@ -53,6 +101,7 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
   const token = opts.token || env['AGENTOR_TOKEN'] || undefined;
   let port: number;
   let maxBodyBytes: number | undefined;
+  let logging: LogSettings;
   const durations: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {};
   try {
     checkToken(token);
@@ -69,6 +118,11 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
     }
     port = portFrom(opts, env);
     if (port > 65535) throw new ConfigError('--port must be at most 65535');
+    if (opts.metricsPort !== undefined && opts.metricsPort > 65535)
+      throw new ConfigError('--metrics-port must be at most 65535');
+    if (opts.metricsPort !== undefined && opts.metrics === false)
+      throw new ConfigError('--metrics-port and --no-metrics contradict each other; drop one');
+    logging = await logSettings(opts);
     if (opts.maxBody !== undefined) {
       try {
         maxBodyBytes = parseSize(opts.maxBody);
@@ -122,7 +176,9 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
   }
   for (const n of loaded.notices) process.stderr.write(`agentor serve: warning: ${sanitize(n.message)}\n`);
 
+  const telemetry = await startTelemetry(opts, logging);
   let server: RunningServer;
+  let metricsServer: MetricsServer | undefined;
   try {
     server = await serve(agent, {
       host,
@@ -135,9 +191,21 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
       ...durations,
       maxConnections: opts.maxConnections,
       a2aTaskStoreBytes: opts.a2aTaskStoreMb === undefined ? undefined : opts.a2aTaskStoreMb * 1024 * 1024,
+      telemetry: { ...telemetry, metricsRoute: opts.metricsPort === undefined },
+      ...(telemetry.logger.format === 'json' ? { log: (line: string) => telemetry.logger.warn(line) } : {}),
     });
+    if (telemetry.metrics && opts.metricsPort !== undefined) {
+      const { serveMetrics } = await import('../observability/metrics-server.js');
+      try {
+        metricsServer = await serveMetrics(telemetry.metrics, opts.metricsPort);
+      } catch (e) {
+        await server.close();
+        throw e;
+      }
+    }
   } catch (e) {
     await loaded.close();
+    await telemetry.tracing?.shutdown(1000);
     if (e instanceof ConfigError) return fail(e.message);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE')
@@ -162,6 +230,9 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
     `  POST ${server.url}/chat  ·  ws ${server.url.replace(/^http/, 'ws')}/ws  ·  POST ${server.url}/v1/chat/completions\n` +
       `  A2A card ${opts.publicUrl ? opts.publicUrl.replace(/\/+$/, '') : server.url}/.well-known/agent-card.json  ·  Ctrl+C to stop\n`,
   );
+  if (metricsServer) err.write(`agentor serve: metrics on ${metricsServer.url}/metrics (no token)\n`);
+  else if (telemetry.metrics) err.write(`agentor serve: metrics on ${server.url}/metrics\n`);
+  if (telemetry.tracing) err.write('agentor serve: exporting traces (OpenTelemetry, OTEL_* variables)\n');
 
   await new Promise<void>((resolve) => {
     let signals = 0;
@@ -174,7 +245,10 @@ export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv
       void server
         .close()
         .catch(() => undefined)
+        .then(() => metricsServer?.close())
         .then(() => loaded.close().catch(() => undefined))
+        // Spans still buffered go out now; a collector that is down costs at most two seconds.
+        .then(() => telemetry.tracing?.shutdown(2000))
         .then(() => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

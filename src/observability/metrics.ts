@@ -81,9 +81,14 @@ interface Instruments {
   httpDuration: Histogram<'route' | 'method'>;
 }
 
+/** A CommonJS package's exports, whether the loader put them on the namespace (Node) or only on `default` (the bundle). */
+function commonJs<T extends object>(namespace: T): T {
+  return (namespace as { default?: T }).default ?? namespace;
+}
+
 /** Creates a registry with agentor's metrics (and Node's process metrics unless turned off). */
 export async function createMetrics(options: MetricsOptions = {}): Promise<AgentMetrics> {
-  const prom = await import('prom-client');
+  const prom = commonJs(await import('prom-client'));
   const registry = new prom.Registry();
   if (options.processMetrics !== false) prom.collectDefaultMetrics({ register: registry });
   const registers = [registry];

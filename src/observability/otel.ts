@@ -127,11 +127,16 @@ function otlpTarget(env: NodeJS.ProcessEnv): string {
 
 async function createExporter(config: TracingConfig, options: StartTracingOptions): Promise<SpanExporter> {
   if (config.exporter === 'console') return new ConsoleSpanExporter();
-  const { OTLPTraceExporter } =
+  // CommonJS packages: the bundle puts their exports on `default` only, Node on the namespace too.
+  const exporters =
     config.exporter === 'http/json'
       ? await import('@opentelemetry/exporter-trace-otlp-http')
       : await import('@opentelemetry/exporter-trace-otlp-proto');
-  return new ReportingExporter(new OTLPTraceExporter(), otlpTarget(options.env ?? process.env), options.warn);
+  const { OTLPTraceExporter } = (exporters as unknown as { default?: typeof exporters }).default ?? exporters;
+  const target = otlpTarget(options.env ?? process.env);
+  // The exporter reads process.env itself; an explicit env (a library caller, a test) still decides the endpoint.
+  const exporter = new OTLPTraceExporter(options.env ? { url: target } : undefined);
+  return new ReportingExporter(exporter, target, options.warn);
 }
 
 /** The tracing of one process: a tracer provider exporting in batches, and an observer per run. */

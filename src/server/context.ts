@@ -4,6 +4,7 @@
  */
 import type { Agent, AgentInput, InputMessage } from '../core/agent.js';
 import { parseEventTypes, type AgentEventType } from '../core/events.js';
+import type { ServeTelemetry, ServeTelemetryOptions } from '../observability/serve-telemetry.js';
 import { HttpError } from './http.js';
 import type { ServerLog } from './public-errors.js';
 import { SessionStore, type SessionLease, type SessionOptions } from './sessions.js';
@@ -43,6 +44,16 @@ export interface HandlerOptions {
   a2aResubscribeGraceMs?: number;
   /** The operator's log: failures in full (upstream URLs included), readiness changes. Default: stderr. */
   log?: ServerLog;
+  /**
+   * Metrics, traces and request/run logs (see src/observability). Without it requests still get an `x-request-id`
+   * and runs carry no observer at all.
+   */
+  telemetry?: TelemetryOptions;
+}
+
+/** What the server observes with; `/metrics` is served on the server's own port unless `metricsRoute` is false. */
+export interface TelemetryOptions extends ServeTelemetryOptions {
+  metricsRoute?: boolean;
 }
 
 /** One readiness check: a dependency the server needs in order to answer. `reason` says what is wrong. */
@@ -125,6 +136,8 @@ export interface ServerContext {
   sessions: SessionStore;
   runs: RunRegistry;
   log: ServerLog;
+  /** Request ids, and the observer of each run. */
+  telemetry: ServeTelemetry;
 }
 
 /** A validated `/chat` (or WebSocket `chat`) request. */

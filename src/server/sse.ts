@@ -38,6 +38,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
       // Without streaming the result is built from run_end, so nothing may be filtered away.
       events: stream ? chat.events : undefined,
       timeoutMs: ctx.options.runTimeoutMs,
+      observer: ctx.telemetry.observeRun(req, { protocol: 'chat', conversationId: chat.sessionId }),
     });
     if (stream) await writeSse(res, events, ctx.log);
     else {
