@@ -15,6 +15,7 @@ import {
 } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import { DEMO_PROMPT } from '../core/providers/demo.js';
+import type { Tracing } from '../observability/tracing.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** Options of `agentor chat`, as Commander parses them. */
@@ -155,11 +156,38 @@ export async function runChat(promptParts: string[], opts: ChatCommandOptions): 
 
   const agents = loaded.agents;
   const agent = agents[0] as Agent;
+  const tracing = await cliTracing(agents);
   try {
     return await chatOnce(promptParts, opts, settings, agent, agents);
   } finally {
     await loaded.close();
+    // Buffered spans go out before exit; a collector that is down costs at most this long.
+    await tracing?.shutdown(TRACE_FLUSH_MS);
   }
+}
+
+/** How long `chat` waits for its last spans to be exported before it exits. */
+const TRACE_FLUSH_MS = 1500;
+
+/**
+ * Traces every run of the agents when the OTel variables ask for it. The check is on the environment first, so a chat
+ * without them loads no tracing code at all (startup stays near `node -e 0`).
+ */
+async function cliTracing(agents: Agent[], env: NodeJS.ProcessEnv = process.env): Promise<Tracing | undefined> {
+  if (!env['OTEL_EXPORTER_OTLP_ENDPOINT'] && !env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] && !env['OTEL_TRACES_EXPORTER'])
+    return undefined;
+  const [{ startTracing }, { agentorVersion }, { sanitize }] = await Promise.all([
+    import('../observability/tracing.js'),
+    import('../core/package.js'),
+    import('../core/text/sanitize.js'),
+  ]);
+  const tracing = await startTracing({
+    env,
+    version: agentorVersion(),
+    warn: (message) => void process.stderr.write(`agentor: tracing: ${sanitize(message)}\n`),
+  });
+  if (tracing) for (const a of agents) a.observeRuns(() => tracing.observeRun({ protocol: 'cli' }));
+  return tracing;
 }
 
 /** One-shot chat: every agent answers the same prompt concurrently; their events interleave in one stream. */

@@ -6,6 +6,7 @@ import type { AgentEvent, AgentEventType, ErrorInfo, RunEndEvent, RunStatus, Usa
 import { defaultModel } from './config.js';
 import { defaultProvider } from './providers/default.js';
 import type { ModelProvider } from './providers/types.js';
+import type { RunObserver } from './observer.js';
 import { runAgent, type AgentInput, type RunOptions } from './run.js';
 import { coalesceText, filterEvents, serializeEvents } from './stream.js';
 import type { Tool } from './tools/tool.js';
@@ -68,6 +69,7 @@ export class Agent {
   readonly maxTurns: number;
   private readonly options: AgentOptions;
   private providerInstance: ModelProvider | undefined;
+  private runObserver: (() => RunObserver | undefined) | undefined;
 
   constructor(options: AgentOptions = {}) {
     this.options = options;
@@ -85,6 +87,14 @@ export class Agent {
   get provider(): ModelProvider {
     this.providerInstance ??= defaultProvider(this.model);
     return this.providerInstance;
+  }
+
+  /**
+   * Gives every later run of this agent an observer (e.g. the traces of `agentor chat`), unless the run brings its
+   * own `observer`. Undefined stops it.
+   */
+  observeRuns(observer: (() => RunObserver | undefined) | undefined): void {
+    this.runObserver = observer;
   }
 
   /** True when runs come from the offline demo model. */
@@ -140,7 +150,7 @@ export class Agent {
         toolTimeoutMs: this.options.toolTimeoutMs,
       },
       input,
-      options,
+      options.observer || !this.runObserver ? options : { ...options, observer: this.runObserver() },
     );
   }
 }
