@@ -122,7 +122,15 @@ export function buildProgram(): Command {
     .option(
       '--approval-timeout <duration>',
       'how long a tool call waits for the client to approve it, then denied (default 5m)',
-    );
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics on this port of 127.0.0.1 (no token) instead',
+      int('--metrics-port', 0),
+    )
+    .option('--no-metrics', 'do not serve /metrics')
+    .option('--log-format <format>', 'request and run logs: json or text (default: text on a terminal, else json)')
+    .option('--log-level <level>', 'debug, info, warn or error (default info)');
   providerOptions(serve).action(async (opts: ServeCommandOptions) => {
     const { runServe } = await import('./commands/serve.js');
     process.exitCode = await runServe(opts);

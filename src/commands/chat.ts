@@ -29,6 +29,7 @@ import {
   type ChatSession,
 } from './chat-session.js';
 import type { ChatSessionFlags } from './chat-session.js';
+import type { Tracing } from '../observability/tracing.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 import { readPipedStdin } from './piped-stdin.js';
 
@@ -206,18 +207,45 @@ async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: 
 
   const agents = loaded.agents;
   const agent = agents[0] as Agent;
+  const tracing = await cliTracing(agents);
   try {
     return await chatOnce(promptParts, opts, settings, agent, agents, interrupt, chatSession.session);
   } finally {
     await chatSession.close();
     // Interrupted, the servers are stopped at once: the user is waiting for the prompt.
     await loaded.close({ now: interrupt.received !== undefined });
+    // Buffered spans go out before exit; a collector that is down costs at most this long.
+    await tracing?.shutdown(TRACE_FLUSH_MS);
   }
 }
 
 /** A warning on stderr that does not stop the chat. */
 function warn(message: string): void {
   process.stderr.write(`agentor: ${message}\n`);
+}
+
+/** How long `chat` waits for its last spans to be exported before it exits. */
+const TRACE_FLUSH_MS = 1500;
+
+/**
+ * Traces every run of the agents when the OTel variables ask for it. The check is on the environment first, so a chat
+ * without them loads no tracing code at all (startup stays near `node -e 0`).
+ */
+async function cliTracing(agents: Agent[], env: NodeJS.ProcessEnv = process.env): Promise<Tracing | undefined> {
+  if (!env['OTEL_EXPORTER_OTLP_ENDPOINT'] && !env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] && !env['OTEL_TRACES_EXPORTER'])
+    return undefined;
+  const [{ startTracing }, { agentorVersion }, { sanitize }] = await Promise.all([
+    import('../observability/tracing.js'),
+    import('../core/package.js'),
+    import('../core/text/sanitize.js'),
+  ]);
+  const tracing = await startTracing({
+    env,
+    version: agentorVersion(),
+    warn: (message) => void process.stderr.write(`agentor: tracing: ${sanitize(message)}\n`),
+  });
+  if (tracing) for (const a of agents) a.observeRuns(() => tracing.observeRun({ protocol: 'cli' }));
+  return tracing;
 }
 
 /** One-shot chat: every agent answers the same prompt concurrently; their events interleave in one stream. */

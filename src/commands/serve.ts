@@ -9,6 +9,10 @@ import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { sanitize } from '../core/text/sanitize.js';
 import type { RunningServer, ServerStore } from '../server/index.js';
 import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from '../core/tools/approval.js';
+import type { Logger, LogFormat, LogLevel } from '../observability/log.js';
+import type { MetricsServer } from '../observability/metrics-server.js';
+import type { AgentMetrics } from '../observability/metrics.js';
+import type { Tracing } from '../observability/tracing.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 
 /** Options of `agentor serve`, as Commander parses them. */
@@ -34,6 +38,11 @@ export interface ServeCommandOptions {
   approve?: string;
   allowTool?: string[];
   approvalTimeout?: string;
+  /** `--no-metrics` sets it false. */
+  metrics?: boolean;
+  metricsPort?: number;
+  logFormat?: string;
+  logLevel?: string;
 }
 
 /** How long running streams get to end after SIGINT/SIGTERM/SIGHUP. */
@@ -52,6 +61,45 @@ function portFrom(opts: ServeCommandOptions, env: NodeJS.ProcessEnv): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new ConfigError(`PORT must be an integer between 0 and 65535 (got "${raw}")`);
   return n;
+}
+
+interface LogSettings {
+  format?: LogFormat;
+  level?: LogLevel;
+}
+
+async function logSettings(opts: ServeCommandOptions): Promise<LogSettings> {
+  if (opts.logFormat === undefined && opts.logLevel === undefined) return {};
+  const { parseLogFormat, parseLogLevel } = await import('../observability/log.js');
+  const parse = <T>(flag: string, value: string | undefined, parser: (v: string) => T): T | undefined => {
+    if (value === undefined) return undefined;
+    try {
+      return parser(value);
+    } catch (e) {
+      throw new ConfigError(`${flag}: ${(e as Error).message}`);
+    }
+  };
+  const format = parse('--log-format', opts.logFormat, parseLogFormat);
+  const level = parse('--log-level', opts.logLevel, parseLogLevel);
+  return { ...(format ? { format } : {}), ...(level ? { level } : {}) };
+}
+
+/** What the server observes with: a logger always, metrics unless --no-metrics, tracing when OTEL_* asks. */
+async function startTelemetry(
+  opts: ServeCommandOptions,
+  logging: LogSettings,
+): Promise<{ logger: Logger; metrics?: AgentMetrics; tracing?: Tracing }> {
+  const [{ createLogger }, { startTracing }, { agentorVersion }] = await Promise.all([
+    import('../observability/log.js'),
+    import('../observability/tracing.js'),
+    import('../core/package.js'),
+  ]);
+  const logger = createLogger({ name: 'agentor serve', ...logging });
+  const version = agentorVersion();
+  const metrics =
+    opts.metrics === false ? undefined : await (await import('../observability/metrics.js')).createMetrics({ version });
+  const tracing = await startTracing({ version, warn: (message) => logger.warn(message) });
+  return { logger, ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) };
 }
 
 /** Runs `agentor serve`; resolves with the exit code once the server has shut down. */
@@ -83,6 +131,7 @@ async function serveUntilInterrupted(
   const token = opts.token || env['AGENTOR_TOKEN'] || undefined;
   let port: number;
   let maxBodyBytes: number | undefined;
+  let logging: LogSettings;
   const durations: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {};
   let storeConfig: ReturnType<typeof resolveStore>;
   let leaseMs: number | undefined;
@@ -126,6 +175,11 @@ async function serveUntilInterrupted(
     }
     port = portFrom(opts, env);
     if (port > 65535) throw new ConfigError('--port must be at most 65535');
+    if (opts.metricsPort !== undefined && opts.metricsPort > 65535)
+      throw new ConfigError('--metrics-port must be at most 65535');
+    if (opts.metricsPort !== undefined && opts.metrics === false)
+      throw new ConfigError('--metrics-port and --no-metrics contradict each other; drop one');
+    logging = await logSettings(opts);
     if (opts.maxBody !== undefined) {
       try {
         maxBodyBytes = parseSize(opts.maxBody);
@@ -195,7 +249,10 @@ async function serveUntilInterrupted(
     return 1;
   }
 
+  const telemetry = await startTelemetry(opts, logging);
+  telemetry.metrics?.watchMcpServers(() => loaded.health().map((s) => ({ name: s.name, up: s.connected })));
   let server: RunningServer;
+  let metricsServer: MetricsServer | undefined;
   try {
     server = await serve(agent, {
       store,
@@ -215,10 +272,22 @@ async function serveUntilInterrupted(
         loaded
           .health()
           .map((s) => ({ name: `mcp:${s.name}`, ok: s.connected, ...(s.error ? { reason: s.error } : {}) })),
+      telemetry: { ...telemetry, metricsRoute: opts.metricsPort === undefined },
+      ...(telemetry.logger.format === 'json' ? { log: (line: string) => telemetry.logger.warn(line) } : {}),
     });
+    if (telemetry.metrics && opts.metricsPort !== undefined) {
+      const { serveMetrics } = await import('../observability/metrics-server.js');
+      try {
+        metricsServer = await serveMetrics(telemetry.metrics, opts.metricsPort);
+      } catch (e) {
+        await server.close();
+        throw e;
+      }
+    }
   } catch (e) {
     await loaded.close();
     await store.close();
+    await telemetry.tracing?.shutdown(1000);
     if (e instanceof ConfigError) return fail(e.message);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE')
@@ -243,6 +312,9 @@ async function serveUntilInterrupted(
     `  POST ${server.url}/chat  ·  ws ${server.url.replace(/^http/, 'ws')}/ws  ·  POST ${server.url}/v1/chat/completions\n` +
       `  A2A card ${opts.publicUrl ? opts.publicUrl.replace(/\/+$/, '') : server.url}/.well-known/agent-card.json  ·  Ctrl+C to stop\n`,
   );
+  if (metricsServer) err.write(`agentor serve: metrics on ${metricsServer.url}/metrics (no token)\n`);
+  else if (telemetry.metrics) err.write(`agentor serve: metrics on ${server.url}/metrics\n`);
+  if (telemetry.tracing) err.write('agentor serve: exporting traces (OpenTelemetry, OTEL_* variables)\n');
 
   onListening();
   // Until the first signal; a second one exits at once (src/core/signals.ts).
@@ -251,8 +323,11 @@ async function serveUntilInterrupted(
     else interrupt.signal.addEventListener('abort', resolve, { once: true });
   });
   await server.close().catch(() => undefined);
+  await metricsServer?.close().catch(() => undefined);
   await loaded.close().catch(() => undefined);
   await store.close().catch(() => undefined);
+  // Spans still buffered go out now; a collector that is down costs at most two seconds.
+  await telemetry.tracing?.shutdown(2000);
   err.write('agentor serve: stopped\n');
   return interrupt.exitCode(0);
 }

@@ -6,6 +6,7 @@ import type { AgentEvent, AgentEventType, ErrorInfo, RunEndEvent, RunStatus, Usa
 import { defaultModel } from './config.js';
 import { defaultProvider } from './providers/default.js';
 import type { ModelProvider } from './providers/types.js';
+import type { RunObserver } from './observer.js';
 import { runAgent, type AgentInput, type RunOptions } from './run.js';
 import type { RunSession } from './sessions/types.js';
 import { coalesceText, filterEvents, serializeEvents } from './stream.js';
@@ -90,6 +91,7 @@ export class Agent {
   readonly approval: ApprovalPolicy | undefined;
   private readonly options: AgentOptions;
   private providerInstance: ModelProvider | undefined;
+  private runObserver: (() => RunObserver | undefined) | undefined;
 
   constructor(options: AgentOptions = {}) {
     this.options = options;
@@ -109,6 +111,14 @@ export class Agent {
   get provider(): ModelProvider {
     this.providerInstance ??= defaultProvider(this.model);
     return this.providerInstance;
+  }
+
+  /**
+   * Gives every later run of this agent an observer (e.g. the traces of `agentor chat`), unless the run brings its
+   * own `observer`. Undefined stops it.
+   */
+  observeRuns(observer: (() => RunObserver | undefined) | undefined): void {
+    this.runObserver = observer;
   }
 
   /** True when runs come from the offline demo model. */
@@ -175,7 +185,7 @@ export class Agent {
         notices: this.options.notices,
       },
       input,
-      options,
+      options.observer || !this.runObserver ? options : { ...options, observer: this.runObserver() },
     );
   }
 }

@@ -17,6 +17,7 @@ import {
   type RunStatus,
   type Usage,
 } from './events.js';
+import type { ModelCallWatch, RunObserver } from './observer.js';
 import { errorInfo } from './providers/openai.js';
 import type { ChatMessage, ModelChunk, ModelProvider, ModelRequest, ToolCallRequest } from './providers/types.js';
 import { TurnJoiner } from './stream.js';
@@ -67,6 +68,8 @@ export interface RunOptions {
   approve?: Approver;
   /** How long an approval may wait before it counts as denied (default: no limit). */
   approvalTimeoutMs?: number;
+  /** Watches the run from inside its loop (metrics, traces, logs): every event, and each model and tool call. */
+  observer?: RunObserver;
 }
 
 /** What a run takes from its agent. */
@@ -153,6 +156,10 @@ class Run {
   private readonly noticed = new Set<ErrorInfo>();
   /** Input tokens of the last model call that reported usage (the context the conversation fills). */
   private contextTokens: number | undefined;
+  private readonly observer: RunObserver | undefined;
+  /** What the provider said about the model call in flight: its usage and how it finished (for the observer). */
+  private callUsage: Usage | undefined;
+  private callFinish: Extract<ModelChunk, { type: 'finish' }> | undefined;
 
   constructor(
     private readonly agent: RunAgent,
@@ -164,6 +171,7 @@ class Run {
     this.maxTurns = options.maxTurns ?? agent.maxTurns;
     this.runner = new ToolRunner(agent.tools, { errorBudget: agent.toolErrorBudget, timeoutMs: agent.toolTimeoutMs });
     this.allowedTools = options.conversation?.allowedTools ?? new Set();
+    this.observer = options.observer;
   }
 
   /** Starts the clock, the deadline and the messages when the run is first read, not when it is created. */
@@ -211,9 +219,12 @@ class Run {
           this.noticed.add(notice);
           yield this.stamp({ type: 'error', error: notice });
         }
+        const request = this.request();
+        const watch = this.watchModelCall(request, turn);
+        let failure: { error: unknown } | undefined;
         try {
           // The hot loop stays in this generator: one async step per network read, not one per nested generator.
-          for await (const item of this.agent.provider.stream(this.request())) {
+          for await (const item of this.agent.provider.stream(request)) {
             if (this.signal.aborted) break;
             for (const chunk of isBatch(item) ? item : [item]) {
               if (this.signal.aborted) break;
@@ -222,7 +233,12 @@ class Run {
             }
           }
           if (this.signal.aborted) throw this.signal.reason;
+          failure = { error: undefined };
+        } catch (e) {
+          failure = { error: e };
+          throw e;
         } finally {
+          if (watch) this.endModelCall(watch, failure);
           this.closeTurn(turn);
         }
 
@@ -268,10 +284,48 @@ class Run {
   }
 
   private stamp(payload: EventPayload): AgentEvent {
-    return Object.assign<Pick<AgentEvent, 'type' | 'run_id' | 'seq' | 'ts' | 'agent'>, EventPayload>(
+    const event = Object.assign<Pick<AgentEvent, 'type' | 'run_id' | 'seq' | 'ts' | 'agent'>, EventPayload>(
       { type: payload.type, run_id: this.id, seq: this.seq++, ts: Date.now(), agent: this.agent.name },
       payload,
     );
+    this.observer?.event?.(event);
+    return event;
+  }
+
+  /** Tells the observer a model call starts; its headers (trace context) go on the call's request. */
+  private watchModelCall(request: ModelRequest, turn: number): ModelCallWatch | undefined {
+    this.callUsage = undefined;
+    this.callFinish = undefined;
+    const provider = this.agent.provider;
+    const watch = this.observer?.modelCall?.({
+      turn,
+      model: request.model,
+      provider: provider.id,
+      ...(provider.baseURL ? { endpoint: provider.baseURL } : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      messages: request.messages,
+    });
+    if (watch?.headers) request.headers = watch.headers;
+    return watch;
+  }
+
+  /**
+   * Tells the observer how the model call ended: `failure` is `{error: undefined}` after a whole answer, `{error}` when
+   * the call threw, and undefined when the consumer stopped reading mid-call.
+   */
+  private endModelCall(watch: ModelCallWatch, failure: { error: unknown } | undefined): void {
+    const aborted = failure === undefined || this.signal.aborted;
+    const finish = this.callFinish;
+    watch.end({
+      ...(this.callUsage ? { usage: this.callUsage } : {}),
+      ...(finish?.reason ? { finishReason: finish.reason } : {}),
+      ...(finish?.model ? { responseModel: finish.model } : {}),
+      ...(finish?.id ? { responseId: finish.id } : {}),
+      text: this.turnText,
+      toolCalls: this.calls,
+      ...(!aborted && failure?.error !== undefined ? { error: errorInfo(failure.error) } : {}),
+      aborted,
+    });
   }
 
   private request(): ModelRequest {
@@ -287,10 +341,10 @@ class Run {
   /** The event a model chunk becomes, if any; tool calls and usage are kept for the end of the turn. */
   private onChunk(chunk: ModelChunk, turn: number): AgentEvent | undefined {
     switch (chunk.type) {
-      case 'text':
+      case 'text': {
         this.turnText += chunk.text;
         // The hottest event: built as one literal (a single hidden class) rather than through stamp().
-        return {
+        const event: AgentEvent = {
           type: 'text_delta',
           run_id: this.id,
           seq: this.seq++,
@@ -299,6 +353,9 @@ class Run {
           text: chunk.text,
           turn,
         };
+        this.observer?.event?.(event);
+        return event;
+      }
       case 'reasoning':
         return this.stamp({ type: 'reasoning_delta', text: chunk.text, turn });
       case 'tool_calls':
@@ -308,6 +365,13 @@ class Run {
         this.gotUsage = true;
         if (chunk.usage.input_tokens > 0) this.contextTokens = chunk.usage.input_tokens;
         addUsage(this.usage, chunk.usage);
+        if (this.observer) {
+          this.callUsage ??= emptyUsage();
+          addUsage(this.callUsage, chunk.usage);
+        }
+        return undefined;
+      case 'finish':
+        this.callFinish = chunk;
         return undefined;
       case 'notice':
         return this.stamp({ type: 'error', error: chunk.error });
@@ -372,9 +436,13 @@ class Run {
     finish: (index: number, outcome: ToolCallOutcome) => void,
   ): Promise<void> {
     const execute = (index: number): void => {
-      void this.runner
-        .run(calls[index] as ParsedToolCall, { runId: this.id, signal: this.signal })
-        .then((outcome) => finish(index, outcome));
+      const call = calls[index] as ParsedToolCall;
+      const watch = this.observer?.toolCall?.({ turn, call_id: call.id, name: call.name, args: call.args });
+      const context = { runId: this.id, signal: this.signal, ...(watch?.headers ? { headers: watch.headers } : {}) };
+      void this.runner.run(call, context).then((outcome) => {
+        watch?.end(outcome);
+        finish(index, outcome);
+      });
     };
     const verdict = (
       call: ParsedToolCall,

@@ -90,8 +90,14 @@ export function deploymentYaml(spec: ServiceSpec): string {
       template: {
         metadata: {
           labels: labels(spec),
-          // A changed agent or agentor version rolls the pods even when the image tag is reused.
-          annotations: { 'agentor.dev/content-hash': spec.contentHash },
+          annotations: {
+            // A changed agent or agentor version rolls the pods even when the image tag is reused.
+            'agentor.dev/content-hash': spec.contentHash,
+            // Prometheus' annotation-based discovery finds /metrics (the scrape job needs the server's bearer token).
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(CONTAINER_PORT),
+            'prometheus.io/path': '/metrics',
+          },
         },
         spec: {
           automountServiceAccountToken: false,

@@ -9,6 +9,7 @@
  * spec's answer to a network interruption). Nobody back in time: the run is cancelled.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { Role, TaskState, type Message, type Part } from '@a2a-js/sdk';
 import {
   AgentEvent as A2AEvent,
@@ -28,6 +29,8 @@ import type { LiveTaskStore } from './task-store.js';
 
 /** Where the context builder leaves each request's disconnect signal. */
 export const SIGNAL_KEY = 'agentor.signal';
+/** The key under which the call context carries the HTTP request that started it. */
+export const REQUEST_KEY = 'agentor.request';
 
 /** Default time a task with no listener waits for a resubscribe before it is cancelled. */
 export const DEFAULT_RESUBSCRIBE_GRACE_MS = 30_000;
@@ -322,6 +325,10 @@ export class AgentorExecutor implements AgentExecutor {
         timeoutMs: this.ctx.options.runTimeoutMs,
         approve: this.approver(taskId, status),
         approvalTimeoutMs: approvalTimeout(this.ctx),
+        observer: this.ctx.telemetry.observeRun(rc.context.state.get(REQUEST_KEY) as IncomingMessage | undefined, {
+          protocol: 'a2a',
+          conversationId: contextId,
+        }),
       })) {
         if (e.type === 'text_delta') answer.add(e.text, e.turn);
         else if (e.type === 'tool_call' || e.type === 'tool_result' || e.type === 'tool_approval') {

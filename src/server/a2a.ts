@@ -23,7 +23,7 @@ import {
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import { RequestMalformedError, UnsupportedOperationError } from '@a2a-js/sdk/errors';
 import { buildAgentCard, sendCard, wantsLegacyCard } from './a2a-card.js';
-import { AgentorExecutor, SIGNAL_KEY } from './a2a-executor.js';
+import { AgentorExecutor, REQUEST_KEY, SIGNAL_KEY } from './a2a-executor.js';
 import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, type ServerContext } from './context.js';
 import { aipErrorBody } from './error-shapes.js';
 import { abortOnDisconnect, sendError, sendJson } from './http.js';
@@ -39,6 +39,8 @@ export { buildAgentCard } from './a2a-card.js';
 const requestBases = new WeakMap<object, string>();
 /** Each request's disconnect signal, keyed by its headers object (which the SDK hands to the context builder). */
 const requestSignals = new WeakMap<object, AbortSignal>();
+/** …and the request itself (its id and W3C trace context belong to the run it starts). */
+const requestsByHeaders = new WeakMap<object, IncomingMessage>();
 
 const signalOf = (context: ServerCallContext): AbortSignal | undefined =>
   context.state.get(SIGNAL_KEY) as AbortSignal | undefined;
@@ -150,6 +152,8 @@ export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AH
     const context = defaultServerCallContextBuilder(options);
     const signal = requestSignals.get(options.headers);
     if (signal) context.state.set(SIGNAL_KEY, signal);
+    const request = requestsByHeaders.get(options.headers);
+    if (request) context.state.set(REQUEST_KEY, request);
     return context;
   };
   const app = express();
@@ -197,6 +201,7 @@ export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AH
         return sendError(res, 503, e.message, 'store_unavailable', { 'retry-after': '1' });
       }
       requestSignals.set(req.headers, abortOnDisconnect(req, res));
+      requestsByHeaders.set(req.headers, req);
       if (body !== undefined && body !== '' && !attachBody(req, res, body)) return;
       requestBases.set(req, baseUrl);
       app(req as Request, res as Response);

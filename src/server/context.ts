@@ -5,6 +5,7 @@
 import type { Agent, AgentInput, InputMessage } from '../core/agent.js';
 import { parseEventTypes, type AgentEventType } from '../core/events.js';
 import type { PendingApprovals } from './approvals.js';
+import type { ServeTelemetry, ServeTelemetryOptions } from '../observability/serve-telemetry.js';
 import { HttpError } from './http.js';
 import type { ServerLog } from './public-errors.js';
 import type { ConversationStore, SessionLease, SessionOptions } from './sessions.js';
@@ -55,6 +56,16 @@ export interface HandlerOptions {
   approvalTimeoutMs?: number;
   /** The operator's log: failures in full (upstream URLs included), readiness changes. Default: stderr. */
   log?: ServerLog;
+  /**
+   * Metrics, traces and request/run logs (see src/observability). Without it requests still get an `x-request-id`
+   * and runs carry no observer at all.
+   */
+  telemetry?: TelemetryOptions;
+}
+
+/** What the server observes with; `/metrics` is served on the server's own port unless `metricsRoute` is false. */
+export interface TelemetryOptions extends ServeTelemetryOptions {
+  metricsRoute?: boolean;
 }
 
 /** One run in flight. */
@@ -133,6 +144,8 @@ export interface ServerContext {
   log: ServerLog;
   /** Tool calls waiting for a client's decision. */
   approvals: PendingApprovals;
+  /** Request ids, and the observer of each run. */
+  telemetry: ServeTelemetry;
 }
 
 /** A validated `/chat` (or WebSocket `chat`) request. */

@@ -27,30 +27,37 @@ const RPC_STATUS: Record<number, string> = {
 };
 
 /** The AIP-193 error body for an agentor error (reason: the code in upper snake case, domain: agentor). */
-export function aipErrorBody(status: number, message: string, code: string): unknown {
+export function aipErrorBody(status: number, message: string, code: string, requestId?: string): unknown {
+  const info = { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: code.toUpperCase(), domain: 'agentor' };
   return {
     error: {
       code: status,
       status: RPC_STATUS[status] ?? 'UNKNOWN',
       message,
-      details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: code.toUpperCase(), domain: 'agentor' }],
+      details: [requestId ? { ...info, metadata: { request_id: requestId } } : info],
     },
   };
 }
 
-/** Answers an HttpError in the shape the route's clients understand. */
+/**
+ * Answers an HttpError in the shape the route's clients understand. The request id (the response's `x-request-id`)
+ * goes in the body too, so a client can quote it: `request_id` in agentor's and OpenAI's shapes, ErrorInfo metadata in
+ * AIP's.
+ */
 export function sendHttpError(req: IncomingMessage, res: ServerResponse, e: HttpError): void {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const id = res.getHeader('x-request-id');
+  const requestId = typeof id === 'string' ? id : undefined;
   if (path.startsWith('/v1/')) {
     for (const [k, v] of Object.entries(e.headers)) if (!res.headersSent) res.setHeader(k, v);
     const type = e.status === 401 ? 'authentication_error' : e.status >= 500 ? 'server_error' : 'invalid_request_error';
-    return openAIError(res, e.status, e.message, type, e.code);
+    return openAIError(res, e.status, e.message, type, e.code, null, requestId);
   }
   if (path === A2A_REST_PATH || path.startsWith(`${A2A_REST_PATH}/`)) {
-    return sendJson(res, e.status, aipErrorBody(e.status, e.message, e.code), {
+    return sendJson(res, e.status, aipErrorBody(e.status, e.message, e.code, requestId), {
       ...e.headers,
       'content-type': 'application/a2a+json',
     });
   }
-  sendJson(res, e.status, { error: { message: e.message, code: e.code } }, e.headers);
+  sendJson(res, e.status, { error: { message: e.message, code: e.code, request_id: requestId } }, e.headers);
 }

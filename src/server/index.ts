@@ -8,13 +8,15 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Agent } from '../core/agent.js';
+import { REQUEST_ID_HEADER } from '../observability/request-id.js';
+import { ServeTelemetry } from '../observability/serve-telemetry.js';
 import type { A2AHandler } from './a2a.js';
 import { PendingApprovals } from './approvals.js';
 import { RunRegistry, type HandlerOptions, type ServerContext } from './context.js';
 import { sendHttpError } from './error-shapes.js';
 import { checkToken, createGuards, type Guards } from './guards.js';
 import { createHealth } from './health.js';
-import { DEFAULT_MAX_BODY, HttpError, isLoopback, sendError } from './http.js';
+import { DEFAULT_MAX_BODY, HttpError, isLoopback, sendJson } from './http.js';
 import {
   checkingIntervalMs,
   checkLimits,
@@ -24,11 +26,11 @@ import {
   limitServer,
 } from './limits.js';
 import { stderrLog } from './public-errors.js';
-import { createRouter, requestBase } from './router.js';
+import { createRouter, requestBase, routeTemplate } from './router.js';
 import { memoryStore } from './store.js';
 import { createWsHandler, type WsHandler } from './ws.js';
 
-export type { HandlerOptions, ReadinessCheck } from './context.js';
+export type { HandlerOptions, ReadinessCheck, TelemetryOptions } from './context.js';
 export type { SessionOptions } from './sessions.js';
 export type { ServerStore, OpenStoreOptions } from './store.js';
 export { openStore, memoryStore } from './store.js';
@@ -108,12 +110,13 @@ function upgradeHandler(ctx: ServerContext, guards: Guards, ws: WsHandler): Agen
   return (req, socket, head) => {
     socket.on('error', () => {});
     const reject = (e: HttpError): void => {
-      const body = JSON.stringify({ error: { message: e.message, code: e.code } });
+      const requestId = ctx.telemetry.upgrade(req, e.status, '/ws');
+      const body = JSON.stringify({ error: { message: e.message, code: e.code, request_id: requestId } });
       const extra = Object.entries(e.headers)
         .map(([k, v]) => `${k}: ${v}\r\n`)
         .join('');
       socket.end(
-        `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${REQUEST_ID_HEADER}: ${requestId}\r\n${extra}Connection: close\r\n\r\n${body}`,
       );
     };
     try {
@@ -132,6 +135,7 @@ function upgradeHandler(ctx: ServerContext, guards: Guards, ws: WsHandler): Agen
       if (e instanceof HttpError) return reject(e);
       throw e;
     }
+    ctx.telemetry.upgrade(req, 101, '/ws');
     ws.handleUpgrade(req, socket, head);
   };
 }
@@ -149,6 +153,7 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
     runs: new RunRegistry(),
     log: options.log ?? stderrLog,
     approvals: new PendingApprovals(),
+    telemetry: new ServeTelemetry({ tools: new Set(agent.tools.map((t) => t.name)), ...options.telemetry }),
   };
   const guards = createGuards(options);
   const ws = createWsHandler(ctx);
@@ -164,6 +169,7 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
 
   const handler = ((req: IncomingMessage, res: ServerResponse): void => {
     responses.add(res);
+    ctx.telemetry.begin(req, res, routeTemplate);
     res.on('error', () => {}); // a client that vanished mid-write is handled by 'close'
     route(req, res).catch((e: unknown) => {
       if (e instanceof HttpError) return sendHttpError(req, res, e);
@@ -171,7 +177,10 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
       ctx.log(
         `internal error on ${req.method} ${(req.url ?? '').split('?')[0]}: ${(e as Error)?.message ?? String(e)}`,
       );
-      if (!res.headersSent) return sendError(res, 500, 'internal server error', 'internal_error');
+      if (!res.headersSent)
+        return sendJson(res, 500, {
+          error: { message: 'internal server error', code: 'internal_error', request_id: ctx.telemetry.requestId(req) },
+        });
       res.destroy();
     });
   }) as AgentRequestHandler;

@@ -23,8 +23,9 @@ export function openAIError(
   type: string,
   code: string,
   param: string | null = null,
+  requestId?: string,
 ): void {
-  sendJson(res, status, { error: { message, type, param, code } });
+  sendJson(res, status, { error: { message, type, param, code, ...(requestId ? { request_id: requestId } : {}) } });
 }
 
 const modelObject = (id: string): Record<string, unknown> => ({
@@ -153,7 +154,11 @@ export async function handleChatCompletions(
     model: ctx.agent.name,
   };
   try {
-    const events = ctx.agent.streamChat(completion.input, { signal: run.signal, timeoutMs: ctx.options.runTimeoutMs });
+    const events = ctx.agent.streamChat(completion.input, {
+      signal: run.signal,
+      timeoutMs: ctx.options.runTimeoutMs,
+      observer: ctx.telemetry.observeRun(req, { protocol: 'openai' }),
+    });
     if (completion.stream) await streamCompletion(ctx, res, events, meta, completion.includeUsage);
     else await answerCompletion(ctx, res, events, meta);
   } finally {

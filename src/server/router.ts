@@ -29,6 +29,32 @@ export function requestBase(req: IncomingMessage): string {
   return `${scheme}://${local.includes(':') ? `[${local}]` : local}:${req.socket.localPort ?? 80}`;
 }
 
+const FIXED_ROUTES = new Set([
+  '/chat',
+  '/ws',
+  '/v1/chat/completions',
+  MODELS_PATH,
+  '/livez',
+  '/health',
+  '/readyz',
+  '/metrics',
+  A2A_JSONRPC_PATH,
+  A2A_REST_PATH,
+  ...AGENT_CARD_PATHS,
+]);
+
+/**
+ * The route template a path is counted and logged under, so metric labels stay bounded: a known path, a known path
+ * with its variable part replaced, or "other" (what a scanner probes never becomes a label value).
+ */
+export function routeTemplate(path: string): string {
+  if (FIXED_ROUTES.has(path)) return path;
+  if (path.startsWith(`${MODELS_PATH}/`)) return `${MODELS_PATH}/{model}`;
+  if (path.startsWith(`${A2A_REST_PATH}/`)) return `${A2A_REST_PATH}/*`;
+  if (path.startsWith(`${A2A_JSONRPC_PATH}/`)) return `${A2A_JSONRPC_PATH}/*`;
+  return 'other';
+}
+
 function allow(method: string, allowed: readonly string[], usage: string): void {
   if (!allowed.includes(method))
     throw new HttpError(405, `use ${usage}`, 'method_not_allowed', { allow: allowed.join(', ') });
@@ -70,8 +96,16 @@ export function createRouter({ ctx, guards, health, a2a }: RouterParts) {
     return false;
   };
 
+  const metrics = ctx.options.telemetry?.metricsRoute === false ? undefined : ctx.options.telemetry?.metrics;
+
   /** Routes behind the token. */
   const guarded = async (req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> => {
+    if (path === '/metrics' && metrics) {
+      allow(method, ['GET', 'HEAD'], 'GET /metrics');
+      const text = await metrics.render();
+      res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+      return void res.end(method === 'HEAD' ? undefined : text);
+    }
     if (path === '/chat') {
       allow(method, ['POST'], 'POST /chat with {"input": "…"}');
       return handleChat(ctx, req, res);

@@ -41,6 +41,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
       timeoutMs: ctx.options.runTimeoutMs,
       // Only a streaming client sees the question (and its run_id); without a stream, calls needing approval are denied.
       ...(stream ? askClient(ctx) : {}),
+      observer: ctx.telemetry.observeRun(req, { protocol: 'chat', conversationId: chat.sessionId }),
     });
     if (stream) await writeSse(res, events, ctx.log);
     else {

@@ -64,6 +64,8 @@ class SocketSession {
   constructor(
     private readonly ctx: ServerContext,
     private readonly ws: WebSocket,
+    /** The upgrade request: its id and trace context belong to every run of the connection. */
+    private readonly req: IncomingMessage | undefined,
   ) {
     let alive = true;
     ws.on('pong', () => (alive = true));
@@ -157,6 +159,11 @@ class SocketSession {
             this.runIds.set(id, request.run_id);
             return ctx.approvals.approver(request, asked);
           },
+          observer: ctx.telemetry.observeRun(this.req, {
+            protocol: 'ws',
+            conversationId: chat.sessionId,
+            ...(typeof frame['traceparent'] === 'string' ? { carrier: traceCarrier(frame) } : {}),
+          }),
         });
         for await (const event of events) await send(ws, { ...publicEvent(event, ctx.log), id });
       } catch (e) {
@@ -172,10 +179,20 @@ class SocketSession {
   }
 }
 
+/** A `chat` frame's own W3C trace context (a browser cannot set headers on a WebSocket), as headers. */
+function traceCarrier(frame: Record<string, unknown>): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  for (const key of ['traceparent', 'tracestate']) {
+    const value = frame[key];
+    if (typeof value === 'string' && value.length <= 512) carrier[key] = value;
+  }
+  return carrier;
+}
+
 /** Creates the WebSocket endpoint; the HTTP server hands it authorised upgrade requests for /ws. */
 export function createWsHandler(ctx: ServerContext): WsHandler {
   const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.maxBodyBytes });
-  wss.on('connection', (ws: WebSocket) => new SocketSession(ctx, ws));
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage | undefined) => new SocketSession(ctx, ws, req));
   return {
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

@@ -218,7 +218,9 @@ describe('bad input never crashes the shared.server', () => {
   it.each(cases)('%s → %d with a JSON error body', async (_name, body, status, code) => {
     const res = await postJson(`${shared.server.url}/chat`, body);
     expect(res.status).toBe(status);
-    expect(res.json()).toEqual({ error: { message: expect.any(String), code } });
+    expect(res.json()).toEqual({
+      error: { message: expect.any(String), code, request_id: res.headers.get('x-request-id') },
+    });
   });
 
   it('a body over the limit → 413 (declared length)', async () => {

@@ -103,6 +103,11 @@ export class A2AProvider implements ModelProvider {
     this.opts = opts;
   }
 
+  /** Where calls go (traces name the server). */
+  get baseURL(): string {
+    return this.url;
+  }
+
   /** The agent card (fetched once; a failed fetch is retried on the next call). */
   async card(): Promise<AgentCard> {
     return (await this.connect()).card;
@@ -175,7 +180,9 @@ export class A2AProvider implements ModelProvider {
     this.openTaskId = undefined;
     const task = new TaskProgress();
     try {
-      const responses = client.sendMessageStream(params, { signal: req.signal }) as AsyncGenerator<StreamResponse>;
+      // The call's own headers (its span's trace context) go out as A2A service parameters, which are HTTP headers.
+      const options = { signal: req.signal, ...(req.headers ? { serviceParameters: { ...req.headers } } : {}) };
+      const responses = client.sendMessageStream(params, options) as AsyncGenerator<StreamResponse>;
       for await (const response of responses) {
         const chunks = task.read(response);
         if (task.contextId) this.contextId = task.contextId;

@@ -53,6 +53,8 @@ interface StreamDelta {
 }
 
 interface StreamChunk {
+  id?: string;
+  model?: string;
   choices?: Array<{ delta?: StreamDelta; finish_reason?: string | null }>;
   usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
   error?: { message?: unknown; code?: unknown };
@@ -64,6 +66,10 @@ interface Progress {
   content: boolean;
   /** The model sent a finish_reason. */
   finished: boolean;
+  /** What the stream said about itself (for traces): the finish reason, the model that answered, the response id. */
+  finishReason?: string;
+  model?: string;
+  id?: string;
 }
 
 /** A server-sent `error` object in the middle of a stream. */
@@ -94,6 +100,8 @@ function decodeMessage(data: string, out: ModelChunk[], calls: Map<number, ToolC
       usage: { input_tokens: input, output_tokens: output, total_tokens: chunk.usage.total_tokens ?? input + output },
     });
   }
+  if (progress.model === undefined && typeof chunk.model === 'string') progress.model = chunk.model;
+  if (progress.id === undefined && typeof chunk.id === 'string') progress.id = chunk.id;
   const choice = chunk.choices?.[0];
   if (!choice) return;
   const delta = choice.delta ?? {};
@@ -109,7 +117,10 @@ function decodeMessage(data: string, out: ModelChunk[], calls: Map<number, ToolC
     if (frag.function?.arguments) call.arguments += frag.function.arguments;
     calls.set(frag.index, call);
   }
-  if (choice.finish_reason) progress.finished = true;
+  if (choice.finish_reason) {
+    progress.finished = true;
+    progress.finishReason = choice.finish_reason;
+  }
 }
 
 /** The chunks one network read carried; `error` is a malformed or error chunk (what came before it still counts). */
@@ -218,7 +229,8 @@ export class OpenAIProvider implements ModelProvider {
         ...(req.tools.length > 0 ? { tools: req.tools } : {}),
         ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
       };
-      return { response: await client.chat.completions.create(params as never, { signal: req.signal }).asResponse() };
+      const options = { signal: req.signal, ...(req.headers ? { headers: req.headers } : {}) };
+      return { response: await client.chat.completions.create(params as never, options).asResponse() };
     } catch (error) {
       return { error };
     }
@@ -295,7 +307,9 @@ export class OpenAIProvider implements ModelProvider {
       if (raw && whole) releaseBody(response);
       else raw?.destroy();
     }
-    if (!decoded.progress.finished) throw this.incomplete(decoded.progress);
+    const { progress } = decoded;
+    if (!progress.finished) throw this.incomplete(progress);
+    yield { type: 'finish', reason: progress.finishReason, model: progress.model, id: progress.id };
     const calls = decoded.toolCalls();
     if (calls.length > 0) yield { type: 'tool_calls', calls };
   }

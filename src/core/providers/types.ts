@@ -37,6 +37,8 @@ export interface ModelRequest {
   temperature?: number;
   /** Aborting it must close the upstream request promptly. */
   signal: AbortSignal;
+  /** Headers this call's requests carry besides the provider's own (e.g. the W3C trace context of its span). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** What a provider streams back for one model call. */
@@ -47,7 +49,9 @@ export type ModelChunk =
   | { type: 'tool_calls'; calls: ToolCallRequest[] }
   | { type: 'usage'; usage: Usage }
   /** A non-fatal notice, e.g. a retry after 429. */
-  | { type: 'notice'; error: ErrorInfo };
+  | { type: 'notice'; error: ErrorInfo }
+  /** How the call ended, as far as the provider says: finish reason, the model that answered, the response id. */
+  | { type: 'finish'; reason?: string; model?: string; id?: string };
 
 /** A source of model turns: OpenAI-compatible HTTP, the offline demo, a remote agent… */
 export interface ModelProvider {
@@ -55,6 +59,8 @@ export interface ModelProvider {
   readonly id: string;
   /** True for the offline scripted demo, so every output can label it. */
   readonly isDemo?: boolean;
+  /** The URL calls go to, for providers that talk HTTP (traces name the server). */
+  readonly baseURL?: string;
   /**
    * Streams one model call. Throws ProviderError (or any Error) on failure; honours `req.signal`. A provider may yield
    * several chunks at once (all that one network read carried), which saves an async step per token.

@@ -50,6 +50,8 @@ export interface ToolRunContext {
   runId: string;
   /** The run's signal: aborting it cancels the call. */
   signal: AbortSignal;
+  /** Handed to the tool as `ctx.headers` (trace context for its HTTP requests). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 function stringify(value: unknown): string {
@@ -97,7 +99,7 @@ export class ToolRunner {
   }
 
   /** Runs one call; resolves (never rejects) with what the model should see. */
-  async run(call: ParsedToolCall, { runId, signal }: ToolRunContext): Promise<ToolCallOutcome> {
+  async run(call: ParsedToolCall, { runId, signal, headers }: ToolRunContext): Promise<ToolCallOutcome> {
     const started = performance.now();
     const done = (result: string, is_error: boolean): ToolCallOutcome => ({
       result,
@@ -134,7 +136,9 @@ export class ToolRunner {
       });
       const parsed = t.parse ? t.parse(call.args) : call.args;
       const value = await Promise.race([
-        Promise.resolve().then(() => t.execute(parsed, { signal: toolSignal, run_id: runId, call_id: call.id })),
+        Promise.resolve().then(() =>
+          t.execute(parsed, { signal: toolSignal, run_id: runId, call_id: call.id, ...(headers ? { headers } : {}) }),
+        ),
         stop,
       ]);
       return done(stringify(value), false);

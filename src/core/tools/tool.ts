@@ -15,6 +15,8 @@ export interface ToolContext {
   signal: AbortSignal;
   run_id: string;
   call_id: string;
+  /** Headers the tool's own HTTP requests should carry (the W3C trace context of its span, when traced). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A function the model may call. */
