@@ -3,6 +3,8 @@
  * Tools: add (a+b), echo, calculator (clashes with the built-in), pid (this process id), slow (waits for `ms` or until
  * cancelled), fail (an isError result). Variants, by environment:
  * - MCP_FIXTURE_EXIT=1: exits before the handshake (a broken server).
+ * - MCP_FIXTURE_EXIT_UNLESS=<file>: exits like that (after reporting `started`) unless the file exists: a server that
+ *   fails its first start and comes up once the test creates the file.
  * - MCP_FIXTURE_NOTIFY=127.0.0.1:<port>: reports to a test over TCP, one JSON line per event: `{"event":"started",
  *   "pid":…,"grandchild":…}` at start, `{"event":"slow","pid":…}` when a `slow` call begins (ready markers for tests
  *   that cannot see its stderr, e.g. when the CLI runs it).
@@ -13,6 +15,7 @@
  *   (like `npx` running the real server).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -44,6 +47,11 @@ await notify(
   { event: 'started', pid: process.pid, grandchild: grandchild?.pid },
   process.env['MCP_FIXTURE_GATE'] === '1',
 );
+const unless = process.env['MCP_FIXTURE_EXIT_UNLESS'];
+if (unless && !existsSync(unless)) {
+  process.stderr.write(`fixture: not starting until ${unless} exists\n`);
+  process.exit(3);
+}
 if (process.env['MCP_FIXTURE_HANG'] === '1') {
   process.stderr.write('fixture: hanging before the handshake\n');
   setInterval(() => {}, 1000);
