@@ -114,12 +114,30 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
           Object.keys(servers).length > 0
             ? await pool.connect(servers, { reserved: builtinNames, signal: opts.signal })
             : emptyToolset();
+        const pick = (set: McpToolset, found: ErrorInfo[], late = false): Tool[] =>
+          def?.tools ? selectTools(def, set, found, late) : [...BUILTIN_TOOLS, ...set.tools];
         const problems = [...toolset.errors];
-        const tools = def?.tools ? selectTools(def, toolset, problems) : [...BUILTIN_TOOLS, ...toolset.tools];
+        let selected = pick(toolset, problems);
+        // What selecting the tools found (a tool a failed server might have had), reported at each run.
+        let unavailable = problems.slice(toolset.errors.length);
+        // Read at each turn: a server that failed to start and came up since adds its tools.
+        let seen = toolset;
+        const tools = (): readonly Tool[] => {
+          const now = toolset.latest();
+          if (now !== seen) {
+            seen = now;
+            const found = [...now.errors];
+            selected = pick(now, found, true);
+            unavailable = found.slice(now.errors.length);
+          }
+          return selected;
+        };
         const { provider, model } = buildProvider({ ...flags, model: flags.model ?? def?.model }, env);
         // The servers' state at each run (failed to start, down), plus what selecting the tools found.
-        const unavailable = problems.slice(toolset.errors.length);
-        const notices = (): readonly ErrorInfo[] => [...toolset.notices(), ...unavailable];
+        const notices = (): readonly ErrorInfo[] => {
+          tools();
+          return [...toolset.notices(), ...unavailable];
+        };
         return { def, tools, problems, notices, provider, model };
       }),
     );
@@ -174,17 +192,20 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
 }
 
 function emptyToolset(): McpToolset {
-  return { tools: [], errors: [], servers: {}, notices: () => [] };
+  const empty: McpToolset = { tools: [], errors: [], servers: {}, notices: () => [], latest: () => empty };
+  return empty;
 }
 
 /**
  * The tools an agent file's `tools:` list names: built-ins, MCP tools (by their plain or `server__tool` name), a
- * server name (all its tools) or `server__*`. An unknown name is an error unless a failed server might have had it.
+ * server name (all its tools) or `server__*`. An unknown name is an error unless a failed server might have had it,
+ * or unless `late` (the list is made again once such a server is up: the agent has been running without it already).
  */
 export function selectTools(
   def: AgentDefinition,
   toolset: Pick<McpToolset, 'tools' | 'errors' | 'servers'>,
   problems: ErrorInfo[],
+  late = false,
 ): Tool[] {
   const byName = new Map<string, Tool>();
   for (const t of BUILTIN_TOOLS) byName.set(t.name, t);
@@ -228,9 +249,9 @@ export function selectTools(
       continue;
     }
     const known = [...byName.keys(), ...Object.keys(toolset.servers)];
-    if (failed) {
+    if (failed || late) {
       problems.push({
-        message: `${def.path ?? def.name}: tool "${want}" is not available (an MCP server failed to start); the agent runs without it`,
+        message: `${def.path ?? def.name}: tool "${want}" is not available (${failed ? 'an MCP server failed to start' : 'no MCP server offers it'}); the agent runs without it`,
         code: 'tool_unavailable',
         retryable: false,
       });

@@ -32,7 +32,11 @@ export interface AgentOptions {
    * OPENAI_BASE_URL or the config file, or the demo for model "demo"; with none configured, runs end `failed` saying so.
    */
   provider?: ModelProvider;
-  tools?: readonly Tool[];
+  /**
+   * The tools runs offer; a function is asked before each model call, so tools that become available later (an MCP
+   * server that came up after a failed start) are offered from the next turn.
+   */
+  tools?: readonly Tool[] | (() => readonly Tool[]);
   temperature?: number;
   /** Model calls per run before it ends with `max_turns` (default 20). */
   maxTurns?: number;
@@ -83,7 +87,6 @@ export class Agent {
   readonly description: string;
   readonly instructions: string;
   readonly model: string;
-  readonly tools: readonly Tool[];
   readonly temperature: number | undefined;
   readonly maxTurns: number;
   /** The model's context window in tokens, when it was given (the agent file's `context_window`, --context-window). */
@@ -99,12 +102,17 @@ export class Agent {
     this.description = options.description ?? '';
     this.instructions = options.instructions ?? '';
     this.model = options.model ?? defaultModel();
-    this.tools = options.tools ?? [];
     this.temperature = options.temperature;
     this.maxTurns = options.maxTurns ?? 20;
     this.contextWindow = options.contextWindow;
     this.approval = options.approval;
     this.providerInstance = options.provider;
+  }
+
+  /** The tools a run would offer now. */
+  get tools(): readonly Tool[] {
+    const tools = this.options.tools ?? [];
+    return typeof tools === 'function' ? tools() : tools;
   }
 
   /** The provider runs use: the one given, else the configured one (see providers/default.ts), made on first use. */
@@ -178,7 +186,7 @@ export class Agent {
         maxTurns: this.maxTurns,
         temperature: this.temperature,
         provider,
-        tools: this.tools,
+        tools: this.options.tools ?? [],
         toolErrorBudget: this.options.toolErrorBudget,
         toolTimeoutMs: this.options.toolTimeoutMs,
         approval: this.approval,

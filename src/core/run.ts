@@ -80,7 +80,8 @@ export interface RunAgent {
   maxTurns: number;
   temperature: number | undefined;
   provider: ModelProvider;
-  tools: readonly Tool[];
+  /** The tools, or a function asked at each turn for the tools to offer (they may grow during a session). */
+  tools: readonly Tool[] | (() => readonly Tool[]);
   toolErrorBudget: number | undefined;
   toolTimeoutMs: number | undefined;
   approval: ApprovalPolicy | undefined;
@@ -169,7 +170,10 @@ class Run {
     this.id = options.runId ?? `run_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
     this.model = options.model ?? agent.model;
     this.maxTurns = options.maxTurns ?? agent.maxTurns;
-    this.runner = new ToolRunner(agent.tools, { errorBudget: agent.toolErrorBudget, timeoutMs: agent.toolTimeoutMs });
+    this.runner = new ToolRunner(typeof agent.tools === 'function' ? [] : agent.tools, {
+      errorBudget: agent.toolErrorBudget,
+      timeoutMs: agent.toolTimeoutMs,
+    });
     this.allowedTools = options.conversation?.allowedTools ?? new Set();
     this.observer = options.observer;
   }
@@ -214,6 +218,7 @@ class Run {
         this.gotUsage = false;
         // Cancelled before the turn began (e.g. while MCP servers started): no model request is even built.
         if (this.signal.aborted) throw this.signal.reason;
+        if (typeof this.agent.tools === 'function') this.runner.offer(this.agent.tools());
         for (const notice of this.agent.notices?.() ?? []) {
           if (this.noticed.has(notice)) continue;
           this.noticed.add(notice);

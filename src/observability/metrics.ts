@@ -266,6 +266,8 @@ class RunFold implements RunObserver {
         this.runEnd(e);
         return;
       case 'reasoning_delta':
+      case 'tool_approval_request':
+      case 'tool_approval':
       case 'tool_call':
       case 'message':
         return;

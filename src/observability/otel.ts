@@ -287,6 +287,8 @@ class RunTrace implements TracedRun {
         this.end(e);
         return;
       case 'reasoning_delta':
+      case 'tool_approval_request':
+      case 'tool_approval':
       case 'tool_call':
       case 'tool_result':
       case 'message':

@@ -159,7 +159,7 @@ describe('serve', () => {
 
     process.kill(pid, 'SIGKILL');
     await cli.waitFor(
-      /MCP: MCP server "fixture" stopped \(.*\): killed by SIGKILL\. Restarting it in 0\.5 s/,
+      /MCP: MCP server "fixture" stopped \(.*\): killed by SIGKILL\. Restarting it, next try at \S+Z \(after 0\.5 s\)/,
       'stderr',
     );
     await fx.next('started', 2);
@@ -170,6 +170,50 @@ describe('serve', () => {
     fx.release();
     await cli.waitFor(/MCP: MCP server "fixture" is back/, 'stderr');
     expect((await readyz()).status).toBe(200);
+    cli.child.kill('SIGTERM');
+    expect((await cli.done).code).toBe(143);
+  });
+
+  it('an MCP server that fails its first start: warned once, /readyz 503 with when it retries, then 200 once it is up', async () => {
+    const flag = join(tempDir('agentor-late-mcp-'), 'ready');
+    // The gate holds each start until the test releases it; the fixture exits there unless `flag` exists.
+    const { fx, config } = await mcpSetup({ MCP_FIXTURE_GATE: '1', MCP_FIXTURE_EXIT_UNLESS: flag });
+    const cli = startCli(['serve', '--port', '0', '--demo', '--mcp-config', config], { env: cleanEnv() });
+    onTestFinished(() => void cli.child.kill('SIGKILL'));
+    await fx.next('started');
+    fx.release();
+    await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
+    const readyz = async () => {
+      const res = await fetch(`${url}/readyz`);
+      return { status: res.status, body: (await res.json()) as { checks: unknown[] } };
+    };
+    const down = await readyz();
+    expect(down.status).toBe(503);
+    expect(down.body.checks).toContainEqual({
+      name: 'mcp:fixture',
+      ok: false,
+      reason: expect.stringMatching(
+        /^failed to start \(.*\): exited with code 3 .*; (retrying it, next try at \S+Z \(after 0\.5 s\)|trying again now)$/,
+      ),
+    });
+
+    // The second start fails too, quietly; the third comes up.
+    await fx.next('started', 2);
+    fx.release();
+    await fx.next('started', 3);
+    expect((await readyz()).status).toBe(503);
+    writeFileSync(flag, '');
+    fx.release();
+    await cli.waitFor(/MCP: MCP server "fixture" is up \(it had failed to start: exited with code 3/, 'stderr');
+    expect(await readyz()).toEqual({
+      status: 200,
+      body: expect.objectContaining({ checks: expect.arrayContaining([{ name: 'mcp:fixture', ok: true }]) }),
+    });
+    // Reported once (the retries that failed are not logged), and the readiness change once each way.
+    expect(cli.stderr().match(/MCP server "fixture" failed to start/g)).toHaveLength(1);
+    expect(cli.stderr().match(/not ready: mcp:fixture/g)).toHaveLength(1);
+    expect(cli.stderr()).toMatch(/warning: MCP server "fixture" failed to start .*retrying it in the background\./);
     cli.child.kill('SIGTERM');
     expect((await cli.done).code).toBe(143);
   });

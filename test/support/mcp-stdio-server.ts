@@ -5,6 +5,8 @@
  * (so it needs approval): it appends its text to the file MCP_FIXTURE_NOTES names, so a test sees whether it ran.
  * Variants, by environment:
  * - MCP_FIXTURE_EXIT=1: exits before the handshake (a broken server).
+ * - MCP_FIXTURE_EXIT_UNLESS=<file>: exits like that (after reporting `started`) unless the file exists: a server that
+ *   fails its first start and comes up once the test creates the file.
  * - MCP_FIXTURE_NOTIFY=127.0.0.1:<port>: reports to a test over TCP, one JSON line per event: `{"event":"started",
  *   "pid":…,"grandchild":…}` at start, `{"event":"slow","pid":…}` when a `slow` call begins (ready markers for tests
  *   that cannot see its stderr, e.g. when the CLI runs it).
@@ -15,7 +17,7 @@
  *   (like `npx` running the real server).
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -47,6 +49,11 @@ await notify(
   { event: 'started', pid: process.pid, grandchild: grandchild?.pid },
   process.env['MCP_FIXTURE_GATE'] === '1',
 );
+const unless = process.env['MCP_FIXTURE_EXIT_UNLESS'];
+if (unless && !existsSync(unless)) {
+  process.stderr.write(`fixture: not starting until ${unless} exists\n`);
+  process.exit(3);
+}
 if (process.env['MCP_FIXTURE_HANG'] === '1') {
   process.stderr.write('fixture: hanging before the handshake\n');
   setInterval(() => {}, 1000);

@@ -156,6 +156,8 @@ describe('MCP over stdio', () => {
   });
 
   it('reports a server that fails to start as an error event, and the run goes on without it', async () => {
+    // A pool of its own: the failed servers are retried in the background until it is closed.
+    const { pool } = supervisedPool();
     const set = await pool.connect(
       {
         missing: { command: '/nonexistent/agentor-mcp' },
@@ -209,13 +211,16 @@ describe('supervision of stdio servers', () => {
     await expect(inFlight).rejects.toThrow(/MCP server "fixture" stopped during the call \(killed by SIGKILL\)/);
     expect(Date.now() - started).toBeLessThan(1000);
     expect((await notice('mcp_server_down')).message).toMatch(
-      /^MCP server "fixture" stopped \(".*mcp-stdio-server\.ts"\): killed by SIGKILL\. Restarting it in 0\.5 s/,
+      /^MCP server "fixture" stopped \(".*mcp-stdio-server\.ts"\): killed by SIGKILL\. Restarting it, next try at (\S+Z) \(after 0\.5 s\)/,
     );
+    // The log line and the health check name the same delay and moment.
+    const due = /next try at (\S+Z \(after 0\.5 s\))/.exec((await notice('mcp_server_down')).message)?.[1];
     expect(own.health()).toEqual([
       { name: 'fixture', connected: false, error: expect.stringMatching(/is down \(killed by SIGKILL\)/) },
     ]);
+    expect(own.health()[0]?.error).toContain(`restarting it; next try at ${due}`);
     await expect(Promise.resolve(tool('echo').execute({ text: 'x' }, ctx()))).rejects.toThrow(
-      /MCP server "fixture" is down \(killed by SIGKILL\); restarting it; next restart in \d/,
+      /MCP server "fixture" is down \(killed by SIGKILL\); restarting it; next try at /,
     );
     expect(set.notices()).toEqual([expect.objectContaining({ code: 'mcp_server_down', retryable: true })]);
 
@@ -295,6 +300,112 @@ describe('supervision of stdio servers', () => {
     expect(set.errors[0]?.message).toMatch(/failed to start .*: no answer within 1 s \(start-up timeout\)/);
     await own.close();
     expect(isRunning(pid)).toBe(false);
+  });
+
+  it('a server that fails its first start is retried quietly; once up, the next turn offers its tools', async () => {
+    const fx = await listenForFixture();
+    onTestFinished(() => fx.close());
+    const dir = tempDir('agentor-mcp-late-');
+    const flag = join(dir, 'ready');
+    const { pool: own, notices, notice } = supervisedPool();
+    // The gate holds each start until the test releases it; the fixture exits there unless `flag` exists.
+    const late = fixture({
+      env: { MCP_FIXTURE_NOTIFY: fx.address, MCP_FIXTURE_GATE: '1', MCP_FIXTURE_EXIT_UNLESS: flag },
+    });
+    const connecting = own.connect({ late }, { reserved: builtinNames });
+    await fx.next('started');
+    fx.release();
+    const set = await connecting;
+    expect(set.tools).toEqual([]);
+    expect(set.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /^MCP server "late" failed to start \(.*\): exited with code 3 — stderr: fixture: not starting until .* exists\. Continuing without its tools; retrying it in the background\.$/,
+      ),
+    ]);
+    expect(own.health()).toEqual([
+      {
+        name: 'late',
+        connected: false,
+        error: expect.stringMatching(
+          /^failed to start \(.*\): exited with code 3 .*; retrying it, next try at \S+Z \(after 0\.5 s\)$/,
+        ),
+      },
+    ]);
+    // The same agent wiring the commands use, sharing the pool's connection: its tools are read at each turn.
+    writeFileSync(join(dir, 'mcp.json'), JSON.stringify({ mcpServers: { late } }));
+    const loaded = await loadAgentFromFlags(
+      { model: 'fake', baseUrl: fake.url, cwd: dir },
+      { mcp: own, env: { ...process.env, OPENAI_API_KEY: 'k', XDG_CONFIG_HOME: join(dir, 'config') } },
+    );
+    onTestFinished(() => loaded.close());
+    const names = () => loaded.agents[0]!.tools.map((t) => t.name);
+    expect(names()).not.toContain('echo');
+
+    // A failed retry is not announced again (the third start means the second one's failure was handled).
+    await fx.next('started', 2);
+    fx.release();
+    await fx.next('started', 3);
+    expect(notices).toEqual([]);
+    expect(own.health()[0]?.error).toMatch(/retrying it, next try at \S+Z \(after 1 s\)$|trying again now$/);
+    expect(set.notices()).toEqual(set.errors); // the one report, the same object at each run
+
+    // A run whose first turn waits on a tool while the server comes up: the second turn offers the server's tools.
+    let proceed!: () => void;
+    const waiting = new Promise<void>((resolve) => (proceed = resolve));
+    const hold = {
+      name: 'hold',
+      description: 'Waits for the test',
+      parameters: { type: 'object', properties: {} },
+      execute: async () => {
+        await waiting;
+        return 'held';
+      },
+    };
+    const agent = new Agent({
+      name: 'late',
+      model: 'fake',
+      provider: new OpenAIProvider({ apiKey: 'k', baseURL: fake.url }),
+      tools: () => [hold, ...set.latest().tools],
+      notices: set.notices,
+    });
+    fake.requests.length = 0;
+    fake.enqueue(
+      { toolCalls: [{ name: 'hold', arguments: {} }] },
+      { toolCalls: [{ name: 'echo', arguments: { text: 'late' } }] },
+      { text: 'done' },
+    );
+    const run = collect(agent.streamChat('go'));
+    writeFileSync(flag, '');
+    fx.release();
+    expect((await notice('mcp_server_started')).message).toMatch(
+      /^MCP server "late" is up \(it had failed to start: exited with code 3 .*\); its tools are offered from the next turn\.$/,
+    );
+    proceed();
+    const events = await run;
+    const offered = fake.requests.map((r) =>
+      (r.body.tools as Array<{ function: { name: string } }>).map((t) => t.function.name),
+    );
+    expect(offered[0]).toEqual(['hold']);
+    expect(offered[1]).toEqual(['hold', 'add', 'echo', 'late__calculator', 'pid', 'slow', 'fail']);
+    expect(events.find((e) => e.type === 'tool_result' && e.name === 'echo')).toMatchObject({
+      result: 'echo: late',
+      is_error: false,
+    });
+    expect(events.filter((e) => e.type === 'error')).toHaveLength(1); // the start failure, reported once
+    expect(events.at(-1)).toMatchObject({ type: 'run_end', status: 'completed' });
+
+    expect(own.health()).toEqual([{ name: 'late', connected: true }]);
+    expect(set.latest().errors).toEqual([]);
+    expect(set.latest()).toBe(set.latest());
+    expect(set.notices()).toEqual([]);
+    expect(names()).toEqual(expect.arrayContaining(['echo', 'late__calculator', 'calculator']));
+  });
+
+  it('a server whose configuration cannot work is not retried', async () => {
+    const { pool: own } = supervisedPool({ env: {} });
+    const set = await own.connect({ needsVar: { url: 'http://127.0.0.1:9/mcp', headers: { a: '${MISSING_TOKEN}' } } });
+    expect(set.errors[0]?.message).toMatch(/MISSING_TOKEN is not set.*Continuing without its tools\.$/);
+    expect(own.health()[0]?.error).toMatch(/; not retried$/);
   });
 
   it("a failed start shows the server's meaningful stderr lines, not Node's footer", async () => {

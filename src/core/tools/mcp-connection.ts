@@ -2,7 +2,9 @@
  * One MCP server, supervised. It starts once, within its start-up deadline and cancellable; then it is kept up: a stdio
  * server that exits, or an HTTP server whose connection breaks (a response stream cut mid-call, a refused connection),
  * is marked down at once, the calls in flight and every call until it is back fail with the reason, the change is
- * announced, and it is restarted with backoff (0.5 s doubling to 30 s) until it is back or the pool closes.
+ * announced, and it is restarted with backoff (0.5 s doubling to 30 s) until it is back or the pool closes. A server that
+ * fails its first start is retried the same way (an HTTP service may come up after agentor does), quietly: its failure
+ * is reported once, and when it comes up it says so and its tools join the toolset (see McpPool.connect).
  *
  * Loaded lazily by the pool (mcp.ts): this module pulls in the MCP SDK.
  */
@@ -79,10 +81,12 @@ interface Session {
 export class McpConnection {
   readonly name: string;
   readonly callTimeoutMs: number;
-  /** The tools it listed when it first started (a restart keeps the agent's tool list as it was). */
+  /** The tools it listed when it first came up (a restart keeps the agent's tool list as it was). */
   tools: McpServerTool[] = [];
-  /** Set when it never came up: what to report at the start of each run. */
+  /** Set while it has never come up: what to report at the start of each run (the same object until it is up). */
   startError: ErrorInfo | undefined;
+  /** Why its latest start attempt failed (while it has never come up). */
+  private startFailure = '';
   private phase: Phase = 'starting';
   private session: Session | undefined;
   /** While down: what happened, as announced; the current state for calls, health and runs. */
@@ -91,6 +95,9 @@ export class McpConnection {
   private attempt = 0;
   private upSince = 0;
   private retryAt = 0;
+  private retryDelay = 0;
+  /** A server that failed its first start is being retried. */
+  private retrying = false;
   private retry: NodeJS.Timeout | undefined;
   private readonly stopped = new AbortController();
   private closing: Promise<void> | undefined;
@@ -113,7 +120,10 @@ export class McpConnection {
     return 'command' in this.cfg ? `"${[this.cfg.command, ...(this.cfg.args ?? [])].join(' ')}"` : this.cfg.url;
   }
 
-  /** First start. Never throws: a failure is kept in `startError` (and the run goes on without the server's tools). */
+  /**
+   * First start. Never throws: a failure is kept in `startError` (the run goes on without the server's tools) and the
+   * server is retried in the background, unless `signal` cancelled the start or its configuration cannot work.
+   */
   async start(signal?: AbortSignal): Promise<void> {
     try {
       const { session, tools } = await this.open(signal);
@@ -123,11 +133,19 @@ export class McpConnection {
     } catch (e) {
       if (this.phase === 'closed') return;
       this.phase = 'failed';
+      this.startFailure = (e as Error).message;
+      const retry = !signal?.aborted && !(e instanceof ConfigurationError);
       this.startError = {
-        message: `MCP server "${this.name}" failed to start (${this.what}): ${(e as Error).message}. Continuing without its tools.`,
+        message:
+          `MCP server "${this.name}" failed to start (${this.what}): ${this.startFailure}. Continuing without its tools` +
+          (retry ? '; retrying it in the background.' : '.'),
         code: 'mcp_server_failed',
         retryable: false,
       };
+      if (retry) {
+        this.retrying = true;
+        this.scheduleRestart();
+      }
     }
   }
 
@@ -162,7 +180,7 @@ export class McpConnection {
         : this.phase === 'closed'
           ? 'closed'
           : this.phase === 'failed'
-            ? (this.startError?.message ?? 'failed to start')
+            ? `failed to start (${this.what}): ${this.startFailure}; ${this.startRetry()}`
             : this.unavailable();
     return { name: this.name, connected: false, error };
   }
@@ -193,8 +211,22 @@ export class McpConnection {
   private unavailable(): string {
     if (this.phase === 'failed') return `MCP server "${this.name}" is not available: it failed to start`;
     if (this.phase === 'closed') return `MCP server "${this.name}" is not available: it was shut down`;
-    const next = this.retryAt > Date.now() ? `; next restart in ${seconds(this.retryAt - Date.now())}` : '';
+    const next = this.retryAt > Date.now() ? `; ${this.nextTry()}` : ' now';
     return `MCP server "${this.name}" is down (${this.downReason}); restarting it${next}. Its tools fail until it is back`;
+  }
+
+  /** Whether a server that never came up is tried again, and when. */
+  private startRetry(): string {
+    if (!this.retrying) return 'not retried';
+    return this.retry ? `retrying it, ${this.nextTry()}` : 'trying again now';
+  }
+
+  /**
+   * When the pending restart happens, said the same way in the log line that announces it and in health checks read
+   * later: the delay it was scheduled with and the moment it is due (a countdown would disagree with the log).
+   */
+  private nextTry(): string {
+    return `next try at ${new Date(this.retryAt).toISOString()} (after ${seconds(this.retryDelay)})`;
   }
 
   private adopt(session: Session): void {
@@ -219,7 +251,7 @@ export class McpConnection {
     if (Date.now() - this.upSince > STABLE_MS) this.attempt = 0;
     this.scheduleRestart();
     this.announce(
-      `MCP server "${this.name}" stopped (${this.what}): ${reason}. Restarting it in ${seconds(this.retryAt - Date.now())}; its tools fail until it is back.`,
+      `MCP server "${this.name}" stopped (${this.what}): ${reason}. Restarting it, ${this.nextTry()}; its tools fail until it is back.`,
       'mcp_server_down',
     );
   }
@@ -227,9 +259,36 @@ export class McpConnection {
   private scheduleRestart(): void {
     const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] as number;
     this.attempt++;
+    this.retryDelay = delay;
     this.retryAt = Date.now() + delay;
     // Unref'd: a pending restart never keeps a finished command alive.
-    this.retry = setTimeout(() => void this.restart(), delay).unref();
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void (this.phase === 'failed' ? this.retryStart() : this.restart());
+    }, delay).unref();
+  }
+
+  /** Another try at a server that has never come up: silent until it works (its failure was reported once). */
+  private async retryStart(): Promise<void> {
+    try {
+      const { session, tools } = await this.open();
+      if (this.phase !== 'failed') return; // closed meanwhile: open() stops it
+      this.tools = tools;
+      const failure = this.startFailure;
+      this.startError = undefined;
+      this.startFailure = '';
+      this.attempt = 0;
+      this.adopt(session);
+      this.opts.onNotice?.({
+        message: `MCP server "${this.name}" is up (it had failed to start: ${failure}); its tools are offered from the next turn.`,
+        code: 'mcp_server_started',
+        retryable: false,
+      });
+    } catch (e) {
+      if (this.phase !== 'failed') return;
+      this.startFailure = (e as Error).message;
+      this.scheduleRestart();
+    }
   }
 
   private async restart(): Promise<void> {
@@ -249,7 +308,7 @@ export class McpConnection {
       this.scheduleRestart();
       this.announce(
         `MCP server "${this.name}" is down (${this.downReason}); restart attempt ${this.attempt - 1} failed: ` +
-          `${(e as Error).message}. Next try in ${seconds(this.retryAt - Date.now())}.`,
+          `${(e as Error).message}; ${this.nextTry()}.`,
         'mcp_server_down',
       );
     }
@@ -288,8 +347,14 @@ export class McpConnection {
         return new Error(t.exit ? t.describeExit() : `${(e as Error).message}${t.stderrSuffix()}`);
       return new Error(describeNetworkError(e));
     };
+    let transport: Transport;
     try {
-      session = { client: new Client({ name: 'agentor', version: '0.1.0' }), transport: this.transport() };
+      transport = this.transport();
+    } catch (e) {
+      throw new ConfigurationError((e as Error).message);
+    }
+    try {
+      session = { client: new Client({ name: 'agentor', version: '0.1.0' }), transport };
       const options = { signal: abort, timeout: limitMs };
       await session.client.connect(session.transport, options);
       const tools: McpServerTool[] = [];
@@ -354,6 +419,9 @@ export class McpConnection {
     return transport;
   }
 }
+
+/** A server whose configuration cannot work (a missing variable, a bad URL): trying again would not help. */
+class ConfigurationError extends Error {}
 
 /** Ends a session; `now` stops a stdio server without waiting for it to exit on its own. */
 async function closeSession(session: Session, now: boolean): Promise<void> {

@@ -5,7 +5,8 @@
  * mcp-connection.ts), reports their state (`health()`, `notices`), and `close()` stops every one of them.
  *
  * A server that fails to start never fails the run: its failure is reported as an `error` event at the start of each
- * run (the toolset's `notices`, given to the Agent). The SDK is imported lazily, so commands that never touch MCP
+ * run (the toolset's `notices`, given to the Agent), and it is retried in the background; once it is up, `latest()`
+ * gives the toolset with its tools, so an agent that reads its tools per turn offers them from the next turn. The SDK is imported lazily, so commands that never touch MCP
  * (`agentor agents`, `--version`) do not pay for it.
  */
 import type { ErrorInfo } from '../events.js';
@@ -45,6 +46,12 @@ export interface McpToolset {
    * so each run reports them as `error` events.
    */
   notices: () => readonly ErrorInfo[];
+  /**
+   * The toolset as it is now: servers that failed to start and have come up since add their tools (a name that is
+   * taken becomes `server__tool`; names already given never change) and leave `errors`. The same object while nothing
+   * changed, so callers can compare by identity.
+   */
+  latest: () => McpToolset;
 }
 
 /** Settings of a pool. */
@@ -102,33 +109,7 @@ export class McpPool {
         return entry.conn;
       }),
     );
-    const counts = new Map<string, number>();
-    for (const c of conns)
-      for (const t of c.tools) counts.set(safeToolName(t.name), (counts.get(safeToolName(t.name)) ?? 0) + 1);
-    const taken = new Set(reserved);
-    const result: McpToolset = {
-      tools: [],
-      errors: [],
-      servers: {},
-      notices: () => conns.flatMap((c) => c.notice() ?? []),
-    };
-    for (const c of conns) {
-      result.servers[c.name] = [];
-      if (c.startError) {
-        result.errors.push(c.startError);
-        continue;
-      }
-      for (const t of c.tools) {
-        const plain = safeToolName(t.name);
-        let name = plain;
-        if (taken.has(plain) || (counts.get(plain) ?? 0) > 1) name = safeToolName(`${c.name}__${t.name}`);
-        if (taken.has(name)) continue; // a server listing the same tool twice
-        taken.add(name);
-        result.servers[c.name]!.push(name);
-        result.tools.push(toTool(c, t, name));
-      }
-    }
-    return result;
+    return toolsetOf(conns, reserved);
   }
 
   /** Every server of the pool: connected or not, and why not (for readiness checks). */
@@ -166,6 +147,51 @@ export class McpPool {
     }
     return entry;
   }
+}
+
+/** The toolset of connected servers, growing (through `latest()`) as servers that failed to start come up. */
+function toolsetOf(conns: readonly McpConnection[], reserved: readonly string[]): McpToolset {
+  const taken = new Set(reserved);
+  const joined = new Set<McpConnection>();
+  const notices = (): readonly ErrorInfo[] => conns.flatMap((c) => c.notice() ?? []);
+  const add = (set: McpToolset, c: McpConnection, clashes: (plain: string) => boolean): void => {
+    joined.add(c);
+    const names: string[] = [];
+    for (const t of c.tools) {
+      const plain = safeToolName(t.name);
+      const name = clashes(plain) ? safeToolName(`${c.name}__${t.name}`) : plain;
+      if (taken.has(name)) continue; // a server listing the same tool twice
+      taken.add(name);
+      names.push(name);
+      set.tools.push(toTool(c, t, name));
+    }
+    set.servers[c.name] = names;
+  };
+  const make = (tools: Tool[], servers: Record<string, string[]>): McpToolset => ({
+    tools,
+    errors: conns.flatMap((c) => c.startError ?? []),
+    servers,
+    notices,
+    latest,
+  });
+
+  // At connect time a name offered by several servers is qualified for all of them.
+  const counts = new Map<string, number>();
+  for (const c of conns)
+    for (const t of c.tools) counts.set(safeToolName(t.name), (counts.get(safeToolName(t.name)) ?? 0) + 1);
+  let current = make([], Object.fromEntries(conns.map((c) => [c.name, []])));
+  for (const c of conns)
+    if (!c.startError) add(current, c, (plain) => taken.has(plain) || (counts.get(plain) ?? 0) > 1);
+
+  function latest(): McpToolset {
+    const late = conns.filter((c) => !joined.has(c) && !c.startError);
+    if (late.length === 0) return current;
+    const next = make([...current.tools], { ...current.servers });
+    for (const c of late) add(next, c, (plain) => taken.has(plain));
+    current = next;
+    return current;
+  }
+  return current;
 }
 
 function toTool(conn: McpConnection, t: McpServerTool, name: string): Tool {

@@ -77,6 +77,12 @@ export class ToolRunner {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
   }
 
+  /** Replaces the tools to offer (e.g. at a turn, when more became available); failure counts are kept. */
+  offer(tools: readonly Tool[]): void {
+    this.tools.clear();
+    for (const t of tools) this.tools.set(t.name, t);
+  }
+
   /** Tools still offered to the model (disabled ones are withdrawn). */
   available(): Tool[] {
     return [...this.tools.values()].filter((t) => !this.isDisabled(t.name));
