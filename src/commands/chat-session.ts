@@ -8,6 +8,7 @@ import { FileSessionStore } from '../core/sessions/file-store.js';
 import { resolveSession } from '../core/sessions/resolve.js';
 import { Session, describeHolder } from '../core/sessions/session.js';
 import type { SessionAgentInfo, SessionHeader, SessionStore, SessionSummary } from '../core/sessions/types.js';
+import { loadUi } from './load-ui.js';
 
 /** The session flags of `agentor chat`, as Commander parses them. */
 export interface ChatSessionFlags {
@@ -111,7 +112,7 @@ export async function pickSession(
   store: SessionStore,
   recent: readonly SessionSummary[],
 ): Promise<SessionPlan | undefined> {
-  const ui = await import('../ui/index.js');
+  const ui = await loadUi();
   const home = process.env['HOME'];
   const here = process.cwd();
   const id = await ui.pickFromList({

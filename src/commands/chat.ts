@@ -30,6 +30,7 @@ import {
 } from './chat-session.js';
 import type { ChatSessionFlags } from './chat-session.js';
 import type { Tracing } from '../observability/tracing.js';
+import { loadUi } from './load-ui.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 import { readPipedStdin } from './piped-stdin.js';
 
@@ -297,7 +298,7 @@ async function chatInk(
   session: Session | undefined,
 ): Promise<number> {
   // Lazy: --help, --version, --json and piped runs never load ink/react.
-  const ui = await import('../ui/index.js');
+  const ui = await loadUi();
   const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns, ...(session ? { session } : {}) };
   const conversation = process.stdin.isTTY && (!input || opts.interactive);
   // Several agents: one live panel each. In a conversation every message goes to all of them (or to those named
