@@ -308,13 +308,14 @@ async function serveUntilInterrupted(
   err.write(
     `agentor serve: listening on ${server.url}${store.shown === 'memory' ? '' : `, store ${sanitize(store.shown)}`}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`,
   );
+  if (metricsServer) err.write(`agentor serve: metrics on ${metricsServer.url}/metrics (no token)\n`);
+  else if (telemetry.metrics) err.write(`agentor serve: metrics on ${server.url}/metrics\n`);
+  if (telemetry.tracing) err.write('agentor serve: exporting traces (OpenTelemetry, OTEL_* variables)\n');
+  // Last, so that a reader waiting for 'Ctrl+C to stop' has the whole banner.
   err.write(
     `  POST ${server.url}/chat  ·  ws ${server.url.replace(/^http/, 'ws')}/ws  ·  POST ${server.url}/v1/chat/completions\n` +
       `  A2A card ${opts.publicUrl ? opts.publicUrl.replace(/\/+$/, '') : server.url}/.well-known/agent-card.json  ·  Ctrl+C to stop\n`,
   );
-  if (metricsServer) err.write(`agentor serve: metrics on ${metricsServer.url}/metrics (no token)\n`);
-  else if (telemetry.metrics) err.write(`agentor serve: metrics on ${server.url}/metrics\n`);
-  if (telemetry.tracing) err.write('agentor serve: exporting traces (OpenTelemetry, OTEL_* variables)\n');
 
   onListening();
   // Until the first signal; a second one exits at once (src/core/signals.ts).

@@ -33,7 +33,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
   const lease = await leaseSession(ctx, chat.sessionId);
   const run = ctx.runs.start(abortOnDisconnect(req, res));
   try {
-    const events = ctx.agent.streamChat(chat.input, {
+    const runEvents = ctx.agent.streamChat(chat.input, {
       signal: run.signal,
       conversation: lease?.conversation,
       // Without streaming the result is built from run_end, so nothing may be filtered away.
@@ -43,6 +43,9 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
       ...(stream ? askClient(ctx) : {}),
       observer: ctx.telemetry.observeRun(req, { protocol: 'chat', conversationId: chat.sessionId }),
     });
+    // The session is released before the client can see the end: a follow-up sent the moment run_end arrives (to
+    // this replica or another) must find it free and complete.
+    const events = releasedAtEnd(runEvents, lease);
     if (stream) await writeSse(res, events, ctx.log);
     else {
       const end = await runEndOf(events);
@@ -57,6 +60,17 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
   } finally {
     run.done();
     await lease?.release();
+  }
+}
+
+/** The run's events, with the session lease released (its conversation saved) just before `run_end` goes out. */
+async function* releasedAtEnd(
+  events: AsyncIterable<AgentEvent>,
+  lease: { release(): void | Promise<void> } | undefined,
+): AsyncGenerator<AgentEvent> {
+  for await (const event of events) {
+    if (event.type === 'run_end') await lease?.release();
+    yield event;
   }
 }
 

@@ -386,7 +386,7 @@ describe('supervision of stdio servers', () => {
       (r.body.tools as Array<{ function: { name: string } }>).map((t) => t.function.name),
     );
     expect(offered[0]).toEqual(['hold']);
-    expect(offered[1]).toEqual(['hold', 'add', 'echo', 'late__calculator', 'pid', 'slow', 'fail']);
+    expect(offered[1]).toEqual(['hold', 'add', 'echo', 'late__calculator', 'pid', 'slow', 'fail', 'write_note']);
     expect(events.find((e) => e.type === 'tool_result' && e.name === 'echo')).toMatchObject({
       result: 'echo: late',
       is_error: false,
