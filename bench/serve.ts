@@ -97,6 +97,8 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const port = (await waitForLine(serveProc, 'stderr', /http:\/\/127\.0\.0\.1:(\d+)/))[1] as string;
+    // serve logs a line per request and per run; an unread pipe would fill and block it (stderr pipes are synchronous).
+    serveProc.stderr?.resume();
     const pid = serveProc.pid as number;
     const idle = rssMb(pid);
     let peak = idle.rss;
