@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentEvent, ErrorInfo, Usage } from '../events.js';
 import { agentorVersion } from '../package.js';
+import { allowsForSession } from '../tools/approval.js';
 import { Conversation, type AgentInput } from '../run.js';
 import { compactingProvider, keptMessages, summarize } from './compact.js';
 import { compactedHistory, foldSession } from './fold.js';
@@ -145,11 +146,7 @@ export class Session implements RunSession {
       this.conversations.set(agent, c);
     }
     // Tools the user allowed "always" stay allowed in the resumed session.
-    for (const r of init.records ?? []) {
-      if (r.type === 'tool_approval' && r.decision === 'allowed' && r.scope === 'session') {
-        this.conversation(r.agent).allowedTools.add(r.name);
-      }
-    }
+    for (const r of init.records ?? []) if (allowsForSession(r)) this.conversation(r.agent).allowedTools.add(r.name);
     this.turns = folded.turns;
     this.usage = folded.usage;
     this.contextTokens = folded.contextTokens;

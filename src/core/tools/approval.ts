@@ -3,7 +3,7 @@
  * (a tool, the settings, the tools allowed this session → an action); asking is the caller's `Approver`, so the core
  * never knows whether the answer comes from a key press, an HTTP request or an A2A message.
  */
-import type { AgentEvent, ApprovalDecision, ApprovalScope } from '../events.js';
+import type { AgentEvent, ApprovalDecision, ApprovalScope, ToolApprovalEvent } from '../events.js';
 import type { Tool } from './tool.js';
 
 /** `ask` (default): ask before calls that need approval; `auto`: run every call; `never`: refuse those calls. */
@@ -116,15 +116,19 @@ export function decide(
   return { action: 'ask', reason: askReason(tool) };
 }
 
+/** An "always" answer: an allowed `tool_approval` with `scope: session` (the tool then runs without asking). */
+export function allowsForSession(e: { readonly type: string }): e is ToolApprovalEvent {
+  const approval = e as ToolApprovalEvent;
+  return approval.type === 'tool_approval' && approval.decision === 'allowed' && approval.scope === 'session';
+}
+
 /**
- * The tools allowed for the rest of a session, folded from its recorded events: every `tool_approval` allowed with
- * `scope: session`. A resumed session starts with them, so "always" outlives the process.
+ * The tools allowed for the rest of a session, folded from its recorded events (see allowsForSession). A resumed
+ * session starts with them, so "always" outlives the process.
  */
 export function sessionApprovals(events: Iterable<Pick<AgentEvent, 'type'>>): Set<string> {
   const allowed = new Set<string>();
-  for (const e of events as Iterable<AgentEvent>) {
-    if (e.type === 'tool_approval' && e.decision === 'allowed' && e.scope === 'session') allowed.add(e.name);
-  }
+  for (const e of events) if (allowsForSession(e)) allowed.add(e.name);
   return allowed;
 }
 
