@@ -3,7 +3,7 @@
  * (so shutdown can cancel them all and wait for their `run_end`).
  */
 import type { Agent, AgentInput, InputMessage } from '../core/agent.js';
-import { parseEventTypes, type AgentEventType } from '../core/events.js';
+import { parseEventTypes, type AgentEvent, type AgentEventType } from '../core/events.js';
 import type { PendingApprovals } from './approvals.js';
 import type { ServeTelemetry, ServeTelemetryOptions } from '../observability/serve-telemetry.js';
 import { HttpError } from './http.js';
@@ -238,4 +238,18 @@ export async function leaseSession(
       'session_busy',
     );
   return lease;
+}
+
+/**
+ * The run's events, with the session lease released (its conversation saved) just before `run_end` goes out: a
+ * follow-up sent the moment the client sees the end (to this replica or another) finds the session free.
+ */
+export async function* releasedAtEnd(
+  events: AsyncIterable<AgentEvent>,
+  lease: SessionLease | undefined,
+): AsyncGenerator<AgentEvent> {
+  for await (const event of events) {
+    if (event.type === 'run_end') await lease?.release();
+    yield event;
+  }
 }

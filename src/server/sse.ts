@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentEvent } from '../core/events.js';
 import { runEndOf } from '../core/stream.js';
 import { askClient } from './approvals.js';
-import { leaseSession, parseChatRequest, type ServerContext } from './context.js';
+import { leaseSession, parseChatRequest, releasedAtEnd, type ServerContext } from './context.js';
 import { abortOnDisconnect, readJsonObject, sendJson, streamWriter } from './http.js';
 import { publicEvent, publicRunError, type ServerLog } from './public-errors.js';
 
@@ -43,8 +43,6 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
       ...(stream ? askClient(ctx) : {}),
       observer: ctx.telemetry.observeRun(req, { protocol: 'chat', conversationId: chat.sessionId }),
     });
-    // The session is released before the client can see the end: a follow-up sent the moment run_end arrives (to
-    // this replica or another) must find it free and complete.
     const events = releasedAtEnd(runEvents, lease);
     if (stream) await writeSse(res, events, ctx.log);
     else {
@@ -60,17 +58,6 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
   } finally {
     run.done();
     await lease?.release();
-  }
-}
-
-/** The run's events, with the session lease released (its conversation saved) just before `run_end` goes out. */
-async function* releasedAtEnd(
-  events: AsyncIterable<AgentEvent>,
-  lease: { release(): void | Promise<void> } | undefined,
-): AsyncGenerator<AgentEvent> {
-  for await (const event of events) {
-    if (event.type === 'run_end') await lease?.release();
-    yield event;
   }
 }
 

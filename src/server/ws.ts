@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { leaseSession, parseChatRequest, type RunHandle, type ServerContext } from './context.js';
+import { leaseSession, parseChatRequest, releasedAtEnd, type RunHandle, type ServerContext } from './context.js';
 import { answerOrThrow, approvalTimeout } from './approvals.js';
 import { HttpError } from './http.js';
 import { publicEvent } from './public-errors.js';
@@ -149,7 +149,7 @@ class SocketSession {
         return sendError(ws, id, err.message, err.code);
       }
       try {
-        const events = ctx.agent.streamChat(chat.input, {
+        const runEvents = ctx.agent.streamChat(chat.input, {
           signal: run.signal,
           conversation: lease?.conversation,
           events: chat.events,
@@ -165,7 +165,8 @@ class SocketSession {
             ...(typeof frame['traceparent'] === 'string' ? { carrier: traceCarrier(frame) } : {}),
           }),
         });
-        for await (const event of events) await send(ws, { ...publicEvent(event, ctx.log), id });
+        for await (const event of releasedAtEnd(runEvents, lease))
+          await send(ws, { ...publicEvent(event, ctx.log), id });
       } catch (e) {
         ctx.log(`WebSocket run ${id} failed: ${(e as Error)?.message ?? String(e)}`);
         sendError(ws, id, 'the run failed on the server', 'internal_error');
