@@ -3,6 +3,7 @@
  * used sessions are evicted past `max`, idle ones expire after `ttlMs`, so a client inventing ids cannot grow memory.
  */
 import { Conversation } from '../core/agent.js';
+import { flat } from '../core/flat-text.js';
 
 /** Limits of the session store. */
 export interface SessionOptions {
@@ -16,15 +17,6 @@ interface Entry {
   conversation: Conversation;
   lastUsed: number;
   busy: boolean;
-}
-
-/**
- * Makes V8 store a string as one flat buffer. A run's answer is built by appending thousands of deltas, which V8 keeps
- * as a rope — ~50 bytes per delta, ten times the text — until something reads it by index; kept in a session for an
- * hour, that rope is most of the session's memory. Reading one character makes V8 flatten it in place, losslessly.
- */
-function flatten(text: string): void {
-  text.charCodeAt(0);
 }
 
 /** A session currently held by one run; `release()` when the run ends (it saves what the run added). */
@@ -83,7 +75,7 @@ export class SessionStore implements ConversationStore {
         released = true;
         held.busy = false;
         held.lastUsed = Date.now();
-        for (const m of held.conversation.messages.slice(from)) if (typeof m.content === 'string') flatten(m.content);
+        for (const m of held.conversation.messages.slice(from)) if (typeof m.content === 'string') flat(m.content);
       },
     };
   }

@@ -12,7 +12,7 @@
  */
 import type { AgentEvent, RunEndEvent, RunStatus } from '../core/events.js';
 import { sanitize } from '../core/text/sanitize.js';
-import { flat } from './flat-text.js';
+import { flat } from '../core/flat-text.js';
 import {
   endLines,
   headerLines,

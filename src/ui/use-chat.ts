@@ -10,7 +10,7 @@ import type { Approver } from '../core/tools/approval.js';
 import type { RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
 import type { ChatAction } from './chat-state.js';
-import { flat } from './flat-text.js';
+import { flat } from '../core/flat-text.js';
 import { deltaSanitizer, frameBatcher, localFailedEnd, useActiveRun, type RunOptions } from './run-helpers.js';
 
 /** What one round runs: which agents (positions in `agents`, default all) and with which model override. */
