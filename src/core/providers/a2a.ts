@@ -19,7 +19,8 @@ import type {
   TaskStatusUpdateEvent,
 } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
-import type { ChatMessage, ModelChunk, ModelProvider, ModelRequest } from './types.js';
+import { lastUserText } from './messages.js';
+import type { ModelChunk, ModelProvider, ModelRequest } from './types.js';
 import { ProviderError } from './types.js';
 
 /** How to reach a remote agent. */
@@ -67,14 +68,6 @@ function authHint(message: string): string {
   return /\b401\b|\b403\b|unauthori[sz]ed|forbidden|bearer/i.test(message)
     ? ' — set AGENTOR_A2A_TOKEN to a bearer token the agent accepts'
     : '';
-}
-
-function lastUser(messages: readonly ChatMessage[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i] as ChatMessage;
-    if (m.role === 'user') return m.content;
-  }
-  return '';
 }
 
 /** A remote A2A agent answering in place of a model. */
@@ -176,7 +169,7 @@ export class A2AProvider implements ModelProvider {
       this.contextId = undefined;
       this.openTaskId = undefined;
     }
-    const params = this.request(lastUser(req.messages));
+    const params = this.request(lastUserText(req.messages));
     this.openTaskId = undefined;
     const task = new TaskProgress();
     try {

@@ -3,7 +3,8 @@
  * answer, asks for a real built-in tool (calculator), and answers with the tool's real result.
  */
 import { evaluate } from '../tools/calculator.js';
-import type { ChatMessage, ModelChunk, ModelProvider, ModelRequest } from './types.js';
+import { lastUserText } from './messages.js';
+import type { ModelChunk, ModelProvider, ModelRequest } from './types.js';
 
 /** The model id that selects the demo (`--model demo`). */
 export const DEMO_MODEL = 'demo';
@@ -49,14 +50,6 @@ export function expressionFrom(prompt: string): string {
     }
   }
   return DEFAULT_EXPRESSION;
-}
-
-function lastUserText(messages: ChatMessage[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i] as ChatMessage;
-    if (m.role === 'user') return m.content;
-  }
-  return '';
 }
 
 /** Options of the demo provider. */

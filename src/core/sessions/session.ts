@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentEvent, ErrorInfo, Usage } from '../events.js';
 import { agentorVersion } from '../package.js';
+import { lastUserText } from '../providers/messages.js';
 import { allowsForSession } from '../tools/approval.js';
 import { Conversation, type AgentInput } from '../run.js';
 import { compactingProvider, keptMessages, summarize } from './compact.js';
@@ -316,7 +317,7 @@ export class Session implements RunSession {
         : {
             type: 'user',
             ts: Date.now(),
-            text: lastUser(input),
+            text: lastUserText(input),
             messages: input.map((m) => ({ role: m.role, content: m.content })),
             to: [...to],
           };
@@ -344,11 +345,6 @@ function compactNotice(record: SessionCompactRecord): ErrorInfo {
     code: 'context_compacted',
     retryable: false,
   };
-}
-
-function lastUser(input: readonly { role: string; content: string }[]): string {
-  for (let i = input.length - 1; i >= 0; i--) if (input[i]?.role === 'user') return input[i]?.content ?? '';
-  return '';
 }
 
 function newHeader(init: NewSession): SessionHeader {
