@@ -11,6 +11,7 @@ import {
   type ModelProvider,
   type ModelRequest,
 } from '../../src/core/providers/types.js';
+import { EventLatch } from './latch.js';
 
 /** A tool call the fake model asks for; object arguments are JSON-encoded. */
 export interface FakeCall {
@@ -54,24 +55,6 @@ export interface RecordedCall {
   signal: AbortSignal;
 }
 
-/** Counts events a test may await before or after they happen (an event with no waiter is banked, not lost). */
-class Latch {
-  private banked = 0;
-  private readonly waiters: Array<() => void> = [];
-  fire(): void {
-    const w = this.waiters.shift();
-    if (w) w();
-    else this.banked++;
-  }
-  wait(): Promise<void> {
-    if (this.banked > 0) {
-      this.banked--;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-}
-
 /** A scripted ModelProvider: one reply per call, in order; a call with nothing scripted fails loudly. */
 export class FakeProvider implements ModelProvider {
   readonly id = 'fake';
@@ -79,8 +62,8 @@ export class FakeProvider implements ModelProvider {
   /** Calls whose request signal was aborted while they were streaming. */
   aborts = 0;
   private readonly queue: FakeTurn[];
-  private readonly started = new Latch();
-  private readonly abortLatch = new Latch();
+  private readonly started = new EventLatch();
+  private readonly abortLatch = new EventLatch();
   private hanging = new Set<() => void>();
 
   constructor(...turns: FakeTurn[]) {
