@@ -12,6 +12,8 @@ import {
   type ModelRequest,
 } from '../../src/core/providers/types.js';
 import { EventLatch } from './latch.js';
+import { Agent, type AgentOptions } from '../../src/core/agent.js';
+import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
 
 /** A tool call the fake model asks for; object arguments are JSON-encoded. */
 export interface FakeCall {
@@ -162,4 +164,16 @@ async function* reply(turn: FakeReply): AsyncGenerator<ModelChunk | ModelChunk[]
     };
   }
   if (turn.usage) yield { type: 'usage', usage: turn.usage };
+}
+
+/** An agent 'tester' (instructions 'be brief', model 'fake-model', the built-in tools) answering through `model`. */
+export function agentOn(model: FakeProvider, extra: Partial<AgentOptions> = {}): Agent {
+  return new Agent({
+    name: 'tester',
+    instructions: 'be brief',
+    model: 'fake-model',
+    provider: model,
+    tools: BUILTIN_TOOLS,
+    ...extra,
+  });
 }
