@@ -1,25 +1,16 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cleanEnv, ndjson, runCli, startCli } from '../support/cli.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { useFakeOpenAI } from '../support/cleanup.js';
 
-let fake: FakeOpenAI;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-});
+const fake = useFakeOpenAI();
 
 const env = () => cleanEnv({ OPENAI_API_KEY: 'sk-test-secret-value' });
-const chat = (...args: string[]) => ['chat', '--base-url', fake.url, ...args];
+const chat = (...args: string[]) => ['chat', '--base-url', fake().url, ...args];
 
 describe('agentor chat --json', () => {
   it('writes one compact JSON event per line, run_end last, exit 0', async () => {
-    fake.enqueue({ text: ['Hello', ', ', 'world'] });
+    fake().enqueue({ text: ['Hello', ', ', 'world'] });
     const r = await runCli(chat('--json', 'hi'), { env: env() });
     expect(r.code).toBe(0);
     const events = ndjson(r.stdout);
@@ -38,7 +29,7 @@ describe('agentor chat --json', () => {
   });
 
   it('runs tools and reports them as events', async () => {
-    fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '17 * 23' } }] }, { text: '391' });
+    fake().enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '17 * 23' } }] }, { text: '391' });
     const r = await runCli(chat('--json', 'compute'), { env: env() });
     expect(r.code).toBe(0);
     const events = ndjson(r.stdout);
@@ -50,7 +41,7 @@ describe('agentor chat --json', () => {
   });
 
   it('--events keeps only the listed types and --buffer-ms keeps the text intact', async () => {
-    fake.enqueue({ text: ['a', 'b', 'c'] });
+    fake().enqueue({ text: ['a', 'b', 'c'] });
     const r = await runCli(chat('--json', '--events', 'text_delta,run_end', '--buffer-ms', '5000', 'x'), {
       env: env(),
     });
@@ -68,22 +59,22 @@ describe('agentor chat --json', () => {
 
 describe('agentor chat, plain output', () => {
   it('writes only the streamed answer to stdout when piped', async () => {
-    fake.enqueue({ text: ['Just ', 'the ', 'answer.'] });
+    fake().enqueue({ text: ['Just ', 'the ', 'answer.'] });
     const r = await runCli(chat('q'), { env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('Just the answer.\n');
   });
 
   it('reads piped stdin as context after the prompt', async () => {
-    fake.enqueue({ text: 'summary' });
+    fake().enqueue({ text: 'summary' });
     const r = await runCli(chat('summarise this'), { env: env(), input: '# Notes\nline one\n' });
     expect(r.code).toBe(0);
-    const user = fake.requests[0]?.body.messages.at(-1);
+    const user = fake().requests[0]?.body.messages.at(-1);
     expect(user).toEqual({ role: 'user', content: 'summarise this\n\n# Notes\nline one' });
   });
 
   it('shows tool activity on stderr, keeping stdout clean', async () => {
-    fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '2+2' } }] }, { text: 'Four.' });
+    fake().enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '2+2' } }] }, { text: 'Four.' });
     const r = await runCli(chat('q'), { env: env() });
     expect(r.stdout).toBe('Four.\n');
     expect(r.stderr).toMatch(/calculator/);
@@ -91,7 +82,7 @@ describe('agentor chat, plain output', () => {
   });
 
   it('neutralises terminal control sequences from the model', async () => {
-    fake.enqueue({ text: ['safe', '\u001b]0;pwned\u0007', ' text\u001b[2J', '\u001b[31m!\u001b[0m'] });
+    fake().enqueue({ text: ['safe', '\u001b]0;pwned\u0007', ' text\u001b[2J', '\u001b[31m!\u001b[0m'] });
     const r = await runCli(chat('q'), { env: env() });
     expect(r.stdout).toBe('safe text!\n');
   });
@@ -99,13 +90,13 @@ describe('agentor chat, plain output', () => {
 
 describe('cancellation, timeouts and faults', () => {
   it('SIGINT closes the upstream request, emits run_end cancelled with the partial text, exits 130', async () => {
-    fake.enqueue({ fault: 'hang', text: ['partial ', 'answer'] });
+    fake().enqueue({ fault: 'hang', text: ['partial ', 'answer'] });
     const run = startCli(chat('--json', 'wait'), { env: env() });
-    await fake.waitForStreamStarted();
+    await fake().waitForStreamStarted();
     await run.waitFor('"text":"answer"');
     const t0 = Date.now();
     run.child.kill('SIGINT');
-    await fake.waitForDisconnect();
+    await fake().waitForDisconnect();
     expect(Date.now() - t0).toBeLessThan(1000);
     const r = await run.done;
     expect(r.code).toBe(130);
@@ -113,7 +104,7 @@ describe('cancellation, timeouts and faults', () => {
   });
 
   it('--timeout ends the run with status timeout and exit 124', async () => {
-    fake.enqueue({ fault: 'hang', text: ['slow'] });
+    fake().enqueue({ fault: 'hang', text: ['slow'] });
     // Long enough for a start on a busy machine to reach the first token (the reply hangs after it) before the deadline.
     const r = await runCli(chat('--json', '--timeout', '2s', 'x'), { env: env() });
     expect(r.code).toBe(124);
@@ -121,7 +112,7 @@ describe('cancellation, timeouts and faults', () => {
   });
 
   it('retries a 429 with Retry-After and announces the retry', async () => {
-    fake.enqueue({ fault: 'status', status: 429, retryAfter: 0 }, { text: 'fine' });
+    fake().enqueue({ fault: 'status', status: 429, retryAfter: 0 }, { text: 'fine' });
     const r = await runCli(chat('--json', 'x'), { env: env() });
     expect(r.code).toBe(0);
     const events = ndjson(r.stdout);
@@ -130,7 +121,7 @@ describe('cancellation, timeouts and faults', () => {
   });
 
   it('a rejected key fails with exit 1 and a message about the key', async () => {
-    fake.enqueue({ fault: 'status', status: 401 });
+    fake().enqueue({ fault: 'status', status: 401 });
     const r = await runCli(chat('x'), { env: env() });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/401.*OPENAI_API_KEY/);
@@ -138,14 +129,14 @@ describe('cancellation, timeouts and faults', () => {
   });
 
   it.each(['drop', 'malformed'] as const)('a %s stream fails with exit 1 and keeps the partial text', async (fault) => {
-    fake.enqueue({ fault, text: ['half ', 'done'] });
+    fake().enqueue({ fault, text: ['half ', 'done'] });
     const r = await runCli(chat('--json', 'x'), { env: env() });
     expect(r.code).toBe(1);
     expect(ndjson(r.stdout).at(-1)).toMatchObject({ type: 'run_end', status: 'failed', text: 'half done' });
   });
 
   it('--max-turns ends with status max_turns and exit 1', async () => {
-    fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '1' } }] });
+    fake().enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '1' } }] });
     const r = await runCli(chat('--json', '--max-turns', '1', 'x'), { env: env() });
     expect(r.code).toBe(1);
     expect(ndjson(r.stdout).at(-1)).toMatchObject({ status: 'max_turns' });
@@ -172,9 +163,9 @@ describe('configuration and usage errors', () => {
     const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model: 'from-config' }));
-    fake.enqueue({ text: 'ok' });
+    fake().enqueue({ text: 'ok' });
     await runCli(chat('x'), { env: e });
-    expect(fake.requests[0]?.body.model).toBe('from-config');
+    expect(fake().requests[0]?.body.model).toBe('from-config');
   });
 });
 
@@ -186,7 +177,7 @@ describe('the offline demo', () => {
     expect(events[0]).toMatchObject({ type: 'run_start', model: 'demo' });
     expect(events.find((e) => e.type === 'tool_result')).toMatchObject({ name: 'calculator', result: '42' });
     expect(String(events.at(-1)?.['text'])).toContain('**42**');
-    expect(fake.requests).toHaveLength(0);
+    expect(fake().requests).toHaveLength(0);
   });
 
   it('plain demo output is labelled DEMO on stderr', async () => {

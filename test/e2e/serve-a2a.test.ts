@@ -1,6 +1,6 @@
 /** A2A over the official @a2a-js/sdk clients (1.0 and legacy 0.3) and raw JSON-RPC, against the fake upstream. */
 import { request } from 'node:http';
-import { AgentCard, Role, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { AgentCard, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
 import {
   Client,
   ClientFactory,
@@ -19,6 +19,7 @@ import {
   SECRET_INSTRUCTIONS,
   sharedServer,
   startServer,
+  userMessage,
 } from './serve-support.js';
 
 const shared = sharedServer();
@@ -85,19 +86,6 @@ const AgentCardJson = z.strictObject({
   iconUrl: z.string().optional(),
 });
 
-function userMessage(text: string, extra: Partial<Message> = {}): Message {
-  return {
-    messageId: `m-${Math.random().toString(36).slice(2)}`,
-    role: Role.ROLE_USER,
-    parts: [{ content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined }],
-    contextId: '',
-    taskId: '',
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: [],
-    ...extra,
-  };
-}
 const send = (text: string, extra: Partial<Message> = {}) => ({
   tenant: '',
   message: userMessage(text, extra),

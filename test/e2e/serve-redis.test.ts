@@ -3,13 +3,13 @@
  * other replica, A2A tasks read and cancelled through the replica that does not run them, a killed replica's task
  * failed within the lease, the store lost and back (readiness), and an unreachable store at start.
  */
-import { Role, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, startCli, type CliRun } from '../support/cli.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { freePort, startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { disconnectedWithin1s, postJson } from './serve-support.js';
+import { disconnectedWithin1s, postJson, userMessage } from './serve-support.js';
 
 const API_KEY = 'sk-redis-e2e-key-value';
 let fake: FakeOpenAI;
@@ -36,18 +36,6 @@ async function replica(extra: string[] = [], upstream = fake): Promise<Replica> 
   return { cli, url: /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string };
 }
 
-function userMessage(text: string): Message {
-  return {
-    messageId: `m-${Math.random().toString(36).slice(2)}`,
-    role: Role.ROLE_USER,
-    parts: [{ content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined }],
-    contextId: '',
-    taskId: '',
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: [],
-  };
-}
 const send = (text: string) => ({
   tenant: '',
   message: userMessage(text),

@@ -1,4 +1,5 @@
 /** Helpers shared by the serve-*.test.ts files: an agent on the fake upstream, an in-process server, SSE parsing. */
+import { Role, type Message } from '@a2a-js/sdk';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
@@ -121,4 +122,19 @@ export function sharedServer(options: ServeOptions = {}): {
     shared.server.logs.length = 0;
   });
   return shared;
+}
+
+/** An A2A user message with one text part (a fresh messageId each call); `extra` overrides any field. */
+export function userMessage(text: string, extra: Partial<Message> = {}): Message {
+  return {
+    messageId: `m-${Math.random().toString(36).slice(2)}`,
+    role: Role.ROLE_USER,
+    parts: [{ content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined }],
+    contextId: '',
+    taskId: '',
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+    ...extra,
+  };
 }

@@ -1,21 +1,11 @@
 /** Sessions end to end: every chat is saved, `-c`/`-r` continue it, `agentor sessions` manages them. */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/cleanup.js';
+import { describe, expect, it } from 'vitest';
+import { tempDir, useFakeOpenAI } from '../support/cleanup.js';
 import { cleanEnv, ndjson, runCli, startCli } from '../support/cli.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 
-let fake: FakeOpenAI;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-});
+const fake = useFakeOpenAI();
 
 type Env = NodeJS.ProcessEnv;
 const sessionsDir = (env: Env) => join(env['XDG_STATE_HOME'] as string, 'agentor', 'sessions');
@@ -26,12 +16,12 @@ const sessionFiles = (env: Env) => {
     return [];
   }
 };
-const chat = (...args: string[]) => ['chat', '--base-url', fake.url, '--model', 'fake', ...args];
+const chat = (...args: string[]) => ['chat', '--base-url', fake().url, '--model', 'fake', ...args];
 /** The messages of the n-th chat request the fake got (roles and contents). */
 /** The session id of a --json run's run_start. */
 const sessionOf = (stdout: string): string => (ndjson(stdout)[0] as Record<string, unknown>)['session_id'] as string;
 const sent = (n: number) =>
-  (fake.requests.filter((r) => r.path.endsWith('/chat/completions'))[n]?.body as { messages: unknown[] }).messages;
+  (fake().requests.filter((r) => r.path.endsWith('/chat/completions'))[n]?.body as { messages: unknown[] }).messages;
 
 function header(id: string, cwd: string, created: number) {
   return {
@@ -50,7 +40,7 @@ describe('every chat is a session', () => {
   it('--json: run_start names the session; -c continues it with the whole history, tool calls included', async () => {
     const env = cleanEnv({ OPENAI_API_KEY: 'sk-test' });
     const cwd = tempDir();
-    fake.enqueue(
+    fake().enqueue(
       { toolCalls: [{ id: 'call_1', name: 'calculator', arguments: { expression: '6*7' } }] },
       { text: '42' },
     );
@@ -68,7 +58,7 @@ describe('every chat is a session', () => {
     expect(JSON.parse(lines[1] as string)).toMatchObject({ type: 'user', text: 'what is 6*7' });
     expect(lines.slice(2).join('\n')).toBe(first.stdout.trimEnd());
 
-    fake.enqueue({ text: 'It is 42.' });
+    fake().enqueue({ text: 'It is 42.' });
     const again = await runCli(chat('--json', '-c', 'say it again'), { env, cwd });
     expect(again.code).toBe(0);
     expect(sessionOf(again.stdout)).toBe(start.session_id);
@@ -95,7 +85,7 @@ describe('every chat is a session', () => {
     const env = cleanEnv({ OPENAI_API_KEY: 'sk-test' });
     const here = tempDir();
     const there = tempDir();
-    fake.enqueue({ text: 'one' }, { text: 'two' }, { text: 'three' });
+    fake().enqueue({ text: 'one' }, { text: 'two' }, { text: 'three' });
     await runCli(chat('--plain', 'in here'), { env, cwd: here });
     await runCli(chat('--plain', 'over there'), { env, cwd: there });
     const r = await runCli(chat('--plain', '-c', 'continue here'), { env, cwd: here });
@@ -104,7 +94,7 @@ describe('every chat is a session', () => {
     expect(sent(2)).not.toContainEqual({ role: 'user', content: 'over there' });
 
     const fresh = tempDir();
-    fake.enqueue({ text: 'new' });
+    fake().enqueue({ text: 'new' });
     const n = await runCli(chat('--plain', '-c', 'hello'), { env, cwd: fresh });
     expect(n.code).toBe(0);
     expect(n.stderr).toContain('no earlier session in this directory: starting a new one');
@@ -121,7 +111,7 @@ describe('every chat is a session', () => {
         `${JSON.stringify(header(id, cwd, 1))}\n${JSON.stringify({ type: 'user', ts: 1, text: `first of ${id}` })}\n`,
       );
     }
-    fake.enqueue({ text: 'ok' });
+    fake().enqueue({ text: 'ok' });
     const ok = await runCli(chat('--json', '-r', 'xyz', 'next'), { env, cwd });
     expect(ok.code).toBe(0);
     expect(sessionOf(ok.stdout)).toBe('xyz999');
@@ -142,13 +132,13 @@ describe('every chat is a session', () => {
     expect(noId.code).toBe(2);
     expect(noId.stderr).toContain('--resume needs a session id without a terminal');
     expect(noId.stderr).toContain('xyz999');
-    expect(fake.requests).toHaveLength(1);
+    expect(fake().requests).toHaveLength(1);
   });
 
   it('--no-session and config "sessions": false save nothing; --no-session with -c is a usage error', async () => {
     const env = cleanEnv({ OPENAI_API_KEY: 'sk-test' });
     const cwd = tempDir();
-    fake.enqueue({ text: 'a' }, { text: 'b' });
+    fake().enqueue({ text: 'a' }, { text: 'b' });
     expect((await runCli(chat('--plain', '--no-session', 'hi'), { env, cwd })).code).toBe(0);
     expect(sessionFiles(env)).toEqual([]);
     mkdirSync(join(env['XDG_CONFIG_HOME'] as string, 'agentor'), { recursive: true });
@@ -164,7 +154,7 @@ describe('every chat is a session', () => {
     const base = tempDir();
     writeFileSync(join(base, 'not-a-dir'), '');
     const env = cleanEnv({ OPENAI_API_KEY: 'sk-test', XDG_STATE_HOME: join(base, 'not-a-dir') });
-    fake.enqueue({ text: 'still here' });
+    fake().enqueue({ text: 'still here' });
     const r = await runCli(chat('--plain', 'hi'), { env, cwd: base });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('still here\n');
@@ -174,13 +164,13 @@ describe('every chat is a session', () => {
   it('a run killed mid-answer: resuming keeps the question and what had streamed', async () => {
     const env = cleanEnv({ OPENAI_API_KEY: 'sk-test' });
     const cwd = tempDir();
-    fake.enqueue({ fault: 'hang', text: ['partial ', 'answer'] });
+    fake().enqueue({ fault: 'hang', text: ['partial ', 'answer'] });
     const run = startCli(chat('--json', 'long question'), { env, cwd });
     await run.waitFor('"answer"');
     run.child.kill('SIGKILL');
     await run.done;
-    fake.release();
-    fake.enqueue({ text: 'resumed' });
+    fake().release();
+    fake().enqueue({ text: 'resumed' });
     const r = await runCli(chat('--json', '-c', 'go on'), { env, cwd });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('cut short');
@@ -221,7 +211,7 @@ describe('agentor sessions', () => {
   it('list, show, export (jsonl and md), rm and prune', async () => {
     const env = cleanEnv({ OPENAI_API_KEY: 'sk-test' });
     const cwd = tempDir();
-    fake.enqueue({ text: 'Paris \x1b[2Jis the capital.' });
+    fake().enqueue({ text: 'Paris \x1b[2Jis the capital.' });
     const r = await runCli(chat('--json', 'capital of France?'), { env, cwd });
     const id = sessionOf(r.stdout);
 
@@ -275,7 +265,7 @@ describe('agentor sessions', () => {
   it('rm keeps a session another live process is writing, unless --force', async () => {
     const env = cleanEnv({ OPENAI_API_KEY: 'sk-test' });
     const cwd = tempDir();
-    fake.enqueue({ fault: 'hang', text: ['thinking'] });
+    fake().enqueue({ fault: 'hang', text: ['thinking'] });
     const run = startCli(chat('--json', 'hold on'), { env, cwd });
     await run.waitFor('"thinking"');
     const id = sessionOf(run.stdout());
@@ -283,7 +273,7 @@ describe('agentor sessions', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is in use \(pid \d+/);
     // A second chat resuming it continues in a copy (a fork) rather than writing the same log.
-    fake.enqueue({ text: 'forked' });
+    fake().enqueue({ text: 'forked' });
     const fork = await runCli(chat('--json', '-r', id, 'meanwhile'), { env, cwd });
     expect(fork.code).toBe(0);
     expect(fork.stderr).toContain(`is in use by another agentor process`);
@@ -292,7 +282,7 @@ describe('agentor sessions', () => {
     expect(
       JSON.parse(readFileSync(join(sessionsDir(env), `${forkId}.jsonl`), 'utf8').split('\n')[0] as string),
     ).toMatchObject({ parent: id });
-    fake.release();
+    fake().release();
     await run.done;
     expect((await runCli(['sessions', 'rm', id], { env, cwd })).code).toBe(0);
   });

@@ -5,29 +5,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { cleanEnv, ndjson, startCli } from '../support/cli.js';
-import { tempDir } from '../support/cleanup.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { tempDir, useFakeOpenAI } from '../support/cleanup.js';
 import { isRunning, listenForFixture, type FixtureEvents } from '../support/mcp-notify.js';
 import { startPty } from '../pty/terminal.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURE = resolve(ROOT, 'test/support/mcp-stdio-server.ts');
 
-let fake: FakeOpenAI;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-});
+const fake = useFakeOpenAI();
 
 const env = () => cleanEnv({ OPENAI_API_KEY: 'sk-test' });
-const chat = (...args: string[]) => ['chat', '--base-url', fake.url, ...args];
+const chat = (...args: string[]) => ['chat', '--base-url', fake().url, ...args];
 
 /** A fixture event listener and an MCP config file naming the fixture (with `vars`), both removed after the test. */
 async function mcpSetup(vars: Record<string, string> = {}): Promise<{ fx: FixtureEvents; config: string }> {
@@ -53,7 +43,7 @@ describe('chat --json', () => {
     ['SIGTERM', 143],
     ['SIGHUP', 129],
   ] as const)('%s mid-answer: one run_end cancelled with the partial text, exit %i', async (signal, code) => {
-    fake.enqueue({ fault: 'hang', text: ['partial ', 'answer'] });
+    fake().enqueue({ fault: 'hang', text: ['partial ', 'answer'] });
     const run = startCli(chat('--json', 'wait'), { env: env() });
     await run.waitFor('"text":"answer"');
     const sent = Date.now();
@@ -81,7 +71,7 @@ describe('chat --json', () => {
     expect(events[0]).toMatchObject({ type: 'run_start', input: 'hi' });
     expect(runEnds(r.stdout)).toEqual([expect.objectContaining({ status: 'cancelled', text: '' })]);
     expect(events.at(-1)?.type).toBe('run_end');
-    expect(fake.requests).toHaveLength(0);
+    expect(fake().requests).toHaveLength(0);
     // The server is gone when the CLI is; what it started went with its process group.
     expect(isRunning(pid)).toBe(false);
     await expect.poll(() => isRunning(grandchild!), { timeout: 2000 }).toBe(false);
@@ -89,7 +79,7 @@ describe('chat --json', () => {
 
   it('SIGINT with an MCP call in flight: run_end cancelled within a second, exit 130, the server stopped', async () => {
     const { fx, config } = await mcpSetup();
-    fake.enqueue({ toolCalls: [{ name: 'slow', arguments: { ms: 60_000 } }] });
+    fake().enqueue({ toolCalls: [{ name: 'slow', arguments: { ms: 60_000 } }] });
     const run = startCli(chat('--json', '--mcp-config', config, 'wait'), { env: env() });
     const { pid } = await fx.next('slow');
     const sent = Date.now();
@@ -106,7 +96,7 @@ describe('chat --json', () => {
 
 describe('chat, plain output', () => {
   it('SIGTERM mid-answer keeps the partial text on stdout and exits 143', async () => {
-    fake.enqueue({ fault: 'hang', text: ['half ', 'way'] });
+    fake().enqueue({ fault: 'hang', text: ['half ', 'way'] });
     const run = startCli(chat('wait'), { env: env() });
     await run.waitFor('half way');
     run.child.kill('SIGTERM');
@@ -224,7 +214,7 @@ describe('the Ink UI (in a terminal)', () => {
     ['SIGTERM', 143],
     ['SIGHUP', 129],
   ] as const)('%s during a one-shot run ends it and exits %i', async (signal, code) => {
-    fake.enqueue({ fault: 'hang', text: ['streaming ', 'along'] });
+    fake().enqueue({ fault: 'hang', text: ['streaming ', 'along'] });
     const t = startPty(chat('wait for it'), { env: env(), cols: 80, rows: 24 });
     onTestFinished(() => t.kill());
     await t.waitFor('streaming along');

@@ -6,7 +6,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onTestFinished } from 'vitest';
+import { afterAll, beforeAll, beforeEach, onTestFinished } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.js';
 
 const atFileEnd: Array<() => unknown> = [];
 
@@ -50,4 +51,25 @@ export function reapChild(child: ChildProcess): void {
     child.kill('SIGKILL');
     await closed;
   });
+}
+
+/**
+ * One fake OpenAI server for the whole file: started before its tests, closed after them, its recorded requests
+ * cleared before each test. Returns an accessor (the server exists only once beforeAll has run).
+ */
+export function useFakeOpenAI(): () => FakeOpenAI {
+  let fake: FakeOpenAI | undefined;
+  beforeAll(async () => {
+    fake = await startFakeOpenAI();
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+  beforeEach(() => {
+    if (fake) fake.requests.length = 0;
+  });
+  return () => {
+    if (!fake) throw new Error('useFakeOpenAI: the fake server is not started yet (use it inside a test or hook)');
+    return fake;
+  };
 }

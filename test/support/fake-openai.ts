@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { EventLatch } from './latch.js';
 
 export type FakeReply =
   | {
@@ -105,30 +106,6 @@ type Delta = Record<string, unknown>;
 
 /** Thrown inside a handler when the client went away, to unwind without writing. */
 class ClientGone extends Error {}
-
-/**
- * A counter of events that each waiter consumes once. Tests often trigger the
- * event before they get around to awaiting it (abort, then wait), so an event
- * with no waiter is banked instead of lost.
- */
-class EventLatch {
-  private banked = 0;
-  private readonly waiters: Array<() => void> = [];
-
-  fire(): void {
-    const waiter = this.waiters.shift();
-    if (waiter) waiter();
-    else this.banked++;
-  }
-
-  wait(): Promise<void> {
-    if (this.banked > 0) {
-      this.banked--;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-}
 
 /** Per-response state shared by the streaming and non-streaming writers. */
 interface Exchange {

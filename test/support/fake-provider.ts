@@ -11,6 +11,9 @@ import {
   type ModelProvider,
   type ModelRequest,
 } from '../../src/core/providers/types.js';
+import { EventLatch } from './latch.js';
+import { Agent, type AgentOptions } from '../../src/core/agent.js';
+import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
 
 /** A tool call the fake model asks for; object arguments are JSON-encoded. */
 export interface FakeCall {
@@ -54,24 +57,6 @@ export interface RecordedCall {
   signal: AbortSignal;
 }
 
-/** Counts events a test may await before or after they happen (an event with no waiter is banked, not lost). */
-class Latch {
-  private banked = 0;
-  private readonly waiters: Array<() => void> = [];
-  fire(): void {
-    const w = this.waiters.shift();
-    if (w) w();
-    else this.banked++;
-  }
-  wait(): Promise<void> {
-    if (this.banked > 0) {
-      this.banked--;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-}
-
 /** A scripted ModelProvider: one reply per call, in order; a call with nothing scripted fails loudly. */
 export class FakeProvider implements ModelProvider {
   readonly id = 'fake';
@@ -79,8 +64,8 @@ export class FakeProvider implements ModelProvider {
   /** Calls whose request signal was aborted while they were streaming. */
   aborts = 0;
   private readonly queue: FakeTurn[];
-  private readonly started = new Latch();
-  private readonly abortLatch = new Latch();
+  private readonly started = new EventLatch();
+  private readonly abortLatch = new EventLatch();
   private hanging = new Set<() => void>();
 
   constructor(...turns: FakeTurn[]) {
@@ -179,4 +164,16 @@ async function* reply(turn: FakeReply): AsyncGenerator<ModelChunk | ModelChunk[]
     };
   }
   if (turn.usage) yield { type: 'usage', usage: turn.usage };
+}
+
+/** An agent 'tester' (instructions 'be brief', model 'fake-model', the built-in tools) answering through `model`. */
+export function agentOn(model: FakeProvider, extra: Partial<AgentOptions> = {}): Agent {
+  return new Agent({
+    name: 'tester',
+    instructions: 'be brief',
+    model: 'fake-model',
+    provider: model,
+    tools: BUILTIN_TOOLS,
+    ...extra,
+  });
 }

@@ -10,18 +10,7 @@ import { DemoProvider } from '../../src/core/providers/demo.js';
 import { collect } from '../../src/core/stream.js';
 import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
 import { tool } from '../../src/core/tools/tool.js';
-import { FakeProvider, type FakeTurn } from '../support/fake-provider.js';
-
-function agent(model: FakeProvider, extra: Partial<AgentOptions> = {}): Agent {
-  return new Agent({
-    name: 'tester',
-    instructions: 'be brief',
-    model: 'fake-model',
-    provider: model,
-    tools: BUILTIN_TOOLS,
-    ...extra,
-  });
-}
+import { agentOn as agent, FakeProvider, type FakeTurn } from '../support/fake-provider.js';
 
 /** Runs one prompt against a model scripted with `turns`. */
 async function runWith(turns: FakeTurn[], prompt = 'q', extra: Partial<AgentOptions> = {}) {

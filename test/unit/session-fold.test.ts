@@ -3,7 +3,7 @@
  * model) in a session, and the conversation rebuilt from the recorded log must equal the one the loop built.
  */
 import { describe, expect, it } from 'vitest';
-import { Agent, Conversation, type AgentOptions } from '../../src/core/agent.js';
+import { Conversation } from '../../src/core/agent.js';
 import type { AgentEvent } from '../../src/core/events.js';
 import { streamAgents } from '../../src/core/multi-agent.js';
 import { ProviderError, type ChatMessage } from '../../src/core/providers/types.js';
@@ -13,19 +13,7 @@ import { MemorySessionStore } from '../../src/core/sessions/memory-store.js';
 import { Session } from '../../src/core/sessions/session.js';
 import type { SessionRecord } from '../../src/core/sessions/types.js';
 import { collect } from '../../src/core/stream.js';
-import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
-import { FakeProvider, type FakeTurn } from '../support/fake-provider.js';
-
-function agent(model: FakeProvider, extra: Partial<AgentOptions> = {}): Agent {
-  return new Agent({
-    name: 'tester',
-    instructions: 'be brief',
-    model: 'fake-model',
-    provider: model,
-    tools: BUILTIN_TOOLS,
-    ...extra,
-  });
-}
+import { agentOn as agent, FakeProvider, type FakeTurn } from '../support/fake-provider.js';
 
 async function newSession(store = new MemorySessionStore(), names = ['tester']): Promise<Session> {
   return Session.create({ agents: names.map((name) => ({ name, model: 'fake-model' })), cwd: '/work' }, { store });
