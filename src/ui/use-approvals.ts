@@ -4,7 +4,7 @@
  * this tool in this session, `n` deny (then an optional reason for the model, Enter to send), Esc cancels the run.
  */
 import { useInput } from 'ink';
-import { useCallback, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../core/tools/approval.js';
 import { clusters } from './graphemes.js';
 
@@ -48,11 +48,18 @@ export function useApprovalKeys(current: PendingApproval | undefined, cancel: ()
     of: undefined,
     step: { kind: 'choose' },
   });
-  const shown: ApprovalStep = state.of === current ? state.step : { kind: 'choose' };
-  const setStep = (step: ApprovalStep): void => setState({ of: current, step });
+  // Keys can come faster than renders (a fast typist, several keys in one read): each key must see what the one
+  // before it did, not the step of the last render, or typed reason text and the Enter after it are lost.
+  const latest = useRef(state);
+  const stepOf = (s: typeof state): ApprovalStep => (s.of === current ? s.step : { kind: 'choose' });
+  const setStep = (step: ApprovalStep): void => {
+    latest.current = { of: current, step };
+    setState(latest.current);
+  };
   useInput(
     (input, key) => {
       if (!current) return;
+      const shown = stepOf(latest.current);
       if (key.ctrl && input === 'c') return cancel();
       if (shown.kind === 'reason') {
         if (key.escape) return setStep({ kind: 'choose' });
@@ -78,5 +85,5 @@ export function useApprovalKeys(current: PendingApproval | undefined, cancel: ()
     },
     { isActive: current !== undefined },
   );
-  return shown;
+  return stepOf(state);
 }
