@@ -62,8 +62,9 @@ export async function runAgents(opts: AgentsCommandOptions = {}): Promise<number
       ? [
           d.description ? sanitize(d.description) : '',
           d.model ? `model ${sanitize(d.model)}` : '',
-          d.tools ? `tools ${sanitize(d.tools.join(','))}` : '',
-          Object.keys(d.mcpServers ?? {}).length ? `mcp ${Object.keys(d.mcpServers ?? {}).join(',')}` : '',
+          // `tools: []` is a deliberate choice (an agent that only talks), not a missing field.
+          d.tools ? (d.tools.length ? `tools ${sanitize(d.tools.join(','))}` : 'no tools') : '',
+          Object.keys(d.mcpServers ?? {}).length ? `mcp ${sanitize(Object.keys(d.mcpServers ?? {}).join(','))}` : '',
         ]
           .filter(Boolean)
           .join(' · ')

@@ -124,6 +124,7 @@ describe('multi-agent chat', () => {
       '---\nname: helper\ndescription: from the config dir\nmodel: gpt-4.1-mini\n---\nhi',
     );
     writeFileSync(join(cwd, 'agents', 'broken.md'), '---\nname: broken\ntemperature: hot\n---\n');
+    writeFileSync(join(cwd, 'agents', 'quiet.md'), '---\nname: quiet\ntools: []\n---\nYou only talk.\n');
     const json = await runCli(['agents', '--json'], { cwd, env });
     expect(json.code).toBe(2);
     const listed = JSON.parse(json.stdout) as {
@@ -147,6 +148,7 @@ describe('multi-agent chat', () => {
     ).toMatch(/broken\.md: "temperature" must be a number from 0 to 2/);
     const text = await runCli(['agents'], { cwd, env });
     expect(text.stdout).toMatch(/^alpha +project +agents\/alpha\.md$/m);
+    expect(text.stdout).toMatch(/^quiet +project +agents\/quiet\.md\n +no tools$/m);
     expect(text.stdout).toMatch(/^helper +user +.*helper\.md\n +from the config dir · model gpt-4\.1-mini$/m);
     // By name, the user-level agent is found when ./agents has none.
     const run = await runCli(['chat', '--demo', '--agent', 'helper', '--json', '--events', 'run_start', 'hi'], {
