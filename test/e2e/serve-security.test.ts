@@ -171,9 +171,12 @@ describe('slow clients and greedy ones', () => {
   });
 
   it('a streamed answer may take longer than the request timeout', async () => {
-    const slow = await extra({ headersTimeoutMs: 100, requestTimeoutMs: 200 });
-    shared.fake.enqueue({ text: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], delayMs: 60 });
+    // Timeouts generous enough that a loaded machine still delivers the request's headers in time; the answer (8 tokens
+    // 200 ms apart) outlasts the request timeout by far.
+    const slow = await extra({ headersTimeoutMs: 800, requestTimeoutMs: 800 });
+    shared.fake.enqueue({ text: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], delayMs: 200 });
     const res = await postJson(`${slow.url}/chat`, { input: 'x', stream: true });
+    expect(res.status, res.text).toBe(200);
     const end = JSON.parse(parseSse(res.text).at(-1)?.data ?? '{}');
     expect(end).toMatchObject({ type: 'run_end', status: 'completed', text: 'abcdefgh' });
   });
