@@ -4,7 +4,7 @@
  * this tool in this session, `n` deny (then an optional reason for the model, Enter to send), Esc cancels the run.
  */
 import { useInput } from 'ink';
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../core/tools/approval.js';
 import { clusters } from './graphemes.js';
 
@@ -14,8 +14,10 @@ export interface PendingApproval {
   answer(answer: ApprovalAnswer): void;
 }
 
-/** Where the panel is: choosing, or typing the reason for a denial. */
-export type ApprovalStep = { kind: 'choose' } | { kind: 'reason'; text: string };
+/**
+ * Where the panel is: opening (drawn, its keys not listened to yet), choosing, or typing the reason for a denial.
+ */
+export type ApprovalStep = { kind: 'opening' } | { kind: 'choose' } | { kind: 'reason'; text: string };
 
 const MAX_REASON = 500;
 
@@ -85,5 +87,10 @@ export function useApprovalKeys(current: PendingApproval | undefined, cancel: ()
     },
     { isActive: current !== undefined },
   );
-  return stepOf(state);
+  // Ink subscribes the handler above in an effect, after the frame with the question is drawn: a key pressed on that
+  // frame would be lost. This effect runs after that subscription (effects run in order), so the keys are shown only
+  // once they work.
+  const [listening, setListening] = useState<PendingApproval | undefined>(undefined);
+  useEffect(() => setListening(current), [current]);
+  return current !== undefined && listening !== current ? { kind: 'opening' } : stepOf(state);
 }

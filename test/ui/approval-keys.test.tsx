@@ -52,6 +52,8 @@ describe('the approval panel, keys faster than renders', () => {
     await expect.poll(() => ui.text()).toContain('❯ ');
     await type('note eggs\r');
     await expect.poll(() => ui.text()).toContain('waiting for your approval');
+    // The key hints appear once the panel listens: keys typed from then on are answers.
+    await expect.poll(() => ui.text()).toContain('y allow once');
     // Three input events handled one after the other, before React renders again.
     ui.stdin.write('n');
     ui.stdin.write('no eggs today');
