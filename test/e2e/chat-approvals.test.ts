@@ -22,6 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 beforeEach(() => {
+  fake.clearQueue();
   fake.requests.length = 0;
   dir = tempDir('agentor-approvals-');
   notes = join(dir, 'notes.txt');

@@ -118,6 +118,7 @@ export function sharedServer(options: ServeOptions = {}): {
   });
   afterAll(() => shared.close());
   beforeEach(() => {
+    shared.fake.clearQueue();
     shared.fake.requests.length = 0;
     shared.server.logs.length = 0;
   });

@@ -66,6 +66,7 @@ export function useFakeOpenAI(): () => FakeOpenAI {
     await fake?.close();
   });
   beforeEach(() => {
+    fake?.clearQueue();
     if (fake) fake.requests.length = 0;
   });
   return () => {

@@ -64,6 +64,8 @@ export interface FakeOpenAI {
   disconnects: number;
   /** Replies are consumed one per chat request, FIFO; `fallback` is used when empty. */
   enqueue(...replies: FakeReply[]): void;
+  /** Drops queued replies no request took: a test that failed midway must not hand its replies to the next test. */
+  clearQueue(): void;
   /** Resolves when at least n chat requests have arrived. */
   waitForRequests(n: number): Promise<void>;
   /**
@@ -165,6 +167,10 @@ class FakeOpenAIServer implements FakeOpenAI {
 
   enqueue(...replies: FakeReply[]): void {
     this.queue.push(...replies);
+  }
+
+  clearQueue(): void {
+    this.queue.length = 0;
   }
 
   waitForRequests(n: number): Promise<void> {
