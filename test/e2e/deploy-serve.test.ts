@@ -149,5 +149,5 @@ describe('the deploy context, run with plain node', () => {
     }
     expect(await exited).toBe(143);
     expect(output).not.toContain(TOKEN);
-  });
+  }, 90_000); // It bundles the whole CLI with esbuild and starts it: slow on a loaded 2-core machine.
 });
