@@ -11,6 +11,7 @@ import type { ChatMessage } from '../../src/core/providers/types.js';
 import type { Tool } from '../../src/core/tools/tool.js';
 import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
+import { approvalKey } from '../../src/ui/use-approvals.js';
 import { ScriptedProvider, text, type Turn } from './helpers.js';
 import { renderInTerminal } from './terminal-render.js';
 
@@ -125,3 +126,37 @@ function setup(turns: Turn[]) {
   onTestFinished(() => ui.unmount());
   return { provider, written, ui };
 }
+
+describe('approvalKey', () => {
+  const choose = { kind: 'choose' } as const;
+  const typed = (text: string) => ({ kind: 'text', text }) as const;
+  const key = (name: string, ctrl = false) => ({ kind: 'key', name, ctrl, meta: false, shift: false }) as const;
+
+  it('y, a and n; anything else is no choice', () => {
+    expect(approvalKey(choose, typed('y'))).toEqual({ step: choose, answer: { decision: 'allowed', scope: 'once' } });
+    expect(approvalKey(choose, typed('A'))).toEqual({
+      step: choose,
+      answer: { decision: 'allowed', scope: 'session' },
+    });
+    expect(approvalKey(choose, typed('n'))).toEqual({ step: { kind: 'reason', text: '' } });
+    expect(approvalKey(choose, typed('q'))).toEqual({ step: choose });
+    expect(approvalKey(choose, key('return'))).toEqual({ step: choose });
+  });
+
+  it('"nno eggs" read at once is n, then the reason; Enter denies with it, Esc goes back to the choice', () => {
+    const reason = approvalKey(choose, typed('nno eggs')).step;
+    expect(reason).toEqual({ kind: 'reason', text: 'no eggs' });
+    expect(approvalKey(reason, key('return'))).toEqual({
+      step: choose,
+      answer: { decision: 'denied', reason: 'no eggs' },
+    });
+    expect(approvalKey(reason, key('backspace')).step).toEqual({ kind: 'reason', text: 'no egg' });
+    expect(approvalKey(reason, key('escape'))).toEqual({ step: choose });
+  });
+
+  it('a paste is never a choice; Esc and Ctrl+C cancel the run', () => {
+    expect(approvalKey(choose, { kind: 'paste', text: 'yes please' })).toEqual({ step: choose });
+    expect(approvalKey(choose, key('escape'))).toEqual({ step: choose, cancel: true });
+    expect(approvalKey({ kind: 'reason', text: 'x' }, key('c', true))).toEqual({ step: choose, cancel: true });
+  });
+});
