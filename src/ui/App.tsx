@@ -244,6 +244,7 @@ export function App({
         cwd,
         commands: SLASH_COMMANDS.filter((c) => agents.length > 1 || c.name !== 'agents').map((c) => c.name),
         ...(agents.length > 1 ? { names: state.agents.map((a) => addressName(a.name)) } : {}),
+        ...(knownModels.current ? { models: knownModels.current } : {}),
       }),
   });
 

@@ -1,9 +1,9 @@
 /**
  * Tab completion in the prompt, as a shell does it: the word before the cursor is completed to the longest text every
  * match shares; with one match the word is finished (a space after it, or `/` after a directory), with several the
- * matches are listed. `/co` completes slash commands (at the start of the prompt), `@src/ui/ke` paths against the
- * working directory (hidden entries, and node_modules, .git and the names .gitignore lists at its top, only when
- * typed), and with several agents `@na` their names too.
+ * matches are listed. `/co` completes slash commands (at the start of the prompt), `/model g` the model ids the
+ * provider listed, `@src/ui/ke` paths against the working directory (hidden entries, and node_modules, .git and the
+ * names .gitignore lists at its top, only when typed), and with several agents `@na` their names too.
  */
 import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ export interface CompletionContext {
   commands: readonly string[];
   /** Names `@` addresses besides paths (the agents of a conversation with several). */
   names?: readonly string[];
+  /** The model ids `/model <Tab>` completes (the provider's list, once the picker fetched it). */
+  models?: readonly string[];
 }
 
 /** What Tab does: replace `from`…`to` of the text by `insert`; `choices` lists the matches when there are several. */
@@ -108,6 +110,9 @@ export function complete(text: string, cursor: number, ctx: CompletionContext): 
   if (word.startsWith('/') && start === 0 && !/\s/.test(before)) {
     matches = ctx.commands.filter((c) => `/${c}`.startsWith(word)).map((c) => `/${c}`);
     finish = (m) => `${m} `;
+  } else if (/^\/model\s+\S*$/.test(before) && ctx.models?.length) {
+    matches = ctx.models.filter((m) => m.startsWith(word));
+    finish = (m) => m;
   } else if (word.startsWith('@')) {
     const typed = word.slice(1);
     const names = (ctx.names ?? []).filter((n) => n.startsWith(typed)).map((n) => `@${n}`);

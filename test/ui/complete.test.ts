@@ -53,6 +53,18 @@ describe('complete', () => {
     expect(completePath('dist', cwd)).toEqual(['dist/']);
   });
 
+  it('/model <Tab> completes the ids the provider listed', () => {
+    const ctx = { cwd: '/', commands: COMMANDS, models: ['gpt-4.1', 'gpt-4.1-mini', 'o3'] };
+    expect(complete('/model gpt', 10, ctx)).toEqual({
+      from: 7,
+      to: 10,
+      insert: 'gpt-4.1',
+      choices: ['gpt-4.1', 'gpt-4.1-mini'],
+    });
+    expect(complete('/model o', 8, ctx)?.insert).toBe('o3');
+    expect(complete('/model o', 8, { cwd: '/', commands: COMMANDS })).toBeUndefined();
+  });
+
   it('offers agent names with @ in a conversation with several agents', () => {
     const cwd = project();
     expect(complete('@do', 3, { cwd, commands: [], names: ['docs-bot', 'writer'] })).toEqual({
