@@ -9,7 +9,8 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { Conversation, type Agent } from '../core/agent.js';
 import { exitCodeFor, type RunEndEvent } from '../core/events.js';
 import { addressName, parseAddress } from './address.js';
-import { attachMentions, noteText } from '../core/file-mentions.js';
+import { existsSync } from 'node:fs';
+import { attachMentions, noteText, resolveMention } from '../core/file-mentions.js';
 import { complete } from './complete.js';
 import { SLASH_COMMANDS } from './input.js';
 import { chatReducer, initialChatState, type ChatAction } from './chat-state.js';
@@ -147,6 +148,7 @@ export function App({
         ? parseAddress(
             message,
             state.agents.map((a) => a.name),
+            (word) => existsSync(resolveMention(word.replace(/[,.;:!?]+$/, ''), cwd)),
           )
         : undefined;
     if (to && 'error' in to) {
