@@ -4,20 +4,29 @@
  * A single-agent chat is a conversation with one agent: the same rules, the same screen, without per-agent chrome.
  * With `once`, it runs `firstPrompt` and exits (a prompt given on the command line, in a terminal).
  */
-import { useStdin, useStdout } from 'ink';
+import { Box, useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { Conversation, type Agent } from '../core/agent.js';
 import { exitCodeFor, type RunEndEvent } from '../core/events.js';
-import { parseAddress } from './address.js';
+import { addressName, parseAddress } from './address.js';
+import { existsSync } from 'node:fs';
+import { attachMentions, noteText, resolveMention } from '../core/file-mentions.js';
+import { complete } from './complete.js';
+import { SLASH_COMMANDS } from './input.js';
 import { chatReducer, initialChatState, type ChatAction } from './chat-state.js';
 import { parseCommand, runCommand } from './commands.js';
 import { ChatScreen } from './components/ChatScreen.js';
+import { ListPicker } from './components/ListPicker.js';
+import { modelChoices, type ModelChoices } from './model-picker.js';
 import { InputHistory } from './history-store.js';
 import type { RunOptions } from './run-helpers.js';
 import { osc52, type Screen } from './screen.js';
 import { approvalLines } from './approval-panel.js';
 import { useApprovalKeys, useApprovalQueue } from './use-approvals.js';
 import { useChat } from './use-chat.js';
+import { editInEditor } from './external-editor.js';
+import { shellContext } from './shell-command.js';
+import { useShellCommand } from './use-shell-command.js';
 import { useClock } from './use-clock.js';
 import { useExit } from './use-exit.js';
 import { usePromptKeys } from './use-prompt-keys.js';
@@ -44,6 +53,8 @@ export interface AppProps extends RunOptions {
   onExit: (code: number, ends: RunEndEvent[]) => void;
   /** Aborted from outside (SIGINT, SIGTERM): one-shot, cancel the runs (they end on their own); else leave. */
   signal?: AbortSignal;
+  /** Where `@path` mentions and Tab completion look, and `!command` runs (default: the process's). */
+  cwd?: string;
 }
 
 const NO_HISTORY = new InputHistory(null);
@@ -62,6 +73,7 @@ export function App({
   timeoutMs,
   maxTurns,
   session,
+  cwd = process.cwd(),
 }: AppProps) {
   const exit = useExit();
   const { stdout, write } = useStdout();
@@ -105,7 +117,7 @@ export function App({
     { timeoutMs, maxTurns, ...(session ? { session } : {}) },
     approvals.approve,
   );
-  const approvalStep = useApprovalKeys(approvals.current, cancel);
+  const approvalStep = useApprovalKeys(approvals, cancel);
   const now = useClock(running);
   const [finished, setFinished] = useState<{ code: number; ends: RunEndEvent[] } | undefined>(undefined);
 
@@ -136,6 +148,7 @@ export function App({
         ? parseAddress(
             message,
             state.agents.map((a) => a.name),
+            (word) => existsSync(resolveMention(word.replace(/[,.;:!?]+$/, ''), cwd)),
           )
         : undefined;
     if (to && 'error' in to) {
@@ -143,12 +156,17 @@ export function App({
       dispatch({ type: 'notice', text: to.error, tone: 'error' });
       return false;
     }
+    const attached = attachMentions(to ? to.text : message, cwd);
+    const notes = attached.notes.map(
+      (n) => ({ text: noteText(n), tone: n.kind === 'attached' ? 'info' : 'warn' }) as const,
+    );
     const round = {
       ...(to ? { targets: to.targets } : {}),
       shown,
       ...(state.model ? { model: state.model } : {}),
+      ...(notes.length ? { notes } : {}),
     };
-    void start(to ? to.text : message, round).then((ends) => {
+    void start(attached.prompt, round).then((ends) => {
       if (once) return setFinished({ code: exitCodeFor(ends[0]?.status ?? 'failed'), ends });
       keys.runEnded(agents.length > 1 ? roundOutcome(ends) : { status: ends[0]?.status ?? 'failed' });
     });
@@ -157,6 +175,7 @@ export function App({
 
   /** Sends a message or runs a slash command (`shown`: see send); true when that started a round. */
   const perform = (text: string, shown: string): boolean => {
+    if (text.startsWith('!') && !once) return runShell(text.slice(1).trim(), shown);
     const cmd = parseCommand(text);
     if (!cmd) return text.startsWith('//') ? send(text.slice(1), shown.slice(1)) : send(text, shown);
     if (cmd.name !== 'clear') dispatch({ type: 'echo', text: shown });
@@ -168,21 +187,67 @@ export function App({
       screen,
       exit: (code) => leave(code),
       ...(session ? { session } : {}),
+      pickModel,
+      ...(knownModels.current ? { knownModels: knownModels.current } : {}),
     });
     return false;
   };
 
+  // `!command`: its output is offered as context in the prompt, as a placeholder the next message carries.
+  const shell = useShellCommand(dispatch, cwd);
+  const runShell = (command: string, shown: string): boolean => {
+    dispatch({ type: 'echo', text: shown });
+    if (!command) {
+      dispatch({ type: 'notice', text: 'usage: !command, e.g. !git status (runs it in the shell)', tone: 'warn' });
+      return false;
+    }
+    shell.run(command, (result) => {
+      if (!result.cancelled) keys.offer(shellContext(result));
+      keys.runEnded({ status: result.cancelled ? 'cancelled' : 'completed' });
+    });
+    return true;
+  };
+
+  // The /model picker, shown instead of the prompt until a model is chosen or Esc.
+  const [picker, setPicker] = useState<ModelChoices | undefined>(undefined);
+  const knownModels = useRef<readonly string[] | undefined>(undefined);
+  const pickModel = (): void => {
+    const agent = agents[0];
+    if (!agent) return;
+    const inUse = state.model ?? agent.model;
+    void modelChoices(agent.provider, inUse).then((choices) => {
+      if (left.current) return;
+      if (choices.note) dispatch({ type: 'notice', text: choices.note, tone: 'warn' });
+      if (choices.listed.length) knownModels.current = choices.listed;
+      setPicker(choices);
+    });
+  };
+  const pickerRows = Math.max(3, Math.min(10, rows - 10));
+
   const keys = usePromptKeys({
     history,
-    running,
-    isRunning,
-    cancel,
+    running: running || shell.running !== undefined,
+    isRunning: () => isRunning() || shell.isRunning(),
+    cancel: () => {
+      cancel();
+      shell.cancel();
+    },
     leave: (code) => leave(code),
     perform,
     editable: !once,
     // While a tool call waits for the user, keys answer it (use-approvals.ts), not the prompt.
-    isActive: isRawModeSupported === true && approvals.current === undefined,
+    isActive: isRawModeSupported === true && approvals.current === undefined && picker === undefined,
     ...(agents.length > 1 ? { cancelled: 'the agents were cancelled' } : {}),
+    clearScreen: () => screen.clear(),
+    openEditor: (text) => editInEditor(text),
+    notify: (text) => dispatch({ type: 'notice', text, tone: 'warn' }),
+    complete: (text, cursor) =>
+      complete(text, cursor, {
+        cwd,
+        commands: SLASH_COMMANDS.filter((c) => agents.length > 1 || c.name !== 'agents').map((c) => c.name),
+        ...(agents.length > 1 ? { names: state.agents.map((a) => addressName(a.name)) } : {}),
+        ...(knownModels.current ? { models: knownModels.current } : {}),
+      }),
   });
 
   // Ctrl+O toggles how reasoning is shown; turned on at the prompt, the last answer's is printed in full.
@@ -218,11 +283,35 @@ export function App({
       now={now}
       {...(once ? {} : { editor: keys.editor })}
       queued={keys.queued}
-      {...(keys.hint ? { hint: keys.hint } : {})}
+      {...(keys.hint || shell.running
+        ? { hint: keys.hint ?? `running ${shell.running ?? ''} · esc or ctrl+c stops it` }
+        : {})}
       print={printToScreen}
       onPrinted={onPrinted}
       {...(approvals.current
         ? { approval: approvalLines(approvals.current, approvalStep, width, color, agents.length > 1) }
+        : {})}
+      {...(picker
+        ? {
+            picker: {
+              rows: pickerRows + 4,
+              element: (
+                <Box marginTop={1}>
+                  <ListPicker
+                    title={agents.length > 1 ? 'Model for every agent' : 'Model'}
+                    items={picker.items}
+                    rows={pickerRows}
+                    width={width}
+                    onSelect={(id) => {
+                      setPicker(undefined);
+                      dispatch({ type: 'model', model: id });
+                    }}
+                    onCancel={() => setPicker(undefined)}
+                  />
+                </Box>
+              ),
+            },
+          }
         : {})}
     />
   );

@@ -13,7 +13,12 @@ export function addressName(name: string): string {
  * Reads leading `@name` words of a message (`@a @b question`): the message goes to those agents only; without them,
  * to every agent. Names match exactly, else case-insensitively; two agents sharing a name are both addressed.
  */
-export function parseAddress(message: string, names: readonly string[]): Addressed {
+export function parseAddress(
+  message: string,
+  names: readonly string[],
+  /** True for a word that names a file (`@src/a.ts`): the addresses end there, the mention stays in the text. */
+  isPath: (word: string) => boolean = () => false,
+): Addressed {
   const all = names.map((_, i) => i);
   if (!message.startsWith('@')) return { targets: all, text: message };
   const targets: number[] = [];
@@ -25,6 +30,7 @@ export function parseAddress(message: string, names: readonly string[]): Address
     if (found.length === 0) found = all.filter((i) => (names[i] as string).toLowerCase() === word.toLowerCase());
     if (found.length === 0)
       found = all.filter((i) => addressName(names[i] as string).toLowerCase() === word.toLowerCase());
+    if (found.length === 0 && isPath(word)) break;
     if (found.length === 0) {
       return {
         error: `no agent named @${sanitize(word)} — the agents are ${names.map((n) => `@${addressName(n)}`).join(', ')} (start the message with a space to send text beginning with @)`,
@@ -34,6 +40,7 @@ export function parseAddress(message: string, names: readonly string[]): Address
     if (!to.includes(names[found[0] as number] as string)) to.push(names[found[0] as number] as string);
     rest = rest.slice(m[0].length);
   }
+  if (targets.length === 0) return { targets: all, text: message };
   if (!rest.trim())
     return { error: `nothing to send to ${to.map((n) => `@${n}`).join(' ')}: write the message after the name` };
   targets.sort((a, b) => a - b);

@@ -42,8 +42,6 @@ export function approvalLines(
     while (text && displayWidth(`${prompt}${text}█`) > width) text = text.slice(1);
     lines.push(fit(`${prompt}${text}█`));
     lines.push(dim(fit('enter denies · esc goes back')));
-  } else if (step.kind === 'opening') {
-    lines.push('');
   } else {
     lines.push(fit(`y allow once · a always allow ${name} in this session · n deny · esc cancel`));
   }

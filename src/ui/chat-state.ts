@@ -141,7 +141,15 @@ export interface ChatState {
 export type ChatAction =
   | { type: 'layout'; layout: Layout }
   /** A message goes to the agents at `targets` (positions in `agents`; all of them by default). */
-  | { type: 'start'; prompt: string; now: number; targets?: readonly number[]; shown?: string }
+  | {
+      type: 'start';
+      prompt: string;
+      now: number;
+      targets?: readonly number[];
+      shown?: string;
+      /** Lines under the message, such as the files attached to it ("attached src/a.ts (120 lines)"). */
+      notes?: ReadonlyArray<{ text: string; tone: Tone }>;
+    }
   /** A batch of events; `printed` acknowledges what is on the screen by now (saves a render of its own). */
   | { type: 'events'; events: readonly AgentEvent[]; printed?: number }
   | { type: 'cancel' }
@@ -500,6 +508,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const first = panels[0] as Panel;
       const lines = [
         ...userLines(sanitize(action.shown ?? action.prompt), l.width, l.color),
+        // Right under the message, without the blank line a notice starts with.
+        ...(action.notes ?? []).flatMap((n) => noticeLines(sanitize(n.text), n.tone, l.width, l.color).slice(1)),
         ...(several(state) ? titleLines(first.agent, first.model, l.width, l.color) : []),
       ];
       return printLines(

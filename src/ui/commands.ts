@@ -35,6 +35,10 @@ export interface CommandContext {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   now?: Date;
+  /** Opens the model picker (`/model` without an argument); without it, /model names the model in use. */
+  pickModel?: () => void;
+  /** The models the upstream listed the last time the picker asked: `/model NAME` warns about others. */
+  knownModels?: readonly string[];
 }
 
 const KEYS = [
@@ -42,6 +46,15 @@ const KEYS = [
   'while an answer streams: keep typing, enter queues the message (sent when the answer completes)',
   'esc or ctrl+c cancel a running answer (queued messages come back into the prompt) · ctrl+c clears the prompt, twice exits · ctrl+d exits',
   "ctrl+o reasoning in full from now on, and the last answer's right away (again: collapsed)",
+  'tab completes /commands and @paths (several matches are listed under the prompt)',
+  'ctrl+r searches the history (type to filter, ctrl+r again for older, enter takes it, esc goes back)',
+  'ctrl+g edits the prompt in $VISUAL / $EDITOR (vi by default) · ctrl+l clears the screen, the scrollback stays',
+];
+
+const INPUT = [
+  '@path attaches a text file to the message (up to 256 KB; the model gets its text, the transcript a line)',
+  '!command runs a shell command here; its output goes into the prompt as context for your next message',
+  '  (backspace removes it; esc or ctrl+c stops a running command; start a message with a space to send a "!")',
 ];
 
 const ADDRESSING = [
@@ -179,6 +192,8 @@ function help(ctx: CommandContext): string {
     ...commands.map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`),
     'Keys:',
     ...KEYS.map((k) => `  ${k}`),
+    'Files and the shell:',
+    ...INPUT.map((k) => `  ${k}`),
     ...(several ? [`Agents (${ctx.state.agents.length}):`, ...agentLines(ctx.state, ctx.agents), ...ADDRESSING] : []),
   ].join('\n');
 }
@@ -205,6 +220,7 @@ export function runCommand(cmd: ChatCommand, ctx: CommandContext): void {
       ctx.dispatch({ type: 'clear' });
       return;
     case 'model': {
+      if (!cmd.arg && ctx.pickModel) return ctx.pickModel();
       if (!cmd.arg) {
         const models = ctx.state.agents.map((a) => (ctx.state.model ? sanitize(ctx.state.model) : a.model));
         return several
@@ -215,6 +231,11 @@ export function runCommand(cmd: ChatCommand, ctx: CommandContext): void {
       }
       if (/\s/.test(cmd.arg)) return notice('usage: /model <id>, e.g. /model gpt-4.1', 'warn');
       ctx.dispatch({ type: 'model', model: cmd.arg });
+      if (ctx.knownModels?.length && !ctx.knownModels.includes(cmd.arg))
+        notice(
+          `${sanitize(cmd.arg)} is not among the models the provider lists: runs fail if it does not exist`,
+          'warn',
+        );
       return;
     }
     case 'tools': {

@@ -256,7 +256,11 @@ export interface SlashCommand {
 export const SLASH_COMMANDS: ReadonlyArray<{ name: string; usage: string; help: string }> = [
   { name: 'help', usage: '/help', help: 'show commands and keys' },
   { name: 'clear', usage: '/clear', help: 'forget the conversation and clear the screen' },
-  { name: 'model', usage: '/model <id>', help: 'use another model for the next turns' },
+  {
+    name: 'model',
+    usage: '/model [id]',
+    help: "pick a model from the provider's list, or switch to <id>, for the next turns",
+  },
   { name: 'tools', usage: '/tools', help: 'list the tools the agent can call' },
   { name: 'agents', usage: '/agents', help: 'list the agents and how to address them' },
   { name: 'status', usage: '/status', help: 'the session, tokens used and how full the context window is' },

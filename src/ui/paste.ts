@@ -64,9 +64,18 @@ export function formatBytes(bytes: number): string {
   return `${value < 10 ? value.toFixed(1).replace(/\.0$/, '') : Math.round(value)} ${unit}`;
 }
 
-/** How a placeholder is drawn: "[pasted 300 lines, 22 KB]". */
+/** The first words of a shell command's output offered as context (shell-command.ts), which is labelled by its command. */
+export const SHELL_CONTEXT_HEADER = 'Output of the shell command `';
+
+/** How a placeholder is drawn: "[pasted 300 lines, 22 KB]", or "[output of `ls -la`, 12 lines]" for `!ls -la`. */
 export function pasteLabel(content: string): string {
   const lines = lineCount(content);
+  if (content.startsWith(SHELL_CONTEXT_HEADER)) {
+    const end = content.indexOf('` (', SHELL_CONTEXT_HEADER.length);
+    const command = content.slice(SHELL_CONTEXT_HEADER.length, end === -1 ? undefined : end).replace(/\s+/g, ' ');
+    const shown = [...command].length > 30 ? `${[...command].slice(0, 29).join('')}…` : command;
+    return `[output of \`${shown}\`, ${Math.max(0, lines - 3)} ${lines - 3 === 1 ? 'line' : 'lines'}]`;
+  }
   return `[pasted ${lines} ${lines === 1 ? 'line' : 'lines'}, ${formatBytes(Buffer.byteLength(content))}]`;
 }
 

@@ -9,7 +9,7 @@ import type { Agent, Conversation } from '../core/agent.js';
 import type { Approver } from '../core/tools/approval.js';
 import type { RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
-import type { ChatAction } from './chat-state.js';
+import type { ChatAction, Tone } from './chat-state.js';
 import { flat } from '../core/flat-text.js';
 import { deltaSanitizer, frameBatcher, localFailedEnd, useActiveRun, type RunOptions } from './run-helpers.js';
 
@@ -19,6 +19,8 @@ export interface RoundOptions {
   model?: string;
   /** The message as typed (with its `@name`s), shown instead of the prompt the agents get. */
   shown?: string;
+  /** Lines shown under the message (the files attached to it). */
+  notes?: ReadonlyArray<{ text: string; tone: Tone }>;
 }
 
 /** Runs rounds of `agents`, reporting to `dispatch`; `start` resolves with every run's run_end, in call order. */
@@ -43,6 +45,7 @@ export function useChat(
         now: Date.now(),
         targets,
         ...(round.shown !== undefined ? { shown: round.shown } : {}),
+        ...(round.notes?.length ? { notes: round.notes } : {}),
       });
       const clean = deltaSanitizer();
       const screen = frameBatcher((events) => dispatch({ type: 'events', events }));

@@ -1,17 +1,22 @@
 /**
  * The keys of a chat's prompt, as one hook shared by the single- and multi-agent chats: editing (input.ts), ↑/↓
- * history, bracketed paste, Ctrl+O, and typing ahead. Input is decoded from what Ink reads (keys.ts), so keys that
- * arrive in one read stay keys ("hi\r/exit\r" sends "hi", then runs /exit) and only a bracketed paste is a paste.
+ * history, Tab completion (complete.ts), Ctrl+R history search, Ctrl+G external editor, Ctrl+L, bracketed paste,
+ * Ctrl+O, and typing ahead. Input is decoded from what Ink reads (use-key-presses.ts), so keys
+ * that arrive in one read stay keys ("hi\r/exit\r" sends "hi", then runs /exit) and only a bracketed paste is a paste.
  * The prompt stays editable while an answer streams: Enter then queues the message (use-type-ahead.ts), Esc/Ctrl+C
  * cancels and puts the queue back into the prompt, and exiting stays deliberate (Ctrl+D never exits while streaming;
  * Ctrl+C clears the text, or twice within 2 s on an empty idle prompt leaves). See docs/interactive.md, "Keys".
  */
-import { useInput, useStdin, useStdout } from 'ink';
+import { useStdin, useStdout } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { applyCompletion, choicesLine, type Completion } from './complete.js';
 import type { InputHistory } from './history-store.js';
 import { editKey, emptyEditor, restoreQueued, type EditorState } from './input.js';
-import { KeyReader, type KeyPress } from './keys.js';
-import { entryPreview, type PromptEntry } from './paste.js';
+import type { KeyPress } from './keys.js';
+import type { EditorResult } from './external-editor.js';
+import { searchHint, searchKey, startSearch, type HistorySearch } from './history-search.js';
+import { collapse, entryPreview, expand, NO_PASTES, type PromptEntry } from './paste.js';
+import { useKeyPresses } from './use-key-presses.js';
 import { useTypeAhead, type RunOutcome } from './use-type-ahead.js';
 
 /** What the prompt's keys act on. */
@@ -37,12 +42,18 @@ export interface PromptKeysOptions {
   cancelled?: string;
   /** The width the prompt is drawn at, so that ↑/↓ move by its rows (default: the terminal's width). */
   width?: number;
+  /** What Tab completes at the cursor (complete.ts); Tab does nothing without it. */
+  complete?: (text: string, cursor: number) => Completion | undefined;
+  /** Ctrl+L: clears the visible screen (the scrollback stays); Ctrl+L does nothing without it. */
+  clearScreen?: () => void;
+  /** Ctrl+G: edits the text in an external editor (external-editor.ts); Ctrl+G does nothing without it. */
+  openEditor?: (text: string) => EditorResult;
+  /** Tells the user something that should stay on screen (an editor that failed). */
+  notify?: (text: string) => void;
 }
 
 /** How long "press Ctrl+C again to exit" (and any other hint) stays. */
 export const EXIT_WINDOW_MS = 2000;
-/** A bracketed paste with no input for this long is taken as ended (its end marker was lost). */
-export const PASTE_IDLE_MS = 5000;
 
 /**
  * Reads the keys. Returns the editor, the queued messages (as the prompt showed them, pastes as placeholders) and the
@@ -60,6 +71,10 @@ export function usePromptKeys({
   isActive,
   cancelled = 'the run was cancelled',
   width,
+  complete,
+  clearScreen,
+  openEditor,
+  notify,
 }: PromptKeysOptions) {
   const [editor, setEditorState] = useState(() => emptyEditor(history.items.length));
   // Keys can arrive faster than React re-renders ("hi" then Enter in one read): edits chain through a ref.
@@ -69,11 +84,19 @@ export function usePromptKeys({
     setEditorState(next);
   };
   const [hint, setHint] = useState<string | undefined>(undefined);
+  // The matches of the last Tab, listed under the prompt until the next key.
+  const [choices, setChoices] = useState<readonly string[] | undefined>(undefined);
   const [showReasoning, setShowReasoning] = useState(false);
+  // Ctrl+R: the search under way, if any (through a ref too: typed search text can come in one read with Enter).
+  const [search, setSearchState] = useState<HistorySearch | undefined>(undefined);
+  const searchRef = useRef(search);
+  const setSearch = (next: HistorySearch | undefined): void => {
+    searchRef.current = next;
+    setSearchState(next);
+  };
   const exitArmedAt = useRef(0);
-  const reader = useRef(new KeyReader());
-  const { internal_eventEmitter: events } = useStdin();
   const { stdout } = useStdout();
+  const { stdin } = useStdin();
   const queue = useTypeAhead({
     running,
     isRunning,
@@ -91,21 +114,6 @@ export function usePromptKeys({
     return () => clearTimeout(timer);
   }, [hint]);
 
-  // Ink hands useInput a lossy summary of each input event (Backspace and Delete look alike, several keys read at once
-  // look like one paste). The event itself is caught here, just before useInput's handler runs for it (the emitter
-  // calls a prepended listener first), and decoded in that handler, where Ink batches the state updates.
-  const lastEvent = useRef<string | undefined>(undefined);
-  useEffect(() => {
-    if (!isActive) return;
-    const record = (data: string): void => {
-      lastEvent.current = data;
-    };
-    events.prependListener('input', record);
-    return () => {
-      events.removeListener('input', record);
-    };
-  }, [events, isActive]);
-
   const submit = (entry: PromptEntry, busy: boolean): void => {
     if (!entry.text.trim()) return;
     history.add(entry);
@@ -115,8 +123,45 @@ export function usePromptKeys({
     else perform(entry.text, entryPreview(entry));
   };
 
+  const tab = (current: EditorState, at: NonNullable<PromptKeysOptions['complete']>): void => {
+    const found = at(current.text, current.cursor);
+    if (!found) return;
+    const word = current.text.slice(found.from, found.to);
+    if (found.insert === word && found.choices.length === 0) return setHint(`nothing matches ${word}`);
+    setEditor(applyCompletion(current, found));
+    if (found.choices.length > 1) setChoices(found.choices);
+  };
+
+  /** A key while searching history: the search goes on, or ends with the match in the prompt, or with the draft. */
+  const searching = (s: HistorySearch, press: KeyPress): void => {
+    const out = searchKey(s, press, history.items);
+    if (out.kind === 'search') return setSearch(out.search);
+    setSearch(undefined);
+    if (out.kind === 'cancel' || !out.entry) return;
+    const back = collapse(out.entry, editorRef.current.pastes ?? NO_PASTES);
+    const taken = { ...emptyEditor(history.items.length), text: back.text, cursor: back.text.length };
+    const state = back.pastes === NO_PASTES ? taken : { ...taken, pastes: back.pastes };
+    setEditor(out.then ? editKey(state, out.then, history.items, { width: width ?? stdout.columns }).state : state);
+  };
+
+  /** Ctrl+G: the editor gets the terminal (keys are not read meanwhile), its text comes back into the prompt. */
+  const edit = (current: EditorState, open: (text: string) => EditorResult): void => {
+    const text = expand(current.text, current.pastes).text;
+    stdin.setRawMode?.(false);
+    let result: EditorResult;
+    try {
+      result = open(text);
+    } finally {
+      stdin.setRawMode?.(true);
+    }
+    if ('error' in result) return notify?.(result.error);
+    setEditor({ ...emptyEditor(history.items.length), text: result.text, cursor: result.text.length });
+  };
+
   const onPress = (press: KeyPress): void => {
     const k = press.kind === 'key' ? press : undefined;
+    const inSearch = searchRef.current;
+    if (inSearch) return searching(inSearch, press);
     const ctrlC = k?.ctrl === true && k.name === 'c';
     const ctrlD = k?.ctrl === true && k.name === 'd';
     const current = editorRef.current;
@@ -136,33 +181,47 @@ export function usePromptKeys({
       return setHint('press Ctrl+C again to exit');
     } else if (ctrlD && !current.text) return leave(0);
     if (k?.ctrl && k.name === 'o') return setShowReasoning((v) => !v);
+    setChoices(undefined);
+    if (k?.name === 'tab' && !k.shift && !k.ctrl && !k.meta && complete) return tab(current, complete);
+    if (k?.ctrl && k.name === 'r') return setSearch(startSearch(history.items));
+    if (k?.ctrl && k.name === 'l' && clearScreen) {
+      clearScreen();
+      // A hint changes the frame, so Ink draws it again on the cleared screen.
+      return setHint('screen cleared · the scrollback above is kept');
+    }
+    if (k?.ctrl && k.name === 'g' && openEditor) {
+      if (busy) return setHint('ctrl+g opens the editor once the answer has ended');
+      return edit(current, openEditor);
+    }
     const out = editKey(current, press, history.items, { width: width ?? stdout.columns });
     setEditor(out.state);
     // Anything still waiting in the queue goes first, so a message typed now never overtakes one typed earlier.
     if (out.submit !== undefined) submit(out.submit, busy || queue.waiting());
   };
 
-  // A paste that stays open this long without input lost its end marker: it ends there, so keys work again.
-  const pasteTimer = useRef<NodeJS.Timeout | undefined>(undefined);
-  useEffect(() => () => clearTimeout(pasteTimer.current), []);
-  useInput(
-    (input) => {
-      const event = lastEvent.current ?? input;
-      lastEvent.current = undefined;
-      for (const press of reader.current.push(event)) onPress(press);
-      clearTimeout(pasteTimer.current);
-      if (reader.current.pasting)
-        pasteTimer.current = setTimeout(() => {
-          for (const press of reader.current.flush()) onPress(press);
-        }, PASTE_IDLE_MS);
-    },
-    { isActive },
-  );
+  useKeyPresses(onPress, { isActive });
+
+  // While searching, the prompt shows the match (or what was typed, when nothing matches).
+  const found = search && search.match >= 0 ? history.items[search.match] : undefined;
+  const shown = useMemo(() => {
+    if (!found) return editor;
+    const back = collapse(found, NO_PASTES);
+    const at = found.text.toLowerCase().indexOf(search?.query.toLowerCase() ?? '');
+    const cursor = back.pastes === NO_PASTES && at >= 0 ? at : back.text.length;
+    return { ...editor, text: back.text, cursor, ...(back.pastes !== NO_PASTES ? { pastes: back.pastes } : {}) };
+  }, [found, editor, search?.query]);
 
   return {
-    editor,
+    editor: shown,
     queued,
-    hint,
+    hint: search
+      ? searchHint(search)
+      : choices
+        ? choicesLine(choices, Math.max(20, (width ?? stdout.columns) - 2))
+        : hint,
+    /** Puts a context block (a `!command`'s output) into the prompt at the cursor, as a placeholder like a paste. */
+    offer: (content: string): void =>
+      setEditor(editKey(editorRef.current, { kind: 'paste', text: content }, history.items).state),
     showReasoning,
     runEnded: (outcome: RunOutcome): void => queue.runEnded(outcome),
   };

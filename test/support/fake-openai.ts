@@ -91,6 +91,8 @@ export interface FakeOpenAIOptions {
   tokenDelayMs?: number;
   port?: number;
   host?: string;
+  /** The ids `GET /v1/models` lists (default: fake-model). */
+  models?: string[];
 }
 
 export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
@@ -139,10 +141,12 @@ class FakeOpenAIServer implements FakeOpenAI {
   private hanging = new Set<() => void>();
   private closing = false;
 
+  private readonly models: string[];
   constructor(opts: FakeOpenAIOptions) {
     this.queue = [...(opts.replies ?? [])];
     this.fallback = opts.fallback ?? DEFAULT_FALLBACK;
     this.tokenDelayMs = opts.tokenDelayMs ?? 0;
+    this.models = opts.models ?? ['fake-model'];
     this.server = createServer((req, res) => void this.handle(req, res));
     // Tracked by hand (not only closeAllConnections) so close() also kills
     // sockets whose request is still mid-body.
@@ -241,7 +245,7 @@ class FakeOpenAIServer implements FakeOpenAI {
       } else if (method === 'GET' && path === '/v1/models') {
         sendJson(res, 200, {
           object: 'list',
-          data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }],
+          data: this.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })),
         });
       } else {
         sendError(res, 404, `Invalid URL (${method} ${path})`);

@@ -357,6 +357,18 @@ describe('chatReducer with several agents', () => {
 
 describe('parseAddress', () => {
   const names = ['alpha', 'beta', 'Travel Planner'];
+  it('a leading @word that names a file ends the addresses: the mention stays in the text', () => {
+    const names = ['alpha', 'beta'];
+    const isPath = (w: string): boolean => w === 'src/a.ts';
+    expect(parseAddress('@src/a.ts explain', names, isPath)).toEqual({ targets: [0, 1], text: '@src/a.ts explain' });
+    expect(parseAddress('@beta @src/a.ts explain', names, isPath)).toEqual({
+      targets: [1],
+      text: '@src/a.ts explain',
+      to: ['beta'],
+    });
+    expect(parseAddress('@gamma hi', names, isPath)).toHaveProperty('error');
+  });
+
   it('sends a message without @ to everyone, untouched', () => {
     expect(parseAddress('hello @alpha', names)).toEqual({ targets: [0, 1, 2], text: 'hello @alpha' });
   });

@@ -204,6 +204,25 @@ export class OpenAIProvider implements ModelProvider {
     yield* this.read(outcome.response, req);
   }
 
+  /** The ids `GET /models` lists (sorted); throws with the status or the network error when the upstream has no list. */
+  async listModels(signal?: AbortSignal): Promise<string[]> {
+    // The global fetch, not nodeFetch: that one hands a 2xx body to the stream reader instead of the Response.
+    const res = await fetch(`${this.baseURL.replace(/\/+$/, '')}/models`, {
+      headers: {
+        accept: 'application/json',
+        authorization: `Bearer ${this.opts.apiKey || 'not-needed'}`,
+        ...this.opts.headers,
+      },
+      ...(signal ? { signal } : {}),
+    });
+    if (!res.ok) throw new Error(`${this.baseURL}/models answered ${res.status}`);
+    const body = (await res.json()) as { data?: unknown };
+    const ids = Array.isArray(body.data)
+      ? body.data.map((m: unknown) => (m as { id?: unknown })?.id).filter((id): id is string => typeof id === 'string')
+      : [];
+    return [...new Set(ids)].sort((a, b) => a.localeCompare(b));
+  }
+
   /** Sends the request through the SDK; resolves with the open response or the error, never rejects. */
   private async open(
     req: ModelRequest,

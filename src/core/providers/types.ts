@@ -66,6 +66,8 @@ export interface ModelProvider {
    * several chunks at once (all that one network read carried), which saves an async step per token.
    */
   stream(req: ModelRequest): AsyncIterable<ModelChunk | readonly ModelChunk[]>;
+  /** The model ids the upstream offers (`GET /v1/models`), for providers that can list them. */
+  listModels?(signal?: AbortSignal): Promise<string[]>;
 }
 
 /** A provider failure with what the user can do about it in the message. */

@@ -4,7 +4,7 @@
  * prompt area leaves, minus one: Ink's whole frame then always stays shorter than the terminal.
  */
 import { Box, Text, useStdout } from 'ink';
-import { memo, useCallback, useMemo } from 'react';
+import { memo, useCallback, useMemo, type ReactNode } from 'react';
 import type { ChatState } from '../chat-state.js';
 import type { EditorState } from '../input.js';
 import { layoutLive } from '../layout/live.js';
@@ -26,6 +26,8 @@ export interface ChatScreenProps {
   onPrinted: (id: number) => void;
   /** The approval panel's lines while a tool call waits for the user: shown instead of the prompt. */
   approval?: readonly string[];
+  /** A picker (the /model list) shown instead of the prompt, and the rows it takes. */
+  picker?: { element: ReactNode; rows: number };
 }
 
 /** Rows the live region needs at least next to a tall prompt. */
@@ -58,7 +60,17 @@ const LiveLines = memo(function LiveLines({ lines }: { lines: readonly string[] 
 });
 
 /** The chat screen. */
-export function ChatScreen({ state, now, editor, queued = [], hint, print, onPrinted, approval }: ChatScreenProps) {
+export function ChatScreen({
+  state,
+  now,
+  editor,
+  queued = [],
+  hint,
+  print,
+  onPrinted,
+  approval,
+  picker,
+}: ChatScreenProps) {
   const { width, rows, color } = state.layout;
   const { stdout, write } = useStdout();
   const toScreen = useCallback(
@@ -67,7 +79,7 @@ export function ChatScreen({ state, now, editor, queued = [], hint, print, onPri
   );
   const running = state.round !== null;
   const bottom = layoutPromptArea({ running, editor, queued: queued.length, width, rows, liveMinRows: LIVE_MIN_ROWS });
-  const budget = rows - 1 - (approval ? approval.length : bottom.rows);
+  const budget = rows - 1 - (approval ? approval.length : picker ? picker.rows : bottom.rows);
   const live = useMemo(() => layoutLive(state, now, budget), [state, now, budget]);
   return (
     <Box flexDirection="column">
@@ -75,6 +87,8 @@ export function ChatScreen({ state, now, editor, queued = [], hint, print, onPri
       <LiveLines lines={live} />
       {approval ? (
         <LiveLines lines={approval} />
+      ) : picker ? (
+        picker.element
       ) : (
         <PromptArea
           layout={bottom}

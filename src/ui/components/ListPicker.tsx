@@ -1,10 +1,13 @@
 /**
  * A keyboard-driven list picker: type to filter, ↑/↓ (or Ctrl+P/Ctrl+N) to move, PgUp/PgDn to page, Enter to choose,
- * Esc (or Ctrl+C) to leave without a choice. Generic over its items: the session picker of `chat --resume` uses it,
+ * Esc (or Ctrl+C) to leave without a choice. Keys are read with useKeyPresses: a filter typed and Enter read at once
+ * both count. Generic over its items: the session picker of `chat --resume` uses it,
  * and so can a model picker. Labels are shown as given: callers pass sanitised, one-line text.
  */
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useMemo, useRef, useState } from 'react';
+import { clusters } from '../graphemes.js';
+import { useKeyPresses } from '../use-key-presses.js';
 
 /** One choice. */
 export interface PickerItem {
@@ -60,27 +63,36 @@ export function ListPicker({ items, title, onSelect, onCancel, rows = 10, width 
   const top = Math.max(0, Math.min(at - Math.floor(rows / 2), shown.length - rows));
   const columns = Math.max(20, (width ?? process.stdout.columns ?? 80) - 4);
 
-  useInput((input, key) => {
+  useKeyPresses((press) => {
     const now = latest.current;
     const matching = filterItems(items, now.query);
     const last = Math.max(0, matching.length - 1);
     const move = (by: number): void =>
       update({ ...now, cursor: Math.max(0, Math.min(last, Math.min(now.cursor, last) + by)) });
-    if (key.escape || (key.ctrl && input === 'c')) return onCancel();
-    if (key.return) {
+    if (press.kind !== 'key') {
+      const text = press.text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+      if (text) update({ query: now.query + text, cursor: 0 });
+      return;
+    }
+    const { name, ctrl, meta } = press;
+    if (name === 'escape' || (ctrl && name === 'c')) return onCancel();
+    if (name === 'return') {
       const item = matching[Math.min(now.cursor, last)];
       if (item) onSelect(item.id);
       return;
     }
-    if (key.upArrow || (key.ctrl && input === 'p')) return move(-1);
-    if (key.downArrow || (key.ctrl && input === 'n')) return move(1);
-    if (key.pageUp) return move(-rows);
-    if (key.pageDown) return move(rows);
-    if (key.backspace || key.delete) return update({ query: [...now.query].slice(0, -1).join(''), cursor: 0 });
-    if (key.ctrl || key.meta || key.tab) return;
-
-    const text = input.replace(/[\u0000-\u001f\u007f]/g, '');
-    if (text) update({ query: now.query + text, cursor: 0 });
+    if (name === 'up' || (ctrl && name === 'p')) return move(-1);
+    if (name === 'down' || (ctrl && name === 'n')) return move(1);
+    if (name === 'pageup') return move(-rows);
+    if (name === 'pagedown') return move(rows);
+    if (name === 'backspace' || name === 'delete' || (ctrl && name === 'h'))
+      return update({
+        query: clusters(now.query)
+          .slice(0, meta ? 0 : -1)
+          .join(''),
+        cursor: 0,
+      });
+    if (ctrl && name === 'u') return update({ query: '', cursor: 0 });
   });
 
   return (
