@@ -116,6 +116,10 @@ describe('renderMarkdown', () => {
     expect(after[1]).toBe('\x1b[34mconst\x1b[0m a = \x1b[31m"s"\x1b[0m; \x1b[3;90m// note\x1b[0m');
     // Without colour, code is drawn plain.
     expect(renderMarkdown('```ts\nconst a = 1;\n```', ctx(40, false))[1]).toBe('const a = 1;');
+    // highlight.js 11 scopes ("title function_"): the first class picks the style; entities are decoded.
+    const py = renderMarkdown('```python\ndef f(x):\n    return x < 1 and "it\'s"\n```', ctx(60, true));
+    expect(py[1]).toBe('\x1b[34mdef\x1b[0m \x1b[33mf\x1b[0m(x):');
+    expect(plain(py[2] as string)).toBe(`    return x < 1 and "it's"`);
   });
 });
 
