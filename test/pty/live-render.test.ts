@@ -79,9 +79,6 @@ function afterShellOutput(args: string[], cols: number, rows: number, then = fal
   return t;
 }
 
-/** The one retried case: a frame in flight during a resize (see the test). */
-const IN_FLIGHT = { retry: 2 };
-
 async function resize(t: PtyTerminal, cols: number, rows: number): Promise<void> {
   await t.resize(cols, rows);
   resizes.get(t)?.push({ at: t.raw().length, cols, rows });
@@ -243,38 +240,30 @@ describe('live rendering with two agents and with a resize', () => {
     await leave(t);
   });
 
-  // Retried: on a loaded machine a frame the program wrote for the old width can still be in the pty when the harness
-  // re-wraps its screen (see PtyTerminal.resize); erased by rows counted at the old width, its top rows stay behind.
-  // A real terminal has the same window between its re-wrap and the program's SIGWINCH. Replays of failed runs
-  // (PTY_DUMP) show only that; everything else in this file passes without retries.
-  it(
-    'a resize in the middle of a stream re-wraps the live region and erases nothing before it',
-    IN_FLIGHT,
-    async () => {
-      const own = await fakeWith({ text: 'unused' });
-      own.enqueue({ text: chunks(paragraph(700)), delayMs: 4 });
-      const t = afterShellOutput(['--base-url', own.url], 80, 24);
-      await ask(t, 'go');
-      await t.waitFor(/\bw200\b/, 30_000);
-      await resize(t, 50, 20);
-      await t.waitFor(/\bw450\b/, 30_000);
-      await resize(t, 100, 30);
-      await t.waitFor(DONE, 30_000);
-      expectScrollbackKept(t);
-      expect(numbersIn(t.logicalText(), /\bw(\d+)\b/g)).toEqual(upTo(700));
-      await resize(t, 60, 24);
-      await t.waitFor(/╭─{58}╮/);
-      // What streamed after the resize is laid out at the new width.
-      own.enqueue({ text: chunks(paragraph(300, 'x')), delayMs: 2 });
-      t.write('more');
-      await t.waitFor('❯ more');
-      t.write('\r');
-      await t.waitFor(/x299[\s\S]*✓ [\d.]+m?s · \d+ tokens/, 30_000);
-      const after = t.text().slice(t.text().indexOf('❯ more'));
-      for (const line of after.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
-      expect(numbersIn(t.logicalText(), /\bx(\d+)\b/g)).toEqual(upTo(300));
-      expectScrollbackKept(t);
-      await leave(t);
-    },
-  );
+  it('a resize in the middle of a stream re-wraps the live region and erases nothing before it', async () => {
+    const own = await fakeWith({ text: 'unused' });
+    own.enqueue({ text: chunks(paragraph(700)), delayMs: 4 });
+    const t = afterShellOutput(['--base-url', own.url], 80, 24);
+    await ask(t, 'go');
+    await t.waitFor(/\bw200\b/, 30_000);
+    await resize(t, 50, 20);
+    await t.waitFor(/\bw450\b/, 30_000);
+    await resize(t, 100, 30);
+    await t.waitFor(DONE, 30_000);
+    expectScrollbackKept(t);
+    expect(numbersIn(t.logicalText(), /\bw(\d+)\b/g)).toEqual(upTo(700));
+    await resize(t, 60, 24);
+    await t.waitFor(/╭─{58}╮/);
+    // What streamed after the resize is laid out at the new width.
+    own.enqueue({ text: chunks(paragraph(300, 'x')), delayMs: 2 });
+    t.write('more');
+    await t.waitFor('❯ more');
+    t.write('\r');
+    await t.waitFor(/x299[\s\S]*✓ [\d.]+m?s · \d+ tokens/, 30_000);
+    const after = t.text().slice(t.text().indexOf('❯ more'));
+    for (const line of after.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    expect(numbersIn(t.logicalText(), /\bx(\d+)\b/g)).toEqual(upTo(300));
+    expectScrollbackKept(t);
+    await leave(t);
+  });
 });
