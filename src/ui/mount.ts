@@ -58,7 +58,7 @@ export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: 
  * Renders an app until it exits. SIGINT, SIGTERM and SIGHUP abort the signal it gets (the app cancels or leaves; the
  * command maps the signal to its exit code); a conversation also turns on bracketed paste and preloads the syntax
  * highlighter while the user types. In a terminal, Ink draws through TerminalOutput (terminal.ts), which erases its
- * frames by rows and applies NO_COLOR.
+ * frames by rows, applies NO_COLOR, and erases the live region on exit.
  */
 async function renderUntilExit(
   io: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream },
@@ -74,8 +74,7 @@ async function renderUntilExit(
   const terminal = out.isTTY === true ? new TerminalOutput(out, color) : undefined;
   const instance = render(app(color, session.signal), {
     exitOnCtrlC: false,
-    patchConsole: false,
-    maxFps: 30,
+    ...(terminal ? terminal.inkOptions() : { patchConsole: false, maxFps: 30 }),
     stdout: (terminal ?? out) as NodeJS.WriteStream,
     ...(io.stdin ? { stdin: io.stdin } : {}),
   });

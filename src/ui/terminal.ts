@@ -24,8 +24,6 @@ const ERASE = /^(?:\x1b\[2K\x1b\[1A)*\x1b\[2K\x1b\[G/;
 /** Ink's cursor placement after a frame: up n lines, to column x, show the cursor. */
 const CURSOR = /(?:\x1b\[(\d+)A)?\x1b\[(\d+)G\x1b\[\?25h$/;
 const PASS = /^(?:\x1b\[\?2026[hl]|\x1b\[\?25[hl])$/;
-/** How long printed lines wait for Ink's next frame (Ink draws at most every 33 ms). */
-const PRINT_WAIT_MS = 50;
 
 type Callback = (error?: Error | null) => void;
 
@@ -42,9 +40,8 @@ export class TerminalOutput extends EventEmitter implements Screen {
   private cursor = { line: 0, col: 0 };
   /** Lines to print above the frame, waiting for Ink's next frame (so both reach the screen together). */
   private toPrint = '';
-  private flushTimer: NodeJS.Timeout | undefined;
-  /** A frame was written in the current task: it shows the state being committed. */
-  private fresh = false;
+  /** Ink has drawn the state committed last (false from a printing commit until Ink's next render). */
+  private drawn = true;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -70,36 +67,51 @@ export class TerminalOutput extends EventEmitter implements Screen {
     this.emit('resize');
   };
 
-  /** Prints what is still waiting and stops listening to the real stream. */
+  /**
+   * Prints what is still waiting, erases the live frame (the shell prompt comes back right under the last printed
+   * line, not under a stale prompt box) and stops listening to the real stream.
+   */
   dispose(): void {
     this.flush();
+    if (this.lines.length) this.out.write(this.erase());
     this.out.off('resize', this.resized);
   }
 
+  /** What Ink is rendered with to draw through this stream (`onRender` tells it when Ink has drawn a commit). */
+  inkOptions(): { maxFps: number; patchConsole: false; onRender: () => void } {
+    return { maxFps: 30, patchConsole: false, onRender: this.rendered };
+  }
+
   /**
-   * Prints finished lines above the live frame. When Ink has just drawn the frame of the state that printed them (it
-   * draws in the same task, before the effects that print), they go out now, the frame drawn again under them. When
-   * Ink's frame is still to come (its renders are throttled), they go out with it, in one write: the frame on screen
-   * is the one from before the change, and drawn again under the printed lines it would show a row twice for a moment
-   * (printed, and still live). If no frame follows soon, they go out with the frame on screen.
+   * A commit that brings lines to print is being applied (called from an insertion effect, before Ink renders it).
+   * Ink throttles its renders: until it renders this commit, the frame on screen is an older one, which may still
+   * show the rows being printed as live. Drawn again under the printed rows, they would be on screen twice.
+   */
+  readonly willPrint = (): void => {
+    this.drawn = false;
+  };
+
+  /** Ink rendered the tree as committed (its frame, if it changed, is written right after this). */
+  private readonly rendered = (): void => {
+    this.drawn = true;
+    // When the frame did not change, Ink writes nothing: the lines go out over the frame on screen, which is current.
+    if (this.toPrint) queueMicrotask(() => this.flush());
+  };
+
+  /**
+   * Prints finished lines above the live frame. Called from a layout effect. When Ink has already drawn the commit that
+   * printed them (it draws in the commit, before layout effects, unless its throttle holds the render back), they go
+   * out now, the frame drawn again under them. Otherwise they wait for Ink's render of that commit, which its throttle
+   * always delivers, and go out in one write with its frame (see willPrint).
    */
   print(text: string): void {
     this.toPrint += text;
-    if (this.fresh) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), PRINT_WAIT_MS);
-  }
-
-  private wroteFrame(): void {
-    if (this.fresh) return;
-    this.fresh = true;
-    queueMicrotask(() => (this.fresh = false));
+    if (this.drawn) this.flush();
   }
 
   private takePending(): string {
     const text = this.toPrint;
     this.toPrint = '';
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
     return text;
   }
 
@@ -138,7 +150,6 @@ export class TerminalOutput extends EventEmitter implements Screen {
   }
 
   private setFrame(lines: string[]): void {
-    if (lines.length) this.wroteFrame();
     this.lines = lines;
     this.measured = undefined;
     this.writtenAt = this.currentColumns();

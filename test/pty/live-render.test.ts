@@ -9,12 +9,14 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply, type RecordedRequest } from '../support/fake-openai.js';
 import { chunks, cjkParagraph, cjkTable, numbersIn, paragraph, richMarkdown, upTo, wideCode } from './content.js';
 import { BIN, startPty, type PtyTerminal } from './terminal.js';
 
 const PRE_LINES = 300;
+/** Where in the byte stream each terminal was resized (for PTY_DUMP). */
+const resizes = new WeakMap<PtyTerminal, Array<{ at: number; cols: number; rows: number }>>();
 const DONE = /✓ [\d.]+m?s · \d+ tokens/;
 
 let cwd: string;
@@ -41,13 +43,17 @@ async function fakeWith(fallback: FakeReply | ((req: RecordedRequest) => FakeRep
   return fake;
 }
 
-/** `agentor chat …` started by a shell that first printed PRE_LINES numbered lines. */
-function afterShellOutput(args: string[], cols: number, rows: number): PtyTerminal {
+/**
+ * `agentor chat …` started by a shell that first printed PRE_LINES numbered lines; with `then`, the shell goes on
+ * after agentor exits and prints `shell: exit <code>`.
+ */
+function afterShellOutput(args: string[], cols: number, rows: number, then = false): PtyTerminal {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete env[k];
   const home = mkdtempSync(join(cwd, 'home-'));
   const quoted = [process.execPath, BIN, 'chat', ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const script = `for i in $(seq 1 ${PRE_LINES}); do echo "pre-line $i"; done; exec ${quoted}`;
+  const run = then ? `${quoted}; echo "shell: exit $?"` : `exec ${quoted}`;
+  const script = `for i in $(seq 1 ${PRE_LINES}); do echo "pre-line $i"; done; ${run}`;
   const t = startPty(['-c', script], {
     env: {
       ...env,
@@ -62,7 +68,20 @@ function afterShellOutput(args: string[], cols: number, rows: number): PtyTermin
     command: ['bash'],
   });
   running.push(t);
+  resizes.set(t, []);
+  // PTY_DUMP=dir keeps a failed test's byte stream (and its resizes) for a replay into a headless xterm.
+  const dump = process.env['PTY_DUMP'];
+  if (dump)
+    onTestFailed(({ task }) => {
+      const name = `${Date.now()}-${task.name.slice(0, 30).replace(/\W+/g, '_')}.json`;
+      writeFileSync(join(dump, name), JSON.stringify({ cols, rows, resizes: resizes.get(t), raw: t.raw() }));
+    });
   return t;
+}
+
+async function resize(t: PtyTerminal, cols: number, rows: number): Promise<void> {
+  await t.resize(cols, rows);
+  resizes.get(t)?.push({ at: t.raw().length, cols, rows });
 }
 
 /** No clear in the byte stream, and the shell's lines all still in the scrollback, once each, in order. */
@@ -88,7 +107,7 @@ describe.each([
   [80, 24],
   [50, 20],
 ])('live rendering at %ix%i, below 300 lines of shell output', (cols, rows) => {
-  it('a 700-word paragraph with no blank line: printed row by row, every word once, in order', KNOWN_RACE, async () => {
+  it('a 700-word paragraph with no blank line: printed row by row, every word once, in order', async () => {
     const fake = await fakeWith({ text: chunks(paragraph(700)), delayMs: 2 });
     const t = afterShellOutput(['--base-url', fake.url], cols, rows);
     await ask(t, 'go');
@@ -151,10 +170,32 @@ describe.each([
   });
 });
 
-// Known intermittent bug, about one run in seven on a two-core machine: a few rows of the live region end up twice in
-// the scrollback (at the end of a long paragraph, or around a resize), so these are retried; fix the race, then drop
-// the retries.
-const KNOWN_RACE = { retry: 2 };
+describe('leaving the chat', () => {
+  const idle = 'ctrl+c twice to exit';
+  it.each([
+    ['/exit', [idle, '/exit', '❯ /exit', '\r']],
+    ['Ctrl+D at an empty prompt', [idle, '\x04']],
+    ['Ctrl+C twice at an empty prompt', [idle, '\x03', 'press Ctrl+C again to exit', '\x03']],
+  ])('with %s erases the live region: the shell continues right under the conversation', async (_, keys) => {
+    const fake = await fakeWith({ text: 'The answer, in one line.', delayMs: 2 });
+    const t = afterShellOutput(['--base-url', fake.url], 80, 24, true);
+    await ask(t, 'hello');
+    await t.waitFor(DONE, 30_000);
+    // Each key once the screen shows what the one before it did.
+    for (let i = 0; i < keys.length; i += 2) {
+      await t.waitFor(keys[i] as string);
+      t.write(keys[i + 1] as string);
+    }
+    await t.waitFor('shell: exit 0');
+    expectScrollbackKept(t);
+    const lines = t.text().replace(/\n+$/, '').split('\n');
+    // The shell's next line comes right under the last line of the conversation: no prompt box, hint or blank rows.
+    expect(lines.at(-1)).toBe('shell: exit 0');
+    // (A typed command is echoed into the conversation when its commit lands before the exit.)
+    expect(lines.at(-2)).toMatch(new RegExp(`${DONE.source}|^❯ /exit$`));
+    expect(t.text()).not.toMatch(/╭|╰|ctrl\+c twice to exit/);
+  });
+});
 
 describe('live rendering with two agents and with a resize', () => {
   it('two agents each streaming a long paragraph: both complete, each answer whole and in call order', async () => {
@@ -181,56 +222,48 @@ describe('live rendering with two agents and with a resize', () => {
     await leave(t);
   });
 
-  it(
-    'two agents streaming rich markdown: only the transcript is left in the scrollback, no frame of the live region',
-    KNOWN_RACE,
-    async () => {
-      const fake = await fakeWith({ text: chunks(richMarkdown()), delayMs: 8 });
-      const t = afterShellOutput(
-        ['--base-url', fake.url, '--agent', 'agents/alpha.md', '--agent', 'agents/beta.md'],
-        80,
-        24,
-      );
-      await ask(t, 'both');
-      await t.waitFor(/2 agents: 2 completed/, 30_000);
-      expectScrollbackKept(t);
-      const text = t.text();
-      expect(text).not.toContain('printed after');
-      expect(text.match(/╭/g)?.length).toBe(1);
-      expect(text.match(/^Done\.$/gm)?.length).toBe(2);
-      expect(text.match(/^def f\(x\):$/gm)?.length).toBe(2);
-      await leave(t);
-    },
-  );
+  it('two agents streaming rich markdown: only the transcript is left in the scrollback, no frame of the live region', async () => {
+    const fake = await fakeWith({ text: chunks(richMarkdown()), delayMs: 8 });
+    const t = afterShellOutput(
+      ['--base-url', fake.url, '--agent', 'agents/alpha.md', '--agent', 'agents/beta.md'],
+      80,
+      24,
+    );
+    await ask(t, 'both');
+    await t.waitFor(/2 agents: 2 completed/, 30_000);
+    expectScrollbackKept(t);
+    const text = t.text();
+    expect(text).not.toContain('printed after');
+    expect(text.match(/╭/g)?.length).toBe(1);
+    expect(text.match(/^Done\.$/gm)?.length).toBe(2);
+    expect(text.match(/^def f\(x\):$/gm)?.length).toBe(2);
+    await leave(t);
+  });
 
-  it(
-    'a resize in the middle of a stream re-wraps the live region and erases nothing before it',
-    KNOWN_RACE,
-    async () => {
-      const own = await fakeWith({ text: 'unused' });
-      own.enqueue({ text: chunks(paragraph(700)), delayMs: 4 });
-      const t = afterShellOutput(['--base-url', own.url], 80, 24);
-      await ask(t, 'go');
-      await t.waitFor(/\bw200\b/, 30_000);
-      await t.resize(50, 20);
-      await t.waitFor(/\bw450\b/, 30_000);
-      await t.resize(100, 30);
-      await t.waitFor(DONE, 30_000);
-      expectScrollbackKept(t);
-      expect(numbersIn(t.logicalText(), /\bw(\d+)\b/g)).toEqual(upTo(700));
-      await t.resize(60, 24);
-      await t.waitFor(/╭─{58}╮/);
-      // What streamed after the resize is laid out at the new width.
-      own.enqueue({ text: chunks(paragraph(300, 'x')), delayMs: 2 });
-      t.write('more');
-      await t.waitFor('❯ more');
-      t.write('\r');
-      await t.waitFor(/x299[\s\S]*✓ [\d.]+m?s · \d+ tokens/, 30_000);
-      const after = t.text().slice(t.text().indexOf('❯ more'));
-      for (const line of after.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
-      expect(numbersIn(t.logicalText(), /\bx(\d+)\b/g)).toEqual(upTo(300));
-      expectScrollbackKept(t);
-      await leave(t);
-    },
-  );
+  it('a resize in the middle of a stream re-wraps the live region and erases nothing before it', async () => {
+    const own = await fakeWith({ text: 'unused' });
+    own.enqueue({ text: chunks(paragraph(700)), delayMs: 4 });
+    const t = afterShellOutput(['--base-url', own.url], 80, 24);
+    await ask(t, 'go');
+    await t.waitFor(/\bw200\b/, 30_000);
+    await resize(t, 50, 20);
+    await t.waitFor(/\bw450\b/, 30_000);
+    await resize(t, 100, 30);
+    await t.waitFor(DONE, 30_000);
+    expectScrollbackKept(t);
+    expect(numbersIn(t.logicalText(), /\bw(\d+)\b/g)).toEqual(upTo(700));
+    await resize(t, 60, 24);
+    await t.waitFor(/╭─{58}╮/);
+    // What streamed after the resize is laid out at the new width.
+    own.enqueue({ text: chunks(paragraph(300, 'x')), delayMs: 2 });
+    t.write('more');
+    await t.waitFor('❯ more');
+    t.write('\r');
+    await t.waitFor(/x299[\s\S]*✓ [\d.]+m?s · \d+ tokens/, 30_000);
+    const after = t.text().slice(t.text().indexOf('❯ more'));
+    for (const line of after.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    expect(numbersIn(t.logicalText(), /\bx(\d+)\b/g)).toEqual(upTo(300));
+    expectScrollbackKept(t);
+    await leave(t);
+  });
 });

@@ -4,6 +4,7 @@
  */
 import xterm from '@xterm/headless';
 import { spawn, type IPty } from 'node-pty';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/agentor.js');
@@ -27,10 +28,12 @@ export interface PtyTerminal {
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
   write(data: string): void;
   /**
-   * Resizes the terminal the way a terminal emulator does: the screen re-wraps at the new size, then the program is
-   * told (SIGWINCH). Done when the program has just finished a frame (its output ends a synchronized update and is on
-   * screen), in the pause before the next one: a frame still in flight during a resize was laid out for the old width,
-   * and no program can erase that exactly.
+   * Resizes the terminal at a point in the byte stream where every byte before it was written for the old size and
+   * every byte after it for the new one (the program erases by rows counted at the width it reads from the kernel):
+   * the program is stopped (SIGSTOP), the kernel's size changed, a marker written to the pty's slave side after its
+   * output, and the screen re-wrapped once everything up to the marker is on it; then the program goes on and is told
+   * (SIGWINCH). A terminal emulator re-wraps whenever it resizes, so a frame in flight then can be left half-erased:
+   * no program can avoid that, and a test that stumbled on it would test the timing of the machine.
    */
   resize(cols: number, rows: number): Promise<void>;
   exit: Promise<{ exitCode: number; signal?: number }>;
@@ -55,13 +58,24 @@ export function startPty(
   });
   let raw = '';
   const waiters = new Set<() => void>();
-  let parsed = 0;
-  pty.onData((d) => {
-    raw += d;
+  /** While a resize waits for its marker: what came in, not on screen yet. */
+  let held: { text: string; marker: string; done: (before: string, after: string) => void } | undefined;
+  const show = (d: string): void =>
     term.write(d, () => {
-      parsed += d.length;
       for (const w of [...waiters]) w();
     });
+  pty.onData((d) => {
+    if (held) {
+      held.text += d;
+      const at = held.text.indexOf(held.marker);
+      if (at === -1) return;
+      const { text, marker, done } = held;
+      held = undefined;
+      done(text.slice(0, at), text.slice(at + marker.length));
+      return;
+    }
+    raw += d;
+    show(d);
   });
   const exit = new Promise<{ exitCode: number; signal?: number }>((res) =>
     pty.onExit((e) => {
@@ -104,15 +118,26 @@ export function startPty(
     write: (data) => pty.write(data),
     resize: (c, r) =>
       new Promise<void>((res) => {
-        const now = (): void => {
-          if (parsed < raw.length || !raw.endsWith('\x1b[?2026l') || !waiters.has(now)) return;
-          waiters.delete(now);
-          term.resize(c, r);
-          pty.resize(c, r);
-          res();
+        process.kill(pty.pid, 'SIGSTOP');
+        pty.resize(c, r);
+        const marker = `\x00resize-${c}x${r}-${Date.now()}\x00`;
+        held = {
+          text: '',
+          marker,
+          done: (before, after) => {
+            raw += before;
+            show(before);
+            // Re-wrapped once what came before the marker is on screen (xterm parses writes in order).
+            term.write('', () => {
+              term.resize(c, r);
+              raw += after;
+              if (after) show(after);
+              process.kill(pty.pid, 'SIGCONT');
+              res();
+            });
+          },
         };
-        waiters.add(now);
-        now();
+        writeFileSync((pty as unknown as { ptsName: string }).ptsName, marker);
       }),
     exit,
     kill: () => {

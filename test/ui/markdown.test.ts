@@ -31,6 +31,26 @@ describe('wrapping by display width', () => {
     expect(wrapped).toEqual([family, family, family]);
   });
 
+  it('keeps closing punctuation off the start of a row and opening brackets off its end (kinsoku)', () => {
+    // 。 would start the second row: 三 moves down with it.
+    expect(rows('一二三。四五', 6)).toEqual(['一二', '三。四', '五']);
+    for (const closing of ['，', '、', '）', '」', '』', '！', '？', 'ー', 'っ'])
+      expect(rows(`一二三${closing}四五`, 6)[1]?.startsWith(closing), closing).toBe(false);
+    // 「 would end the first row: it moves down with what it opens (and 四 with 」).
+    expect(rows('一二「三四」五', 6)).toEqual(['一二', '「三', '四」五']);
+    expect(rows('一二（三四', 6)).toEqual(['一二', '（三四']);
+    // "。」" together: two graphemes move down, so the row starts with neither.
+    expect(rows('一二三。」四', 8)).toEqual(['一二', '三。」四']);
+    // A row is never emptied for it, and every row still fits.
+    expect(rows('。。。。。。', 4)).toEqual(['。。', '。。', '。。']);
+    for (const text of ['一二三四五六七八九十。', '（一二三四五六七八九）、', 'ab「cdefgh」ij'])
+      for (const width of [2, 3, 4, 5, 7])
+        for (const r of rows(text, width)) expect(displayWidth(r), `${text} at ${width}`).toBeLessThanOrEqual(width);
+    // Source offsets follow the moved graphemes.
+    const r = wrapSpans([{ text: '一二三。四五', style: {}, src: 10 }], { width: 6 });
+    expect(r.map((x) => x.start)).toEqual([10, 12, 15]);
+  });
+
   it('keeps the source offset of each row’s first character, for streamed paragraphs', () => {
     const r = wrapSpans([{ text: 'alpha beta gamma', style: {}, src: 100 }], { width: 11 });
     expect(r.map((x) => x.start)).toEqual([100, 111]);
@@ -96,6 +116,10 @@ describe('renderMarkdown', () => {
     expect(after[1]).toBe('\x1b[34mconst\x1b[0m a = \x1b[31m"s"\x1b[0m; \x1b[3;90m// note\x1b[0m');
     // Without colour, code is drawn plain.
     expect(renderMarkdown('```ts\nconst a = 1;\n```', ctx(40, false))[1]).toBe('const a = 1;');
+    // highlight.js 11 scopes ("title function_"): the first class picks the style; entities are decoded.
+    const py = renderMarkdown('```python\ndef f(x):\n    return x < 1 and "it\'s"\n```', ctx(60, true));
+    expect(py[1]).toBe('\x1b[34mdef\x1b[0m \x1b[33mf\x1b[0m(x):');
+    expect(plain(py[2] as string)).toBe(`    return x < 1 and "it's"`);
   });
 });
 

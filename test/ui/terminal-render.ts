@@ -40,6 +40,7 @@ class Tty extends EventEmitter {
     public columns: number,
     public rows: number,
     private readonly term: InstanceType<typeof xterm.Terminal>,
+    private readonly afterWrite?: () => void,
   ) {
     super();
   }
@@ -48,13 +49,17 @@ class Tty extends EventEmitter {
     this.raw += data;
     // Synchronously, so that what a test reads right after a render is on screen.
     (this.term as unknown as { _core: { writeSync(d: string): void } })._core.writeSync(data.replace(/\n/g, '\r\n'));
+    this.afterWrite?.();
     cb?.();
     return true;
   }
 }
 
-/** The element rendered in a terminal of `columns` x `rows`. */
-export function renderInTerminal(tree: ReactElement, { columns = 100, rows = 24 } = {}) {
+/** The element rendered in a terminal of `columns` x `rows`; `afterWrite` runs after each write has reached the screen. */
+export function renderInTerminal(
+  tree: ReactElement,
+  { columns = 100, rows = 24, afterWrite }: { columns?: number; rows?: number; afterWrite?: () => void } = {},
+) {
   const term = new xterm.Terminal({
     cols: columns,
     rows,
@@ -62,17 +67,17 @@ export function renderInTerminal(tree: ReactElement, { columns = 100, rows = 24 
     allowProposedApi: true,
     logLevel: 'off',
   });
-  const tty = new Tty(columns, rows, term);
+  const tty = new Tty(columns, rows, term, afterWrite);
   const stdin = new Keyboard();
   const out = new TerminalOutput(tty as unknown as NodeJS.WriteStream, true);
   const instance = render(tree, {
     stdout: out as unknown as NodeJS.WriteStream,
     stdin: stdin as unknown as NodeJS.ReadStream,
     exitOnCtrlC: false,
-    patchConsole: false,
+    ...out.inkOptions(),
   });
-  // As mount.ts does: what is still to be printed goes out when the app has exited.
-  void instance.waitUntilExit().then(() => out.dispose());
+  // As mount.ts does: the live region is erased when the app has exited.
+  const exited = instance.waitUntilExit().then(() => out.dispose());
   const lines = (from: number, to: number): string => {
     const buf = term.buffer.active;
     const out: string[] = [];
@@ -83,6 +88,8 @@ export function renderInTerminal(tree: ReactElement, { columns = 100, rows = 24 
     stdin,
     rerender: instance.rerender,
     unmount: instance.unmount,
+    /** Resolves once the app has exited and its live region was erased. */
+    exited,
     /** Everything on screen and in the scrollback. */
     text: (): string => lines(0, term.buffer.active.length),
     /** The visible screen only. */

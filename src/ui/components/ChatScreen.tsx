@@ -83,7 +83,12 @@ export function ChatScreen({
   const live = useMemo(() => layoutLive(state, now, budget), [state, now, budget]);
   return (
     <Box flexDirection="column">
-      <Printer items={state.print} print={toScreen} onPrinted={onPrinted} />
+      <Printer
+        items={state.print}
+        print={toScreen}
+        onPrinted={onPrinted}
+        onCommit={stdout instanceof TerminalOutput ? stdout.willPrint : undefined}
+      />
       <LiveLines lines={live} />
       {approval ? (
         <LiveLines lines={approval} />

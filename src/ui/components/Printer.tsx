@@ -4,7 +4,7 @@
  * terminal.ts), not through <Static>, whose per-character layout of every printed line would cost more than the rest
  * of the chat together.
  */
-import { memo, useLayoutEffect, useRef } from 'react';
+import { memo, useInsertionEffect, useLayoutEffect, useRef } from 'react';
 import type { PrintItem } from '../chat-state.js';
 
 /** Props of the printer. */
@@ -14,10 +14,14 @@ export interface PrinterProps {
   print: (text: string) => void;
   /** Called with the id of the last item printed. */
   onPrinted: (id: number) => void;
+  /** Told when a commit bringing items is applied, before Ink draws it (see TerminalOutput.willPrint). */
+  onCommit?: (() => void) | undefined;
 }
 
-function PrinterImpl({ items, print, onPrinted }: PrinterProps) {
+function PrinterImpl({ items, print, onPrinted, onCommit }: PrinterProps) {
   const done = useRef(-1);
+  // In the commit's mutation phase: ahead of Ink's render of it and of the layout effect below.
+  useInsertionEffect(() => onCommit?.(), [items, onCommit]);
   // In the commit that brought the items, before anything else is drawn.
   useLayoutEffect(() => {
     let text = '';

@@ -155,7 +155,22 @@ export function wrapSpans(spans: readonly Span[], opts: WrapOptions): Row[] {
   return rows;
 }
 
-/** Places a word wider than the room left, grapheme by grapheme, starting new rows as they fill. */
+/**
+ * Kinsoku (JIS X 4051), as CJK-aware wrappers apply it: characters that may not start a row (closing brackets and
+ * quotes, the ideographic full stop and commas, middle dots, small kana, the prolonged sound mark, iteration marks)…
+ */
+const NO_ROW_START =
+  /^[)\]}、。，．,.：:；;！!？?‼⁇⁈⁉・‐゠–〜～ー々〻ゝゞヽヾ）］｝〕〉》」』】〙〗〟’”｠»ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰ-ㇿ]/u;
+/** …and characters that may not end one (opening brackets and quotes). */
+const NO_ROW_END = /^[([{（［｛〔〈《「『【〘〖〝‘“｟«]$/u;
+/** At most this many graphemes move to the next row to keep a row break off a kinsoku character. */
+const KINSOKU_CARRY = 2;
+
+/**
+ * Places a word wider than the room left, grapheme by grapheme, starting new rows as they fill. A row does not end
+ * with an opening bracket and the next does not start with closing punctuation: the grapheme before the break moves
+ * down with it (one, or two for "。」"), as long as the row keeps something.
+ */
 function breakWord(
   word: Word,
   width: number,
@@ -166,27 +181,39 @@ function breakWord(
 ): void {
   for (const part of word.parts) {
     let offset = 0;
-    let chunk = '';
+    /** The graphemes not put in the row yet, with their widths; `chunkStart` is the first one's offset in the part. */
+    let chunk: string[] = [];
+    let widths: number[] = [];
     let chunkWidth = 0;
     let chunkStart = 0;
-    const flush = (): void => {
-      if (!chunk) return;
-      put(
-        { text: chunk, style: part.style, ...(part.src !== undefined ? { src: part.src + chunkStart } : {}) },
-        chunkWidth,
-      );
-      chunk = '';
-      chunkWidth = 0;
+    const flush = (upTo = chunk.length): void => {
+      if (upTo === 0) return;
+      const text = chunk.slice(0, upTo).join('');
+      const w = widths.slice(0, upTo).reduce((a, b) => a + b, 0);
+      put({ text, style: part.style, ...(part.src !== undefined ? { src: part.src + chunkStart } : {}) }, w);
+      chunkStart += text.length;
+      chunk = chunk.slice(upTo);
+      widths = widths.slice(upTo);
+      chunkWidth -= w;
     };
     for (const g of graphemes(part.text)) {
       const w = displayWidth(g);
       // Every row takes at least one grapheme, so a row narrower than a wide character still makes progress.
-      if (current().width + chunkWidth + w > width && !(isEmpty() && chunk === '')) {
-        flush();
+      if (current().width + chunkWidth + w > width && !(isEmpty() && chunk.length === 0)) {
+        let keep = chunk.length;
+        const breaksBadly = (at: number): boolean =>
+          NO_ROW_START.test(at < chunk.length ? (chunk[at] as string) : g) || NO_ROW_END.test(chunk[at - 1] ?? '');
+        const carried = (from: number): number => widths.slice(from).reduce((a, b) => a + b, w);
+        while (keep > 0 && chunk.length - keep < KINSOKU_CARRY && breaksBadly(keep) && carried(keep - 1) <= width)
+          keep--;
+        // The row must keep something, and the carried graphemes must fit the next row.
+        if ((keep === 0 && isEmpty()) || breaksBadly(keep)) keep = chunk.length;
+        flush(keep);
         next();
       }
-      if (chunk === '') chunkStart = offset;
-      chunk += g;
+      if (chunk.length === 0) chunkStart = offset;
+      chunk.push(g);
+      widths.push(w);
       chunkWidth += w;
       offset += g.length;
     }
