@@ -10,7 +10,7 @@
  * drawn goes to the panel, never to the prompt it replaced.
  */
 import { useInput, useStdin } from 'ink';
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import { KeyReader, type KeyPress } from './keys.js';
 
 /** A bracketed paste with no input for this long is taken as ended (its end marker was lost). */
@@ -34,33 +34,58 @@ export function useKeyPresses(onPress: (press: KeyPress) => void, { isActive = t
   handler.current = { onPress, onRead };
   const lastEvent = useRef<string | undefined>(undefined);
   const reading = isRawModeSupported === true;
-  useEffect(() => {
+  // A paste that stays open this long without input lost its end marker: it ends there, so keys work again.
+  const pasteTimer = useRef<NodeJS.Timeout | undefined>(undefined);
+  useEffect(() => () => clearTimeout(pasteTimer.current), []);
+  const take = (event: string): void => {
+    if (!active.current) return;
+    handler.current.onRead?.();
+    for (const press of reader.current.push(event)) handler.current.onPress(press);
+    clearTimeout(pasteTimer.current);
+    if (reader.current.pasting)
+      pasteTimer.current = setTimeout(() => {
+        for (const press of reader.current.flush()) handler.current.onPress(press);
+      }, PASTE_IDLE_MS);
+  };
+  const takeRef = useRef(take);
+  takeRef.current = take;
+
+  // Ink subscribes useInput's handler in a passive effect, which runs after the frame is drawn: a reader that mounts
+  // with its frame (the /model picker) would lose the keys pressed on that frame. Layout effects run in the same
+  // commit as the drawing, so this listener is there from the first frame; it hands on to useInput (which batches the
+  // updates a read causes) once that is subscribed.
+  const inkListens = useRef(false);
+  useLayoutEffect(() => {
     if (!reading || !events) return;
     const record = (data: string): void => {
       lastEvent.current = data;
     };
+    const early = (data: string): void => {
+      if (inkListens.current) return;
+      lastEvent.current = undefined;
+      takeRef.current(data);
+    };
     events.prependListener('input', record);
+    events.on('input', early);
     return () => {
       events.removeListener('input', record);
+      events.removeListener('input', early);
     };
   }, [events, reading]);
 
-  // A paste that stays open this long without input lost its end marker: it ends there, so keys work again.
-  const pasteTimer = useRef<NodeJS.Timeout | undefined>(undefined);
-  useEffect(() => () => clearTimeout(pasteTimer.current), []);
   useInput(
     (input) => {
       const event = lastEvent.current ?? input;
       lastEvent.current = undefined;
-      if (!active.current) return;
-      handler.current.onRead?.();
-      for (const press of reader.current.push(event)) handler.current.onPress(press);
-      clearTimeout(pasteTimer.current);
-      if (reader.current.pasting)
-        pasteTimer.current = setTimeout(() => {
-          for (const press of reader.current.flush()) handler.current.onPress(press);
-        }, PASTE_IDLE_MS);
+      takeRef.current(event);
     },
     { isActive: reading },
   );
+  // Declared after useInput, so it runs once useInput's handler is subscribed (effects run in order).
+  useEffect(() => {
+    inkListens.current = reading;
+    return () => {
+      inkListens.current = false;
+    };
+  }, [reading]);
 }
