@@ -20,6 +20,7 @@ import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from '../core
 import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { exitWhenFlushed } from './fast-exit.js';
 import type { Session } from '../core/sessions/session.js';
+import type { SessionSwitcher } from '../ui/options.js';
 import {
   openChatSession,
   openSessionStore,
@@ -210,7 +211,16 @@ async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: 
   const agent = agents[0] as Agent;
   const tracing = await cliTracing(agents);
   try {
-    return await chatOnce(promptParts, opts, settings, agent, agents, interrupt, chatSession.session);
+    return await chatOnce(
+      promptParts,
+      opts,
+      settings,
+      agent,
+      agents,
+      interrupt,
+      chatSession.session,
+      chatSession.switcher,
+    );
   } finally {
     await chatSession.close();
     // Interrupted, the servers are stopped at once: the user is waiting for the prompt.
@@ -258,6 +268,7 @@ async function chatOnce(
   agents: Agent[],
   interrupt: SignalScope,
   session: Session | undefined,
+  switcher?: SessionSwitcher,
 ): Promise<number> {
   const prompt = promptParts.join(' ').trim();
   const piped = opts.stdin === false ? '' : await readPipedStdin(process.stdin, interrupt.signal);
@@ -268,7 +279,7 @@ async function chatOnce(
     // Interrupted while MCP servers started: nothing to show.
     if (interrupt.received) return interrupt.exitCode(130);
     // The UI handles signals itself (src/ui/mount.ts); the code says which one ended it.
-    return interrupt.exitCode(await chatInk(input, opts, settings, agent, agents, session));
+    return interrupt.exitCode(await chatInk(input, opts, settings, agent, agents, session, switcher));
   }
   if (!input && !interrupt.received) {
     return fail(NOTHING_TO_ASK);
@@ -296,6 +307,7 @@ async function chatInk(
   agent: Agent,
   agents: Agent[],
   session: Session | undefined,
+  switcher: SessionSwitcher | undefined,
 ): Promise<number> {
   // Lazy: --help, --version, --json and piped runs never load ink/react.
   const ui = await loadUi();
@@ -310,6 +322,7 @@ async function chatInk(
       timeoutMs: settings.timeoutMs,
       maxTurns: settings.maxTurns,
       ...(session ? { session } : {}),
+      ...(switcher ? { sessions: switcher } : {}),
     });
   }
   if (agents.length > 1 && input) {
@@ -325,7 +338,8 @@ async function chatInk(
       ),
     );
   }
-  if (conversation) return ui.runInteractive({ ...run, firstPrompt: input || undefined });
+  if (conversation)
+    return ui.runInteractive({ ...run, firstPrompt: input || undefined, ...(switcher ? { sessions: switcher } : {}) });
   if (input) return ui.renderOnce({ ...run, prompt: input });
   return fail(NOTHING_TO_ASK);
 }

@@ -4,15 +4,18 @@
  * A single-agent chat is a conversation with one agent: the same rules, the same screen, without per-agent chrome.
  * With `once`, it runs `firstPrompt` and exits (a prompt given on the command line, in a terminal).
  */
-import { useStdin, useStdout } from 'ink';
+import { Box, useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { Conversation, type Agent } from '../core/agent.js';
+import type { Session } from '../core/sessions/session.js';
 import { exitCodeFor, type RunEndEvent } from '../core/events.js';
 import { parseAddress } from './address.js';
 import { chatReducer, initialChatState, type ChatAction } from './chat-state.js';
-import { parseCommand, runCommand } from './commands.js';
+import { parseCommand, runCommand, type ChatSessions } from './commands.js';
 import { ChatScreen } from './components/ChatScreen.js';
+import { ListPicker, type PickerItem } from './components/ListPicker.js';
 import { InputHistory } from './history-store.js';
+import type { SessionSwitcher } from './options.js';
 import type { RunOptions } from './run-helpers.js';
 import { osc52, type Screen } from './screen.js';
 import { approvalLines } from './approval-panel.js';
@@ -44,6 +47,15 @@ export interface AppProps extends RunOptions {
   onExit: (code: number, ends: RunEndEvent[]) => void;
   /** Aborted from outside (SIGINT, SIGTERM): one-shot, cancel the runs (they end on their own); else leave. */
   signal?: AbortSignal;
+  /** `/new`, `/resume` and `/sessions` (the chat's session changes; without it they say the chat is not saved). */
+  sessions?: SessionSwitcher;
+}
+
+/** A picker shown instead of the prompt (`/resume` without an id). */
+interface OpenPicker {
+  title: string;
+  items: readonly PickerItem[];
+  done: (id: string | undefined) => void;
 }
 
 const NO_HISTORY = new InputHistory(null);
@@ -61,15 +73,19 @@ export function App({
   signal,
   timeoutMs,
   maxTurns,
-  session,
+  session: firstSession,
+  sessions: switcher,
 }: AppProps) {
   const exit = useExit();
   const { stdout, write } = useStdout();
   const { isRawModeSupported } = useStdin();
   const { width, rows } = useTerminalSize();
-  const [conversations] = useState(
+  // `/new` and `/resume` move the chat to another session, and so to that session's conversations.
+  const [session, setSession] = useState<Session | undefined>(firstSession);
+  const [conversations, setConversations] = useState<readonly Conversation[]>(
     () => given ?? agents.map((a) => (session ? session.conversation(a.name) : new Conversation())),
   );
+  const [picker, setPicker] = useState<OpenPicker | undefined>(undefined);
   // The terminal Ink draws on (mount.ts), or without one (a test's stream) Ink's own write.
   const [screen] = useState<Screen>(
     () =>
@@ -79,7 +95,13 @@ export function App({
         : { clear: () => undefined, copy: (text) => write(osc52(text)), print: (text) => write(text) }),
   );
   const [state, dispatch] = useReducer(chatReducer, undefined, () =>
-    initialChatState(agents, { width, rows, color }, !once, session ? resumedLines(session, width, color) : []),
+    initialChatState(
+      agents,
+      { width, rows, color },
+      !once,
+      session ? resumedLines(session, width, color) : [],
+      session?.id,
+    ),
   );
   // What is printed is acknowledged with the next batch of events while a round runs (no render of its own), at once
   // otherwise.
@@ -155,6 +177,26 @@ export function App({
     return true;
   };
 
+  const chatSessions: ChatSessions | undefined = switcher && {
+    switcher,
+    adopt: (next) => {
+      setSession(next);
+      setConversations(agents.map((a) => next.conversation(a.name)));
+      dispatch({ type: 'session', id: next.id, lines: resumedLines(next, width, color) });
+    },
+    pick: (title, items) =>
+      new Promise((resolve) =>
+        setPicker({
+          title,
+          items,
+          done: (id) => {
+            setPicker(undefined);
+            resolve(id);
+          },
+        }),
+      ),
+  };
+
   /** Sends a message or runs a slash command (`shown`: see send); true when that started a round. */
   const perform = (text: string, shown: string): boolean => {
     const cmd = parseCommand(text);
@@ -168,6 +210,7 @@ export function App({
       screen,
       exit: (code) => leave(code),
       ...(session ? { session } : {}),
+      ...(chatSessions ? { sessions: chatSessions } : {}),
     });
     return false;
   };
@@ -181,7 +224,7 @@ export function App({
     perform,
     editable: !once,
     // While a tool call waits for the user, keys answer it (use-approvals.ts), not the prompt.
-    isActive: isRawModeSupported === true && approvals.current === undefined,
+    isActive: isRawModeSupported === true && approvals.current === undefined && picker === undefined,
     ...(agents.length > 1 ? { cancelled: 'the agents were cancelled' } : {}),
   });
 
@@ -213,17 +256,31 @@ export function App({
   }, [signal, leave, once, isRunning, cancel]);
 
   return (
-    <ChatScreen
-      state={state}
-      now={now}
-      {...(once ? {} : { editor: keys.editor })}
-      queued={keys.queued}
-      {...(keys.hint ? { hint: keys.hint } : {})}
-      print={printToScreen}
-      onPrinted={onPrinted}
-      {...(approvals.current
-        ? { approval: approvalLines(approvals.current, approvalStep, width, color, agents.length > 1) }
-        : {})}
-    />
+    <Box flexDirection="column">
+      <ChatScreen
+        state={state}
+        now={now}
+        {...(once ? {} : { editor: keys.editor })}
+        queued={keys.queued}
+        {...(keys.hint ? { hint: keys.hint } : {})}
+        print={printToScreen}
+        onPrinted={onPrinted}
+        {...(picker
+          ? { approval: [] } // the picker below takes the prompt's place until the user chooses or leaves
+          : approvals.current
+            ? { approval: approvalLines(approvals.current, approvalStep, width, color, agents.length > 1) }
+            : {})}
+      />
+      {picker ? (
+        <ListPicker
+          title={picker.title}
+          items={picker.items}
+          width={width}
+          rows={Math.max(3, Math.min(10, rows - 6))}
+          onSelect={(id) => picker.done(id)}
+          onCancel={() => picker.done(undefined)}
+        />
+      ) : null}
+    </Box>
   );
 }
