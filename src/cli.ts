@@ -8,7 +8,7 @@ import type { DeployCommandOptions } from './commands/deploy.js';
 import type { ServeCommandOptions } from './commands/serve.js';
 import type { ChatCommandOptions } from './commands/chat.js';
 import type {
-  SessionsDirOption,
+  SessionsShowOptions,
   SessionsExportOptions,
   SessionsListOptions,
   SessionsPruneOptions,
@@ -193,8 +193,9 @@ export function buildProgram(): Command {
     .command('show')
     .description('print a session as a conversation')
     .argument('<id>', 'session id or unique prefix')
+    .option('--json', 'the raw log: the header and every record, one JSON object a line')
     .addOption(dirOption())
-    .action(async (id: string, opts: SessionsDirOption) => {
+    .action(async (id: string, opts: SessionsShowOptions) => {
       const { runSessionsShow } = await import('./commands/sessions.js');
       process.exitCode = await runSessionsShow(id, opts);
     });
@@ -202,7 +203,11 @@ export function buildProgram(): Command {
     .command('export')
     .description('write a session out: its log as JSONL (default) or a Markdown transcript')
     .argument('<id>', 'session id or unique prefix')
-    .addOption(new Option('--format <format>', 'jsonl or md').choices(['jsonl', 'md']).default('jsonl'))
+    .addOption(
+      new Option('--format <format>', 'jsonl (json is the same) or md')
+        .choices(['jsonl', 'json', 'md'])
+        .default('jsonl'),
+    )
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .addOption(dirOption())
     .action(async (id: string, opts: SessionsExportOptions) => {

@@ -24,6 +24,7 @@ import type { SessionSwitcher } from '../ui/options.js';
 import {
   openChatSession,
   openSessionStore,
+  shortId,
   pickSession,
   planSession,
   resumedAgentRefs,
@@ -296,6 +297,9 @@ async function chatOnce(
   });
   // The renderer applies --events, so the exit code still comes from each run's real run_end.
   const status = worstStatus(await render(events, opts, settings.events, agent, agents));
+  // For a person at the terminal; scripts read the id from run_start's session_id (and keep stderr clean).
+  if (session?.saving && process.stderr.isTTY)
+    warn(`session ${shortId(session.id)} · continue it with: agentor chat -c "…" (or -r ${shortId(session.id)})`);
   return status === 'cancelled' ? interrupt.exitCode(exitCodeFor(status)) : exitCodeFor(status);
 }
 

@@ -25,6 +25,12 @@ export interface SessionsListOptions extends SessionsDirOption {
   limit?: number;
 }
 
+/** Options of `agentor sessions show`. */
+export interface SessionsShowOptions extends SessionsDirOption {
+  /** The raw log (header and records, one JSON object a line) instead of the conversation. */
+  json?: boolean;
+}
+
 /** Options of `agentor sessions export`. */
 export interface SessionsExportOptions extends SessionsDirOption {
   format?: string;
@@ -127,12 +133,16 @@ function table(sessions: readonly SessionSummary[], columns: number): string {
 }
 
 /** `agentor sessions show <id>`: the conversation as text (sanitised: recorded text never drives the terminal). */
-export function runSessionsShow(typed: string, opts: SessionsDirOption = {}): Promise<number> {
+export function runSessionsShow(typed: string, opts: SessionsShowOptions = {}): Promise<number> {
   return withStore(opts, async (store) => {
     const id = await resolveId(store, typed);
     const loaded = await store.load(id);
     if (!loaded) return fail(`session ${id} was removed meanwhile`);
     for (const n of loaded.notices) process.stderr.write(`agentor: ${n}\n`);
+    if (opts.json) {
+      process.stdout.write([loaded.header, ...loaded.records].map((r) => `${JSON.stringify(r)}\n`).join(''));
+      return 0;
+    }
     const h = loaded.header;
     const color = Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'];
     const dim = (s: string): string => (color ? `\x1b[2m${s}\x1b[22m` : s);
@@ -179,7 +189,7 @@ function showEntry(
 export function runSessionsExport(typed: string, opts: SessionsExportOptions): Promise<number> {
   return withStore(opts, async (store) => {
     const format = (opts.format ?? 'jsonl').toLowerCase();
-    if (!['jsonl', 'md', 'markdown'].includes(format)) {
+    if (!['jsonl', 'json', 'md', 'markdown'].includes(format)) {
       throw new ConfigError(`--format must be jsonl or md, not "${opts.format}"`);
     }
     const id = await resolveId(store, typed);
@@ -187,7 +197,7 @@ export function runSessionsExport(typed: string, opts: SessionsExportOptions): P
     if (!loaded) return fail(`session ${id} was removed meanwhile`);
     for (const n of loaded.notices) process.stderr.write(`agentor: ${n}\n`);
     const text =
-      format === 'jsonl'
+      format === 'jsonl' || format === 'json'
         ? [loaded.header, ...loaded.records].map((r) => `${JSON.stringify(r)}\n`).join('')
         : transcriptMarkdown(sessionTranscript(loaded.records), `Session ${id}`);
     if (opts.output && opts.output !== '-') {

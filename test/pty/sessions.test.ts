@@ -22,7 +22,46 @@ afterAll(async () => {
   await fake?.close();
 });
 
+function env(home: string): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete e[k];
+  return { ...e, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), OPENAI_API_KEY: 'test' };
+}
+
 describe('sessions in a real terminal', () => {
+  it('chat --resume without an id opens the picker; the chosen session is replayed and continued', async () => {
+    const home = tempDir('agentor-pty-resume-');
+    const once = startPty(['chat', '--base-url', fake.url, 'name a prime number'], {
+      env: env(home),
+      cols: 80,
+      rows: 24,
+      cwd: home,
+    });
+    running.push(once);
+    fake.enqueue({ text: ['Seven is prime.'] });
+    await once.waitFor('Seven is prime.');
+    expect((await once.exit).exitCode).toBe(0);
+
+    const t = startPty(['chat', '--resume', '--base-url', fake.url], { env: env(home), cols: 80, rows: 24, cwd: home });
+    running.push(t);
+    await t.waitFor('Resume a session');
+    await t.waitFor(/❯ name a prime number\s+just now · 1 msg/);
+    t.write('\r');
+    await t.waitFor('── resumed ──');
+    await t.waitFor('Seven is prime.');
+    await t.waitFor('↑↓ history');
+    fake.requests.length = 0;
+    fake.enqueue({ text: ['Eleven.'] });
+    t.write('another one?\r');
+    await t.waitFor('Eleven.');
+    const sent = (fake.requests[0]?.body.messages as Array<{ role: string; content: string }>)
+      .filter((m) => m.role !== 'system')
+      .map((m) => m.content);
+    expect(sent).toEqual(['name a prime number', 'Seven is prime.', 'another one?']);
+    t.write('\x04');
+    expect((await t.exit).exitCode).toBe(0);
+  });
+
   it('/new, /sessions and /resume with the picker: the old transcript comes back and the conversation goes on', async () => {
     const e: NodeJS.ProcessEnv = { ...process.env };
     for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI'])
