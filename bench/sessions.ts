@@ -49,7 +49,7 @@ async function recordingOverhead(ctx: BenchContext): Promise<BenchRow> {
   const fake = await startFakeOpenAI({ fallback: { text: Array.from({ length: 20_000 }, (_, i) => `w${i % 100} `) } });
   try {
     const env = ctx.cliEnv();
-    const n = Math.max(7, ctx.runs);
+    const n = Math.max(5, ctx.runs);
     const run = (extra: string[]) => () =>
       timedSpawn(process.execPath, [ctx.bin, 'chat', '--json', ...extra, '--base-url', fake.url, 'hi'], { env }).then(
         (x) => x.ms,
@@ -77,12 +77,12 @@ async function toPrompt(args: string[], env: NodeJS.ProcessEnv, cwd: string): Pr
   const t = startPty(args, { env, cols: 80, rows: 24, cwd });
   try {
     await t.waitFor('↑↓ history', 30_000);
-    const ms = performance.now() - t0;
-    t.write('\x04');
-    await t.exit;
-    return ms;
+    return performance.now() - t0;
   } finally {
+    // Killed, not Ctrl+D: keys sent before the prompt listens would be lost. A lock left behind is stale (its process
+    // is gone) and taken over by the next resume.
     t.kill();
+    await t.exit;
   }
 }
 
