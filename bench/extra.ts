@@ -24,6 +24,10 @@ export async function extraBenchmarks(ctx: BenchContext): Promise<BenchRow[]> {
     const { signalsBench } = await import('./signals.js');
     rows.push(...(await signalsBench(ctx)));
   }
+  if (ctx.want('sessions')) {
+    const { sessionsBench } = await import('./sessions.js');
+    rows.push(...(await sessionsBench(ctx)));
+  }
   if (ctx.want('a2a')) {
     const { a2aBench } = await import('./a2a.js');
     rows.push(...(await a2aBench(ctx)));

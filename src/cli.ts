@@ -8,6 +8,7 @@ import type { DeployCommandOptions } from './commands/deploy.js';
 import type { ServeCommandOptions } from './commands/serve.js';
 import type { ChatCommandOptions } from './commands/chat.js';
 import type {
+  SessionsShowOptions,
   SessionsExportOptions,
   SessionsListOptions,
   SessionsPruneOptions,
@@ -112,6 +113,10 @@ export function buildProgram(): Command {
       'where sessions and A2A tasks live: memory, or redis://… shared by replicas (env AGENTOR_STORE, REDIS_URL)',
     )
     .option('--store-lease <duration>', "a replica's lease in the store: its running tasks fail after it (default 15s)")
+    .option(
+      '--sessions-dir <dir>',
+      'keep session_id and A2A contextId conversations as session files in this directory (they survive a restart)',
+    )
     .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format')
     .option('--approve <mode>', 'tool calls that may change things: ask the client (default), auto, never')
     .option(
@@ -168,12 +173,18 @@ export function buildProgram(): Command {
   const sessions = program
     .command('sessions')
     .description('the saved chats: list, show, export, rm, prune (resume one with agentor chat --resume <id>)');
+  const dirOption = (): Option =>
+    new Option(
+      '--dir <dir>',
+      'the sessions directory (default: $XDG_STATE_HOME/agentor/sessions; serve --sessions-dir)',
+    );
   sessions
     .command('list', { isDefault: true })
     .description('list saved sessions, most recent first')
     .option('--here', 'only sessions started in this directory')
     .option('-n, --limit <n>', 'at most this many (default 20)', int('--limit', 1))
     .option('--json', 'as JSON (every session, unless --limit)')
+    .addOption(dirOption())
     .action(async (opts: SessionsListOptions) => {
       const { runSessionsList } = await import('./commands/sessions.js');
       process.exitCode = await runSessionsList(opts);
@@ -182,16 +193,23 @@ export function buildProgram(): Command {
     .command('show')
     .description('print a session as a conversation')
     .argument('<id>', 'session id or unique prefix')
-    .action(async (id: string) => {
+    .option('--json', 'the raw log: the header and every record, one JSON object a line')
+    .addOption(dirOption())
+    .action(async (id: string, opts: SessionsShowOptions) => {
       const { runSessionsShow } = await import('./commands/sessions.js');
-      process.exitCode = await runSessionsShow(id);
+      process.exitCode = await runSessionsShow(id, opts);
     });
   sessions
     .command('export')
     .description('write a session out: its log as JSONL (default) or a Markdown transcript')
     .argument('<id>', 'session id or unique prefix')
-    .addOption(new Option('--format <format>', 'jsonl or md').choices(['jsonl', 'md']).default('jsonl'))
+    .addOption(
+      new Option('--format <format>', 'jsonl (json is the same) or md')
+        .choices(['jsonl', 'json', 'md'])
+        .default('jsonl'),
+    )
     .option('-o, --output <file>', 'write to this file instead of stdout')
+    .addOption(dirOption())
     .action(async (id: string, opts: SessionsExportOptions) => {
       const { runSessionsExport } = await import('./commands/sessions.js');
       process.exitCode = await runSessionsExport(id, opts);
@@ -201,6 +219,7 @@ export function buildProgram(): Command {
     .description('remove sessions')
     .argument('<id...>', 'session ids or unique prefixes')
     .option('--force', 'also a session another agentor process is writing')
+    .addOption(dirOption())
     .action(async (ids: string[], opts: SessionsRemoveOptions) => {
       const { runSessionsRemove } = await import('./commands/sessions.js');
       process.exitCode = await runSessionsRemove(ids, opts);
@@ -210,6 +229,7 @@ export function buildProgram(): Command {
     .description('remove sessions not written to for a while')
     .option('--older-than <age>', 'e.g. 7d, 12h (default 30d)')
     .option('--dry-run', 'list what would be removed')
+    .addOption(dirOption())
     .action(async (opts: SessionsPruneOptions) => {
       const { runSessionsPrune } = await import('./commands/sessions.js');
       process.exitCode = await runSessionsPrune(opts);

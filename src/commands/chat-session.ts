@@ -5,10 +5,14 @@
  */
 import { ConfigError, readConfigFile, sessionsDir } from '../core/config.js';
 import { FileSessionStore } from '../core/sessions/file-store.js';
+import { ago, oneLine, sessionChoices, shortId } from '../core/sessions/describe.js';
 import { resolveSession } from '../core/sessions/resolve.js';
 import { Session, describeHolder } from '../core/sessions/session.js';
 import type { SessionAgentInfo, SessionHeader, SessionStore, SessionSummary } from '../core/sessions/types.js';
+import type { SessionSwitcher } from '../ui/options.js';
 import { loadUi } from './load-ui.js';
+
+export { ago, oneLine, shortId } from '../core/sessions/describe.js';
 
 /** The session flags of `agentor chat`, as Commander parses them. */
 export interface ChatSessionFlags {
@@ -30,8 +34,11 @@ export type SessionPlan =
 
 /** An open chat session and what the command must do with it. */
 export interface ChatSession {
-  session: Session | undefined;
+  /** The current session: the chat's `/new` and `/resume` change it. */
+  readonly session: Session | undefined;
   store: SessionStore | undefined;
+  /** What the interactive chat does with sessions (absent with --no-session). */
+  switcher?: SessionSwitcher;
   /** Flushes and releases the session (an empty new session is removed), and closes the store. */
   close(): Promise<void>;
 }
@@ -113,19 +120,9 @@ export async function pickSession(
   recent: readonly SessionSummary[],
 ): Promise<SessionPlan | undefined> {
   const ui = await loadUi();
-  const home = process.env['HOME'];
-  const here = process.cwd();
   const id = await ui.pickFromList({
     title: 'Resume a session',
-    items: recent.map((s) => {
-      const dir = s.cwd === here ? 'here' : home && s.cwd.startsWith(home) ? `~${s.cwd.slice(home.length)}` : s.cwd;
-      return {
-        id: s.id,
-        label: oneLine(s.firstPrompt, 70) || '(no message)',
-        detail: `${ago(s.updated)} · ${s.turns} msg · ${oneLine(s.agents.length > 1 ? s.agents.join(',') : s.model, 24)} · ${oneLine(dir, 30)} · ${shortId(s.id)}`,
-        keywords: s.cwd,
-      };
-    }),
+    items: sessionChoices(recent, { cwd: process.cwd(), home: process.env['HOME'] }),
   });
   return id === undefined ? undefined : loaded(store, id);
 }
@@ -156,7 +153,8 @@ export async function openChatSession(
 ): Promise<ChatSession> {
   const onWarning = (message: string): void => warn(message);
   let session: Session | undefined;
-  let created = false;
+  /** Sessions started here (not resumed): removed on leaving them when nothing was said. */
+  const created = new WeakSet<Session>();
   if (plan.kind === 'resume') {
     session = await Session.resume(plan.id, { store, onWarning, agents: agents.map((a) => a.name) });
     for (const notice of session.notices) warn(notice);
@@ -168,23 +166,63 @@ export async function openChatSession(
   } else if (plan.kind === 'new') {
     try {
       session = await Session.create({ agents: [...agents] }, { store, onWarning });
-      created = true;
+      created.add(session);
     } catch (e) {
       warn(`this chat is not being saved: ${describeFailure(e)}`);
     }
   }
+  const leave = async (s: Session | undefined): Promise<void> => {
+    if (!s) return;
+    await s.close();
+    // A chat in which nothing was said is not worth listing.
+    if (created.has(s) && s.turns === 0) await store.remove(s.id).catch(() => false);
+  };
+  const names = agents.map((a) => a.name);
+  const switcher: SessionSwitcher = {
+    recent: (limit) => store.list({ cwd: process.cwd(), limit }),
+    startNew: async () => {
+      let next: Session;
+      try {
+        next = await Session.create({ agents: [...agents] }, { store, onWarning });
+      } catch (e) {
+        throw new Error(`cannot start a new session: ${describeFailure(e)}`, { cause: e });
+      }
+      created.add(next);
+      const previous = session;
+      session = next;
+      await leave(previous);
+      return next;
+    },
+    resume: async (typed) => {
+      const found = await resolveSession(store, typed);
+      if (!('id' in found)) {
+        throw new Error(
+          found.error === 'ambiguous'
+            ? `"${typed}" matches ${found.candidates.length} sessions; type more of the id:\n${listLines(found.candidates.slice(0, 10))}`
+            : found.closest.length > 0
+              ? `no session "${typed}". The closest ones:\n${listLines(found.closest)}`
+              : `no session "${typed}", and there are no other saved sessions yet`,
+        );
+      }
+      if (found.id === session?.id) throw new Error(`this chat is session ${shortId(found.id)} already`);
+      const next = await Session.resume(found.id, { store, onWarning, agents: names });
+      const previous = session;
+      session = next;
+      await leave(previous);
+      return next;
+    },
+  };
   let closed = false;
   return {
-    session,
+    get session() {
+      return session;
+    },
     store,
+    ...(plan.kind === 'off' ? {} : { switcher }),
     close: async () => {
       if (closed) return;
       closed = true;
-      if (session) {
-        await session.close();
-        // A chat in which nothing was said is not worth listing.
-        if (created && session.turns === 0) await store.remove(session.id).catch(() => false);
-      }
+      await leave(session);
       await store.close();
     },
   };
@@ -199,21 +237,6 @@ function describeFailure(e: unknown): string {
   return err.message ?? String(e);
 }
 
-/** The first 8 characters of an id (what listings show; a unique prefix resumes it). */
-export function shortId(id: string): string {
-  return id.length > 8 ? id.slice(0, 8) : id;
-}
-
-/** When, relative to now: "just now", "5 min ago", "3 h ago", "2 days ago", then a date. */
-export function ago(ms: number, now = Date.now()): string {
-  const s = Math.max(0, Math.round((now - ms) / 1000));
-  if (s < 60) return 'just now';
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
-  if (s < 7 * 86_400) return `${Math.floor(s / 86_400)} day${s < 2 * 86_400 ? '' : 's'} ago`;
-  return new Date(ms).toISOString().slice(0, 10);
-}
-
 /** One line per session: id, when, turns, first prompt (for error messages and listings without a terminal). */
 export function listLines(sessions: readonly SessionSummary[]): string {
   return sessions
@@ -222,14 +245,4 @@ export function listLines(sessions: readonly SessionSummary[]): string {
       return `  ${s.id}  ${ago(s.updated)}, ${s.turns} message${s.turns === 1 ? '' : 's'}${prompt ? `  "${prompt}"` : ''}`;
     })
     .join('\n');
-}
-
-/** A text on one line (control characters dropped, whitespace collapsed), cut to `max` characters. */
-export function oneLine(text: string, max: number): string {
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const chars = [...flat];
-  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : flat;
 }

@@ -20,9 +20,11 @@ import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from '../core
 import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { exitWhenFlushed } from './fast-exit.js';
 import type { Session } from '../core/sessions/session.js';
+import type { SessionSwitcher } from '../ui/options.js';
 import {
   openChatSession,
   openSessionStore,
+  shortId,
   pickSession,
   planSession,
   resumedAgentRefs,
@@ -210,7 +212,16 @@ async function chat(promptParts: string[], opts: ChatCommandOptions, interrupt: 
   const agent = agents[0] as Agent;
   const tracing = await cliTracing(agents);
   try {
-    return await chatOnce(promptParts, opts, settings, agent, agents, interrupt, chatSession.session);
+    return await chatOnce(
+      promptParts,
+      opts,
+      settings,
+      agent,
+      agents,
+      interrupt,
+      chatSession.session,
+      chatSession.switcher,
+    );
   } finally {
     await chatSession.close();
     // Interrupted, the servers are stopped at once: the user is waiting for the prompt.
@@ -258,6 +269,7 @@ async function chatOnce(
   agents: Agent[],
   interrupt: SignalScope,
   session: Session | undefined,
+  switcher?: SessionSwitcher,
 ): Promise<number> {
   const prompt = promptParts.join(' ').trim();
   const piped = opts.stdin === false ? '' : await readPipedStdin(process.stdin, interrupt.signal);
@@ -268,7 +280,7 @@ async function chatOnce(
     // Interrupted while MCP servers started: nothing to show.
     if (interrupt.received) return interrupt.exitCode(130);
     // The UI handles signals itself (src/ui/mount.ts); the code says which one ended it.
-    return interrupt.exitCode(await chatInk(input, opts, settings, agent, agents, session));
+    return interrupt.exitCode(await chatInk(input, opts, settings, agent, agents, session, switcher));
   }
   if (!input && !interrupt.received) {
     return fail(NOTHING_TO_ASK);
@@ -285,6 +297,9 @@ async function chatOnce(
   });
   // The renderer applies --events, so the exit code still comes from each run's real run_end.
   const status = worstStatus(await render(events, opts, settings.events, agent, agents));
+  // For a person at the terminal; scripts read the id from run_start's session_id (and keep stderr clean).
+  if (session?.saving && process.stderr.isTTY)
+    warn(`session ${shortId(session.id)} · continue it with: agentor chat -c "…" (or -r ${shortId(session.id)})`);
   return status === 'cancelled' ? interrupt.exitCode(exitCodeFor(status)) : exitCodeFor(status);
 }
 
@@ -296,6 +311,7 @@ async function chatInk(
   agent: Agent,
   agents: Agent[],
   session: Session | undefined,
+  switcher: SessionSwitcher | undefined,
 ): Promise<number> {
   // Lazy: --help, --version, --json and piped runs never load ink/react.
   const ui = await loadUi();
@@ -310,6 +326,7 @@ async function chatInk(
       timeoutMs: settings.timeoutMs,
       maxTurns: settings.maxTurns,
       ...(session ? { session } : {}),
+      ...(switcher ? { sessions: switcher } : {}),
     });
   }
   if (agents.length > 1 && input) {
@@ -325,7 +342,8 @@ async function chatInk(
       ),
     );
   }
-  if (conversation) return ui.runInteractive({ ...run, firstPrompt: input || undefined });
+  if (conversation)
+    return ui.runInteractive({ ...run, firstPrompt: input || undefined, ...(switcher ? { sessions: switcher } : {}) });
   if (input) return ui.renderOnce({ ...run, prompt: input });
   return fail(NOTHING_TO_ASK);
 }

@@ -4,6 +4,8 @@
  * SIGTERM or SIGHUP (running streams end with run_end cancelled, MCP servers are stopped; exit 130, 143 or 129). A
  * signal while MCP servers are still starting stops them and exits the same way.
  */
+import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError, parseDuration } from '../core/config.js';
 import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { sanitize } from '../core/text/sanitize.js';
@@ -35,6 +37,7 @@ export interface ServeCommandOptions {
   a2aTaskStoreMb?: number;
   store?: string;
   storeLease?: string;
+  sessionsDir?: string;
   approve?: string;
   allowTool?: string[];
   approvalTimeout?: string;
@@ -43,6 +46,24 @@ export interface ServeCommandOptions {
   metricsPort?: number;
   logFormat?: string;
   logLevel?: string;
+}
+
+/** `--sessions-dir`: created private (0700) when missing; it must be a directory this process can write. */
+function checkSessionsDir(dir: string): void {
+  if (dir.trim() === '') throw new ConfigError('--sessions-dir needs a directory, e.g. --sessions-dir ./sessions');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!statSync(dir).isDirectory()) throw new ConfigError(`--sessions-dir: ${dir} is not a directory`);
+    accessSync(dir, fsConstants.W_OK | fsConstants.R_OK | fsConstants.X_OK);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new ConfigError(
+      err.code === 'EEXIST' || err.code === 'ENOTDIR'
+        ? `--sessions-dir: ${dir} is not a directory`
+        : `--sessions-dir: cannot write to ${dir} (${err.code ?? err.message}); pick a directory this user can write`,
+    );
+  }
 }
 
 /** How long running streams get to end after SIGINT/SIGTERM/SIGHUP. */
@@ -141,6 +162,13 @@ async function serveUntilInterrupted(
   try {
     checkToken(token);
     storeConfig = resolveStore(opts.store, env);
+    if (opts.sessionsDir !== undefined) {
+      if (storeConfig.kind !== 'memory')
+        throw new ConfigError(
+          '--sessions-dir and --store redis both keep sessions: Redis already shares them between replicas and restarts; drop one',
+        );
+      checkSessionsDir(opts.sessionsDir);
+    }
     if (opts.storeLease !== undefined) {
       try {
         leaseMs = parseDuration(opts.storeLease);
@@ -242,6 +270,13 @@ async function serveUntilInterrupted(
   let store: ServerStore;
   try {
     store = await openStore(storeConfig, { leaseMs, log: (line) => process.stderr.write(`agentor serve: ${line}\n`) });
+    if (opts.sessionsDir !== undefined) {
+      const { withSessionsDir } = await import('../server/session-files.js');
+      store = withSessionsDir(store, resolve(opts.sessionsDir), {
+        agent: { name: agent.name, model: agent.model, ...(opts.agent ? { ref: opts.agent } : {}) },
+        log: (line) => process.stderr.write(`agentor serve: ${sanitize(line)}\n`),
+      });
+    }
   } catch (e) {
     await loaded.close();
     // Unreachable: a runtime failure, not a usage error (the URL shown has its password masked).
@@ -306,7 +341,7 @@ async function serveUntilInterrupted(
     `agentor serve: agent "${sanitize(agent.name)}" (model ${sanitize(agent.model)}, ${agent.tools.length} tools)${token ? ', bearer token required' : ''}${opts.cors ? `, CORS for ${sanitize(opts.cors)}` : ''}\n`,
   );
   err.write(
-    `agentor serve: listening on ${server.url}${store.shown === 'memory' ? '' : `, store ${sanitize(store.shown)}`}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`,
+    `agentor serve: listening on ${server.url}${store.shown === 'memory' ? '' : `, store ${sanitize(store.shown)}`}${opts.sessionsDir !== undefined ? `, sessions in ${sanitize(resolve(opts.sessionsDir))}` : ''}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`,
   );
   if (metricsServer) err.write(`agentor serve: metrics on ${metricsServer.url}/metrics (no token)\n`);
   else if (telemetry.metrics) err.write(`agentor serve: metrics on ${server.url}/metrics\n`);

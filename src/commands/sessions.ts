@@ -12,28 +12,39 @@ import type { SessionSummary } from '../core/sessions/types.js';
 import { sanitize } from '../core/text/sanitize.js';
 import { ago, listLines, oneLine, openSessionStore, shortId } from './chat-session.js';
 
+/** `--dir`: the sessions directory of every subcommand (default: the CLI's own; `serve --sessions-dir` names another). */
+export interface SessionsDirOption {
+  dir?: string;
+}
+
 /** Options of `agentor sessions list`. */
-export interface SessionsListOptions {
+export interface SessionsListOptions extends SessionsDirOption {
   json?: boolean;
   /** Only sessions started in the current directory. */
   here?: boolean;
   limit?: number;
 }
 
+/** Options of `agentor sessions show`. */
+export interface SessionsShowOptions extends SessionsDirOption {
+  /** The raw log (header and records, one JSON object a line) instead of the conversation. */
+  json?: boolean;
+}
+
 /** Options of `agentor sessions export`. */
-export interface SessionsExportOptions {
+export interface SessionsExportOptions extends SessionsDirOption {
   format?: string;
   output?: string;
 }
 
 /** Options of `agentor sessions rm`. */
-export interface SessionsRemoveOptions {
+export interface SessionsRemoveOptions extends SessionsDirOption {
   /** Remove also a session another process is writing. */
   force?: boolean;
 }
 
 /** Options of `agentor sessions prune`. */
-export interface SessionsPruneOptions {
+export interface SessionsPruneOptions extends SessionsDirOption {
   olderThan?: string;
   dryRun?: boolean;
 }
@@ -44,8 +55,8 @@ function fail(message: string): number {
 }
 
 /** Runs one `agentor sessions` subcommand with a store that is closed afterwards; ConfigError → exit 2. */
-async function withStore(fn: (store: FileSessionStore) => Promise<number>): Promise<number> {
-  const store = openSessionStore();
+async function withStore(opts: SessionsDirOption, fn: (store: FileSessionStore) => Promise<number>): Promise<number> {
+  const store = openSessionStore(process.env, opts.dir);
   try {
     return await fn(store);
   } catch (e) {
@@ -76,7 +87,7 @@ async function resolveId(store: FileSessionStore, typed: string): Promise<string
 
 /** `agentor sessions [list]`. */
 export function runSessionsList(opts: SessionsListOptions): Promise<number> {
-  return withStore(async (store) => {
+  return withStore(opts, async (store) => {
     const limit = opts.limit ?? (opts.json ? undefined : 20);
     const sessions = await store.list({
       ...(opts.here ? { cwd: process.cwd() } : {}),
@@ -122,12 +133,16 @@ function table(sessions: readonly SessionSummary[], columns: number): string {
 }
 
 /** `agentor sessions show <id>`: the conversation as text (sanitised: recorded text never drives the terminal). */
-export function runSessionsShow(typed: string): Promise<number> {
-  return withStore(async (store) => {
+export function runSessionsShow(typed: string, opts: SessionsShowOptions = {}): Promise<number> {
+  return withStore(opts, async (store) => {
     const id = await resolveId(store, typed);
     const loaded = await store.load(id);
     if (!loaded) return fail(`session ${id} was removed meanwhile`);
     for (const n of loaded.notices) process.stderr.write(`agentor: ${n}\n`);
+    if (opts.json) {
+      process.stdout.write([loaded.header, ...loaded.records].map((r) => `${JSON.stringify(r)}\n`).join(''));
+      return 0;
+    }
     const h = loaded.header;
     const color = Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'];
     const dim = (s: string): string => (color ? `\x1b[2m${s}\x1b[22m` : s);
@@ -172,9 +187,9 @@ function showEntry(
 
 /** `agentor sessions export <id>`: the log as it is (JSONL, the default) or a Markdown transcript. */
 export function runSessionsExport(typed: string, opts: SessionsExportOptions): Promise<number> {
-  return withStore(async (store) => {
+  return withStore(opts, async (store) => {
     const format = (opts.format ?? 'jsonl').toLowerCase();
-    if (!['jsonl', 'md', 'markdown'].includes(format)) {
+    if (!['jsonl', 'json', 'md', 'markdown'].includes(format)) {
       throw new ConfigError(`--format must be jsonl or md, not "${opts.format}"`);
     }
     const id = await resolveId(store, typed);
@@ -182,7 +197,7 @@ export function runSessionsExport(typed: string, opts: SessionsExportOptions): P
     if (!loaded) return fail(`session ${id} was removed meanwhile`);
     for (const n of loaded.notices) process.stderr.write(`agentor: ${n}\n`);
     const text =
-      format === 'jsonl'
+      format === 'jsonl' || format === 'json'
         ? [loaded.header, ...loaded.records].map((r) => `${JSON.stringify(r)}\n`).join('')
         : transcriptMarkdown(sessionTranscript(loaded.records), `Session ${id}`);
     if (opts.output && opts.output !== '-') {
@@ -197,7 +212,7 @@ export function runSessionsExport(typed: string, opts: SessionsExportOptions): P
 
 /** `agentor sessions rm <id…>`: a session another live process is writing is kept unless --force. */
 export function runSessionsRemove(typed: string[], opts: SessionsRemoveOptions): Promise<number> {
-  return withStore(async (store) => {
+  return withStore(opts, async (store) => {
     let code = 0;
     for (const t of typed) {
       let id: string;
@@ -224,7 +239,7 @@ export function runSessionsRemove(typed: string[], opts: SessionsRemoveOptions):
 
 /** `agentor sessions prune`: removes sessions not written to for longer than `--older-than` (default 30 days). */
 export function runSessionsPrune(opts: SessionsPruneOptions): Promise<number> {
-  return withStore(async (store) => {
+  return withStore(opts, async (store) => {
     const age = parseDuration(opts.olderThan ?? '30d');
     const cutoff = Date.now() - age;
     const old = (await store.list()).filter((s) => s.updated < cutoff);

@@ -236,7 +236,7 @@ export class AgentorExecutor implements AgentExecutor {
           `context ${contextId} is busy with another task; wait for it to finish`,
         );
       try {
-        await this.runAgent(rc, bus, input, lease.conversation, status);
+        await this.runAgent(rc, bus, input, lease, status);
       } finally {
         await lease.release();
       }
@@ -303,7 +303,7 @@ export class AgentorExecutor implements AgentExecutor {
     rc: RequestContext,
     bus: ExecutionEventBus,
     input: string,
-    conversation: SessionLease['conversation'],
+    lease: Pick<SessionLease, 'conversation' | 'session'>,
     status: (state: TaskState, text?: string, metadata?: Record<string, unknown>, data?: unknown) => void,
   ): Promise<void> {
     const { taskId, contextId } = rc;
@@ -321,7 +321,8 @@ export class AgentorExecutor implements AgentExecutor {
       let end: RunEndEvent | undefined;
       for await (const e of this.ctx.agent.streamChat(input, {
         signal: run.signal,
-        conversation,
+        conversation: lease.conversation,
+        session: lease.session,
         timeoutMs: this.ctx.options.runTimeoutMs,
         approve: this.approver(taskId, status),
         approvalTimeoutMs: approvalTimeout(this.ctx),

@@ -4,6 +4,7 @@
  */
 import { Conversation } from '../core/agent.js';
 import { flat } from '../core/flat-text.js';
+import type { RunSession } from '../core/sessions/types.js';
 
 /** Limits of the session store. */
 export interface SessionOptions {
@@ -22,6 +23,8 @@ interface Entry {
 /** A session currently held by one run; `release()` when the run ends (it saves what the run added). */
 export interface SessionLease {
   conversation: Conversation;
+  /** A recorded session (`--sessions-dir`): the run goes through it (`streamChat(input, { session })`) so it is logged. */
+  session?: RunSession;
   release(): void | Promise<void>;
 }
 

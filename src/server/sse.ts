@@ -36,6 +36,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
     const runEvents = ctx.agent.streamChat(chat.input, {
       signal: run.signal,
       conversation: lease?.conversation,
+      session: lease?.session,
       // Without streaming the result is built from run_end, so nothing may be filtered away.
       events: stream ? chat.events : undefined,
       timeoutMs: ctx.options.runTimeoutMs,

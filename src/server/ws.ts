@@ -152,6 +152,7 @@ class SocketSession {
         const runEvents = ctx.agent.streamChat(chat.input, {
           signal: run.signal,
           conversation: lease?.conversation,
+          session: lease?.session,
           events: chat.events,
           timeoutMs: ctx.options.runTimeoutMs,
           approvalTimeoutMs: approvalTimeout(ctx),

@@ -7,6 +7,7 @@
 import { Box, useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { Conversation, type Agent } from '../core/agent.js';
+import type { Session } from '../core/sessions/session.js';
 import { exitCodeFor, type RunEndEvent } from '../core/events.js';
 import { addressName, parseAddress } from './address.js';
 import { existsSync } from 'node:fs';
@@ -14,11 +15,12 @@ import { attachMentions, noteText, resolveMention } from '../core/file-mentions.
 import { complete } from './complete.js';
 import { SLASH_COMMANDS } from './input.js';
 import { chatReducer, initialChatState, type ChatAction } from './chat-state.js';
-import { parseCommand, runCommand } from './commands.js';
+import { parseCommand, runCommand, type ChatSessions } from './commands.js';
 import { ChatScreen } from './components/ChatScreen.js';
-import { ListPicker } from './components/ListPicker.js';
-import { modelChoices, type ModelChoices } from './model-picker.js';
+import { ListPicker, type PickerItem } from './components/ListPicker.js';
+import { modelChoices } from './model-picker.js';
 import { InputHistory } from './history-store.js';
+import type { SessionSwitcher } from './options.js';
 import type { RunOptions } from './run-helpers.js';
 import { osc52, type Screen } from './screen.js';
 import { approvalLines } from './approval-panel.js';
@@ -55,6 +57,15 @@ export interface AppProps extends RunOptions {
   signal?: AbortSignal;
   /** Where `@path` mentions and Tab completion look, and `!command` runs (default: the process's). */
   cwd?: string;
+  /** `/new`, `/resume` and `/sessions` (the chat's session changes; without it they say the chat is not saved). */
+  sessions?: SessionSwitcher;
+}
+
+/** A picker shown instead of the prompt (`/resume` without an id, `/model` without a name). */
+interface OpenPicker {
+  title: string;
+  items: readonly PickerItem[];
+  done: (id: string | undefined) => void;
 }
 
 const NO_HISTORY = new InputHistory(null);
@@ -72,16 +83,20 @@ export function App({
   signal,
   timeoutMs,
   maxTurns,
-  session,
   cwd = process.cwd(),
+  session: firstSession,
+  sessions: switcher,
 }: AppProps) {
   const exit = useExit();
   const { stdout, write } = useStdout();
   const { isRawModeSupported } = useStdin();
   const { width, rows } = useTerminalSize();
-  const [conversations] = useState(
+  // `/new` and `/resume` move the chat to another session, and so to that session's conversations.
+  const [session, setSession] = useState<Session | undefined>(firstSession);
+  const [conversations, setConversations] = useState<readonly Conversation[]>(
     () => given ?? agents.map((a) => (session ? session.conversation(a.name) : new Conversation())),
   );
+  const [picker, setPicker] = useState<OpenPicker | undefined>(undefined);
   // The terminal Ink draws on (mount.ts), or without one (a test's stream) Ink's own write.
   const [screen] = useState<Screen>(
     () =>
@@ -91,7 +106,13 @@ export function App({
         : { clear: () => undefined, copy: (text) => write(osc52(text)), print: (text) => write(text) }),
   );
   const [state, dispatch] = useReducer(chatReducer, undefined, () =>
-    initialChatState(agents, { width, rows, color }, !once, session ? resumedLines(session, width, color) : []),
+    initialChatState(
+      agents,
+      { width, rows, color },
+      !once,
+      session ? resumedLines(session, width, color) : [],
+      session?.id,
+    ),
   );
   // What is printed is acknowledged with the next batch of events while a round runs (no render of its own), at once
   // otherwise.
@@ -173,6 +194,26 @@ export function App({
     return true;
   };
 
+  const chatSessions: ChatSessions | undefined = switcher && {
+    switcher,
+    adopt: (next) => {
+      setSession(next);
+      setConversations(agents.map((a) => next.conversation(a.name)));
+      dispatch({ type: 'session', id: next.id, lines: resumedLines(next, width, color) });
+    },
+    pick: (title, items) =>
+      new Promise((resolve) =>
+        setPicker({
+          title,
+          items,
+          done: (id) => {
+            setPicker(undefined);
+            resolve(id);
+          },
+        }),
+      ),
+  };
+
   /** Sends a message or runs a slash command (`shown`: see send); true when that started a round. */
   const perform = (text: string, shown: string): boolean => {
     if (text.startsWith('!') && !once) return runShell(text.slice(1).trim(), shown);
@@ -189,6 +230,7 @@ export function App({
       ...(session ? { session } : {}),
       pickModel,
       ...(knownModels.current ? { knownModels: knownModels.current } : {}),
+      ...(chatSessions ? { sessions: chatSessions } : {}),
     });
     return false;
   };
@@ -209,7 +251,6 @@ export function App({
   };
 
   // The /model picker, shown instead of the prompt until a model is chosen or Esc.
-  const [picker, setPicker] = useState<ModelChoices | undefined>(undefined);
   const knownModels = useRef<readonly string[] | undefined>(undefined);
   const pickModel = (): void => {
     const agent = agents[0];
@@ -219,7 +260,14 @@ export function App({
       if (left.current) return;
       if (choices.note) dispatch({ type: 'notice', text: choices.note, tone: 'warn' });
       if (choices.listed.length) knownModels.current = choices.listed;
-      setPicker(choices);
+      setPicker({
+        title: agents.length > 1 ? 'Model for every agent' : 'Model',
+        items: choices.items,
+        done: (id) => {
+          setPicker(undefined);
+          if (id !== undefined) dispatch({ type: 'model', model: id });
+        },
+      });
     });
   };
   const pickerRows = Math.max(3, Math.min(10, rows - 10));
@@ -298,15 +346,12 @@ export function App({
               element: (
                 <Box marginTop={1}>
                   <ListPicker
-                    title={agents.length > 1 ? 'Model for every agent' : 'Model'}
+                    title={picker.title}
                     items={picker.items}
                     rows={pickerRows}
                     width={width}
-                    onSelect={(id) => {
-                      setPicker(undefined);
-                      dispatch({ type: 'model', model: id });
-                    }}
-                    onCancel={() => setPicker(undefined)}
+                    onSelect={(id) => picker.done(id)}
+                    onCancel={() => picker.done(undefined)}
                   />
                 </Box>
               ),

@@ -135,6 +135,8 @@ export interface ChatState {
   reasoningFull: boolean;
   /** The model every agent uses from the next message (`/model`); each agent's own when undefined. */
   model?: string;
+  /** The id of the session the chat is recorded in (the header shows its short form). */
+  session?: string;
 }
 
 /** What changes the screen. */
@@ -164,7 +166,9 @@ export type ChatAction =
   /** Ctrl+O: print reasoning in full from now on (and the last answer's right away), or collapse it again. */
   | { type: 'reasoning'; full: boolean }
   /** Everything up to `id` is on the screen. */
-  | { type: 'printed'; id: number };
+  | { type: 'printed'; id: number }
+  /** The chat goes on in another session (`/new`, `/resume`): a fresh transcript, `lines` printed (what it holds). */
+  | { type: 'session'; id: string; lines: readonly string[] };
 
 const REASONING_STYLE = { dim: true, italic: true };
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
@@ -183,13 +187,16 @@ export function initialChatState(
   conversation = true,
   /** Lines printed under the header (a resumed session's conversation so far). */
   intro: readonly string[] = [],
+  /** The session's id, for the header. */
+  session?: string,
 ): ChatState {
   const infos = agents.map((a) => ({ name: sanitize(a.name), model: sanitize(a.model), isDemo: a.isDemo }));
   return {
     agents: infos,
     conversation,
     layout,
-    print: [{ id: 0, lines: [...headerLines(infos, conversation, layout.width, layout.color), ...intro] }],
+    ...(session ? { session } : {}),
+    print: [{ id: 0, lines: [...headerLines(infos, conversation, layout.width, layout.color, session), ...intro] }],
     nextId: 1,
     round: null,
     rounds: 0,
@@ -563,7 +570,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         ),
       );
     case 'clear':
-      return printLines({ ...state, transcript: [] }, headerLines(state.agents, state.conversation, l.width, l.color));
+      return printLines(
+        { ...state, transcript: [] },
+        headerLines(state.agents, state.conversation, l.width, l.color, state.session),
+      );
+    case 'session':
+      return printLines({ ...state, session: action.id, transcript: [] }, action.lines);
     case 'reasoning':
       return reasoningMode(state, action.full);
     case 'printed':

@@ -7,12 +7,15 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Agent, Conversation } from '../core/agent.js';
 import { contextWindowFor } from '../core/context-window.js';
-import type { Session } from '../core/sessions/session.js';
+import { ago, oneLine, sessionChoices, shortId } from '../core/sessions/describe.js';
+import { describeHolder, type Session } from '../core/sessions/session.js';
 import { sanitize } from '../core/text/sanitize.js';
 import { addressName } from './address.js';
 import { lastAnswers, answerText, type ChatAction, type ChatState, type Tone } from './chat-state.js';
 import { plural } from './format.js';
+import type { PickerItem } from './components/ListPicker.js';
 import { parseSlash, SLASH_COMMANDS, type SlashCommand } from './input.js';
+import type { SessionSwitcher } from './options.js';
 import type { Screen } from './screen.js';
 import { statusLines } from './session-view.js';
 import { codeBlocks, lastAnswerText, transcriptMarkdown } from './transcript.js';
@@ -32,6 +35,8 @@ export interface CommandContext {
   exit: (code: number) => void;
   /** The session the chat is recorded in (for /status and /compact). */
   session?: Session;
+  /** `/new`, `/resume`, `/sessions` (absent when the chat is not saved). */
+  sessions?: ChatSessions;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   now?: Date;
@@ -155,6 +160,99 @@ function copy(arg: string, ctx: CommandContext, notice: (text: string, tone?: To
   send(block, `code block ${index}${of}${ctx.state.agents.length > 1 ? ` of ${agent}` : ''}`);
 }
 
+/** What `/new`, `/resume` and `/sessions` need from the chat (App.tsx provides it). */
+export interface ChatSessions {
+  switcher: SessionSwitcher;
+  /** Makes `session` the chat's: its conversations, the header's id, and its conversation so far printed. */
+  adopt(session: Session): void;
+  /** Shows a picker instead of the prompt; resolves with the chosen id, undefined on Esc. */
+  pick(title: string, items: readonly PickerItem[]): Promise<string | undefined>;
+}
+
+type Notice = (text: string, tone?: Tone) => void;
+
+/** Why a session command cannot run now, or undefined when it can. */
+function sessionsBlocked(ctx: CommandContext, name: string): string | undefined {
+  if (!ctx.sessions) return `/${name} needs saved sessions (this chat runs with --no-session, or "sessions": false)`;
+  if (ctx.state.round) return `wait for the answer to finish (or cancel it with esc), then /${name}`;
+  return undefined;
+}
+
+/** `/new`: the chat goes on in a new session; the one left stays resumable (unless nothing was said in it). */
+async function newSession(ctx: CommandContext, notice: Notice): Promise<void> {
+  const blocked = sessionsBlocked(ctx, 'new');
+  if (blocked || !ctx.sessions) return notice(blocked ?? '', 'warn');
+  const previous = ctx.session;
+  const kept = previous && previous.turns > 0 ? previous.id : undefined;
+  try {
+    const next = await ctx.sessions.switcher.startNew();
+    ctx.sessions.adopt(next);
+    notice(
+      `new session ${shortId(next.id)}${kept ? ` · the previous one is kept: /resume ${shortId(kept)} (or agentor chat -r ${shortId(kept)})` : ''}`,
+    );
+  } catch (e) {
+    notice(sanitize((e as Error)?.message ?? String(e)), 'error');
+  }
+}
+
+/** `/resume [id]`: without an id, a picker of this directory's recent sessions; the chosen one is replayed and continued. */
+async function resumeSession(arg: string, ctx: CommandContext, notice: Notice): Promise<void> {
+  const blocked = sessionsBlocked(ctx, 'resume');
+  if (blocked || !ctx.sessions) return notice(blocked ?? '', 'warn');
+  const { switcher } = ctx.sessions;
+  const sessions = ctx.sessions;
+  try {
+    let typed = arg;
+    if (!typed) {
+      const recent = (await switcher.recent(200)).filter((s) => s.id !== ctx.session?.id);
+      if (recent.length === 0)
+        return notice('no other session was started in this directory (agentor sessions lists them all)', 'warn');
+      const home = (ctx.env ?? process.env)['HOME'];
+      const chosen = await sessions.pick(
+        'Resume a session',
+        sessionChoices(recent, { cwd: ctx.cwd ?? process.cwd(), home }),
+      );
+      if (chosen === undefined) return notice('no session resumed: this one goes on');
+      typed = chosen;
+    }
+    const next = await switcher.resume(typed);
+    const header = next.forkedFrom
+      ? `session ${shortId(next.forkedFrom.id)} is in use by another agentor process (${describeHolder(next.forkedFrom.heldBy)}): continuing in a copy of it, session ${shortId(next.id)}`
+      : `resumed session ${shortId(next.id)} · ${plural(next.turns, 'message')}`;
+    notice(header, next.forkedFrom ? 'warn' : 'info');
+    for (const n of next.notices) notice(sanitize(n), 'warn');
+    sessions.adopt(next);
+  } catch (e) {
+    notice(sanitize((e as Error)?.message ?? String(e)), 'error');
+  }
+}
+
+/** `/sessions`: this directory's recent sessions, the current one marked. */
+async function listSessions(ctx: CommandContext, notice: Notice): Promise<void> {
+  if (!ctx.sessions) return notice('/sessions needs saved sessions (this chat runs with --no-session)', 'warn');
+  try {
+    const recent = await ctx.sessions.switcher.recent(20);
+    if (recent.length === 0) return notice('no saved session in this directory yet');
+    const now = (ctx.now ?? new Date()).getTime();
+    const when = recent.map((s) => ago(s.updated, now));
+    const wide = Math.max(...when.map((w) => w.length));
+    const lines = recent.map((s, i) => {
+      const mark = s.id === ctx.session?.id ? '*' : ' ';
+      const prompt = oneLine(sanitize(s.firstPrompt), 60) || '(no message)';
+      return `${mark} ${shortId(s.id).padEnd(8)}  ${(when[i] as string).padEnd(wide)}  ${plural(s.turns, 'msg').padStart(7)}  ${prompt}`;
+    });
+    notice(
+      [
+        `Sessions of this directory (${recent.length === 20 ? 'the 20 most recent' : recent.length}; * is this one):`,
+        ...lines,
+        '/resume <id> continues one · /new starts another · agentor sessions lists every directory',
+      ].join('\n'),
+    );
+  } catch (e) {
+    notice(`cannot list the sessions: ${sanitize((e as Error)?.message ?? String(e))}`, 'error');
+  }
+}
+
 /** `/compact`: each agent's conversation becomes a model-written summary plus its last exchange, recorded. */
 async function compact(ctx: CommandContext, notice: (text: string, tone?: Tone) => void): Promise<void> {
   const session = ctx.session;
@@ -251,6 +349,12 @@ export function runCommand(cmd: ChatCommand, ctx: CommandContext): void {
       return notice(statusLines(ctx.session, ctx.agents, contextWindowFor).join('\n'));
     case 'compact':
       return void compact(ctx, notice);
+    case 'new':
+      return void newSession(ctx, notice);
+    case 'resume':
+      return void resumeSession(cmd.arg, ctx, notice);
+    case 'sessions':
+      return void listSessions(ctx, notice);
     case 'save':
       return saveTranscript(cmd, ctx, notice);
     case 'copy':

@@ -269,6 +269,13 @@ export const SLASH_COMMANDS: ReadonlyArray<{ name: string; usage: string; help: 
     usage: '/compact',
     help: 'replace the conversation so far by a summary (frees the context window)',
   },
+  { name: 'new', usage: '/new', help: 'start a new session (the current one stays resumable)' },
+  {
+    name: 'resume',
+    usage: '/resume [id]',
+    help: 'continue another session (without an id: pick one of this directory)',
+  },
+  { name: 'sessions', usage: '/sessions', help: "list this directory's recent sessions" },
   { name: 'save', usage: '/save [file.md]', help: 'write the transcript as markdown (/save! overwrites)' },
   { name: 'copy', usage: '/copy [code [n]]', help: 'copy the last answer, or its code block n, to the clipboard' },
   { name: 'exit', usage: '/exit', help: 'quit (also Ctrl+D, or Ctrl+C twice)' },

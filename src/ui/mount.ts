@@ -9,7 +9,7 @@ import { App } from './App.js';
 import { ListPicker, type ListPickerProps } from './components/ListPicker.js';
 import { InputHistory } from './history-store.js';
 import { loadHighlighter } from './layout/highlight.js';
-import { colorEnabled } from './options.js';
+import { colorEnabled, type SessionSwitcher } from './options.js';
 import { TerminalOutput } from './terminal.js';
 
 /** What the chat is mounted with. */
@@ -26,6 +26,8 @@ export interface ChatMount {
   maxTurns?: number;
   /** The session the chat is recorded in. */
   session?: Session;
+  /** `/new`, `/resume` and `/sessions`. */
+  sessions?: SessionSwitcher;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
 }
@@ -49,6 +51,7 @@ export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: 
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),
       ...(opts.session ? { session: opts.session } : {}),
+      ...(opts.sessions ? { sessions: opts.sessions } : {}),
     }),
   );
   return result;

@@ -1,6 +1,20 @@
 /** The options of the Ink UI's entry points (index.ts), in a module of their own so mount.ts can use them too. */
 import type { Agent, Conversation } from '../core/agent.js';
 import type { Session } from '../core/sessions/session.js';
+import type { SessionSummary } from '../core/sessions/types.js';
+
+/** What the chat can do with its sessions (`/new`, `/resume`, `/sessions`); the command that opened it provides it. */
+export interface SessionSwitcher {
+  /** Recent sessions of the working directory, most recently updated first. */
+  recent(limit: number): Promise<SessionSummary[]>;
+  /** Leaves the current session (kept, unless nothing was said in it) for a new one. Rejects with a user message. */
+  startNew(): Promise<Session>;
+  /**
+   * Leaves the current session for another, by id or unique prefix (a fork when another process writes it). Rejects
+   * with a user message naming the closest ids or the candidates.
+   */
+  resume(typed: string): Promise<Session>;
+}
 
 /** Options of the interactive chat. */
 export interface InteractiveOptions {
@@ -12,6 +26,8 @@ export interface InteractiveOptions {
   conversation?: Conversation;
   /** The session the chat is recorded in (its conversation is the session's; a resumed one is shown first). */
   session?: Session;
+  /** `/new`, `/resume` and `/sessions` (without it they say the chat is not saved). */
+  sessions?: SessionSwitcher;
   /** Input history file (default: history.jsonl in the XDG state dir); null keeps history in memory only. */
   historyPath?: string | null;
   stdout?: NodeJS.WriteStream;
@@ -33,6 +49,8 @@ export interface AgentsOptions {
 
 /** Options of a conversation with several agents. */
 export interface AgentsChatOptions extends AgentsOptions {
+  /** `/new`, `/resume` and `/sessions` (without it they say the chat is not saved). */
+  sessions?: SessionSwitcher;
   /** Input history file (default: history.jsonl in the XDG state dir); null keeps history in memory only. */
   historyPath?: string | null;
 }

@@ -234,6 +234,9 @@ describe('agentor sessions', () => {
 
     const jsonl = await runCli(['sessions', 'export', id], { env, cwd });
     expect(jsonl.stdout).toBe(readFileSync(join(sessionsDir(env), `${id}.jsonl`), 'utf8'));
+    // `show --json` and `export --format json` are the raw log too.
+    expect((await runCli(['sessions', 'show', id, '--json'], { env, cwd })).stdout).toBe(jsonl.stdout);
+    expect((await runCli(['sessions', 'export', id, '--format', 'json'], { env, cwd })).stdout).toBe(jsonl.stdout);
     const out = join(cwd, 'chat.md');
     const md = await runCli(['sessions', 'export', id.slice(0, 6), '--format', 'md', '-o', out], { env, cwd });
     expect(md.code).toBe(0);

@@ -249,18 +249,27 @@ export class FileSessionStore implements SessionStore {
         released = true;
         clearInterval(timer);
         this.held.delete(id);
+        // A process that gave up writing the session keeps no descriptor of it (a server opens many sessions).
+        this.closeFile(id);
         unlinkIfMine(path, token);
       },
     };
   }
 
+  private closeFile(id: string): void {
+    const fd = this.fds.get(id);
+    if (fd === undefined) return;
+    this.fds.delete(id);
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+
   async remove(id: string): Promise<boolean> {
     const path = this.path(id);
-    const fd = this.fds.get(id);
-    if (fd !== undefined) {
-      this.fds.delete(id);
-      closeSync(fd);
-    }
+    this.closeFile(id);
     try {
       unlinkSync(path);
     } catch (e) {

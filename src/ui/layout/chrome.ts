@@ -38,6 +38,8 @@ export function headerLines(
   conversation: boolean,
   width: number,
   color: boolean,
+  /** The session's id: its short form ends the header (what `--resume` takes). */
+  session?: string,
 ): string[] {
   const demo = agents.length > 0 && agents.every((a) => a.isDemo);
   const spans: Span[] = [{ text: 'agentor', style: { bold: true, fg: FG.magenta } }];
@@ -57,6 +59,7 @@ export function headerLines(
     if (conversation) spans.push({ text: ' · @name to address one', style: { dim: true } });
   }
   if (demo) spans.push(...demoBadge(color));
+  if (session) spans.push({ text: ` · session ${session.slice(0, 8)}`, style: { dim: true } });
   return lines(wrapSpans(spans, { width }), color);
 }
 
