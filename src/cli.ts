@@ -112,6 +112,10 @@ export function buildProgram(): Command {
       'where sessions and A2A tasks live: memory, or redis://… shared by replicas (env AGENTOR_STORE, REDIS_URL)',
     )
     .option('--store-lease <duration>', "a replica's lease in the store: its running tasks fail after it (default 15s)")
+    .option(
+      '--store-prefix <prefix>',
+      'prefix of every Redis key, so deployments can share one Redis (default agentor:; env AGENTOR_STORE_PREFIX)',
+    )
     .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format')
     .option('--approve <mode>', 'tool calls that may change things: ask the client (default), auto, never')
     .option(

@@ -35,6 +35,7 @@ export interface ServeCommandOptions {
   a2aTaskStoreMb?: number;
   store?: string;
   storeLease?: string;
+  storePrefix?: string;
   approve?: string;
   allowTool?: string[];
   approvalTimeout?: string;
@@ -140,7 +141,7 @@ async function serveUntilInterrupted(
   let allowTool: string[];
   try {
     checkToken(token);
-    storeConfig = resolveStore(opts.store, env);
+    storeConfig = resolveStore(opts.store, env, opts.storePrefix);
     if (opts.storeLease !== undefined) {
       try {
         leaseMs = parseDuration(opts.storeLease);

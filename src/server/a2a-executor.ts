@@ -100,6 +100,11 @@ class Listeners {
     } else if (this.count === 0) this.arm();
   }
 
+  /** A listener elsewhere (following from another replica) is still there: the grace period starts over. */
+  touch(): void {
+    if (this.count === 0 && !this.waiting) this.arm();
+  }
+
   private leave(): void {
     if (--this.count > 0 || this.waiting) return;
     this.arm();
@@ -147,6 +152,31 @@ export class AgentorExecutor implements AgentExecutor {
       task?.run.abort(new Error('cancelled by the A2A client'));
       return task !== undefined;
     });
+    // A client follows the task from another replica: it counts as listening here.
+    ctx.store.onRequest((request) => {
+      if (request.op === 'a2a-answer') return this.answerFromElsewhere(request.taskId, request.message);
+      if (request.op !== 'listen') return false;
+      const task = this.running.get(request.taskId);
+      task?.listeners.touch();
+      return task !== undefined;
+    });
+  }
+
+  /** A message sent through another replica to a task running here: taken when it answers the waiting question. */
+  private answerFromElsewhere(taskId: string, message: Message): boolean {
+    const task = this.running.get(taskId);
+    const waiting = task?.waiting;
+    if (!task || !waiting) return false;
+    let answer: ApprovalAnswer;
+    try {
+      answer = approvalAnswer(message, waiting.request);
+    } catch {
+      return false;
+    }
+    task.waiting = undefined;
+    task.listeners.hold(false);
+    waiting.resolve(answer);
+    return true;
   }
 
   /** True while this replica runs `taskId`. */
