@@ -71,11 +71,16 @@ function userText(message: Message): string {
     .join('\n');
 }
 
+/** How long a client following a task from another replica counts as listening after each sign (sent every second). */
+const REMOTE_LISTENER_MS = 3_000;
+
 /** Who is listening to a running task; cancels the run when nobody has been for `graceMs`. */
 class Listeners {
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
   private waiting = false;
+  /** Until when a client following from another replica counts as listening. */
+  private remoteUntil = 0;
 
   constructor(
     private readonly run: RunHandle,
@@ -100,8 +105,9 @@ class Listeners {
     } else if (this.count === 0) this.arm();
   }
 
-  /** A listener elsewhere (following from another replica) is still there: the grace period starts over. */
+  /** A listener on another replica is still there: it counts for `REMOTE_LISTENER_MS` after each sign. */
   touch(): void {
+    this.remoteUntil = Date.now() + REMOTE_LISTENER_MS;
     if (this.count === 0 && !this.waiting) this.arm();
   }
 
@@ -113,8 +119,11 @@ class Listeners {
   private arm(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(
-      () => this.run.abort(new Error(`no client listened to the task for ${this.graceMs} ms`)),
-      this.graceMs,
+      () => {
+        if (Date.now() < this.remoteUntil) return this.arm();
+        this.run.abort(new Error(`no client listened to the task for ${this.graceMs} ms`));
+      },
+      Math.max(this.graceMs, this.remoteUntil - Date.now()),
     );
   }
 
