@@ -4,6 +4,9 @@
  * `{"type":"approval","id":"…","call_id":"…","decision":"allowed"|"denied"}` (the answer to a tool_approval_request). The server sends every
  * event of a run with the request's `id` added; problems with a frame come back as
  * `{"type":"error","id":…,"error":{message,code,retryable}}` without a `run_id`. Closing the socket cancels its runs.
+ * A `cancel` with a `session_id` cancels the run holding that session wherever it runs (another connection, or another
+ * replica through the shared store), answered `{"type":"cancelled","id","session_id"}`; an `approval` with a `run_id`
+ * answers a run of another connection or replica.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
