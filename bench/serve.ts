@@ -5,7 +5,9 @@
  * BENCH_SERVE_NODE_ARGS passes extra node flags to the serve process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p");
  * BENCH_SERVE_BIN runs another build of the CLI (e.g. a copy of the previous build, for A/B comparisons).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent as HttpAgent, request } from 'node:http';
 import { cpuSeconds, percentile, rssMb, waitForLine, type BenchRow } from './lib.js';
@@ -135,6 +137,7 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
     const cpuUserS = cpu1.user - cpu0.user;
     const cpuSysS = cpu1.system - cpu0.system;
     const cpuPerTokenUs = ((cpuUserS + cpuSysS) * 1e6) / (STREAMS * TOKENS);
+    const redisRows = await redisStoreRow(ctx, fakeUrl, cpuPerTokenUs);
     return [
       {
         measure: `\`serve\`: ${STREAMS} concurrent SSE streams × ${TOKENS} tokens @ ${DELAY} ms`,
@@ -156,9 +159,92 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
           cpuPerTokenUs,
         },
       },
+      ...redisRows,
     ];
   } finally {
     serveProc?.kill('SIGTERM');
     fakeProc.kill('SIGTERM');
   }
+}
+
+/**
+ * The same streams through `serve --store redis://…` (a real redis-server on a free loopback port, no persistence),
+ * each with its own `session_id` so every run takes, renews and writes back its session in Redis. Measured against the
+ * memory store's CPU per token of the same run; Redis commands per token from the server's own counter. Skipped
+ * (no row) when redis-server is not installed.
+ */
+async function redisStoreRow(ctx: BenchContext, fakeUrl: string, memoryCpuPerTokenUs: number): Promise<BenchRow[]> {
+  if (spawnSync('redis-server', ['--version']).status !== 0) return [];
+  const port = await freePort();
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let serveProc: ChildProcess | undefined;
+  try {
+    await waitForLine(redis, 'stdout', /Ready to accept connections/);
+    redis.stdout?.resume();
+    const commands = (): number =>
+      Number(
+        /total_commands_processed:(\d+)/.exec(
+          execFileSync('redis-cli', ['-p', String(port), 'INFO', 'stats'], { encoding: 'utf8' }),
+        )?.[1] ?? NaN,
+      );
+    serveProc = spawn(
+      process.execPath,
+      [ctx.bin, 'serve', '--port', '0', '--base-url', fakeUrl, '--store', `redis://127.0.0.1:${port}/0`],
+      { env: ctx.cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const servePort = (await waitForLine(serveProc, 'stderr', /http:\/\/127\.0\.0\.1:(\d+)/))[1] as string;
+    serveProc.stderr?.resume();
+    const pid = serveProc.pid as number;
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: STREAMS + 10 });
+    const cpu0 = cpuSeconds(pid);
+    const commands0 = commands();
+    const served = await Promise.all(
+      Array.from({ length: STREAMS }, (_, i) =>
+        streamOnce(
+          new URL(`http://127.0.0.1:${servePort}/chat`),
+          JSON.stringify({ input: 'hi', stream: true, session_id: `bench-${i}` }),
+          agent,
+          'event: text_delta',
+          'event: run_end',
+        ),
+      ),
+    );
+    const cpu1 = cpuSeconds(pid);
+    const commandsRun = commands() - commands0 - 1; // not the INFO that read the counter
+    agent.destroy();
+    const completed = served.filter((r) => r.ended && r.times.length === TOKENS).length;
+    const tokens = STREAMS * TOKENS;
+    const cpuPerTokenUs = ((cpu1.user - cpu0.user + cpu1.system - cpu0.system) * 1e6) / tokens;
+    const ratio = cpuPerTokenUs / memoryCpuPerTokenUs;
+    return [
+      {
+        measure: `\`serve --store redis\`: the same streams, each with its own session_id`,
+        floor: `memory store: CPU ${memoryCpuPerTokenUs.toFixed(1)} µs/token`,
+        value: `${completed}/${STREAMS} complete; CPU ${cpuPerTokenUs.toFixed(1)} µs/token; ${(commandsRun / tokens).toFixed(3)} Redis commands/token (${commandsRun} for ${STREAMS} runs)`,
+        ratio: `${ratio.toFixed(2)}x`,
+        budget: 'all complete; CPU ≤ 1.15x memory',
+        ok: completed === STREAMS && ratio <= 1.15,
+        raw: { completed, cpuPerTokenUs, memoryCpuPerTokenUs, ratio, redisCommands: commandsRun, tokens },
+      },
+    ];
+  } finally {
+    serveProc?.kill('SIGTERM');
+    redis.kill('SIGKILL');
+  }
+}
+
+/** A port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }

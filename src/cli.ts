@@ -117,6 +117,10 @@ export function buildProgram(): Command {
       '--sessions-dir <dir>',
       'keep session_id and A2A contextId conversations as session files in this directory (they survive a restart)',
     )
+    .option(
+      '--store-prefix <prefix>',
+      'prefix of every Redis key, so deployments can share one Redis (default agentor:; env AGENTOR_STORE_PREFIX)',
+    )
     .option('--mcp-config <file>', 'MCP servers in the mcpServers JSON format')
     .option('--approve <mode>', 'tool calls that may change things: ask the client (default), auto, never')
     .option(
@@ -152,7 +156,12 @@ export function buildProgram(): Command {
       new Option('--target <target>', 'what to write').choices(['docker', 'compose', 'kubernetes']).default('docker'),
     )
     .option('--out <dir>', 'output directory (default ./deploy/<name>)')
-    .option('--replicas <n>', 'replicas (kubernetes)', int('--replicas', 1), 1)
+    .option('--replicas <n>', 'replicas (compose, kubernetes); 2 or more share a Redis store', int('--replicas', 1), 1)
+    .option('--with-redis', 'deploy a Redis for the replicas to share with the service (compose, kubernetes)')
+    .option(
+      '--redis-url-secret <name>',
+      "kubernetes: your Redis for the replicas, its URL read from this Secret's key REDIS_URL (or name:key)",
+    )
     .option('--image <ref>', 'image reference to build and run')
     .option('--dry-run', 'print the plan and write nothing')
     .option('--apply', 'also run docker build/push or kubectl apply')

@@ -9,7 +9,7 @@ import { agentorVersion, BundleError } from '../deploy/bundle.js';
 import { DeployError } from '../deploy/errors.js';
 import { fileChanges, planDeploy, type DeployPlan, type FileChangeRow } from '../deploy/plan.js';
 import { nextSteps } from '../deploy/readme.js';
-import { BUNDLE_PATH, CONTAINER_PORT, NODE_IMAGE, RUN_AS_UID } from '../deploy/spec.js';
+import { BUNDLE_PATH, bundledRedisUrl, CONTAINER_PORT, NODE_IMAGE, REDIS_IMAGE, RUN_AS_UID } from '../deploy/spec.js';
 import { writePlan } from '../deploy/write.js';
 import { sanitize } from '../core/text/sanitize.js';
 
@@ -21,6 +21,8 @@ export interface DeployCommandOptions {
   out?: string;
   replicas: number;
   image?: string;
+  redisUrlSecret?: string;
+  withRedis?: boolean;
   dryRun?: boolean;
   apply?: boolean;
 }
@@ -61,7 +63,11 @@ export function formatPlan(
     `  agent      ${shown(plan.agent.path, opts.cwd)} ("${sanitize(spec.agentName)}") → /app/agents/${spec.agentFile}`,
   );
   out.push(`  image      ${spec.image} on ${NODE_IMAGE}, non-root (uid ${RUN_AS_UID}), port ${CONTAINER_PORT}`);
-  if (spec.target === 'kubernetes') out.push(`  replicas   ${spec.replicas}`);
+  if (spec.target !== 'docker') out.push(`  replicas   ${spec.replicas}`);
+  if (spec.store)
+    out.push(
+      `  store      ${spec.store.kind === 'bundled' ? `Redis (${REDIS_IMAGE}) deployed with the service, at ${bundledRedisUrl(spec)}` : `your Redis, URL from the Secret "${spec.store.secretName}" key ${spec.store.key}`} (AGENTOR_STORE)`,
+    );
   out.push(`  output     ${shown(plan.outDir, opts.cwd)}/ (${plan.existing ? 'update in place' : 'new'})`);
   const bundle = plan.files.find((f) => f.path === BUNDLE_PATH);
   out.push(

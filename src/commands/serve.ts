@@ -38,6 +38,7 @@ export interface ServeCommandOptions {
   store?: string;
   storeLease?: string;
   sessionsDir?: string;
+  storePrefix?: string;
   approve?: string;
   allowTool?: string[];
   approvalTimeout?: string;
@@ -161,7 +162,7 @@ async function serveUntilInterrupted(
   let allowTool: string[];
   try {
     checkToken(token);
-    storeConfig = resolveStore(opts.store, env);
+    storeConfig = resolveStore(opts.store, env, opts.storePrefix);
     if (opts.sessionsDir !== undefined) {
       if (storeConfig.kind !== 'memory')
         throw new ConfigError(

@@ -1,6 +1,13 @@
 /** Writes `compose.yaml`: one service, its port, a health check, and environment given only as variable references. */
 import { Scalar, stringify } from 'yaml';
-import { CONTAINER_PORT, healthcheckCommand, READINESS_PATH, type ServiceSpec } from './spec.js';
+import {
+  bundledRedisUrl,
+  CONTAINER_PORT,
+  healthcheckCommand,
+  READINESS_PATH,
+  REDIS_IMAGE,
+  type ServiceSpec,
+} from './spec.js';
 
 const quoted = (value: string): Scalar => {
   const s = new Scalar(value);
@@ -18,11 +25,18 @@ export function composeYaml(spec: ServiceSpec): string {
   const environment = spec.variables.map((v) =>
     v.required ? `${v.name}=\${${v.name}:?set ${v.name} in your shell or in a .env file next to compose.yaml}` : v.name,
   );
+  const redis = spec.store?.kind === 'bundled';
+  if (redis) environment.push(`AGENTOR_STORE=${bundledRedisUrl(spec)}`);
+  // Several replicas cannot share one host port: each takes one of a range.
+  const hostPorts =
+    spec.replicas > 1 ? `${CONTAINER_PORT}-${CONTAINER_PORT + spec.replicas - 1}` : String(CONTAINER_PORT);
   const service = {
     build: { context: '.' },
     image: spec.image,
-    ports: [quoted(`\${${hostPortVariable(spec)}:-${CONTAINER_PORT}}:${CONTAINER_PORT}`)],
+    ports: [quoted(`\${${hostPortVariable(spec)}:-${hostPorts}}:${CONTAINER_PORT}`)],
     environment,
+    ...(spec.replicas > 1 ? { deploy: { replicas: spec.replicas } } : {}),
+    ...(redis ? { depends_on: { redis: { condition: 'service_healthy' } } } : {}),
     healthcheck: {
       test: ['CMD', ...healthcheckCommand()],
       interval: '30s',
@@ -44,5 +58,31 @@ export function composeYaml(spec: ServiceSpec): string {
     '# Values are never written here: compose reads them from your shell or from a .env file next to this file.',
     `#   docker compose up --build -d --remove-orphans      then      curl http://localhost:\${${hostPortVariable(spec)}:-${CONTAINER_PORT}}${READINESS_PATH}`,
   ].join('\n');
-  return `${header}\n${stringify({ name: spec.name, services: { [spec.name]: service } }, { lineWidth: 0 })}`;
+  const services = redis ? { [spec.name]: service, redis: redisService() } : { [spec.name]: service };
+  const document = { name: spec.name, services, ...(redis ? { volumes: { 'redis-data': {} } } : {}) };
+  return `${header}\n${stringify(document, { lineWidth: 0 })}`;
+}
+
+/**
+ * The Redis the replicas share: the official image, its data on a named volume (append-only file), a health check,
+ * and no published port — only the service reaches it, on the project's network.
+ */
+function redisService(): Record<string, unknown> {
+  return {
+    image: REDIS_IMAGE,
+    command: ['redis-server', '--appendonly', 'yes', '--save', ''],
+    volumes: ['redis-data:/data'],
+    healthcheck: {
+      test: ['CMD', 'redis-cli', 'ping'],
+      interval: '10s',
+      timeout: '3s',
+      start_period: '5s',
+      retries: 3,
+    },
+    restart: 'unless-stopped',
+    // The image's entrypoint hands /data to the redis user and drops to it.
+    cap_drop: ['ALL'],
+    cap_add: ['CHOWN', 'SETUID', 'SETGID'],
+    security_opt: ['no-new-privileges:true'],
+  };
 }

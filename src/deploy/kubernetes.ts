@@ -4,7 +4,18 @@
  * written: the README and the plan say how to create it with `kubectl create secret`.
  */
 import { stringify } from 'yaml';
-import { CONTAINER_PORT, LIVENESS_PATH, READINESS_PATH, RUN_AS_UID, type ServiceSpec } from './spec.js';
+import {
+  bundledRedisHost,
+  bundledRedisUrl,
+  CONTAINER_PORT,
+  LIVENESS_PATH,
+  READINESS_PATH,
+  REDIS_IMAGE,
+  REDIS_PORT,
+  REDIS_UID,
+  RUN_AS_UID,
+  type ServiceSpec,
+} from './spec.js';
 
 /** The directory (inside the output) that holds the manifests; `kubectl apply -f` takes it whole. */
 export const MANIFEST_DIR = 'k8s';
@@ -48,6 +59,7 @@ export const MANAGED_KINDS: readonly ManagedKind[] = [
   { group: 'apps', kind: 'Deployment', resource: 'deployments.apps' },
   { group: '', kind: 'Service', resource: 'services' },
   { group: 'policy', kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets.policy' },
+  { group: 'apps', kind: 'StatefulSet', resource: 'statefulsets.apps' },
 ];
 
 /** One manifest file of the plan and the object it declares. */
@@ -71,6 +83,13 @@ export function deploymentYaml(spec: ServiceSpec): string {
       valueFrom: { secretKeyRef: { name: spec.secretName, key: v.name, ...(v.required ? {} : { optional: true }) } },
     });
   }
+  // The store the replicas share: the URL of the user's Redis stays in their Secret; the bundled one has no password.
+  if (spec.store?.kind === 'secret')
+    env.push({
+      name: 'AGENTOR_STORE',
+      valueFrom: { secretKeyRef: { name: spec.store.secretName, key: spec.store.key } },
+    });
+  else if (spec.store?.kind === 'bundled') env.push({ name: 'AGENTOR_STORE', value: bundledRedisUrl(spec) });
   const probe = (path: string, periodSeconds: number, failureThreshold: number, initialDelaySeconds: number) => ({
     httpGet: { path, port: 'http' },
     initialDelaySeconds,
@@ -156,8 +175,9 @@ export function serviceYaml(spec: ServiceSpec): string {
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(spec),
-      // Conversations (session_id, A2A contextId) live in the memory of one pod: keep a client on the same pod.
-      sessionAffinity: 'ClientIP',
+      // Without a shared store, conversations (session_id, A2A contextId) live in the memory of one pod: keep a client
+      // on the same pod. With one, any pod serves any request.
+      ...(spec.store ? {} : { sessionAffinity: 'ClientIP' }),
       ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
     },
   };
@@ -176,6 +196,94 @@ export function podDisruptionBudgetYaml(spec: ServiceSpec): string | undefined {
   return header(spec, 'PodDisruptionBudget') + stringify(manifest, { lineWidth: 0 });
 }
 
+/**
+ * The labels of the bundled Redis' objects: agentor's owner labels (so a re-deploy without --with-redis prunes them),
+ * and pods named apart from the agent's, so the agent's Service, PodDisruptionBudget and spread never select them.
+ */
+function redisLabels(spec: ServiceSpec): { objects: Record<string, string>; pods: Record<string, string> } {
+  const pods = { 'app.kubernetes.io/name': bundledRedisHost(spec), 'app.kubernetes.io/part-of': spec.name };
+  return {
+    objects: { ...ownerLabels(spec), 'app.kubernetes.io/component': 'store' },
+    pods: { ...pods, 'app.kubernetes.io/component': 'store', 'app.kubernetes.io/managed-by': 'agentor' },
+  };
+}
+
+/**
+ * The bundled Redis (--with-redis): a one-replica StatefulSet of the official image, its data on a PersistentVolume
+ * (append-only file), probes, the image's own redis user, and a ClusterIP Service the replicas reach it by.
+ */
+export function redisYaml(spec: ServiceSpec): { statefulSet: string; service: string } {
+  const name = bundledRedisHost(spec);
+  const { objects, pods } = redisLabels(spec);
+  const probe = (initialDelaySeconds: number, periodSeconds: number) => ({
+    exec: { command: ['redis-cli', 'ping'] },
+    initialDelaySeconds,
+    periodSeconds,
+    timeoutSeconds: 3,
+    failureThreshold: 3,
+  });
+  const statefulSet = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name, labels: objects },
+    spec: {
+      serviceName: name,
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': name } },
+      template: {
+        metadata: { labels: pods },
+        spec: {
+          automountServiceAccountToken: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: REDIS_UID,
+            runAsGroup: REDIS_UID,
+            fsGroup: REDIS_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'redis',
+              image: REDIS_IMAGE,
+              args: ['--appendonly', 'yes', '--save', ''],
+              ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
+              readinessProbe: probe(2, 5),
+              livenessProbe: probe(10, 15),
+              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            },
+          ],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data', labels: objects },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+        },
+      ],
+    },
+  };
+  const service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, labels: objects },
+    spec: {
+      type: 'ClusterIP',
+      selector: { 'app.kubernetes.io/name': name },
+      ports: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis', protocol: 'TCP' }],
+    },
+  };
+  return {
+    statefulSet: header(spec, 'The Redis the replicas share (StatefulSet)') + stringify(statefulSet, { lineWidth: 0 }),
+    service: header(spec, 'The Service of the Redis the replicas share') + stringify(service, { lineWidth: 0 }),
+  };
+}
+
 /** The manifests for the spec, in the order they are listed (the PodDisruptionBudget only from 2 replicas). */
 export function manifests(spec: ServiceSpec): Manifest[] {
   const kind = (k: string): ManagedKind => MANAGED_KINDS.find((m) => m.kind === k)!;
@@ -191,6 +299,15 @@ export function manifests(spec: ServiceSpec): Manifest[] {
   const pdb = podDisruptionBudgetYaml(spec);
   if (pdb)
     out.push({ path: `${MANIFEST_DIR}/pdb.yaml`, kind: kind('PodDisruptionBudget'), name: spec.name, content: pdb });
+  if (spec.store?.kind === 'bundled') {
+    // One object per file: each is listed (and kept by a re-deploy's prune) by its kind and name.
+    const redis = redisYaml(spec);
+    const name = bundledRedisHost(spec);
+    out.push(
+      { path: `${MANIFEST_DIR}/redis.yaml`, kind: kind('StatefulSet'), name, content: redis.statefulSet },
+      { path: `${MANIFEST_DIR}/redis-service.yaml`, kind: kind('Service'), name, content: redis.service },
+    );
+  }
   return out;
 }
 

@@ -15,7 +15,14 @@ import { MANAGED_KINDS, manifests } from './kubernetes.js';
 import { deleteByLabelCommand } from './prune.js';
 import { isPushable, readme } from './readme.js';
 import { collectSecrets, findLeaks } from './secrets.js';
-import { BUNDLE_PATH, serviceVariables, type DeployTarget, type McpVariableUse, type ServiceSpec } from './spec.js';
+import {
+  BUNDLE_PATH,
+  serviceVariables,
+  type DeployTarget,
+  type McpVariableUse,
+  type ServiceSpec,
+  type SharedStore,
+} from './spec.js';
 
 /** The marker that says "agentor deploy owns this directory" and lists the files it wrote (for clean updates). */
 export const MARKER_FILE = '.agentor-deploy.json';
@@ -28,6 +35,10 @@ export interface DeployRequest {
   out?: string;
   replicas: number;
   image?: string;
+  /** Kubernetes: the Secret (`name` or `name:key`, key default REDIS_URL) holding the URL of the Redis replicas share. */
+  redisUrlSecret?: string;
+  /** Deploy a Redis for the replicas to share next to the service. */
+  withRedis?: boolean;
 }
 
 /** One file of the output, relative to the output directory (POSIX separators). */
@@ -213,6 +224,44 @@ function refuseForeignFiles(outDir: string, files: readonly PlannedFile[], marke
   );
 }
 
+const SECRET_REF = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)(?::([-._a-zA-Z0-9]{1,253}))?$/;
+
+/**
+ * The store replicas share, from --replicas, --with-redis and --redis-url-secret: several replicas without one would
+ * each keep their own sessions and tasks (a conversation's second request, on another replica, would lose its history),
+ * so that is refused, saying what to add. Compose runs its own Redis service for them.
+ */
+function sharedStore(request: DeployRequest): SharedStore | undefined {
+  const { target, replicas, withRedis, redisUrlSecret } = request;
+  if (withRedis && redisUrlSecret !== undefined)
+    throw new DeployError(
+      '--with-redis and --redis-url-secret both name the store: use --with-redis to deploy a Redis with the service, or --redis-url-secret for your own.',
+    );
+  if (target === 'docker' && (withRedis || redisUrlSecret !== undefined))
+    throw new DeployError(
+      '--with-redis and --redis-url-secret apply to --target compose and kubernetes; one docker container needs no shared store.',
+    );
+  if (redisUrlSecret !== undefined) {
+    if (target !== 'kubernetes')
+      throw new DeployError(
+        '--redis-url-secret applies to --target kubernetes; with compose, --with-redis (or --replicas 2 or more) adds a redis service.',
+      );
+    const m = SECRET_REF.exec(redisUrlSecret);
+    if (!m)
+      throw new DeployError(
+        `--redis-url-secret "${redisUrlSecret}" is not a Secret reference: use the Secret's name (its key REDIS_URL holds the URL), or name:key.`,
+      );
+    return { kind: 'secret', secretName: m[1] as string, key: m[3] ?? 'REDIS_URL' };
+  }
+  if (withRedis || (target === 'compose' && replicas > 1)) return { kind: 'bundled' };
+  if (target === 'kubernetes' && replicas > 1)
+    throw new DeployError(
+      `--replicas ${replicas} needs a store the replicas share (sessions, A2A tasks and cancels would otherwise stay in each pod): ` +
+        'add --with-redis to deploy a Redis with the service, or --redis-url-secret NAME for your own (a Secret whose key REDIS_URL holds redis://… or rediss://…); or deploy --replicas 1.',
+    );
+  return undefined;
+}
+
 /** Builds the plan. Throws DeployError (exit 2) for anything the user must fix. */
 export async function planDeploy(request: DeployRequest, ctx: PlanContext): Promise<DeployPlan> {
   if (!request.agent) {
@@ -232,9 +281,10 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
   const warnings: string[] = [];
   const left = leftRunning(marker, name, request.target);
   if (left) warnings.push(left);
-  if (request.target !== 'kubernetes' && request.replicas !== 1) {
-    warnings.push(`--replicas applies to --target kubernetes only; ignored for ${request.target}.`);
+  if (request.target === 'docker' && request.replicas !== 1) {
+    warnings.push('--replicas applies to --target compose and kubernetes; ignored for docker (one container).');
   }
+  const store = sharedStore(request);
   if (existsSync(join(ctx.cwd, 'mcp.json'))) {
     warnings.push(
       "./mcp.json is not shipped (it may hold credentials): the service gets only the MCP servers declared in the agent file's " +
@@ -262,11 +312,12 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
     image: request.image ?? '',
     agentName: agent.name,
     agentFile,
-    replicas: request.target === 'kubernetes' ? request.replicas : 1,
+    replicas: request.target === 'docker' ? 1 : request.replicas,
     variables: serviceVariables({ demo: agent.model === 'demo', mcp: mcpVariableUses(agent) }),
     secretName: `${name}-secrets`,
     agentorVersion: ctx.agentorVersion,
     contentHash: '',
+    ...(store ? { store } : {}),
   };
   // The image's contents; the default tag is derived from them, so a changed agent or agentor gets a new tag.
   const imageFiles: PlannedFile[] = [

@@ -80,7 +80,9 @@ export function staleObjects(spec: ServiceSpec, listing: string): ClusterObject[
  */
 export function manualPruneCommands(spec: ServiceSpec): string[] {
   const planned = new Set(manifests(spec).map((m) => m.kind.resource));
-  const absent = MANAGED_KINDS.filter((k) => !planned.has(k.resource));
+  // Not the bundled Redis (its StatefulSet holds the shared sessions and tasks, and its Service shares a kind with the
+  // service's own): `--apply` removes it by name when a re-deploy drops --with-redis; by hand that stays a choice.
+  const absent = MANAGED_KINDS.filter((k) => !planned.has(k.resource) && k.kind !== 'StatefulSet');
   if (absent.length === 0) return [];
   return [deleteByLabelCommand(absent, spec)];
 }

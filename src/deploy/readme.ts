@@ -2,7 +2,16 @@
 import { hostPortVariable } from './compose.js';
 import { MANIFEST_DIR, createSecretCommand } from './kubernetes.js';
 import { manualPruneCommands } from './prune.js';
-import { CONTAINER_PORT, LIVENESS_PATH, NODE_IMAGE, oneLine, READINESS_PATH, type ServiceSpec } from './spec.js';
+import {
+  bundledRedisUrl,
+  CONTAINER_PORT,
+  LIVENESS_PATH,
+  NODE_IMAGE,
+  oneLine,
+  READINESS_PATH,
+  REDIS_IMAGE,
+  type ServiceSpec,
+} from './spec.js';
 
 /** A shell-safe rendering of a path for copy-pasted commands. */
 function shellPath(path: string): string {
@@ -49,6 +58,11 @@ export function nextSteps(spec: ServiceSpec, dir: string): string[] {
         `# ${spec.image} names no registry: push it somewhere the cluster can pull from (re-run with --image <registry>/<name>:<tag>),`,
         `# or load it into a local cluster, e.g. kind load docker-image ${spec.image}`,
       );
+    if (spec.store?.kind === 'secret')
+      steps.push(
+        `# the URL of your Redis (redis://:password@host:6379/0, rediss:// for TLS), kept in its own Secret:`,
+        `kubectl create secret generic ${spec.store.secretName} --from-literal=${spec.store.key}="$REDIS_URL"`,
+      );
     steps.push(
       createSecretCommand(spec, { includeOptional: false }),
       `kubectl apply -f ${shellPath(joinPath(dir, MANIFEST_DIR))}`,
@@ -92,7 +106,12 @@ export function readme(spec: ServiceSpec): string {
     '- `dist/agentor.mjs` — agentor and its dependencies bundled into one file (no `npm install` in the image).',
     `- \`agents/${spec.agentFile}\` — the agent file (its instructions are the system prompt).`,
     ...(spec.target === 'compose'
-      ? ['- `compose.yaml` — the service, its port, health check and environment (variable references only).']
+      ? [
+          '- `compose.yaml` — the service, its port, health check and environment (variable references only).' +
+            (spec.store
+              ? ` ${spec.replicas} replica(s) (host ports ${CONTAINER_PORT}–${CONTAINER_PORT + spec.replicas - 1}), sharing the \`redis\` service (${REDIS_IMAGE}, data on the \`redis-data\` volume, no published port) through \`AGENTOR_STORE\`.`
+              : ''),
+        ]
       : []),
     ...(spec.target === 'kubernetes'
       ? [
@@ -100,7 +119,14 @@ export function readme(spec: ServiceSpec): string {
           ...(spec.replicas > 1
             ? [`- \`${MANIFEST_DIR}/pdb.yaml\` — a PodDisruptionBudget: drains take down one pod at a time.`]
             : []),
-          "  Conversations (`session_id`, A2A `contextId`) live in one pod's memory: the Service keeps each client on one pod (`sessionAffinity: ClientIP`).",
+          ...(spec.store?.kind === 'bundled'
+            ? [
+                `- \`${MANIFEST_DIR}/redis.yaml\`, \`${MANIFEST_DIR}/redis-service.yaml\` — the Redis the replicas share: a one-replica StatefulSet of ${REDIS_IMAGE} with a 1Gi PersistentVolume and probes, and its Service (\`AGENTOR_STORE=${bundledRedisUrl(spec)}\`).`,
+              ]
+            : []),
+          spec.store
+            ? '  Sessions (`session_id`, A2A `contextId`), A2A tasks and cancels are shared through Redis: any pod serves any request.'
+            : "  Conversations (`session_id`, A2A `contextId`) live in one pod's memory: the Service keeps each client on one pod (`sessionAffinity: ClientIP`).",
         ]
       : []),
   ].join('\n');

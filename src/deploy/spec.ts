@@ -45,6 +45,31 @@ export interface ServiceSpec {
   agentorVersion: string;
   /** Hash of the image contents: changes whenever the bundle or agent change, so a re-apply rolls the pods. */
   contentHash: string;
+  /** Where replicas share sessions, A2A tasks and run control; absent: each replica keeps them in memory. */
+  store?: SharedStore;
+}
+
+/**
+ * The Redis that replicas share: one deployed next to the service (`bundled`: a compose service, or a StatefulSet in
+ * the cluster), or the user's own, whose URL the service reads from a Kubernetes Secret (never written here).
+ */
+export type SharedStore = { kind: 'bundled' } | { kind: 'secret'; secretName: string; key: string };
+
+/** The official Redis image of the bundled store. */
+export const REDIS_IMAGE = 'redis:7.4-alpine';
+/** The port Redis listens on. */
+export const REDIS_PORT = 6379;
+/** The uid/gid of the `redis` user in the official image (numeric so Kubernetes can verify it). */
+export const REDIS_UID = 999;
+
+/** The host name of the bundled Redis inside the deployment (compose service or Kubernetes Service). */
+export function bundledRedisHost(spec: Pick<ServiceSpec, 'name' | 'target'>): string {
+  return spec.target === 'compose' ? 'redis' : `${spec.name}-redis`;
+}
+
+/** The store URL the service gets for the bundled Redis (no password: reachable only inside the deployment). */
+export function bundledRedisUrl(spec: Pick<ServiceSpec, 'name' | 'target'>): string {
+  return `redis://${bundledRedisHost(spec)}:${REDIS_PORT}/0`;
 }
 
 /** The container's command (exec form): `serve` on all interfaces, port from $PORT, the shipped agent file. */

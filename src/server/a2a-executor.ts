@@ -71,11 +71,16 @@ function userText(message: Message): string {
     .join('\n');
 }
 
+/** How long a client following a task from another replica counts as listening after each sign (sent every second). */
+const REMOTE_LISTENER_MS = 3_000;
+
 /** Who is listening to a running task; cancels the run when nobody has been for `graceMs`. */
 class Listeners {
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
   private waiting = false;
+  /** Until when a client following from another replica counts as listening. */
+  private remoteUntil = 0;
 
   constructor(
     private readonly run: RunHandle,
@@ -100,6 +105,12 @@ class Listeners {
     } else if (this.count === 0) this.arm();
   }
 
+  /** A listener on another replica is still there: it counts for `REMOTE_LISTENER_MS` after each sign. */
+  touch(): void {
+    this.remoteUntil = Date.now() + REMOTE_LISTENER_MS;
+    if (this.count === 0 && !this.waiting) this.arm();
+  }
+
   private leave(): void {
     if (--this.count > 0 || this.waiting) return;
     this.arm();
@@ -108,8 +119,11 @@ class Listeners {
   private arm(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(
-      () => this.run.abort(new Error(`no client listened to the task for ${this.graceMs} ms`)),
-      this.graceMs,
+      () => {
+        if (Date.now() < this.remoteUntil) return this.arm();
+        this.run.abort(new Error(`no client listened to the task for ${this.graceMs} ms`));
+      },
+      Math.max(this.graceMs, this.remoteUntil - Date.now()),
     );
   }
 
@@ -147,6 +161,31 @@ export class AgentorExecutor implements AgentExecutor {
       task?.run.abort(new Error('cancelled by the A2A client'));
       return task !== undefined;
     });
+    // A client follows the task from another replica: it counts as listening here.
+    ctx.store.onRequest((request) => {
+      if (request.op === 'a2a-answer') return this.answerFromElsewhere(request.taskId, request.message);
+      if (request.op !== 'listen') return false;
+      const task = this.running.get(request.taskId);
+      task?.listeners.touch();
+      return task !== undefined;
+    });
+  }
+
+  /** A message sent through another replica to a task running here: taken when it answers the waiting question. */
+  private answerFromElsewhere(taskId: string, message: Message): boolean {
+    const task = this.running.get(taskId);
+    const waiting = task?.waiting;
+    if (!task || !waiting) return false;
+    let answer: ApprovalAnswer;
+    try {
+      answer = approvalAnswer(message, waiting.request);
+    } catch {
+      return false;
+    }
+    task.waiting = undefined;
+    task.listeners.hold(false);
+    waiting.resolve(answer);
+    return true;
   }
 
   /** True while this replica runs `taskId`. */

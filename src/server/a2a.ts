@@ -21,7 +21,7 @@ import {
   type ServerCallContextBuilder,
 } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
-import { RequestMalformedError, UnsupportedOperationError } from '@a2a-js/sdk/errors';
+import { RequestMalformedError, TaskNotFoundError, UnsupportedOperationError } from '@a2a-js/sdk/errors';
 import { buildAgentCard, sendCard, wantsLegacyCard } from './a2a-card.js';
 import { AgentorExecutor, REQUEST_KEY, SIGNAL_KEY } from './a2a-executor.js';
 import { A2A_JSONRPC_PATH, A2A_REST_PATH, AGENT_CARD_PATHS, type ServerContext } from './context.js';
@@ -67,7 +67,14 @@ class ListeningRequestHandler extends DefaultRequestHandler {
 
   override async sendMessage(params: SendMessageRequest, context: ServerCallContext) {
     this.check(params);
-    return super.sendMessage(params, context);
+    const forwarded = await this.forward(params, context);
+    if (!forwarded) return super.sendMessage(params, context);
+    const taskId = params.message?.taskId as string;
+    if (params.configuration?.returnImmediately) await forwarded.return(undefined);
+    else for await (const _ of forwarded); // until the task ends or asks again
+    const task = await this.store.load(taskId, context);
+    if (!task) throw new TaskNotFoundError(`Task not found: ${taskId}`);
+    return task;
   }
 
   override async *sendMessageStream(
@@ -75,7 +82,36 @@ class ListeningRequestHandler extends DefaultRequestHandler {
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
     this.check(params);
+    const forwarded = await this.forward(params, context);
+    if (forwarded) {
+      yield* untilAborted(forwarded, signalOf(context));
+      return;
+    }
     yield* untilAborted(super.sendMessageStream(params, context), signalOf(context));
+  }
+
+  /**
+   * A message for a task that another replica runs goes to that replica, which takes only the answer to the tool
+   * approval the task waits for; the task's events then come back through the shared store. Undefined when the task
+   * does not run elsewhere (the SDK handles the message here).
+   */
+  private async forward(
+    params: SendMessageRequest,
+    context: ServerCallContext,
+  ): Promise<AsyncGenerator<StreamResponse> | undefined> {
+    const taskId = params.message?.taskId;
+    if (!params.message || !taskId || this.executor.isRunning(taskId) || !this.store.ownerElsewhere) return undefined;
+    if (!(await this.store.ownerElsewhere(taskId))) return undefined;
+    // Followed from before the answer goes out, so no event after it is missed.
+    const events = await this.store.follow?.(taskId, signalOf(context), { waiting: true });
+    if (!events) return undefined;
+    if (!(await this.shared.ask({ op: 'a2a-answer', taskId, message: params.message }))) {
+      await events.return(undefined);
+      throw new UnsupportedOperationError(
+        `task ${taskId} is running (on another replica) and takes only the answer to the tool approval it waits for; wait for it to finish, or cancel it`,
+      );
+    }
+    return events;
   }
 
   /** A message to a task that is running: only the answer to the approval it waits for is taken. */
@@ -89,8 +125,15 @@ class ListeningRequestHandler extends DefaultRequestHandler {
     params: SubscribeToTaskRequest,
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
-    this.executor.listen(params.id, signalOf(context));
-    yield* untilAborted(super.resubscribe(params, context), signalOf(context));
+    const signal = signalOf(context);
+    // Running on another replica: its events come through the shared store's stream of the task.
+    const remote = this.executor.isRunning(params.id) ? undefined : await this.store.follow?.(params.id, signal);
+    if (remote) {
+      yield* untilAborted(remote, signal);
+      return;
+    }
+    this.executor.listen(params.id, signal);
+    yield* untilAborted(super.resubscribe(params, context), signal);
   }
 }
 

@@ -7,10 +7,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../core/tools/approval.js';
 import { HttpError, readJsonObject, sendJson } from './http.js';
+import type { ServerStore } from './store-types.js';
 
 /** What these handlers need of the server context (a structural subset, so context.ts can hold PendingApprovals). */
 interface ApprovalsContext {
   approvals: PendingApprovals;
+  /** Forwards an answer for a run of another replica. */
+  store: Pick<ServerStore, 'ask'>;
   maxBodyBytes: number;
   options: { approvalTimeoutMs?: number };
 }
@@ -76,10 +79,17 @@ export function parseApprovalAnswer(body: Record<string, unknown>): { callId: st
   return { callId, answer: { decision, scope, ...(reason ? { reason } : {}) } };
 }
 
-/** The answer's reply, and the 404 when nothing waits for it. */
-export function answerOrThrow(ctx: ApprovalsContext, runId: string, body: Record<string, unknown>): void {
+/**
+ * Answers the question here, or forwards it to the replica whose run asked it (a shared store); 404 when nothing
+ * waits for it anywhere.
+ */
+export async function answerOrThrow(
+  ctx: ApprovalsContext,
+  runId: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   const { callId, answer } = parseApprovalAnswer(body);
-  if (!ctx.approvals.answer(runId, callId, answer))
+  if (!ctx.approvals.answer(runId, callId, answer) && !(await ctx.store.ask({ op: 'approval', runId, callId, answer })))
     throw new HttpError(
       404,
       `run "${runId}" is not waiting for a decision on call "${callId}" (already decided, timed out, or the run ended)`,
@@ -93,7 +103,7 @@ export async function handleApproval(ctx: ApprovalsContext, req: IncomingMessage
   const runId = body['run_id'];
   if (typeof runId !== 'string' || runId === '' || runId.length > 256)
     throw new HttpError(400, '"run_id" must be the run_id of the tool_approval_request event', 'invalid_request');
-  answerOrThrow(ctx, runId, body);
+  await answerOrThrow(ctx, runId, body);
   sendJson(res, 200, { ok: true });
 }
 

@@ -80,6 +80,8 @@ export interface RunHandle {
 /** Tracks runs in flight so a shutdown can cancel them and wait until each has ended. */
 export class RunRegistry {
   private readonly active = new Set<AbortController>();
+  /** The run holding each session, so a cancel for the session reaches it from any connection or replica. */
+  private readonly bySession = new Map<string, AbortController>();
   private idleWaiters: Array<() => void> = [];
   closing = false;
 
@@ -88,10 +90,12 @@ export class RunRegistry {
   }
 
   /** Registers a run; its signal also follows `parent` (a client's disconnect or cancel). */
-  start(parent?: AbortSignal): RunHandle {
+  start(parent?: AbortSignal, sessionId?: string): RunHandle {
     const controller = new AbortController();
     if (this.closing) controller.abort(new Error('the server is shutting down'));
     this.active.add(controller);
+    // The first run of a session holds it (one that starts before its lease is refused keeps no claim on it).
+    if (sessionId !== undefined && !this.bySession.has(sessionId)) this.bySession.set(sessionId, controller);
     let finished = false;
     return {
       signal: parent ? AbortSignal.any([controller.signal, parent]) : controller.signal,
@@ -99,6 +103,7 @@ export class RunRegistry {
       done: () => {
         if (finished) return;
         finished = true;
+        if (sessionId !== undefined && this.bySession.get(sessionId) === controller) this.bySession.delete(sessionId);
         this.active.delete(controller);
         if (this.active.size === 0) {
           const waiters = this.idleWaiters;
@@ -107,6 +112,13 @@ export class RunRegistry {
         }
       },
     };
+  }
+
+  /** Cancels the run holding `sessionId` here; false when none does. */
+  cancelSession(sessionId: string, reason: Error): boolean {
+    const controller = this.bySession.get(sessionId);
+    controller?.abort(reason);
+    return controller !== undefined;
   }
 
   /** Cancels every run (they still end with `run_end` cancelled). */

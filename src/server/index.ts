@@ -155,6 +155,13 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
     approvals: new PendingApprovals(),
     telemetry: new ServeTelemetry({ tools: new Set(agent.tools.map((t) => t.name)), ...options.telemetry }),
   };
+  // What another replica asks of the runs held here (a shared store; the memory store never asks).
+  store.onRequest((request) => {
+    if (request.op === 'cancel-session')
+      return ctx.runs.cancelSession(request.sessionId, new Error('cancelled by the client'));
+    if (request.op === 'approval') return ctx.approvals.answer(request.runId, request.callId, request.answer);
+    return false;
+  });
   const guards = createGuards(options);
   const ws = createWsHandler(ctx);
   let a2a: Promise<A2AHandler> | undefined;

@@ -19,12 +19,23 @@ export interface RedisLink {
   atomically(commands: ReadonlyArray<readonly string[]>): Promise<unknown[]>;
   /** A Lua script with its keys and arguments (EVALSHA, loaded on first use). */
   script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
-  publish(channel: string, message: string): Promise<void>;
+  /** Resolves with the number of subscribers that received it (every replica's connection counts). */
+  publish(channel: string, message: string): Promise<number>;
   /** Calls `listener` for each message on `channel` until the link closes. */
   subscribe(channel: string, listener: (message: string) => void): Promise<void>;
+  /** A connection of its own for blocking commands (XREAD BLOCK), which would hold up every other command here. */
+  blocking(): Promise<BlockingConnection>;
   /** Called on each change of `ready` (e.g. to log it). */
   onReadyChange(listener: (ready: boolean, reason?: string) => void): void;
   close(): Promise<void>;
+}
+
+/** A dedicated connection for blocking reads; another connection wakes it with `CLIENT UNBLOCK <id>`. */
+export interface BlockingConnection {
+  /** Its `CLIENT ID`. */
+  readonly id: string;
+  command(args: readonly string[]): Promise<unknown>;
+  close(): void;
 }
 
 /** Raised when the store cannot be reached when the server starts. */
@@ -116,15 +127,29 @@ export async function connectRedis(config: RedisStoreConfig): Promise<RedisLink>
         return call();
       }
     },
-    publish: async (channel, message) => {
-      await client.sendCommand(['PUBLISH', channel, message]);
-    },
+    publish: async (channel, message) => Number(await client.sendCommand(['PUBLISH', channel, message])),
     subscribe: async (channel, listener) => {
       const sub = client.duplicate();
       sub.on('error', () => {}); // reported through the main client's state
       await sub.connect();
       subscribers.push(sub);
       await sub.subscribe(channel, (message: string) => listener(message));
+    },
+    blocking: async () => {
+      const own = client.duplicate({ socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false } });
+      own.on('error', () => {}); // a failed read rejects; the caller opens a new connection
+      await own.connect();
+      subscribers.push(own);
+      const id = String(await own.sendCommand<number>(['CLIENT', 'ID']));
+      return {
+        id,
+        command: (args) => own.sendCommand([...args]),
+        close: () => {
+          const at = subscribers.indexOf(own);
+          if (at !== -1) subscribers.splice(at, 1);
+          own.destroy();
+        },
+      };
     },
     onReadyChange: (listener) => {
       readyListeners.push(listener);

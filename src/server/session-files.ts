@@ -121,6 +121,9 @@ export function withSessionsDir(store: ServerStore, dir: string, options: FileCo
     tasks: (o) => store.tasks(o),
     cancelRemote: (taskId) => store.cancelRemote(taskId),
     onCancel: (handler) => store.onCancel(handler),
+    ask: (request) => store.ask(request),
+    tell: (request) => store.tell(request),
+    onRequest: (handler) => store.onRequest(handler),
     readiness: () => store.readiness(),
     close: async () => {
       await files?.close();

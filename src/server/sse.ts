@@ -31,7 +31,7 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
   const chat = parseChatRequest(await readJsonObject(req, ctx.maxBodyBytes));
   const stream = chat.stream ?? (req.headers.accept ?? '').includes('text/event-stream');
   const lease = await leaseSession(ctx, chat.sessionId);
-  const run = ctx.runs.start(abortOnDisconnect(req, res));
+  const run = ctx.runs.start(abortOnDisconnect(req, res), chat.sessionId);
   try {
     const runEvents = ctx.agent.streamChat(chat.input, {
       signal: run.signal,

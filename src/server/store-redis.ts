@@ -3,19 +3,39 @@
  * through a lock with expiry and a fencing token (a replica that lost its lock cannot write the session back). A2A
  * tasks are JSON snapshots bounded by count, bytes and TTL (one Lua script writes and evicts atomically); a running
  * task is kept in this process and its snapshot written on each status change and at most every
- * `SNAPSHOT_INTERVAL_MS` while its answer streams. Each replica holds a lease it renews; the tasks of a replica whose
- * lease ran out are marked failed by whichever replica notices first. Cancels travel by pub/sub to the task's owner.
- * What stays per replica: the runs themselves, their upstream connections, and the streams of their clients.
+ * `SNAPSHOT_INTERVAL_MS` while its answer streams. Each event of a running task is also appended to the task's own
+ * Redis Stream (bounded by MAXLEN, expiring after the task ends), and each snapshot records the id of the last event it
+ * holds: a client following the task from another replica gets the snapshot, then the stream from just after that id
+ * — nothing lost, nothing twice. Each replica holds a lease it renews; the tasks of a replica whose lease ran out are
+ * marked failed by whichever replica notices first, and the owner's later writes are fenced off (each run of a task
+ * writes under its own owner token, checked in the script). Cancels, approval answers and "someone follows this task"
+ * travel by pub/sub to the replica holding the run. What stays per replica: the runs themselves, their upstream
+ * connections, and the streams of their clients.
  */
 import { randomUUID } from 'node:crypto';
-import { TaskState, type Task, type TaskArtifactUpdateEvent, type TaskStatusUpdateEvent } from '@a2a-js/sdk';
+import {
+  TaskState,
+  type StreamResponse,
+  type Task,
+  type TaskArtifactUpdateEvent,
+  type TaskStatus,
+  type TaskStatusUpdateEvent,
+} from '@a2a-js/sdk';
 import { Conversation } from '../core/agent.js';
 import type { ChatMessage } from '../core/providers/types.js';
 import type { ReadinessCheck } from './readiness.js';
 import { HttpError } from './http.js';
 import { connectRedis, type RedisLink } from './redis-link.js';
 import type { ConversationStore, SessionLease, SessionOptions } from './sessions.js';
-import type { OpenStoreOptions, ServerStore } from './store-types.js';
+import type { OpenStoreOptions, ReplicaRequest, ServerStore } from './store-types.js';
+import {
+  compareStreamIds,
+  formatStreamId,
+  parseStreamId,
+  StreamReader,
+  type StreamEntry,
+  type StreamId,
+} from './store-redis-streams.js';
 import type { RedisStoreConfig } from './store-url.js';
 import {
   BoundedTaskStore,
@@ -23,25 +43,33 @@ import {
   isTerminal,
   pageTasks,
   type ListParams,
+  type FollowOptions,
   type ListResult,
   type LiveTaskStore,
   type TaskStoreOptions,
 } from './task-store.js';
 
-const PREFIX = 'agentor:';
-const K = {
-  replica: (id: string) => `${PREFIX}replica:${id}`,
-  task: (id: string) => `${PREFIX}task:${id}`,
-  taskIndex: `${PREFIX}tasks`,
-  taskSizes: `${PREFIX}task-sizes`,
-  taskBytes: `${PREFIX}task-bytes`,
-  taskOwners: `${PREFIX}task-owners`,
-  session: (id: string) => `${PREFIX}session:${id}`,
-  sessionLock: (id: string) => `${PREFIX}session-lock:${id}`,
-  fence: `${PREFIX}fence`,
-  cancel: `${PREFIX}cancel`,
-  ended: `${PREFIX}task-ended`,
-};
+/** The keys and channels of one deployment, under its prefix. */
+function keysOf(prefix: string) {
+  return {
+    prefix,
+    replica: (id: string) => `${prefix}replica:${id}`,
+    task: (id: string) => `${prefix}task:${id}`,
+    taskEvents: (id: string) => `${prefix}task-events:${id}`,
+    taskIndex: `${prefix}tasks`,
+    taskSizes: `${prefix}task-sizes`,
+    taskBytes: `${prefix}task-bytes`,
+    taskOwners: `${prefix}task-owners`,
+    session: (id: string) => `${prefix}session:${id}`,
+    sessionLock: (id: string) => `${prefix}session-lock:${id}`,
+    fence: `${prefix}fence`,
+    cancel: `${prefix}cancel`,
+    ended: `${prefix}task-ended`,
+    control: `${prefix}control`,
+    replies: (replicaId: string) => `${prefix}replies:${replicaId}`,
+  };
+}
+type Keys = ReturnType<typeof keysOf>;
 
 /** Default lease of a replica: its running tasks fail this long after it stops renewing it. */
 export const DEFAULT_LEASE_MS = 15_000;
@@ -51,6 +79,17 @@ const DEFAULT_MAX_TASKS = 10_000;
 const SNAPSHOT_INTERVAL_MS = 200;
 /** How long a cancel waits for the owner to end the task. */
 const CANCEL_WAIT_MS = 5_000;
+/** How long a request to other replicas waits for their answers. */
+const ASK_WAIT_MS = 3_000;
+/** Most events kept in a running task's stream (approximate trimming); a follower further behind gets a snapshot. */
+const STREAM_MAXLEN = 10_000;
+/** How long a finished task's stream stays for followers still reading its last events. */
+const STREAM_LINGER_MS = 60_000;
+/** How often a follower on another replica tells the owner it still listens. */
+const LISTEN_EVERY_MS = 1_000;
+/** The task states after which a stream of the task ends (as the SDK's own streams do). */
+const stopsStream = (state: TaskState | undefined): boolean =>
+  isTerminal(state) || state === TaskState.TASK_STATE_INPUT_REQUIRED;
 
 /** Answers 503 with Retry-After: the store is down for now, the request may be sent again. */
 export function storeUnavailable(what: string): HttpError {
@@ -75,13 +114,17 @@ function decode<T>(text: string): T {
 }
 
 /**
- * Writes a task snapshot and its owner (none once finished), indexes it, and evicts the oldest tasks past the count and byte budgets; index entries of
- * expired snapshots are dropped on the way. Atomic, so the budgets hold with any number of replicas writing.
+ * Writes a task snapshot and its owner (none once finished), indexes it, and evicts the oldest tasks past the count and
+ * byte budgets; index entries of expired snapshots are dropped on the way. Atomic, so the budgets hold with any number
+ * of replicas writing. A fenced write (ARGV[9], the writer's owner token) applies only while the task is still owned
+ * under that token, unless it claims the task (ARGV[10] = 1, a run starting): -1 when refused.
  */
 const SAVE_TASK = `
 local index, sizes, total_key = KEYS[1], KEYS[2], KEYS[3]
 local id, json, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local max_tasks, max_bytes, prefix, owner = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local fence, claim = ARGV[9], ARGV[10]
+if fence ~= '' and claim ~= '1' and redis.call('HGET', KEYS[4], id) ~= fence then return -1 end
 local function drop(old)
   local b = tonumber(redis.call('HGET', sizes, old) or '0')
   redis.call('DEL', prefix .. 'task:' .. old)
@@ -120,10 +163,27 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 `;
 
-/** A stored task: the snapshot and, while it runs, the replica running it. */
+/** A stored task: the snapshot and, while it runs, the owner token of the run writing it. */
 interface StoredTask {
   task: Task;
+  /** `<replica id>/<n>`: the replica running the task, and which of its runs. */
   owner?: string;
+  /** The id of the last event of the task's stream this snapshot holds. */
+  cursor?: string;
+}
+
+/** The replica of an owner token. */
+const replicaOf = (owner: string): string => owner.split('/', 1)[0] as string;
+
+/** One event of a task's stream. */
+type StreamedEvent = { s: TaskStatusUpdateEvent } | { a: TaskArtifactUpdateEvent };
+
+/** Where a running task's stream stands on its owner: the run's first id part, and the events appended since. */
+interface OwnRun {
+  token: string;
+  position: StreamId;
+  /** Its first write went through: later writes are fenced by the token. */
+  claimed: boolean;
 }
 
 /** The A2A task store in Redis; tasks running on this replica are kept here too, and written through. */
@@ -132,8 +192,11 @@ class RedisTaskStore implements LiveTaskStore {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Running or just-finished tasks whose latest state has not reached Redis yet (it was down). */
   private readonly dirty = new Set<string>();
+  /** The runs of tasks this replica writes: owner token and stream position. */
+  private readonly runs = new Map<string, OwnRun>();
   private readonly maxTasks: number;
   private readonly maxBytes: number;
+  private begun = 0;
 
   constructor(
     private readonly shared: RedisShared,
@@ -150,16 +213,23 @@ class RedisTaskStore implements LiveTaskStore {
 
   begin(task: Task): void {
     this.local.begin(task);
+    const before = this.runs.get(task.id);
+    // Stream ids only grow: a run after an earlier one of the same task starts past it.
+    const ms = Math.max(Date.now(), (before?.position.ms ?? 0) + 1);
+    const token = `${this.shared.replicaId}/${++this.begun}`;
+    this.runs.set(task.id, { token, position: { ms, seq: 0 }, claimed: false });
     this.flush(task.id);
   }
 
   status(update: TaskStatusUpdateEvent): void {
     this.local.status(update);
+    this.append(update.taskId, { s: update }, isTerminal(update.status?.state));
     this.flush(update.taskId);
   }
 
   artifact(update: TaskArtifactUpdateEvent): void {
     this.local.artifact(update);
+    this.append(update.taskId, { a: update }, false);
     if (this.timers.has(update.taskId)) return;
     this.timers.set(
       update.taskId,
@@ -189,12 +259,13 @@ class RedisTaskStore implements LiveTaskStore {
 
   async list(params: ListParams): Promise<ListResult> {
     let tasks: Task[];
+    const { link } = this.shared;
     try {
-      const ids = (await this.shared.link.command(['ZREVRANGE', K.taskIndex, '0', '-1'])) as string[];
+      const ids = (await link.command(['ZREVRANGE', this.shared.keys.taskIndex, '0', '-1'])) as string[];
       tasks = [];
       for (let i = 0; i < ids.length; i += 500) {
         const batch = ids.slice(i, i + 500);
-        const values = (await this.shared.link.command(['MGET', ...batch.map(K.task)])) as Array<string | null>;
+        const values = (await link.command(['MGET', ...batch.map(this.shared.keys.task)])) as Array<string | null>;
         for (const [j, v] of values.entries()) {
           const id = batch[j] as string;
           if (this.running(id)) {
@@ -209,11 +280,100 @@ class RedisTaskStore implements LiveTaskStore {
     return pageTasks(tasks, params);
   }
 
+  /** The replica (other than this one) running `taskId`, if any. */
+  async ownerElsewhere(taskId: string): Promise<string | undefined> {
+    if (this.running(taskId)) return undefined;
+    let owner: unknown;
+    try {
+      owner = await this.shared.link.command(['HGET', this.shared.keys.taskOwners, taskId]);
+    } catch {
+      throw storeUnavailable('task');
+    }
+    if (typeof owner !== 'string') return undefined;
+    const replica = replicaOf(owner);
+    return replica === this.shared.replicaId ? undefined : replica;
+  }
+
+  /**
+   * The rest of a task that runs on another replica, as the SDK streams it: the stored snapshot, then each event the
+   * owner appends after it, ending with a final or input-required status. Undefined when no other replica runs it.
+   */
+  async follow(
+    taskId: string,
+    signal: AbortSignal | undefined,
+    options: FollowOptions = {},
+  ): Promise<AsyncGenerator<StreamResponse> | undefined> {
+    if (this.running(taskId)) return undefined;
+    const stored = await this.read(taskId);
+    if (!stored?.owner || replicaOf(stored.owner) === this.shared.replicaId) return undefined;
+    const state = stored.task.status?.state;
+    if (isTerminal(state) || (state === TaskState.TASK_STATE_INPUT_REQUIRED && !options.waiting)) return undefined;
+    return this.stream(stored, signal);
+  }
+
+  private async *stream(stored: StoredTask, signal: AbortSignal | undefined): AsyncGenerator<StreamResponse> {
+    const taskId = stored.task.id;
+    const key = this.shared.keys.taskEvents(taskId);
+    let position = parseStreamId(stored.cursor);
+    const follower = this.shared.reader.follow(key, position);
+    const listen = (): void => this.shared.tell({ op: 'listen', taskId });
+    listen();
+    const pinger = setInterval(listen, LISTEN_EVERY_MS);
+    pinger.unref();
+    try {
+      yield { payload: { $case: 'task', value: stored.task } };
+      for (;;) {
+        const next = await follower.next(signal);
+        if (!next) return;
+        if (next.kind === 'idle') {
+          // Nothing new for a while: the task may have ended without its last events reaching the stream (its owner
+          // died and was swept, or Redis lost them).
+          const now = await this.read(taskId).catch(() => undefined);
+          if (!now) continue;
+          const state = now.task.status?.state;
+          const advanced = compareStreamIds(parseStreamId(now.cursor), position) > 0;
+          if (advanced || isTerminal(state)) {
+            yield { payload: { $case: 'task', value: now.task } };
+            position = parseStreamId(now.cursor);
+            follower.reset(position);
+          }
+          if (now.task.status && (isTerminal(state) || (advanced && stopsStream(state)))) {
+            yield { payload: { $case: 'statusUpdate', value: finalUpdate(now.task, now.task.status) } };
+            return;
+          }
+          continue;
+        }
+        for (const entry of next.entries) {
+          if (compareStreamIds(entry.id, position) <= 0) continue;
+          if (!follows(position, entry.id)) {
+            // Events between are gone (trimmed, or lost while Redis was down): a newer snapshot stands in for them.
+            const now = await this.read(taskId).catch(() => undefined);
+            if (now && compareStreamIds(parseStreamId(now.cursor), position) > 0) {
+              yield { payload: { $case: 'task', value: now.task } };
+              position = parseStreamId(now.cursor);
+              follower.reset(position);
+              if (stopsStream(now.task.status?.state)) return;
+              break;
+            }
+          }
+          position = entry.id;
+          const response = toResponse(entry);
+          if (!response) continue;
+          yield response;
+          if (response.payload?.$case === 'statusUpdate' && stopsStream(response.payload.value.status?.state)) return;
+        }
+      }
+    } finally {
+      clearInterval(pinger);
+      follower.close();
+    }
+  }
+
   /** The stored task, or undefined; throws 503 when Redis is unreachable. */
   private async read(taskId: string): Promise<StoredTask | undefined> {
     let value: unknown;
     try {
-      value = await this.shared.link.command(['GET', K.task(taskId)]);
+      value = await this.shared.link.command(['GET', this.shared.keys.task(taskId)]);
     } catch {
       throw storeUnavailable('task');
     }
@@ -224,36 +384,78 @@ class RedisTaskStore implements LiveTaskStore {
     return this.local.isLive(taskId);
   }
 
-  private async write(stored: StoredTask): Promise<void> {
-    await this.shared.link.script(
-      SAVE_TASK,
-      [K.taskIndex, K.taskSizes, K.taskBytes, K.taskOwners],
-      [
-        stored.task.id,
-        encode(stored),
-        String(Date.now()),
-        String(this.shared.ttlMs),
-        String(this.maxTasks),
-        String(this.maxBytes),
-        PREFIX,
-        stored.owner ?? '',
-      ],
+  /** Appends an event to the task's stream (a lost append only costs followers a snapshot). */
+  private append(taskId: string, event: StreamedEvent, last: boolean): void {
+    const run = this.runs.get(taskId);
+    if (!run || (!this.running(taskId) && !last)) return;
+    run.position = { ms: run.position.ms, seq: run.position.seq + 1 };
+    const key = this.shared.keys.taskEvents(taskId);
+    const { link } = this.shared;
+    void link
+      .command(['XADD', key, 'MAXLEN', '~', String(STREAM_MAXLEN), formatStreamId(run.position), 'e', encode(event)])
+      .catch(() => undefined);
+    if (run.position.seq === 1 || last)
+      void link
+        .command(['PEXPIRE', key, String(last ? Math.min(STREAM_LINGER_MS, this.shared.ttlMs) : this.shared.ttlMs)])
+        .catch(() => undefined);
+  }
+
+  /** Writes a snapshot; -1 when a fenced write was refused. */
+  private async write(stored: StoredTask, fence = '', claim = false): Promise<number> {
+    return Number(
+      await this.shared.link.script(
+        SAVE_TASK,
+        [
+          this.shared.keys.taskIndex,
+          this.shared.keys.taskSizes,
+          this.shared.keys.taskBytes,
+          this.shared.keys.taskOwners,
+        ],
+        [
+          stored.task.id,
+          encode(stored),
+          String(Date.now()),
+          String(this.shared.ttlMs),
+          String(this.maxTasks),
+          String(this.maxBytes),
+          this.shared.keys.prefix,
+          stored.owner ?? '',
+          fence,
+          claim ? '1' : '0',
+        ],
+      ),
     );
   }
 
-  /** Writes this replica's current state of a task it runs (or has just finished). */
+  /** Writes this replica's current state of a task it runs (or has just finished), under the run's owner token. */
   private flush(taskId: string): void {
     clearTimeout(this.timers.get(taskId));
     this.timers.delete(taskId);
+    const run = this.runs.get(taskId);
+    if (!run) return;
+    // The snapshot and the stream position it holds, taken together: every append up to it went out before its write.
+    const cursor = formatStreamId(run.position);
     void this.local.load(taskId).then(async (task) => {
       if (!task) return;
       const live = this.running(taskId);
       const finished = !live;
       try {
-        await this.write(live ? { task, owner: this.shared.replicaId } : { task });
-        if (finished) await this.shared.link.publish(K.ended, taskId);
+        const stored: StoredTask = live ? { task, owner: run.token, cursor } : { task, cursor };
+        const written = await this.write(stored, run.token, !run.claimed);
         this.dirty.delete(taskId);
-        if (finished) this.local.forget(taskId);
+        if (written !== -1) run.claimed = true;
+        if (written === -1) {
+          this.shared.log(
+            `store: task ${taskId} was taken over while this replica had lost its lease; stopping its run here`,
+          );
+          this.drop(taskId);
+          this.shared.cancelHere(taskId);
+          return;
+        }
+        if (finished) {
+          await this.shared.link.publish(this.shared.keys.ended, taskId);
+          this.drop(taskId);
+        }
       } catch (e) {
         if (!this.dirty.has(taskId))
           this.shared.log(`store: could not write task ${taskId} (${(e as Error).message}); retrying on reconnect`);
@@ -262,20 +464,27 @@ class RedisTaskStore implements LiveTaskStore {
     });
   }
 
+  private drop(taskId: string): void {
+    this.local.forget(taskId);
+    this.runs.delete(taskId);
+    clearTimeout(this.timers.get(taskId));
+    this.timers.delete(taskId);
+  }
+
   /** Marks the running tasks of replicas whose lease ran out as failed. */
   async sweep(): Promise<void> {
-    const owners = await this.shared.link.command(['HGETALL', K.taskOwners]);
-    const pairs = ownerPairs(owners);
+    const { link, keys } = this.shared;
+    const owners = await link.command(['HGETALL', keys.taskOwners]);
     const alive = new Map<string, boolean>();
-    for (const [taskId, owner] of pairs) {
-      if (owner === this.shared.replicaId) continue;
-      if (!alive.has(owner))
-        alive.set(owner, Number(await this.shared.link.command(['EXISTS', K.replica(owner)])) === 1);
-      if (alive.get(owner)) continue;
+    for (const [taskId, owner] of ownerPairs(owners)) {
+      const replica = replicaOf(owner);
+      if (replica === this.shared.replicaId) continue;
+      if (!alive.has(replica)) alive.set(replica, Number(await link.command(['EXISTS', keys.replica(replica)])) === 1);
+      if (alive.get(replica)) continue;
       const stored = await this.read(taskId);
       if (stored && stored.owner === owner && !isTerminal(stored.task.status?.state)) {
         const leaseS = Math.round(this.shared.leaseMs / 1000);
-        stored.task.status = {
+        const status: TaskStatus = {
           state: TaskState.TASK_STATE_FAILED,
           message: {
             messageId: randomUUID(),
@@ -299,11 +508,45 @@ class RedisTaskStore implements LiveTaskStore {
           },
           timestamp: new Date().toISOString(),
         };
-        await this.write({ task: stored.task });
-      } else await this.shared.link.command(['HDEL', K.taskOwners, taskId]);
-      await this.shared.link.publish(K.ended, taskId);
+        stored.task.status = status;
+        // Fenced by the dead run's token: if its owner came back and wrote meanwhile, nothing is overwritten.
+        const failed: StoredTask = { task: stored.task, ...(stored.cursor ? { cursor: stored.cursor } : {}) };
+        if ((await this.write(failed, owner)) !== -1) {
+          // Followers on other replicas see the end in the stream (auto id: past anything the dead owner wrote).
+          const key = keys.taskEvents(taskId);
+          await link
+            .command(['XADD', key, '*', 'e', encode({ s: finalUpdate(stored.task, status) } satisfies StreamedEvent)])
+            .catch(() => undefined);
+          await link.command(['PEXPIRE', key, String(STREAM_LINGER_MS)]).catch(() => undefined);
+        }
+      } else await link.script(HDEL_IF, [keys.taskOwners], [taskId, owner]);
+      await link.publish(keys.ended, taskId);
     }
   }
+}
+
+/** Drops an owner entry only if it still names the same run. */
+const HDEL_IF = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+`;
+
+/** `next` is the event right after `prev` in a task's stream (a new run, or the sweeper, starts a new id part). */
+function follows(prev: StreamId, next: StreamId): boolean {
+  return next.ms === prev.ms ? next.seq === prev.seq + 1 : next.seq <= 1;
+}
+
+/** A stream entry as the SDK streams it. */
+function toResponse(entry: StreamEntry): StreamResponse | undefined {
+  const event = decode<StreamedEvent>(entry.data);
+  if ('s' in event) return { payload: { $case: 'statusUpdate', value: event.s } };
+  if ('a' in event) return { payload: { $case: 'artifactUpdate', value: event.a } };
+  return undefined;
+}
+
+/** The status update that ends a stream of `task`. */
+function finalUpdate(task: Task, status: TaskStatus): TaskStatusUpdateEvent {
+  return { taskId: task.id, contextId: task.contextId, status, metadata: undefined };
 }
 
 /** HGETALL's reply as [field, value] pairs (RESP3 gives a Map or an object, RESP2 a flat list). */
@@ -330,14 +573,14 @@ class RedisSessionStore implements ConversationStore {
   }
 
   async acquire(id: string): Promise<SessionLease | undefined> {
-    const { link, leaseMs } = this.shared;
+    const { link, leaseMs, keys } = this.shared;
     let token: string;
     let stored: unknown;
     try {
-      token = String(await link.command(['INCR', K.fence]));
-      const got = await link.command(['SET', K.sessionLock(id), token, 'NX', 'PX', String(leaseMs)]);
+      token = String(await link.command(['INCR', keys.fence]));
+      const got = await link.command(['SET', keys.sessionLock(id), token, 'NX', 'PX', String(leaseMs)]);
       if (got === null) return undefined;
-      stored = await link.command(['GET', K.session(id)]);
+      stored = await link.command(['GET', keys.session(id)]);
     } catch {
       throw storeUnavailable('session');
     }
@@ -345,7 +588,7 @@ class RedisSessionStore implements ConversationStore {
     if (typeof stored === 'string') conversation.messages.push(...decode<ChatMessage[]>(stored));
     // A run may outlast the lock's expiry: keep it while the run goes on (the replica dying lets it lapse).
     const renew = setInterval(
-      () => void link.script(RENEW_LOCK, [K.sessionLock(id)], [token, String(leaseMs)]).catch(() => undefined),
+      () => void link.script(RENEW_LOCK, [keys.sessionLock(id)], [token, String(leaseMs)]).catch(() => undefined),
       Math.max(100, Math.floor(leaseMs / 3)),
     );
     renew.unref();
@@ -358,7 +601,7 @@ class RedisSessionStore implements ConversationStore {
           try {
             const ok = await link.script(
               RELEASE_SESSION,
-              [K.sessionLock(id), K.session(id)],
+              [keys.sessionLock(id), keys.session(id)],
               [token, encode(conversation.messages), String(this.ttlMs)],
             );
             if (Number(ok) !== 1)
@@ -376,34 +619,88 @@ class RedisSessionStore implements ConversationStore {
 /** What the stores of one replica share: the link, this replica's id, the lease. */
 interface RedisShared {
   link: RedisLink;
+  keys: Keys;
   replicaId: string;
   leaseMs: number;
   ttlMs: number;
   log: (line: string) => void;
+  /** The reader of task streams followed from this replica. */
+  reader: StreamReader;
+  /** Tells the other replicas something, without waiting. */
+  tell(request: ReplicaRequest): void;
+  /** Stops a run of this replica whose task was taken over (its lease had run out). */
+  cancelHere(taskId: string): void;
+}
+
+/** A request between replicas on the control channel; `from` and `id` route its answers back. */
+interface ControlMessage {
+  from: string;
+  id?: string;
+  request: ReplicaRequest;
 }
 
 /** Connects to Redis and starts this replica's lease; rejects naming the masked URL when Redis is unreachable. */
 export async function openRedisStore(config: RedisStoreConfig, options: OpenStoreOptions = {}): Promise<ServerStore> {
   const link = await connectRedis(config);
   const log = options.log ?? ((line: string) => process.stderr.write(`agentor serve: ${line}\n`));
+  const keys = keysOf(config.prefix);
+  const cancelHandlers: Array<(taskId: string) => boolean> = [];
+  const requestHandlers: Array<(request: ReplicaRequest) => boolean> = [];
+  const replicaId = randomUUID();
+  const tell = (request: ReplicaRequest): void => {
+    void link
+      .publish(keys.control, JSON.stringify({ from: replicaId, request } satisfies ControlMessage))
+      .catch(() => undefined);
+  };
   const shared: RedisShared = {
     link,
-    replicaId: randomUUID(),
+    keys,
+    replicaId,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
     ttlMs: options.ttlMs ?? DEFAULT_TTL_MS,
     log,
+    reader: new StreamReader(link),
+    tell,
+    cancelHere: (taskId) => {
+      for (const h of cancelHandlers) h(taskId);
+    },
   };
   const heartbeat = (): Promise<unknown> =>
-    link.command(['SET', K.replica(shared.replicaId), '1', 'PX', String(shared.leaseMs)]).catch(() => undefined);
+    link.command(['SET', keys.replica(replicaId), '1', 'PX', String(shared.leaseMs)]).catch(() => undefined);
   await heartbeat();
   const taskStores: RedisTaskStore[] = [];
-  const cancelHandlers: Array<(taskId: string) => boolean> = [];
   const endWaiters = new Map<string, Set<() => void>>();
-  await link.subscribe(K.cancel, (taskId) => {
-    for (const h of cancelHandlers) h(taskId);
-  });
-  await link.subscribe(K.ended, (taskId) => {
+  /** Requests this replica asked, waiting for the answers of the replicas that received them. */
+  const asking = new Map<string, { expected: number; answered: number; done(handled: boolean): void }>();
+  await link.subscribe(keys.cancel, (taskId) => shared.cancelHere(taskId));
+  await link.subscribe(keys.ended, (taskId) => {
     for (const w of endWaiters.get(taskId) ?? []) w();
+  });
+  await link.subscribe(keys.control, (text) => {
+    let message: ControlMessage;
+    try {
+      message = JSON.parse(text) as ControlMessage;
+    } catch {
+      return;
+    }
+    if (message.from === replicaId) return;
+    let handled = false;
+    for (const h of requestHandlers) handled = h(message.request) || handled;
+    if (message.id)
+      void link.publish(keys.replies(message.from), JSON.stringify({ id: message.id, handled })).catch(() => undefined);
+  });
+  await link.subscribe(keys.replies(replicaId), (text) => {
+    let reply: { id?: string; handled?: boolean };
+    try {
+      reply = JSON.parse(text) as typeof reply;
+    } catch {
+      return;
+    }
+    const waiting = reply.id ? asking.get(reply.id) : undefined;
+    if (!waiting) return;
+    waiting.answered++;
+    if (reply.handled === true) waiting.done(true);
+    else if (waiting.answered >= waiting.expected) waiting.done(false);
   });
   const beat = setInterval(() => void heartbeat(), Math.max(100, Math.floor(shared.leaseMs / 3)));
   beat.unref();
@@ -433,7 +730,7 @@ export async function openRedisStore(config: RedisStoreConfig, options: OpenStor
     cancelRemote: async (taskId) => {
       let owner: unknown;
       try {
-        owner = await link.command(['HGET', K.taskOwners, taskId]);
+        owner = await link.command(['HGET', keys.taskOwners, taskId]);
       } catch {
         throw storeUnavailable('task');
       }
@@ -450,8 +747,38 @@ export async function openRedisStore(config: RedisStoreConfig, options: OpenStor
         const onEnd = (): void => done(true);
         const timer = setTimeout(() => done(false), CANCEL_WAIT_MS);
         waiters.add(onEnd);
-        link.publish(K.cancel, taskId).catch(() => done(false));
+        link.publish(keys.cancel, taskId).catch(() => done(false));
       });
+    },
+    ask: (request) =>
+      new Promise<boolean>((resolve, reject) => {
+        const id = randomUUID();
+        const timer = setTimeout(() => done(false), ASK_WAIT_MS);
+        const done = (handled: boolean): void => {
+          clearTimeout(timer);
+          asking.delete(id);
+          resolve(handled);
+        };
+        // Every replica answers; the publish says how many got it, so "nobody has it" is known without waiting out.
+        asking.set(id, { expected: Number.POSITIVE_INFINITY, answered: 0, done });
+        link.publish(keys.control, JSON.stringify({ from: replicaId, id, request } satisfies ControlMessage)).then(
+          (receivers) => {
+            const waiting = asking.get(id);
+            if (!waiting) return;
+            // This replica is subscribed too (and does not answer itself).
+            waiting.expected = receivers - 1;
+            if (waiting.answered >= waiting.expected) done(false);
+          },
+          () => {
+            clearTimeout(timer);
+            asking.delete(id);
+            reject(storeUnavailable('run control'));
+          },
+        );
+      }),
+    tell,
+    onRequest: (handler) => {
+      requestHandlers.push(handler);
     },
     readiness: (): ReadinessCheck[] => [
       link.ready
@@ -465,7 +792,8 @@ export async function openRedisStore(config: RedisStoreConfig, options: OpenStor
       closed = true;
       clearInterval(beat);
       clearInterval(sweeper);
-      await link.command(['DEL', K.replica(shared.replicaId)]).catch(() => undefined);
+      shared.reader.close();
+      await link.command(['DEL', keys.replica(replicaId)]).catch(() => undefined);
       await link.close();
     },
   };

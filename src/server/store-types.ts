@@ -1,4 +1,6 @@
 /** The interface of what `serve` keeps beyond one request (store.ts has the implementations). */
+import type { Message } from '@a2a-js/sdk';
+import type { ApprovalAnswer } from '../core/tools/approval.js';
 import type { ReadinessCheck } from './readiness.js';
 import type { ConversationStore, SessionOptions } from './sessions.js';
 import type { LiveTaskStore, TaskStoreOptions } from './task-store.js';
@@ -18,6 +20,15 @@ export interface ServerStore {
   cancelRemote(taskId: string): Promise<boolean>;
   /** How this replica cancels a task it runs when another replica asks (true when it was running here). */
   onCancel(handler: (taskId: string) => boolean): void;
+  /**
+   * Asks the other replicas to act on a run this one does not hold; resolves true once one of them did, false when
+   * none did (the memory store has no other replica: always false).
+   */
+  ask(request: ReplicaRequest): Promise<boolean>;
+  /** Tells the other replicas, without waiting for an answer. */
+  tell(request: ReplicaRequest): void;
+  /** How this replica acts on what another asks or tells (true when it did: the run is here). */
+  onRequest(handler: (request: ReplicaRequest) => boolean): void;
   /** The store's readiness checks (none for memory). */
   readiness(): ReadinessCheck[];
   /** False while a shared store is unreachable: requests that need it are answered 503. */
@@ -34,3 +45,14 @@ export interface OpenStoreOptions {
   /** The operator's log. */
   log?: (line: string) => void;
 }
+
+/** What one replica asks of the replica holding a run. */
+export type ReplicaRequest =
+  /** Cancel the run holding this session (a /ws `cancel` frame naming the session). */
+  | { op: 'cancel-session'; sessionId: string }
+  /** The answer to a tool approval question of a /chat or /ws run. */
+  | { op: 'approval'; runId: string; callId: string; answer: ApprovalAnswer }
+  /** A message sent to an A2A task through another replica: the answer to the tool approval the task waits for. */
+  | { op: 'a2a-answer'; taskId: string; message: Message }
+  /** A client follows this A2A task from another replica: keep the run going as if it listened here. */
+  | { op: 'listen'; taskId: string };

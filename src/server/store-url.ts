@@ -20,7 +20,12 @@ export interface RedisStoreConfig {
   password?: string;
   tls: boolean;
   database: number;
+  /** Prepended to every key and channel, so deployments can share one Redis (default `agentor:`). */
+  prefix: string;
 }
+
+/** The key prefix when none is configured. */
+export const DEFAULT_STORE_PREFIX = 'agentor:';
 
 const USAGE = 'use "memory" or a Redis URL such as redis://localhost:6379/0 (rediss:// for TLS)';
 
@@ -37,7 +42,12 @@ export function maskUrl(url: string): string {
 }
 
 /** Parses a `--store` value (`source` names where it came from, for the error message). */
-export function parseStoreUrl(value: string, source = '--store', env: NodeJS.ProcessEnv = process.env): StoreConfig {
+export function parseStoreUrl(
+  value: string,
+  source = '--store',
+  env: NodeJS.ProcessEnv = process.env,
+  prefix = DEFAULT_STORE_PREFIX,
+): StoreConfig {
   const text = value.trim();
   if (text === '' || text.toLowerCase() === 'memory') return { kind: 'memory' };
   let u: URL;
@@ -63,15 +73,39 @@ export function parseStoreUrl(value: string, source = '--store', env: NodeJS.Pro
     ...(u.password === '' && envPassword ? { password: envPassword } : {}),
     tls: u.protocol === 'rediss:',
     database,
+    prefix,
   };
 }
 
-/** The store asked for by the flag, else `AGENTOR_STORE`, else `REDIS_URL`; memory when none is set. */
-export function resolveStore(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): StoreConfig {
-  if (flag !== undefined) return parseStoreUrl(flag, '--store', env);
+/** Checks a key prefix (`source` names where it came from). */
+export function parseStorePrefix(value: string, source = '--store-prefix'): string {
+  if (!/^[A-Za-z0-9:._{}/-]{1,64}$/.test(value))
+    throw new ConfigError(
+      `${source}: "${value.slice(0, 80)}" is not a key prefix; use 1 to 64 letters, digits or :._-/{} such as "shop:agentor:"`,
+    );
+  return value;
+}
+
+/**
+ * The store asked for by the flag, else `AGENTOR_STORE`, else `REDIS_URL`; memory when none is set. The key prefix
+ * comes from `prefixFlag`, else `AGENTOR_STORE_PREFIX`, else `agentor:`.
+ */
+export function resolveStore(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  prefixFlag?: string,
+): StoreConfig {
+  const fromEnvPrefix = env['AGENTOR_STORE_PREFIX'];
+  const prefix =
+    prefixFlag !== undefined
+      ? parseStorePrefix(prefixFlag)
+      : fromEnvPrefix
+        ? parseStorePrefix(fromEnvPrefix, 'AGENTOR_STORE_PREFIX')
+        : DEFAULT_STORE_PREFIX;
+  if (flag !== undefined) return parseStoreUrl(flag, '--store', env, prefix);
   const fromEnv = env['AGENTOR_STORE'];
-  if (fromEnv) return parseStoreUrl(fromEnv, 'AGENTOR_STORE', env);
+  if (fromEnv) return parseStoreUrl(fromEnv, 'AGENTOR_STORE', env, prefix);
   const redisUrl = env['REDIS_URL'];
-  if (redisUrl) return parseStoreUrl(redisUrl, 'REDIS_URL', env);
+  if (redisUrl) return parseStoreUrl(redisUrl, 'REDIS_URL', env, prefix);
   return { kind: 'memory' };
 }

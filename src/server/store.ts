@@ -7,7 +7,7 @@ import { SessionStore } from './sessions.js';
 import type { OpenStoreOptions, ServerStore } from './store-types.js';
 import type { StoreConfig } from './store-url.js';
 
-export type { OpenStoreOptions, ServerStore } from './store-types.js';
+export type { OpenStoreOptions, ReplicaRequest, ServerStore } from './store-types.js';
 
 /** The default: everything in this process. */
 export function memoryStore(): ServerStore {
@@ -17,6 +17,9 @@ export function memoryStore(): ServerStore {
     tasks: () => undefined,
     cancelRemote: () => Promise.resolve(false),
     onCancel: () => {},
+    ask: () => Promise.resolve(false),
+    tell: () => {},
+    onRequest: () => {},
     readiness: () => [],
     available: true,
     close: () => Promise.resolve(),

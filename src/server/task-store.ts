@@ -10,6 +10,7 @@ import {
   TaskState,
   type Artifact,
   type Part,
+  type StreamResponse,
   type Task,
   type TaskArtifactUpdateEvent,
   type TaskStatusUpdateEvent,
@@ -143,6 +144,12 @@ export function pageTasks(all: readonly Task[], params: ListParams): ListResult 
   };
 }
 
+/** How a task is followed from another replica. */
+export interface FollowOptions {
+  /** Follow a task that waits for an approval answer too (the answer is on its way). */
+  waiting?: boolean;
+}
+
 /** The task store an A2A executor writes to event by event (memory or Redis; callers do not know which). */
 export interface LiveTaskStore extends TaskStore {
   /** Starts (or resumes) the executor's ownership of a task, with its initial state. */
@@ -153,6 +160,17 @@ export interface LiveTaskStore extends TaskStore {
   artifact(update: TaskArtifactUpdateEvent): void;
   /** Ends the executor's ownership without a terminal state (it failed). */
   release(taskId: string): void;
+  /**
+   * The rest of a task that another replica runs, as stream responses: its snapshot, then every later event, ending
+   * with a final or input-required status. Undefined when no other replica runs it (a shared store only).
+   */
+  follow?(
+    taskId: string,
+    signal: AbortSignal | undefined,
+    options?: FollowOptions,
+  ): Promise<AsyncGenerator<StreamResponse> | undefined>;
+  /** The replica other than this one running `taskId`, if any (a shared store only). */
+  ownerElsewhere?(taskId: string): Promise<string | undefined>;
 }
 
 /** A bounded in-memory TaskStore that running tasks' executors write to directly. */

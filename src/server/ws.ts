@@ -4,6 +4,9 @@
  * `{"type":"approval","id":"…","call_id":"…","decision":"allowed"|"denied"}` (the answer to a tool_approval_request). The server sends every
  * event of a run with the request's `id` added; problems with a frame come back as
  * `{"type":"error","id":…,"error":{message,code,retryable}}` without a `run_id`. Closing the socket cancels its runs.
+ * A `cancel` with a `session_id` cancels the run holding that session wherever it runs (another connection, or another
+ * replica through the shared store), answered `{"type":"cancelled","id","session_id"}`; an `approval` with a `run_id`
+ * answers a run of another connection or replica.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -103,9 +106,10 @@ class SocketSession {
         return this.startRun(id, frame);
       case 'cancel': {
         const run = this.runs.get(id);
-        if (!run) return sendError(ws, id, `no run with id "${id}" is in progress`, 'not_found');
-        run.abort(new Error('cancelled by the client'));
-        return;
+        if (run) return run.abort(new Error('cancelled by the client'));
+        const sessionId = frame['session_id'];
+        if (typeof sessionId === 'string' && sessionId !== '') return void this.cancelSession(id, sessionId);
+        return sendError(ws, id, `no run with id "${id}" is in progress`, 'not_found');
       }
       case 'approval':
         return this.answer(id, frame);
@@ -114,16 +118,39 @@ class SocketSession {
     }
   }
 
-  private answer(id: string, frame: Record<string, unknown>): void {
-    const runId = this.runIds.get(id);
+  /**
+   * Cancels the run holding a session, wherever it runs (another connection, another replica); answers
+   * `{"type":"cancelled","id","session_id"}` once the run was told, or not_found.
+   */
+  private async cancelSession(id: string, sessionId: string): Promise<void> {
+    const reason = new Error('cancelled by the client');
     try {
-      if (!runId || !this.runs.has(id))
-        throw new HttpError(404, `no run with id "${id}" is waiting for an approval`, 'approval_not_found');
-      answerOrThrow(this.ctx, runId, frame);
+      if (
+        !this.ctx.runs.cancelSession(sessionId, reason) &&
+        !(await this.ctx.store.ask({ op: 'cancel-session', sessionId }))
+      )
+        return sendError(this.ws, id, `no run of session "${sessionId}" is in progress`, 'not_found');
+      void send(this.ws, { type: 'cancelled', id, session_id: sessionId });
     } catch (e) {
-      const err = e instanceof HttpError ? e : new HttpError(400, String(e), 'invalid_request');
+      const err = e instanceof HttpError ? e : new HttpError(500, 'the cancel could not be sent', 'internal_error');
       sendError(this.ws, id, err.message, err.code);
     }
+  }
+
+  /** An approval for a run of this socket, or (with `run_id`) for a run of another connection or replica. */
+  private answer(id: string, frame: Record<string, unknown>): void {
+    const own = this.runs.has(id) ? this.runIds.get(id) : undefined;
+    const named = frame['run_id'];
+    const runId = own ?? (typeof named === 'string' && named !== '' && named.length <= 256 ? named : undefined);
+    void (async () => {
+      try {
+        if (!runId) throw new HttpError(404, `no run with id "${id}" is waiting for an approval`, 'approval_not_found');
+        await answerOrThrow(this.ctx, runId, frame);
+      } catch (e) {
+        const err = e instanceof HttpError ? e : new HttpError(400, String(e), 'invalid_request');
+        sendError(this.ws, id, err.message, err.code);
+      }
+    })();
   }
 
   private startRun(id: string, frame: Record<string, unknown>): void {
@@ -136,7 +163,7 @@ class SocketSession {
       const err = e instanceof HttpError ? e : new HttpError(400, String(e), 'invalid_request');
       return sendError(ws, id, err.message, err.code);
     }
-    const run = ctx.runs.start(this.gone.signal);
+    const run = ctx.runs.start(this.gone.signal, chat.sessionId);
     this.runs.set(id, run);
     void (async () => {
       let lease;

@@ -193,7 +193,7 @@ describe('README: the examples run as shown', () => {
   });
 
   it('the deploy dry run, with the README agent file: the plan shown, its bundle within 15% of the numbers shown', async () => {
-    const ex = example('agentor deploy --agent researcher --target kubernetes --replicas 2 --dry-run');
+    const ex = example('agentor deploy --agent researcher --target kubernetes --replicas 2 --with-redis --dry-run');
     const r = await sh(ex.command, { cwd: projectWithReadmeAgents() });
     expect(r.code).toBe(0);
     const size = /\b\d+(\.\d+)? (B|kB|MB)\b/g;

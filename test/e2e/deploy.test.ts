@@ -94,6 +94,8 @@ describe('agentor deploy --target kubernetes', () => {
         'kubernetes',
         '--replicas',
         '3',
+        '--redis-url-secret',
+        'researcher-redis',
         '--image',
         'registry.example.com/team/researcher:1.2.0',
       ],
@@ -157,13 +159,15 @@ describe('agentor deploy --target kubernetes', () => {
       key: 'OPENAI_BASE_URL',
       optional: true,
     });
+    // The replicas share the Redis whose URL is in the user's own Secret (never in the manifest).
+    expect(env['AGENTOR_STORE'].valueFrom.secretKeyRef).toEqual({ name: 'researcher-redis', key: 'REDIS_URL' });
     for (const e of c.env as any[]) if (e.name !== 'PORT') expect(e.value).toBeUndefined();
 
     const svc = parseYaml(readFileSync(join(out, 'k8s', 'service.yaml'), 'utf8'));
     expect(svc).toMatchObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'researcher' } });
     expect(svc.spec.selector).toEqual(dep.spec.selector.matchLabels);
     expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
-    expect(svc.spec.sessionAffinity).toBe('ClientIP');
+    expect(svc.spec.sessionAffinity).toBeUndefined(); // any pod serves any request
     const pdb = parseYaml(readFileSync(join(out, 'k8s', 'pdb.yaml'), 'utf8'));
     expect(pdb).toMatchObject({
       apiVersion: 'policy/v1',
@@ -320,7 +324,7 @@ describe('agentor deploy safety', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
     // The cluster objects of the kubernetes deploy are not this deploy's to remove: the plan says how.
     expect(third.stdout).toContain(
       '! .agentor-deploy.json says this directory was last deployed as "researcher" (kubernetes); deploying "researcher" (docker) leaves ' +
-        "that service's objects in the cluster. If they are no longer wanted: kubectl delete deployments.apps,services,poddisruptionbudgets.policy " +
+        "that service's objects in the cluster. If they are no longer wanted: kubectl delete deployments.apps,services,poddisruptionbudgets.policy,statefulsets.apps " +
         '-l app.kubernetes.io/name=researcher,app.kubernetes.io/managed-by=agentor',
     );
     expect(second.stdout).not.toContain('last deployed as');
@@ -392,7 +396,7 @@ function fakeTools(scripts: Record<string, string>): { bin: string; log: string 
 }
 
 /** The kinds agentor writes, as the prune step lists them, and the labels that mark an object as agentor's for "researcher". */
-const MANAGED_RESOURCES = 'deployments.apps,services,poddisruptionbudgets.policy';
+const MANAGED_RESOURCES = 'deployments.apps,services,poddisruptionbudgets.policy,statefulsets.apps';
 const OWNER_LABELS = { 'app.kubernetes.io/name': 'researcher', 'app.kubernetes.io/managed-by': 'agentor' };
 const OWNER_SELECTOR = 'app.kubernetes.io/name=researcher,app.kubernetes.io/managed-by=agentor';
 
@@ -665,6 +669,7 @@ describe('agentor deploy --apply re-deploys', { timeout: DEPLOYS_TIMEOUT_MS }, (
     'kubernetes',
     '--replicas',
     String(replicas),
+    ...(replicas > 1 ? ['--redis-url-secret', 'researcher-redis'] : []),
     '--image',
     'registry.example.com/team/researcher:1.2.0',
     '--apply',

@@ -142,6 +142,74 @@ describe('serve --store redis (two replicas)', () => {
   });
 });
 
+/** The answer text an event carries (artifact chunks), or undefined. */
+function chunkText(e: StreamResponse): string | undefined {
+  const p = e.payload;
+  if (p?.$case !== 'artifactUpdate') return undefined;
+  return p.value.artifact?.parts.map((part) => (part.content?.$case === 'text' ? part.content.value : '')).join('');
+}
+
+describe('serve --store redis: SubscribeToTask through the replica that does not run the task', () => {
+  let own: FakeOpenAI;
+  beforeAll(async () => {
+    own = await startFakeOpenAI();
+  });
+  afterAll(async () => {
+    await own.close();
+  });
+
+  it('streams the rest of the task from its snapshot: every event once, in order, ending with the final status', async () => {
+    const [a, b] = await Promise.all([replica([], own), replica([], own)]);
+    const pieces = Array.from({ length: 150 }, (_, i) => `w${i} `);
+    own.enqueue({ text: pieces, delayMs: 8 });
+    const onA = await client(a.url);
+    const stream = onA.sendMessageStream(send('a long answer'));
+    const fromA: StreamResponse[] = [];
+    let taskId = '';
+    // Read by hand: leaving a for-await loop would close A's stream.
+    for (let next = await stream.next(); !next.done; next = await stream.next()) {
+      const e = next.value;
+      fromA.push(e);
+      if (e.payload?.$case === 'task') taskId = e.payload.value.id;
+      if (chunkText(e) !== undefined) break;
+    }
+    const restOfA = (async () => {
+      for await (const e of stream) fromA.push(e);
+    })();
+    const onB = await client(b.url);
+    const fromB: StreamResponse[] = [];
+    for await (const e of onB.resubscribeTask({ tenant: '', id: taskId })) fromB.push(e);
+    await restOfA;
+
+    expect(fromB[0]?.payload?.$case).toBe('task');
+    const snapshot = fromB[0]?.payload?.$case === 'task' ? fromB[0].payload.value : undefined;
+    expect(snapshot?.status?.state).toBe(TaskState.TASK_STATE_WORKING);
+    const held = snapshot?.artifacts[0]?.parts.map((p) => (p.content?.$case === 'text' ? p.content.value : '')) ?? [];
+    const chunksB = fromB.map(chunkText).filter((t): t is string => t !== undefined);
+    // Nothing lost, nothing twice: the snapshot's text and B's chunks make the whole answer…
+    expect(held.join('') + chunksB.join('')).toBe(pieces.join(''));
+    // …and B's chunks are exactly the last chunks A's own client saw, in the same order.
+    const chunksA = fromA.map(chunkText).filter((t): t is string => t !== undefined);
+    expect(chunksB.length).toBeGreaterThan(3);
+    expect(chunksA.slice(-chunksB.length)).toEqual(chunksB);
+    const last = fromB.at(-1)?.payload;
+    expect(last?.$case === 'statusUpdate' && last.value.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(fromB.filter((e) => e.payload?.$case === 'statusUpdate').length).toBe(1);
+  });
+
+  it('a finished task cannot be subscribed to on either replica (as the SDK answers on one)', async () => {
+    const [a, b] = await Promise.all([replica([], own), replica([], own)]);
+    own.enqueue({ text: 'short' });
+    const task = (await (await client(a.url)).sendMessage(send('hi'))) as Task;
+    const onB = await client(b.url);
+    await expect(
+      (async () => {
+        for await (const _ of onB.resubscribeTask({ tenant: '', id: task.id }));
+      })(),
+    ).rejects.toThrow(/terminal state/);
+  });
+});
+
 describe('serve --store redis: failures', () => {
   /** An upstream of these tests alone: its disconnect events are theirs. */
   let own: FakeOpenAI;

@@ -1,12 +1,20 @@
 /** The store behind `serve --store`: URL parsing, and the Redis stores against a real redis-server (no mock). */
-import { TaskState, type Task } from '@a2a-js/sdk';
+import {
+  TaskState,
+  type StreamResponse,
+  type Task,
+  type TaskArtifactUpdateEvent,
+  type TaskStatusUpdateEvent,
+} from '@a2a-js/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/config.js';
 import { connectRedis, type RedisLink } from '../../src/server/redis-link.js';
 import { openRedisStore } from '../../src/server/store-redis.js';
-import type { ServerStore } from '../../src/server/store-types.js';
+import type { ReplicaRequest, ServerStore } from '../../src/server/store-types.js';
+import type { LiveTaskStore } from '../../src/server/task-store.js';
 import { maskUrl, parseStoreUrl, resolveStore, type RedisStoreConfig } from '../../src/server/store-url.js';
 import { cleanup } from '../support/cleanup.js';
+import { startRedisPartition } from '../support/redis-partition.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 describe('store URL', () => {
@@ -142,5 +150,168 @@ describe('Redis stores (real redis-server)', () => {
     await expect(openRedisStore(bad)).rejects.toThrow(
       `cannot reach the store at redis://:****@127.0.0.1:${stopped.port}`,
     );
+  });
+});
+
+describe('Redis stores across replicas (real redis-server)', () => {
+  let server: RedisServer;
+  let config: RedisStoreConfig;
+  let raw: RedisLink;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    config = parseStoreUrl(server.url) as RedisStoreConfig;
+    raw = await connectRedis(config);
+  });
+  afterAll(async () => {
+    await raw.close();
+  });
+
+  async function open(options: Parameters<typeof openRedisStore>[1] = {}, at = config): Promise<ServerStore> {
+    const store = await openRedisStore(at, { log: () => {}, ...options });
+    cleanup(() => store.close());
+    return store;
+  }
+
+  const text = (value: string) => ({
+    content: { $case: 'text' as const, value },
+    mediaType: 'text/plain',
+    filename: '',
+    metadata: undefined,
+  });
+  const working = (id: string): Task => ({
+    id,
+    contextId: `ctx-${id}`,
+    status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+    artifacts: [],
+    history: [],
+    metadata: {},
+  });
+  const status = (taskId: string, state: TaskState): TaskStatusUpdateEvent => ({
+    taskId,
+    contextId: `ctx-${taskId}`,
+    status: { state, message: undefined, timestamp: new Date().toISOString() },
+    metadata: undefined,
+  });
+  const chunk = (taskId: string, value: string, append: boolean): TaskArtifactUpdateEvent => ({
+    taskId,
+    contextId: `ctx-${taskId}`,
+    artifact: {
+      artifactId: 'answer',
+      name: 'answer',
+      description: '',
+      parts: [text(value)],
+      metadata: undefined,
+      extensions: [],
+    },
+    append,
+    lastChunk: false,
+    metadata: undefined,
+  });
+  /** What a follower received, as one line per event. */
+  function describe(events: StreamResponse[]): string[] {
+    return events.map((e) => {
+      const p = e.payload;
+      if (p?.$case === 'task') return `task ${p.value.status?.state}`;
+      if (p?.$case === 'statusUpdate') return `status ${p.value.status?.state}`;
+      if (p?.$case === 'artifactUpdate') {
+        const c = p.value.artifact?.parts[0]?.content;
+        return `chunk ${c?.$case === 'text' ? c.value : '?'}`;
+      }
+      return 'other';
+    });
+  }
+
+  it('a task followed from another replica: the snapshot, then every later event once, in order, to the end', async () => {
+    const [a, b] = [await open(), await open()];
+    const owner = a.tasks() as LiveTaskStore;
+    const other = b.tasks() as LiveTaskStore;
+    owner.begin(working('t-follow'));
+    owner.status(status('t-follow', TaskState.TASK_STATE_WORKING));
+    for (let i = 0; i < 50; i++) owner.artifact(chunk('t-follow', `c${i} `, i > 0));
+    // The snapshot is written at most every 200 ms: wait until B sees the task running elsewhere.
+    await expect.poll(() => other.ownerElsewhere?.('t-follow')).toBeTruthy();
+    const events = await other.follow?.('t-follow', undefined);
+    expect(events).toBeDefined();
+    const seen: StreamResponse[] = [];
+    const first = await events!.next();
+    seen.push(first.value as StreamResponse);
+    const done = (async () => {
+      for await (const e of events!) seen.push(e);
+    })();
+    for (let i = 50; i < 300; i++) owner.artifact(chunk('t-follow', `c${i} `, true));
+    owner.status(status('t-follow', TaskState.TASK_STATE_COMPLETED));
+    await done;
+    // The snapshot holds some chunks; the stream every chunk after them, each once.
+    const snapshot = (first.value as StreamResponse).payload;
+    const held =
+      snapshot?.$case === 'task'
+        ? snapshot.value.artifacts[0]?.parts.map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('')
+        : '';
+    const streamed = describe(seen.slice(1))
+      .filter((l) => l.startsWith('chunk '))
+      .map((l) => l.slice(6))
+      .join('');
+    expect((held ?? '') + streamed).toBe(Array.from({ length: 300 }, (_, i) => `c${i} `).join(''));
+    expect(describe(seen).at(-1)).toBe(`status ${TaskState.TASK_STATE_COMPLETED}`);
+  });
+
+  it('a task not running elsewhere is not followed (the SDK answers: here, finished or unknown)', async () => {
+    const a = await open();
+    const tasks = a.tasks() as LiveTaskStore;
+    expect(await tasks.follow?.('no-such-task', undefined)).toBeUndefined();
+    tasks.begin(working('t-here'));
+    expect(await tasks.follow?.('t-here', undefined)).toBeUndefined();
+  });
+
+  it('fencing: an owner cut off past its lease cannot overwrite the failure the sweeper wrote; its run is stopped', async () => {
+    const partition = await startRedisPartition(server.port);
+    const a = await open({ leaseMs: 400 }, parseStoreUrl(partition.url) as RedisStoreConfig);
+    const stopped: string[] = [];
+    a.onCancel((taskId) => (stopped.push(taskId), true));
+    const owner = a.tasks() as LiveTaskStore;
+    owner.begin(working('t-fenced'));
+    owner.status(status('t-fenced', TaskState.TASK_STATE_WORKING));
+    const b = await open({ leaseMs: 400 });
+    const sweeping = b.tasks() as LiveTaskStore;
+    await expect.poll(() => sweeping.ownerElsewhere?.('t-fenced')).toBeTruthy();
+    partition.cut();
+    await expect
+      .poll(async () => (await sweeping.load('t-fenced', undefined as never))?.status?.state, { timeout: 5_000 })
+      .toBe(TaskState.TASK_STATE_FAILED);
+    // A finishes meanwhile, not knowing; its write reaches Redis once the network heals: refused, and A stops.
+    owner.status(status('t-fenced', TaskState.TASK_STATE_COMPLETED));
+    partition.heal();
+    await expect.poll(() => stopped, { timeout: 5_000 }).toEqual(['t-fenced']);
+    const after = await sweeping.load('t-fenced', undefined as never);
+    expect(after?.status?.state).toBe(TaskState.TASK_STATE_FAILED);
+    const reason = after?.status?.message?.parts[0]?.content;
+    expect(reason?.$case === 'text' && reason.value).toMatch(/replica running this task stopped/);
+  });
+
+  it('requests between replicas: handled by the one holding the run, false at once when none does', async () => {
+    const [a, b, c] = [await open(), await open(), await open()];
+    const got: ReplicaRequest[] = [];
+    b.onRequest((r) => (got.push(r), r.op === 'cancel-session' && r.sessionId === 'on-b'));
+    c.onRequest(() => false);
+    expect(await a.ask({ op: 'cancel-session', sessionId: 'on-b' })).toBe(true);
+    const started = Date.now();
+    expect(await a.ask({ op: 'cancel-session', sessionId: 'nowhere' })).toBe(false);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(got).toEqual([
+      { op: 'cancel-session', sessionId: 'on-b' },
+      { op: 'cancel-session', sessionId: 'nowhere' },
+    ]);
+  });
+
+  it('a key prefix keeps two deployments on one Redis apart', async () => {
+    const shop = await open({}, { ...config, prefix: 'shop:' });
+    const blog = await open({}, { ...config, prefix: 'blog:' });
+    const lease = await shop.sessions().acquire('same-id');
+    expect(await blog.sessions().acquire('same-id')).toBeDefined();
+    await lease?.release();
+    await shop.tasks()?.save(working('t-prefixed'), undefined as never);
+    expect(await blog.tasks()?.load('t-prefixed', undefined as never)).toBeUndefined();
+    expect(await shop.tasks()?.load('t-prefixed', undefined as never)).toBeDefined();
+    expect(await raw.command(['EXISTS', 'shop:task:t-prefixed'])).toBe(1);
   });
 });
