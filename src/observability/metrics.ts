@@ -27,7 +27,7 @@ export interface RunMetricsOptions {
   /** How the run was asked for: "chat" (SSE/JSON /chat), "ws", "a2a", "openai", "cli". */
   protocol: string;
   /** The tools the agent offers: a call to any other name (the model made it up) is counted as "unknown". */
-  tools?: ReadonlySet<string>;
+  tools?: { has(name: string): boolean };
 }
 
 /** The metrics of one server (or one process): observers for runs, a recorder for requests, the text for a scrape. */
@@ -239,7 +239,7 @@ class RunFold implements RunObserver {
     private readonly i: Instruments,
     private readonly labels: Record<'agent' | 'tool' | 'code', BoundedLabel>,
     private readonly protocol: string,
-    private readonly tools: ReadonlySet<string> | undefined,
+    private readonly tools: { has(name: string): boolean } | undefined,
   ) {}
 
   event(e: AgentEvent): void {

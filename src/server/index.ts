@@ -153,7 +153,7 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
     runs: new RunRegistry(),
     log: options.log ?? stderrLog,
     approvals: new PendingApprovals(),
-    telemetry: new ServeTelemetry({ tools: new Set(agent.tools.map((t) => t.name)), ...options.telemetry }),
+    telemetry: new ServeTelemetry({ tools: () => new Set(agent.tools.map((t) => t.name)), ...options.telemetry }),
   };
   const guards = createGuards(options);
   const ws = createWsHandler(ctx);
