@@ -3,19 +3,25 @@
  * through `agentor serve` (its own process), read by this process. The floor is the same client reading the fake
  * directly, so timer jitter of the fake itself is not charged to agentor.
  * BENCH_SERVE_NODE_ARGS passes extra node flags to the serve process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p");
- * BENCH_SERVE_BIN runs another build of the CLI (e.g. a copy of the previous build, for A/B comparisons).
+ * BENCH_SERVE_BIN runs another build of the CLI (e.g. a copy of the previous build, for A/B comparisons);
+ * BENCH_SERVE_RUNS sets the number of rounds (default 5).
+ * A second row compares the CPU per token with metrics and tracing on (exporting to a local OTLP receiver) against
+ * both off: the price of observability under load.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent as HttpAgent, request } from 'node:http';
-import { cpuSeconds, percentile, rssMb, waitForLine, type BenchRow } from './lib.js';
+import { startOtlpReceiver } from '../test/support/otlp-receiver.js';
+import { cpuSeconds, median, percentile, rssMb, waitForLine, type BenchRow } from './lib.js';
 import type { BenchContext } from './extra.js';
 
 const STREAMS = Number(process.env['BENCH_STREAMS'] ?? 1000);
 const TOKENS = 200;
 const DELAY = 20;
+/** Rounds; the budgets are checked on their medians. */
+const RUNS = Number(process.env['BENCH_SERVE_RUNS'] ?? 5);
 
 /** Streams one SSE response; returns the arrival times (ms) of every token event and whether it ended properly. */
 function streamOnce(
@@ -61,43 +67,133 @@ function gaps(runs: Array<{ times: number[] }>): number[] {
   return out;
 }
 
+/** One served round: what the client saw and what the serve process spent. */
+interface Served {
+  completed: number;
+  p99: number;
+  peakRss: number;
+  idleRss: number;
+  wallMs: number;
+  cpuUserS: number;
+  cpuSysS: number;
+  cpuPerTokenUs: number;
+}
+
+/** How the serve process of a round is configured: the default (metrics on), everything off, or metrics + traces. */
+type Setup = 'default' | 'off' | 'observed';
+
 export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
   const reply = JSON.stringify({ text: Array.from({ length: TOKENS }, (_, i) => `t${i} `) });
   const fakeProc = spawn(process.execPath, ['--import', 'tsx', join(ctx.root, 'test/support/fake-openai-server.ts')], {
     env: { ...process.env, FAKE_REPLY: reply, FAKE_TOKEN_DELAY_MS: String(DELAY) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let serveProc: ChildProcess | undefined;
+  const receiver = await startOtlpReceiver();
   try {
     const fakeUrl = (await waitForLine(fakeProc, 'stdout', /READY (\S+)/))[1] as string;
-    const agent = new HttpAgent({ keepAlive: true, maxSockets: STREAMS + 10 });
+    const directOnce = async (): Promise<number> => {
+      const agent = new HttpAgent({ keepAlive: true, maxSockets: STREAMS + 10 });
+      try {
+        const direct = await Promise.all(
+          Array.from({ length: STREAMS }, () =>
+            streamOnce(
+              new URL(`${fakeUrl}/chat/completions`),
+              JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+              agent,
+              '"content":"t',
+              '[DONE]',
+            ),
+          ),
+        );
+        return percentile(gaps(direct), 99);
+      } finally {
+        agent.destroy();
+      }
+    };
+    const servedOnce = (setup: Setup): Promise<Served> =>
+      serveRound(ctx, fakeUrl, setup === 'off' ? ['--no-metrics'] : [], {
+        ...(setup === 'observed' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } : {}),
+      });
 
-    // Floor: the same client, same concurrency, straight to the fake upstream.
-    const direct = await Promise.all(
-      Array.from({ length: STREAMS }, () =>
-        streamOnce(
-          new URL(`${fakeUrl}/chat/completions`),
-          JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-          agent,
-          '"content":"t',
-          '[DONE]',
-        ),
-      ),
-    );
+    // Each round: the floor (the same client straight to the fake upstream), then serve as configured by default, with
+    // metrics and tracing off, and with both on (exporting to a local OTLP receiver); the order rotates between rounds.
+    const rounds: Array<{ direct: number; runs: Record<Setup, Served> }> = [];
+    const order: Setup[] = ['default', 'off', 'observed'];
+    for (let round = 0; round < RUNS; round++) {
+      const direct = await directOnce();
+      const runs = {} as Record<Setup, Served>;
+      for (let k = 0; k < order.length; k++) {
+        const setup = order[(round + k) % order.length] as Setup;
+        runs[setup] = await servedOnce(setup);
+      }
+      rounds.push({ direct, runs });
+    }
 
-    const nodeArgs = [
-      ...(process.env['BENCH_SERVE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
-      process.env['BENCH_SERVE_BIN'] || ctx.bin,
-      'serve',
-      '--port',
-      '0',
-      '--base-url',
-      fakeUrl,
+    const of = (setup: Setup, pick: (s: Served) => number): number[] => rounds.map((r) => pick(r.runs[setup]));
+    const completed = Math.min(...rounds.flatMap((r) => order.map((s) => r.runs[s].completed)));
+    const added = rounds.map((r) => Math.max(0, r.runs.default.p99 - r.direct));
+    const medAdded = median(added);
+    const medDirect = median(rounds.map((r) => r.direct));
+    const medServed = median(of('default', (s) => s.p99));
+    const peak = median(of('default', (s) => s.peakRss));
+    const maxPeak = Math.max(...of('default', (s) => s.peakRss));
+    const cpu = median(of('default', (s) => s.cpuPerTokenUs));
+    const wall = median(of('default', (s) => s.wallMs));
+    const cpuOff = median(of('off', (s) => s.cpuPerTokenUs));
+    const cpuObserved = median(of('observed', (s) => s.cpuPerTokenUs));
+    const obsRatio = cpuObserved / cpuOff;
+    const spans = receiver.spans.length;
+    const redisRows = await redisStoreRow(ctx, fakeUrl, cpu);
+    return [
+      {
+        measure: `\`serve\`: ${STREAMS} concurrent SSE streams × ${TOKENS} tokens @ ${DELAY} ms (median of ${RUNS})`,
+        floor: `direct to upstream: p99 gap ${medDirect.toFixed(1)} ms`,
+        value: `${completed}/${STREAMS} complete; p99 gap ${medServed.toFixed(1)} ms (+${medAdded.toFixed(1)} ms; rounds ${added.map((a) => a.toFixed(0)).join(', ')}); peak RSS ${peak.toFixed(0)} MB (max ${maxPeak.toFixed(0)}); CPU ${cpu.toFixed(1)} µs/token; wall ${(wall / 1000).toFixed(1)} s`,
+        ratio: '–',
+        budget: 'all complete; +p99 ≤ 50 ms; RSS ≤ 300 MB',
+        ok: completed === STREAMS && medAdded <= 50 && peak <= 300,
+        raw: { rounds },
+      },
+      {
+        measure: `\`serve\` CPU per token, metrics + tracing (OTLP to a local receiver) vs both off, ${STREAMS} streams (median of ${RUNS})`,
+        floor: `\`--no-metrics\`, no OTEL_*: ${cpuOff.toFixed(1)} µs/token`,
+        value: `${cpuObserved.toFixed(1)} µs/token (${spans} spans received)`,
+        ratio: `${obsRatio.toFixed(2)}x`,
+        budget: '≤ 1.05x',
+        ok: obsRatio <= 1.05 && spans > 0,
+        raw: { off: of('off', (s) => s.cpuPerTokenUs), observed: of('observed', (s) => s.cpuPerTokenUs), spans },
+      },
+      ...redisRows,
     ];
-    serveProc = spawn(process.execPath, nodeArgs, {
-      env: ctx.cliEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+  } finally {
+    fakeProc.kill('SIGTERM');
+    await receiver.close();
+  }
+}
+
+/** One round of STREAMS streams through a fresh `agentor serve` process started with `args` and `env`. */
+async function serveRound(
+  ctx: BenchContext,
+  fakeUrl: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<Served> {
+  const nodeArgs = [
+    ...(process.env['BENCH_SERVE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+    process.env['BENCH_SERVE_BIN'] || ctx.bin,
+    'serve',
+    '--port',
+    '0',
+    '--base-url',
+    fakeUrl,
+    ...args,
+  ];
+  const serveProc: ChildProcess = spawn(process.execPath, nodeArgs, {
+    env: { ...ctx.cliEnv(), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: STREAMS + 10 });
+  try {
     const port = (await waitForLine(serveProc, 'stderr', /http:\/\/127\.0\.0\.1:(\d+)/))[1] as string;
     // serve logs a line per request and per run; an unread pipe would fill and block it (stderr pipes are synchronous).
     serveProc.stderr?.resume();
@@ -124,46 +220,28 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
         ),
       ),
     );
-    const wall = performance.now() - t0;
+    const wallMs = performance.now() - t0;
     const cpu1 = cpuSeconds(pid);
     clearInterval(sampler);
-    agent.destroy();
-
-    const completed = served.filter((r) => r.ended && r.times.length === TOKENS).length;
-    const p99Direct = percentile(gaps(direct), 99);
-    const p99Served = percentile(gaps(served), 99);
-    const added = Math.max(0, p99Served - p99Direct);
-    // CPU of the serve process per streamed token: steadier than latency on a shared machine.
     const cpuUserS = cpu1.user - cpu0.user;
     const cpuSysS = cpu1.system - cpu0.system;
-    const cpuPerTokenUs = ((cpuUserS + cpuSysS) * 1e6) / (STREAMS * TOKENS);
-    const redisRows = await redisStoreRow(ctx, fakeUrl, cpuPerTokenUs);
-    return [
-      {
-        measure: `\`serve\`: ${STREAMS} concurrent SSE streams × ${TOKENS} tokens @ ${DELAY} ms`,
-        floor: `direct to upstream: p99 gap ${p99Direct.toFixed(1)} ms`,
-        value: `${completed}/${STREAMS} complete; p99 gap ${p99Served.toFixed(1)} ms (+${added.toFixed(1)} ms); peak RSS ${peak.toFixed(0)} MB; CPU ${cpuPerTokenUs.toFixed(1)} µs/token (user ${cpuUserS.toFixed(2)} s + sys ${cpuSysS.toFixed(2)} s); wall ${(wall / 1000).toFixed(1)} s`,
-        ratio: '–',
-        budget: 'all complete; +p99 ≤ 50 ms; RSS ≤ 300 MB',
-        ok: completed === STREAMS && added <= 50 && peak <= 300,
-        raw: {
-          completed,
-          p99Direct,
-          p99Served,
-          added,
-          peakRssMb: peak,
-          idleRssMb: idle.rss,
-          wallMs: wall,
-          cpuUserS,
-          cpuSysS,
-          cpuPerTokenUs,
-        },
-      },
-      ...redisRows,
-    ];
+    return {
+      completed: served.filter((r) => r.ended && r.times.length === TOKENS).length,
+      p99: percentile(gaps(served), 99),
+      peakRss: peak,
+      idleRss: idle.rss,
+      wallMs,
+      cpuUserS,
+      cpuSysS,
+      // CPU of the serve process per streamed token: steadier than latency on a shared machine.
+      cpuPerTokenUs: ((cpuUserS + cpuSysS) * 1e6) / (STREAMS * TOKENS),
+    };
   } finally {
-    serveProc?.kill('SIGTERM');
-    fakeProc.kill('SIGTERM');
+    agent.destroy();
+    serveProc.kill('SIGTERM');
+    await new Promise((resolve) =>
+      serveProc.exitCode !== null ? resolve(undefined) : serveProc.once('exit', resolve),
+    );
   }
 }
 

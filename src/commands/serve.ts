@@ -11,7 +11,7 @@ import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { sanitize } from '../core/text/sanitize.js';
 import type { RunningServer, ServerStore } from '../server/index.js';
 import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from '../core/tools/approval.js';
-import type { Logger, LogFormat, LogLevel } from '../observability/log.js';
+import { stderrSink, type Logger, type LogFormat, type LogLevel } from '../observability/log.js';
 import type { MetricsServer } from '../observability/metrics-server.js';
 import type { AgentMetrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
@@ -124,19 +124,97 @@ async function startTelemetry(
   return { logger, ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) };
 }
 
+/** What the start-up banner says. */
+interface Banner {
+  url: string;
+  agent: { name: string; model: string; tools: readonly unknown[]; isDemo?: boolean };
+  store: string | undefined;
+  /** `--sessions-dir`, absolute. */
+  sessionsDir: string | undefined;
+  allInterfaces: boolean;
+  token: boolean;
+  cors: string | undefined;
+  /** Where the agent card's URLs point. */
+  cardBase: string;
+  /** Where /metrics is served; `ownPort` when on --metrics-port (no token there). */
+  metrics: { url: string; ownPort: boolean } | undefined;
+  tracing: boolean;
+  /** MCP servers not connected yet: their tools join (the card's skills too) once they are up. */
+  pendingMcp: readonly string[];
+}
+
+/** One line of serve's own (not a request's or a run's): a JSON record in JSON log mode, else `agentor serve: text`. */
+function say(logger: Logger, text: string, fields?: Record<string, string | number | boolean | undefined>): void {
+  if (logger.format === 'json') logger.always(text, fields);
+  else stderrSink().write(`agentor serve: ${text}\n`);
+}
+
+/**
+ * The start-up banner: for a person, where it listens and what to call; in JSON log mode one record a collector can
+ * read (the same facts as fields). Its last text line ends with "Ctrl+C to stop", which readers wait for.
+ */
+function announce(logger: Logger, b: Banner): void {
+  const name = sanitize(b.agent.name);
+  const model = sanitize(b.agent.model);
+  if (logger.format === 'json') {
+    if (b.agent.isDemo) logger.warn('[DEMO] offline scripted model — no API calls are made');
+    logger.always(`listening on ${b.url}`, {
+      url: b.url,
+      agent: name,
+      model,
+      tools: b.agent.tools.length,
+      mcp_pending: b.pendingMcp.length > 0 ? b.pendingMcp.join(',') : undefined,
+      demo: b.agent.isDemo || undefined,
+      auth: b.token ? 'bearer token required' : 'none',
+      cors: b.cors,
+      store: b.store,
+      sessions_dir: b.sessionsDir,
+      all_interfaces: b.allInterfaces || undefined,
+      metrics: b.metrics?.url,
+      tracing: b.tracing || undefined,
+      agent_card: `${b.cardBase}/.well-known/agent-card.json`,
+    });
+    return;
+  }
+  const lines: string[] = [];
+  if (b.agent.isDemo) lines.push('agentor serve: [DEMO] offline scripted model — no API calls are made');
+  const n = b.pendingMcp.length;
+  const pending =
+    n > 0
+      ? ` + those of MCP ${n === 1 ? 'server' : 'servers'} ${b.pendingMcp.map((s) => `"${sanitize(s)}"`).join(', ')} once started`
+      : '';
+  lines.push(
+    `agentor serve: agent "${name}" (model ${model}, ${b.agent.tools.length} tools${pending})${b.token ? ', bearer token required' : ''}${b.cors ? `, CORS for ${sanitize(b.cors)}` : ''}`,
+    `agentor serve: listening on ${b.url}${b.store ? `, store ${sanitize(b.store)}` : ''}${b.sessionsDir !== undefined ? `, sessions in ${sanitize(b.sessionsDir)}` : ''}${b.allInterfaces ? ' (all interfaces)' : ''}`,
+  );
+  if (b.metrics) lines.push(`agentor serve: metrics on ${b.metrics.url}${b.metrics.ownPort ? ' (no token)' : ''}`);
+  if (b.tracing) lines.push('agentor serve: exporting traces (OpenTelemetry, OTEL_* variables)');
+  lines.push(
+    `  POST ${b.url}/chat  ·  ws ${b.url.replace(/^http/, 'ws')}/ws  ·  POST ${b.url}/v1/chat/completions`,
+    `  A2A card ${b.cardBase}/.well-known/agent-card.json  ·  Ctrl+C to stop`,
+  );
+  const sink = stderrSink();
+  sink.write(`${lines.join('\n')}\n`);
+  // Whoever waits for the banner (a person, a supervisor, a test) sees it now, not at the end of this turn.
+  sink.flush();
+}
+
 /** Runs `agentor serve`; resolves with the exit code once the server has shut down. */
 export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let listening = false;
+  // Set once the server listens: from then on the shutdown line is the logger's (a JSON record in JSON mode).
+  let listening: Logger | undefined;
   const interrupt = interruptOnSignals({
-    onSignal: (signal) =>
-      process.stderr.write(
-        listening
-          ? `agentor serve: ${signal}: shutting down (running streams end with run_end cancelled; again to force)\n`
-          : `agentor serve: ${signal}: stopping\n`,
-      ),
+    onSignal: (signal) => {
+      if (listening)
+        say(listening, `${signal}: shutting down (running streams end with run_end cancelled; again to force)`, {
+          signal,
+        });
+      else process.stderr.write(`agentor serve: ${signal}: stopping\n`);
+      stderrSink().flush();
+    },
   });
   try {
-    return await serveUntilInterrupted(opts, env, interrupt, () => (listening = true));
+    return await serveUntilInterrupted(opts, env, interrupt, (logger) => (listening = logger));
   } finally {
     interrupt.release();
   }
@@ -146,7 +224,7 @@ async function serveUntilInterrupted(
   opts: ServeCommandOptions,
   env: NodeJS.ProcessEnv,
   interrupt: SignalScope,
-  onListening: () => void,
+  onListening: (logger: Logger) => void,
 ): Promise<number> {
   const { checkToken, isLoopback, parseSize, serve, resolveStore, openStore } = await import('../server/index.js');
   const host = opts.host || '127.0.0.1';
@@ -309,7 +387,11 @@ async function serveUntilInterrupted(
           .health()
           .map((s) => ({ name: `mcp:${s.name}`, ok: s.connected, ...(s.error ? { reason: s.error } : {}) })),
       telemetry: { ...telemetry, metricsRoute: opts.metricsPort === undefined },
-      ...(telemetry.logger.format === 'json' ? { log: (line: string) => telemetry.logger.warn(line) } : {}),
+      // Through the logger's batched stderr in either format, so failures and request lines keep their order.
+      log:
+        telemetry.logger.format === 'json'
+          ? (line: string) => telemetry.logger.warn(line)
+          : (line: string) => void stderrSink().write(`agentor serve: ${line}\n`),
     });
     if (telemetry.metrics && opts.metricsPort !== undefined) {
       const { serveMetrics } = await import('../observability/metrics-server.js');
@@ -336,24 +418,28 @@ async function serveUntilInterrupted(
     throw e;
   }
 
-  const err = process.stderr;
-  if (agent.isDemo) err.write('agentor serve: [DEMO] offline scripted model — no API calls are made\n');
-  err.write(
-    `agentor serve: agent "${sanitize(agent.name)}" (model ${sanitize(agent.model)}, ${agent.tools.length} tools)${token ? ', bearer token required' : ''}${opts.cors ? `, CORS for ${sanitize(opts.cors)}` : ''}\n`,
-  );
-  err.write(
-    `agentor serve: listening on ${server.url}${store.shown === 'memory' ? '' : `, store ${sanitize(store.shown)}`}${opts.sessionsDir !== undefined ? `, sessions in ${sanitize(resolve(opts.sessionsDir))}` : ''}${host === '0.0.0.0' || host === '::' ? ' (all interfaces)' : ''}\n`,
-  );
-  if (metricsServer) err.write(`agentor serve: metrics on ${metricsServer.url}/metrics (no token)\n`);
-  else if (telemetry.metrics) err.write(`agentor serve: metrics on ${server.url}/metrics\n`);
-  if (telemetry.tracing) err.write('agentor serve: exporting traces (OpenTelemetry, OTEL_* variables)\n');
-  // Last, so that a reader waiting for 'Ctrl+C to stop' has the whole banner.
-  err.write(
-    `  POST ${server.url}/chat  ·  ws ${server.url.replace(/^http/, 'ws')}/ws  ·  POST ${server.url}/v1/chat/completions\n` +
-      `  A2A card ${opts.publicUrl ? opts.publicUrl.replace(/\/+$/, '') : server.url}/.well-known/agent-card.json  ·  Ctrl+C to stop\n`,
-  );
+  announce(telemetry.logger, {
+    url: server.url,
+    agent,
+    store: store.shown === 'memory' ? undefined : store.shown,
+    sessionsDir: opts.sessionsDir !== undefined ? resolve(opts.sessionsDir) : undefined,
+    allInterfaces: host === '0.0.0.0' || host === '::',
+    token: Boolean(token),
+    cors: opts.cors,
+    cardBase: opts.publicUrl ? opts.publicUrl.replace(/\/+$/, '') : server.url,
+    metrics: metricsServer
+      ? { url: `${metricsServer.url}/metrics`, ownPort: true }
+      : telemetry.metrics
+        ? { url: `${server.url}/metrics`, ownPort: false }
+        : undefined,
+    tracing: Boolean(telemetry.tracing),
+    pendingMcp: loaded
+      .health()
+      .filter((s) => !s.connected)
+      .map((s) => s.name),
+  });
 
-  onListening();
+  onListening(telemetry.logger);
   // Until the first signal; a second one exits at once (src/core/signals.ts).
   await new Promise((resolve) => {
     if (interrupt.signal.aborted) resolve(undefined);
@@ -365,6 +451,7 @@ async function serveUntilInterrupted(
   await store.close().catch(() => undefined);
   // Spans still buffered go out now; a collector that is down costs at most two seconds.
   await telemetry.tracing?.shutdown(2000);
-  err.write('agentor serve: stopped\n');
+  say(telemetry.logger, 'stopped');
+  stderrSink().flush();
   return interrupt.exitCode(0);
 }

@@ -28,6 +28,8 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /** An info record written whatever the level: the start-up banner, which people and supervisors wait for. */
+  always(msg: string, fields?: LogFields): void;
 }
 
 /** Options of `createLogger`. */
@@ -38,6 +40,7 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Default: info. */
   level?: LogLevel;
+  /** Default: the process's stderr, one write per event-loop turn (`stderrSink()`). */
   sink?: LogSink;
 }
 
@@ -73,14 +76,58 @@ function textValue(value: string | number | boolean): string {
   return BARE_VALUE.test(s) ? s : JSON.stringify(s);
 }
 
+/** A sink that gathers the lines of one event-loop turn into one write. */
+export interface BatchedSink extends LogSink {
+  /** Writes what is gathered now (before a direct write that must come after it, and at exit). */
+  flush(): void;
+}
+
+/**
+ * Gathers lines and writes them to `target` once per event-loop turn. Under load a server logs a line per request and
+ * per run; stderr to a pipe is a synchronous write, so one per line stalled the event loop (and every stream on it)
+ * once per line. What is gathered is written at the latest when the process exits.
+ */
+export function batchedSink(target: LogSink): BatchedSink {
+  let pending = '';
+  let scheduled: NodeJS.Immediate | undefined;
+  const flush = (): void => {
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    target.write(text);
+  };
+  let hooked = false;
+  return {
+    isTTY: target.isTTY,
+    flush,
+    write(line: string) {
+      pending += line;
+      if (!scheduled) scheduled = setImmediate(flush);
+      if (!hooked) {
+        hooked = true;
+        process.once('exit', flush);
+      }
+      return true;
+    },
+  };
+}
+
+let stderrBatched: BatchedSink | undefined;
+/** The process's stderr, batched (see `batchedSink`): one per process, so every writer through it keeps its order. */
+export function stderrSink(): BatchedSink {
+  return (stderrBatched ??= batchedSink(process.stderr));
+}
+
 /** Creates a logger writing whole lines to the sink. */
 export function createLogger(options: LoggerOptions): Logger {
-  const sink = options.sink ?? process.stderr;
+  const sink = options.sink ?? stderrSink();
   const format = options.format ?? (sink.isTTY ? 'text' : 'json');
   const level = options.level ?? 'info';
   const min = RANK[level];
-  const write = (lvl: LogLevel, msg: string, fields: LogFields | undefined): void => {
-    if (RANK[lvl] < min) return;
+  const write = (lvl: LogLevel, msg: string, fields: LogFields | undefined, force = false): void => {
+    if (RANK[lvl] < min && !force) return;
     let line: string;
     if (format === 'json') {
       const record: Record<string, string | number | boolean> = { time: new Date().toISOString(), level: lvl, msg };
@@ -101,5 +148,6 @@ export function createLogger(options: LoggerOptions): Logger {
     info: (msg, fields) => write('info', msg, fields),
     warn: (msg, fields) => write('warn', msg, fields),
     error: (msg, fields) => write('error', msg, fields),
+    always: (msg, fields) => write('info', msg, fields, true),
   };
 }

@@ -5,7 +5,7 @@
  * or user text. prom-client is imported only when metrics are created (`agentor serve`), never on the chat path.
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { AgentEvent, RunEndEvent, ToolResultEvent } from '../core/events.js';
+import type { AgentEvent, RunEndEvent, ToolApprovalEvent, ToolResultEvent } from '../core/events.js';
 import type { ModelCallEnd, ModelCallWatch, RunObserver } from '../core/observer.js';
 
 /** Options of `createMetrics`. */
@@ -27,7 +27,7 @@ export interface RunMetricsOptions {
   /** How the run was asked for: "chat" (SSE/JSON /chat), "ws", "a2a", "openai", "cli". */
   protocol: string;
   /** The tools the agent offers: a call to any other name (the model made it up) is counted as "unknown". */
-  tools?: ReadonlySet<string>;
+  tools?: { has(name: string): boolean };
 }
 
 /** The metrics of one server (or one process): observers for runs, a recorder for requests, the text for a scrape. */
@@ -48,6 +48,7 @@ const SECONDS = 1000;
 const RUN_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
 const TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20];
 const TOOL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const APPROVAL_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /** Label values another source could make unbounded are capped: past this many distinct values, "other". */
@@ -77,6 +78,9 @@ interface Instruments {
   toolDuration: Histogram<'tool'>;
   upstreamErrors: Counter<'code'>;
   upstreamRetries: Counter<'code'>;
+  approvalRequests: Counter<'tool'>;
+  approvals: Counter<'tool' | 'decision' | 'by'>;
+  approvalWait: Histogram<'decision' | 'by'>;
   httpRequests: Counter<'route' | 'method' | 'status'>;
   httpDuration: Histogram<'route' | 'method'>;
 }
@@ -148,6 +152,25 @@ export async function createMetrics(options: MetricsOptions = {}): Promise<Agent
       name: 'agentor_upstream_retries_total',
       help: 'Model requests retried (rate limits, server errors, connection failures), by the cause.',
       labelNames: ['code'],
+      registers,
+    }),
+    approvalRequests: new prom.Counter({
+      name: 'agentor_tool_approval_requests_total',
+      help: 'Tool calls that waited for someone to approve them, by tool.',
+      labelNames: ['tool'],
+      registers,
+    }),
+    approvals: new prom.Counter({
+      name: 'agentor_tool_approvals_total',
+      help: 'Approval outcomes of tool calls that were not run automatically: allowed or denied, by the user or by the policy (a timeout, no one to ask, a deny rule).',
+      labelNames: ['tool', 'decision', 'by'],
+      registers,
+    }),
+    approvalWait: new prom.Histogram({
+      name: 'agentor_tool_approval_wait_seconds',
+      help: 'Time a tool call waited for its approval, from the request to the answer.',
+      labelNames: ['decision', 'by'],
+      buckets: APPROVAL_BUCKETS,
       registers,
     }),
     httpRequests: new prom.Counter({
@@ -234,12 +257,14 @@ class RunFold implements RunObserver {
   private answered = false;
   private running = false;
   private inModelCall = false;
+  /** When each pending approval was asked for, by call id. */
+  private asked: Map<string, number> | undefined;
 
   constructor(
     private readonly i: Instruments,
     private readonly labels: Record<'agent' | 'tool' | 'code', BoundedLabel>,
     private readonly protocol: string,
-    private readonly tools: ReadonlySet<string> | undefined,
+    private readonly tools: { has(name: string): boolean } | undefined,
   ) {}
 
   event(e: AgentEvent): void {
@@ -265,9 +290,14 @@ class RunFold implements RunObserver {
       case 'run_end':
         this.runEnd(e);
         return;
-      case 'reasoning_delta':
       case 'tool_approval_request':
+        (this.asked ??= new Map()).set(e.call_id, e.ts);
+        this.i.approvalRequests.inc({ tool: this.toolLabel(e.name) });
+        return;
       case 'tool_approval':
+        this.approval(e);
+        return;
+      case 'reasoning_delta':
       case 'tool_call':
       case 'message':
         return;
@@ -284,8 +314,20 @@ class RunFold implements RunObserver {
     };
   }
 
+  private toolLabel(name: string): string {
+    return this.tools && !this.tools.has(name) ? 'unknown' : this.labels.tool.value(name);
+  }
+
+  private approval(e: ToolApprovalEvent): void {
+    this.i.approvals.inc({ tool: this.toolLabel(e.name), decision: e.decision, by: e.by });
+    const asked = this.asked?.get(e.call_id);
+    if (asked === undefined) return; // decided by the policy without asking anyone
+    this.asked?.delete(e.call_id);
+    this.i.approvalWait.observe({ decision: e.decision, by: e.by }, Math.max(0, e.ts - asked) / SECONDS);
+  }
+
   private toolResult(e: ToolResultEvent): void {
-    const tool = this.tools && !this.tools.has(e.name) ? 'unknown' : this.labels.tool.value(e.name);
+    const tool = this.toolLabel(e.name);
     this.i.toolCalls.inc({ tool, status: e.is_error ? 'error' : 'ok' });
     this.i.toolDuration.observe({ tool }, e.duration_ms / SECONDS);
   }

@@ -33,7 +33,7 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
-import type { AgentEvent, RunEndEvent } from '../core/events.js';
+import type { AgentEvent, RunEndEvent, ToolApprovalEvent } from '../core/events.js';
 import type {
   ModelCallEnd,
   ModelCallStart,
@@ -81,7 +81,21 @@ const AGENTOR = {
   requestId: 'agentor.request.id',
   protocol: 'agentor.protocol',
   turn: 'agentor.turn',
+  approvalDecision: 'agentor.approval.decision',
+  approvalBy: 'agentor.approval.by',
+  approvalScope: 'agentor.approval.scope',
+  approvalWait: 'agentor.approval.wait_seconds',
 } as const;
+
+/** Span events of a tool call that needed approval (never the reason someone typed: it is user text). */
+const APPROVAL_REQUESTED = 'agentor.tool.approval_requested';
+const APPROVAL_ANSWERED = 'agentor.tool.approval';
+
+/** What happened to one call's approval, until its tool span (if it runs) carries it. */
+interface ApprovalTrail {
+  requested?: number;
+  answered?: { ts: number; attributes: Attributes };
+}
 
 const propagator = new W3CTraceContextPropagator();
 const EXPORT_WARNING_INTERVAL_MS = 60_000;
@@ -243,6 +257,8 @@ class RunTrace implements TracedRun {
   private readonly parent: Context;
   /** The open chat span and when its call started, for the time to its first chunk. */
   private chat: { span: Span; started: number; firstChunk: boolean } | undefined;
+  /** Approvals of calls whose tool span has not started yet, by call id. */
+  private approvals: Map<string, ApprovalTrail> | undefined;
 
   constructor(
     private readonly tracer: Tracer,
@@ -286,9 +302,13 @@ class RunTrace implements TracedRun {
       case 'run_end':
         this.end(e);
         return;
-      case 'reasoning_delta':
       case 'tool_approval_request':
+        (this.approvals ??= new Map()).set(e.call_id, { requested: e.ts });
+        return;
       case 'tool_approval':
+        this.approved(e);
+        return;
+      case 'reasoning_delta':
       case 'tool_call':
       case 'tool_result':
       case 'message':
@@ -364,6 +384,12 @@ class RunTrace implements TracedRun {
     };
     if (this.captureContent) attributes[GEN_AI.toolArguments] = JSON.stringify(call.args);
     const span = this.tracer.startSpan(`execute_tool ${call.name}`, { kind: SpanKind.INTERNAL, attributes }, this.ctx);
+    const trail = this.approvals?.get(call.call_id);
+    if (trail) {
+      this.approvals?.delete(call.call_id);
+      if (trail.requested !== undefined) span.addEvent(APPROVAL_REQUESTED, {}, trail.requested);
+      if (trail.answered) span.addEvent(APPROVAL_ANSWERED, trail.answered.attributes, trail.answered.ts);
+    }
     return {
       headers: headersFor(trace.setSpan(this.ctx, span)),
       end: (result: ToolCallEnd) => {
@@ -372,6 +398,28 @@ class RunTrace implements TracedRun {
         span.end();
       },
     };
+  }
+
+  /**
+   * An approval's answer. An allowed call's events wait for its tool span (which starts when it runs); a denied call
+   * never runs, so its events go on the run's span, with the tool's name and call id.
+   */
+  private approved(e: ToolApprovalEvent): void {
+    const trail = this.approvals?.get(e.call_id) ?? {};
+    const attributes: Attributes = {
+      [AGENTOR.approvalDecision]: e.decision,
+      [AGENTOR.approvalBy]: e.by,
+      [AGENTOR.approvalScope]: e.scope,
+    };
+    if (trail.requested !== undefined) attributes[AGENTOR.approvalWait] = Math.max(0, e.ts - trail.requested) / 1000;
+    if (e.decision === 'allowed') {
+      (this.approvals ??= new Map()).set(e.call_id, { ...trail, answered: { ts: e.ts, attributes } });
+      return;
+    }
+    this.approvals?.delete(e.call_id);
+    const tool = { [GEN_AI.toolName]: e.name, [GEN_AI.toolCallId]: e.call_id };
+    if (trail.requested !== undefined) this.span?.addEvent(APPROVAL_REQUESTED, tool, trail.requested);
+    this.span?.addEvent(APPROVAL_ANSWERED, { ...tool, ...attributes }, e.ts);
   }
 
   private end(e: RunEndEvent): void {

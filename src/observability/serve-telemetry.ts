@@ -17,8 +17,11 @@ export interface ServeTelemetryOptions {
   metrics?: AgentMetrics;
   tracing?: Tracing;
   logger?: Logger;
-  /** The tools the agent offers (metrics count any other name the model makes up as "unknown"). */
-  tools?: ReadonlySet<string>;
+  /**
+   * The tools the agent offers (metrics count any other name the model makes up as "unknown"); a function is asked at
+   * each run, so tools of an MCP server that came up late count under their own names.
+   */
+  tools?: ReadonlySet<string> | (() => ReadonlySet<string>);
 }
 
 /** A run about to start on behalf of a request. */
@@ -90,7 +93,7 @@ export class ServeTelemetry {
   /** An observer for a run that `req` asked for; undefined when nothing is observed. */
   observeRun(req: IncomingMessage | undefined, run: RunRequest): RunObserver | undefined {
     if (!this.observing) return undefined;
-    const { metrics, tracing, logger } = this.options;
+    const { metrics, tracing, logger, tools } = this.options;
     const requestId = req ? this.requestId(req) : undefined;
     const traced = tracing?.observeRun({
       protocol: run.protocol,
@@ -99,7 +102,7 @@ export class ServeTelemetry {
       ...(run.conversationId ? { conversationId: run.conversationId } : {}),
     });
     return combineObservers(
-      metrics?.observeRun({ protocol: run.protocol, tools: this.options.tools }),
+      metrics?.observeRun({ protocol: run.protocol, tools: typeof tools === 'function' ? askedOnce(tools) : tools }),
       traced,
       logger ? runLog(logger, run.protocol, requestId, traced) : undefined,
     );
@@ -116,6 +119,12 @@ export class ServeTelemetry {
       duration_ms: Math.round(seconds * 1000),
     });
   }
+}
+
+/** The tool names `read` gives, read at the first question only (a run without tool calls never asks). */
+function askedOnce(read: () => ReadonlySet<string>): { has(name: string): boolean } {
+  let names: ReadonlySet<string> | undefined;
+  return { has: (name) => (names ??= read()).has(name) };
 }
 
 /** One log line when a run ends: ids, outcome, duration, tokens and the error code — never its text. */

@@ -12,7 +12,10 @@ import type { Agent } from '../core/agent.js';
 import { agentorVersion } from '../core/package.js';
 import { A2A_JSONRPC_PATH, A2A_REST_PATH } from './context.js';
 
-/** The agent card: name, description (never the instructions), a skill per tool, streaming, reachable URLs. */
+/**
+ * The agent card: name, description (never the instructions), a skill per tool available now (tools of an MCP server
+ * that came up late included), streaming, reachable URLs.
+ */
 export function buildAgentCard(
   agent: Agent,
   baseUrl: string,
@@ -81,14 +84,21 @@ export function wantsLegacyCard(req: IncomingMessage, path: string): boolean {
   return path === '/.well-known/agent.json';
 }
 
-/** Serves the 1.0 card in the spec's JSON form, with the caching headers the SDK's card route uses. */
+/**
+ * How long a client may use a card without asking again: not at all. The skills follow the tools available now (an MCP
+ * server that starts late adds its own), so a client revalidates with the ETag instead and gets a 304 while nothing
+ * changed.
+ */
+export const CARD_CACHE_CONTROL = 'no-cache';
+
+/** Serves the 1.0 card in the spec's JSON form, with an ETag (built per request: the skills follow the tools). */
 export function sendCard(req: IncomingMessage, res: ServerResponse, card: AgentCard): void {
   const body = JSON.stringify(AgentCard.toJSON(card));
   const etag = `W/"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`;
   const headers = {
     etag,
     vary: 'A2A-Version',
-    'cache-control': 'public, max-age=3600',
+    'cache-control': CARD_CACHE_CONTROL,
   };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers);

@@ -203,7 +203,11 @@ export function createA2AHandler(ctx: ServerContext, fallbackBase: string): A2AH
   app.disable('x-powered-by');
   app.use(AGENT_CARD_PATHS, (req: Request, res: Response, next: NextFunction) => {
     const card = makeCard(requestBases.get(req) ?? fallbackBase);
-    agentCardHandler({ agentCardProvider: async () => card, legacyCompat: { enabled: true } })(req, res, next);
+    agentCardHandler({ agentCardProvider: async () => card, legacyCompat: { enabled: true }, cache: { maxAge: 0 } })(
+      req,
+      res,
+      next,
+    );
   });
   const transport = {
     requestHandler,

@@ -153,7 +153,7 @@ export function createRequestHandler(agent: Agent, options: HandlerOptions = {})
     runs: new RunRegistry(),
     log: options.log ?? stderrLog,
     approvals: new PendingApprovals(),
-    telemetry: new ServeTelemetry({ tools: new Set(agent.tools.map((t) => t.name)), ...options.telemetry }),
+    telemetry: new ServeTelemetry({ tools: () => new Set(agent.tools.map((t) => t.name)), ...options.telemetry }),
   };
   // What another replica asks of the runs held here (a shared store; the memory store never asks).
   store.onRequest((request) => {

@@ -215,7 +215,7 @@ describe('README: the examples run as shown', () => {
 
   it('serve, and the curl examples against it', async () => {
     const ex = example('agentor serve --demo --port 8765');
-    const server = startCli(['serve', '--demo', '--port', '0']);
+    const server = startCli(['serve', '--demo', '--port', '0', '--log-format', 'text']);
     await server.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\n[\s\S]*Ctrl\+C/, 'stderr');
     const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(server.stderr())![1]!;
     const withPort = (s: string): string => s.replaceAll('8765', port);

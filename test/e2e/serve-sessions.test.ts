@@ -50,7 +50,8 @@ describe('serve --sessions-dir', () => {
   it('keeps /chat session_id and A2A contextId conversations across a restart, in private files', async () => {
     const dir = join(tempDir(), 'sessions');
     const first = await startServe(['--sessions-dir', dir]);
-    expect(first.cli.stderr()).toContain(`sessions in ${dir}`);
+    // Serve's log is JSON when stderr is not a terminal: the banner is one record.
+    expect(first.cli.stderr()).toContain(`"sessions_dir":${JSON.stringify(dir)}`);
     fake().enqueue({ text: 'Noted, Ada.' }, { text: 'Hello, Bob.' });
     expect((await postJson(`${first.url}/chat`, { input: 'My name is Ada.', session_id: 'trip' })).json().text).toBe(
       'Noted, Ada.',

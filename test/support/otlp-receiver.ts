@@ -17,6 +17,8 @@ export interface ReceivedSpan {
   endNs: bigint;
   attributes: Record<string, unknown>;
   status: { code: number; message?: string };
+  /** Span events, in the order they were added. */
+  events: Array<{ name: string; timeNs: bigint; attributes: Record<string, unknown> }>;
   resource: Record<string, unknown>;
   /** How it arrived. */
   encoding: 'json' | 'protobuf';
@@ -136,6 +138,7 @@ function protobufSpan(buf: Uint8Array, resource: Record<string, unknown>): Recei
     endNs: 0n,
     attributes: {},
     status: { code: 0 },
+    events: [],
     resource,
     encoding: 'protobuf',
   };
@@ -149,7 +152,18 @@ function protobufSpan(buf: Uint8Array, resource: Record<string, unknown>): Recei
     else if (f === 7 && w === 1) span.startNs = r.fixed64();
     else if (f === 8 && w === 1) span.endNs = r.fixed64();
     else if (f === 9 && w === 2) keyValue(r.bytes(), span.attributes);
-    else if (f === 15 && w === 2) {
+    else if (f === 11 && w === 2) {
+      const event = { name: '', timeNs: 0n, attributes: {} as Record<string, unknown> };
+      const e = new Reader(r.bytes());
+      e.fields((ef, ew) => {
+        if (ef === 1 && ew === 1) event.timeNs = e.fixed64();
+        else if (ef === 2 && ew === 2) event.name = text.decode(e.bytes());
+        else if (ef === 3 && ew === 2) keyValue(e.bytes(), event.attributes);
+        else return false;
+        return true;
+      });
+      span.events.push(event);
+    } else if (f === 15 && w === 2) {
       const s = new Reader(r.bytes());
       s.fields((sf, sw) => {
         if (sf === 2 && sw === 2) span.status.message = text.decode(s.bytes());
@@ -244,6 +258,11 @@ function decodeJson(body: string): ReceivedSpan[] {
           endNs: BigInt(String(s['endTimeUnixNano'] ?? '0')),
           attributes: jsonAttributes(s['attributes']),
           status: { code: Number(s['status']?.code ?? 0), message: s['status']?.message },
+          events: ((s['events'] ?? []) as Array<Record<string, any>>).map((e) => ({
+            name: String(e['name']),
+            timeNs: BigInt(String(e['timeUnixNano'] ?? '0')),
+            attributes: jsonAttributes(e['attributes']),
+          })),
           resource,
           encoding: 'json',
         });

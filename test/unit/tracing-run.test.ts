@@ -7,6 +7,9 @@ import { Agent } from '../../src/core/agent.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
 import { collect } from '../../src/core/stream.js';
 import { tool } from '../../src/core/tools/tool.js';
+import { combineObservers } from '../../src/core/observer.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { parsePrometheusText, sampleValue } from '../support/prom-text.js';
 import { startTracing } from '../../src/observability/tracing.js';
 import { startFakeOpenAI } from '../support/fake-openai.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
@@ -79,6 +82,92 @@ describe('a traced run', () => {
     expect(receiver.requests.some((h) => JSON.stringify(h).includes('sk-secret-key'))).toBe(false);
     expect(JSON.stringify(spans, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(
       'sk-secret-key',
+    );
+  });
+
+  it('approvals: span events on the tool span (allowed) or the run span (denied), and the approval metrics', async () => {
+    const fake = await startFakeOpenAI();
+    cleanups.push(() => fake.close());
+    const receiver = await startOtlpReceiver();
+    cleanups.push(() => receiver.close());
+    Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    const tracing = await startTracing();
+    if (!tracing) throw new Error('tracing did not start');
+    cleanups.push(() => tracing.shutdown());
+    const metrics = await createMetrics({ processMetrics: false });
+
+    fake.enqueue(
+      {
+        toolCalls: [
+          { id: 'call_a', name: 'write', arguments: { text: 'a' } },
+          { id: 'call_b', name: 'write', arguments: { text: 'b' } },
+        ],
+      },
+      { text: ['One written.'] },
+    );
+    const write = tool({ name: 'write', description: 'writes', readOnly: false, execute: () => 'written' });
+    const agent = new Agent({
+      name: 'writer',
+      model: 'fake-model',
+      provider: new OpenAIProvider({ apiKey: 'sk-x', baseURL: fake.url, maxRetries: 0 }),
+      tools: [write],
+    });
+    const events = await collect(
+      agent.streamChat('write twice', {
+        observer: combineObservers(
+          tracing.observeRun({ protocol: 'cli' }),
+          metrics.observeRun({ protocol: 'cli', tools: new Set(['write']) }),
+        ),
+        approve: async (request) =>
+          request.call_id === 'call_a'
+            ? { decision: 'allowed' }
+            : { decision: 'denied', reason: 'private reason the user typed' },
+      }),
+    );
+    expect(events.at(-1)).toMatchObject({ type: 'run_end', status: 'completed' });
+    await tracing.flush();
+    const spans = await receiver.waitForSpans(4);
+    const run = spans.find((s) => s.name === 'invoke_agent writer');
+    const toolSpans = spans.filter((s) => s.name === 'execute_tool write');
+    // Only the allowed call ran; its span carries when it was asked for and how it was answered.
+    expect(toolSpans).toHaveLength(1);
+    expect(toolSpans[0]?.attributes['gen_ai.tool.call.id']).toBe('call_a');
+    expect(toolSpans[0]?.events.map((e) => e.name)).toEqual([
+      'agentor.tool.approval_requested',
+      'agentor.tool.approval',
+    ]);
+    expect(toolSpans[0]?.events[1]?.attributes).toMatchObject({
+      'agentor.approval.decision': 'allowed',
+      'agentor.approval.by': 'user',
+      'agentor.approval.scope': 'once',
+    });
+    expect(typeof toolSpans[0]?.events[1]?.attributes['agentor.approval.wait_seconds']).toBe('number');
+    // The denied call never ran: its events are on the run span, naming it.
+    expect(run?.events.map((e) => [e.name, e.attributes['gen_ai.tool.call.id']])).toEqual([
+      ['agentor.tool.approval_requested', 'call_b'],
+      ['agentor.tool.approval', 'call_b'],
+    ]);
+    expect(run?.events[1]?.attributes).toMatchObject({
+      'agentor.approval.decision': 'denied',
+      'agentor.approval.by': 'user',
+    });
+    expect(JSON.stringify(spans, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(
+      'private reason',
+    );
+
+    const families = parsePrometheusText(await metrics.render());
+    expect(sampleValue(families, 'agentor_tool_approval_requests_total', { tool: 'write' })).toBe(2);
+    expect(
+      sampleValue(families, 'agentor_tool_approvals_total', { tool: 'write', decision: 'allowed', by: 'user' }),
+    ).toBe(1);
+    expect(
+      sampleValue(families, 'agentor_tool_approvals_total', { tool: 'write', decision: 'denied', by: 'user' }),
+    ).toBe(1);
+    expect(sampleValue(families, 'agentor_tool_approval_wait_seconds_count', { decision: 'allowed', by: 'user' })).toBe(
+      1,
+    );
+    expect(sampleValue(families, 'agentor_tool_approval_wait_seconds_count', { decision: 'denied', by: 'user' })).toBe(
+      1,
     );
   });
 });

@@ -32,6 +32,85 @@ export function rawBody(response: Response): (Readable & AsyncIterable<string>) 
   return rawBodies.get(response)?.body as (Readable & AsyncIterable<string>) | undefined;
 }
 
+/** Chunks queued for a busy reader before the body is paused. */
+const QUEUED_CHUNKS = 16;
+
+/**
+ * A 2xx body's utf-8 chunks, read through 'data' events: a waiting reader gets the next chunk straight from the event;
+ * chunks that arrive while it is busy are queued (the body paused past a few) and handed over joined, as one read.
+ * Node's own stream iterator costs several promises and a `read()` per chunk, which at a thousand streams was a
+ * measurable part of the server's CPU per token. Leaving the loop early leaves the body open (see `releaseBody`).
+ */
+export function bodyChunks(body: Readable): AsyncIterableIterator<string> {
+  const queue: string[] = [];
+  let waiter: { resolve(r: IteratorResult<string>): void; reject(e: unknown): void } | undefined;
+  let ended = false;
+  let failure: unknown;
+  let paused = false;
+  const settle = (): void => {
+    const w = waiter;
+    if (!w || queue.length > 0) return;
+    waiter = undefined;
+    if (failure !== undefined) w.reject(failure);
+    else if (ended) w.resolve({ value: undefined, done: true });
+  };
+  const onData = (chunk: string): void => {
+    if (waiter) {
+      const w = waiter;
+      waiter = undefined;
+      return w.resolve({ value: chunk, done: false });
+    }
+    queue.push(chunk);
+    if (queue.length >= QUEUED_CHUNKS && !paused) {
+      paused = true;
+      body.pause();
+    }
+  };
+  const onEnd = (): void => {
+    ended = true;
+    settle();
+  };
+  const onError = (e: unknown): void => {
+    failure ??= e;
+    settle();
+  };
+  const onClose = (): void => {
+    if (!ended) onError(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+  };
+  const detach = (): void => {
+    body.off('data', onData);
+    body.off('end', onEnd);
+    body.off('error', onError);
+    body.off('close', onClose);
+  };
+  body.on('data', onData);
+  body.once('end', onEnd);
+  body.on('error', onError);
+  body.once('close', onClose);
+  return {
+    next(): Promise<IteratorResult<string>> {
+      if (queue.length > 0) {
+        const value = queue.length === 1 ? (queue.pop() as string) : queue.splice(0).join('');
+        if (paused) {
+          paused = false;
+          body.resume();
+        }
+        return Promise.resolve({ value, done: false });
+      }
+      if (failure !== undefined) return Promise.reject(failure);
+      if (ended) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve, reject) => (waiter = { resolve, reject }));
+    },
+    return(): Promise<IteratorResult<string>> {
+      detach();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
 /**
  * The reader has the whole answer: what is left of the body (the chunked terminator) is read and dropped, and an abort
  * no longer closes it, so its connection returns to the pool for the next request.

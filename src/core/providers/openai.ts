@@ -7,7 +7,7 @@
  */
 import { AsyncQueue } from '../async-queue.js';
 import type { ErrorInfo } from '../events.js';
-import { nodeFetch, rawBody, releaseBody } from './openai-fetch.js';
+import { bodyChunks, nodeFetch, rawBody, releaseBody } from './openai-fetch.js';
 import { SSEParser, type SSEMessage } from './sse.js';
 import {
   ProviderError,
@@ -302,9 +302,7 @@ export class OpenAIProvider implements ModelProvider {
     req.signal.addEventListener('abort', close, { once: true });
     const decoded = new StreamDecoder();
     // Stopping at [DONE] must not destroy the body: the connection goes back to the pool once it has ended.
-    const source: AsyncIterable<string | Uint8Array> = raw
-      ? (raw.iterator({ destroyOnReturn: false }) as AsyncIterable<string>)
-      : body;
+    const source: AsyncIterable<string | Uint8Array> = raw ? bodyChunks(raw) : body;
     let whole = false;
     try {
       for await (const chunk of source) {

@@ -149,17 +149,31 @@ export class McpConnection {
     }
   }
 
-  /** Calls a tool; fails at once with the reason while the server is down. */
-  async call(tool: string, args: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
+  /**
+   * Calls a tool; fails at once with the reason while the server is down. `headers` is the run's trace context
+   * (`traceparent`, `tracestate`): it goes in the call's `_meta` (where MCP carries it on any transport) and, over
+   * HTTP, as the request's own headers.
+   */
+  async call(
+    tool: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<Record<string, unknown>> {
     const session = this.session;
     if (this.phase !== 'up' || !session) throw new Error(this.unavailable());
+    const meta = traceMeta(headers);
     try {
       // The runner enforces the call's timeout and aborts `signal` (the SDK then tells the server the call is
       // cancelled); the SDK's own timeout is only a backstop, so the user sees the runner's "timed out after …".
-      return await session.client.callTool({ name: tool, arguments: args }, undefined, {
-        signal,
-        timeout: this.callTimeoutMs + 1000,
-      });
+      return await session.client.callTool(
+        { name: tool, arguments: args, ...(meta ? { _meta: meta } : {}) },
+        undefined,
+        {
+          signal,
+          timeout: this.callTimeoutMs + 1000,
+        },
+      );
     } catch (e) {
       if (signal.aborted) throw e;
       if (this.session === session && isConnectionFailure(e)) this.lost(session, describeNetworkError(e));
@@ -429,12 +443,46 @@ async function closeSession(session: Session, now: boolean): Promise<void> {
   await session.client.close().catch(() => undefined);
 }
 
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+const TRACE_KEYS = ['traceparent', 'tracestate'] as const;
+
+/** The W3C trace context among `headers`, for a call's `_meta`; undefined without a valid `traceparent`. */
+function traceMeta(headers: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+  const parent = headers?.['traceparent'];
+  if (!parent || !TRACEPARENT.test(parent)) return undefined;
+  const state = headers['tracestate'];
+  return { traceparent: parent, ...(state ? { tracestate: state } : {}) };
+}
+
+/**
+ * The trace context a JSON-RPC request body carries in `params._meta` (see `McpConnection.call`), as HTTP headers: an
+ * MCP server behind an HTTP gateway or instrumented by OpenTelemetry's HTTP instrumentation joins the run's trace.
+ */
+function withTraceHeaders(init: RequestInit | undefined): RequestInit | undefined {
+  const body = init?.body;
+  if (typeof body !== 'string' || !body.includes('"traceparent"')) return init;
+  let meta: unknown;
+  try {
+    meta = (JSON.parse(body) as { params?: { _meta?: unknown } }).params?._meta;
+  } catch {
+    return init;
+  }
+  if (typeof meta !== 'object' || meta === null) return init;
+  const headers = new Headers(init?.headers);
+  for (const key of TRACE_KEYS) {
+    const value = (meta as Record<string, unknown>)[key];
+    if (typeof value === 'string' && (key !== 'traceparent' || TRACEPARENT.test(value))) headers.set(key, value);
+  }
+  return { ...init, headers };
+}
+
 /**
  * A fetch that reports a server-sent event stream breaking mid-way (the server died, the connection was reset): the
  * SDK would otherwise leave the call waiting for a response that cannot come until its timeout.
  */
 function watchStreams(onBroken: (error: unknown) => void): FetchLike {
-  return async (url, init) => {
+  return async (url, requested) => {
+    const init = withTraceHeaders(requested);
     const res = await fetch(url, init);
     if (!res.body || !(res.headers.get('content-type') ?? '').includes('text/event-stream')) return res;
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();

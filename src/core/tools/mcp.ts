@@ -206,7 +206,7 @@ function toTool(conn: McpConnection, t: McpServerTool, name: string): Tool {
     readOnly: t.readOnly,
     server: conn.name,
     execute: async (args, ctx) => {
-      const result = await conn.call(t.name, args, ctx.signal);
+      const result = await conn.call(t.name, args, ctx.signal, ctx.headers);
       const text = formatToolResult(result);
       if (result['isError'] === true) throw new Error(text || `the MCP tool "${t.name}" reported an error`);
       return text;
