@@ -1,6 +1,37 @@
 /** Benchmark helpers: timed spawns, interleaved A/B runs, medians and percentiles. Never used by tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const benchDirs = new Set<string>();
+const removeBenchDirs = (): void => {
+  for (const dir of benchDirs) rmSync(dir, { recursive: true, force: true });
+  benchDirs.clear();
+};
+process.once('exit', removeBenchDirs);
+// A bench stopped by Ctrl+C or `timeout` leaves nothing behind either (a signal skips 'exit' unless handled).
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  process.once(signal, () => {
+    removeBenchDirs();
+    process.exit(code);
+  });
+
+/** A new temp dir, removed when the bench process ends, however it ends. */
+export function benchTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  benchDirs.add(dir);
+  return dir;
+}
+
+/** Removes a dir made by benchTempDir now (a bench that makes many). */
+export function removeBenchTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  benchDirs.delete(dir);
+}
 
 export const median = (xs: number[]): number => percentile(xs, 50);
 export function percentile(xs: number[], p: number): number {

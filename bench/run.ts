@@ -3,11 +3,10 @@
  * Prints a markdown table and writes JSON to bench/results/. Not part of `npm test` (benchmarks are not timed tests).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai.js';
-import { interleave, median, timedSpawn, type BenchRow } from './lib.js';
+import { benchTempDir, interleave, median, timedSpawn, type BenchRow } from './lib.js';
 import { extraBenchmarks } from './extra.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -17,10 +16,8 @@ const NODE = process.execPath;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const only = process.argv.slice(2);
 
-const homes: string[] = []; // removed when the bench ends
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), 'agentor-bench-'));
-  homes.push(home);
+  const home = benchTempDir('agentor-bench-');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     XDG_CONFIG_HOME: join(home, 'c'),
@@ -213,8 +210,4 @@ async function main(): Promise<void> {
   process.stderr.write(`results written to ${file}\n`);
 }
 
-try {
-  await main();
-} finally {
-  for (const home of homes) rmSync(home, { recursive: true, force: true });
-}
+await main();

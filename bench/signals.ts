@@ -4,13 +4,12 @@
  * NDJSON line is the one `run_end`, cancelled. Timed from the parent's kill() to the child's exit.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeOpenAI } from '../test/support/fake-openai.js';
 import { listenForFixture, type FixtureEvents } from '../test/support/mcp-notify.js';
 import type { BenchContext } from './extra.js';
-import { median, type BenchRow } from './lib.js';
+import { benchTempDir, median, removeBenchTempDir, type BenchRow } from './lib.js';
 
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 
@@ -118,7 +117,7 @@ function fixtureConfig(
   fx: FixtureEvents,
   vars: Record<string, string>,
 ): { file: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'agentor-bench-mcp-'));
+  const dir = benchTempDir('agentor-bench-mcp-');
   const file = join(dir, 'mcp.json');
   const entry = {
     command: process.execPath,
@@ -148,7 +147,7 @@ async function withMcp(ctx: BenchContext, fixture: string, phase: 'startup' | 'c
         times.push(r.ms);
       } finally {
         await fx.close();
-        rmSync(config.dir, { recursive: true, force: true });
+        removeBenchTempDir(config.dir);
       }
     }
   } finally {
@@ -170,11 +169,6 @@ async function withMcp(ctx: BenchContext, fixture: string, phase: 'startup' | 'c
 }
 
 export async function signalsBench(ctx: BenchContext): Promise<BenchRow[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'agentor-bench-fixture-'));
-  try {
-    const fixture = await bundledFixture(ctx.root, dir);
-    return [await anyMoment(ctx), await withMcp(ctx, fixture, 'call'), await withMcp(ctx, fixture, 'startup')];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const fixture = await bundledFixture(ctx.root, benchTempDir('agentor-bench-fixture-'));
+  return [await anyMoment(ctx), await withMcp(ctx, fixture, 'call'), await withMcp(ctx, fixture, 'startup')];
 }

@@ -8,11 +8,10 @@
  *   UI_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/up' node --import tsx bench/ui-pty.ts
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startFakeOpenAI } from '../test/support/fake-openai.js';
 import { startPty } from '../test/pty/terminal.js';
+import { benchTempDir } from './lib.js';
 
 // UI_BENCH_BIN runs another build of the CLI (e.g. a copy of the previous build, for A/B comparisons).
 const BIN = process.env.UI_BENCH_BIN || resolve(import.meta.dirname, '../bin/agentor.js');
@@ -51,7 +50,7 @@ function childCpu(output: string): number {
 /** CPU ms (user+sys) of the CLI rendering an answer of `tokens` tokens, in a pty (Ink) or piped (plain). */
 export async function measureAnswerCpu(tokens = 20_000): Promise<{ pty: number; plain: number; ratio: number }> {
   const fake = await startFakeOpenAI({ tokenDelayMs: 0 });
-  const home = mkdtempSync(join(tmpdir(), 'agentor-bench-ui-'));
+  const home = benchTempDir('agentor-bench-ui-');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     XDG_CONFIG_HOME: join(home, 'c'),

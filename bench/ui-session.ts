@@ -6,18 +6,16 @@
  *   npm run build && node --import tsx bench/ui-session.ts [turns] [tokens]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startFakeOpenAI } from '../test/support/fake-openai.js';
 import { startPty } from '../test/pty/terminal.js';
-import { rssMb } from './lib.js';
+import { benchTempDir, rssMb } from './lib.js';
 import { longAnswer } from './ui-pty.js';
 
 const BIN = process.env.UI_BENCH_BIN || resolve(import.meta.dirname, '../bin/agentor.js');
 
 function env(): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), 'agentor-bench-session-'));
+  const home = benchTempDir('agentor-bench-session-');
   const e: NodeJS.ProcessEnv = {
     ...process.env,
     XDG_CONFIG_HOME: join(home, 'c'),

@@ -3,7 +3,7 @@
  * test (onTestFinished); made outside one (module scope, beforeAll), at the end of the file (test/support/setup.ts).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, onTestFinished } from 'vitest';
@@ -39,6 +39,9 @@ export async function runFileCleanups(): Promise<void> {
 /** A new directory under the system temp dir, removed with everything in it when the test (or file) ends. */
 export function tempDir(prefix = 'agentor-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  // Listed for the run's main process, which removes it if the run is killed before this test's cleanup runs.
+  const list = process.env['AGENTOR_TEST_DIRS'];
+  if (list) appendFileSync(list, `${dir}\n`);
   cleanup(() => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }));
   return dir;
 }
