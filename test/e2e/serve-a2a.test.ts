@@ -1,6 +1,6 @@
 /** A2A over the official @a2a-js/sdk clients (1.0 and legacy 0.3) and raw JSON-RPC, against the fake upstream. */
 import { request } from 'node:http';
-import { AgentCard, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { AgentCard, TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import {
   Client,
   ClientFactory,
@@ -17,9 +17,9 @@ import {
   isolated,
   postJson,
   SECRET_INSTRUCTIONS,
+  sendRequest,
   sharedServer,
   startServer,
-  userMessage,
 } from './serve-support.js';
 
 const shared = sharedServer();
@@ -86,13 +86,6 @@ const AgentCardJson = z.strictObject({
   iconUrl: z.string().optional(),
 });
 
-const send = (text: string, extra: Partial<Message> = {}) => ({
-  tenant: '',
-  message: userMessage(text, extra),
-  configuration: undefined,
-  metadata: undefined,
-});
-
 async function v1Client(url: string): Promise<Client> {
   return new ClientFactory().createFromUrl(url);
 }
@@ -104,7 +97,7 @@ async function v1Client(url: string): Promise<Client> {
  */
 async function cancelWhileStreaming(fake: FakeOpenAI, client: Client): Promise<string> {
   fake.enqueue({ fault: 'hang', text: ['partial'] });
-  const stream = client.sendMessageStream(send('long job'));
+  const stream = client.sendMessageStream(sendRequest('long job'));
   const first = await stream.next();
   const taskId = (first.value as StreamResponse & { payload: { value: Task } }).payload.value.id;
   await fake.waitForStreamStarted();
@@ -268,7 +261,7 @@ describe('A2A 1.0 client', () => {
     shared.fake.enqueue({ text: ['Hel', 'lo ', 'world'] });
     const client = await v1Client(shared.server.url);
     expect(client.protocolVersion).toBe('1.0');
-    const events = await collect(client.sendMessageStream(send('hi')));
+    const events = await collect(client.sendMessageStream(sendRequest('hi')));
     expect(events[0]?.payload?.$case).toBe('task');
     const chunks = artifactChunks(events);
     expect(chunks.map((c) => textOf(c.artifact?.parts)).join('')).toBe('Hello world');
@@ -296,7 +289,7 @@ describe('A2A 1.0 client', () => {
   it('deltas that arrive apart are separate chunks, the last one marked', async () => {
     shared.fake.enqueue({ text: ['one ', 'two ', 'three'], delayMs: 30 });
     const client = await v1Client(shared.server.url);
-    const chunks = artifactChunks(await collect(client.sendMessageStream(send('count'))));
+    const chunks = artifactChunks(await collect(client.sendMessageStream(sendRequest('count'))));
     expect(chunks.map((c) => textOf(c.artifact?.parts)).join('')).toBe('one two three');
     expect(chunks.length).toBeGreaterThanOrEqual(3);
     expectOneArtifact(chunks);
@@ -305,7 +298,7 @@ describe('A2A 1.0 client', () => {
   it('metadata keys are camelCase', async () => {
     shared.fake.enqueue({ toolCalls: [{ name: 'calculator', arguments: { expression: '6 * 7' } }] }, { text: '42' });
     const client = await v1Client(shared.server.url);
-    const events = await collect(client.sendMessageStream(send('compute')));
+    const events = await collect(client.sendMessageStream(sendRequest('compute')));
     const metadata = events.flatMap((e) => (e.payload?.$case === 'statusUpdate' ? [e.payload.value.metadata] : []));
     expect(metadata).toContainEqual({
       agentor: expect.objectContaining({ type: 'tool_call', callId: expect.any(String) }),
@@ -325,7 +318,7 @@ describe('A2A 1.0 client', () => {
       { text: ['Computed', ' it.'] },
     );
     const client = await v1Client(shared.server.url);
-    const events = await collect(client.sendMessageStream(send('compute')));
+    const events = await collect(client.sendMessageStream(sendRequest('compute')));
     const answer = artifactChunks(events)
       .map((c) => textOf(c.artifact?.parts))
       .join('');
@@ -338,7 +331,7 @@ describe('A2A 1.0 client', () => {
   it('a failed run is a failed task with a message in general terms (details in the server log)', async () => {
     shared.fake.enqueue({ fault: 'status', status: 400, message: 'the model refused' });
     const client = await v1Client(shared.server.url);
-    const result = (await client.sendMessage(send('x'))) as Task;
+    const result = (await client.sendMessage(sendRequest('x'))) as Task;
     expect(result.status?.state).toBe(TaskState.TASK_STATE_FAILED);
     expect(textOf(result.status?.message?.parts)).toBe('the model provider answered HTTP 400');
     expect(JSON.stringify(result)).not.toContain(shared.fake.url);
@@ -348,9 +341,9 @@ describe('A2A 1.0 client', () => {
   it('contextId continues the conversation', async () => {
     shared.fake.enqueue({ text: 'Noted, Ada.' }, { text: 'You are Ada.' });
     const client = await v1Client(shared.server.url);
-    const first = (await client.sendMessage(send('My name is Ada.'))) as Task;
+    const first = (await client.sendMessage(sendRequest('My name is Ada.'))) as Task;
     expect(first.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
-    const second = (await client.sendMessage(send('Who am I?', { contextId: first.contextId }))) as Task;
+    const second = (await client.sendMessage(sendRequest('Who am I?', { contextId: first.contextId }))) as Task;
     expect(second.contextId).toBe(first.contextId);
     expect(textOf(second.artifacts[0]?.parts)).toBe('You are Ada.');
     const messages = (shared.fake.requests[1]?.body.messages as Array<{ role: string; content: string }>).filter(
@@ -380,7 +373,7 @@ describe('A2A: a dropped stream is not a cancel while someone may still listen',
   async function startHanging(t: { fake: FakeOpenAI }, client: Client) {
     t.fake.enqueue({ fault: 'hang', text: ['partial '] });
     const controller = new AbortController();
-    const stream = client.sendMessageStream(send('x'), { signal: controller.signal });
+    const stream = client.sendMessageStream(sendRequest('x'), { signal: controller.signal });
     const taskId = ((await stream.next()).value as StreamResponse & { payload: { value: Task } }).payload.value.id;
     await t.fake.waitForStreamStarted();
     return {
@@ -449,7 +442,7 @@ describe('A2A 0.3 client (legacy compatibility)', () => {
   it('streams, gets the task, and continues a context', async () => {
     shared.fake.enqueue({ text: ['Leg', 'acy'] }, { text: 'again' });
     const client = await legacyClient(shared.server.url);
-    const events = await collect(client.sendMessageStream(send('hi')));
+    const events = await collect(client.sendMessageStream(sendRequest('hi')));
     expect(
       artifactChunks(events)
         .map((c) => textOf(c.artifact?.parts))
@@ -461,7 +454,7 @@ describe('A2A 0.3 client (legacy compatibility)', () => {
     const got = await client.getTask({ tenant: '', id: task.id });
     expect(got.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(textOf(got.artifacts[0]?.parts)).toBe('Legacy');
-    await collect(client.sendMessageStream(send('more', { contextId: task.contextId })));
+    await collect(client.sendMessageStream(sendRequest('more', { contextId: task.contextId })));
     expect(
       (shared.fake.requests[1]?.body.messages as Array<{ role: string }>).filter((m) => m.role !== 'system'),
     ).toHaveLength(3);

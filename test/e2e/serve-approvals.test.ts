@@ -3,7 +3,7 @@
  * `approval` frame, A2A `input-required` answered on the same task by the official @a2a-js/sdk client, and a question
  * nobody answers turning into a denial after the (short, configured) approval timeout.
  */
-import { Role, TaskState, type Message, type Part, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -11,23 +11,13 @@ import { Agent } from '../../src/core/agent.js';
 import type { AgentEvent } from '../../src/core/events.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
 import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
-import { tool } from '../../src/core/tools/tool.js';
 import { serve, type RunningServer, type ServeOptions } from '../../src/server/index.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
-import { postJson } from './serve-support.js';
+import { dataPart, noteTool, postJson, sendRequest, taskStates, userMessage } from './serve-support.js';
 
 /** What write_note wrote: a call that was denied never gets here. */
 const notes: string[] = [];
-const writeNote = tool<{ text: string }>({
-  name: 'write_note',
-  description: 'Writes a note',
-  parameters: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
-  readOnly: false,
-  execute: ({ text }) => {
-    notes.push(text);
-    return `noted: ${text}`;
-  },
-});
+const writeNote = noteTool(notes);
 
 let fake: FakeOpenAI;
 let server: RunningServer;
@@ -229,42 +219,16 @@ describe('WebSocket approval frame', () => {
 });
 
 describe('A2A input-required', () => {
-  const message = (parts: Part[], extra: Partial<Message> = {}): Message => ({
-    messageId: `m-${Math.random().toString(36).slice(2)}`,
-    role: Role.ROLE_USER,
-    parts,
-    contextId: '',
-    taskId: '',
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: [],
-    ...extra,
-  });
-  const text = (value: string): Part => ({
-    content: { $case: 'text', value },
-    mediaType: 'text/plain',
-    filename: '',
-    metadata: undefined,
-  });
-  const data = (value: unknown): Part => ({
-    content: { $case: 'data', value },
-    mediaType: 'application/json',
-    filename: '',
-    metadata: undefined,
-  });
-  const send = (msg: Message) => ({ tenant: '', message: msg, configuration: undefined, metadata: undefined });
   const client = (): Promise<Client> => new ClientFactory().createFromUrl(server.url);
   const callOf = (task: Task): Record<string, unknown> | undefined => {
     const part = task.status?.message?.parts.find((p) => p.content?.$case === 'data');
     return part?.content?.$case === 'data' ? (part.content.value as Record<string, unknown>) : undefined;
   };
-  const states = (events: StreamResponse[]): Array<TaskState | undefined> =>
-    events.flatMap((e) => (e.payload?.$case === 'statusUpdate' ? [e.payload.value.status?.state] : []));
 
   it('the task waits in input-required with the call described; "yes" on the same task runs it and completes', async () => {
     scriptNote();
     const a2a = await client();
-    const paused = (await a2a.sendMessage(send(message([text('note: buy milk')])))) as Task;
+    const paused = (await a2a.sendMessage(sendRequest('note: buy milk'))) as Task;
     expect(paused.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
     expect(callOf(paused)).toMatchObject({
       type: 'tool_approval_request',
@@ -275,10 +239,10 @@ describe('A2A input-required', () => {
     expect(notes).toEqual([]);
     // Something that is not an answer is refused, and the task still waits.
     await expect(
-      a2a.sendMessage(send(message([text('what?')], { taskId: paused.id, contextId: paused.contextId }))),
+      a2a.sendMessage(sendRequest('what?', { taskId: paused.id, contextId: paused.contextId })),
     ).rejects.toThrow(/reply "yes", "always", "no"/);
     const done = (await a2a.sendMessage(
-      send(message([text('yes')], { taskId: paused.id, contextId: paused.contextId })),
+      sendRequest('yes', { taskId: paused.id, contextId: paused.contextId }),
     )) as Task;
     expect(done.id).toBe(paused.id);
     expect(done.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
@@ -289,17 +253,17 @@ describe('A2A input-required', () => {
     scriptNote();
     const a2a = await client();
     const first: StreamResponse[] = [];
-    for await (const e of a2a.sendMessageStream(send(message([text('note: buy milk')])))) first.push(e);
-    expect(states(first).at(-1)).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+    for await (const e of a2a.sendMessageStream(sendRequest('note: buy milk'))) first.push(e);
+    expect(taskStates(first).at(-1)).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
     const task = first[0]?.payload?.$case === 'task' ? first[0].payload.value : undefined;
     expect(task).toBeDefined();
     const second: StreamResponse[] = [];
-    const answer = message([data({ call_id: 'call_1', decision: 'denied', reason: 'no notes today' })], {
+    const answer = userMessage([dataPart({ call_id: 'call_1', decision: 'denied', reason: 'no notes today' })], {
       taskId: task!.id,
       contextId: task!.contextId,
     });
-    for await (const e of a2a.sendMessageStream(send(answer))) second.push(e);
-    expect(states(second).at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+    for await (const e of a2a.sendMessageStream(sendRequest(answer))) second.push(e);
+    expect(taskStates(second).at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(toolMessageSeen()).toBe('Error: the user denied this call: no notes today');
     expect(notes).toEqual([]);
     const stored = await a2a.getTask({ tenant: '', id: task!.id, historyLength: undefined });

@@ -5,31 +5,21 @@
  * an A2A message on the task — sent to the replica that does not run the question's run is forwarded to the one that
  * does; a client following an A2A task from the other replica keeps its run alive.
  */
-import { Role, TaskState, type Message, type Part, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import type { AgentEvent } from '../../src/core/events.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
-import { tool } from '../../src/core/tools/tool.js';
 import { openStore, serve, type RunningServer, type ServeOptions } from '../../src/server/index.js';
 import { resolveStore } from '../../src/server/store-url.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { disconnectedWithin1s, postJson } from './serve-support.js';
+import { disconnectedWithin1s, noteTool, postJson, sendRequest, taskStates } from './serve-support.js';
 
 const notes: string[] = [];
-const writeNote = tool<{ text: string }>({
-  name: 'write_note',
-  description: 'Writes a note',
-  parameters: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
-  readOnly: false,
-  execute: ({ text }) => {
-    notes.push(text);
-    return `noted: ${text}`;
-  },
-});
+const writeNote = noteTool(notes);
 
 let fake: FakeOpenAI;
 let redis: RedisServer;
@@ -185,43 +175,23 @@ describe('approval answers forwarded to the replica running the run', () => {
 });
 
 describe('A2A across replicas', () => {
-  const text = (value: string): Part => ({
-    content: { $case: 'text', value },
-    mediaType: 'text/plain',
-    filename: '',
-    metadata: undefined,
-  });
-  const message = (value: string, extra: Partial<Message> = {}): Message => ({
-    messageId: `m-${Math.random().toString(36).slice(2)}`,
-    role: Role.ROLE_USER,
-    parts: [text(value)],
-    contextId: '',
-    taskId: '',
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: [],
-    ...extra,
-  });
-  const send = (msg: Message) => ({ tenant: '', message: msg, configuration: undefined, metadata: undefined });
   const client = (url: string): Promise<Client> => new ClientFactory().createFromUrl(url);
-  const states = (events: StreamResponse[]): Array<TaskState | undefined> =>
-    events.flatMap((e) => (e.payload?.$case === 'statusUpdate' ? [e.payload.value.status?.state] : []));
 
   it('"yes" sent through B to a task waiting on A runs the call there; B streams the rest to the end', async () => {
     const [a, b] = await Promise.all([replica(), replica()]);
     scriptNote();
     const first: StreamResponse[] = [];
-    for await (const e of (await client(a.url)).sendMessageStream(send(message('note: buy milk')))) first.push(e);
-    expect(states(first).at(-1)).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+    for await (const e of (await client(a.url)).sendMessageStream(sendRequest('note: buy milk'))) first.push(e);
+    expect(taskStates(first).at(-1)).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
     const task = first[0]?.payload?.$case === 'task' ? first[0].payload.value : undefined;
     const onB = await client(b.url);
     await expect(
-      onB.sendMessage(send(message('what?', { taskId: task!.id, contextId: task!.contextId }))),
+      onB.sendMessage(sendRequest('what?', { taskId: task!.id, contextId: task!.contextId })),
     ).rejects.toThrow(/takes only the answer to the tool approval it waits for/);
     const second: StreamResponse[] = [];
-    for await (const e of onB.sendMessageStream(send(message('yes', { taskId: task!.id, contextId: task!.contextId }))))
+    for await (const e of onB.sendMessageStream(sendRequest('yes', { taskId: task!.id, contextId: task!.contextId })))
       second.push(e);
-    expect(states(second).at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(taskStates(second).at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(notes).toEqual(['buy milk']);
     expect((await onB.getTask({ tenant: '', id: task!.id })).status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
   });
@@ -229,11 +199,11 @@ describe('A2A across replicas', () => {
   it('a blocking send of the answer through B returns the finished task', async () => {
     const [a, b] = await Promise.all([replica(), replica()]);
     scriptNote();
-    const paused = (await (await client(a.url)).sendMessage(send(message('note: buy milk')))) as Task;
+    const paused = (await (await client(a.url)).sendMessage(sendRequest('note: buy milk'))) as Task;
     expect(paused.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
     const done = (await (
       await client(b.url)
-    ).sendMessage(send(message('yes', { taskId: paused.id, contextId: paused.contextId })))) as Task;
+    ).sendMessage(sendRequest('yes', { taskId: paused.id, contextId: paused.contextId }))) as Task;
     expect(done.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(notes).toEqual(['buy milk']);
   });
@@ -243,7 +213,7 @@ describe('A2A across replicas', () => {
     const pieces = Array.from({ length: 120 }, (_, i) => `p${i} `);
     fake.enqueue({ text: pieces, delayMs: 10 });
     const controller = new AbortController();
-    const stream = (await client(a.url)).sendMessageStream(send(message('long')), { signal: controller.signal });
+    const stream = (await client(a.url)).sendMessageStream(sendRequest('long'), { signal: controller.signal });
     const firstEvent = await stream.next();
     const taskId = firstEvent.value?.payload?.$case === 'task' ? firstEvent.value.payload.value.id : '';
     const fromB: StreamResponse[] = [];
@@ -253,6 +223,6 @@ describe('A2A across replicas', () => {
     await expect.poll(() => fromB.length).toBeGreaterThan(1);
     controller.abort(); // A's own client leaves; without B's follower the run would be cancelled after 300 ms
     await following;
-    expect(states(fromB).at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(taskStates(fromB).at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, startCli, type CliRun } from '../support/cli.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { freePort, startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { disconnectedWithin1s, postJson, userMessage } from './serve-support.js';
+import { disconnectedWithin1s, postJson, sendRequest } from './serve-support.js';
 
 const API_KEY = 'sk-redis-e2e-key-value';
 let fake: FakeOpenAI;
@@ -36,12 +36,6 @@ async function replica(extra: string[] = [], upstream = fake): Promise<Replica> 
   return { cli, url: /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string };
 }
 
-const send = (text: string) => ({
-  tenant: '',
-  message: userMessage(text),
-  configuration: undefined,
-  metadata: undefined,
-});
 const client = (url: string): Promise<Client> => new ClientFactory().createFromUrl(url);
 
 /**
@@ -50,7 +44,7 @@ const client = (url: string): Promise<Client> => new ClientFactory().createFromU
  */
 async function hangingTask(on: Client, upstream: FakeOpenAI) {
   upstream.enqueue({ fault: 'hang', text: ['partial '] });
-  const stream = on.sendMessageStream(send('long job'));
+  const stream = on.sendMessageStream(sendRequest('long job'));
   const taskId = ((await stream.next()).value as StreamResponse & { payload: { value: Task } }).payload.value.id;
   for (;;) {
     const next = await stream.next();
@@ -124,7 +118,7 @@ describe('serve --store redis (two replicas)', () => {
   it('an A2A task sent through A is read and listed through B', async () => {
     fake.enqueue({ text: ['Hel', 'lo'] });
     const onA = await client(a.url);
-    const result = await onA.sendMessage(send('hi'));
+    const result = await onA.sendMessage(sendRequest('hi'));
     const task = result as Task;
     expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     const onB = await client(b.url);
@@ -164,7 +158,7 @@ describe('serve --store redis: SubscribeToTask through the replica that does not
     const pieces = Array.from({ length: 150 }, (_, i) => `w${i} `);
     own.enqueue({ text: pieces, delayMs: 8 });
     const onA = await client(a.url);
-    const stream = onA.sendMessageStream(send('a long answer'));
+    const stream = onA.sendMessageStream(sendRequest('a long answer'));
     const fromA: StreamResponse[] = [];
     let taskId = '';
     // Read by hand: leaving a for-await loop would close A's stream.
@@ -201,7 +195,7 @@ describe('serve --store redis: SubscribeToTask through the replica that does not
   it('a finished task cannot be subscribed to on either replica (as the SDK answers on one)', async () => {
     const [a, b] = await Promise.all([replica([], own), replica([], own)]);
     own.enqueue({ text: 'short' });
-    const task = (await (await client(a.url)).sendMessage(send('hi'))) as Task;
+    const task = (await (await client(a.url)).sendMessage(sendRequest('hi'))) as Task;
     const onB = await client(b.url);
     await expect(
       (async () => {

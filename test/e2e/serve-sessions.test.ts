@@ -13,7 +13,7 @@ import { sessionFileId, withSessionsDir } from '../../src/server/session-files.j
 import { cleanEnv, runCli, startCli, type CliRun } from '../support/cli.js';
 import { tempDir, useFakeOpenAI } from '../support/cleanup.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
-import { parseSse, postJson, startServer, userMessage } from './serve-support.js';
+import { parseSse, postJson, sendRequest, startServer } from './serve-support.js';
 
 const fake = useFakeOpenAI();
 const API_KEY = 'sk-serve-sessions-key';
@@ -31,13 +31,6 @@ async function stop(cli: CliRun): Promise<void> {
   cli.child.kill('SIGTERM');
   expect((await cli.done).code).toBe(143);
 }
-
-const send = (text: string, contextId = '') => ({
-  tenant: '',
-  message: userMessage(text, { contextId }),
-  configuration: undefined,
-  metadata: undefined,
-});
 
 /** The conversation of upstream request `i` without the system prompt. */
 function upstreamMessages(f: FakeOpenAI, i: number): Array<{ role: string; content: unknown }> {
@@ -57,7 +50,7 @@ describe('serve --sessions-dir', () => {
       'Noted, Ada.',
     );
     const client = await new ClientFactory().createFromUrl(first.url);
-    const task = (await client.sendMessage(send('I am Bob.'))) as Task;
+    const task = (await client.sendMessage(sendRequest('I am Bob.'))) as Task;
     expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     await stop(first.cli);
 
@@ -80,7 +73,7 @@ describe('serve --sessions-dir', () => {
       { role: 'user', content: 'Who am I?' },
     ]);
     const again = await new ClientFactory().createFromUrl(second.url);
-    const next = (await again.sendMessage(send('Who am I?', task.contextId))) as Task;
+    const next = (await again.sendMessage(sendRequest('Who am I?', { contextId: task.contextId }))) as Task;
     expect(next.contextId).toBe(task.contextId);
     expect(upstreamMessages(fake(), 1)).toEqual([
       { role: 'user', content: 'I am Bob.' },

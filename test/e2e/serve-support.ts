@@ -1,9 +1,10 @@
 /** Helpers shared by the serve-*.test.ts files: an agent on the fake upstream, an in-process server, SSE parsing. */
-import { Role, type Message } from '@a2a-js/sdk';
+import { Role, type Message, type Part, type StreamResponse, type TaskState } from '@a2a-js/sdk';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
 import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
+import { tool, type Tool } from '../../src/core/tools/tool.js';
 import { serve, type RunningServer, type ServeOptions } from '../../src/server/index.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 
@@ -125,12 +126,25 @@ export function sharedServer(options: ServeOptions = {}): {
   return shared;
 }
 
-/** An A2A user message with one text part (a fresh messageId each call); `extra` overrides any field. */
-export function userMessage(text: string, extra: Partial<Message> = {}): Message {
+/** An A2A text part. */
+export function textPart(value: string): Part {
+  return { content: { $case: 'text', value }, mediaType: 'text/plain', filename: '', metadata: undefined };
+}
+
+/** An A2A data part (JSON). */
+export function dataPart(value: unknown): Part {
+  return { content: { $case: 'data', value }, mediaType: 'application/json', filename: '', metadata: undefined };
+}
+
+/**
+ * An A2A user message (a fresh messageId each call): text becomes one text part, or the parts as given; `extra`
+ * overrides any field.
+ */
+export function userMessage(content: string | Part[], extra: Partial<Message> = {}): Message {
   return {
     messageId: `m-${Math.random().toString(36).slice(2)}`,
     role: Role.ROLE_USER,
-    parts: [{ content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined }],
+    parts: typeof content === 'string' ? [textPart(content)] : content,
     contextId: '',
     taskId: '',
     metadata: undefined,
@@ -138,4 +152,33 @@ export function userMessage(text: string, extra: Partial<Message> = {}): Message
     referenceTaskIds: [],
     ...extra,
   };
+}
+
+/** The SendMessage request for `message` (text or parts become userMessage(content, extra)), other fields unset. */
+export function sendRequest(message: Message | string | Part[], extra: Partial<Message> = {}) {
+  return {
+    tenant: '',
+    message: typeof message === 'string' || Array.isArray(message) ? userMessage(message, extra) : message,
+    configuration: undefined,
+    metadata: undefined,
+  };
+}
+
+/** The task states a stream of A2A events went through, in order. */
+export function taskStates(events: StreamResponse[]): Array<TaskState | undefined> {
+  return events.flatMap((e) => (e.payload?.$case === 'statusUpdate' ? [e.payload.value.status?.state] : []));
+}
+
+/** `write_note`, a tool that may change things (so it is asked about): each call's text goes into `notes`. */
+export function noteTool(notes: string[]): Tool {
+  return tool<{ text: string }>({
+    name: 'write_note',
+    description: 'Writes a note',
+    parameters: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+    readOnly: false,
+    execute: ({ text }) => {
+      notes.push(text);
+      return `noted: ${text}`;
+    },
+  });
 }
