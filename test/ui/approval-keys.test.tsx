@@ -2,23 +2,17 @@
  * The approval panel's keys as a terminal sends them: keys can come faster than the UI renders (a fast typist, a busy
  * UI), and each must act on what the key before it did.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import type { ChatMessage } from '../../src/core/providers/types.js';
 import type { Tool } from '../../src/core/tools/tool.js';
 import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
 import { approvalKey } from '../../src/ui/use-approvals.js';
+import { tempDir } from '../support/cleanup.js';
 import { ScriptedProvider, text, type Turn } from './helpers.js';
 import { renderInTerminal } from './terminal-render.js';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 const callWriteNote: Turn = async function* () {
   yield { type: 'tool_calls', calls: [{ id: 'call_1', name: 'write_note', arguments: '{"text":"eggs"}' }] };
@@ -26,26 +20,7 @@ const callWriteNote: Turn = async function* () {
 
 describe('the approval panel, keys faster than renders', () => {
   it('"n", a reason and Enter with no render between them: denied with that reason, which the model reads', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agentor-ui-approval-'));
-    dirs.push(dir);
-    const written: string[] = [];
-    const writeNote: Tool = {
-      name: 'write_note',
-      description: 'appends a note',
-      parameters: { type: 'object', properties: { text: { type: 'string' } } },
-      readOnly: false,
-      execute: (args) => void written.push(String(args['text'])),
-    };
-    const provider = new ScriptedProvider([callWriteNote, text('Understood.')]);
-    const agent = new Agent({ name: 'tester', model: 'scripted-1', provider, tools: [writeNote] });
-    const ui = renderInTerminal(
-      <App
-        agents={[agent]}
-        history={new InputHistory(join(dir, 'history.jsonl'))}
-        color={false}
-        onExit={() => undefined}
-      />,
-    );
+    const { provider, written, ui } = setup([callWriteNote, text('Understood.')]);
     const type = async (s: string): Promise<void> => {
       ui.stdin.write(s);
       await new Promise((r) => setImmediate(r));
@@ -105,8 +80,7 @@ describe('the approval panel, keys faster than renders', () => {
 });
 
 function setup(turns: Turn[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'agentor-ui-approval-'));
-  dirs.push(dir);
+  const dir = tempDir('agentor-ui-approval-');
   const written: string[] = [];
   const writeNote: Tool = {
     name: 'write_note',
