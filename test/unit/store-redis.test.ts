@@ -45,24 +45,38 @@ describe('store URL', () => {
   });
 });
 
-describe('Redis stores (real redis-server)', () => {
-  let server: RedisServer;
-  let config: RedisStoreConfig;
-  let raw: RedisLink;
+/**
+ * A real redis-server for the enclosing describe block: `raw()` a plain link to it, `open()` a store on it (closed
+ * when the test ends; `at` another config, e.g. another key prefix).
+ */
+function useRedis() {
+  const r = {} as { server: RedisServer; config: RedisStoreConfig; link: RedisLink };
   beforeAll(async () => {
-    server = await startRedisServer();
-    config = parseStoreUrl(server.url) as RedisStoreConfig;
-    raw = await connectRedis(config);
+    r.server = await startRedisServer();
+    r.config = parseStoreUrl(r.server.url) as RedisStoreConfig;
+    r.link = await connectRedis(r.config);
   });
   afterAll(async () => {
-    await raw.close();
+    await r.link.close();
   });
+  return {
+    get server(): RedisServer {
+      return r.server;
+    },
+    get config(): RedisStoreConfig {
+      return r.config;
+    },
+    raw: (): RedisLink => r.link,
+    open: async (options: Parameters<typeof openRedisStore>[1] = {}, at = r.config): Promise<ServerStore> => {
+      const store = await openRedisStore(at, { log: () => {}, ...options });
+      cleanup(() => store.close());
+      return store;
+    },
+  };
+}
 
-  async function open(options: Parameters<typeof openRedisStore>[1] = {}): Promise<ServerStore> {
-    const store = await openRedisStore(config, { log: () => {}, ...options });
-    cleanup(() => store.close());
-    return store;
-  }
+describe('Redis stores (real redis-server)', () => {
+  const { raw, open } = useRedis();
 
   function finished(id: string, text: string, ts = new Date().toISOString()): Task {
     return {
@@ -102,7 +116,7 @@ describe('Redis stores (real redis-server)', () => {
     const [a, b] = [await open(), await open()];
     const stale = await a.sessions().acquire('s-fence');
     stale?.conversation.messages.push({ role: 'user', content: 'stale' });
-    await raw.command(['DEL', 'agentor:session-lock:s-fence']); // as if it had expired
+    await raw().command(['DEL', 'agentor:session-lock:s-fence']); // as if it had expired
     const fresh = await b.sessions().acquire('s-fence');
     expect(fresh).toBeDefined();
     fresh?.conversation.messages.push({ role: 'user', content: 'fresh' });
@@ -129,11 +143,11 @@ describe('Redis stores (real redis-server)', () => {
   });
 
   it('tasks are bounded by bytes, and expire after the TTL', async () => {
-    await raw.command(['FLUSHDB']);
+    await raw().command(['FLUSHDB']);
     const store = await open({ ttlMs: 300 });
     const tasks = store.tasks({ maxBytes: 5_000 });
     for (let i = 0; i < 10; i++) await tasks?.save(finished(`bytes-${i}`, 'x'.repeat(1_000)), undefined as never);
-    expect(Number(await raw.command(['GET', 'agentor:task-bytes']))).toBeLessThanOrEqual(5_000);
+    expect(Number(await raw().command(['GET', 'agentor:task-bytes']))).toBeLessThanOrEqual(5_000);
     expect(await tasks?.load('bytes-9', undefined as never)).toBeDefined();
     await expect.poll(async () => tasks?.load('bytes-9', undefined as never), { timeout: 3_000 }).toBeUndefined();
   });
@@ -154,23 +168,8 @@ describe('Redis stores (real redis-server)', () => {
 });
 
 describe('Redis stores across replicas (real redis-server)', () => {
-  let server: RedisServer;
-  let config: RedisStoreConfig;
-  let raw: RedisLink;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    config = parseStoreUrl(server.url) as RedisStoreConfig;
-    raw = await connectRedis(config);
-  });
-  afterAll(async () => {
-    await raw.close();
-  });
-
-  async function open(options: Parameters<typeof openRedisStore>[1] = {}, at = config): Promise<ServerStore> {
-    const store = await openRedisStore(at, { log: () => {}, ...options });
-    cleanup(() => store.close());
-    return store;
-  }
+  const redis = useRedis();
+  const { raw, open } = redis;
 
   const text = (value: string) => ({
     content: { $case: 'text' as const, value },
@@ -264,7 +263,7 @@ describe('Redis stores across replicas (real redis-server)', () => {
   });
 
   it('fencing: an owner cut off past its lease cannot overwrite the failure the sweeper wrote; its run is stopped', async () => {
-    const partition = await startRedisPartition(server.port);
+    const partition = await startRedisPartition(redis.server.port);
     const a = await open({ leaseMs: 400 }, parseStoreUrl(partition.url) as RedisStoreConfig);
     const stopped: string[] = [];
     a.onCancel((taskId) => (stopped.push(taskId), true));
@@ -304,14 +303,14 @@ describe('Redis stores across replicas (real redis-server)', () => {
   });
 
   it('a key prefix keeps two deployments on one Redis apart', async () => {
-    const shop = await open({}, { ...config, prefix: 'shop:' });
-    const blog = await open({}, { ...config, prefix: 'blog:' });
+    const shop = await open({}, { ...redis.config, prefix: 'shop:' });
+    const blog = await open({}, { ...redis.config, prefix: 'blog:' });
     const lease = await shop.sessions().acquire('same-id');
     expect(await blog.sessions().acquire('same-id')).toBeDefined();
     await lease?.release();
     await shop.tasks()?.save(working('t-prefixed'), undefined as never);
     expect(await blog.tasks()?.load('t-prefixed', undefined as never)).toBeUndefined();
     expect(await shop.tasks()?.load('t-prefixed', undefined as never)).toBeDefined();
-    expect(await raw.command(['EXISTS', 'shop:task:t-prefixed'])).toBe(1);
+    expect(await raw().command(['EXISTS', 'shop:task:t-prefixed'])).toBe(1);
   });
 });
