@@ -9,14 +9,13 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cleanup.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { cleanEnv } from '../support/cli.js';
 import { startPty, type PtyTerminal } from './terminal.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../support/mcp-stdio-server.ts');
 let fake: FakeOpenAI;
 let t: PtyTerminal | undefined;
 beforeAll(async () => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
-    throw new Error('build first: npm run build');
   fake = await startFakeOpenAI();
 });
 afterAll(async () => {
@@ -51,17 +50,13 @@ describe('the approval panel', () => {
         },
       }),
     );
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI'])
-      delete env[k];
     t = startPty(['chat', '--base-url', fake.url, '--mcp-config', mcp], {
-      env: {
-        ...env,
+      env: cleanEnv({
         XDG_CONFIG_HOME: join(dir, 'config'),
         XDG_STATE_HOME: join(dir, 'state'),
         OPENAI_API_KEY: 'test',
         TERM: 'xterm-256color',
-      },
+      }),
       cols: 80,
       rows: 24,
       cwd: dir,

@@ -4,18 +4,14 @@
  * Ctrl+C, type ahead while an answer streams. Everything synchronises on screen content or server events, never on
  * sleeps.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { cleanEnv } from '../support/cli.js';
 import { startPty, type PtyTerminal } from './terminal.js';
-import { tempDir } from '../support/cleanup.js';
 
 let fake: FakeOpenAI;
 const running: PtyTerminal[] = [];
 beforeAll(async () => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
-    throw new Error('build first: npm run build');
   fake = await startFakeOpenAI();
 });
 afterAll(async () => {
@@ -24,18 +20,7 @@ afterAll(async () => {
 });
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete e[k];
-  const home = tempDir('agentor-pty-');
-  return {
-    ...e,
-    XDG_CONFIG_HOME: join(home, 'config'),
-    XDG_STATE_HOME: join(home, 'state'),
-    OPENAI_API_KEY: 'test',
-    AGENTOR_DEMO_DELAY_MS: '0',
-    TERM: 'xterm-256color',
-    ...extra,
-  };
+  return cleanEnv({ OPENAI_API_KEY: 'test', TERM: 'xterm-256color', ...extra });
 }
 
 function chat(args: string[] = [], extra: Record<string, string> = {}): PtyTerminal {

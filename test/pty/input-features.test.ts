@@ -4,18 +4,17 @@
  * GET /v1/models, Ctrl+G with $VISUAL set to a script, `!command` offered as context, and Ctrl+L keeping the
  * scrollback. One chat goes through all of them, as a person would; synchronised on screen content, never on sleeps.
  */
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cleanup.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { cleanEnv } from '../support/cli.js';
 import { startPty, type PtyTerminal } from './terminal.js';
 
 let fake: FakeOpenAI;
 let t: PtyTerminal | undefined;
 beforeAll(async () => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
-    throw new Error('build first: npm run build');
   fake = await startFakeOpenAI({ models: ['fake-model', 'other-model'] });
 });
 afterAll(async () => {
@@ -39,18 +38,15 @@ describe('input features in a real terminal', () => {
     const editor = join(dir, 'editor.sh');
     writeFileSync(editor, `#!/bin/sh\nprintf 'rewritten in the editor' > "$1"\n`);
     chmodSync(editor, 0o755);
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI', 'EDITOR'])
-      delete env[k];
     t = startPty(['chat', '--base-url', fake.url, '--model', 'fake-model'], {
-      env: {
-        ...env,
+      env: cleanEnv({
+        EDITOR: undefined,
         XDG_CONFIG_HOME: join(dir, 'config'),
         XDG_STATE_HOME: join(dir, 'state'),
         OPENAI_API_KEY: 'test',
         TERM: 'xterm-256color',
         VISUAL: editor,
-      },
+      }),
       cols: 80,
       rows: 24,
       cwd: dir,

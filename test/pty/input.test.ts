@@ -4,19 +4,18 @@
  * screen clear while typing after it, the whole text sent, the shell's lines above agentor kept), and several keys
  * written at once (each Enter submits). Synchronised on screen content and server events, never on sleeps.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { BIN, startPty, type PtyTerminal } from './terminal.js';
+import { cleanEnv } from '../support/cli.js';
 
 let fake: FakeOpenAI;
 const running: PtyTerminal[] = [];
 const dirs: string[] = [];
 beforeAll(async () => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
-    throw new Error('build first: npm run build');
   fake = await startFakeOpenAI();
 });
 afterEach(() => {
@@ -31,10 +30,7 @@ afterAll(async () => {
 function chat(opts: { cols?: number; rows?: number; shellLines?: number } = {}): { t: PtyTerminal; state: string } {
   const home = mkdtempSync(join(tmpdir(), 'agentor-pty-input-'));
   dirs.push(home);
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI'])
-    delete env[k];
-  Object.assign(env, {
+  const env = cleanEnv({
     XDG_CONFIG_HOME: join(home, 'config'),
     XDG_STATE_HOME: join(home, 'state'),
     OPENAI_API_KEY: 'test',

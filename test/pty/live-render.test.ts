@@ -6,9 +6,9 @@
  * the shell's lines must still be in the scrollback, and every token of the answer must be there exactly once, in
  * order. Synchronised on screen content, never on sleeps.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply, type RecordedRequest } from '../support/fake-openai.js';
 import { chunks, cjkParagraph, cjkTable, numbersIn, paragraph, richMarkdown, upTo, wideCode } from './content.js';
@@ -23,8 +23,6 @@ let cwd: string;
 const running: PtyTerminal[] = [];
 const fakes: FakeOpenAI[] = [];
 beforeAll(() => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
-    throw new Error('build first: npm run build');
   cwd = mkdtempSync(join(tmpdir(), 'agentor-pty-live-'));
   for (const name of ['alpha', 'beta']) {
     mkdirSync(join(cwd, 'agents'), { recursive: true });

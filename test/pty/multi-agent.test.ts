@@ -5,10 +5,11 @@
  * two turns to both, each agent with its own history, `@beta` addressing one, a cancelled round, then the exit keys.
  * Synchronised on screen content and server events, never on sleeps.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from '../support/fake-openai.js';
+import { cleanEnv } from '../support/cli.js';
 import { startPty, type PtyTerminal } from './terminal.js';
 import { tempDir } from '../support/cleanup.js';
 
@@ -16,8 +17,6 @@ let fake: FakeOpenAI;
 let cwd: string;
 const running: PtyTerminal[] = [];
 beforeAll(async () => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
-    throw new Error('build first: npm run build');
   cwd = tempDir('agentor-pty-multi-');
   mkdirSync(join(cwd, 'demo'));
   writeFileSync(join(cwd, 'demo', 'alpha.md'), '---\nname: alpha\nmodel: demo\n---\nYou are alpha.\n');
@@ -33,17 +32,7 @@ afterAll(async () => {
 });
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete e[k];
-  const home = tempDir('agentor-pty-');
-  return {
-    ...e,
-    XDG_CONFIG_HOME: join(home, 'config'),
-    XDG_STATE_HOME: join(home, 'state'),
-    AGENTOR_DEMO_DELAY_MS: '0',
-    TERM: 'xterm-256color',
-    ...extra,
-  };
+  return cleanEnv({ TERM: 'xterm-256color', ...extra });
 }
 
 function start(args: string[], extra: Record<string, string> = {}): PtyTerminal {

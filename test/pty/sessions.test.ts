@@ -3,18 +3,17 @@
  * session id in the header, /new, /sessions, /resume with the picker in place of the prompt, the earlier transcript
  * replayed into the scrollback and the conversation continued upstream. Synchronised on screen content only.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cleanup.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { cleanEnv } from '../support/cli.js';
 import { startPty, type PtyTerminal } from './terminal.js';
 
 let fake: FakeOpenAI;
 const running: PtyTerminal[] = [];
 beforeAll(async () => {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
-    throw new Error('build first: npm run build');
   fake = await startFakeOpenAI();
 });
 afterAll(async () => {
@@ -22,10 +21,13 @@ afterAll(async () => {
   await fake?.close();
 });
 
+/** The CLI's environment with its config and state under `home` (two runs share them). */
 function env(home: string): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete e[k];
-  return { ...e, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), OPENAI_API_KEY: 'test' };
+  return cleanEnv({
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_STATE_HOME: join(home, 'state'),
+    OPENAI_API_KEY: 'test',
+  });
 }
 
 describe('sessions in a real terminal', () => {
@@ -63,13 +65,10 @@ describe('sessions in a real terminal', () => {
   });
 
   it('/new, /sessions and /resume with the picker: the old transcript comes back and the conversation goes on', async () => {
-    const e: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'AGENTOR_MODEL', 'NO_COLOR', 'FORCE_COLOR', 'CI'])
-      delete e[k];
     const home = tempDir('agentor-pty-sessions-');
     const state = join(home, 'state');
     const t = startPty(['chat', '--base-url', fake.url], {
-      env: { ...e, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: state, OPENAI_API_KEY: 'test' },
+      env: env(home),
       cols: 80,
       rows: 24,
       cwd: home,

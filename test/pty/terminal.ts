@@ -4,7 +4,7 @@
  */
 import xterm from '@xterm/headless';
 import { spawn, type IPty } from 'node-pty';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/agentor.js');
@@ -45,6 +45,9 @@ export function startPty(
   args: string[],
   opts: { env: NodeJS.ProcessEnv; cols?: number; rows?: number; cwd?: string; command?: string[] },
 ): PtyTerminal {
+  // bin/agentor.js runs the bundle: without it every terminal would show a stack trace instead of the chat.
+  if (!existsSync(resolve(import.meta.dirname, '../../dist/bundle/cli.cjs')))
+    throw new Error('build first: npm run build');
   const cols = opts.cols ?? 100;
   const rows = opts.rows ?? 30;
   const term = new xterm.Terminal({ cols, rows, scrollback: 5000, allowProposedApi: true });
