@@ -25,16 +25,22 @@ afterEach(async () => {
   }
 });
 
+/** A fake upstream, an OTLP receiver and tracing exporting to it (all stopped after the test). */
+async function tracedSetup() {
+  const fake = await startFakeOpenAI();
+  cleanups.push(() => fake.close());
+  const receiver = await startOtlpReceiver();
+  cleanups.push(() => receiver.close());
+  Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+  const tracing = await startTracing();
+  if (!tracing) throw new Error('tracing did not start');
+  cleanups.push(() => tracing.shutdown());
+  return { fake, receiver, tracing };
+}
+
 describe('a traced run', () => {
   it('exports invoke_agent → chat, execute_tool, chat, and each upstream request carries its chat span', async () => {
-    const fake = await startFakeOpenAI();
-    cleanups.push(() => fake.close());
-    const receiver = await startOtlpReceiver();
-    cleanups.push(() => receiver.close());
-    Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
-    const tracing = await startTracing();
-    if (!tracing) throw new Error('tracing did not start');
-    cleanups.push(() => tracing.shutdown());
+    const { fake, receiver, tracing } = await tracedSetup();
 
     fake.enqueue(
       {
@@ -86,14 +92,7 @@ describe('a traced run', () => {
   });
 
   it('approvals: span events on the tool span (allowed) or the run span (denied), and the approval metrics', async () => {
-    const fake = await startFakeOpenAI();
-    cleanups.push(() => fake.close());
-    const receiver = await startOtlpReceiver();
-    cleanups.push(() => receiver.close());
-    Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
-    const tracing = await startTracing();
-    if (!tracing) throw new Error('tracing did not start');
-    cleanups.push(() => tracing.shutdown());
+    const { fake, receiver, tracing } = await tracedSetup();
     const metrics = await createMetrics({ processMetrics: false });
 
     fake.enqueue(
