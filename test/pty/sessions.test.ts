@@ -21,6 +21,13 @@ afterAll(async () => {
   await fake?.close();
 });
 
+/** What the first upstream request since the last reset sent, without the system prompt. */
+function firstRequestTexts(): string[] {
+  return (fake.requests[0]?.body.messages as Array<{ role: string; content: string }>)
+    .filter((m) => m.role !== 'system')
+    .map((m) => m.content);
+}
+
 /** The CLI's environment with its config and state under `home` (two runs share them). */
 function env(home: string): NodeJS.ProcessEnv {
   return cleanEnv({
@@ -56,9 +63,7 @@ describe('sessions in a real terminal', () => {
     fake.enqueue({ text: ['Eleven.'] });
     t.write('another one?\r');
     await t.waitFor('Eleven.');
-    const sent = (fake.requests[0]?.body.messages as Array<{ role: string; content: string }>)
-      .filter((m) => m.role !== 'system')
-      .map((m) => m.content);
+    const sent = firstRequestTexts();
     expect(sent).toEqual(['name a prime number', 'Seven is prime.', 'another one?']);
     t.write('\x04');
     expect((await t.exit).exitCode).toBe(0);
@@ -103,9 +108,7 @@ describe('sessions in a real terminal', () => {
     fake.enqueue({ text: ['About 2.1 million people.'] });
     t.write('and its population?\r');
     await t.waitFor('About 2.1 million people.');
-    const sent = (fake.requests[0]?.body.messages as Array<{ role: string; content: string }>)
-      .filter((m) => m.role !== 'system')
-      .map((m) => m.content);
+    const sent = firstRequestTexts();
     expect(sent).toEqual(['capital of France?', 'The capital of France is **Paris**.', 'and its population?']);
 
     t.write('\x04');
