@@ -7,6 +7,7 @@ import { TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, startCli, type CliRun } from '../support/cli.js';
+import { useFakeOpenAI } from '../support/cleanup.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { freePort, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { disconnectedWithin1s, postJson, sendRequest } from './serve-support.js';
@@ -145,15 +146,10 @@ function chunkText(e: StreamResponse): string | undefined {
 }
 
 describe('serve --store redis: SubscribeToTask through the replica that does not run the task', () => {
-  let own: FakeOpenAI;
-  beforeAll(async () => {
-    own = await startFakeOpenAI();
-  });
-  afterAll(async () => {
-    await own.close();
-  });
+  const fakeUpstream = useFakeOpenAI();
 
   it('streams the rest of the task from its snapshot: every event once, in order, ending with the final status', async () => {
+    const own = fakeUpstream();
     const [a, b] = await Promise.all([replica([], own), replica([], own)]);
     const pieces = Array.from({ length: 150 }, (_, i) => `w${i} `);
     own.enqueue({ text: pieces, delayMs: 8 });
@@ -193,6 +189,7 @@ describe('serve --store redis: SubscribeToTask through the replica that does not
   });
 
   it('a finished task cannot be subscribed to on either replica (as the SDK answers on one)', async () => {
+    const own = fakeUpstream();
     const [a, b] = await Promise.all([replica([], own), replica([], own)]);
     own.enqueue({ text: 'short' });
     const task = (await (await client(a.url)).sendMessage(sendRequest('hi'))) as Task;
@@ -207,15 +204,10 @@ describe('serve --store redis: SubscribeToTask through the replica that does not
 
 describe('serve --store redis: failures', () => {
   /** An upstream of these tests alone: its disconnect events are theirs. */
-  let own: FakeOpenAI;
-  beforeAll(async () => {
-    own = await startFakeOpenAI();
-  });
-  afterAll(async () => {
-    await own.close();
-  });
+  const fakeUpstream = useFakeOpenAI();
 
   it('CancelTask through B stops the run on A: the upstream request closes within 1 s, the task is canceled', async () => {
+    const own = fakeUpstream();
     const [a, b] = await Promise.all([replica([], own), replica([], own)]);
     const { taskId, rest } = await hangingTask(await client(a.url), own);
     const onB = await client(b.url);
@@ -230,6 +222,7 @@ describe('serve --store redis: failures', () => {
   });
 
   it('kill -9 of the replica running a task: the task is failed on the other within the lease', async () => {
+    const own = fakeUpstream();
     const lease = ['--store-lease', '1s'];
     const [a, b] = await Promise.all([replica(lease, own), replica(lease, own)]);
     const { taskId } = await hangingTask(await client(a.url), own);
@@ -247,7 +240,7 @@ describe('serve --store redis: failures', () => {
     const task = await onB.getTask({ tenant: '', id: taskId });
     const message = task.status?.message?.parts[0]?.content;
     expect(message?.$case === 'text' && message.value).toMatch(/replica running this task stopped/);
-    fake.release();
+    own.release();
   });
 
   it('Redis lost: /readyz 503 and store requests 503 with Retry-After; back: ready, and runs save again', async () => {
