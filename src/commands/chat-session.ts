@@ -5,14 +5,16 @@
  */
 import { ConfigError, readConfigFile, sessionsDir } from '../core/config.js';
 import { FileSessionStore } from '../core/sessions/file-store.js';
-import { ago, oneLine, sessionChoices, shortId } from '../core/sessions/describe.js';
+import { ago, sessionChoices, shortId } from '../core/sessions/describe.js';
+import { oneLine } from '../core/text/one-line.js';
 import { resolveSession } from '../core/sessions/resolve.js';
 import { Session, describeHolder } from '../core/sessions/session.js';
 import type { SessionAgentInfo, SessionHeader, SessionStore, SessionSummary } from '../core/sessions/types.js';
 import type { SessionSwitcher } from '../ui/options.js';
 import { loadUi } from './load-ui.js';
 
-export { ago, oneLine, shortId } from '../core/sessions/describe.js';
+export { ago, shortId } from '../core/sessions/describe.js';
+export { oneLine } from '../core/text/one-line.js';
 
 /** The session flags of `agentor chat`, as Commander parses them. */
 export interface ChatSessionFlags {

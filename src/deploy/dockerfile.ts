@@ -6,10 +6,10 @@ import {
   READINESS_PATH,
   RUN_AS_UID,
   healthcheckCommand,
-  oneLine,
   serviceCommand,
   type ServiceSpec,
 } from './spec.js';
+import { oneLine } from '../core/text/one-line.js';
 
 /** An exec-form instruction argument: a JSON array of strings. */
 const execForm = (args: readonly string[]): string => `[${args.map((a) => JSON.stringify(a)).join(', ')}]`;

@@ -7,11 +7,11 @@ import {
   CONTAINER_PORT,
   LIVENESS_PATH,
   NODE_IMAGE,
-  oneLine,
   READINESS_PATH,
   REDIS_IMAGE,
   type ServiceSpec,
 } from './spec.js';
+import { oneLine } from '../core/text/one-line.js';
 
 /** A shell-safe rendering of a path for copy-pasted commands. */
 function shellPath(path: string): string {

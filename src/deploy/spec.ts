@@ -99,15 +99,6 @@ export function healthcheckCommand(): string[] {
   return ['node', '-e', HEALTHCHECK_SCRIPT];
 }
 
-/** Makes text safe for a one-line comment or label in a generated file (no newlines or control characters). */
-export function oneLine(text: string, max = 120): string {
-  const flat = text
-    .replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
 /** Where an agent file's MCP servers read a variable: `${VAR}` in a field of a server's config. */
 export interface McpVariableUse {
   server: string;

@@ -2,6 +2,7 @@
  * Sessions described for people: the short id, "5 min ago", one-line first prompts, and the rows of a session picker.
  * Shared by `agentor sessions`, `chat --resume` and the chat's `/sessions` and `/resume`, so they all say it the same way.
  */
+import { oneLine } from '../text/one-line.js';
 import type { SessionSummary } from './types.js';
 
 /** The first 8 characters of an id (what listings show; a unique prefix resumes it). */
@@ -17,16 +18,6 @@ export function ago(ms: number, now = Date.now()): string {
   if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
   if (s < 7 * 86_400) return `${Math.floor(s / 86_400)} day${s < 2 * 86_400 ? '' : 's'} ago`;
   return new Date(ms).toISOString().slice(0, 10);
-}
-
-/** A text on one line (control characters dropped, whitespace collapsed), cut to `max` characters. */
-export function oneLine(text: string, max: number): string {
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const chars = [...flat];
-  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : flat;
 }
 
 /** One row of a session picker (the shape of the UI's PickerItem). */
