@@ -5,7 +5,7 @@
  */
 import { relative, sep } from 'node:path';
 import { applySteps, display, previewPrune, runApply } from '../deploy/apply.js';
-import { agentorVersion, BundleError } from '../deploy/bundle.js';
+import { BundleError, bundledAgentorVersion } from '../deploy/bundle.js';
 import { DeployError } from '../deploy/errors.js';
 import { fileChanges, planDeploy, type DeployPlan, type FileChangeRow } from '../deploy/plan.js';
 import { nextSteps } from '../deploy/readme.js';
@@ -105,7 +105,7 @@ export async function runDeploy(
   io: DeployIO = { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   try {
-    const version = agentorVersion();
+    const version = bundledAgentorVersion();
     const plan = await planDeploy(
       { ...opts, target: opts.target ?? 'docker', replicas: opts.replicas ?? 1 },
       { cwd: io.cwd, env: io.env, agentorVersion: version },

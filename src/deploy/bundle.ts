@@ -67,7 +67,7 @@ export function packageRoot(): string {
 }
 
 /** The version of the agentor package being bundled. */
-export function agentorVersion(): string {
+export function bundledAgentorVersion(): string {
   return agentor().version;
 }
 
