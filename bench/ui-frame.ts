@@ -67,8 +67,14 @@ class FakeTty extends Writable {
   }
 }
 
-/** Median and p95 wall time (ms) of one live frame, over `frames` frames, after `priorItems` history items were printed. */
-export async function measureFrames(priorItems: number, frames = 300): Promise<{ median: number; p95: number }> {
+/**
+ * Median and p95 of one live frame, over `frames` frames, after `priorItems` history items were printed: wall time
+ * (ms) and `cpu`, this process's CPU time (ms), which other work on a loaded machine does not stretch.
+ */
+export async function measureFrames(
+  priorItems: number,
+  frames = 300,
+): Promise<{ median: number; p95: number; cpu: number }> {
   let state = conversation(priorItems);
   const stdout = new FakeTty() as unknown as NodeJS.WriteStream;
   let rendered: (() => void) | undefined;
@@ -85,6 +91,7 @@ export async function measureFrames(priorItems: number, frames = 300): Promise<{
   });
   await new Promise((r) => setTimeout(r, 50)); // the first frame prints the whole history once: not measured
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < frames; i++) {
     state = chatReducer(state, {
       type: 'events',
@@ -92,32 +99,51 @@ export async function measureFrames(priorItems: number, frames = 300): Promise<{
     });
     const done = new Promise<void>((r) => (rendered = r));
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     ink.rerender(createElement(ChatScreen, props(state, 10_000 + i * 33)));
     await done;
+    const c = process.cpuUsage(c0);
     times.push(performance.now() - t0);
+    cpu.push((c.user + c.system) / 1000);
     await new Promise((r) => setImmediate(r));
   }
   ink.unmount();
   times.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   return {
     median: times[Math.floor(times.length / 2)] as number,
     p95: times[Math.floor(times.length * 0.95)] as number,
+    cpu: cpu[Math.floor(cpu.length / 2)] as number,
+  };
+}
+
+const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** Frame cost with 10 and with 1,000 prior items, rounds interleaved to share warm-up and machine noise: medians. */
+export async function compareFrames(
+  rounds = 3,
+): Promise<{ small: number; large: number; smallWall: number; largeWall: number; raw: Record<string, unknown> }> {
+  const small: Array<{ median: number; cpu: number }> = [];
+  const large: Array<{ median: number; cpu: number }> = [];
+  for (let round = 0; round < rounds; round++) {
+    small.push(await measureFrames(10));
+    large.push(await measureFrames(1000));
+  }
+  return {
+    small: med(small.map((r) => r.cpu)),
+    large: med(large.map((r) => r.cpu)),
+    smallWall: med(small.map((r) => r.median)),
+    largeWall: med(large.map((r) => r.median)),
+    raw: { small, large },
   };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // Interleave to share warm-up and machine noise fairly.
-  const small: number[] = [];
-  const large: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    small.push((await measureFrames(10)).median);
-    large.push((await measureFrames(1000)).median);
-  }
-  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  const a = med(small);
-  const b = med(large);
+  const r = await compareFrames();
   process.stdout.write(
-    `ui frame, 10 prior items:    ${a.toFixed(3)} ms\nui frame, 1000 prior items:  ${b.toFixed(3)} ms\nratio 1000/10: ${(b / a).toFixed(2)}x (goal ≤ 1.2x)\n`,
+    `ui frame, 10 prior items:    ${r.small.toFixed(3)} ms CPU (wall ${r.smallWall.toFixed(3)} ms)\n` +
+      `ui frame, 1000 prior items:  ${r.large.toFixed(3)} ms CPU (wall ${r.largeWall.toFixed(3)} ms)\n` +
+      `ratio 1000/10: ${(r.large / r.small).toFixed(2)}x CPU, ${(r.largeWall / r.smallWall).toFixed(2)}x wall (goal ≤ 1.2x)\n`,
   );
   process.exit(0);
 }

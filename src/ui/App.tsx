@@ -226,7 +226,9 @@ export function App({
       state,
       dispatch,
       screen,
-      exit: (code) => leave(code),
+      // After the commit that prints the command's echo (see `finished`): a typed /exit stays in the conversation,
+      // as a shell keeps `$ exit`, every time rather than when its commit happened to land before the unmount.
+      exit: (code) => setFinished({ code, ends: [] }),
       ...(session ? { session } : {}),
       pickModel,
       ...(knownModels.current ? { knownModels: knownModels.current } : {}),

@@ -7,6 +7,7 @@ import { interruptOnSignals } from '../core/signals.js';
 import type { Session } from '../core/sessions/session.js';
 import { App } from './App.js';
 import { ListPicker, type ListPickerProps } from './components/ListPicker.js';
+import { holdHeapSmall } from './heap-budget.js';
 import { InputHistory } from './history-store.js';
 import { loadHighlighter } from './layout/highlight.js';
 import { colorEnabled, type SessionSwitcher } from './options.js';
@@ -59,8 +60,8 @@ export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: 
 
 /**
  * Renders an app until it exits. SIGINT, SIGTERM and SIGHUP abort the signal it gets (the app cancels or leaves; the
- * command maps the signal to its exit code); a conversation also turns on bracketed paste and preloads the syntax
- * highlighter while the user types. In a terminal, Ink draws through TerminalOutput (terminal.ts), which erases its
+ * command maps the signal to its exit code); a conversation also turns on bracketed paste, preloads the syntax
+ * highlighter while the user types and holds the heap small. In a terminal, Ink draws through TerminalOutput (terminal.ts), which erases its
  * frames by rows, applies NO_COLOR, and erases the live region on exit.
  */
 async function renderUntilExit(
@@ -72,6 +73,8 @@ async function renderUntilExit(
   // highlight.js is large: in a conversation load it while the user types; a one-shot run loads it at its first
   // code block (see layout/markdown.ts), so answers without code never pay for it.
   if (conversation && color) setTimeout(() => void loadHighlighter(), 200).unref();
+  // A conversation may stay open for hours: its heap is held near what it keeps (heap-budget.ts).
+  const releaseHeap = conversation ? holdHeapSmall() : undefined;
   const session = interruptOnSignals();
   const out = io.stdout ?? process.stdout;
   const terminal = out.isTTY === true ? new TerminalOutput(out, color) : undefined;
@@ -90,6 +93,7 @@ async function renderUntilExit(
     if (paste) out.write('\x1b[?2004l');
     terminal?.dispose();
     session.release();
+    releaseHeap?.();
   }
 }
 

@@ -3,7 +3,10 @@
  * point is its own grapheme cluster and visible (no marks, joiners, variation selectors, controls, jamo, flags or
  * emoji-presentation characters) the width is the sum of each code point's East Asian Width: no `Intl.Segmenter` and no
  * `\p{RGI_Emoji}` regular expression, whose first use alone costs ~30 ms — at the first frame of every interactive
- * chat, because the prompt sign is not ASCII. Anything else goes to the real `string-width`, unchanged.
+ * chat, because the prompt sign is not ASCII. Styled text takes the same path once its SGR codes (colours, bold…) are
+ * removed, as the real one strips them: Ink measures every new styled line of the live region (the progress line at
+ * every frame), and segmenting those was the largest single cost of a streamed answer. Anything else goes to the real
+ * `string-width`, unchanged.
  * scripts/build.mjs puts this in front of every `string-width` the bundled UI imports; test/unit/string-width-fast.test.ts
  * checks it against those versions on every code point.
  */
@@ -16,6 +19,11 @@ export interface StringWidthOptions {
 export type StringWidth = (input: string, options?: StringWidthOptions) => number;
 
 const PRINTABLE_ASCII = /^[\u0020-\u007e]*$/;
+/**
+ * SGR sequences as every strip-ansi the UI bundles removes them whole (parameters of at most four digits, `;` only):
+ * anything else keeps its ESC, and a string with an ESC left goes to the real function.
+ */
+const SGR = /\x1b\[(?:\d{1,4}(?:;\d{0,4})*)?m/g;
 
 /**
  * Code points that make the per-code-point sum wrong, or that string-width treats specially: marks (clusters),
@@ -36,10 +44,13 @@ export function withFastPath(real: StringWidth): StringWidth {
   return (input, options = {}) => {
     if (typeof input !== 'string' || input.length === 0) return 0;
     if (PRINTABLE_ASCII.test(input)) return input.length;
-    if (options.countAnsiEscapeCodes || NEEDS_FULL_RULES.test(input)) return real(input, options);
+    if (options.countAnsiEscapeCodes) return real(input, options);
+    const text = input.includes('\x1b') ? input.replace(SGR, '') : input;
+    if (text !== input && PRINTABLE_ASCII.test(text)) return text.length;
+    if (NEEDS_FULL_RULES.test(text)) return real(input, options);
     const eaw = { ambiguousAsWide: options.ambiguousIsNarrow === false };
     let width = 0;
-    for (const ch of input) width += eastAsianWidth(ch.codePointAt(0) as number, eaw);
+    for (const ch of text) width += eastAsianWidth(ch.codePointAt(0) as number, eaw);
     return width;
   };
 }

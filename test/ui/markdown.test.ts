@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastSafeBoundary } from '../../src/ui/layout/md-stream.js';
-import { loadHighlighter } from '../../src/ui/layout/highlight.js';
+import { createRequire } from 'node:module';
+import { KNOWN_LANGUAGES, loadHighlighter } from '../../src/ui/layout/highlight.js';
 import { renderMarkdown, type RenderContext } from '../../src/ui/layout/markdown.js';
 import { paint, parseAnsi, stripColour, toAnsi } from '../../src/ui/layout/style.js';
 import { displayWidth } from '../../src/ui/layout/width.js';
@@ -120,6 +121,38 @@ describe('renderMarkdown', () => {
     const py = renderMarkdown('```python\ndef f(x):\n    return x < 1 and "it\'s"\n```', ctx(60, true));
     expect(py[1]).toBe('\x1b[34mdef\x1b[0m \x1b[33mf\x1b[0m(x):');
     expect(plain(py[2] as string)).toBe(`    return x < 1 and "it's"`);
+    // Registered at first use, with what it embeds: the script in an HTML block is highlighted as JavaScript.
+    const html = renderMarkdown('```html\n<script>const a = 1;</script>\n```', ctx(60, true));
+    expect(html[1]).toContain('\x1b[34mconst\x1b[0m');
+    expect(renderMarkdown('```YML\nkey: 1\n```', ctx(40, true))[1]).toContain('\x1b[');
+  });
+
+  it('knows each language by the names and embedded languages highlight.js gives it', () => {
+    const require = createRequire(import.meta.url);
+    const core = require('highlight.js/lib/core') as {
+      newInstance(): {
+        registerLanguage(name: string, fn: unknown): void;
+        getLanguage(name: string): { aliases?: string[] } | undefined;
+      };
+    };
+    const hljs = core.newInstance();
+    for (const name of Object.keys(KNOWN_LANGUAGES))
+      hljs.registerLanguage(name, require(`highlight.js/lib/languages/${name}`));
+    const embeds = (mode: unknown, out: Set<string>, seen = new Set<unknown>()): Set<string> => {
+      if (!mode || typeof mode !== 'object' || seen.has(mode)) return out;
+      seen.add(mode);
+      const m = mode as Record<string, unknown>;
+      for (const sub of [m.subLanguage].flat()) if (typeof sub === 'string') out.add(sub);
+      for (const key of ['contains', 'variants', 'starts'])
+        for (const child of [m[key]].flat()) embeds(child, out, seen);
+      return out;
+    };
+    for (const [name, known] of Object.entries(KNOWN_LANGUAGES)) {
+      const lang = hljs.getLanguage(name);
+      expect(lang?.aliases ?? [], name).toEqual(known.aliases);
+      const used = [...embeds(lang, new Set())].filter((l) => l !== name && l in KNOWN_LANGUAGES);
+      expect(used.sort(), name).toEqual([...(known.embeds ?? [])].sort());
+    }
   });
 });
 

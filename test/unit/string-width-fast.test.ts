@@ -45,6 +45,7 @@ describe.each(versions)('string-width as $pkg imports it', ({ path }) => {
         [ch, true],
         [ch, false],
         [`a${ch}b`, true],
+        [`\u001b[1;36m${ch}\u001b[22;39m·`, true],
       ] as const) {
         if (fast(s, { ambiguousIsNarrow }) !== real(s, { ambiguousIsNarrow }))
           mismatches.push(`U+${cp.toString(16)} ${JSON.stringify(s)} narrow=${ambiguousIsNarrow}`);
@@ -69,6 +70,13 @@ describe.each(versions)('string-width as $pkg imports it', ({ path }) => {
       '👨‍👩‍👧',
       '❤️',
       '\u001b[31mred\u001b[39m',
+      '\u001b[36m⠋\u001b[39m writing… \u001b[2m1.2s · 40 tokens · esc or ctrl+c to cancel\u001b[22m',
+      '\u001b[2m│\u001b[22m \u001b[38;2;255;0;0m日本語\u001b[0m',
+      '\u001b[12345m·',
+      '\u001b[;1m·',
+      '\u001b[4:3m·',
+      '\u001b]8;;https://example.com\u0007link\u001b]8;;\u0007 ·',
+      '\u001b[1m👍🏽\u001b[22m',
       'tab\there',
       '',
       'Ωμέγα · Привет · שלום · مرحبا',
