@@ -9,10 +9,9 @@
  * both off: the price of observability under load.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent as HttpAgent, request } from 'node:http';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.js';
 import { cpuSeconds, median, percentile, rssMb, waitForLine, type BenchRow } from './lib.js';
 import type { BenchContext } from './extra.js';
@@ -23,40 +22,52 @@ const DELAY = 20;
 /** Rounds; the budgets are checked on their medians. */
 const RUNS = Number(process.env['BENCH_SERVE_RUNS'] ?? 5);
 
-/** Streams one SSE response; returns the arrival times (ms) of every token event and whether it ended properly. */
+/**
+ * Streams one SSE response over its own socket (one request, `connection: close`); returns the arrival time (ms) of
+ * every token event and whether the answer was a 200 that reached its end marker. The bytes are scanned as they
+ * arrive: through node:http (its parser, the IncomingMessage stream, utf-8 decoding of every read) the bench's own
+ * client took most of a core at 1,000 streams, from the same two cores the fake upstream and the server share — in the
+ * floor and the served rounds alike. A marker never spans two HTTP chunks (one event per chunk) but may span two
+ * reads, so the last bytes of each read are kept for the next.
+ */
 function streamOnce(
   url: URL,
   body: string,
-  agent: HttpAgent,
   tokenMarker: string,
   endMarker: string,
 ): Promise<{ times: number[]; ended: boolean }> {
+  const token = Buffer.from(tokenMarker);
+  const end = Buffer.from(endMarker);
+  const keep = Math.max(token.length, end.length) - 1;
   return new Promise((resolve) => {
     const times: number[] = [];
     let ended = false;
-    let tail = '';
-    const req = request(
-      url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'text/event-stream' } },
-      (res) => {
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          const now = performance.now();
-          const text = tail + d;
-          let idx = text.indexOf(tokenMarker);
-          while (idx !== -1) {
-            times.push(now);
-            idx = text.indexOf(tokenMarker, idx + tokenMarker.length);
-          }
-          if (text.includes(endMarker)) ended = true;
-          tail = text.slice(-Math.max(tokenMarker.length, endMarker.length));
-        });
-        res.on('end', () => resolve({ times, ended }));
-        res.on('error', () => resolve({ times, ended }));
-      },
+    let head = '';
+    let tail: Buffer = Buffer.alloc(0);
+    // Only a marker that starts in the kept bytes and ends in the new read: neither part can hold a whole one.
+    const across = (buf: Buffer, marker: Buffer): boolean =>
+      tail.length > 0 &&
+      Buffer.concat([tail.subarray(-(marker.length - 1)), buf.subarray(0, marker.length - 1)]).includes(marker);
+    const socket = connect(Number(url.port), url.hostname);
+    socket.on('data', (buf: Buffer) => {
+      const now = performance.now();
+      if (head.length < 12) head += buf.subarray(0, 12).toString('latin1');
+      let idx = buf.indexOf(token);
+      while (idx !== -1) {
+        times.push(now);
+        idx = buf.indexOf(token, idx + token.length);
+      }
+      if (across(buf, token)) times.push(now);
+      if (!ended && (buf.includes(end) || across(buf, end))) ended = true;
+      tail = buf.length >= keep ? buf.subarray(buf.length - keep) : Buffer.concat([tail, buf]).subarray(-keep);
+    });
+    socket.on('error', () => undefined); // 'close' follows and resolves
+    socket.on('close', () => resolve({ times, ended: ended && head.startsWith('HTTP/1.1 200') }));
+    // Not end(): a half-closed request is one node:http servers abort.
+    socket.write(
+      `POST ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\n` +
+        `accept: text/event-stream\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
-    req.on('error', () => resolve({ times, ended }));
-    req.end(body);
   });
 }
 
@@ -92,23 +103,17 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
   try {
     const fakeUrl = (await waitForLine(fakeProc, 'stdout', /READY (\S+)/))[1] as string;
     const directOnce = async (): Promise<number> => {
-      const agent = new HttpAgent({ keepAlive: true, maxSockets: STREAMS + 10 });
-      try {
-        const direct = await Promise.all(
-          Array.from({ length: STREAMS }, () =>
-            streamOnce(
-              new URL(`${fakeUrl}/chat/completions`),
-              JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-              agent,
-              '"content":"t',
-              '[DONE]',
-            ),
+      const direct = await Promise.all(
+        Array.from({ length: STREAMS }, () =>
+          streamOnce(
+            new URL(`${fakeUrl}/chat/completions`),
+            JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+            '"content":"t',
+            '[DONE]',
           ),
-        );
-        return percentile(gaps(direct), 99);
-      } finally {
-        agent.destroy();
-      }
+        ),
+      );
+      return percentile(gaps(direct), 99);
     };
     const servedOnce = (setup: Setup): Promise<Served> =>
       serveRound(ctx, fakeUrl, setup === 'off' ? ['--no-metrics'] : [], {
@@ -192,7 +197,6 @@ async function serveRound(
     env: { ...ctx.cliEnv(), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const agent = new HttpAgent({ keepAlive: true, maxSockets: STREAMS + 10 });
   try {
     const port = (await waitForLine(serveProc, 'stderr', /http:\/\/127\.0\.0\.1:(\d+)/))[1] as string;
     // serve logs a line per request and per run; an unread pipe would fill and block it (stderr pipes are synchronous).
@@ -214,7 +218,6 @@ async function serveRound(
         streamOnce(
           new URL(`http://127.0.0.1:${port}/chat`),
           JSON.stringify({ input: 'hi', stream: true }),
-          agent,
           'event: text_delta',
           'event: run_end',
         ),
@@ -237,7 +240,6 @@ async function serveRound(
       cpuPerTokenUs: ((cpuUserS + cpuSysS) * 1e6) / (STREAMS * TOKENS),
     };
   } finally {
-    agent.destroy();
     serveProc.kill('SIGTERM');
     await new Promise((resolve) =>
       serveProc.exitCode !== null ? resolve(undefined) : serveProc.once('exit', resolve),
@@ -277,7 +279,6 @@ async function redisStoreRow(ctx: BenchContext, fakeUrl: string, memoryCpuPerTok
     const servePort = (await waitForLine(serveProc, 'stderr', /http:\/\/127\.0\.0\.1:(\d+)/))[1] as string;
     serveProc.stderr?.resume();
     const pid = serveProc.pid as number;
-    const agent = new HttpAgent({ keepAlive: true, maxSockets: STREAMS + 10 });
     const cpu0 = cpuSeconds(pid);
     const commands0 = commands();
     const served = await Promise.all(
@@ -285,7 +286,6 @@ async function redisStoreRow(ctx: BenchContext, fakeUrl: string, memoryCpuPerTok
         streamOnce(
           new URL(`http://127.0.0.1:${servePort}/chat`),
           JSON.stringify({ input: 'hi', stream: true, session_id: `bench-${i}` }),
-          agent,
           'event: text_delta',
           'event: run_end',
         ),
@@ -293,7 +293,6 @@ async function redisStoreRow(ctx: BenchContext, fakeUrl: string, memoryCpuPerTok
     );
     const cpu1 = cpuSeconds(pid);
     const commandsRun = commands() - commands0 - 1; // not the INFO that read the counter
-    agent.destroy();
     const completed = served.filter((r) => r.ended && r.times.length === TOKENS).length;
     const tokens = STREAMS * TOKENS;
     const cpuPerTokenUs = ((cpu1.user - cpu0.user + cpu1.system - cpu0.system) * 1e6) / tokens;

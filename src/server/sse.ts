@@ -13,11 +13,13 @@ import { publicEvent, publicRunError, type ServerLog } from './public-errors.js'
 /** Comment lines keep idle proxies from closing a stream while a tool runs. */
 const HEARTBEAT_MS = 15_000;
 
-/** Headers of every SSE response. */
+/**
+ * Headers of every SSE response. No `connection` header: node:http keeps the connection alive by itself, and closes it
+ * after the response when the client asked (`Connection: close`), which an explicit keep-alive overrode.
+ */
 export const SSE_HEADERS: Record<string, string> = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
   'x-accel-buffering': 'no',
 };
 

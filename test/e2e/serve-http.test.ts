@@ -1,5 +1,6 @@
 /** `/chat` (SSE and JSON), the OpenAI-compatible `/v1`, bad input, auth and CORS, against the fake upstream. */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { disconnectedWithin1s, isolated, parseSse, postJson, sharedServer, startServer } from './serve-support.js';
@@ -73,6 +74,43 @@ describe('POST /chat streaming (SSE)', () => {
       text: 'partial answer',
       error: { message: expect.any(String) },
     });
+  });
+
+  it('a client that says Connection: close gets the whole stream, then the connection closed (/chat and /v1)', async () => {
+    const { port } = new URL(shared.server.url);
+    const rawExchange = (path: string, body: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        let text = '';
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+        socket.on('error', reject);
+        // The server ends the connection itself: 'end' comes without the test closing anything.
+        socket.on('end', () => {
+          socket.destroy();
+          resolve(text);
+        });
+        socket.write(
+          `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+      });
+    shared.fake.enqueue({ text: ['a', 'b'] });
+    const chat = await rawExchange('/chat', JSON.stringify({ input: 'hi', stream: true }));
+    const v1 = await rawExchange(
+      '/v1/chat/completions',
+      JSON.stringify({ model: 'tester', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    for (const [text, last] of [
+      [chat, 'event: run_end'],
+      [v1, 'data: [DONE]'],
+    ] as const) {
+      const head = text.slice(0, text.indexOf('\r\n\r\n'));
+      expect(head).toMatch(/^HTTP\/1\.1 200/);
+      expect(head).toMatch(/\r\nconnection: close\r\n/i);
+      expect(head).not.toMatch(/keep-alive/i);
+      expect(text).toContain(last);
+      expect(text.endsWith('\r\n0\r\n\r\n')).toBe(true);
+    }
   });
 
   it('a client that disconnects aborts its run: the upstream request closes within 1 s', async () => {

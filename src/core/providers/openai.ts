@@ -167,6 +167,30 @@ class StreamDecoder {
   }
 }
 
+/**
+ * `first` to its end, then the iterator `then` makes from its return value, as one iterable. Unlike `yield*` in a
+ * wrapping generator, the second iterator's results are handed over as they are: no extra async step per item, which
+ * for the body reader is one per network read of every stream.
+ */
+function thenIterate<T, R>(first: AsyncGenerator<T, R>, then: (value: R) => AsyncIterator<T>): AsyncIterable<T> {
+  let second: AsyncIterator<T> | undefined;
+  const iterator: AsyncIterator<T> = {
+    next: () => {
+      if (second) return second.next();
+      return first.next().then((r) => {
+        if (!r.done) return r;
+        second = then(r.value);
+        return second.next();
+      });
+    },
+    return: (value?: unknown) =>
+      second
+        ? (second.return?.(value) ?? Promise.resolve({ done: true, value: undefined }))
+        : (first.return(value as R) as Promise<IteratorResult<T>>),
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
 /** What the user can do about an upstream status, beyond its own message. */
 function statusAdvice(status: number): string {
   if (status === 429) return ' Rate limited: wait a moment and try again.';
@@ -193,15 +217,19 @@ export class OpenAIProvider implements ModelProvider {
     return Boolean(this.opts.apiKey || this.opts.baseURL);
   }
 
-  async *stream(req: ModelRequest): AsyncGenerator<ModelChunk | readonly ModelChunk[]> {
-    // Retries happen before the response opens: surface their notices while waiting for it.
+  stream(req: ModelRequest): AsyncIterable<ModelChunk | readonly ModelChunk[]> {
+    return thenIterate(this.opening(req), (response) => this.read(response, req));
+  }
+
+  /** The retry notices while the response is on its way (retries happen before it opens); returns the response. */
+  private async *opening(req: ModelRequest): AsyncGenerator<ModelChunk, Response> {
     const notices = new AsyncQueue<ModelChunk>();
     const opened = this.open(req, notices);
     void opened.finally(() => notices.close());
     for await (const notice of notices) yield notice;
     const outcome = await opened;
     if ('error' in outcome) throw this.describe(outcome.error, req, { content: false, finished: false });
-    yield* this.read(outcome.response, req);
+    return outcome.response;
   }
 
   /** The ids `GET /models` lists (sorted); throws with the status or the network error when the upstream has no list. */
