@@ -179,14 +179,16 @@ export function buildProgram(): Command {
       process.exitCode = await runAgents(opts);
     });
 
-  const sessions = program
-    .command('sessions')
-    .description('the saved chats: list, show, export, rm, prune (resume one with agentor chat --resume <id>)');
   const dirOption = (): Option =>
     new Option(
       '--dir <dir>',
       'the sessions directory (default: $XDG_STATE_HOME/agentor/sessions; serve --sessions-dir)',
     );
+  // --dir before the subcommand too (`agentor sessions --dir DIR prune`), as the README writes it.
+  const sessions = program
+    .command('sessions')
+    .description('the saved chats: list, show, export, rm, prune (resume one with agentor chat --resume <id>)')
+    .addOption(dirOption());
   sessions
     .command('list', { isDefault: true })
     .description('list saved sessions, most recent first')
@@ -194,9 +196,9 @@ export function buildProgram(): Command {
     .option('-n, --limit <n>', 'at most this many (default 20)', int('--limit', 1))
     .option('--json', 'as JSON (every session, unless --limit)')
     .addOption(dirOption())
-    .action(async (opts: SessionsListOptions) => {
+    .action(async (_opts: SessionsListOptions, cmd: Command) => {
       const { runSessionsList } = await import('./commands/sessions.js');
-      process.exitCode = await runSessionsList(opts);
+      process.exitCode = await runSessionsList(cmd.optsWithGlobals<SessionsListOptions>());
     });
   sessions
     .command('show')
@@ -204,9 +206,9 @@ export function buildProgram(): Command {
     .argument('<id>', 'session id or unique prefix')
     .option('--json', 'the raw log: the header and every record, one JSON object a line')
     .addOption(dirOption())
-    .action(async (id: string, opts: SessionsShowOptions) => {
+    .action(async (id: string, _opts: SessionsShowOptions, cmd: Command) => {
       const { runSessionsShow } = await import('./commands/sessions.js');
-      process.exitCode = await runSessionsShow(id, opts);
+      process.exitCode = await runSessionsShow(id, cmd.optsWithGlobals<SessionsShowOptions>());
     });
   sessions
     .command('export')
@@ -219,9 +221,9 @@ export function buildProgram(): Command {
     )
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .addOption(dirOption())
-    .action(async (id: string, opts: SessionsExportOptions) => {
+    .action(async (id: string, _opts: SessionsExportOptions, cmd: Command) => {
       const { runSessionsExport } = await import('./commands/sessions.js');
-      process.exitCode = await runSessionsExport(id, opts);
+      process.exitCode = await runSessionsExport(id, cmd.optsWithGlobals<SessionsExportOptions>());
     });
   sessions
     .command('rm')
@@ -229,9 +231,9 @@ export function buildProgram(): Command {
     .argument('<id...>', 'session ids or unique prefixes')
     .option('--force', 'also a session another agentor process is writing')
     .addOption(dirOption())
-    .action(async (ids: string[], opts: SessionsRemoveOptions) => {
+    .action(async (ids: string[], _opts: SessionsRemoveOptions, cmd: Command) => {
       const { runSessionsRemove } = await import('./commands/sessions.js');
-      process.exitCode = await runSessionsRemove(ids, opts);
+      process.exitCode = await runSessionsRemove(ids, cmd.optsWithGlobals<SessionsRemoveOptions>());
     });
   sessions
     .command('prune')
@@ -239,9 +241,9 @@ export function buildProgram(): Command {
     .option('--older-than <age>', 'e.g. 7d, 12h (default 30d)')
     .option('--dry-run', 'list what would be removed')
     .addOption(dirOption())
-    .action(async (opts: SessionsPruneOptions) => {
+    .action(async (_opts: SessionsPruneOptions, cmd: Command) => {
       const { runSessionsPrune } = await import('./commands/sessions.js');
-      process.exitCode = await runSessionsPrune(opts);
+      process.exitCode = await runSessionsPrune(cmd.optsWithGlobals<SessionsPruneOptions>());
     });
 
   return program;

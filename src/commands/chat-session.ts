@@ -86,7 +86,7 @@ export async function planSession(
   }
   if (flags.continue) {
     const cwd = options.cwd ?? process.cwd();
-    const [latest] = await store.list({ cwd, limit: 1 });
+    const [latest] = await store.list({ cwd, limit: 1, brief: true });
     if (!latest) {
       options.warn('no earlier session in this directory: starting a new one');
       return { kind: 'new' };
@@ -130,9 +130,9 @@ export async function pickSession(
 }
 
 async function loaded(store: SessionStore, id: string): Promise<SessionPlan> {
-  const session = await store.load(id);
-  if (!session) throw new ConfigError(`--resume: session ${id} cannot be read (it was removed meanwhile?)`);
-  return { kind: 'resume', id, header: session.header };
+  const header = await store.header(id);
+  if (!header) throw new ConfigError(`--resume: session ${id} cannot be read (it was removed meanwhile?)`);
+  return { kind: 'resume', id, header };
 }
 
 /** The `--agent` values a resumed session was started with, when the command names none itself. */

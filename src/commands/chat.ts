@@ -297,10 +297,17 @@ async function chatOnce(
   });
   // The renderer applies --events, so the exit code still comes from each run's real run_end.
   const status = worstStatus(await render(events, opts, settings.events, agent, agents));
-  // For a person at the terminal; scripts read the id from run_start's session_id (and keep stderr clean).
-  if (session?.saving && process.stderr.isTTY)
-    warn(`session ${shortId(session.id)} · continue it with: agentor chat -c "…" (or -r ${shortId(session.id)})`);
+  if (session?.saving) process.stderr.write(sessionLine(session.id, Boolean(process.stderr.isTTY)));
   return status === 'cancelled' ? interrupt.exitCode(exitCodeFor(status)) : exitCodeFor(status);
+}
+
+/**
+ * The line a one-shot run ends with on stderr, once its session is saved: for a person, how to continue it; for a
+ * script, `session: <id>` alone (also in `run_start.session_id` of `--json`), so stdout stays the answer or NDJSON.
+ */
+export function sessionLine(id: string, terminal: boolean): string {
+  if (!terminal) return `session: ${id}\n`;
+  return `agentor: session ${shortId(id)} · continue it with: agentor chat -c "…" (or -r ${shortId(id)})\n`;
 }
 
 /** The Ink UI: a conversation in a terminal, or one prompt's run; resolves with the exit code. */

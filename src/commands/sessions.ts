@@ -244,19 +244,27 @@ export function runSessionsPrune(opts: SessionsPruneOptions): Promise<number> {
     const cutoff = Date.now() - age;
     const old = (await store.list()).filter((s) => s.updated < cutoff);
     let removed = 0;
+    let busy = 0;
     for (const s of old) {
       if (opts.dryRun) {
         process.stdout.write(`would remove ${s.id}  ${ago(s.updated)}  ${oneLine(s.firstPrompt, 60)}\n`);
         continue;
       }
+      // Removed while holding its lock: a chat or a `serve --sessions-dir` run cannot take it up in between.
       const taken = await store.lease(s.id);
-      if ('heldBy' in taken) continue; // in use: not old after all
-      await taken.lease.release();
-      if (await store.remove(s.id)) removed++;
+      if ('heldBy' in taken) {
+        busy++; // in use: not old after all
+        continue;
+      }
+      try {
+        if (await store.remove(s.id)) removed++;
+      } finally {
+        await taken.lease.release();
+      }
     }
     if (!opts.dryRun) {
       process.stderr.write(
-        `removed ${removed} session${removed === 1 ? '' : 's'} older than ${opts.olderThan ?? '30d'}\n`,
+        `removed ${removed} session${removed === 1 ? '' : 's'} older than ${opts.olderThan ?? '30d'}${busy > 0 ? `; kept ${busy} in use` : ''}\n`,
       );
     }
     return 0;

@@ -575,7 +575,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         headerLines(state.agents, state.conversation, l.width, l.color, state.session),
       );
     case 'session':
-      return printLines({ ...state, session: action.id, transcript: [] }, action.lines);
+      // The header printed at the start scrolled away with the old id: the switch prints it again with the new one.
+      return printLines({ ...state, session: action.id, transcript: [] }, [
+        '',
+        ...headerLines(state.agents, state.conversation, l.width, l.color, action.id),
+        ...action.lines,
+      ]);
     case 'reasoning':
       return reasoningMode(state, action.full);
     case 'printed':

@@ -1,21 +1,35 @@
 /** What the chat shows of its session: the conversation so far when resumed, and the `/status` lines. */
 import type { Session } from '../core/sessions/session.js';
+import type { SessionRecord } from '../core/sessions/types.js';
 import { sessionTranscript } from '../core/sessions/transcript.js';
 import { sanitize } from '../core/text/sanitize.js';
-import { replayLines } from './layout/replay.js';
+import { REPLAY_MESSAGES, replayLines } from './layout/replay.js';
 
-/** A resumed session's last exchanges and what resuming reported; nothing for a new session. */
+/**
+ * A resumed session's last exchanges and what resuming reported; nothing for a new session. Only the records from the
+ * last shown user message on are made a transcript: a long session's earlier thousands of turns are only counted.
+ */
 export function resumedLines(session: Session, width: number, color: boolean): string[] {
-  if (session.resumedRecords.length === 0) return [];
+  const records = session.resumedRecords;
+  if (records.length === 0) return [];
+  let from = 0;
+  let earlier = 0;
+  for (let i = records.length - 1, seen = 0; i >= 0; i--) {
+    if ((records[i] as SessionRecord).type !== 'user') continue;
+    if (seen < REPLAY_MESSAGES) {
+      seen++;
+      from = i;
+    } else earlier++;
+  }
   const models = new Map(session.header.agents.map((a) => [a.name, a.model]));
-  const lines = replayLines(sessionTranscript(session.resumedRecords), {
+  return replayLines(sessionTranscript(earlier > 0 ? records.slice(from) : records), {
     width,
     color,
     several: session.header.agents.length > 1,
     id: session.id,
+    earlier,
     modelOf: (agent) => models.get(agent),
   });
-  return lines;
 }
 
 /** "12.3k" for token counts. */

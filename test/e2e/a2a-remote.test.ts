@@ -1,6 +1,6 @@
 /** `agentor chat --a2a <url>`: a remote A2A agent (started here with the SDK's server side) instead of a model. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, ndjson, runCli, startCli } from '../support/cli.js';
+import { cleanEnv, ndjson, runCli, startCli, SESSION_LINE } from '../support/cli.js';
 import { startFakeA2AAgent, type FakeA2AAgent } from '../support/a2a-agent.js';
 
 let remote: FakeA2AAgent;
@@ -15,7 +15,7 @@ afterAll(async () => {
 describe('chat --a2a', () => {
   it('streams the artifact chunks as text_delta events and ends completed (A2A 1.0)', async () => {
     const { code, stdout, stderr } = await runCli(['chat', '--a2a', remote.url, '--json', 'hi there']);
-    expect(stderr).toBe('');
+    expect(stderr).toMatch(SESSION_LINE);
     expect(code).toBe(0);
     const events = ndjson(stdout);
     expect(events[0]).toMatchObject({
@@ -34,7 +34,7 @@ describe('chat --a2a', () => {
   it('works in plain mode, against a v0.3 server, through the legacy transport', async () => {
     const { code, stdout, stderr } = await runCli(['chat', '--a2a', legacy.url, 'good morning']);
     expect(code).toBe(0);
-    expect(stderr).toBe('');
+    expect(stderr).toMatch(SESSION_LINE);
     expect(stdout).toBe('Hello from remote: good morning\n');
     expect(legacy.requests.filter((r) => r.path === '/a2a/jsonrpc').every((r) => r.version === '0.3')).toBe(true);
     expect(legacy.requests.some((r) => r.path === '/a2a/jsonrpc')).toBe(true);

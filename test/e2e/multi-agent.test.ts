@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, ndjson, runCli, startCli } from '../support/cli.js';
+import { cleanEnv, ndjson, runCli, startCli, SESSION_LINE } from '../support/cli.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { tempDir } from '../support/cleanup.js';
 
@@ -31,7 +31,7 @@ describe('multi-agent chat', () => {
         env: cleanEnv({ AGENTOR_DEMO_DELAY_MS: '2' }),
       },
     );
-    expect(stderr).toBe('');
+    expect(stderr).toMatch(SESSION_LINE);
     expect(code).toBe(0);
     const events = ndjson(stdout);
     const byAgent = (name: string) => events.filter((e) => e.agent === name);

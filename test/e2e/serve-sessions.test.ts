@@ -3,7 +3,7 @@
  * restart of the server (the spawned CLI, stopped and started again); one run at a time per session, across servers
  * sharing the directory too.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { TaskState, type Task } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
@@ -131,6 +131,47 @@ describe('serve --sessions-dir', () => {
     } finally {
       await a.close();
       await b.close();
+      await own.close();
+    }
+  });
+
+  it('agentor sessions --dir DIR prune removes the old conversations of a running server, not the one it is running', async () => {
+    const dir = tempDir();
+    const agent = { name: 'tester', model: 'fake-model' };
+    const own = await startFakeOpenAI();
+    const server = await startServer(own, { store: withSessionsDir(memoryStore(), dir, { agent }) });
+    try {
+      own.enqueue({ text: 'one' }, { text: 'two' }, { fault: 'hang', text: ['three'] });
+      for (const id of ['old', 'recent']) {
+        expect((await postJson(`${server.url}/chat`, { input: id, session_id: id })).status).toBe(200);
+        await own.waitForStreamStarted(); // one latch event per stream: this one's
+      }
+      const running = postJson(`${server.url}/chat`, { input: 'long', session_id: 'running' });
+      await own.waitForStreamStarted();
+      // Its streamed text is recorded: nothing more is written to it until the run goes on.
+      await expect.poll(() => readFileSync(join(dir, 'running.jsonl'), 'utf8')).toContain('"text":"three"');
+      const longAgo = new Date(Date.now() - 40 * 86_400_000);
+      for (const id of ['old', 'running']) utimesSync(join(dir, `${id}.jsonl`), longAgo, longAgo);
+
+      const listed = await runCli(['sessions', '--dir', dir, 'list', '--json']);
+      expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((x) => x.id).sort()).toEqual([
+        'old',
+        'recent',
+        'running',
+      ]);
+      const pruned = await runCli(['sessions', '--dir', dir, 'prune', '--older-than', '30d']);
+      expect(pruned.code).toBe(0);
+      expect(pruned.stderr).toBe('removed 1 session older than 30d; kept 1 in use\n');
+      expect(readdirSync(dir).sort()).toEqual(['recent.jsonl', 'running.jsonl', 'running.lock']);
+
+      own.release();
+      expect((await running).json()).toMatchObject({ text: 'three', status: 'completed' });
+      // A pruned conversation starts over.
+      own.enqueue({ text: 'fresh' });
+      expect((await postJson(`${server.url}/chat`, { input: 'again', session_id: 'old' })).status).toBe(200);
+      expect(upstreamMessages(own, 3).map((m) => m.content)).toEqual(['again']);
+    } finally {
+      await server.close();
       await own.close();
     }
   });

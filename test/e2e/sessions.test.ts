@@ -49,6 +49,8 @@ describe('every chat is a session', () => {
     const start = ndjson(first.stdout)[0] as { type: string; session_id?: string };
     expect(start.type).toBe('run_start');
     expect(start.session_id).toMatch(/^[0-9a-f-]{36}$/);
+    // stderr names it too, one plain line (no terminal: no colour, no hint); stdout stays pure NDJSON
+    expect(first.stderr).toBe(`session: ${start.session_id}\n`);
     const file = join(sessionsDir(env), `${start.session_id}.jsonl`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(sessionsDir(env)).mode & 0o777).toBe(0o700);
@@ -139,7 +141,9 @@ describe('every chat is a session', () => {
     const env = cleanEnv({ OPENAI_API_KEY: 'sk-test' });
     const cwd = tempDir();
     fake().enqueue({ text: 'a' }, { text: 'b' });
-    expect((await runCli(chat('--plain', '--no-session', 'hi'), { env, cwd })).code).toBe(0);
+    const off = await runCli(chat('--plain', '--no-session', 'hi'), { env, cwd });
+    expect(off.code).toBe(0);
+    expect(off.stderr).toBe('');
     expect(sessionFiles(env)).toEqual([]);
     mkdirSync(join(env['XDG_CONFIG_HOME'] as string, 'agentor'), { recursive: true });
     writeFileSync(join(env['XDG_CONFIG_HOME'] as string, 'agentor', 'config.json'), '{"sessions": false}');

@@ -7,7 +7,7 @@ import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, runCli } from '../support/cli.js';
+import { BIN, cleanEnv, runCli, SESSION_LINE } from '../support/cli.js';
 import { reapChild, tempDir } from '../support/cleanup.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 
@@ -181,7 +181,7 @@ describe('startup', () => {
         bin: join(copy, 'bin/agentor.js'),
         uid,
       });
-      expect(r.stderr).toBe('');
+      expect(r.stderr).toMatch(SESSION_LINE);
       expect(r.status).toBe(0);
       return r.hot;
     };

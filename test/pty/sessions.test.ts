@@ -89,6 +89,12 @@ describe('sessions in a real terminal', () => {
 
     t.write('/new\r');
     await t.waitFor(`the previous one is kept: /resume ${first}`);
+    // The header comes again, with the new session's id, right above that notice.
+    const second = new RegExp(`session ([0-9a-f]{8})\\n+\\s*new session \\1 · the previous one is kept`).exec(
+      t.logicalText(),
+    )?.[1];
+    expect(second).toMatch(/^[0-9a-f]{8}$/);
+    expect(second).not.toBe(first);
     fake.enqueue({ text: ['Hello there.'] });
     t.write('just saying hi\r');
     await t.waitFor('Hello there.');
@@ -103,6 +109,7 @@ describe('sessions in a real terminal', () => {
     t.write('\r');
     await t.waitFor(`resumed session ${first} · 1 message`);
     await t.waitFor('── resumed ──');
+    expect(t.logicalText().split(`session ${first}\n`).length - 1).toBe(2); // the first header, and the one now
 
     fake.requests.length = 0;
     fake.enqueue({ text: ['About 2.1 million people.'] });

@@ -105,6 +105,9 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: 
   return startCli(args, opts).done;
 }
 
+/** What a one-shot chat writes on stderr when all went well: the id of the session it was saved in. */
+export const SESSION_LINE = /^session: [0-9a-f-]{36}\n$/;
+
 /** Parses NDJSON output into objects (every line must be JSON). */
 export function ndjson(text: string): Array<Record<string, unknown> & { type: string }> {
   return text

@@ -66,6 +66,8 @@ describe('session commands in the chat', () => {
     await expect
       .poll(t.frame)
       .toContain(`new session ${short(second.id)} · the previous one is kept: /resume ${short(first.id)}`);
+    // The header is printed again with the new id (the first one scrolled away with the old id).
+    expect(t.frame()).toContain(`tester · model tester-model · session ${short(second.id)}`);
     await t.send('hello');
     await expect.poll(t.frame).toContain('Hi!');
     // A fresh conversation: nothing of the first session went upstream.
@@ -80,6 +82,9 @@ describe('session commands in the chat', () => {
     await expect.poll(t.frame).toContain(`resumed session ${short(first.id)} · 1 message`);
     await expect.poll(t.frame).toContain('── resumed ──');
     expect(t.opened.session?.id).toBe(first.id);
+    const header = `tester · model tester-model · session ${short(first.id)}`;
+    expect(t.frame().split(header).length - 1).toBe(2);
+    expect(t.frame().lastIndexOf(header)).toBeGreaterThan(t.frame().indexOf(`/resume ${first.id.slice(0, 6)}`));
     await t.send('and its population?');
     await expect.poll(t.frame).toContain('About 2.1 million.');
     expect(t.providers['tester']?.requests[2]?.messages.map((m) => [m.role, m.content])).toEqual([

@@ -96,7 +96,26 @@ describe('the file store', () => {
     expect((await store.list({ cwd: '/x' })).map((s) => s.id)).toEqual(['aaa1', 'bbb3']);
     expect((await store.list({ prefix: 'aa' })).map((s) => s.id)).toEqual(['aaa1', 'aab2']);
     expect((await store.list({ limit: 1 })).map((s) => s.id)).toEqual(['aaa1']);
+    // brief: the headers' facts only (what --continue and id resolution need), no log read past its first line
+    expect((await store.list({ cwd: '/x', limit: 1, brief: true }))[0]).toMatchObject({
+      id: 'aaa1',
+      turns: 0,
+      firstPrompt: '',
+      cwd: '/x',
+    });
     expect(await fileStore(join(tempDir(), 'none')).list()).toEqual([]);
+  });
+
+  it('reads a session header alone; undefined for a missing, foreign or invalid id', async () => {
+    const store = fileStore();
+    await store.create(header('h1', '/x'));
+    await store.append('h1', [user('q')]);
+    writeFileSync(join(store.dir, 'other.jsonl'), `${JSON.stringify(header('not-other'))}\n`);
+    expect(await store.header('h1')).toMatchObject({ id: 'h1', cwd: '/x' });
+    expect(await store.header('missing')).toBeUndefined();
+    expect(await store.header('other')).toBeUndefined();
+    expect(await store.header('../etc/passwd')).toBeUndefined();
+    await store.close();
   });
 
   it('a lease is exclusive; a live holder keeps it, a dead one (same host) loses it', async () => {
@@ -241,9 +260,11 @@ describe('resume and fork', () => {
 describe('finding a session from what was typed', () => {
   it('whole ids, unique prefixes, ambiguous prefixes (candidates) and unknown ids (the closest)', async () => {
     const store = new MemorySessionStore();
-    for (const id of ['3f2a91c0', '3f2b7d11', '8c0d4e22']) await store.create(header(id));
+    for (const id of ['3f2a91c0', '3f2b7d11', '8c0d4e22', '8c0d']) await store.create(header(id));
     expect(await resolveSession(store, '3f2a91c0')).toEqual({ id: '3f2a91c0' });
-    expect(await resolveSession(store, ' 8c ')).toEqual({ id: '8c0d4e22' });
+    // a whole id wins over the longer ids it is a prefix of
+    expect(await resolveSession(store, '8c0d')).toEqual({ id: '8c0d' });
+    expect(await resolveSession(store, ' 8c0d4 ')).toEqual({ id: '8c0d4e22' });
     const ambiguous = await resolveSession(store, '3f2');
     expect('error' in ambiguous && ambiguous.error).toBe('ambiguous');
     expect('candidates' in ambiguous && ambiguous.candidates.map((s) => s.id).sort()).toEqual(['3f2a91c0', '3f2b7d11']);

@@ -69,6 +69,10 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve({ header: entry.header, records: [...entry.records], notices: [] });
   }
 
+  header(id: string): Promise<SessionHeader | undefined> {
+    return Promise.resolve(this.entries.get(id)?.header);
+  }
+
   list(options: ListOptions = {}): Promise<SessionSummary[]> {
     this.sweep();
     const out: SessionSummary[] = [];
@@ -77,7 +81,7 @@ export class MemorySessionStore implements SessionStore {
       if (options.limit !== undefined && out.length >= options.limit) break;
       if (options.cwd !== undefined && e.header.cwd !== options.cwd) continue;
       if (options.prefix !== undefined && !e.header.id.startsWith(options.prefix)) continue;
-      const users = e.records.filter((r) => r.type === 'user');
+      const users = options.brief ? [] : e.records.filter((r) => r.type === 'user');
       const first = users[0];
       out.push({
         id: e.header.id,

@@ -14,11 +14,11 @@ export type ResolvedSession =
 export async function resolveSession(store: SessionStore, typed: string): Promise<ResolvedSession> {
   const query = typed.trim();
   if (!query) return { error: 'not_found', closest: await store.list({ limit: 3 }) };
-  const matches = await store.list({ prefix: query });
-  const exact = matches.find((s) => s.id === query);
-  if (exact) return { id: exact.id };
+  // A whole id (what --continue, the picker and pasted ids give) needs no listing at all.
+  if (await store.header(query)) return { id: query };
+  const matches = await store.list({ prefix: query, brief: true });
   if (matches.length === 1) return { id: (matches[0] as SessionSummary).id };
-  if (matches.length > 1) return { error: 'ambiguous', candidates: matches };
+  if (matches.length > 1) return { error: 'ambiguous', candidates: await store.list({ prefix: query }) };
   return { error: 'not_found', closest: closestSessions(await store.list(), query, 3) };
 }
 

@@ -10,6 +10,7 @@
  * - `create` writes a new session's header (and fails if the id exists);
  * - `append` adds records in order (one call per batch; a store may write them as one operation);
  * - `load` reads a session back (header, records, and notices about lines it had to skip);
+ * - `header` reads only a session's first line;
  * - `list` summarises sessions, most recently updated first;
  * - `lease` takes the right to write a session for a while (one writer at a time; the holder renews it, and a lease
  *   whose holder died or stopped renewing expires);
@@ -119,6 +120,8 @@ export interface ListOptions {
   limit?: number;
   /** Only sessions whose id starts with this. */
   prefix?: string;
+  /** Only the headers' facts: `turns` and `firstPrompt` are left 0 and '' (no session is read past its header). */
+  brief?: boolean;
 }
 
 /** Who holds a session's lease. */
@@ -144,6 +147,8 @@ export interface SessionStore {
   append(id: string, records: readonly SessionRecord[]): Promise<void>;
   /** Undefined when there is no such session. */
   load(id: string): Promise<LoadedSession | undefined>;
+  /** A session's header; undefined when there is no such session (or it is unreadable). */
+  header(id: string): Promise<SessionHeader | undefined>;
   list(options?: ListOptions): Promise<SessionSummary[]>;
   /** `ttlMs`: how long the lease lasts without renewal when its holder cannot be checked directly. */
   lease(id: string, ttlMs?: number): Promise<LeaseResult>;

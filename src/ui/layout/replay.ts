@@ -20,6 +20,8 @@ export function replayLines(
     several: boolean;
     id: string;
     messages?: number;
+    /** User messages before `entries` that the caller already left out (counted in the "earlier" line). */
+    earlier?: number;
     modelOf?: (agent: string) => string | undefined;
   },
 ): string[] {
@@ -28,7 +30,7 @@ export function replayLines(
   entries.forEach((e, i) => e.kind === 'user' && users.push(i));
   const keep = opts.messages ?? REPLAY_MESSAGES;
   const from = users.length > keep ? (users[users.length - keep] as number) : 0;
-  const earlier = users.length - Math.min(users.length, keep);
+  const earlier = (opts.earlier ?? 0) + users.length - Math.min(users.length, keep);
   const out: string[] = [];
   if (earlier > 0) {
     out.push(
