@@ -1,6 +1,6 @@
 /** The output's README and the "next steps" the CLI prints: the same commands, with variable names and never values. */
 import { hostPortVariable } from './compose.js';
-import { MANIFEST_DIR, createSecretCommand } from './kubernetes.js';
+import { MANIFEST_DIR, SCRAPE_INTERVAL, createSecretCommand } from './kubernetes.js';
 import { manualPruneCommands } from './prune.js';
 import {
   bundledRedisUrl,
@@ -119,6 +119,9 @@ export function readme(spec: ServiceSpec): string {
           ...(spec.replicas > 1
             ? [`- \`${MANIFEST_DIR}/pdb.yaml\` — a PodDisruptionBudget: drains take down one pod at a time.`]
             : []),
+          spec.serviceMonitor
+            ? `- \`${MANIFEST_DIR}/servicemonitor.yaml\` — a ServiceMonitor: the Prometheus operator scrapes \`/metrics\` of every pod every ${SCRAPE_INTERVAL}, with the token from the Secret \`${spec.secretName}\` (needs the operator's CRDs; its Prometheus must select this ServiceMonitor, e.g. by a \`release\` label).`
+            : '  The pods carry `prometheus.io/scrape`, `prometheus.io/port` and `prometheus.io/path` annotations for annotation-based discovery (the scrape needs the token); `--service-monitor` writes a ServiceMonitor for the Prometheus operator instead.',
           ...(spec.store?.kind === 'bundled'
             ? [
                 `- \`${MANIFEST_DIR}/redis.yaml\`, \`${MANIFEST_DIR}/redis-service.yaml\` — the Redis the replicas share: a one-replica StatefulSet of ${REDIS_IMAGE} with a 1Gi PersistentVolume and probes, and its Service (\`AGENTOR_STORE=${bundledRedisUrl(spec)}\`).`,
