@@ -8,6 +8,7 @@ import { ClientFactory } from '@a2a-js/sdk/client';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
+import { A2AProvider } from '../../src/core/providers/a2a.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
 import { startTracing, type Tracing } from '../../src/observability/tracing.js';
 import { serve, type RunningServer } from '../../src/server/index.js';
@@ -104,6 +105,30 @@ describe('incoming traceparent on A2A', () => {
     await t.tracing.flush(2000);
     const [run] = await t.receiver.waitForSpans(1, (s) => s.name === 'invoke_agent tracer');
     expect(run?.parentSpanId).toBeFalsy();
+  });
+});
+
+describe('outgoing trace context to a remote A2A agent', () => {
+  it('a traced run calling a remote agent (--a2a) makes the remote run a child of its chat span', async () => {
+    const t = await start();
+    t.fake.enqueue({ text: ['from afar'] });
+    const caller = callerContext();
+    const local = new Agent({
+      name: 'local',
+      provider: new A2AProvider({ url: t.server.url, headers: AUTH, env: {} }),
+    });
+    const run = t.tracing.observeRun({ protocol: 'cli', carrier: { traceparent: caller.traceparent } });
+    for await (const _ of local.streamChat('ask the remote', { observer: run })) void _;
+    await t.tracing.flush(2000);
+    const spans = await t.receiver.waitForSpans(4, (s) => s.traceId === caller.traceId);
+    const localRun = spans.find((s) => s.name === 'invoke_agent local')!;
+    expect(localRun.parentSpanId).toBe(caller.spanId);
+    const localChat = spans.find((s) => s.kind === 3 && s.parentSpanId === localRun.spanId)!;
+    expect(localChat.attributes['gen_ai.provider.name']).toBe('a2a');
+    // The remote (served) run joined the same trace under the call that asked for it.
+    const remoteRun = spans.find((s) => s.name === 'invoke_agent tracer')!;
+    expect(remoteRun.parentSpanId).toBe(localChat.spanId);
+    expect(remoteRun.attributes['agentor.protocol']).toBe('a2a');
   });
 });
 
