@@ -85,6 +85,48 @@ function pruneSteps(spec: ServiceSpec): string[] {
   ];
 }
 
+/** Where the scrape and the traces go, and how to point the service at an OpenTelemetry collector for this target. */
+function observabilitySection(spec: ServiceSpec): string {
+  const endpoint = 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const collector = 'http://otel-collector:4318';
+  const how =
+    spec.target === 'kubernetes'
+      ? [
+          'Set them on the Deployment (`kubectl apply` of this directory keeps variables set this way):',
+          '',
+          '```sh',
+          `kubectl set env deployment/${spec.name} ${endpoint}=${collector} OTEL_SERVICE_NAME=${spec.name}`,
+          '```',
+        ]
+      : spec.target === 'compose'
+        ? [
+            'Set them in a `compose.override.yaml` next to `compose.yaml` (Compose merges it; this directory is regenerated):',
+            '',
+            '```yaml',
+            'services:',
+            `  ${spec.name}:`,
+            '    environment:',
+            `      ${endpoint}: ${collector}`,
+            `      OTEL_SERVICE_NAME: ${spec.name}`,
+            '```',
+          ]
+        : [
+            'Pass them to the container:',
+            '',
+            '```sh',
+            `docker run … -e ${endpoint}=${collector} -e OTEL_SERVICE_NAME=${spec.name} ${spec.image}`,
+            '```',
+          ];
+  return [
+    '## Metrics and traces',
+    '',
+    '`GET /metrics` answers in the Prometheus text format (runs, latency, tokens, tool calls, upstream errors, MCP',
+    'servers) and needs the bearer token like every other route. Traces (OpenTelemetry, GenAI conventions) are off until',
+    `the standard variables point at a collector: \`${endpoint}\` (OTLP over HTTP, port 4318) and \`OTEL_SERVICE_NAME\`.`,
+    ...how,
+  ].join('\n');
+}
+
 function joinPath(dir: string, file: string): string {
   return dir === '.' || dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`;
 }
@@ -177,6 +219,8 @@ Only names appear here; set the values where the service runs. Every route but t
 | --- | --- | --- | --- |
 ${vars}
 ${secretSection}
+
+${observabilitySection(spec)}
 
 ## Run it
 

@@ -312,6 +312,11 @@ describe('agentor deploy --service-monitor', { timeout: DEPLOYS_TIMEOUT_MS }, ()
 
     const readme = readFileSync(join(out, 'README.md'), 'utf8');
     expect(readme).toContain('`k8s/servicemonitor.yaml` — a ServiceMonitor');
+    // How to send traces to a collector, for this target.
+    expect(readme).toContain('## Metrics and traces');
+    expect(readme).toContain(
+      'kubectl set env deployment/researcher OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318',
+    );
     expectNoSecrets(out, r.stdout, r.stderr);
   });
 
