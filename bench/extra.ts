@@ -19,6 +19,10 @@ export async function extraBenchmarks(ctx: BenchContext): Promise<BenchRow[]> {
   if (ctx.want('serve')) {
     const { serveBench } = await import('./serve.js');
     rows.push(...(await serveBench(ctx)));
+  } else if (ctx.want('serve-obs')) {
+    // Only when asked for by name: the full serve bench already has this row.
+    const { serveObservabilityBench } = await import('./serve.js');
+    rows.push(...(await serveObservabilityBench(ctx)));
   }
   if (ctx.want('signals')) {
     const { signalsBench } = await import('./signals.js');

@@ -162,6 +162,10 @@ export function buildProgram(): Command {
       '--redis-url-secret <name>',
       "kubernetes: your Redis for the replicas, its URL read from this Secret's key REDIS_URL (or name:key)",
     )
+    .option(
+      '--service-monitor',
+      'kubernetes: also write a ServiceMonitor so the Prometheus operator scrapes /metrics (instead of pod annotations)',
+    )
     .option('--image <ref>', 'image reference to build and run')
     .option('--dry-run', 'print the plan and write nothing')
     .option('--apply', 'also run docker build/push or kubectl apply')

@@ -23,6 +23,7 @@ export interface DeployCommandOptions {
   image?: string;
   redisUrlSecret?: string;
   withRedis?: boolean;
+  serviceMonitor?: boolean;
   dryRun?: boolean;
   apply?: boolean;
 }

@@ -11,7 +11,17 @@ import { interruptOnSignals, type SignalScope } from '../core/signals.js';
 import { sanitize } from '../core/text/sanitize.js';
 import type { RunningServer, ServerStore } from '../server/index.js';
 import { parseAllowPattern, parseApprovalMode, type ApprovalMode } from '../core/tools/approval.js';
-import { stderrSink, type Logger, type LogFormat, type LogLevel } from '../observability/log.js';
+import {
+  createLogger,
+  parseLogFormat,
+  parseLogLevel,
+  stderrSink,
+  type Logger,
+  type LogFields,
+  type LogFormat,
+  type LogLevel,
+} from '../observability/log.js';
+import type { ErrorInfo } from '../core/events.js';
 import type { MetricsServer } from '../observability/metrics-server.js';
 import type { AgentMetrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
@@ -70,9 +80,31 @@ function checkSessionsDir(dir: string): void {
 /** How long running streams get to end after SIGINT/SIGTERM/SIGHUP. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-function fail(message: string): number {
-  process.stderr.write(`agentor serve: ${message}\n`);
+/**
+ * A line of serve's own before it listens or when it cannot: one JSON record in JSON log mode (every line on stderr is
+ * one then, for the collector reading it), else `agentor serve: [warning: ]text` written at once.
+ */
+function report(logger: Logger, level: 'info' | 'warn' | 'error', text: string, fields?: LogFields): void {
+  if (logger.format === 'json') {
+    logger[level](text, fields);
+    stderrSink().flush();
+  } else process.stderr.write(`agentor serve: ${level === 'warn' ? 'warning: ' : ''}${text}\n`);
+}
+
+/** Reports why serve cannot start; resolves to the exit code of a usage error. */
+function fail(logger: Logger, message: string): number {
+  report(logger, 'error', message);
   return 2;
+}
+
+/** MCP codes that say a server is (back) up: good news, logged as info; the rest (down, failed) are warnings. */
+const MCP_UP = new Set(['mcp_server_started', 'mcp_server_restarted']);
+
+/** An MCP server went down, failed a restart or came (back) up. */
+function mcpNotice(logger: Logger, n: ErrorInfo): void {
+  const text = `MCP: ${sanitize(n.message)}`;
+  if (logger.format === 'json') report(logger, MCP_UP.has(n.code ?? '') ? 'info' : 'warn', text, { code: n.code });
+  else process.stderr.write(`agentor serve: ${text}\n`);
 }
 
 function portFrom(opts: ServeCommandOptions, env: NodeJS.ProcessEnv): number {
@@ -90,9 +122,8 @@ interface LogSettings {
   level?: LogLevel;
 }
 
-async function logSettings(opts: ServeCommandOptions): Promise<LogSettings> {
+function logSettings(opts: ServeCommandOptions): LogSettings {
   if (opts.logFormat === undefined && opts.logLevel === undefined) return {};
-  const { parseLogFormat, parseLogLevel } = await import('../observability/log.js');
   const parse = <T>(flag: string, value: string | undefined, parser: (v: string) => T): T | undefined => {
     if (value === undefined) return undefined;
     try {
@@ -106,17 +137,15 @@ async function logSettings(opts: ServeCommandOptions): Promise<LogSettings> {
   return { ...(format ? { format } : {}), ...(level ? { level } : {}) };
 }
 
-/** What the server observes with: a logger always, metrics unless --no-metrics, tracing when OTEL_* asks. */
+/** What the server observes with: the logger, metrics unless --no-metrics, tracing when OTEL_* asks. */
 async function startTelemetry(
   opts: ServeCommandOptions,
-  logging: LogSettings,
+  logger: Logger,
 ): Promise<{ logger: Logger; metrics?: AgentMetrics; tracing?: Tracing }> {
-  const [{ createLogger }, { startTracing }, { agentorVersion }] = await Promise.all([
-    import('../observability/log.js'),
+  const [{ startTracing }, { agentorVersion }] = await Promise.all([
     import('../observability/tracing.js'),
     import('../core/package.js'),
   ]);
-  const logger = createLogger({ name: 'agentor serve', ...logging });
   const version = agentorVersion();
   const metrics =
     opts.metrics === false ? undefined : await (await import('../observability/metrics.js')).createMetrics({ version });
@@ -141,6 +170,12 @@ interface Banner {
   tracing: boolean;
   /** MCP servers not connected yet: their tools join (the card's skills too) once they are up. */
   pendingMcp: readonly string[];
+}
+
+/** A store's line (lost, reachable again, a write that failed): as serve's other lines before it listens. */
+function storeLog(logger: Logger, line: string): void {
+  if (logger.format === 'json') report(logger, 'warn', line);
+  else process.stderr.write(`agentor serve: ${line}\n`);
 }
 
 /** One line of serve's own (not a request's or a run's): a JSON record in JSON log mode, else `agentor serve: text`. */
@@ -201,20 +236,31 @@ function announce(logger: Logger, b: Banner): void {
 
 /** Runs `agentor serve`; resolves with the exit code once the server has shut down. */
 export async function runServe(opts: ServeCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  // Set once the server listens: from then on the shutdown line is the logger's (a JSON record in JSON mode).
-  let listening: Logger | undefined;
+  // The log flags come first: every later line (errors, MCP notices, a signal before listening) follows --log-format.
+  let logging: LogSettings;
+  try {
+    logging = logSettings(opts);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`agentor serve: ${e.message}\n`);
+    return 2;
+  }
+  const logger = createLogger({ name: 'agentor serve', ...logging });
+  let listening = false;
   const interrupt = interruptOnSignals({
     onSignal: (signal) => {
-      if (listening)
-        say(listening, `${signal}: shutting down (running streams end with run_end cancelled; again to force)`, {
-          signal,
-        });
-      else process.stderr.write(`agentor serve: ${signal}: stopping\n`);
+      say(
+        logger,
+        listening
+          ? `${signal}: shutting down (running streams end with run_end cancelled; again to force)`
+          : `${signal}: stopping`,
+        { signal },
+      );
       stderrSink().flush();
     },
   });
   try {
-    return await serveUntilInterrupted(opts, env, interrupt, (logger) => (listening = logger));
+    return await serveUntilInterrupted(opts, env, interrupt, logger, () => (listening = true));
   } finally {
     interrupt.release();
   }
@@ -224,14 +270,14 @@ async function serveUntilInterrupted(
   opts: ServeCommandOptions,
   env: NodeJS.ProcessEnv,
   interrupt: SignalScope,
-  onListening: (logger: Logger) => void,
+  logger: Logger,
+  onListening: () => void,
 ): Promise<number> {
   const { checkToken, isLoopback, parseSize, serve, resolveStore, openStore } = await import('../server/index.js');
   const host = opts.host || '127.0.0.1';
   const token = opts.token || env['AGENTOR_TOKEN'] || undefined;
   let port: number;
   let maxBodyBytes: number | undefined;
-  let logging: LogSettings;
   const durations: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {};
   let storeConfig: ReturnType<typeof resolveStore>;
   let leaseMs: number | undefined;
@@ -286,7 +332,6 @@ async function serveUntilInterrupted(
       throw new ConfigError('--metrics-port must be at most 65535');
     if (opts.metricsPort !== undefined && opts.metrics === false)
       throw new ConfigError('--metrics-port and --no-metrics contradict each other; drop one');
-    logging = await logSettings(opts);
     if (opts.maxBody !== undefined) {
       try {
         maxBodyBytes = parseSize(opts.maxBody);
@@ -312,7 +357,7 @@ async function serveUntilInterrupted(
       );
     }
   } catch (e) {
-    if (e instanceof ConfigError) return fail(e.message);
+    if (e instanceof ConfigError) return fail(logger, e.message);
     throw e;
   }
 
@@ -332,38 +377,38 @@ async function serveUntilInterrupted(
       {
         env,
         signal: interrupt.signal,
-        onMcpNotice: (n) => process.stderr.write(`agentor serve: MCP: ${sanitize(n.message)}\n`),
+        onMcpNotice: (n) => mcpNotice(logger, n),
       },
     );
   } catch (e) {
-    if (e instanceof ConfigError) return fail(e.message);
+    if (e instanceof ConfigError) return fail(logger, e.message);
     throw e;
   }
   const agent = loaded.agents[0];
   if (!agent || interrupt.received) {
     await loaded.close();
-    return interrupt.received ? interrupt.exitCode(0) : fail('no agent to serve');
+    return interrupt.received ? interrupt.exitCode(0) : fail(logger, 'no agent to serve');
   }
-  for (const n of loaded.notices) process.stderr.write(`agentor serve: warning: ${sanitize(n.message)}\n`);
+  for (const n of loaded.notices) report(logger, 'warn', sanitize(n.message), { code: n.code });
 
   let store: ServerStore;
   try {
-    store = await openStore(storeConfig, { leaseMs, log: (line) => process.stderr.write(`agentor serve: ${line}\n`) });
+    store = await openStore(storeConfig, { leaseMs, log: (line) => storeLog(logger, line) });
     if (opts.sessionsDir !== undefined) {
       const { withSessionsDir } = await import('../server/session-files.js');
       store = withSessionsDir(store, resolve(opts.sessionsDir), {
         agent: { name: agent.name, model: agent.model, ...(opts.agent ? { ref: opts.agent } : {}) },
-        log: (line) => process.stderr.write(`agentor serve: ${sanitize(line)}\n`),
+        log: (line) => storeLog(logger, sanitize(line)),
       });
     }
   } catch (e) {
     await loaded.close();
     // Unreachable: a runtime failure, not a usage error (the URL shown has its password masked).
-    process.stderr.write(`agentor serve: ${(e as Error).message}; check the URL and that Redis is running\n`);
+    report(logger, 'error', `${(e as Error).message}; check the URL and that Redis is running`);
     return 1;
   }
 
-  const telemetry = await startTelemetry(opts, logging);
+  const telemetry = await startTelemetry(opts, logger);
   telemetry.metrics?.watchMcpServers(() => loaded.health().map((s) => ({ name: s.name, up: s.connected })));
   let server: RunningServer;
   let metricsServer: MetricsServer | undefined;
@@ -406,15 +451,16 @@ async function serveUntilInterrupted(
     await loaded.close();
     await store.close();
     await telemetry.tracing?.shutdown(1000);
-    if (e instanceof ConfigError) return fail(e.message);
+    if (e instanceof ConfigError) return fail(logger, e.message);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE')
       return fail(
+        logger,
         `port ${port} on ${host} is already in use; pick another with --port (or PORT), or 0 for any free port`,
       );
-    if (err.code === 'EACCES') return fail(`not allowed to bind ${host}:${port}; use a port above 1023`);
+    if (err.code === 'EACCES') return fail(logger, `not allowed to bind ${host}:${port}; use a port above 1023`);
     if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
-      return fail(`cannot bind ${host}: no such local address (--host)`);
+      return fail(logger, `cannot bind ${host}: no such local address (--host)`);
     throw e;
   }
 
@@ -439,7 +485,7 @@ async function serveUntilInterrupted(
       .map((s) => s.name),
   });
 
-  onListening(telemetry.logger);
+  onListening();
   // Until the first signal; a second one exits at once (src/core/signals.ts).
   await new Promise((resolve) => {
     if (interrupt.signal.aborted) resolve(undefined);

@@ -71,7 +71,11 @@ export interface ToolCallWatch {
 
 /** Watches one run. Every method is optional, must not throw and must not block: it runs inside the turn loop. */
 export interface RunObserver {
-  /** Each event, as the run emits it (before any filter or coalescing a consumer asked for). */
+  /**
+   * Each event, as the run emits it (before any filter or coalescing a consumer asked for), except the deltas: of those
+   * only the first `text_delta` of each model call (a time to first token), never a `reasoning_delta`. Telemetry is
+   * paid per run and per call, never per token; the text itself comes whole in `ModelCallEnd` and `message`.
+   */
   event?(event: AgentEvent): void;
   modelCall?(call: ModelCallStart): ModelCallWatch | undefined;
   toolCall?(call: ToolCallStart): ToolCallWatch | undefined;

@@ -161,6 +161,8 @@ class Run {
   /** What the provider said about the model call in flight: its usage and how it finished (for the observer). */
   private callUsage: Usage | undefined;
   private callFinish: Extract<ModelChunk, { type: 'finish' }> | undefined;
+  /** True once the observer saw this model call's first text delta: the only one it is shown (see RunObserver). */
+  private callAnswered = false;
 
   constructor(
     private readonly agent: RunAgent,
@@ -288,12 +290,12 @@ class Run {
     this.own.abort(); // releases listeners still attached to the run signal
   }
 
-  private stamp(payload: EventPayload): AgentEvent {
+  private stamp(payload: EventPayload, observed = true): AgentEvent {
     const event = Object.assign<Pick<AgentEvent, 'type' | 'run_id' | 'seq' | 'ts' | 'agent'>, EventPayload>(
       { type: payload.type, run_id: this.id, seq: this.seq++, ts: Date.now(), agent: this.agent.name },
       payload,
     );
-    this.observer?.event?.(event);
+    if (observed) this.observer?.event?.(event);
     return event;
   }
 
@@ -301,6 +303,7 @@ class Run {
   private watchModelCall(request: ModelRequest, turn: number): ModelCallWatch | undefined {
     this.callUsage = undefined;
     this.callFinish = undefined;
+    this.callAnswered = false;
     const provider = this.agent.provider;
     const watch = this.observer?.modelCall?.({
       turn,
@@ -358,11 +361,14 @@ class Run {
           text: chunk.text,
           turn,
         };
-        this.observer?.event?.(event);
+        if (!this.callAnswered && this.observer) {
+          this.callAnswered = true;
+          this.observer.event?.(event);
+        }
         return event;
       }
       case 'reasoning':
-        return this.stamp({ type: 'reasoning_delta', text: chunk.text, turn });
+        return this.stamp({ type: 'reasoning_delta', text: chunk.text, turn }, false);
       case 'tool_calls':
         this.calls = chunk.calls;
         return undefined;

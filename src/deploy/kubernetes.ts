@@ -1,7 +1,8 @@
 /**
  * Writes the Kubernetes manifests: a Deployment (replicas, liveness on /livez and readiness on /readyz, resources,
- * secrets via secretKeyRef, a locked-down security context) and a ClusterIP Service. The Secret itself is never
- * written: the README and the plan say how to create it with `kubectl create secret`.
+ * secrets via secretKeyRef, a locked-down security context) and a ClusterIP Service; with --service-monitor a
+ * ServiceMonitor for the Prometheus operator. The Secret itself is never written: the README and the plan say how to
+ * create it with `kubectl create secret`.
  */
 import { stringify } from 'yaml';
 import {
@@ -62,6 +63,28 @@ export const MANAGED_KINDS: readonly ManagedKind[] = [
   { group: 'apps', kind: 'StatefulSet', resource: 'statefulsets.apps' },
 ];
 
+/**
+ * The ServiceMonitor (--service-monitor). Apart from MANAGED_KINDS: its kind exists only in clusters that run the
+ * Prometheus operator, and `kubectl get` of a kind the cluster does not know fails the whole listing, so a re-deploy
+ * lists (and prunes) ServiceMonitors only when it writes one itself.
+ */
+export const SERVICE_MONITOR_KIND: ManagedKind = {
+  group: 'monitoring.coreos.com',
+  kind: 'ServiceMonitor',
+  resource: 'servicemonitors.monitoring.coreos.com',
+};
+
+/** The kinds a deploy of `spec` lists in the cluster: MANAGED_KINDS, and ServiceMonitors when it writes one. */
+export function listedKinds(spec: Pick<ServiceSpec, 'serviceMonitor'>): readonly ManagedKind[] {
+  return spec.serviceMonitor ? [...MANAGED_KINDS, SERVICE_MONITOR_KIND] : MANAGED_KINDS;
+}
+
+/** How often Prometheus scrapes a pod through the ServiceMonitor, and how long one scrape may take. */
+export const SCRAPE_INTERVAL = '30s';
+const SCRAPE_TIMEOUT = '10s';
+/** The Secret key of the server's bearer token (the scrape needs it like any client). */
+const TOKEN_KEY = 'AGENTOR_TOKEN';
+
 /** One manifest file of the plan and the object it declares. */
 export interface Manifest {
   /** Path inside the output directory. */
@@ -112,10 +135,15 @@ export function deploymentYaml(spec: ServiceSpec): string {
           annotations: {
             // A changed agent or agentor version rolls the pods even when the image tag is reused.
             'agentor.dev/content-hash': spec.contentHash,
-            // Prometheus' annotation-based discovery finds /metrics (the scrape job needs the server's bearer token).
-            'prometheus.io/scrape': 'true',
-            'prometheus.io/port': String(CONTAINER_PORT),
-            'prometheus.io/path': '/metrics',
+            // Prometheus' annotation-based discovery finds /metrics (the scrape job needs the server's bearer token);
+            // not next to a ServiceMonitor, which would make a Prometheus configured for both scrape every pod twice.
+            ...(spec.serviceMonitor
+              ? {}
+              : {
+                  'prometheus.io/scrape': 'true',
+                  'prometheus.io/port': String(CONTAINER_PORT),
+                  'prometheus.io/path': '/metrics',
+                }),
           },
         },
         spec: {
@@ -182,6 +210,34 @@ export function serviceYaml(spec: ServiceSpec): string {
     },
   };
   return header(spec, 'Service') + stringify(manifest, { lineWidth: 0 });
+}
+
+/**
+ * The ServiceMonitor (--service-monitor): the Prometheus operator scrapes /metrics of every pod behind the Service
+ * (selected by its labels, on its named `http` port) with the server's bearer token from the service's Secret.
+ */
+export function serviceMonitorYaml(spec: ServiceSpec): string | undefined {
+  if (!spec.serviceMonitor) return undefined;
+  const manifest = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: { name: spec.name, labels: labels(spec) },
+    spec: {
+      // The agent's Service only: the bundled Redis' Service has another name and component.
+      selector: { matchLabels: { ...selectorLabels(spec), 'app.kubernetes.io/component': 'agent' } },
+      endpoints: [
+        {
+          port: 'http',
+          path: '/metrics',
+          scheme: 'http',
+          interval: SCRAPE_INTERVAL,
+          scrapeTimeout: SCRAPE_TIMEOUT,
+          authorization: { type: 'Bearer', credentials: { name: spec.secretName, key: TOKEN_KEY } },
+        },
+      ],
+    },
+  };
+  return header(spec, 'ServiceMonitor (Prometheus operator)') + stringify(manifest, { lineWidth: 0 });
 }
 
 /** A PodDisruptionBudget (only with 2+ replicas): node drains and upgrades take down at most one pod at a time. */
@@ -286,7 +342,7 @@ export function redisYaml(spec: ServiceSpec): { statefulSet: string; service: st
 
 /** The manifests for the spec, in the order they are listed (the PodDisruptionBudget only from 2 replicas). */
 export function manifests(spec: ServiceSpec): Manifest[] {
-  const kind = (k: string): ManagedKind => MANAGED_KINDS.find((m) => m.kind === k)!;
+  const kind = (k: string): ManagedKind => [...MANAGED_KINDS, SERVICE_MONITOR_KIND].find((m) => m.kind === k)!;
   const out: Manifest[] = [
     {
       path: `${MANIFEST_DIR}/deployment.yaml`,
@@ -299,6 +355,14 @@ export function manifests(spec: ServiceSpec): Manifest[] {
   const pdb = podDisruptionBudgetYaml(spec);
   if (pdb)
     out.push({ path: `${MANIFEST_DIR}/pdb.yaml`, kind: kind('PodDisruptionBudget'), name: spec.name, content: pdb });
+  const monitor = serviceMonitorYaml(spec);
+  if (monitor)
+    out.push({
+      path: `${MANIFEST_DIR}/servicemonitor.yaml`,
+      kind: kind('ServiceMonitor'),
+      name: spec.name,
+      content: monitor,
+    });
   if (spec.store?.kind === 'bundled') {
     // One object per file: each is listed (and kept by a re-deploy's prune) by its kind and name.
     const redis = redisYaml(spec);

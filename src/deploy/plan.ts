@@ -39,6 +39,8 @@ export interface DeployRequest {
   redisUrlSecret?: string;
   /** Deploy a Redis for the replicas to share next to the service. */
   withRedis?: boolean;
+  /** Kubernetes: also write a ServiceMonitor (Prometheus operator) that scrapes /metrics. */
+  serviceMonitor?: boolean;
 }
 
 /** One file of the output, relative to the output directory (POSIX separators). */
@@ -285,6 +287,10 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
     warnings.push('--replicas applies to --target compose and kubernetes; ignored for docker (one container).');
   }
   const store = sharedStore(request);
+  if (request.serviceMonitor && request.target !== 'kubernetes')
+    throw new DeployError(
+      `--service-monitor writes a Prometheus-operator ServiceMonitor: it applies to --target kubernetes (with ${request.target}, scrape /metrics on the service's port with its token).`,
+    );
   if (existsSync(join(ctx.cwd, 'mcp.json'))) {
     warnings.push(
       "./mcp.json is not shipped (it may hold credentials): the service gets only the MCP servers declared in the agent file's " +
@@ -318,6 +324,7 @@ export async function planDeploy(request: DeployRequest, ctx: PlanContext): Prom
     agentorVersion: ctx.agentorVersion,
     contentHash: '',
     ...(store ? { store } : {}),
+    ...(request.serviceMonitor ? { serviceMonitor: true } : {}),
   };
   // The image's contents; the default tag is derived from them, so a changed agent or agentor gets a new tag.
   const imageFiles: PlannedFile[] = [

@@ -9,7 +9,7 @@
  * Only objects of MANAGED_KINDS carrying both owner labels are candidates; the labels and kinds are checked again here,
  * so a selector the server ignored (or a proxy that dropped it) cannot widen what is deleted. Secrets are never listed.
  */
-import { MANAGED_KINDS, manifests, ownerLabels, ownerSelector, type ManagedKind } from './kubernetes.js';
+import { MANAGED_KINDS, listedKinds, manifests, ownerLabels, ownerSelector, type ManagedKind } from './kubernetes.js';
 import type { ServiceSpec } from './spec.js';
 
 /** An object in the cluster, as kubectl names it. */
@@ -25,8 +25,8 @@ export const objectRef = (o: ClusterObject): string => `${o.kind.resource}/${o.n
 const resources = (kinds: readonly ManagedKind[]): string => kinds.map((k) => k.resource).join(',');
 
 /** `kubectl get` arguments that list this service's agentor-managed objects (read-only). */
-export function listArgs(spec: Pick<ServiceSpec, 'name'>): string[] {
-  return ['get', resources(MANAGED_KINDS), '-l', ownerSelector(spec), '--output', 'json'];
+export function listArgs(spec: Pick<ServiceSpec, 'name' | 'serviceMonitor'>): string[] {
+  return ['get', resources(listedKinds(spec)), '-l', ownerSelector(spec), '--output', 'json'];
 }
 
 /** `kubectl delete` arguments for exactly these objects, by name. */
@@ -63,7 +63,7 @@ export function staleObjects(spec: ServiceSpec, listing: string): ClusterObject[
   }[]) {
     const name = item?.metadata?.name;
     if (typeof item?.apiVersion !== 'string' || typeof item.kind !== 'string' || typeof name !== 'string') continue;
-    const kind = MANAGED_KINDS.find((k) => k.kind === item.kind && k.group === groupOf(item.apiVersion as string));
+    const kind = listedKinds(spec).find((k) => k.kind === item.kind && k.group === groupOf(item.apiVersion as string));
     if (!kind) continue;
     const labels = (item.metadata?.labels ?? {}) as Record<string, unknown>;
     if (!owner.every(([k, v]) => labels[k] === v)) continue;

@@ -1,6 +1,6 @@
 /** The output's README and the "next steps" the CLI prints: the same commands, with variable names and never values. */
 import { hostPortVariable } from './compose.js';
-import { MANIFEST_DIR, createSecretCommand } from './kubernetes.js';
+import { MANIFEST_DIR, SCRAPE_INTERVAL, createSecretCommand } from './kubernetes.js';
 import { manualPruneCommands } from './prune.js';
 import {
   bundledRedisUrl,
@@ -85,6 +85,48 @@ function pruneSteps(spec: ServiceSpec): string[] {
   ];
 }
 
+/** Where the scrape and the traces go, and how to point the service at an OpenTelemetry collector for this target. */
+function observabilitySection(spec: ServiceSpec): string {
+  const endpoint = 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const collector = 'http://otel-collector:4318';
+  const how =
+    spec.target === 'kubernetes'
+      ? [
+          'Set them on the Deployment (`kubectl apply` of this directory keeps variables set this way):',
+          '',
+          '```sh',
+          `kubectl set env deployment/${spec.name} ${endpoint}=${collector} OTEL_SERVICE_NAME=${spec.name}`,
+          '```',
+        ]
+      : spec.target === 'compose'
+        ? [
+            'Set them in a `compose.override.yaml` next to `compose.yaml` (Compose merges it; this directory is regenerated):',
+            '',
+            '```yaml',
+            'services:',
+            `  ${spec.name}:`,
+            '    environment:',
+            `      ${endpoint}: ${collector}`,
+            `      OTEL_SERVICE_NAME: ${spec.name}`,
+            '```',
+          ]
+        : [
+            'Pass them to the container:',
+            '',
+            '```sh',
+            `docker run … -e ${endpoint}=${collector} -e OTEL_SERVICE_NAME=${spec.name} ${spec.image}`,
+            '```',
+          ];
+  return [
+    '## Metrics and traces',
+    '',
+    '`GET /metrics` answers in the Prometheus text format (runs, latency, tokens, tool calls, upstream errors, MCP',
+    'servers) and needs the bearer token like every other route. Traces (OpenTelemetry, GenAI conventions) are off until',
+    `the standard variables point at a collector: \`${endpoint}\` (OTLP over HTTP, port 4318) and \`OTEL_SERVICE_NAME\`.`,
+    ...how,
+  ].join('\n');
+}
+
 function joinPath(dir: string, file: string): string {
   return dir === '.' || dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`;
 }
@@ -119,6 +161,9 @@ export function readme(spec: ServiceSpec): string {
           ...(spec.replicas > 1
             ? [`- \`${MANIFEST_DIR}/pdb.yaml\` — a PodDisruptionBudget: drains take down one pod at a time.`]
             : []),
+          spec.serviceMonitor
+            ? `- \`${MANIFEST_DIR}/servicemonitor.yaml\` — a ServiceMonitor: the Prometheus operator scrapes \`/metrics\` of every pod every ${SCRAPE_INTERVAL}, with the token from the Secret \`${spec.secretName}\` (needs the operator's CRDs; its Prometheus must select this ServiceMonitor, e.g. by a \`release\` label).`
+            : '  The pods carry `prometheus.io/scrape`, `prometheus.io/port` and `prometheus.io/path` annotations for annotation-based discovery (the scrape needs the token); `--service-monitor` writes a ServiceMonitor for the Prometheus operator instead.',
           ...(spec.store?.kind === 'bundled'
             ? [
                 `- \`${MANIFEST_DIR}/redis.yaml\`, \`${MANIFEST_DIR}/redis-service.yaml\` — the Redis the replicas share: a one-replica StatefulSet of ${REDIS_IMAGE} with a 1Gi PersistentVolume and probes, and its Service (\`AGENTOR_STORE=${bundledRedisUrl(spec)}\`).`,
@@ -174,6 +219,8 @@ Only names appear here; set the values where the service runs. Every route but t
 | --- | --- | --- | --- |
 ${vars}
 ${secretSection}
+
+${observabilitySection(spec)}
 
 ## Run it
 

@@ -47,6 +47,8 @@ export interface ServiceSpec {
   contentHash: string;
   /** Where replicas share sessions, A2A tasks and run control; absent: each replica keeps them in memory. */
   store?: SharedStore;
+  /** Kubernetes: scraped through a Prometheus-operator ServiceMonitor instead of the pods' prometheus.io annotations. */
+  serviceMonitor?: boolean;
 }
 
 /**

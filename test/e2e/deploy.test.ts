@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { z } from 'zod';
 import { cleanEnv, runCli, startCli } from '../support/cli.js';
 import { tempDir } from '../support/cleanup.js';
 
@@ -133,6 +134,11 @@ describe('agentor deploy --target kubernetes', () => {
     expect(dep.spec.replicas).toBe(3);
     expect(dep.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'researcher' });
     expect(dep.spec.template.metadata.labels).toMatchObject(dep.spec.selector.matchLabels);
+    expect(dep.spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '8000',
+      'prometheus.io/path': '/metrics',
+    });
     const pod = dep.spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
     expect(pod.automountServiceAccountToken).toBe(false);
@@ -218,6 +224,111 @@ describe('agentor deploy --target kubernetes', () => {
       expect(content.includes(repoRoot), `${file} contains ${repoRoot}`).toBe(false);
       expect(content.includes(project), `${file} contains ${project}`).toBe(false);
     }
+  });
+});
+
+/**
+ * The fields of a monitoring.coreos.com/v1 ServiceMonitor that deploy writes, as the Prometheus operator's CRD types
+ * them (strict: a misspelt or misplaced field fails, as the API server's schema validation would reject it).
+ */
+const Duration = z
+  .string()
+  .regex(/^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$/);
+const ServiceMonitor = z.strictObject({
+  apiVersion: z.literal('monitoring.coreos.com/v1'),
+  kind: z.literal('ServiceMonitor'),
+  metadata: z.strictObject({
+    name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+    labels: z.record(z.string(), z.string()),
+  }),
+  spec: z.strictObject({
+    selector: z.strictObject({ matchLabels: z.record(z.string(), z.string()) }),
+    endpoints: z
+      .array(
+        z.strictObject({
+          port: z.string(),
+          path: z.string().startsWith('/'),
+          scheme: z.enum(['http', 'https']),
+          interval: Duration,
+          scrapeTimeout: Duration,
+          authorization: z.strictObject({
+            type: z.literal('Bearer'),
+            credentials: z.strictObject({ name: z.string(), key: z.string() }),
+          }),
+        }),
+      )
+      .min(1),
+  }),
+});
+const seconds = (d: string): number => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN);
+
+describe('agentor deploy --service-monitor', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
+  it('writes a ServiceMonitor that selects the agent Service, scrapes its named port with the token, and no annotations', async () => {
+    const project = makeProject();
+    const r = await runCli(
+      [
+        'deploy',
+        '--agent',
+        'researcher',
+        '--target',
+        'kubernetes',
+        '--replicas',
+        '2',
+        '--with-redis',
+        '--service-monitor',
+      ],
+      { cwd: project, env: deployEnv() },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/k8s\/servicemonitor\.yaml/);
+    const out = join(project, 'deploy', 'researcher');
+    const k8s = (file: string) => parseYaml(readFileSync(join(out, 'k8s', file), 'utf8'));
+    const monitor = ServiceMonitor.parse(k8s('servicemonitor.yaml'));
+    expect(monitor.metadata.name).toBe('researcher');
+    // agentor's owner labels, so a re-deploy that writes one again recognises it as its own.
+    expect(monitor.metadata.labels).toMatchObject({
+      'app.kubernetes.io/name': 'researcher',
+      'app.kubernetes.io/managed-by': 'agentor',
+    });
+
+    // It selects the agent's Service and not the bundled Redis' one, on a port that Service names.
+    const svc = k8s('service.yaml');
+    const redisSvc = k8s('redis-service.yaml');
+    const selects = (s: { metadata: { labels: Record<string, string> } }) =>
+      Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels[k] === v);
+    expect(selects(svc)).toBe(true);
+    expect(selects(redisSvc)).toBe(false);
+    const [endpoint] = monitor.spec.endpoints;
+    expect(svc.spec.ports.map((p: { name: string }) => p.name)).toContain(endpoint!.port);
+    expect(endpoint).toMatchObject({ path: '/metrics', scheme: 'http', interval: '30s' });
+    expect(seconds(endpoint!.scrapeTimeout)).toBeLessThan(seconds(endpoint!.interval));
+
+    // The token comes from where the pods read theirs; the pods drop the annotations (no double scrape).
+    const dep = k8s('deployment.yaml');
+    const token = dep.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'AGENTOR_TOKEN');
+    expect(endpoint!.authorization.credentials).toEqual(token.valueFrom.secretKeyRef);
+    expect(Object.keys(dep.spec.template.metadata.annotations)).toEqual(['agentor.dev/content-hash']);
+
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(readme).toContain('`k8s/servicemonitor.yaml` — a ServiceMonitor');
+    // How to send traces to a collector, for this target.
+    expect(readme).toContain('## Metrics and traces');
+    expect(readme).toContain(
+      'kubectl set env deployment/researcher OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318',
+    );
+    expectNoSecrets(out, r.stdout, r.stderr);
+  });
+
+  it('is refused for docker and compose, saying what it is for', async () => {
+    const project = makeProject();
+    const r = await runCli(['deploy', '--agent', 'researcher', '--target', 'compose', '--service-monitor'], {
+      cwd: project,
+      env: deployEnv(),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--service-monitor .* applies to --target kubernetes/);
+    expect(existsSync(join(project, 'deploy'))).toBe(false);
   });
 });
 

@@ -153,7 +153,10 @@ describe('agentor serve (process)', () => {
     );
     expect(inverted.code).toBe(2);
     expect(inverted.stderr).toMatch(/headers timeout.*cannot be longer than the request timeout/);
-    const bad = await runCli(['serve', '--port', '0', '--request-timeout', 'soon', '--base-url', fake.url], { env });
+    const bad = await runCli(
+      ['serve', '--port', '0', '--request-timeout', 'soon', '--base-url', fake.url, '--log-format', 'text'],
+      { env },
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--request-timeout: invalid duration "soon"/);
   });

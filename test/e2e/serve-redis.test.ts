@@ -271,7 +271,7 @@ describe('serve --store redis: failures', () => {
   });
 
   it('a store that is not a Redis URL is a usage error (exit 2)', async () => {
-    const run = await runCli(['serve', '--port', '0', '--store', 'postgres://db/x'], {
+    const run = await runCli(['serve', '--port', '0', '--store', 'postgres://db/x', '--log-format', 'text'], {
       env: cleanEnv({ OPENAI_API_KEY: API_KEY }),
     });
     expect(run.code).toBe(2);

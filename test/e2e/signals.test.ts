@@ -132,7 +132,9 @@ describe('serve', () => {
   it('an MCP server killed while serving: logged, /readyz 503 naming it until its restart, then ready again', async () => {
     // The gate holds each start of the fixture until the test releases it: the restart is observed while it is pending.
     const { fx, config } = await mcpSetup({ MCP_FIXTURE_GATE: '1' });
-    const cli = startCli(['serve', '--port', '0', '--demo', '--mcp-config', config], { env: cleanEnv() });
+    const cli = startCli(['serve', '--port', '0', '--demo', '--mcp-config', config, '--log-format', 'text'], {
+      env: cleanEnv(),
+    });
     onTestFinished(() => void cli.child.kill('SIGKILL'));
     const { pid } = await fx.next('started');
     fx.release();
@@ -168,7 +170,9 @@ describe('serve', () => {
     const flag = join(tempDir('agentor-late-mcp-'), 'ready');
     // The gate holds each start until the test releases it; the fixture exits there unless `flag` exists.
     const { fx, config } = await mcpSetup({ MCP_FIXTURE_GATE: '1', MCP_FIXTURE_EXIT_UNLESS: flag });
-    const cli = startCli(['serve', '--port', '0', '--demo', '--mcp-config', config], { env: cleanEnv() });
+    const cli = startCli(['serve', '--port', '0', '--demo', '--mcp-config', config, '--log-format', 'text'], {
+      env: cleanEnv(),
+    });
     onTestFinished(() => void cli.child.kill('SIGKILL'));
     await fx.next('started');
     fx.release();

@@ -57,7 +57,7 @@ function turnSeeing(seen: Array<ModelRequest['headers']>, chunks: ModelChunk[]):
 }
 
 describe('the run observer', () => {
-  it('sees every event the consumer sees, each model call with its usage and finish, and each tool call', async () => {
+  it('sees the events the consumer sees, each model call with its usage and finish, and each tool call', async () => {
     const seenHeaders: Array<ModelRequest['headers']> = [];
     const toolHeaders: unknown[] = [];
     const lookup = tool({
@@ -133,6 +133,37 @@ describe('the run observer', () => {
     // Each call's request carried the headers its observer handed out.
     expect(seenHeaders).toEqual([{ traceparent: 'model-1' }, { traceparent: 'model-2' }]);
     expect(toolHeaders).toEqual([{ traceparent: 'tool-c1' }]);
+  });
+
+  it('is shown only the first text delta of each model call and no reasoning delta: its cost is per call, not per token', async () => {
+    const model = new FakeProvider(
+      {
+        reasoning: ['think', 'ing'],
+        text: ['one', ' two', ' three'],
+        toolCalls: [{ id: 'c1', name: 'get_time', arguments: {} }],
+      },
+      { text: ['four', ' five'] },
+    );
+    const agent = new Agent({
+      model: 'm',
+      provider: model,
+      tools: [tool({ name: 'get_time', description: 't', execute: () => 'noon' })],
+    });
+    const recorder = new Recorder();
+    const events = await collect(agent.streamChat('q', { observer: recorder }));
+    // The consumer still gets every delta.
+    expect(events.filter((e) => e.type === 'text_delta').map((e) => e.text)).toEqual([
+      'one',
+      ' two',
+      ' three',
+      'four',
+      ' five',
+    ]);
+    expect(events.filter((e) => e.type === 'reasoning_delta')).toHaveLength(2);
+    const deltas = recorder.events.filter((e) => e.type === 'text_delta' || e.type === 'reasoning_delta');
+    expect(deltas.map((e) => (e.type === 'text_delta' ? e.text : e.type))).toEqual(['one', 'four']);
+    expect(recorder.modelEnds.map((m) => m.text)).toEqual(['one two three', 'four five']);
+    expect(recorder.events.at(-1)).toBe(events.at(-1));
   });
 
   it('tells a failed call from a cancelled one and from a consumer that stopped reading', async () => {
