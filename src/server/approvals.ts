@@ -179,7 +179,7 @@ export function unaskedRun(endpoint: string, allowTools: string[] | undefined): 
 /** What an approval-aware handler adds to a run's options. */
 export type RunApprovalOptions = Pick<RunOptions, 'unaskable' | 'preApproved'>;
 
-/** Collects the calls a run's policy denied (the `tool_approval` events with `by: policy`) while passing on its end. */
+/** Reads a run to its `run_end`, collecting the calls its policy denied (`tool_approval` events with `by: policy`). */
 export async function endAndDenials(
   events: AsyncIterable<AgentEvent>,
 ): Promise<{ end: RunEndEvent; denied: DeniedCall[] }> {

@@ -242,7 +242,7 @@ export class A2AProvider implements ModelProvider {
             answer ??= a;
           },
         };
-        if (req.signal.aborted) break;
+        if (req.signal.aborted) return; // the remote task is cancelled below, not left open for the next message
         // Whoever read this stream did not decide (not an agent run): the call is not allowed.
         answer ??= { decision: 'denied', reason: 'nobody could be asked about it' };
         // The decision goes back into the same task, the A2A way: a data part naming the call.
