@@ -180,6 +180,8 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
           model: provider.modelLabel(card),
           provider: provider,
           tools: [],
+          // The remote agent's own tool calls that it asks to have approved are decided by the same policy.
+          approval: approval(undefined),
         }),
       );
       defs.push(undefined);

@@ -19,9 +19,16 @@ import {
 } from './events.js';
 import type { ModelCallWatch, RunObserver } from './observer.js';
 import { errorInfo } from './providers/openai.js';
-import type { ChatMessage, ModelChunk, ModelProvider, ModelRequest, ToolCallRequest } from './providers/types.js';
+import type {
+  ChatMessage,
+  ModelChunk,
+  ModelProvider,
+  ModelRequest,
+  RemoteApprovalAnswer,
+  ToolCallRequest,
+} from './providers/types.js';
 import { TurnJoiner } from './stream.js';
-import { askApprover, decide, type ApprovalPolicy, type Approver } from './tools/approval.js';
+import { allows, askApprover, decide, type ApprovalPolicy, type Approver } from './tools/approval.js';
 import { parseToolCall, ToolRunner, type ParsedToolCall, type ToolCallOutcome } from './tools/runner.js';
 import { toolSpec, type Tool } from './tools/tool.js';
 
@@ -68,6 +75,17 @@ export interface RunOptions {
   approve?: Approver;
   /** How long an approval may wait before it counts as denied (default: no limit). */
   approvalTimeoutMs?: number;
+  /**
+   * Why calls needing approval cannot be asked about when there is no `approve` (the model is told, e.g. "the
+   * non-streaming /v1/chat/completions cannot ask for it"); default "there is no one to ask here".
+   */
+  unaskable?: string;
+  /**
+   * Tools the one who would be asked allowed in advance, for this run only (patterns as in the policy's `allow`, e.g. an
+   * HTTP client's `allow_tools`): calls the policy would ask about run, recorded as allowed by the user. They never
+   * override a policy that refuses (`never`).
+   */
+  preApproved?: readonly string[];
   /** Watches the run from inside its loop (metrics, traces, logs): every event, and each model and tool call. */
   observer?: RunObserver;
 }
@@ -235,9 +253,15 @@ class Run {
             if (this.signal.aborted) break;
             for (const chunk of isBatch(item) ? item : [item]) {
               if (this.signal.aborted) break;
+              if (chunk.type === 'approval') {
+                yield* this.remoteApproval(chunk, turn);
+                continue;
+              }
               const event = this.onChunk(chunk, turn);
               if (event) yield event;
             }
+            // Cancelled while a chunk's events were read: the provider is closed, not asked for more.
+            if (this.signal.aborted) break;
           }
           if (this.signal.aborted) throw this.signal.reason;
           failure = { error: undefined };
@@ -386,6 +410,8 @@ class Run {
         return undefined;
       case 'notice':
         return this.stamp({ type: 'error', error: chunk.error });
+      case 'approval':
+        return undefined; // handled by remoteApproval, which can wait
     }
   }
 
@@ -496,8 +522,13 @@ class Run {
         execute(index);
         continue;
       }
+      if (this.preApproved(tool)) {
+        verdict(call, 'allowed', 'user', 'once');
+        execute(index);
+        continue;
+      }
       if (!approve) {
-        refuse(index, `${reason}; it needs approval and there is no one to ask here`);
+        refuse(index, this.unaskable(reason));
         continue;
       }
       const request = {
@@ -532,6 +563,81 @@ class Run {
         });
       }
     }
+  }
+
+  /** True when the one who would be asked allowed `tool` in advance for this run. */
+  private preApproved(tool: Pick<Tool, 'name' | 'server'>): boolean {
+    return (this.options.preApproved ?? []).some((p) => allows(p, tool));
+  }
+
+  /** The policy's refusal of a call that needs approval when nobody can be asked. */
+  private unaskable(reason: string): string {
+    return `${reason}; it needs approval and ${this.options.unaskable ?? 'there is no one to ask here'}`;
+  }
+
+  /**
+   * A remote agent's tool call waiting for approval (see ModelChunk `approval`): decided as a local call would be — the
+   * policy, what was allowed in advance or for the session, then the approver — with the same events, and the decision
+   * handed back to the provider, which sends it to the remote agent. One `reply`, unless the run is cancelled
+   * meanwhile: then the provider is closed instead, and cancels the remote task.
+   */
+  private async *remoteApproval(
+    chunk: Extract<ModelChunk, { type: 'approval' }>,
+    turn: number,
+  ): AsyncGenerator<AgentEvent> {
+    const { request } = chunk;
+    const tool = {
+      name: request.name,
+      readOnly: false,
+      ...(request.server !== undefined ? { server: request.server } : {}),
+    };
+    const decided = (answer: RemoteApprovalAnswer, by: ApprovalDecider): AgentEvent => {
+      chunk.reply(answer);
+      return this.stamp({
+        type: 'tool_approval',
+        call_id: request.call_id,
+        name: request.name,
+        decision: answer.decision,
+        by,
+        scope: answer.scope ?? 'once',
+        ...(answer.reason ? { reason: answer.reason } : {}),
+        turn,
+      });
+    };
+    const now = this.decideWithoutAsking(tool);
+    const approve = this.options.approve;
+    if (now || !approve) {
+      yield decided(now?.answer ?? { decision: 'denied', reason: this.unaskable(request.reason) }, now?.by ?? 'policy');
+      return;
+    }
+    const asked = askApprover(
+      approve,
+      { run_id: this.id, agent: this.agent.name, ...request },
+      this.signal,
+      this.options.approvalTimeoutMs,
+    );
+    yield this.stamp({ type: 'tool_approval_request', ...request, turn });
+    const outcome = await asked;
+    // Cancelled: the run stops reading the provider (which cancels the remote task) instead of answering.
+    if (outcome.kind === 'cancelled') return;
+    if (outcome.kind !== 'answer') {
+      yield decided({ decision: 'denied', reason: outcome.reason }, 'policy');
+      return;
+    }
+    const { answer } = outcome;
+    if (answer.decision === 'allowed' && answer.scope === 'session') this.allowedTools.add(request.name);
+    yield decided(answer, 'user');
+  }
+
+  /** The decision about a remote call that needs nobody asked: the policy's, or what was allowed in advance. */
+  private decideWithoutAsking(
+    tool: Pick<Tool, 'name' | 'server' | 'readOnly'>,
+  ): { answer: RemoteApprovalAnswer; by: ApprovalDecider } | undefined {
+    const action = decide(tool, this.agent.approval, this.allowedTools);
+    if (action.action === 'auto') return { answer: { decision: 'allowed', scope: 'once' }, by: 'policy' };
+    if (action.action === 'deny') return { answer: { decision: 'denied', reason: action.reason }, by: 'policy' };
+    if (this.preApproved(tool)) return { answer: { decision: 'allowed', scope: 'once' }, by: 'user' };
+    return undefined;
   }
 
   /** Why the loop was left by an exception: the run's signal (timeout or cancel), or a failure. */

@@ -5,7 +5,9 @@
  * question counts as denied after the approval timeout (default 5 min).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApprovalAnswer, ApprovalRequest, Approver } from '../core/tools/approval.js';
+import type { AgentEvent, RunEndEvent } from '../core/events.js';
+import type { RunOptions } from '../core/run.js';
+import { parseAllowPattern, type ApprovalAnswer, type ApprovalRequest, type Approver } from '../core/tools/approval.js';
 import { HttpError, readJsonObject, sendJson } from './http.js';
 import type { ServerStore } from './store-types.js';
 
@@ -128,4 +130,66 @@ export function describeRequest(request: ApprovalRequest): Record<string, unknow
     reason: request.reason,
     ...(request.server !== undefined ? { server: request.server } : {}),
   };
+}
+
+/** The largest `allow_tools` list a request may send. */
+const MAX_ALLOW_TOOLS = 64;
+
+/**
+ * A request's `allow_tools`: the tools its client allows in advance for this run (patterns as `--allow-tool`: a name,
+ * `server__tool`, `server__*`, `*`). The client is the one a streaming run would ask, so this only answers ahead of
+ * time what it would be asked; `--approve never` still refuses. 400 with the accepted forms when malformed.
+ */
+export function parseAllowTools(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length > MAX_ALLOW_TOOLS)
+    throw new HttpError(
+      400,
+      `"allow_tools" must be a list of at most ${MAX_ALLOW_TOOLS} tool patterns, e.g. ["write_note", "fs__*"]`,
+      'invalid_request',
+    );
+  return value.map((pattern, i) => {
+    try {
+      return parseAllowPattern(pattern, `"allow_tools[${i}]"`);
+    } catch (e) {
+      throw new HttpError(400, (e as Error).message, 'invalid_request');
+    }
+  });
+}
+
+/** A tool call the policy denied in a run nobody could be asked about, as the response lists it. */
+export interface DeniedCall {
+  call_id: string;
+  name: string;
+  reason: string;
+}
+
+/**
+ * The run options of a request whose client cannot be asked (non-streaming `/chat`, `/v1/chat/completions`): calls
+ * needing approval run only when `allow_tools` allowed them, else they are denied at once — never run, never waited
+ * on — and the model is told why and how a client gets them allowed.
+ */
+export function unaskedRun(endpoint: string, allowTools: string[] | undefined): RunApprovalOptions {
+  return {
+    unaskable: `${endpoint} cannot ask for it: the client can allow it in advance with "allow_tools": ["<tool name>"], or use a streaming POST /chat, /ws or A2A, which ask`,
+    ...(allowTools ? { preApproved: allowTools } : {}),
+  };
+}
+
+/** What an approval-aware handler adds to a run's options. */
+export type RunApprovalOptions = Pick<RunOptions, 'unaskable' | 'preApproved'>;
+
+/** Reads a run to its `run_end`, collecting the calls its policy denied (`tool_approval` events with `by: policy`). */
+export async function endAndDenials(
+  events: AsyncIterable<AgentEvent>,
+): Promise<{ end: RunEndEvent; denied: DeniedCall[] }> {
+  let end: RunEndEvent | undefined;
+  const denied: DeniedCall[] = [];
+  for await (const e of events) {
+    if (e.type === 'run_end') end = e;
+    else if (e.type === 'tool_approval' && e.decision === 'denied' && e.by === 'policy')
+      denied.push({ call_id: e.call_id, name: e.name, reason: e.reason ?? '' });
+  }
+  if (!end) throw new Error('the run ended without run_end');
+  return { end, denied };
 }

@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InputMessage } from '../core/agent.js';
 import type { AgentEvent, RunEndEvent, RunStatus, Usage } from '../core/events.js';
 import type { ServerContext } from './context.js';
-import { runEndOf, TurnJoiner } from '../core/stream.js';
+import { TurnJoiner } from '../core/stream.js';
+import { endAndDenials, parseAllowTools, unaskedRun, type DeniedCall } from './approvals.js';
 import { abortOnDisconnect, HttpError, readJsonObject, sendJson, streamWriter } from './http.js';
 import { publicRunError } from './public-errors.js';
 import { SSE_HEADERS } from './sse.js';
@@ -126,6 +127,8 @@ interface CompletionRequest {
   input: InputMessage[];
   stream: boolean;
   includeUsage: boolean;
+  /** Tools the client allows in advance (`allow_tools`, an agentor extension): this endpoint cannot ask. */
+  allowTools: string[] | undefined;
 }
 
 function parseCompletion(ctx: ServerContext, body: Record<string, unknown>): CompletionRequest {
@@ -137,7 +140,7 @@ function parseCompletion(ctx: ServerContext, body: Record<string, unknown>): Com
   if (body['stream'] !== undefined && typeof body['stream'] !== 'boolean')
     throw new HttpError(400, '"stream" must be a boolean', 'invalid_request');
   const includeUsage = (body['stream_options'] as { include_usage?: unknown } | undefined)?.include_usage === true;
-  return { input, stream: body['stream'] === true, includeUsage };
+  return { input, stream: body['stream'] === true, includeUsage, allowTools: parseAllowTools(body['allow_tools']) };
 }
 
 /** `POST /v1/chat/completions`. */
@@ -158,6 +161,7 @@ export async function handleChatCompletions(
       signal: run.signal,
       timeoutMs: ctx.options.runTimeoutMs,
       observer: ctx.telemetry.observeRun(req, { protocol: 'openai' }),
+      ...unaskedRun('POST /v1/chat/completions', completion.allowTools),
     });
     if (completion.stream) await streamCompletion(ctx, res, events, meta, completion.includeUsage);
     else await answerCompletion(ctx, res, events, meta);
@@ -179,7 +183,7 @@ async function answerCompletion(
   events: AsyncIterable<AgentEvent>,
   meta: CompletionMeta,
 ): Promise<void> {
-  const end = await runEndOf(events);
+  const { end, denied } = await endAndDenials(events);
   if (end.status !== 'completed' && end.status !== 'max_turns') {
     const f = failure(ctx, end);
     return openAIError(res, f.status, f.message, f.type, f.code);
@@ -196,7 +200,13 @@ async function answerCompletion(
       },
     ],
     usage: usageOf(end.usage),
+    ...deniedField(denied),
   });
+}
+
+/** The calls the approval policy denied, an agentor extension field clients may act on (retry with `allow_tools`). */
+function deniedField(denied: readonly DeniedCall[]): { denied_tool_calls?: readonly DeniedCall[] } {
+  return denied.length ? { denied_tool_calls: denied } : {};
 }
 
 async function streamCompletion(
@@ -209,25 +219,30 @@ async function streamCompletion(
   res.writeHead(200, SSE_HEADERS);
   const write = streamWriter(res);
   const frame = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`;
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra?: object): string =>
     frame({
       ...meta,
       object: 'chat.completion.chunk',
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...(includeUsage ? { usage: null } : {}),
+      ...extra,
     });
   await write(chunk({ role: 'assistant', content: '' }));
   // Turns are joined exactly as in the non-streaming answer (run_end.text).
   const turns = new TurnJoiner();
+  const denied: DeniedCall[] = [];
   for await (const e of events) {
     if (e.type === 'text_delta') {
       const full = write(chunk({ content: turns.append(e.turn, e.text) }));
       if (full) await full;
     } else if (e.type === 'reasoning_delta') {
       await write(chunk({ reasoning_content: e.text }));
+    } else if (e.type === 'tool_approval') {
+      if (e.decision === 'denied' && e.by === 'policy')
+        denied.push({ call_id: e.call_id, name: e.name, reason: e.reason ?? '' });
     } else if (e.type === 'run_end') {
       if (e.status === 'completed' || e.status === 'max_turns') {
-        await write(chunk({}, finishReason(e.status)));
+        await write(chunk({}, finishReason(e.status), deniedField(denied)));
         if (includeUsage)
           await write(frame({ ...meta, object: 'chat.completion.chunk', choices: [], usage: usageOf(e.usage) }));
         await write('data: [DONE]\n\n');

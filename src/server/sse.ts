@@ -4,8 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentEvent } from '../core/events.js';
-import { runEndOf } from '../core/stream.js';
-import { askClient } from './approvals.js';
+import { askClient, endAndDenials, parseAllowTools, unaskedRun } from './approvals.js';
 import { leaseSession, parseChatRequest, releasedAtEnd, type ServerContext } from './context.js';
 import { abortOnDisconnect, readJsonObject, sendJson, streamWriter } from './http.js';
 import { publicEvent, publicRunError, type ServerLog } from './public-errors.js';
@@ -30,7 +29,9 @@ export function sseFrame(event: AgentEvent): string {
 
 /** Handles `POST /chat`. */
 export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chat = parseChatRequest(await readJsonObject(req, ctx.maxBodyBytes));
+  const body = await readJsonObject(req, ctx.maxBodyBytes);
+  const chat = parseChatRequest(body);
+  const allowTools = parseAllowTools(body['allow_tools']);
   const stream = chat.stream ?? (req.headers.accept ?? '').includes('text/event-stream');
   const lease = await leaseSession(ctx, chat.sessionId);
   const run = ctx.runs.start(abortOnDisconnect(req, res), chat.sessionId);
@@ -42,20 +43,27 @@ export async function handleChat(ctx: ServerContext, req: IncomingMessage, res: 
       // Without streaming the result is built from run_end, so nothing may be filtered away.
       events: stream ? chat.events : undefined,
       timeoutMs: ctx.options.runTimeoutMs,
-      // Only a streaming client sees the question (and its run_id); without a stream, calls needing approval are denied.
+      // Only a streaming client sees the question (and its run_id); without a stream, calls needing approval that
+      // allow_tools did not allow are denied at once.
       ...(stream ? askClient(ctx) : {}),
+      ...(stream
+        ? allowTools
+          ? { preApproved: allowTools }
+          : {}
+        : unaskedRun('a non-streaming POST /chat', allowTools)),
       observer: ctx.telemetry.observeRun(req, { protocol: 'chat', conversationId: chat.sessionId }),
     });
     const events = releasedAtEnd(runEvents, lease);
     if (stream) await writeSse(res, events, ctx.log);
     else {
-      const end = await runEndOf(events);
+      const { end, denied } = await endAndDenials(events);
       sendJson(res, 200, {
         run_id: end.run_id,
         text: end.text,
         status: end.status,
         usage: end.usage,
         ...(end.error ? { error: publicRunError(end, ctx.log) } : {}),
+        ...(denied.length ? { denied_tool_calls: denied } : {}),
       });
     }
   } finally {

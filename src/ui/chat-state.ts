@@ -87,6 +87,8 @@ export interface Panel {
   held: string[];
   outputChars: number;
   toolsRun: number;
+  /** The call waiting for the user's approval (the progress line says so instead of counting a stall). */
+  approving?: string;
   end?: PanelEnd;
   /** The answer as text, in stream order (for /save, /copy and Ctrl+O). */
   parts: AnswerPart[];
@@ -354,8 +356,11 @@ function applyToPanel(p: Panel, e: AgentEvent, state: ChatState, out: string[]):
       return;
     }
     case 'tool_approval_request':
-      return; // the approval panel asks it
+      p.approving = e.call_id; // the approval panel asks it
+      return;
     case 'tool_approval': {
+      if (p.approving === e.call_id) p.approving = undefined;
+      p.lastTokenAt = e.ts;
       // What was decided stays in the transcript; an allowed call's panel follows when it finishes.
       const how =
         e.decision === 'allowed'

@@ -55,6 +55,8 @@ const KEYS = [
   'tab completes /commands and @paths (several matches are listed under the prompt)',
   'ctrl+r searches the history (type to filter, ctrl+r again for older, enter takes it, esc goes back)',
   'ctrl+g edits the prompt in $VISUAL / $EDITOR (vi by default) · ctrl+l clears the screen, the scrollback stays',
+  'a tool call waiting for approval: y once · a always (this tool, this session) · n deny (then an optional reason) · esc cancels',
+  '  a key answers only the question on screen: keys typed with it (ya) are dropped, the next question waits for its own',
 ];
 
 const INPUT = [

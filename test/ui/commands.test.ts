@@ -163,6 +163,13 @@ describe('slash commands', () => {
     expect(two.notices[0]?.text).toMatch(/\/agents +list the agents/);
   });
 
+  it('/help explains the approval keys, and that a key answers only the question on screen', () => {
+    const c = chat([]);
+    c.run('/help');
+    expect(c.notices[0]?.text).toContain('a tool call waiting for approval: y once · a always');
+    expect(c.notices[0]?.text).toContain('keys typed with it (ya) are dropped');
+  });
+
   it('names the terminals that cannot copy', () => {
     expect(clipboardNote({ TERM_PROGRAM: 'Apple_Terminal' }).tone).toBe('warn');
     expect(clipboardNote({ STY: '1.pts' }).text).toContain('GNU screen');

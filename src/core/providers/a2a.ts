@@ -4,9 +4,11 @@
  * servers both work: the card comes from `/.well-known/agent-card.json` and picks the transport.
  *
  * Mapping: artifact chunks (and a direct reply message) → text; `working` status messages → reasoning; a failed,
- * rejected or remotely cancelled task → a ProviderError (run_end `failed`); `input-required` ends the run normally
- * with the agent's question, and the next run answers inside the same task. Aborting the request signal closes the
- * stream and cancels the remote task.
+ * rejected or remotely cancelled task → a ProviderError (run_end `failed`). `input-required` asking to approve a tool
+ * call (agentor's data part `{type: "tool_approval_request", call_id, …}`) becomes an `approval` chunk: the run decides
+ * as for a local call, and the decision goes back on the same task, whose stream then goes on. Any other
+ * `input-required` ends the run normally with the agent's question, and the next run answers inside the same task.
+ * Aborting the request signal closes the stream and cancels the remote task.
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -20,7 +22,7 @@ import type {
 } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
 import { lastUserText } from './messages.js';
-import type { ModelChunk, ModelProvider, ModelRequest } from './types.js';
+import type { ModelChunk, ModelProvider, ModelRequest, RemoteApprovalAnswer, RemoteApprovalRequest } from './types.js';
 import { ProviderError } from './types.js';
 
 /** How to reach a remote agent. */
@@ -61,6 +63,47 @@ function partsText(parts: readonly Part[] | undefined): string {
     else if (c.$case === 'raw') out += `[${p.filename || 'file'}: ${p.mediaType || 'binary'}, ${c.value.length} bytes]`;
   }
   return out;
+}
+
+/** The user's text as the parts of a message. */
+function textParts(value: string): Part[] {
+  return [{ content: { $case: 'text', value }, metadata: undefined, filename: '', mediaType: 'text/plain' }];
+}
+
+/** A decision about a remote tool call as the data part agentor's A2A server reads (`{call_id, decision, …}`). */
+function approvalPart(callId: string, answer: RemoteApprovalAnswer): Part {
+  const value = {
+    call_id: callId,
+    decision: answer.decision,
+    ...(answer.decision === 'allowed' && answer.scope === 'session' ? { scope: 'session' } : {}),
+    ...(answer.decision === 'denied' && answer.reason ? { reason: answer.reason.slice(0, 2000) } : {}),
+  };
+  return { content: { $case: 'data', value }, metadata: undefined, filename: '', mediaType: 'application/json' };
+}
+
+/**
+ * The tool call an `input-required` status asks to approve: agentor's data part `{type: "tool_approval_request",
+ * call_id, name, args?, reason?, server?}`; undefined for any other question.
+ */
+function approvalRequest(parts: readonly Part[] | undefined): RemoteApprovalRequest | undefined {
+  for (const p of parts ?? []) {
+    if (p.content?.$case !== 'data') continue;
+    const v: unknown = p.content.value;
+    if (typeof v !== 'object' || v === null) continue;
+    const d = v as Record<string, unknown>;
+    if (d['type'] !== 'tool_approval_request' || typeof d['call_id'] !== 'string' || typeof d['name'] !== 'string')
+      continue;
+    const args = d['args'];
+    const reason = typeof d['reason'] === 'string' && d['reason'] ? d['reason'] : 'it may change things';
+    return {
+      call_id: d['call_id'],
+      name: d['name'],
+      args: typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {},
+      reason: `the remote agent asks before it runs "${d['name']}": ${reason}`,
+      ...(typeof d['server'] === 'string' && d['server'] ? { server: d['server'] } : {}),
+    };
+  }
+  return undefined;
 }
 
 /** A hint for authentication failures: the token comes from the environment, never from a flag. */
@@ -169,17 +212,42 @@ export class A2AProvider implements ModelProvider {
       this.contextId = undefined;
       this.openTaskId = undefined;
     }
-    const params = this.request(lastUserText(req.messages));
+    let params = this.request(textParts(lastUserText(req.messages)));
     this.openTaskId = undefined;
     const task = new TaskProgress();
+    const answered = new Set<string>();
     try {
       // The call's own headers (its span's trace context) go out as A2A service parameters, which are HTTP headers.
       const options = { signal: req.signal, ...(req.headers ? { serviceParameters: { ...req.headers } } : {}) };
-      const responses = client.sendMessageStream(params, options) as AsyncGenerator<StreamResponse>;
-      for await (const response of responses) {
-        const chunks = task.read(response);
-        if (task.contextId) this.contextId = task.contextId;
-        yield* chunks;
+      for (;;) {
+        const responses = client.sendMessageStream(params, options) as AsyncGenerator<StreamResponse>;
+        for await (const response of responses) {
+          const chunks = task.read(response);
+          if (task.contextId) this.contextId = task.contextId;
+          yield* chunks;
+        }
+        const question = task.approval;
+        if (!question) break;
+        if (answered.has(question.call_id))
+          throw new ProviderError(
+            `the A2A agent at ${this.url} asked again about tool call "${question.call_id}" after it was answered`,
+            { code: 'a2a_approval_loop' },
+          );
+        answered.add(question.call_id);
+        let answer: RemoteApprovalAnswer | undefined;
+        yield {
+          type: 'approval',
+          request: question,
+          reply: (a) => {
+            answer ??= a;
+          },
+        };
+        if (req.signal.aborted) return; // the remote task is cancelled below, not left open for the next message
+        // Whoever read this stream did not decide (not an agent run): the call is not allowed.
+        answer ??= { decision: 'denied', reason: 'nobody could be asked about it' };
+        // The decision goes back into the same task, the A2A way: a data part naming the call.
+        params = this.request([approvalPart(question.call_id, answer)], task.taskId);
+        task.resume();
       }
     } catch (e) {
       throw this.failure(e, req);
@@ -192,14 +260,14 @@ export class A2AProvider implements ModelProvider {
     if (last.text) yield { type: 'text', text: last.text };
   }
 
-  /** The message to send: the user's latest text, inside the remote conversation and open task when there are. */
-  private request(text: string): SendMessageRequest {
+  /** A message to send: inside the remote conversation, and inside `taskId` or the open task when there is one. */
+  private request(parts: Part[], taskId = this.openTaskId): SendMessageRequest {
     const message: Message = {
       messageId: randomUUID(),
       role: ROLE_USER,
-      parts: [{ content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' }],
+      parts,
       contextId: this.contextId ?? '',
-      taskId: this.openTaskId ?? '',
+      taskId: taskId ?? '',
       extensions: [],
       metadata: undefined,
       referenceTaskIds: [],
@@ -239,6 +307,8 @@ class TaskProgress {
   contextId: string | undefined;
   private state: number | undefined;
   private statusText = '';
+  /** The tool call the task waits to have approved (input-required with agentor's approval data part). */
+  approval: RemoteApprovalRequest | undefined;
   private emitted = false;
   private readonly artifacts = new Map<string, string>();
   private lastArtifact: string | undefined;
@@ -310,13 +380,23 @@ class TaskProgress {
     return [{ type: 'text', text }];
   }
 
+  /** The decision about `approval` was sent: the task's next stream goes on from there. */
+  resume(): void {
+    this.approval = undefined;
+    this.state = undefined;
+  }
+
+  /** Takes a new status: an approval question is kept apart from the text shown. */
+  private status(state: number, parts: readonly Part[] | undefined): string {
+    this.state = state;
+    this.approval = state === STATE.inputRequired ? approvalRequest(parts) : undefined;
+    return this.approval ? '' : partsText(parts);
+  }
+
   private task(task: Task): ModelChunk[] {
     this.taskId = task.id || this.taskId;
     this.contextId = task.contextId || this.contextId;
-    if (task.status) {
-      this.state = task.status.state;
-      this.statusText = partsText(task.status.message?.parts) || this.statusText;
-    }
+    if (task.status) this.statusText = this.status(task.status.state, task.status.message?.parts) || this.statusText;
     // A non-streaming answer (or a late snapshot): take artifacts that did not stream.
     const out: ModelChunk[] = [];
     for (const a of task.artifacts ?? []) {
@@ -330,8 +410,7 @@ class TaskProgress {
     this.taskId = update.taskId || this.taskId;
     this.contextId = update.contextId || this.contextId;
     if (!update.status) return [];
-    this.state = update.status.state;
-    const t = partsText(update.status.message?.parts);
+    const t = this.status(update.status.state, update.status.message?.parts);
     if (t && this.state === STATE.working) return [{ type: 'reasoning', text: t.endsWith('\n') ? t : `${t}\n` }];
     if (t) this.statusText = t;
     return [];

@@ -1,5 +1,5 @@
 /** The model-provider contract the agent loop talks to. Providers stream chunks; the loop turns them into events. */
-import type { ErrorInfo, Usage } from '../events.js';
+import type { ApprovalDecision, ApprovalScope, ErrorInfo, Usage } from '../events.js';
 import type { JSONSchema } from '../tools/tool.js';
 
 /** A tool call as the model sent it (arguments still a JSON string). */
@@ -51,7 +51,32 @@ export type ModelChunk =
   /** A non-fatal notice, e.g. a retry after 429. */
   | { type: 'notice'; error: ErrorInfo }
   /** How the call ended, as far as the provider says: finish reason, the model that answered, the response id. */
-  | { type: 'finish'; reason?: string; model?: string; id?: string };
+  | { type: 'finish'; reason?: string; model?: string; id?: string }
+  /**
+   * A remote agent waits for approval of one of its own tool calls (an A2A task in `input-required`): the run decides
+   * as for a local call (policy, then its approver) and calls `reply` before it reads the next chunk (or, cancelled
+   * meanwhile, closes the stream).
+   */
+  | { type: 'approval'; request: RemoteApprovalRequest; reply: (answer: RemoteApprovalAnswer) => void };
+
+/** A remote agent's tool call waiting for approval, as a provider reports it. */
+export interface RemoteApprovalRequest {
+  call_id: string;
+  name: string;
+  args: Record<string, unknown>;
+  /** Why it is asked, in words for the person asked. */
+  reason: string;
+  /** The remote's MCP server the tool comes from, when it says. */
+  server?: string;
+}
+
+/** The decision a provider sends back to the remote agent. */
+export interface RemoteApprovalAnswer {
+  decision: ApprovalDecision;
+  scope?: ApprovalScope;
+  /** Why it was denied, for the remote's model. */
+  reason?: string;
+}
 
 /** A source of model turns: OpenAI-compatible HTTP, the offline demo, a remote agent… */
 export interface ModelProvider {

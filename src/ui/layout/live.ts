@@ -33,6 +33,7 @@ export function activity(p: Panel, now: number, cancelling: boolean): { text: st
   if (p.end) return { text: 'done', stalled: false };
   if (cancelling) return { text: 'cancelling', stalled: false };
   if (p.run_id === undefined) return { text: 'starting', stalled: false };
+  if (p.approving !== undefined) return { text: 'waiting for your approval', stalled: false };
   const running = p.tools.filter((t) => t.result === undefined);
   if (running.length > 0) return { text: `running ${running.map((t) => t.name).join(', ')}`, stalled: false };
   const since = now - (p.lastTokenAt ?? p.startedAt ?? now);
