@@ -29,6 +29,8 @@ import { useChat } from './use-chat.js';
 import { editInEditor } from './external-editor.js';
 import { shellContext } from './shell-command.js';
 import { useShellCommand } from './use-shell-command.js';
+import { useShellConfirm } from './use-shell-confirm.js';
+import { ShellTrust, shellConfirmLines } from './shell-trust.js';
 import { useClock } from './use-clock.js';
 import { useExit } from './use-exit.js';
 import { usePromptKeys } from './use-prompt-keys.js';
@@ -235,17 +237,28 @@ export function App({
     return false;
   };
 
-  // `!command`: its output is offered as context in the prompt, as a placeholder the next message carries.
+  // `!command`: asked about the first time (shell-trust.ts); its output is offered as context in the prompt, as a
+  // placeholder the next message carries.
   const shell = useShellCommand(dispatch, cwd);
+  const [shellTrust] = useState(() => ShellTrust.besideHistory(history.path));
+  const confirm = useShellConfirm(shellTrust, cwd, isRawModeSupported === true, (text) =>
+    dispatch({ type: 'notice', text, tone: 'warn' }),
+  );
   const runShell = (command: string, shown: string): boolean => {
     dispatch({ type: 'echo', text: shown });
     if (!command) {
       dispatch({ type: 'notice', text: 'usage: !command, e.g. !git status (runs it in the shell)', tone: 'warn' });
       return false;
     }
-    shell.run(command, (result) => {
-      if (!result.cancelled) keys.offer(shellContext(result));
-      keys.runEnded({ status: result.cancelled ? 'cancelled' : 'completed' });
+    confirm.ask(command, (run) => {
+      if (!run) {
+        dispatch({ type: 'notice', text: 'not run · ↑ brings the command back to edit it', tone: 'warn' });
+        return keys.runEnded({ status: 'cancelled' });
+      }
+      shell.run(command, (result) => {
+        if (!result.cancelled) keys.offer(shellContext(result));
+        keys.runEnded({ status: result.cancelled ? 'cancelled' : 'completed' });
+      });
     });
     return true;
   };
@@ -284,7 +297,8 @@ export function App({
     perform,
     editable: !once,
     // While a tool call waits for the user, keys answer it (use-approvals.ts), not the prompt.
-    isActive: isRawModeSupported === true && approvals.current === undefined && picker === undefined,
+    isActive:
+      isRawModeSupported === true && approvals.current === undefined && picker === undefined && !confirm.pending,
     ...(agents.length > 1 ? { cancelled: 'the agents were cancelled' } : {}),
     clearScreen: () => screen.clear(),
     openEditor: (text) => editInEditor(text),
@@ -338,7 +352,9 @@ export function App({
       onPrinted={onPrinted}
       {...(approvals.current
         ? { approval: approvalLines(approvals.current, approvalStep, width, color, agents.length > 1) }
-        : {})}
+        : confirm.pending
+          ? { approval: shellConfirmLines(confirm.pending.command, cwd, width, color) }
+          : {})}
       {...(picker
         ? {
             picker: {
