@@ -181,7 +181,7 @@ export function App({
     }
     const attached = attachMentions(to ? to.text : message, cwd);
     const notes = attached.notes.map(
-      (n) => ({ text: noteText(n), tone: n.kind === 'attached' ? 'info' : 'warn' }) as const,
+      (n) => ({ text: noteText(n), tone: n.kind === 'skipped' ? 'warn' : 'info' }) as const,
     );
     const round = {
       ...(to ? { targets: to.targets } : {}),

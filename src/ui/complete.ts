@@ -5,8 +5,9 @@
  * provider listed, `@src/ui/ke` paths against the working directory (hidden entries, and node_modules, .git and the
  * names .gitignore lists at its top, only when typed), and with several agents `@na` their names too.
  */
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
+import { plainGitignored } from '../core/dir-listing.js';
 import { resolveMention } from '../core/file-mentions.js';
 import type { EditorState } from './input.js';
 import { displayWidth } from './layout/width.js';
@@ -35,20 +36,6 @@ export interface Completion {
 const MAX_ENTRIES = 2000;
 const ALWAYS_SKIPPED = new Set(['node_modules', '.git']);
 
-/** Names the working directory's .gitignore lists plainly ("dist", "/coverage/"): patterns with wildcards are not read. */
-function gitignored(dir: string): Set<string> {
-  try {
-    const lines = readFileSync(join(dir, '.gitignore'), 'utf8').split('\n');
-    return new Set(
-      lines
-        .map((l) => l.trim().replace(/^\//, '').replace(/\/$/, ''))
-        .filter((l) => l && !l.startsWith('#') && !l.startsWith('!') && !/[*?[\]/\\]/.test(l)),
-    );
-  } catch {
-    return new Set();
-  }
-}
-
 function isDirectory(dir: string, entry: Dirent): boolean {
   if (entry.isDirectory()) return true;
   if (!entry.isSymbolicLink()) return false;
@@ -73,7 +60,7 @@ export function completePath(typed: string, cwd: string): string[] {
   } catch {
     return [];
   }
-  const ignored = dirPart ? new Set<string>() : gitignored(cwd);
+  const ignored = dirPart ? new Set<string>() : plainGitignored(cwd);
   const out: string[] = [];
   for (const e of entries) {
     if (!e.name.startsWith(base)) continue;

@@ -86,6 +86,19 @@ describe('Tab completion and @file', () => {
     expect(ui.text()).not.toContain('export const KEYS');
   });
 
+  it('@src/ attaches the tree listing and shows "attached src/ (2 entries)"', async () => {
+    const { provider, ui } = setup([text('Two files.')]);
+    await expect.poll(() => ui.text()).toContain('❯ ');
+    ui.stdin.write('what is in @sr\t');
+    await expect.poll(() => ui.screen()).toContain('❯ what is in @src/');
+    ui.stdin.write('\r');
+    await expect.poll(() => ui.text()).toContain('Two files.');
+    expect(ui.text()).toContain('attached src/ (2 entries)');
+    expect(lastUser(provider.requests[0])).toBe(
+      'what is in @src/\n\nWhat I mentioned:\n\n<directory path="src/">\nsrc/\n  keyboard.ts\n  keys.ts\n</directory>',
+    );
+  });
+
   it('/co<Tab> lists /compact and /copy; /he<Tab> completes /help', async () => {
     const { ui, prompt } = setup([]);
     await expect.poll(() => ui.text()).toContain('❯ ');
