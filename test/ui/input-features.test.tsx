@@ -267,6 +267,24 @@ describe('Ctrl+G and Ctrl+L', () => {
     expect(existsSync(readFileSync(join(dir, 'path'), 'utf8').trim())).toBe(false);
   });
 
+  it('Ctrl+X Ctrl+E opens the editor too; Ctrl+E alone, or after Ctrl+X and another key, is end of line', async () => {
+    const dir = tempDir('agentor-ui-editor-');
+    const script = join(dir, 'edit.sh');
+    writeFileSync(script, `#!/bin/sh\nprintf 'via ctrl-x: %s' "$(cat "$1")" > "$1"\n`);
+    chmodSync(script, 0o755);
+    vi.stubEnv('VISUAL', script);
+    onTestFinished(() => void vi.unstubAllEnvs());
+    const { ui, prompt } = setup([]);
+    await expect.poll(() => ui.text()).toContain('❯ ');
+    ui.stdin.write('ac\x01\x05b');
+    await expect.poll(prompt).toBe('acb');
+    ui.stdin.write('\x01\x18\x1b[C\x05d');
+    await expect.poll(prompt).toBe('acbd');
+    ui.stdin.write('\x18');
+    ui.stdin.write('\x05');
+    await expect.poll(prompt).toBe('via ctrl-x: acbd');
+  });
+
   it('Ctrl+L clears the screen through the terminal and draws the prompt again', async () => {
     const clear = vi.fn();
     const screen: Screen = { clear, copy: () => undefined, print: () => undefined };
