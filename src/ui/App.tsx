@@ -37,6 +37,7 @@ import { usePromptKeys } from './use-prompt-keys.js';
 import { TerminalOutput } from './terminal.js';
 import { useTerminalSize } from './use-terminal-size.js';
 import { resumedLines } from './session-view.js';
+import { shortId } from '../core/sessions/describe.js';
 import { roundOutcome } from './use-type-ahead.js';
 
 /** Props of the chat app. */
@@ -309,8 +310,23 @@ export function App({
         commands: SLASH_COMMANDS.filter((c) => agents.length > 1 || c.name !== 'agents').map((c) => c.name),
         ...(agents.length > 1 ? { names: state.agents.map((a) => addressName(a.name)) } : {}),
         ...(knownModels.current ? { models: knownModels.current } : {}),
+        ...(sessionIds.current?.ids ? { sessions: sessionIds.current.ids } : {}),
       }),
   });
+
+  // `/resume <Tab>` completes the ids of this directory's other sessions: listed once the prompt starts with "/res"
+  // (the listing reads session files, so not at startup), again after the chat moved to another session.
+  const sessionIds = useRef<{ for: string | undefined; ids?: readonly string[] } | undefined>(undefined);
+  const typingResume = /^\/res/i.test(keys.editor.text);
+  useEffect(() => {
+    if (!switcher || !typingResume || sessionIds.current?.for === session?.id) return;
+    const listing: { for: string | undefined; ids?: readonly string[] } = { for: session?.id };
+    sessionIds.current = listing;
+    void switcher.recent(50).then(
+      (recent) => void (listing.ids = recent.filter((s) => s.id !== listing.for).map((s) => shortId(s.id))),
+      () => undefined,
+    );
+  }, [switcher, typingResume, session?.id]);
 
   // Ctrl+O toggles how reasoning is shown; turned on at the prompt, the last answer's is printed in full.
   const reasoning = useRef(keys.showReasoning);

@@ -7,6 +7,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
+import { MemorySessionStore } from '../../src/core/sessions/memory-store.js';
+import { openChatSession } from '../../src/commands/chat-session.js';
 import type { ChatMessage, ModelRequest } from '../../src/core/providers/types.js';
 import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
@@ -293,5 +295,44 @@ describe('Ctrl+G and Ctrl+L', () => {
     ui.stdin.write('\x0c');
     await expect.poll(() => ui.screen()).toContain('screen cleared');
     expect(clear).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('argument completion', () => {
+  it('/resume <Tab> completes the ids of the directory’s other sessions, /save <Tab> paths', async () => {
+    const store = new MemorySessionStore();
+    const agents = [{ name: 'tester', model: 'scripted-1' }];
+    const other = await openChatSession({ kind: 'new' }, store, agents, () => undefined);
+    const opened = await openChatSession({ kind: 'new' }, store, agents, () => undefined);
+    const cwd = project();
+    const agent = new Agent({ name: 'tester', model: 'scripted-1', provider: new ScriptedProvider([]) });
+    const ui = renderInTerminal(
+      <App
+        agents={[agent]}
+        color={false}
+        onExit={() => undefined}
+        cwd={cwd}
+        {...(opened.session ? { session: opened.session } : {})}
+        {...(opened.switcher ? { sessions: opened.switcher } : {})}
+      />,
+      { columns: 100, rows: 30 },
+    );
+    onTestFinished(() => ui.unmount());
+    const prompt = (): string => promptText(ui.screen());
+    await expect.poll(() => ui.text()).toContain('❯ ');
+    const id = other.session?.id ?? '';
+    ui.stdin.write('/resume ');
+    await expect.poll(prompt).toBe('/resume ');
+    // The listing is read once "/res" is typed; Tab finishes the only other session's id.
+    await expect
+      .poll(() => {
+        ui.stdin.write('\t');
+        return prompt();
+      })
+      .toBe(`/resume ${id.slice(0, 8)}`);
+    ui.stdin.write('\x15/save sr\t');
+    await expect.poll(prompt).toBe('/save src/');
+    ui.stdin.write('key\t');
+    await expect.poll(() => ui.screen()).toContain('keyboard.ts  keys.ts');
   });
 });
