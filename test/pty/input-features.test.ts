@@ -30,7 +30,7 @@ function lastRequest(): { model: string; user: string } {
 }
 
 describe('input features in a real terminal', () => {
-  it('@path + Tab, Ctrl+R, /model, Ctrl+G, !command, Ctrl+L', async () => {
+  it('@path + Tab, Ctrl+R, /model, Ctrl+G and Ctrl+X Ctrl+E, !command, Ctrl+L', async () => {
     const dir = tempDir('agentor-pty-features-');
     mkdirSync(join(dir, 'src'));
     writeFileSync(join(dir, 'src', 'keys.ts'), 'export const KEYS = 1;\n// second line\n');
@@ -87,6 +87,12 @@ describe('input features in a real terminal', () => {
     // Ctrl+G: the editor's text comes back into the prompt.
     t.write('draft');
     t.write('\x07');
+    await t.waitFor('❯ rewritten in the editor');
+    t.write('\x15again');
+    await t.waitFor('❯ again');
+    // Ctrl+X Ctrl+E, bash's binding, opens it too.
+    t.write('\x18');
+    t.write('\x05');
     await t.waitFor('❯ rewritten in the editor');
     t.write('\x15');
 
