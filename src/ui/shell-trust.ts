@@ -2,7 +2,7 @@
  * `!command` asks first: the first one of a chat shows what it will run and where, and runs only on `y` (which also
  * lets the rest of this chat's commands run without asking) or `a` (which remembers the working directory, so chats
  * started there later do not ask either); `n` or Esc runs nothing. A typo'd `!rm …` or a `!` pasted by mistake then
- * costs a keypress, not a file — the confirmation that gemini-cli's shell mode and claude-code's trust prompt give.
+ * costs a keypress, not a file, as with the trust prompts peer agent CLIs show before they run shell commands.
  * Remembered directories are a private JSON file beside the input history (none when the history is in memory only).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -87,9 +87,9 @@ export function shellConfirmLines(command: string, cwd: string, width: number, c
   const lines = shown.slice(0, 3).map((l, i) => fit(`${i === 0 ? '  $ ' : '    '}${l}`));
   if (shown.length > 3) lines.push(dim(fit(`    … ${shown.length - 3} more lines`)));
   return [
-    yellow(fit('⏸ run this shell command? (the first ! command of this chat asks)')),
+    yellow(fit('⏸ run this shell command? (the first ! command of a chat asks)')),
     ...lines,
-    dim(fit(`  in ${sanitize(cwd)} · its output goes into the prompt, sent only when you press Enter`)),
-    fit('y run it (and later ones in this chat) · a always in this directory · n or esc: don’t run'),
+    dim(fit(`  in ${sanitize(cwd)} · output goes into the prompt, sent only on Enter`)),
+    fit('y run (and later ones in this chat) · a always in this dir · n/esc don’t run'),
   ];
 }

@@ -207,7 +207,7 @@ describe('!command asks the first time', () => {
     await expect.poll(() => ui.screen()).toContain('⏸ run this shell command?');
     expect(ui.screen()).toContain('$ touch made-by-n');
     expect(ui.screen()).toContain(`in ${cwd}`);
-    expect(ui.screen()).toContain('y run it (and later ones in this chat) · a always in this directory');
+    expect(ui.screen()).toContain('y run (and later ones in this chat) · a always in this dir · n/esc don’t run');
     ui.stdin.write('n');
     await expect.poll(() => ui.text()).toContain('not run · ↑ brings the command back');
     expect(existsSync(join(cwd, 'made-by-n'))).toBe(false);
