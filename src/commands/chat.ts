@@ -34,6 +34,7 @@ import type { ChatSessionFlags } from './chat-session.js';
 import type { Tracing } from '../observability/tracing.js';
 import { loadUi } from './load-ui.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
+import { attachForOneShot } from './one-shot-mentions.js';
 import { readPipedStdin } from './piped-stdin.js';
 
 /** Options of `agentor chat`, as Commander parses them. */
@@ -284,6 +285,12 @@ async function chatOnce(
   }
   if (!input && !interrupt.received) {
     return fail(NOTHING_TO_ASK);
+  }
+  if (prompt) {
+    // `@path` mentions of the prompt (not of piped text) are attached; one that cannot be stops the run (exit 2).
+    const mentioned = attachForOneShot(prompt, process.cwd(), process.stderr);
+    if (mentioned === undefined) return 2;
+    input = composePrompt(mentioned, piped);
   }
 
   // One signal for all agents: it cancels every run, and each still ends with its own run_end. Interrupted before the

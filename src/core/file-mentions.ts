@@ -1,13 +1,14 @@
 /**
  * `@path` mentions in a message: each one that names a readable text file (relative to the working directory, or
  * absolute, `~/` for the home directory) is attached to the message the model gets, as a block that names the path
- * and holds the file's text. The message as typed is kept for the transcript; what the user sees is one note per
+ * and holds the file's text (a directory, `@src/`, as a bounded tree listing of its names: dir-listing.ts). The message as typed is kept for the transcript; what the user sees is one note per
  * mention ("attached src/a.ts (120 lines)", or why it was not attached). A mention that names nothing is left as text:
  * `@alice` in a message, or an agent's name, stays a word.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { listDirectory, plainGitignored } from './dir-listing.js';
 
 /** Largest file attached (bytes): bigger ones are refused with a note, not cut. */
 export const ATTACH_MAX_BYTES = 256 * 1024;
@@ -16,7 +17,9 @@ export const ATTACH_MAX_BYTES = 256 * 1024;
 export type MentionNote =
   /** The file's text is attached. */
   | { kind: 'attached'; path: string; lines: number; bytes: number }
-  /** It names a file that was not attached, and why (too large, binary, unreadable, a directory). */
+  /** A directory's tree listing is attached (dir-listing.ts): `entries` names, `more` left out past the cap. */
+  | { kind: 'listed'; path: string; entries: number; more: number }
+  /** It names a file that was not attached, and why (too large, binary, unreadable, not a file). */
   | { kind: 'skipped'; path: string; why: string };
 
 /** A message with its mentioned files attached. */
@@ -111,7 +114,9 @@ export function attachMentions(text: string, cwd: string, maxBytes = ATTACH_MAX_
     const full = resolveMention(path, cwd);
     const what = kind(full);
     if (what === 'dir') {
-      notes.push({ kind: 'skipped', path, why: 'it is a directory: mention the files in it (Tab completes them)' });
+      const listing = listDirectory(full, path, plainGitignored(cwd));
+      blocks.push(`<directory path="${path.replace(/"/g, '\\"')}">\n${listing.text}</directory>`);
+      notes.push({ kind: 'listed', path, entries: listing.entries, more: listing.more });
       continue;
     }
     if (what !== 'file') {
@@ -146,7 +151,9 @@ export function attachMentions(text: string, cwd: string, maxBytes = ATTACH_MAX_
     }
   }
   if (blocks.length === 0) return { prompt: text, notes };
-  const intro = blocks.length === 1 ? 'The file I mentioned:' : 'The files I mentioned:';
+  const dirs = notes.filter((n) => n.kind === 'listed').length;
+  const intro =
+    dirs > 0 ? 'What I mentioned:' : blocks.length === 1 ? 'The file I mentioned:' : 'The files I mentioned:';
   return { prompt: `${text}\n\n${intro}\n\n${blocks.join('\n\n')}`, notes };
 }
 
@@ -157,5 +164,9 @@ function kib(bytes: number): string {
 /** A note as the transcript shows it: "attached src/a.ts (120 lines)" or "not attached: a.png (it is a binary file…)". */
 export function noteText(note: MentionNote): string {
   if (note.kind === 'attached') return `attached ${note.path} (${note.lines} ${note.lines === 1 ? 'line' : 'lines'})`;
+  if (note.kind === 'listed') {
+    const count = `${note.entries} ${note.entries === 1 ? 'entry' : 'entries'}`;
+    return `attached ${note.path} (${note.more ? `${count} listed, ${note.more} more left out` : count})`;
+  }
   return `not attached: ${note.path} — ${note.why}`;
 }

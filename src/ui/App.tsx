@@ -29,12 +29,15 @@ import { useChat } from './use-chat.js';
 import { editInEditor } from './external-editor.js';
 import { shellContext } from './shell-command.js';
 import { useShellCommand } from './use-shell-command.js';
+import { useShellConfirm } from './use-shell-confirm.js';
+import { ShellTrust, shellConfirmLines } from './shell-trust.js';
 import { useClock } from './use-clock.js';
 import { useExit } from './use-exit.js';
 import { usePromptKeys } from './use-prompt-keys.js';
 import { TerminalOutput } from './terminal.js';
 import { useTerminalSize } from './use-terminal-size.js';
 import { resumedLines } from './session-view.js';
+import { shortId } from '../core/sessions/describe.js';
 import { roundOutcome } from './use-type-ahead.js';
 
 /** Props of the chat app. */
@@ -179,7 +182,7 @@ export function App({
     }
     const attached = attachMentions(to ? to.text : message, cwd);
     const notes = attached.notes.map(
-      (n) => ({ text: noteText(n), tone: n.kind === 'attached' ? 'info' : 'warn' }) as const,
+      (n) => ({ text: noteText(n), tone: n.kind === 'skipped' ? 'warn' : 'info' }) as const,
     );
     const round = {
       ...(to ? { targets: to.targets } : {}),
@@ -237,17 +240,28 @@ export function App({
     return false;
   };
 
-  // `!command`: its output is offered as context in the prompt, as a placeholder the next message carries.
+  // `!command`: asked about the first time (shell-trust.ts); its output is offered as context in the prompt, as a
+  // placeholder the next message carries.
   const shell = useShellCommand(dispatch, cwd);
+  const [shellTrust] = useState(() => ShellTrust.besideHistory(history.path));
+  const confirm = useShellConfirm(shellTrust, cwd, isRawModeSupported === true, (text) =>
+    dispatch({ type: 'notice', text, tone: 'warn' }),
+  );
   const runShell = (command: string, shown: string): boolean => {
     dispatch({ type: 'echo', text: shown });
     if (!command) {
       dispatch({ type: 'notice', text: 'usage: !command, e.g. !git status (runs it in the shell)', tone: 'warn' });
       return false;
     }
-    shell.run(command, (result) => {
-      if (!result.cancelled) keys.offer(shellContext(result));
-      keys.runEnded({ status: result.cancelled ? 'cancelled' : 'completed' });
+    confirm.ask(command, (run) => {
+      if (!run) {
+        dispatch({ type: 'notice', text: 'not run · ↑ brings the command back to edit it', tone: 'warn' });
+        return keys.runEnded({ status: 'cancelled' });
+      }
+      shell.run(command, (result) => {
+        if (!result.cancelled) keys.offer(shellContext(result));
+        keys.runEnded({ status: result.cancelled ? 'cancelled' : 'completed' });
+      });
     });
     return true;
   };
@@ -286,7 +300,8 @@ export function App({
     perform,
     editable: !once,
     // While a tool call waits for the user, keys answer it (use-approvals.ts), not the prompt.
-    isActive: isRawModeSupported === true && approvals.current === undefined && picker === undefined,
+    isActive:
+      isRawModeSupported === true && approvals.current === undefined && picker === undefined && !confirm.pending,
     ...(agents.length > 1 ? { cancelled: 'the agents were cancelled' } : {}),
     clearScreen: () => screen.clear(),
     openEditor: (text) => editInEditor(text),
@@ -297,8 +312,23 @@ export function App({
         commands: SLASH_COMMANDS.filter((c) => agents.length > 1 || c.name !== 'agents').map((c) => c.name),
         ...(agents.length > 1 ? { names: state.agents.map((a) => addressName(a.name)) } : {}),
         ...(knownModels.current ? { models: knownModels.current } : {}),
+        ...(sessionIds.current?.ids ? { sessions: sessionIds.current.ids } : {}),
       }),
   });
+
+  // `/resume <Tab>` completes the ids of this directory's other sessions: listed once the prompt starts with "/res"
+  // (the listing reads session files, so not at startup), again after the chat moved to another session.
+  const sessionIds = useRef<{ for: string | undefined; ids?: readonly string[] } | undefined>(undefined);
+  const typingResume = /^\/res/i.test(keys.editor.text);
+  useEffect(() => {
+    if (!switcher || !typingResume || sessionIds.current?.for === session?.id) return;
+    const listing: { for: string | undefined; ids?: readonly string[] } = { for: session?.id };
+    sessionIds.current = listing;
+    void switcher.recent(50).then(
+      (recent) => void (listing.ids = recent.filter((s) => s.id !== listing.for).map((s) => shortId(s.id))),
+      () => undefined,
+    );
+  }, [switcher, typingResume, session?.id]);
 
   // Ctrl+O toggles how reasoning is shown; turned on at the prompt, the last answer's is printed in full.
   const reasoning = useRef(keys.showReasoning);
@@ -340,7 +370,9 @@ export function App({
       onPrinted={onPrinted}
       {...(approvals.current
         ? { approval: approvalLines(approvals.current, approvalStep, width, color, agents.length > 1) }
-        : {})}
+        : confirm.pending
+          ? { approval: shellConfirmLines(confirm.pending.command, cwd, width, color) }
+          : {})}
       {...(picker
         ? {
             picker: {

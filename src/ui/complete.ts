@@ -1,12 +1,13 @@
 /**
  * Tab completion in the prompt, as a shell does it: the word before the cursor is completed to the longest text every
  * match shares; with one match the word is finished (a space after it, or `/` after a directory), with several the
- * matches are listed. `/co` completes slash commands (at the start of the prompt), `/model g` the model ids the
- * provider listed, `@src/ui/ke` paths against the working directory (hidden entries, and node_modules, .git and the
+ * matches are listed. `/co` completes slash commands (at the start of the prompt), their first argument too (`/model g`
+ * the model ids the provider listed, `/resume 3f` session ids, `/save notes/` paths, `/copy c` code), `@src/ui/ke` paths against the working directory (hidden entries, and node_modules, .git and the
  * names .gitignore lists at its top, only when typed), and with several agents `@na` their names too.
  */
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
+import { plainGitignored } from '../core/dir-listing.js';
 import { resolveMention } from '../core/file-mentions.js';
 import type { EditorState } from './input.js';
 import { displayWidth } from './layout/width.js';
@@ -20,6 +21,26 @@ export interface CompletionContext {
   names?: readonly string[];
   /** The model ids `/model <Tab>` completes (the provider's list, once the picker fetched it). */
   models?: readonly string[];
+  /** The session ids `/resume <Tab>` completes (short ids of the directory's other recent sessions). */
+  sessions?: readonly string[];
+}
+
+/** The fixed words a command's argument completes to (`/copy c` → `code`). */
+const ARGUMENT_WORDS: Readonly<Record<string, readonly string[]>> = { copy: ['code'] };
+
+/** The matches for a slash command's argument being typed, and how one is finished; undefined when it takes none. */
+function argumentMatches(
+  command: string,
+  word: string,
+  ctx: CompletionContext,
+): { matches: string[]; finish: (m: string) => string; paths?: true } | undefined {
+  const words = (list: readonly string[] | undefined) =>
+    list?.length ? { matches: list.filter((m) => m.startsWith(word)), finish: (m: string) => m } : undefined;
+  if (command === 'model') return words(ctx.models);
+  if (command === 'resume') return words(ctx.sessions);
+  if (command === 'save' || command === 'save!')
+    return { matches: completePath(word, ctx.cwd), finish: (m) => m, paths: true };
+  return words(ARGUMENT_WORDS[command]);
 }
 
 /** What Tab does: replace `from`…`to` of the text by `insert`; `choices` lists the matches when there are several. */
@@ -34,20 +55,6 @@ export interface Completion {
 /** Listed at most, however many match. */
 const MAX_ENTRIES = 2000;
 const ALWAYS_SKIPPED = new Set(['node_modules', '.git']);
-
-/** Names the working directory's .gitignore lists plainly ("dist", "/coverage/"): patterns with wildcards are not read. */
-function gitignored(dir: string): Set<string> {
-  try {
-    const lines = readFileSync(join(dir, '.gitignore'), 'utf8').split('\n');
-    return new Set(
-      lines
-        .map((l) => l.trim().replace(/^\//, '').replace(/\/$/, ''))
-        .filter((l) => l && !l.startsWith('#') && !l.startsWith('!') && !/[*?[\]/\\]/.test(l)),
-    );
-  } catch {
-    return new Set();
-  }
-}
 
 function isDirectory(dir: string, entry: Dirent): boolean {
   if (entry.isDirectory()) return true;
@@ -73,7 +80,7 @@ export function completePath(typed: string, cwd: string): string[] {
   } catch {
     return [];
   }
-  const ignored = dirPart ? new Set<string>() : gitignored(cwd);
+  const ignored = dirPart ? new Set<string>() : plainGitignored(cwd);
   const out: string[] = [];
   for (const e of entries) {
     if (!e.name.startsWith(base)) continue;
@@ -105,14 +112,15 @@ export function complete(text: string, cursor: number, ctx: CompletionContext): 
   let start = cursor;
   while (start > 0 && !(/\s/.test(before[start - 1] as string) && before[start - 2] !== '\\')) start--;
   const word = before.slice(start);
+  const typedCommand = /^\/([a-zA-Z][\w-]*!?)\s+(?:\\ |\S)*$/.exec(before);
+  const argument = typedCommand ? argumentMatches((typedCommand[1] as string).toLowerCase(), word, ctx) : undefined;
   let matches: string[];
   let finish: (match: string) => string;
   if (word.startsWith('/') && start === 0 && !/\s/.test(before)) {
     matches = ctx.commands.filter((c) => `/${c}`.startsWith(word)).map((c) => `/${c}`);
     finish = (m) => `${m} `;
-  } else if (/^\/model\s+\S*$/.test(before) && ctx.models?.length) {
-    matches = ctx.models.filter((m) => m.startsWith(word));
-    finish = (m) => m;
+  } else if (argument) {
+    ({ matches, finish } = argument);
   } else if (word.startsWith('@')) {
     const typed = word.slice(1);
     const names = (ctx.names ?? []).filter((n) => n.startsWith(typed)).map((n) => `@${n}`);
@@ -126,7 +134,7 @@ export function complete(text: string, cursor: number, ctx: CompletionContext): 
     from: start,
     to: cursor,
     insert: common.length > word.length ? common : word,
-    choices: matches.map((m) => (m.startsWith('@') ? choiceLabel(m.slice(1)) : m)),
+    choices: matches.map((m) => (argument?.paths ? choiceLabel(m) : m.startsWith('@') ? choiceLabel(m.slice(1)) : m)),
   };
 }
 

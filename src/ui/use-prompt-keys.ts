@@ -1,7 +1,7 @@
 /**
  * The keys of a chat's prompt, as one hook shared by the single- and multi-agent chats: editing (input.ts), ↑/↓
- * history, Tab completion (complete.ts), Ctrl+R history search, Ctrl+G external editor, Ctrl+L, bracketed paste,
- * Ctrl+O, and typing ahead. Input is decoded from what Ink reads (use-key-presses.ts), so keys
+ * history, Tab completion (complete.ts), Ctrl+R history search, Ctrl+G (or Ctrl+X Ctrl+E) external editor, Ctrl+L,
+ * bracketed paste, Ctrl+O, and typing ahead. Input is decoded from what Ink reads (use-key-presses.ts), so keys
  * that arrive in one read stay keys ("hi\r/exit\r" sends "hi", then runs /exit) and only a bracketed paste is a paste.
  * The prompt stays editable while an answer streams: Enter then queues the message (use-type-ahead.ts), Esc/Ctrl+C
  * cancels and puts the queue back into the prompt, and exiting stays deliberate (Ctrl+D never exits while streaming;
@@ -46,7 +46,7 @@ export interface PromptKeysOptions {
   complete?: (text: string, cursor: number) => Completion | undefined;
   /** Ctrl+L: clears the visible screen (the scrollback stays); Ctrl+L does nothing without it. */
   clearScreen?: () => void;
-  /** Ctrl+G: edits the text in an external editor (external-editor.ts); Ctrl+G does nothing without it. */
+  /** Ctrl+G, Ctrl+X Ctrl+E: edit the text in an external editor (external-editor.ts); they do nothing without it. */
   openEditor?: (text: string) => EditorResult;
   /** Tells the user something that should stay on screen (an editor that failed). */
   notify?: (text: string) => void;
@@ -95,6 +95,8 @@ export function usePromptKeys({
     setSearchState(next);
   };
   const exitArmedAt = useRef(0);
+  // Ctrl+X was the last key (the first half of Ctrl+X Ctrl+E).
+  const ctrlX = useRef(false);
   const { stdout } = useStdout();
   const { stdin } = useStdin();
   const queue = useTypeAhead({
@@ -162,6 +164,10 @@ export function usePromptKeys({
     const k = press.kind === 'key' ? press : undefined;
     const inSearch = searchRef.current;
     if (inSearch) return searching(inSearch, press);
+    // Ctrl+X Ctrl+E is readline's (and bash's) way to the editor: Ctrl+X waits for the next key.
+    const afterCtrlX = ctrlX.current;
+    ctrlX.current = k?.ctrl === true && k.name === 'x' && openEditor !== undefined && editable;
+    if (ctrlX.current) return;
     const ctrlC = k?.ctrl === true && k.name === 'c';
     const ctrlD = k?.ctrl === true && k.name === 'd';
     const current = editorRef.current;
@@ -189,8 +195,9 @@ export function usePromptKeys({
       // A hint changes the frame, so Ink draws it again on the cleared screen.
       return setHint('screen cleared · the scrollback above is kept');
     }
-    if (k?.ctrl && k.name === 'g' && openEditor) {
-      if (busy) return setHint('ctrl+g opens the editor once the answer has ended');
+    const editorKey = k?.ctrl === true && (k.name === 'g' || (afterCtrlX && k.name === 'e'));
+    if (editorKey && openEditor) {
+      if (busy) return setHint(`${afterCtrlX ? 'ctrl+x ctrl+e' : 'ctrl+g'} opens the editor once the answer has ended`);
       return edit(current, openEditor);
     }
     const out = editKey(current, press, history.items, { width: width ?? stdout.columns });

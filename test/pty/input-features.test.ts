@@ -1,10 +1,10 @@
 /**
  * The prompt's input features in a real terminal (node-pty + headless xterm, 80x24) on the built CLI, against the
  * loopback fake OpenAI server: `@path` Tab completion and the file attached on send, Ctrl+R, the /model picker fed by
- * GET /v1/models, Ctrl+G with $VISUAL set to a script, `!command` offered as context, and Ctrl+L keeping the
+ * GET /v1/models, Ctrl+G with $VISUAL set to a script, `!command` (asked about first) offered as context, and Ctrl+L keeping the
  * scrollback. One chat goes through all of them, as a person would; synchronised on screen content, never on sleeps.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cleanup.js';
@@ -30,7 +30,7 @@ function lastRequest(): { model: string; user: string } {
 }
 
 describe('input features in a real terminal', () => {
-  it('@path + Tab, Ctrl+R, /model, Ctrl+G, !command, Ctrl+L', async () => {
+  it('@path + Tab, Ctrl+R, /model, Ctrl+G and Ctrl+X Ctrl+E, !command, Ctrl+L', async () => {
     const dir = tempDir('agentor-pty-features-');
     mkdirSync(join(dir, 'src'));
     writeFileSync(join(dir, 'src', 'keys.ts'), 'export const KEYS = 1;\n// second line\n');
@@ -88,10 +88,24 @@ describe('input features in a real terminal', () => {
     t.write('draft');
     t.write('\x07');
     await t.waitFor('❯ rewritten in the editor');
+    t.write('\x15again');
+    await t.waitFor('❯ again');
+    // Ctrl+X Ctrl+E, bash's binding, opens it too.
+    t.write('\x18');
+    t.write('\x05');
+    await t.waitFor('❯ rewritten in the editor');
     t.write('\x15');
 
-    // !command: output shown, offered as context, sent with the next message.
+    // !command: the first one asks (n runs nothing); y runs it, its output is offered as context for the next message.
+    t.write('!touch declined\r');
+    await t.waitFor('⏸ run this shell command?');
+    await t.waitFor('$ touch declined');
+    t.write('n');
+    await t.waitFor('not run · ↑ brings the command back');
+    expect(existsSync(join(dir, 'declined'))).toBe(false);
     t.write('!echo from the shell\r');
+    await t.waitFor('$ echo from the shell');
+    t.write('y');
     await t.waitFor('✓ exit 0 · the output is in the prompt');
     await t.waitFor('[output of `echo from the shell`, 1 line]');
     fake.enqueue({ text: ['Got the output.'] });

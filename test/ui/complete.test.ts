@@ -65,6 +65,32 @@ describe('complete', () => {
     expect(complete('/model o', 8, { cwd: '/', commands: COMMANDS })).toBeUndefined();
   });
 
+  it('/resume <Tab> completes session ids, /save <Tab> paths, /copy <Tab> "code"; other commands take none', () => {
+    const dir = tempDir('agentor-complete-args-');
+    mkdirSync(join(dir, 'notes'));
+    writeFileSync(join(dir, 'notes', 'today.md'), '');
+    writeFileSync(join(dir, 'notes', 'tomorrow.md'), '');
+    const ctx = { cwd: dir, commands: COMMANDS, sessions: ['3f2a9c01', '3f7b0d12', 'a0c4e5f6'] };
+    expect(complete('/resume 3f', 10, ctx)).toEqual({
+      from: 8,
+      to: 10,
+      insert: '3f',
+      choices: ['3f2a9c01', '3f7b0d12'],
+    });
+    expect(complete('/resume a', 9, ctx)?.insert).toBe('a0c4e5f6');
+    expect(complete('/resume a', 9, { cwd: dir, commands: COMMANDS })).toBeUndefined();
+    expect(complete('/save no', 8, ctx)?.insert).toBe('notes/');
+    expect(complete('/save notes/to', 14, ctx)).toEqual({
+      from: 6,
+      to: 14,
+      insert: 'notes/to',
+      choices: ['today.md', 'tomorrow.md'],
+    });
+    expect(complete('/save! notes/tod', 16, ctx)?.insert).toBe('notes/today.md');
+    expect(complete('/copy c', 7, ctx)?.insert).toBe('code');
+    expect(complete('/help x', 7, ctx)).toBeUndefined();
+  });
+
   it('offers agent names with @ in a conversation with several agents', () => {
     const cwd = project();
     expect(complete('@do', 3, { cwd, commands: [], names: ['docs-bot', 'writer'] })).toEqual({

@@ -3,14 +3,17 @@
  * commands and `@paths`, files attached on send, Ctrl+R history search, the /model picker, `!command`, Ctrl+G with an
  * editor script and Ctrl+L. Keys are written as a terminal sends them, several in one read where that matters.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
+import { MemorySessionStore } from '../../src/core/sessions/memory-store.js';
+import { openChatSession } from '../../src/commands/chat-session.js';
 import type { ChatMessage, ModelRequest } from '../../src/core/providers/types.js';
 import { App } from '../../src/ui/App.js';
 import { InputHistory } from '../../src/ui/history-store.js';
 import type { Screen } from '../../src/ui/screen.js';
+import { SHELL_TRUST_FILE } from '../../src/ui/shell-trust.js';
 import { tempDir } from '../support/cleanup.js';
 import { promptText, ScriptedProvider, text, type Turn } from './helpers.js';
 import { renderInTerminal } from './terminal-render.js';
@@ -85,6 +88,19 @@ describe('Tab completion and @file', () => {
     expect(ui.text()).not.toContain('export const KEYS');
   });
 
+  it('@src/ attaches the tree listing and shows "attached src/ (2 entries)"', async () => {
+    const { provider, ui } = setup([text('Two files.')]);
+    await expect.poll(() => ui.text()).toContain('❯ ');
+    ui.stdin.write('what is in @sr\t');
+    await expect.poll(() => ui.screen()).toContain('❯ what is in @src/');
+    ui.stdin.write('\r');
+    await expect.poll(() => ui.text()).toContain('Two files.');
+    expect(ui.text()).toContain('attached src/ (2 entries)');
+    expect(lastUser(provider.requests[0])).toBe(
+      'what is in @src/\n\nWhat I mentioned:\n\n<directory path="src/">\nsrc/\n  keyboard.ts\n  keys.ts\n</directory>',
+    );
+  });
+
   it('/co<Tab> lists /compact and /copy; /he<Tab> completes /help', async () => {
     const { ui, prompt } = setup([]);
     await expect.poll(() => ui.text()).toContain('❯ ');
@@ -153,6 +169,8 @@ describe('!command', () => {
     const { provider, ui, prompt, cwd } = setup([text('It printed hired.')]);
     await expect.poll(() => ui.text()).toContain('❯ ');
     ui.stdin.write("!printf 'hi\\033[31mred\\033]0;title\\007 in '; pwd\r");
+    await expect.poll(() => ui.screen()).toContain('⏸ run this shell command?');
+    ui.stdin.write('y');
     await expect.poll(prompt).toContain('[output of');
     expect(ui.text()).toContain(`hired in ${cwd}`);
     expect(ui.text()).toContain('✓ exit 0 · the output is in the prompt as context for your next message');
@@ -171,11 +189,63 @@ describe('!command', () => {
     const { ui, prompt } = setup([]);
     await expect.poll(() => ui.text()).toContain('❯ ');
     ui.stdin.write('!echo started; sleep 30\r');
+    await expect.poll(() => ui.screen()).toContain('⏸ run this shell command?');
+    ui.stdin.write('y');
     await expect.poll(() => ui.screen()).toContain('esc or ctrl+c stops it');
     ui.stdin.write('\x1b');
     await expect.poll(() => ui.text()).toContain('✗ cancelled');
     expect(ui.text()).toContain('started');
     expect(prompt()).toBe('');
+  });
+});
+
+describe('!command asks the first time', () => {
+  it('shows what will run and where; n and Esc run nothing; y runs it and the next one without asking', async () => {
+    const { ui, prompt, cwd } = setup([]);
+    await expect.poll(() => ui.text()).toContain('❯ ');
+    ui.stdin.write('!touch made-by-n\r');
+    await expect.poll(() => ui.screen()).toContain('⏸ run this shell command?');
+    expect(ui.screen()).toContain('$ touch made-by-n');
+    expect(ui.screen()).toContain(`in ${cwd}`);
+    expect(ui.screen()).toContain('y run (and later ones in this chat) · a always in this dir · n/esc don’t run');
+    ui.stdin.write('n');
+    await expect.poll(() => ui.text()).toContain('not run · ↑ brings the command back');
+    expect(existsSync(join(cwd, 'made-by-n'))).toBe(false);
+    ui.stdin.write('!touch made-by-esc\r');
+    await expect.poll(() => ui.screen()).toContain('$ touch made-by-esc');
+    ui.stdin.write('\x1b');
+    await expect.poll(() => ui.screen()).not.toContain('⏸ run this shell command?');
+    expect(existsSync(join(cwd, 'made-by-esc'))).toBe(false);
+    // ↑ recalls the declined command, to edit or send again.
+    ui.stdin.write('\x1b[A');
+    await expect.poll(prompt).toBe('!touch made-by-esc');
+    ui.stdin.write('\x15!echo one > one.txt\r');
+    await expect.poll(() => ui.screen()).toContain('$ echo one > one.txt');
+    ui.stdin.write('y');
+    await expect.poll(() => ui.text()).toContain('✓ exit 0');
+    expect(readFileSync(join(cwd, 'one.txt'), 'utf8')).toBe('one\n');
+    ui.stdin.write('\x15!echo two > two.txt\r');
+    await expect.poll(() => existsSync(join(cwd, 'two.txt'))).toBe(true);
+    expect(ui.text().match(/run this shell command\?/g)?.length ?? 0).toBe(0);
+    expect(existsSync(join(cwd, SHELL_TRUST_FILE))).toBe(false);
+  });
+
+  it('a remembers the directory beside the history file: a later chat there runs without asking', async () => {
+    const { ui, cwd } = setup([]);
+    await expect.poll(() => ui.text()).toContain('❯ ');
+    ui.stdin.write('!echo first\r');
+    await expect.poll(() => ui.screen()).toContain('⏸ run this shell command?');
+    ui.stdin.write('a');
+    await expect.poll(() => ui.text()).toContain('✓ exit 0');
+    const file = join(cwd, SHELL_TRUST_FILE);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ dirs: [cwd] });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    ui.unmount();
+    const later = setup([], { cwd });
+    await expect.poll(() => later.ui.text()).toContain('❯ ');
+    later.ui.stdin.write('!echo again\r');
+    await expect.poll(() => later.ui.text()).toContain('✓ exit 0');
+    expect(later.ui.text()).not.toContain('run this shell command?');
   });
 });
 
@@ -195,9 +265,26 @@ describe('Ctrl+G and Ctrl+L', () => {
     ui.stdin.write('first draft');
     ui.stdin.write('\x07');
     await expect.poll(prompt).toBe('edited: first draft');
-    const { readFileSync, existsSync } = await import('node:fs');
     expect(readFileSync(join(dir, 'mode'), 'utf8').trim()).toBe('600');
     expect(existsSync(readFileSync(join(dir, 'path'), 'utf8').trim())).toBe(false);
+  });
+
+  it('Ctrl+X Ctrl+E opens the editor too; Ctrl+E alone, or after Ctrl+X and another key, is end of line', async () => {
+    const dir = tempDir('agentor-ui-editor-');
+    const script = join(dir, 'edit.sh');
+    writeFileSync(script, `#!/bin/sh\nprintf 'via ctrl-x: %s' "$(cat "$1")" > "$1"\n`);
+    chmodSync(script, 0o755);
+    vi.stubEnv('VISUAL', script);
+    onTestFinished(() => void vi.unstubAllEnvs());
+    const { ui, prompt } = setup([]);
+    await expect.poll(() => ui.text()).toContain('❯ ');
+    ui.stdin.write('ac\x01\x05b');
+    await expect.poll(prompt).toBe('acb');
+    ui.stdin.write('\x01\x18\x1b[C\x05d');
+    await expect.poll(prompt).toBe('acbd');
+    ui.stdin.write('\x18');
+    ui.stdin.write('\x05');
+    await expect.poll(prompt).toBe('via ctrl-x: acbd');
   });
 
   it('Ctrl+L clears the screen through the terminal and draws the prompt again', async () => {
@@ -208,5 +295,44 @@ describe('Ctrl+G and Ctrl+L', () => {
     ui.stdin.write('\x0c');
     await expect.poll(() => ui.screen()).toContain('screen cleared');
     expect(clear).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('argument completion', () => {
+  it('/resume <Tab> completes the ids of the directory’s other sessions, /save <Tab> paths', async () => {
+    const store = new MemorySessionStore();
+    const agents = [{ name: 'tester', model: 'scripted-1' }];
+    const other = await openChatSession({ kind: 'new' }, store, agents, () => undefined);
+    const opened = await openChatSession({ kind: 'new' }, store, agents, () => undefined);
+    const cwd = project();
+    const agent = new Agent({ name: 'tester', model: 'scripted-1', provider: new ScriptedProvider([]) });
+    const ui = renderInTerminal(
+      <App
+        agents={[agent]}
+        color={false}
+        onExit={() => undefined}
+        cwd={cwd}
+        {...(opened.session ? { session: opened.session } : {})}
+        {...(opened.switcher ? { sessions: opened.switcher } : {})}
+      />,
+      { columns: 100, rows: 30 },
+    );
+    onTestFinished(() => ui.unmount());
+    const prompt = (): string => promptText(ui.screen());
+    await expect.poll(() => ui.text()).toContain('❯ ');
+    const id = other.session?.id ?? '';
+    ui.stdin.write('/resume ');
+    await expect.poll(prompt).toBe('/resume ');
+    // The listing is read once "/res" is typed; Tab finishes the only other session's id.
+    await expect
+      .poll(() => {
+        ui.stdin.write('\t');
+        return prompt();
+      })
+      .toBe(`/resume ${id.slice(0, 8)}`);
+    ui.stdin.write('\x15/save sr\t');
+    await expect.poll(prompt).toBe('/save src/');
+    ui.stdin.write('key\t');
+    await expect.poll(() => ui.screen()).toContain('keyboard.ts  keys.ts');
   });
 });

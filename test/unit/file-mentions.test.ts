@@ -1,7 +1,8 @@
 /** `@path` mentions: which tokens are paths, what the model gets, and the notes for files that are not attached. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LIST_MAX_DEPTH, LIST_MAX_ENTRIES } from '../../src/core/dir-listing.js';
 import { attachMentions, mentionedPaths, noteText } from '../../src/core/file-mentions.js';
 import { tempDir } from '../support/cleanup.js';
 
@@ -44,20 +45,57 @@ describe('attachMentions', () => {
     expect(out.prompt).toContain('<file path="my file.txt">\nspaced\n</file>');
   });
 
-  it('refuses binary files, non-UTF-8 text, files over the cap and directories, with a note that says why', () => {
+  it('refuses binary files, non-UTF-8 text and files over the cap, with a note that says why', () => {
     const dir = project();
-    const out = attachMentions('@logo.png @latin1.txt @big.log @src', dir);
-    expect(out.prompt).toBe('@logo.png @latin1.txt @big.log @src');
+    const out = attachMentions('@logo.png @latin1.txt @big.log', dir);
+    expect(out.prompt).toBe('@logo.png @latin1.txt @big.log');
     expect(out.notes.map(noteText)).toEqual([
       'not attached: logo.png — it is a binary file, not text',
       'not attached: latin1.txt — it is a binary file, not text',
       'not attached: big.log — it is 300 KB, over the 256 KB limit: paste the part that matters instead',
-      'not attached: src — it is a directory: mention the files in it (Tab completes them)',
     ]);
   });
 
   it('leaves @words that name nothing as they are (an @name, a handle)', () => {
     const dir = project();
     expect(attachMentions('thanks @alice, ask @bob', dir)).toEqual({ prompt: 'thanks @alice, ask @bob', notes: [] });
+  });
+});
+
+describe('@dir/', () => {
+  it('attaches a tree listing of names, without hidden, node_modules and .gitignored entries; links not followed', () => {
+    const dir = project();
+    mkdirSync(join(dir, 'src', 'ui', 'layout'), { recursive: true });
+    writeFileSync(join(dir, 'src', 'ui', 'keys.ts'), 'k');
+    writeFileSync(join(dir, 'src', 'ui', 'layout', 'wrap.ts'), 'w');
+    mkdirSync(join(dir, 'src', 'node_modules', 'x'), { recursive: true });
+    mkdirSync(join(dir, 'src', '.cache'));
+    mkdirSync(join(dir, 'src', 'dist'));
+    writeFileSync(join(dir, 'src', 'ui', 'gen.ts'), 'g');
+    writeFileSync(join(dir, '.gitignore'), 'dist\n*.log\n');
+    writeFileSync(join(dir, 'src', 'ui', '.gitignore'), 'gen.ts\n');
+    symlinkSync(dir, join(dir, 'src', 'loop'));
+    const out = attachMentions('what is in @src/?', dir);
+    expect(out.notes.map(noteText)).toEqual(['attached src/ (6 entries)']);
+    expect(out.prompt).toBe(
+      'what is in @src/?\n\nWhat I mentioned:\n\n<directory path="src/">\nsrc/\n  a.ts\n  loop\n  ui/\n    keys.ts\n    layout/\n      wrap.ts\n</directory>',
+    );
+  });
+
+  it('is bounded: deeper directories marked, shallow entries first, the rest counted', () => {
+    const dir = project();
+    let deep = join(dir, 'deep');
+    for (let i = 0; i < LIST_MAX_DEPTH + 2; i++) deep = join(deep, `d${i}`);
+    mkdirSync(deep, { recursive: true });
+    expect(attachMentions('@deep', dir).prompt).toContain(
+      '\ndeep/\n  d0/\n    d1/\n      d2/\n        d3/ …\n</directory>',
+    );
+    mkdirSync(join(dir, 'wide', 'a-sub'), { recursive: true });
+    writeFileSync(join(dir, 'wide', 'a-sub', 'inner.txt'), '');
+    for (let i = 1; i <= LIST_MAX_ENTRIES + 50; i++) writeFileSync(join(dir, 'wide', `f${i}`), '');
+    const out = attachMentions('@wide', dir);
+    expect(out.notes.map(noteText)).toEqual(['attached wide (300 entries listed, 51 more left out)']);
+    expect(out.prompt).toContain('\nwide/\n  a-sub/ …\n  f1\n  f2\n');
+    expect(out.prompt).toMatch(/\n {2}f299\n\[… 51 more entries not listed\]\n<\/directory>$/);
   });
 });
