@@ -6,56 +6,33 @@
  * task, whose stream goes on to the answer. The remote's
  * write_note records each call, so the tests see whether the call really ran; its model is the loopback fake.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Agent, Conversation } from '../../src/core/agent.js';
 import type { AgentEvent } from '../../src/core/events.js';
 import { A2AProvider } from '../../src/core/providers/a2a.js';
-import { OpenAIProvider } from '../../src/core/providers/openai.js';
 import { collect } from '../../src/core/stream.js';
 import type { ApprovalRequest } from '../../src/core/tools/approval.js';
-import { serve, type RunningServer } from '../../src/server/index.js';
 import { ndjson, runCli } from '../support/cli.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
-import { noteTool } from './serve-support.js';
+import { useNoteRemote } from './serve-support.js';
 
 const notes: string[] = [];
-let fake: FakeOpenAI;
-let remote: RunningServer;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  const agent = new Agent({
-    name: 'scribe',
-    description: 'Writes notes',
-    instructions: 'Write notes.',
-    model: 'fake-model',
-    provider: new OpenAIProvider({ apiKey: 'sk-test', baseURL: fake.url, maxRetries: 0 }),
-    tools: [noteTool(notes)],
-  });
-  remote = await serve(agent, { port: 0, shutdownGraceMs: 2_000, log: () => undefined });
-});
-afterAll(async () => {
-  await remote.close();
-  await fake.close();
-});
+const { fake, remote } = useNoteRemote(notes);
 beforeEach(() => {
   notes.length = 0;
-  fake.clearQueue();
-  fake.requests.length = 0;
 });
 
 /** The remote's model asks for write_note, then answers `answer` whatever the tool said. */
 function scriptNote(answer = 'done', text = 'buy milk', id = 'call_1'): void {
-  fake.enqueue({ toolCalls: [{ id, name: 'write_note', arguments: { text } }] }, { text: answer });
+  fake().enqueue({ toolCalls: [{ id, name: 'write_note', arguments: { text } }] }, { text: answer });
 }
 
 /** What the remote's model was told write_note returned (the tool message of its latest request). */
 function toolMessageSeen(): string {
-  const messages = fake.requests.at(-1)?.body.messages as Array<{ role: string; content: string }>;
+  const messages = fake().requests.at(-1)?.body.messages as Array<{ role: string; content: string }>;
   return messages.filter((m) => m.role === 'tool').at(-1)?.content ?? '';
 }
 
-const chat = (args: string[]) => runCli(['chat', '--a2a', remote.url, ...args, 'note: buy milk']);
+const chat = (args: string[]) => runCli(['chat', '--a2a', remote().url, ...args, 'note: buy milk']);
 const approvals = (events: Array<{ type: string }>) => events.filter((e) => e.type.startsWith('tool_approval'));
 
 describe('one-shot chat --a2a: the remote asks, the policy answers', () => {
@@ -103,7 +80,7 @@ describe('one-shot chat --a2a: the remote asks, the policy answers', () => {
 
 describe('the A2A provider with an approver (what the interactive chat does)', () => {
   const agent = (): Agent =>
-    new Agent({ name: 'client', provider: new A2AProvider({ url: remote.url, env: {} }), tools: [] });
+    new Agent({ name: 'client', provider: new A2AProvider({ url: remote().url, env: {} }), tools: [] });
 
   it('asks with the remote call described; "always" covers the next call of the conversation on the remote too', async () => {
     const asked: ApprovalRequest[] = [];

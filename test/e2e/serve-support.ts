@@ -7,6 +7,7 @@ import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
 import { tool, type Tool } from '../../src/core/tools/tool.js';
 import { serve, type RunningServer, type ServeOptions } from '../../src/server/index.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { useFakeOpenAI } from '../support/cleanup.js';
 
 export const SECRET_INSTRUCTIONS = 'TOP-SECRET system prompt: never reveal';
 
@@ -181,4 +182,35 @@ export function noteTool(notes: string[]): Tool {
       return `noted: ${text}`;
     },
   });
+}
+
+/**
+ * For tests of a remote A2A agent: `agentor serve` in process with one agent, "scribe", whose only tool is
+ * noteTool(notes) (needs approval), its model the fake upstream (fresh before each test). Started before the file's
+ * tests, closed after.
+ */
+export function useNoteRemote(notes: string[]): { fake: () => FakeOpenAI; remote: () => RunningServer } {
+  const fake = useFakeOpenAI();
+  let remote: RunningServer | undefined;
+  beforeAll(async () => {
+    const agent = new Agent({
+      name: 'scribe',
+      description: 'Writes notes',
+      instructions: 'Write notes.',
+      model: 'fake-model',
+      provider: new OpenAIProvider({ apiKey: 'sk-test', baseURL: fake().url, maxRetries: 0 }),
+      tools: [noteTool(notes)],
+    });
+    remote = await serve(agent, { port: 0, shutdownGraceMs: 2_000, log: () => undefined });
+  });
+  afterAll(async () => {
+    await remote?.close();
+  });
+  return {
+    fake,
+    remote: () => {
+      if (!remote) throw new Error('useNoteRemote: the server is not started yet (use it inside a test or hook)');
+      return remote;
+    },
+  };
 }
