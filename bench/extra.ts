@@ -16,6 +16,10 @@ export async function extraBenchmarks(ctx: BenchContext): Promise<BenchRow[]> {
     const { uiBench } = await import('./ui.js');
     rows.push(...(await uiBench(ctx)));
   }
+  if (ctx.want('ui-caches')) {
+    const { inkCachesBench } = await import('./ink-caches.js');
+    rows.push(await inkCachesBench());
+  }
   if (ctx.want('serve')) {
     const { serveBench } = await import('./serve.js');
     rows.push(...(await serveBench(ctx)));

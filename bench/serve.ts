@@ -13,7 +13,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOtlpReceiver } from '../test/support/otlp-receiver.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../test/support/otlp-receiver.js';
 import { cpuSeconds, median, percentile, rssMb, waitForLine, type BenchRow } from './lib.js';
 import type { BenchContext } from './extra.js';
 
@@ -94,7 +94,14 @@ interface Served {
 /** How the serve process of a round is configured: the default (metrics on), everything off, or metrics + traces. */
 type Setup = 'default' | 'off' | 'observed';
 
-export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
+/**
+ * Runs `bench` with a fake upstream streaming TOKENS tokens DELAY ms apart (in a process of its own) and a local OTLP
+ * receiver; stops both after.
+ */
+async function withUpstream<T>(
+  ctx: BenchContext,
+  bench: (fakeUrl: string, receiver: OtlpReceiver) => Promise<T>,
+): Promise<T> {
   const reply = JSON.stringify({ text: Array.from({ length: TOKENS }, (_, i) => `t${i} `) });
   const fakeProc = spawn(process.execPath, ['--import', 'tsx', join(ctx.root, 'test/support/fake-openai-server.ts')], {
     env: { ...process.env, FAKE_REPLY: reply, FAKE_TOKEN_DELAY_MS: String(DELAY) },
@@ -102,7 +109,44 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
   });
   const receiver = await startOtlpReceiver();
   try {
-    const fakeUrl = (await waitForLine(fakeProc, 'stdout', /READY (\S+)/))[1] as string;
+    return await bench((await waitForLine(fakeProc, 'stdout', /READY (\S+)/))[1] as string, receiver);
+  } finally {
+    fakeProc.kill('SIGTERM');
+    await receiver.close();
+  }
+}
+
+/** One round of the streams through a serve process configured as `setup`. */
+function served(ctx: BenchContext, fakeUrl: string, receiver: OtlpReceiver, setup: Setup): Promise<Served> {
+  return serveRound(ctx, fakeUrl, setup === 'off' ? ['--no-metrics'] : [], {
+    ...(setup === 'observed' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } : {}),
+  });
+}
+
+/**
+ * RUNS rounds, each measuring `floor` first and then serving the streams once per setup, in an order rotated by one
+ * every round (no setup always goes first on a machine that warms up or gets busier).
+ */
+async function rotatedRounds<S extends Setup, F>(
+  setups: readonly S[],
+  serveOne: (setup: S) => Promise<Served>,
+  floor: () => Promise<F>,
+): Promise<Array<{ floor: F; runs: Record<S, Served> }>> {
+  const rounds: Array<{ floor: F; runs: Record<S, Served> }> = [];
+  for (let round = 0; round < RUNS; round++) {
+    const measured = await floor();
+    const runs = {} as Record<S, Served>;
+    for (let k = 0; k < setups.length; k++) {
+      const setup = setups[(round + k) % setups.length] as S;
+      runs[setup] = await serveOne(setup);
+    }
+    rounds.push({ floor: measured, runs });
+  }
+  return rounds;
+}
+
+export function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
+  return withUpstream(ctx, async (fakeUrl, receiver) => {
     const directOnce = async (): Promise<number> => {
       const direct = await Promise.all(
         Array.from({ length: STREAMS }, () =>
@@ -116,30 +160,16 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
       );
       return percentile(gaps(direct), 99);
     };
-    const servedOnce = (setup: Setup): Promise<Served> =>
-      serveRound(ctx, fakeUrl, setup === 'off' ? ['--no-metrics'] : [], {
-        ...(setup === 'observed' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } : {}),
-      });
-
     // Each round: the floor (the same client straight to the fake upstream), then serve as configured by default, with
-    // metrics and tracing off, and with both on (exporting to a local OTLP receiver); the order rotates between rounds.
-    const rounds: Array<{ direct: number; runs: Record<Setup, Served> }> = [];
+    // metrics and tracing off, and with both on (exporting to a local OTLP receiver).
     const order: Setup[] = ['default', 'off', 'observed'];
-    for (let round = 0; round < RUNS; round++) {
-      const direct = await directOnce();
-      const runs = {} as Record<Setup, Served>;
-      for (let k = 0; k < order.length; k++) {
-        const setup = order[(round + k) % order.length] as Setup;
-        runs[setup] = await servedOnce(setup);
-      }
-      rounds.push({ direct, runs });
-    }
+    const rounds = await rotatedRounds(order, (setup) => served(ctx, fakeUrl, receiver, setup), directOnce);
 
     const of = (setup: Setup, pick: (s: Served) => number): number[] => rounds.map((r) => pick(r.runs[setup]));
     const completed = Math.min(...rounds.flatMap((r) => order.map((s) => r.runs[s].completed)));
-    const added = rounds.map((r) => Math.max(0, r.runs.default.p99 - r.direct));
+    const added = rounds.map((r) => Math.max(0, r.runs.default.p99 - r.floor));
     const medAdded = median(added);
-    const medDirect = median(rounds.map((r) => r.direct));
+    const medDirect = median(rounds.map((r) => r.floor));
     const medServed = median(of('default', (s) => s.p99));
     const peak = median(of('default', (s) => s.peakRss));
     const maxPeak = Math.max(...of('default', (s) => s.peakRss));
@@ -164,10 +194,7 @@ export async function serveBench(ctx: BenchContext): Promise<BenchRow[]> {
       ),
       ...redisRows,
     ];
-  } finally {
-    fakeProc.kill('SIGTERM');
-    await receiver.close();
-  }
+  });
 }
 
 /** The price of observability: CPU per token with metrics + tracing on against both off, the medians of the rounds. */
@@ -190,33 +217,16 @@ function observabilityRow(off: number[], observed: number[], spans: number): Ben
  * `npm run bench -- serve-obs`: the observability row alone. Each round serves the streams with both off and with
  * metrics + tracing on (the order alternating), through the same fake upstream and receiver as the full serve bench.
  */
-export async function serveObservabilityBench(ctx: BenchContext): Promise<BenchRow[]> {
-  const reply = JSON.stringify({ text: Array.from({ length: TOKENS }, (_, i) => `t${i} `) });
-  const fakeProc = spawn(process.execPath, ['--import', 'tsx', join(ctx.root, 'test/support/fake-openai-server.ts')], {
-    env: { ...process.env, FAKE_REPLY: reply, FAKE_TOKEN_DELAY_MS: String(DELAY) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+export function serveObservabilityBench(ctx: BenchContext): Promise<BenchRow[]> {
+  return withUpstream(ctx, async (fakeUrl, receiver) => {
+    const rounds = await rotatedRounds(
+      ['off', 'observed'] as const,
+      (setup) => served(ctx, fakeUrl, receiver, setup),
+      async () => undefined,
+    );
+    const of = (setup: 'off' | 'observed'): number[] => rounds.map((r) => r.runs[setup].cpuPerTokenUs);
+    return [observabilityRow(of('off'), of('observed'), receiver.spans.length)];
   });
-  const receiver = await startOtlpReceiver();
-  try {
-    const fakeUrl = (await waitForLine(fakeProc, 'stdout', /READY (\S+)/))[1] as string;
-    const off: number[] = [];
-    const observed: number[] = [];
-    for (let round = 0; round < RUNS; round++) {
-      const offRound = () => serveRound(ctx, fakeUrl, ['--no-metrics'], {});
-      const observedRound = () => serveRound(ctx, fakeUrl, [], { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
-      if (round % 2 === 0) {
-        off.push((await offRound()).cpuPerTokenUs);
-        observed.push((await observedRound()).cpuPerTokenUs);
-      } else {
-        observed.push((await observedRound()).cpuPerTokenUs);
-        off.push((await offRound()).cpuPerTokenUs);
-      }
-    }
-    return [observabilityRow(off, observed, receiver.spans.length)];
-  } finally {
-    fakeProc.kill('SIGTERM');
-    await receiver.close();
-  }
 }
 
 /** One round of STREAMS streams through a fresh `agentor serve` process started with `args` and `env`. */

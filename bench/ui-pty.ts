@@ -41,9 +41,10 @@ export function longAnswer(n: number): string[] {
   return out;
 }
 
-function childCpu(output: string): number {
+function childCpu(output: string, stderr = ''): number {
   const m = TIMES.exec(output.replace(/\r/g, '').trimEnd());
-  if (!m) throw new Error(`no \`times\` output in: ${output.slice(-300)}`);
+  if (!m)
+    throw new Error(`no \`times\` output in: ${output.slice(-300)}${stderr && `\nstderr: ${stderr.slice(-300)}`}`);
   return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
 }
 
@@ -68,14 +69,17 @@ export async function measureAnswerCpu(tokens = 20_000): Promise<{ pty: number; 
     const pty = childCpu(t.text());
 
     fake.enqueue({ text: longAnswer(tokens) });
-    const plainOut = await new Promise<string>((res, rej) => {
-      const child = spawn('bash', ['-c', script, 'bash', '--plain'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    // stderr is kept for an error message: a finished run writes its `session:` line there, not bench output.
+    const plainOut = await new Promise<{ out: string; err: string }>((res, rej) => {
+      const child = spawn('bash', ['-c', script, 'bash', '--plain'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
+      let err = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
       child.on('error', rej);
-      child.on('close', () => res(out));
+      child.on('close', () => res({ out, err }));
     });
-    const plain = childCpu(plainOut);
+    const plain = childCpu(plainOut.out, plainOut.err);
     return { pty, plain, ratio: pty / plain };
   } finally {
     await fake.close();

@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { boundedInkTextCaches } from './ink-text-caches.mjs';
 import { cacheKey, warmCodeCache } from './warm-code-cache.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -32,6 +33,7 @@ function inputsHash() {
     'bin/agentor.js',
     'scripts/build.mjs',
     'scripts/warm-code-cache.mjs',
+    'scripts/ink-text-caches.mjs',
   ];
   const walk = (dir) =>
     readdirSync(join(ROOT, dir), { withFileTypes: true })
@@ -243,7 +245,7 @@ const hot = await build({
   outfile: `${staging}/cli.cjs`,
   format: 'cjs',
   define: { ...common.define, 'import.meta.url': '__agentorImportMetaUrl' },
-  plugins: [lazyChildProcess, splitCold, logHotModules, fastStringWidth],
+  plugins: [lazyChildProcess, splitCold, logHotModules, fastStringWidth, boundedInkTextCaches(ROOT)],
 });
 const hotFile = `${ROOT}${staging}/cli.cjs`;
 const stray = Object.values(hot.metafile.outputs)[0].imports.filter(
@@ -305,7 +307,7 @@ const cold = await build({
     js: "import { createRequire as __agentorCreateRequire } from 'node:module'; const require = __agentorCreateRequire(import.meta.url);",
   },
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [lazyChildProcess, fastStringWidth],
+  plugins: [lazyChildProcess, fastStringWidth, boundedInkTextCaches(ROOT)],
 });
 
 // Which input modules each output file holds: the startup test uses it to prove what a command loads.

@@ -1,8 +1,10 @@
 /**
- * Leaving the app without printing the last finished items twice. Ink's exit() renders a final frame at once; called
- * from an effect of the commit that moved items into <Static>, that frame still holds them (Static drops rendered
- * items in a re-render React runs after the effects), so they would be written again. Unmounting on the next
- * macrotask lets that re-render land first.
+ * Leaving the app on the next macrotask, not from inside the effect that decides to leave (App's `finished`). Ink's
+ * exit() draws its final frame and unmounts the tree at once with a synchronous flush, which React does not run while
+ * it is running a commit's effects (the unmount would land later, after Ink has already drawn and resolved
+ * waitUntilExit). Leaving once the commit is done keeps the order plain: every update the ending commit queued (the
+ * Printer's `printed` acknowledgement, a state the last frame shows) has been applied before Ink draws its final frame
+ * and tears the tree down.
  */
 import { useApp } from 'ink';
 import { useCallback } from 'react';

@@ -83,31 +83,37 @@ function expectNoSecrets(outDir: string | undefined, ...texts: string[]): void {
   for (const text of texts) for (const v of values) expect(text).not.toContain(v);
 }
 
+/**
+ * Runs `agentor deploy ARGS` in `project`, expecting success with nothing on stderr, and reads back what it wrote to
+ * `out` (relative to the project): `yaml(file)` parses one of its files.
+ */
+async function deployed(
+  project: string,
+  args: string[],
+  { out = 'deploy/researcher', env = deployEnv() }: { out?: string; env?: NodeJS.ProcessEnv } = {},
+) {
+  const r = await runCli(['deploy', ...args], { cwd: project, env });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const dir = join(project, out);
+  return { r, out: dir, yaml: (file: string) => parseYaml(readFileSync(join(dir, file), 'utf8')) };
+}
+
 describe('agentor deploy --target kubernetes', () => {
   it('writes a context, a Dockerfile and manifests that parse and hold what a cluster needs, with no secret anywhere', async () => {
     const project = makeProject();
-    const r = await runCli(
-      [
-        'deploy',
-        '--agent',
-        'researcher',
-        '--target',
-        'kubernetes',
-        '--replicas',
-        '3',
-        '--redis-url-secret',
-        'researcher-redis',
-        '--image',
-        'registry.example.com/team/researcher:1.2.0',
-      ],
-      {
-        cwd: project,
-        env: deployEnv(),
-      },
-    );
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const out = join(project, 'deploy', 'researcher');
+    const { r, out, yaml } = await deployed(project, [
+      '--agent',
+      'researcher',
+      '--target',
+      'kubernetes',
+      '--replicas',
+      '3',
+      '--redis-url-secret',
+      'researcher-redis',
+      '--image',
+      'registry.example.com/team/researcher:1.2.0',
+    ]);
     expect(listFiles(out)).toEqual(
       [
         '.agentor-deploy.json',
@@ -169,12 +175,12 @@ describe('agentor deploy --target kubernetes', () => {
     expect(env['AGENTOR_STORE'].valueFrom.secretKeyRef).toEqual({ name: 'researcher-redis', key: 'REDIS_URL' });
     for (const e of c.env as any[]) if (e.name !== 'PORT') expect(e.value).toBeUndefined();
 
-    const svc = parseYaml(readFileSync(join(out, 'k8s', 'service.yaml'), 'utf8'));
+    const svc = yaml('k8s/service.yaml');
     expect(svc).toMatchObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'researcher' } });
     expect(svc.spec.selector).toEqual(dep.spec.selector.matchLabels);
     expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
     expect(svc.spec.sessionAffinity).toBeUndefined(); // any pod serves any request
-    const pdb = parseYaml(readFileSync(join(out, 'k8s', 'pdb.yaml'), 'utf8'));
+    const pdb = yaml('k8s/pdb.yaml');
     expect(pdb).toMatchObject({
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
@@ -265,25 +271,18 @@ const seconds = (d: string): number => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN);
 describe('agentor deploy --service-monitor', { timeout: DEPLOYS_TIMEOUT_MS }, () => {
   it('writes a ServiceMonitor that selects the agent Service, scrapes its named port with the token, and no annotations', async () => {
     const project = makeProject();
-    const r = await runCli(
-      [
-        'deploy',
-        '--agent',
-        'researcher',
-        '--target',
-        'kubernetes',
-        '--replicas',
-        '2',
-        '--with-redis',
-        '--service-monitor',
-      ],
-      { cwd: project, env: deployEnv() },
-    );
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    const { r, out, yaml } = await deployed(project, [
+      '--agent',
+      'researcher',
+      '--target',
+      'kubernetes',
+      '--replicas',
+      '2',
+      '--with-redis',
+      '--service-monitor',
+    ]);
     expect(r.stdout).toMatch(/k8s\/servicemonitor\.yaml/);
-    const out = join(project, 'deploy', 'researcher');
-    const k8s = (file: string) => parseYaml(readFileSync(join(out, 'k8s', file), 'utf8'));
+    const k8s = (file: string) => yaml(`k8s/${file}`);
     const monitor = ServiceMonitor.parse(k8s('servicemonitor.yaml'));
     expect(monitor.metadata.name).toBe('researcher');
     // agentor's owner labels, so a re-deploy that writes one again recognises it as its own.
@@ -339,26 +338,12 @@ describe('agentor deploy --target compose', () => {
       join(project, 'mcp.json'),
       JSON.stringify({ mcpServers: { fs: { command: 'npx', args: ['-y', 'server-filesystem'] } } }),
     );
-    const r = await runCli(
-      [
-        'deploy',
-        '--agent',
-        'agents/researcher.md',
-        '--name',
-        'docs-bot',
-        '--target',
-        'compose',
-        '--out',
-        'out/compose',
-      ],
-      {
-        cwd: project,
-        env: deployEnv(),
-      },
+    const { r, out, yaml } = await deployed(
+      project,
+      ['--agent', 'agents/researcher.md', '--name', 'docs-bot', '--target', 'compose', '--out', 'out/compose'],
+      { out: 'out/compose' },
     );
-    expect(r.code).toBe(0);
-    const out = join(project, 'out', 'compose');
-    const doc = parseYaml(readFileSync(join(out, 'compose.yaml'), 'utf8'));
+    const doc = yaml('compose.yaml');
     expect(doc.name).toBe('docs-bot');
     expect(Object.keys(doc.services)).toEqual(['docs-bot']);
     const svc = doc.services['docs-bot'];
@@ -926,11 +911,14 @@ Search, then read.
   it('declares ${VAR} and ${VAR:-default} like the model key: compose, secretKeyRefs, the kubectl create secret line', async () => {
     const project = mcpProject();
     const env = deployEnv({ SEARCH_TOKEN });
-    const k8s = await runCli(['deploy', '--agent', 'searcher', '--target', 'kubernetes', '--out', 'out/k8s'], {
-      cwd: project,
+    const {
+      r: k8s,
+      out,
+      yaml,
+    } = await deployed(project, ['--agent', 'searcher', '--target', 'kubernetes', '--out', 'out/k8s'], {
+      out: 'out/k8s',
       env,
     });
-    expect(k8s.code).toBe(0);
     // The plan lists them, by name only, with where they are read.
     expect(k8s.stdout).toMatch(
       /SEARCH_TOKEN\s+secret\s+required\s+read by MCP server "search": headers\.Authorization/,
@@ -942,8 +930,7 @@ Search, then read.
     expect(k8s.stdout).toMatch(/DEBUG\s+config\s+optional\s+read by MCP server "files": env\.DEBUG \(default ""\)/);
     // PORT is the image's own: never asked for.
     expect(k8s.stdout).not.toMatch(/^\s+PORT\s/m);
-    const out = join(project, 'out', 'k8s');
-    const c = parseYaml(readFileSync(join(out, 'k8s', 'deployment.yaml'), 'utf8')).spec.template.spec.containers[0];
+    const c = yaml('k8s/deployment.yaml').spec.template.spec.containers[0];
     const refs = Object.fromEntries(
       (c.env as Array<{ name: string; valueFrom?: { secretKeyRef: unknown } }>).map((e) => [e.name, e.valueFrom]),
     );
@@ -961,12 +948,11 @@ Search, then read.
     expect(readme).toContain('export REGION=…');
     expect(readme).toMatch(/\| `SEARCH_TOKEN` \| secret \| required \|/);
 
-    const compose = await runCli(['deploy', '--agent', 'searcher', '--target', 'compose', '--out', 'out/compose'], {
-      cwd: project,
+    const compose = await deployed(project, ['--agent', 'searcher', '--target', 'compose', '--out', 'out/compose'], {
+      out: 'out/compose',
       env,
     });
-    expect(compose.code).toBe(0);
-    const svc = parseYaml(readFileSync(join(project, 'out', 'compose', 'compose.yaml'), 'utf8')).services.searcher;
+    const svc = compose.yaml('compose.yaml').services.searcher;
     expect(svc.environment).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^SEARCH_TOKEN=\$\{SEARCH_TOKEN:\?[^}]+\}$/),

@@ -4,16 +4,13 @@
  * started: counted in the banner as pending, then listed as skills on the A2A card (whose ETag changes).
  */
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { cleanEnv, startCli, type CliRun } from '../support/cli.js';
-import { tempDir, useFakeOpenAI } from '../support/cleanup.js';
-import { listenForFixture, type FixtureEvents } from '../support/mcp-notify.js';
+import { cleanEnv, listeningUrl, ndjson, startCli, type CliRun } from '../support/cli.js';
+import { useFakeOpenAI } from '../support/cleanup.js';
+import { lateFixtureMcpConfig } from '../support/mcp-notify.js';
 import { parsePrometheusText, sampleValue } from '../support/prom-text.js';
 import { postJson } from './serve-support.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const FIXTURE = resolve(ROOT, 'test/support/mcp-stdio-server.ts');
 const TOKEN = 'banner-token-0123456789';
 const API_KEY = 'sk-banner-secret-key';
 
@@ -25,27 +22,12 @@ function serve(args: string[]): CliRun {
   return cli;
 }
 
-const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
-
-async function urlOf(cli: CliRun): Promise<string> {
-  await cli.waitFor(LISTENING, 'stderr');
-  return LISTENING.exec(cli.stderr())?.[1] as string;
-}
-
-/** The JSON records among `text`'s lines (a line that is not JSON fails the test). */
-function records(text: string): Array<Record<string, unknown>> {
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 describe('the start-up banner', () => {
   it('is one JSON record in JSON log mode, with what a collector needs and never the token or key', async () => {
     const cli = serve(['--base-url', fake().url, '--log-format', 'json', '--token', TOKEN]);
-    const url = await urlOf(cli);
+    const url = await listeningUrl(cli);
     await cli.waitFor(/"agent_card"/, 'stderr');
-    const banner = records(cli.stderr()).filter((r) => typeof r['msg'] === 'string' && r['url'] === url);
+    const banner = ndjson(cli.stderr()).filter((r) => typeof r['msg'] === 'string' && r['url'] === url);
     expect(banner).toEqual([
       expect.objectContaining({
         level: 'info',
@@ -61,7 +43,7 @@ describe('the start-up banner', () => {
     const done = await cli.done;
     expect(done.code).toBe(143);
     // Every line is JSON, the shutdown ones included.
-    const all = records(done.stderr);
+    const all = ndjson(done.stderr);
     expect(all.map((r) => r['msg'])).toEqual(
       expect.arrayContaining([expect.stringMatching(/^SIGTERM: shutting down/), 'stopped']),
     );
@@ -71,7 +53,7 @@ describe('the start-up banner', () => {
 
   it('is text lines in text log mode, ending with Ctrl+C to stop', async () => {
     const cli = serve(['--base-url', fake().url, '--log-format', 'text']);
-    const url = await urlOf(cli);
+    const url = await listeningUrl(cli);
     await cli.waitFor('Ctrl+C to stop', 'stderr');
     expect(cli.stderr()).toContain('agentor serve: agent "assistant" (model gpt-4.1-mini, 2 tools)\n');
     expect(cli.stderr()).toContain(`agentor serve: metrics on ${url}/metrics\n`);
@@ -84,9 +66,12 @@ describe('the start-up banner', () => {
 describe('--metrics-port and --log-level through the CLI', () => {
   it('serves /metrics on its own loopback port without the token, and not on the main port', async () => {
     const cli = serve(['--base-url', fake().url, '--token', TOKEN, '--metrics-port', '0', '--log-level', 'warn']);
-    const url = await urlOf(cli);
+    const url = await listeningUrl(cli);
     await cli.waitFor(/"metrics":"http:\/\/127\.0\.0\.1:\d+\/metrics"/, 'stderr');
-    const banner = records(cli.stderr()).find((r) => r['url'] === url) as { metrics: string; level: string };
+    const banner = ndjson<Record<string, unknown>>(cli.stderr()).find((r) => r['url'] === url) as {
+      metrics: string;
+      level: string;
+    };
     // --log-level warn keeps the banner (serve's own start-up record) but drops request lines.
     expect(banner.level).toBe('info');
     const metricsUrl = banner.metrics;
@@ -106,26 +91,9 @@ describe('--metrics-port and --log-level through the CLI', () => {
     cli.child.kill('SIGTERM');
     const done = await cli.done;
     expect(done.code).toBe(143);
-    expect(records(done.stderr).filter((r) => r['msg'] === 'request' || r['msg'] === 'run')).toEqual([]);
+    expect(ndjson(done.stderr).filter((r) => r['msg'] === 'request' || r['msg'] === 'run')).toEqual([]);
   });
 });
-
-/** The fixture MCP server, gated: each start waits for the test; it exits unless `flag` exists. */
-async function lateMcp(): Promise<{ fx: FixtureEvents; config: string; flag: string }> {
-  const fx = await listenForFixture();
-  onTestFinished(() => fx.close());
-  const dir = tempDir('agentor-late-tools-');
-  const flag = join(dir, 'ready');
-  const config = join(dir, 'mcp.json');
-  const entry = {
-    command: process.execPath,
-    args: ['--import', 'tsx', FIXTURE],
-    cwd: ROOT,
-    env: { MCP_FIXTURE_NOTIFY: fx.address, MCP_FIXTURE_GATE: '1', MCP_FIXTURE_EXIT_UNLESS: flag },
-  };
-  writeFileSync(config, JSON.stringify({ mcpServers: { fixture: entry } }));
-  return { fx, config, flag };
-}
 
 interface Card {
   skills: Array<{ id: string }>;
@@ -133,11 +101,11 @@ interface Card {
 
 describe('tools of an MCP server that comes up late', () => {
   it('the banner says they are pending; the A2A card lists them once the server is up, under a new ETag', async () => {
-    const { fx, config, flag } = await lateMcp();
+    const { fx, config, flag } = await lateFixtureMcpConfig();
     const cli = serve(['--demo', '--mcp-config', config, '--log-format', 'text']);
     await fx.next('started');
     fx.release(); // no flag yet: the first start fails
-    const url = await urlOf(cli);
+    const url = await listeningUrl(cli);
     expect(cli.stderr()).toMatch(
       /agent "assistant" \(model demo, 2 tools \+ those of MCP server "fixture" once started\)/,
     );

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, runCli, startCli, type CliRun } from '../support/cli.js';
+import { cleanEnv, listeningUrl, runCli, startCli, type CliRun } from '../support/cli.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { parseSse, postJson } from './serve-support.js';
 import { tempDir } from '../support/cleanup.js';
@@ -21,8 +21,7 @@ async function startServe(args: string[], env: Record<string, string> = {}): Pro
   const cli = startCli(['serve', '--port', '0', '--base-url', fake.url, ...args], {
     env: cleanEnv({ OPENAI_API_KEY: API_KEY, ...env }),
   });
-  await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
-  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
+  const url = await listeningUrl(cli);
   return { cli, url };
 }
 
@@ -88,8 +87,7 @@ describe('agentor serve (process)', () => {
     const cli = startCli(['serve', '--base-url', fake.url], {
       env: cleanEnv({ OPENAI_API_KEY: API_KEY, AGENTOR_TOKEN: 'env-token-0123456789', PORT: '0' }),
     });
-    await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
-    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
+    const url = await listeningUrl(cli);
     expect((await fetch(`${url}/v1/models`)).status).toBe(401);
     expect(
       (await fetch(`${url}/v1/models`, { headers: { authorization: 'Bearer env-token-0123456789' } })).status,
@@ -200,8 +198,7 @@ describe('agentor serve (process)', () => {
 
   it('serves the offline demo with --demo', async () => {
     const cli = startCli(['serve', '--port', '0', '--demo'], { env: cleanEnv() });
-    await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
-    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
+    const url = await listeningUrl(cli);
     expect(cli.stderr()).toMatch(/DEMO/);
     const res = (await postJson(`${url}/chat`, { input: 'hello' })).json();
     expect(res.status).toBe('completed');

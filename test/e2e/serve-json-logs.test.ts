@@ -4,14 +4,10 @@
  * crashes and is restarted; a signal while MCP servers are still starting; a start-up that fails.
  */
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { cleanEnv, startCli, type CliRun } from '../support/cli.js';
-import { tempDir, useFakeOpenAI } from '../support/cleanup.js';
-import { listenForFixture, type FixtureEvents } from '../support/mcp-notify.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const FIXTURE = resolve(ROOT, 'test/support/mcp-stdio-server.ts');
+import { cleanEnv, ndjson, startCli, type CliRun } from '../support/cli.js';
+import { useFakeOpenAI } from '../support/cleanup.js';
+import { lateFixtureMcpConfig } from '../support/mcp-notify.js';
 const API_KEY = 'sk-json-logs-secret-key';
 
 const fake = useFakeOpenAI();
@@ -24,40 +20,9 @@ function serve(args: string[]): CliRun {
   return cli;
 }
 
-/** Every line of `text` as a JSON record: a line that is not one fails the test, naming it. */
-function records(text: string): Array<Record<string, unknown>> {
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      try {
-        return JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        throw new Error(`not a JSON record: ${l}`);
-      }
-    });
-}
-
-/** The fixture MCP server, gated: each start waits for the test; it exits unless `flag` exists. */
-async function gatedMcp(): Promise<{ fx: FixtureEvents; config: string; flag: string }> {
-  const fx = await listenForFixture();
-  onTestFinished(() => fx.close());
-  const dir = tempDir('agentor-json-logs-');
-  const flag = join(dir, 'ready');
-  const config = join(dir, 'mcp.json');
-  const entry = {
-    command: process.execPath,
-    args: ['--import', 'tsx', FIXTURE],
-    cwd: ROOT,
-    env: { MCP_FIXTURE_NOTIFY: fx.address, MCP_FIXTURE_GATE: '1', MCP_FIXTURE_EXIT_UNLESS: flag },
-  };
-  writeFileSync(config, JSON.stringify({ mcpServers: { fixture: entry } }));
-  return { fx, config, flag };
-}
-
 describe('serve --log-format json', () => {
   it('MCP notices (failed start, up, down, back) are JSON records like every other line', async () => {
-    const { fx, config, flag } = await gatedMcp();
+    const { fx, config, flag } = await lateFixtureMcpConfig();
     const cli = serve(['--base-url', fake().url, '--mcp-config', config]);
     await fx.next('started');
     fx.release(); // no flag yet: the first start fails
@@ -77,7 +42,7 @@ describe('serve --log-format json', () => {
     const done = await cli.done;
     expect(done.code).toBe(143);
 
-    const all = records(done.stderr);
+    const all = ndjson(done.stderr);
     for (const r of all) {
       expect(typeof r['time']).toBe('string');
       expect(['debug', 'info', 'warn', 'error']).toContain(r['level']);
@@ -95,13 +60,13 @@ describe('serve --log-format json', () => {
   });
 
   it('a signal while MCP servers start is a JSON record too, and serve never listens', async () => {
-    const { fx, config } = await gatedMcp();
+    const { fx, config } = await lateFixtureMcpConfig();
     const cli = serve(['--base-url', fake().url, '--mcp-config', config]);
     await fx.next('started'); // held at the gate: serve is still starting it
     cli.child.kill('SIGTERM');
     const done = await cli.done;
     expect(done.code).toBe(143);
-    const all = records(done.stderr);
+    const all = ndjson(done.stderr);
     expect(all).toContainEqual(expect.objectContaining({ level: 'info', msg: 'SIGTERM: stopping', signal: 'SIGTERM' }));
     expect(all.some((r) => String(r['msg']).startsWith('listening on'))).toBe(false);
   });
@@ -110,7 +75,7 @@ describe('serve --log-format json', () => {
     const cli = serve(['--base-url', fake().url, '--store', 'redis://127.0.0.1:1/0', '--store-lease', '10ms']);
     const done = await cli.done;
     expect(done.code).toBe(2);
-    expect(records(done.stderr)).toEqual([
+    expect(ndjson(done.stderr)).toEqual([
       expect.objectContaining({ level: 'error', msg: '--store-lease must be at least 300ms' }),
     ]);
   });

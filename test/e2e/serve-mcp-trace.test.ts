@@ -11,7 +11,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
-import { cleanEnv, startCli } from '../support/cli.js';
+import { cleanEnv, listeningUrl, startCli } from '../support/cli.js';
 import { tempDir, useFakeOpenAI } from '../support/cleanup.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import { postJson } from './serve-support.js';
@@ -73,8 +73,7 @@ describe('serve, traced, calling an MCP tool over HTTP', () => {
       },
     );
     onTestFinished(() => void cli.child.kill('SIGKILL'));
-    await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
-    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
+    const url = await listeningUrl(cli);
 
     fake().enqueue(
       { toolCalls: [{ id: 'call_web', name: 'shout', arguments: { text: 'quiet' } }] },

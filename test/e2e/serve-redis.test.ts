@@ -6,7 +6,7 @@
 import { TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, runCli, startCli, type CliRun } from '../support/cli.js';
+import { cleanEnv, listeningUrl, runCli, startCli, type CliRun } from '../support/cli.js';
 import { useFakeOpenAI } from '../support/cleanup.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { freePort, startRedisServer, type RedisServer } from '../support/redis-server.js';
@@ -33,8 +33,7 @@ async function replica(extra: string[] = [], upstream = fake): Promise<Replica> 
   const cli = startCli(['serve', '--port', '0', '--base-url', upstream.url, '--store', redis.url, ...extra], {
     env: cleanEnv({ OPENAI_API_KEY: API_KEY }),
   });
-  await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
-  return { cli, url: /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string };
+  return { cli, url: await listeningUrl(cli) };
 }
 
 const client = (url: string): Promise<Client> => new ClientFactory().createFromUrl(url);

@@ -10,7 +10,7 @@ import { ClientFactory } from '@a2a-js/sdk/client';
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/server/store.js';
 import { sessionFileId, withSessionsDir } from '../../src/server/session-files.js';
-import { cleanEnv, runCli, startCli, type CliRun } from '../support/cli.js';
+import { cleanEnv, listeningUrl, runCli, startCli, type CliRun } from '../support/cli.js';
 import { tempDir, useFakeOpenAI } from '../support/cleanup.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { parseSse, postJson, sendRequest, startServer } from './serve-support.js';
@@ -22,8 +22,7 @@ async function startServe(args: string[]): Promise<{ cli: CliRun; url: string }>
   const cli = startCli(['serve', '--port', '0', '--base-url', fake().url, ...args], {
     env: cleanEnv({ OPENAI_API_KEY: API_KEY }),
   });
-  await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
-  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
+  const url = await listeningUrl(cli);
   return { cli, url };
 }
 

@@ -196,7 +196,7 @@ describe('every chat is a session', () => {
     // -c loads the same agents again from the session's header.
     const again = await runCli(['chat', '-c', '--json', 'and again'], { env, cwd });
     expect(again.code).toBe(0);
-    const events = ndjson(again.stdout) as Array<{ type: string; agent: string; session_id?: string }>;
+    const events = ndjson<{ type: string; agent: string; session_id?: string }>(again.stdout);
     expect(new Set(events.filter((e) => e.type === 'run_end').map((e) => e.agent))).toEqual(new Set(['alpha', 'beta']));
     const [file] = sessionFiles(env);
     const records = readFileSync(join(sessionsDir(env), file as string), 'utf8')

@@ -4,36 +4,16 @@
  * server process behind. Timings are asserted loosely here; bench/ measures them.
  */
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { cleanEnv, ndjson, startCli } from '../support/cli.js';
-import { tempDir, useFakeOpenAI } from '../support/cleanup.js';
-import { isRunning, listenForFixture, type FixtureEvents } from '../support/mcp-notify.js';
+import { cleanEnv, listeningUrl, ndjson, startCli } from '../support/cli.js';
+import { useFakeOpenAI } from '../support/cleanup.js';
+import { fixtureMcpConfig, isRunning, lateFixtureMcpConfig } from '../support/mcp-notify.js';
 import { startPty } from '../pty/terminal.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const FIXTURE = resolve(ROOT, 'test/support/mcp-stdio-server.ts');
 
 const fake = useFakeOpenAI();
 
 const env = () => cleanEnv({ OPENAI_API_KEY: 'sk-test' });
 const chat = (...args: string[]) => ['chat', '--base-url', fake().url, ...args];
-
-/** A fixture event listener and an MCP config file naming the fixture (with `vars`), both removed after the test. */
-async function mcpSetup(vars: Record<string, string> = {}): Promise<{ fx: FixtureEvents; config: string }> {
-  const fx = await listenForFixture();
-  const dir = tempDir('agentor-signals-');
-  onTestFinished(() => fx.close());
-  const config = join(dir, 'mcp.json');
-  const entry = {
-    command: process.execPath,
-    args: ['--import', 'tsx', FIXTURE],
-    cwd: ROOT,
-    env: { MCP_FIXTURE_NOTIFY: fx.address, ...vars },
-  };
-  writeFileSync(config, JSON.stringify({ mcpServers: { fixture: entry } }));
-  return { fx, config };
-}
 
 const runEnds = (stdout: string) => ndjson(stdout).filter((e) => e.type === 'run_end');
 
@@ -56,7 +36,7 @@ describe('chat --json', () => {
   });
 
   it('SIGINT while an MCP server is still starting: one run_end cancelled, exit 130, no server process left', async () => {
-    const { fx, config } = await mcpSetup({ MCP_FIXTURE_HANG: '1', MCP_FIXTURE_GRANDCHILD: '1' });
+    const { fx, config } = await fixtureMcpConfig({ MCP_FIXTURE_HANG: '1', MCP_FIXTURE_GRANDCHILD: '1' });
     const run = startCli(chat('--json', '--mcp-config', config, 'hi'), { env: env() });
     const { pid, grandchild } = await fx.next('started');
     expect(isRunning(pid)).toBe(true);
@@ -78,7 +58,7 @@ describe('chat --json', () => {
   });
 
   it('SIGINT with an MCP call in flight: run_end cancelled within a second, exit 130, the server stopped', async () => {
-    const { fx, config } = await mcpSetup();
+    const { fx, config } = await fixtureMcpConfig();
     fake().enqueue({ toolCalls: [{ name: 'slow', arguments: { ms: 60_000 } }] });
     const run = startCli(chat('--json', '--mcp-config', config, 'wait'), { env: env() });
     const { pid } = await fx.next('slow');
@@ -118,7 +98,7 @@ describe('serve', () => {
   });
 
   it('SIGTERM while MCP servers start: they are stopped, it never listens, exit 143', async () => {
-    const { fx, config } = await mcpSetup({ MCP_FIXTURE_HANG: '1' });
+    const { fx, config } = await fixtureMcpConfig({ MCP_FIXTURE_HANG: '1' });
     const cli = startCli(['serve', '--port', '0', '--demo', '--mcp-config', config], { env: cleanEnv() });
     const { pid } = await fx.next('started');
     cli.child.kill('SIGTERM');
@@ -131,15 +111,14 @@ describe('serve', () => {
 
   it('an MCP server killed while serving: logged, /readyz 503 naming it until its restart, then ready again', async () => {
     // The gate holds each start of the fixture until the test releases it: the restart is observed while it is pending.
-    const { fx, config } = await mcpSetup({ MCP_FIXTURE_GATE: '1' });
+    const { fx, config } = await fixtureMcpConfig({ MCP_FIXTURE_GATE: '1' });
     const cli = startCli(['serve', '--port', '0', '--demo', '--mcp-config', config, '--log-format', 'text'], {
       env: cleanEnv(),
     });
     onTestFinished(() => void cli.child.kill('SIGKILL'));
     const { pid } = await fx.next('started');
     fx.release();
-    await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
-    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
+    const url = await listeningUrl(cli);
     const readyz = async () => {
       const res = await fetch(`${url}/readyz`);
       return { status: res.status, body: (await res.json()) as { checks: unknown[] } };
@@ -167,17 +146,15 @@ describe('serve', () => {
   });
 
   it('an MCP server that fails its first start: warned once, /readyz 503 with when it retries, then 200 once it is up', async () => {
-    const flag = join(tempDir('agentor-late-mcp-'), 'ready');
     // The gate holds each start until the test releases it; the fixture exits there unless `flag` exists.
-    const { fx, config } = await mcpSetup({ MCP_FIXTURE_GATE: '1', MCP_FIXTURE_EXIT_UNLESS: flag });
+    const { fx, config, flag } = await lateFixtureMcpConfig();
     const cli = startCli(['serve', '--port', '0', '--demo', '--mcp-config', config, '--log-format', 'text'], {
       env: cleanEnv(),
     });
     onTestFinished(() => void cli.child.kill('SIGKILL'));
     await fx.next('started');
     fx.release();
-    await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 'stderr');
-    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stderr())?.[1] as string;
+    const url = await listeningUrl(cli);
     const readyz = async () => {
       const res = await fetch(`${url}/readyz`);
       return { status: res.status, body: (await res.json()) as { checks: unknown[] } };
@@ -227,7 +204,7 @@ describe('the Ink UI (in a terminal)', () => {
   });
 
   it('a slow MCP start-up says so; Ctrl+C there exits 130 and stops the server', async () => {
-    const { fx, config } = await mcpSetup({ MCP_FIXTURE_HANG: '1' });
+    const { fx, config } = await fixtureMcpConfig({ MCP_FIXTURE_HANG: '1' });
     const t = startPty(['chat', '--demo', '--mcp-config', config], { env: cleanEnv(), cols: 80, rows: 24 });
     onTestFinished(() => t.kill());
     const { pid } = await fx.next('started');

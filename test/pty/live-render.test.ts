@@ -105,12 +105,18 @@ describe.each([
   [80, 24],
   [50, 20],
 ])('live rendering at %ix%i, below 300 lines of shell output', (cols, rows) => {
-  it('a 700-word paragraph with no blank line: printed row by row, every word once, in order', async () => {
-    const fake = await fakeWith({ text: chunks(paragraph(700)), delayMs: 2 });
+  /** The chat in a terminal below shell output, once it has streamed `text` (in chunks) as its answer to `prompt`. */
+  async function answered(text: string, prompt: string): Promise<PtyTerminal> {
+    const fake = await fakeWith({ text: chunks(text), delayMs: 2 });
     const t = afterShellOutput(['--base-url', fake.url], cols, rows);
-    await ask(t, 'go');
+    await ask(t, prompt);
     await t.waitFor(DONE, 30_000);
     expectScrollbackKept(t);
+    return t;
+  }
+
+  it('a 700-word paragraph with no blank line: printed row by row, every word once, in order', async () => {
+    const t = await answered(paragraph(700), 'go');
     expect(numbersIn(t.logicalText(), /\bw(\d+)\b/g)).toEqual(upTo(700));
     expect(t.text()).not.toContain('**');
     // No wrapped row starts with the space it was broken at.
@@ -119,11 +125,7 @@ describe.each([
   });
 
   it('a 60-line code block wider than the terminal: no margin, indentation kept, every line once', async () => {
-    const fake = await fakeWith({ text: chunks(wideCode(60)), delayMs: 2 });
-    const t = afterShellOutput(['--base-url', fake.url], cols, rows);
-    await ask(t, 'code');
-    await t.waitFor(DONE, 30_000);
-    expectScrollbackKept(t);
+    const t = await answered(wideCode(60), 'code');
     const text = t.logicalText();
     expect(numbersIn(text, /value_(\d+) =/g)).toEqual(upTo(60));
     expect(numbersIn(text, /\/\/ line (\d+)$/gm)).toEqual(upTo(60));
@@ -137,11 +139,7 @@ describe.each([
   });
 
   it('a CJK paragraph: wrapped by display width, every sentence once, in order', async () => {
-    const fake = await fakeWith({ text: chunks(cjkParagraph(150)), delayMs: 2 });
-    const t = afterShellOutput(['--base-url', fake.url], cols, rows);
-    await ask(t, 'cjk');
-    await t.waitFor(DONE, 30_000);
-    expectScrollbackKept(t);
+    const t = await answered(cjkParagraph(150), 'cjk');
     expect(numbersIn(t.logicalText().replace(/\n/g, ''), /第(\d+)句/g)).toEqual(upTo(150));
     // Wide characters are counted as two columns: no row is wider than the terminal.
     for (const line of t.text().split('\n')) expect(line.length).toBeLessThanOrEqual(cols);
@@ -149,11 +147,7 @@ describe.each([
   });
 
   it('a CJK table taller than the screen: printed in row blocks, columns lined up by display width', async () => {
-    const fake = await fakeWith({ text: chunks(cjkTable(40)), delayMs: 2 });
-    const t = afterShellOutput(['--base-url', fake.url], cols, rows);
-    await ask(t, 'table');
-    await t.waitFor(DONE, 30_000);
-    expectScrollbackKept(t);
+    const t = await answered(cjkTable(40), 'table');
     const text = t.logicalText();
     // (A cell narrower than its text wraps inside its column: the number is what is read back.)
     expect(numbersIn(text, /第(\d+)/g)).toEqual(upTo(40));

@@ -105,13 +105,27 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: 
   return startCli(args, opts).done;
 }
 
+const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+
+/** Waits for `agentor serve` to say where it listens (on stderr) and returns that URL. */
+export async function listeningUrl(cli: CliRun): Promise<string> {
+  await cli.waitFor(LISTENING, 'stderr');
+  return LISTENING.exec(cli.stderr())?.[1] as string;
+}
+
 /** What a one-shot chat writes on stderr when all went well: the id of the session it was saved in. */
 export const SESSION_LINE = /^session: [0-9a-f-]{36}\n$/;
 
-/** Parses NDJSON output into objects (every line must be JSON). */
-export function ndjson(text: string): Array<Record<string, unknown> & { type: string }> {
+/** Parses NDJSON output into objects (every line must be JSON; one that is not fails, naming it). */
+export function ndjson<T = Record<string, unknown> & { type: string }>(text: string): T[] {
   return text
     .split('\n')
     .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as Record<string, unknown> & { type: string });
+    .map((l) => {
+      try {
+        return JSON.parse(l) as T;
+      } catch {
+        throw new Error(`not a JSON line: ${l}`);
+      }
+    });
 }

@@ -3,8 +3,14 @@
  * listener collecting its JSON events, so a test can wait for "the server started" or "the slow call began" even when
  * the CLI runs the server and its stderr is out of reach. Also: whether a process is still running.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+import { onTestFinished } from 'vitest';
+import { tempDir } from './cleanup.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FIXTURE = resolve(ROOT, 'test/support/mcp-stdio-server.ts');
 
 /** One event the fixture reported. */
 export interface FixtureEvent {
@@ -70,6 +76,35 @@ export async function listenForFixture(): Promise<FixtureEvents> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A listener for fixture events and an MCP config file whose one server, "fixture", is the fixture reporting to it,
+ * with `vars` (MCP_FIXTURE_GATE, …) in its environment; both are removed when the test ends.
+ */
+export async function fixtureMcpConfig(
+  vars: Record<string, string> = {},
+): Promise<{ fx: FixtureEvents; config: string }> {
+  const fx = await listenForFixture();
+  onTestFinished(() => fx.close());
+  const config = join(tempDir('agentor-mcp-config-'), 'mcp.json');
+  const entry = {
+    command: process.execPath,
+    args: ['--import', 'tsx', FIXTURE],
+    cwd: ROOT,
+    env: { MCP_FIXTURE_NOTIFY: fx.address, ...vars },
+  };
+  writeFileSync(config, JSON.stringify({ mcpServers: { fixture: entry } }));
+  return { fx, config };
+}
+
+/**
+ * The fixture as a server that comes up late: each start waits at the gate for `fx.release()`, and exits there (a
+ * failed start) until the file `flag` exists.
+ */
+export async function lateFixtureMcpConfig(): Promise<{ fx: FixtureEvents; config: string; flag: string }> {
+  const flag = join(tempDir('agentor-mcp-flag-'), 'ready');
+  return { ...(await fixtureMcpConfig({ MCP_FIXTURE_GATE: '1', MCP_FIXTURE_EXIT_UNLESS: flag })), flag };
 }
 
 /** True while `pid` runs (a zombie, dead but not yet reaped, counts as gone). */
