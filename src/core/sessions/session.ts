@@ -3,9 +3,10 @@
  * and compaction. `agent.streamChat(input, { session })` runs in one; `Session.create` starts a session in a store and
  * `Session.resume` continues one.
  *
- * Recording is a consumer of the event stream: each run's events pass through unchanged and are appended to the store
- * in one batch per event-loop turn, so a run is never slowed by a write per token, and a crash loses at most the batch
- * of the current turn. When the store fails (a full disk, a directory that went away), the conversation goes on
+ * Recording is a consumer of the event stream: the run hands each event to the session as it makes it (a synchronous
+ * tap, not one more async layer every event would pass), and the records are appended to the store in one batch per
+ * event-loop turn (sliced at ~64 KB), so a run is never slowed by a write per token, and a crash loses at most the
+ * batch of the current turn. When the store fails (a full disk, a directory that went away), the conversation goes on
  * unsaved and `onWarning` is called once.
  *
  * Two processes never write one session: resuming a session whose lease another live process holds continues in a
