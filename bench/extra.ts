@@ -35,6 +35,10 @@ export async function extraBenchmarks(ctx: BenchContext): Promise<BenchRow[]> {
   if (ctx.want('sessions')) {
     const { sessionsBench } = await import('./sessions.js');
     rows.push(...(await sessionsBench(ctx)));
+  } else if (ctx.want('session-recording')) {
+    // Only when asked for by name: the sessions bench already has this row.
+    const { sessionRecordingBench } = await import('./sessions.js');
+    rows.push(...(await sessionRecordingBench(ctx)));
   }
   if (ctx.want('a2a')) {
     const { a2aBench } = await import('./a2a.js');

@@ -7,7 +7,7 @@ import { defaultModel } from './config.js';
 import { defaultProvider } from './providers/default.js';
 import type { ModelProvider } from './providers/types.js';
 import type { RunObserver } from './observer.js';
-import { runAgent, type AgentInput, type RunOptions } from './run.js';
+import { runAgent, type AgentInput, type RunOptions, type RunTap } from './run.js';
 import type { RunSession } from './sessions/types.js';
 import { coalesceText, filterEvents, serializeEvents } from './stream.js';
 import type { ApprovalPolicy } from './tools/approval.js';
@@ -172,12 +172,20 @@ export class Agent {
     const { session, ...runOptions } = options;
     if (!session) return this.loop(input, runOptions, this.provider);
     const run = session.attach(this, input);
-    return run.record(
-      this.loop(input, { ...runOptions, conversation: run.conversation, sessionId: session.id }, run.provider),
+    return this.loop(
+      input,
+      { ...runOptions, conversation: run.conversation, sessionId: session.id },
+      run.provider,
+      run.record,
     );
   }
 
-  private loop(input: AgentInput, options: RunOptions, provider: ModelProvider): AsyncGenerator<AgentEvent> {
+  private loop(
+    input: AgentInput,
+    options: RunOptions,
+    provider: ModelProvider,
+    tap?: RunTap,
+  ): AsyncGenerator<AgentEvent> {
     return runAgent(
       {
         name: this.name,
@@ -194,6 +202,7 @@ export class Agent {
       },
       input,
       options.observer || !this.runObserver ? options : { ...options, observer: this.runObserver() },
+      tap,
     );
   }
 }

@@ -1,6 +1,7 @@
 /** The NDJSON consumer (`--json`): one compact JSON event per line on stdout, nothing else there. */
 import type { Writable } from 'node:stream';
 import type { AgentEvent, AgentEventType, RunEndEvent } from '../core/events.js';
+import { eventJson } from '../core/event-json.js';
 import { keptTypes } from '../core/stream.js';
 import { batchedWriter } from './output.js';
 
@@ -19,8 +20,9 @@ export async function renderJson(
   for await (const event of events) {
     if (event.type === 'run_end') ends.push(event);
     if (keep && !keep.has(event.type)) continue;
-    // JSON.stringify escapes every control character, so model text cannot reach the terminal raw here.
-    await out$.write(JSON.stringify(event) + '\n');
+    // JSON escapes every control character, so model text cannot reach the terminal raw here. A recorded run's line
+    // is the one its session log just made (eventJson), not serialized a second time.
+    await out$.write(eventJson(event) + '\n');
   }
   await out$.flush();
   return ends;

@@ -185,6 +185,28 @@ describe('every chat is a session', () => {
     ]);
   });
 
+  it('a long --json answer: the log holds its lines byte for byte, and recording changes nothing on stdout', async () => {
+    const env = cleanEnv({ OPENAI_API_KEY: 'sk-test' });
+    const cwd = tempDir();
+    // ~5,000 deltas, ~700 KB of log: many 64 KB slices, most written within one turn of the event loop
+    const text = Array.from({ length: 5000 }, (_, i) => `tok${i} `);
+    fake().enqueue({ text }, { text });
+    const recorded = await runCli(chat('--json', 'tell me a long story'), { env, cwd });
+    const unrecorded = await runCli(chat('--json', '--no-session', 'tell me a long story'), { env, cwd });
+    expect([recorded.code, unrecorded.code]).toEqual([0, 0]);
+    const id = sessionOf(recorded.stdout);
+    const log = readFileSync(join(sessionsDir(env), `${id}.jsonl`), 'utf8');
+    expect(log.split('\n').slice(2).join('\n')).toBe(recorded.stdout);
+    // the same events, the same bytes, but for what differs between two runs (run id, clock, session id)
+    const comparable = (stdout: string) =>
+      stdout
+        .replace(/"run_id":"run_[0-9a-f]+"/g, '"run_id":"R"')
+        .replace(/"(ts|duration_ms)":\d+/g, '"$1":0')
+        .replace(/,"session_id":"[0-9a-f-]+"/, '');
+    expect(comparable(recorded.stdout)).toBe(comparable(unrecorded.stdout));
+    expect(ndjson(recorded.stdout).filter((e) => e.type === 'text_delta')).toHaveLength(text.length);
+  });
+
   it('several agents: one user message per round, each agent continues its own history', async () => {
     const env = cleanEnv();
     const cwd = tempDir();

@@ -104,10 +104,15 @@ export class FileSessionStore implements SessionStore {
   }
 
   async append(id: string, records: readonly SessionRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    let text = '';
-    for (const r of records) text += `${JSON.stringify(r)}\n`;
-    writeAll(this.fd(id), text);
+    return this.appendLines(
+      id,
+      records.map((r) => JSON.stringify(r)),
+    );
+  }
+
+  async appendLines(id: string, lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    writeAll(this.fd(id), `${lines.join('\n')}\n`);
     return;
   }
 
@@ -312,9 +317,12 @@ export class FileSessionStore implements SessionStore {
 
 /** Writes all of `text` (a short write is continued, not dropped). */
 function writeAll(fd: number, text: string): void {
+  // The string is written as it is (no Buffer made for it); only a short write (a full disk) needs its bytes.
+  const written = writeSync(fd, text);
+  const size = Buffer.byteLength(text);
+  if (written === size) return;
   const buf = Buffer.from(text, 'utf8');
-  let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  for (let off = written; off < size;) off += writeSync(fd, buf, off, size - off);
 }
 
 function processAlive(pid: number): boolean {

@@ -3,9 +3,10 @@
  * and compaction. `agent.streamChat(input, { session })` runs in one; `Session.create` starts a session in a store and
  * `Session.resume` continues one.
  *
- * Recording is a consumer of the event stream: each run's events pass through unchanged and are appended to the store
- * in one batch per event-loop turn, so a run is never slowed by a write per token, and a crash loses at most the batch
- * of the current turn. When the store fails (a full disk, a directory that went away), the conversation goes on
+ * Recording is a consumer of the event stream: the run hands each event to the session as it makes it (a synchronous
+ * tap, not one more async layer every event would pass), and the records are appended to the store in one batch per
+ * event-loop turn (sliced at ~64 KB), so a run is never slowed by a write per token, and a crash loses at most the
+ * batch of the current turn. When the store fails (a full disk, a directory that went away), the conversation goes on
  * unsaved and `onWarning` is called once.
  *
  * Two processes never write one session: resuming a session whose lease another live process holds continues in a
@@ -13,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentEvent, ErrorInfo, Usage } from '../events.js';
+import { eventJson } from '../event-json.js';
 import { agentorVersion } from '../package.js';
 import { lastUserText } from '../providers/messages.js';
 import { allowsForSession } from '../tools/approval.js';
@@ -256,7 +258,7 @@ export class Session implements RunSession {
         return record ? compactNotice(record) : undefined;
       },
     });
-    return { conversation, provider, record: (events) => this.record(events) };
+    return { conversation, provider, record: (event) => this.record(event) };
   }
 
   /**
@@ -324,16 +326,13 @@ export class Session implements RunSession {
     this.recorder.add(record);
   }
 
-  private async *record(events: AsyncIterable<AgentEvent>): AsyncGenerator<AgentEvent> {
-    for await (const e of events) {
-      this.recorder.add(e);
-      if (e.type === 'run_end') {
-        this.usage.input_tokens += e.usage.input_tokens;
-        this.usage.output_tokens += e.usage.output_tokens;
-        this.usage.total_tokens = this.usage.input_tokens + this.usage.output_tokens;
-        if (e.context_tokens !== undefined) this.contextTokens.set(this.single ?? e.agent, e.context_tokens);
-      }
-      yield e;
+  private record(e: AgentEvent): void {
+    this.recorder.add(e);
+    if (e.type === 'run_end') {
+      this.usage.input_tokens += e.usage.input_tokens;
+      this.usage.output_tokens += e.usage.output_tokens;
+      this.usage.total_tokens = this.usage.input_tokens + this.usage.output_tokens;
+      if (e.context_tokens !== undefined) this.contextTokens.set(this.single ?? e.agent, e.context_tokens);
     }
   }
 }
@@ -370,12 +369,24 @@ async function leaseQuietly(store: SessionStore, id: string): Promise<LeaseResul
   }
 }
 
+/** About how much of the log is written at once, at most (in characters; see Recorder.add). */
+const BATCH_CHARS = 64 * 1024;
+
 /**
  * Appends records to the store in one batch per event-loop turn, one append at a time and in order. The first failure
  * stops it (later records are dropped) and is reported once.
+ *
+ * A store that keeps JSON lines gets them made as each record is added: the event's line is then the one `--json`
+ * prints next (see eventJson), so a recorded `--json` run serializes each event once, and the batch holds strings the
+ * output shares rather than events kept alive until the write.
  */
 class Recorder {
   private pending: SessionRecord[] = [];
+  private lines: string[] = [];
+  /** Characters in `lines`. */
+  private chars = 0;
+  /** The store's `appendLines` for this session, when it keeps JSON lines. */
+  private readonly appendLines: ((lines: readonly string[]) => Promise<void>) | undefined;
   private scheduled = false;
   private chain: Promise<void> = Promise.resolve();
   broken = false;
@@ -384,28 +395,56 @@ class Recorder {
     private readonly store: SessionStore,
     private readonly id: string,
     private readonly onWarning: ((message: string) => void) | undefined,
-  ) {}
+  ) {
+    const lined = store.appendLines ? (store as Required<Pick<SessionStore, 'appendLines'>>) : undefined;
+    this.appendLines = lined && ((lines) => lined.appendLines(id, lines));
+  }
 
   add(record: SessionRecord): void {
     if (this.broken) return;
-    this.pending.push(record);
+    if (this.appendLines) {
+      let line: string;
+      try {
+        line = eventJson(record);
+      } catch (e) {
+        this.fail(e); // a value JSON cannot hold: the log stops here, not the run
+        return;
+      }
+      this.lines.push(line);
+      this.chars += line.length;
+      // One turn of the event loop can carry thousands of events (a fast stream read in one go): written in slices,
+      // the batch stays small enough to be cheap to join and write (one write of the whole turn cost several times the CPU of its slices).
+      if (this.chars >= BATCH_CHARS) this.write();
+    } else {
+      this.pending.push(record);
+    }
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.write);
+      setImmediate(this.onImmediate);
     }
   }
 
-  private readonly write = (): void => {
+  private readonly onImmediate = (): void => {
     this.scheduled = false;
-    if (this.pending.length === 0 || this.broken) return;
-    const batch = this.pending;
+    this.write();
+  };
+
+  private write(): void {
+    if (this.broken || (this.pending.length === 0 && this.lines.length === 0)) return;
+    const records = this.pending;
+    const lines = this.lines;
     this.pending = [];
+    this.lines = [];
+    this.chars = 0;
     this.chain = this.chain
-      .then(() => (this.broken ? undefined : this.store.append(this.id, batch)))
+      .then(() => {
+        if (this.broken) return undefined;
+        return this.appendLines ? this.appendLines(lines) : this.store.append(this.id, records);
+      })
       .catch((e) => {
         this.fail(e);
       });
-  };
+  }
 
   flush(): Promise<void> {
     this.write();
@@ -416,6 +455,8 @@ class Recorder {
     if (this.broken) return;
     this.broken = true;
     this.pending = [];
+    this.lines = [];
+    this.chars = 0;
     this.onWarning?.(`the session is not being saved any more: ${(e as Error)?.message ?? String(e)}`);
   }
 }

@@ -9,6 +9,8 @@
  *
  * - `create` writes a new session's header (and fails if the id exists);
  * - `append` adds records in order (one call per batch; a store may write them as one operation);
+ * - `appendLines`, optional, adds records already serialized as JSON lines (a store that keeps lines takes them so the
+ *   recorder can share each event's line with `--json` instead of serializing it again);
  * - `load` reads a session back (header, records, and notices about lines it had to skip);
  * - `header` reads only a session's first line;
  * - `list` summarises sessions, most recently updated first;
@@ -145,6 +147,8 @@ export type LeaseResult = { lease: SessionLease } | { heldBy: LeaseHolder };
 export interface SessionStore {
   create(header: SessionHeader): Promise<void>;
   append(id: string, records: readonly SessionRecord[]): Promise<void>;
+  /** Like `append`, for records given as their JSON lines (without newlines); a store keeping JSON lines offers it. */
+  appendLines?(id: string, lines: readonly string[]): Promise<void>;
   /** Undefined when there is no such session. */
   load(id: string): Promise<LoadedSession | undefined>;
   /** A session's header; undefined when there is no such session (or it is unreadable). */
@@ -195,8 +199,8 @@ export interface SessionRun {
   conversation: Conversation;
   /** The agent's provider, wrapped so that a request rejected for context length is compacted and sent again. */
   provider: ModelProvider;
-  /** Passes the run's events through unchanged, recording each one. */
-  record(events: AsyncIterable<AgentEvent>): AsyncGenerator<AgentEvent>;
+  /** Records one of the run's events; the run calls it for each event as it is made, in the order it yields them. */
+  record: (event: AgentEvent) => void;
 }
 
 /** What `agent.streamChat(input, { session })` needs from a session (the `Session` class implements it). */
