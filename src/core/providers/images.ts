@@ -148,17 +148,19 @@ export function imageLabel(part: ImagePart): string {
   return `[image ${part.name ?? 'image'} · ${format}${size} · ${sizeText(base64Bytes(part.data))}]`;
 }
 
+/** An image part, or why there is none (`tooLarge` when only its size is wrong). */
+export type ImageResult = { part: ImagePart } | { error: string; tooLarge?: boolean };
+
 /**
- * An image part for `bytes`, or why they cannot be one (in words for the person who sent them, naming `name`):
- * not an image of a taken format, damaged, or over `maxBytes`.
+ * An image part for `bytes` (named `name`, where they came from), or why they cannot be one, in words for the person
+ * who sent them: not an image of a taken format, damaged, or over `maxBytes`.
  */
-export function imagePart(
-  bytes: Uint8Array,
-  name: string,
-  maxBytes = IMAGE_MAX_BYTES,
-): { part: ImagePart } | { error: string } {
+export function imagePart(bytes: Uint8Array, name: string | undefined, maxBytes = IMAGE_MAX_BYTES): ImageResult {
   if (bytes.length > maxBytes) {
-    return { error: `it is ${sizeText(bytes.length)}, over the ${sizeText(maxBytes)} limit for an image` };
+    return {
+      error: `it is ${sizeText(bytes.length)}, over the ${sizeText(maxBytes)} limit for an image`,
+      tooLarge: true,
+    };
   }
   const sniff = sniffImage(bytes);
   if (sniff.kind === 'none') return { error: 'it is not a PNG, JPEG, GIF or WebP image (its bytes say otherwise)' };
@@ -167,5 +169,29 @@ export function imagePart(
   }
   const { mime, width, height } = sniff.info;
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-  return { part: { type: 'image', mime, data, name, width, height } };
+  return { part: { type: 'image', mime, data, ...(name !== undefined ? { name } : {}), width, height } };
+}
+
+const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+)?(?:;[\w-]+=[^;,]*)*;base64,/i;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * An image part from base64 a client sent (an A2A file part's `bytes`, or the payload of a `data:` URL), checked as a
+ * mention is: the bytes decide the mime (a declared one is not trusted), the cap and the formats apply.
+ */
+export function imagePartFromBase64(data: string, name: string | undefined, maxBytes = IMAGE_MAX_BYTES): ImageResult {
+  const clean = data.replace(/\s+/g, '');
+  if (!BASE64.test(clean)) return { error: 'it is not valid base64' };
+  // Refused before decoding: a huge payload is not copied once more just to be measured.
+  if (base64Bytes(clean) > maxBytes) {
+    const size = sizeText(base64Bytes(clean));
+    return { error: `it is ${size}, over the ${sizeText(maxBytes)} limit for an image`, tooLarge: true };
+  }
+  return imagePart(Buffer.from(clean, 'base64'), name, maxBytes);
+}
+
+/** The base64 payload of a `data:…;base64,` URL; undefined for any other URL (which is never fetched). */
+export function dataUrlPayload(url: string): string | undefined {
+  const m = DATA_URL.exec(url);
+  return m ? url.slice(m[0].length) : undefined;
 }

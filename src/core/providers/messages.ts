@@ -18,6 +18,12 @@ export function contentText(content: UserContent | null): string {
   return [texts.join('\n\n'), images.join(' ')].filter(Boolean).join('\n');
 }
 
+/** A message's text parts alone, joined (images left out: for a receiver that gets them as parts of their own). */
+export function contentTexts(content: UserContent): string {
+  if (typeof content === 'string') return content;
+  return content.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('\n\n');
+}
+
 /** The images of a message's content (none for text). */
 export function contentImages(content: UserContent | null): ImagePart[] {
   if (content === null || typeof content === 'string') return [];
