@@ -9,7 +9,7 @@ import type { Agent, Conversation } from '../core/agent.js';
 import type { Approver } from '../core/tools/approval.js';
 import type { RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
-import { userContent } from '../core/providers/messages.js';
+import { contentText, userContent } from '../core/providers/messages.js';
 import type { ImagePart } from '../core/providers/types.js';
 import type { ChatAction, Tone } from './chat-state.js';
 import { flat } from '../core/flat-text.js';
@@ -43,9 +43,12 @@ export function useChat(
       active.current = controller;
       const targets = round.targets ?? agents.map((_, i) => i);
       const chosen = targets.map((i) => agents[i] as Agent);
+      const content = userContent(prompt, round.images ?? []);
+      const input = typeof content === 'string' ? content : [{ role: 'user' as const, content }];
       dispatch({
         type: 'start',
-        prompt,
+        // The transcript (`/save`) shows an image as its placeholder, as every other output does.
+        prompt: contentText(content),
         now: Date.now(),
         targets,
         ...(round.shown !== undefined ? { shown: round.shown } : {}),
@@ -56,9 +59,6 @@ export function useChat(
       const ends: RunEndEvent[] = [];
       let failure = 'the run ended without reporting';
       try {
-        const input = round.images?.length
-          ? [{ role: 'user' as const, content: userContent(prompt, round.images) }]
-          : prompt;
         const events = streamAgents(chosen, input, {
           signal: controller.signal,
           conversations: targets.map((i) => conversations[i]),
