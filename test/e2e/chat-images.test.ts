@@ -68,22 +68,25 @@ describe('@image in one-shot runs', () => {
     expect(readFileSync(file, 'utf8')).toContain(png.toString('base64'));
   });
 
-  it('a model known to be text-only is refused before any request, saying what to do', async () => {
+  it('a model known to be text-only, or an agent file saying vision: false, is refused before any request', async () => {
     const { cwd } = project();
+    writeFileSync(join(cwd, 'coder.md'), '---\nname: coder\nmodel: my-local-coder\nvision: false\n---\nBe brief.\n');
     const env = cleanEnv({ OPENAI_API_KEY: 'sk-test' });
-    const r = await runCli(chat('--json', '--no-session', '--model', 'gpt-3.5-turbo', 'what is @photo.png'), {
-      env,
-      cwd,
-    });
-    expect(r.code).toBe(1);
-    expect(ndjson(r.stdout).at(-1)).toMatchObject({
-      type: 'run_end',
-      status: 'failed',
-      error: {
-        code: 'images_not_supported',
-        message: `model "gpt-3.5-turbo" does not accept images, so ${PLACEHOLDER} was not sent: pick a vision model with --model (or /model), or send the message without the image`,
-      },
-    });
+    for (const [flags, model] of [
+      [['--model', 'gpt-3.5-turbo'], 'gpt-3.5-turbo'],
+      [['--agent', 'coder.md'], 'my-local-coder'],
+    ] as const) {
+      const r = await runCli(chat('--json', '--no-session', ...flags, 'what is @photo.png'), { env, cwd });
+      expect(r.code).toBe(1);
+      expect(ndjson(r.stdout).at(-1)).toMatchObject({
+        type: 'run_end',
+        status: 'failed',
+        error: {
+          code: 'images_not_supported',
+          message: `model "${model}" does not accept images, so ${PLACEHOLDER} was not sent: pick a vision model with --model (or /model), or send the message without the image`,
+        },
+      });
+    }
     expect(posts()).toHaveLength(0);
   });
 

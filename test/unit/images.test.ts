@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Conversation } from '../../src/core/agent.js';
+import { parseAgentFile } from '../../src/core/agent-file.js';
 import { attachMentions, noteText } from '../../src/core/file-mentions.js';
 import { DemoProvider } from '../../src/core/providers/demo.js';
 import {
@@ -15,6 +16,7 @@ import {
   IMAGE_MAX_COUNT,
   imageLabel,
   imagePart,
+  imagePartFromBase64,
   sniffImage,
 } from '../../src/core/providers/images.js';
 import { contentText, userContent } from '../../src/core/providers/messages.js';
@@ -96,8 +98,11 @@ describe('imagePart', () => {
 
   it('refuses over the cap (saying the cap), non-images and damaged headers', () => {
     expect(imagePart(pngBytes(8, 8), 'a.png', 10)).toEqual({
-      error: expect.stringMatching(/^it is 1 KB, over the 1 KB limit for an image$/),
+      error: 'it is 1 KB, over the 1 KB limit for an image',
+      tooLarge: true,
     });
+    expect(imagePartFromBase64(pngBytes(8, 8).toString('base64'), undefined, 10)).toMatchObject({ tooLarge: true });
+    expect(imagePartFromBase64('not base64!', undefined)).toEqual({ error: 'it is not valid base64' });
     expect(imagePart(Buffer.from('text'), 'a.png')).toEqual({
       error: 'it is not a PNG, JPEG, GIF or WebP image (its bytes say otherwise)',
     });
@@ -179,6 +184,12 @@ describe('message content', () => {
         ],
       },
     ]);
+  });
+
+  it("an agent file's vision: true|false is read; anything else is an error naming the field", () => {
+    expect(parseAgentFile('---\nname: v\nvision: false\n---\n').vision).toBe(false);
+    expect(parseAgentFile('---\nname: v\nvision: true\n---\n').vision).toBe(true);
+    expect(() => parseAgentFile('---\nname: v\nvision: maybe\n---\n', 'v.md')).toThrow(/vision.*must be true or false/);
   });
 
   it('knows a few text-only models (router prefixes ignored) and nothing of the rest', () => {
