@@ -6,11 +6,14 @@
 import { type Part, type Task, TaskState } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
 import OpenAI from 'openai';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import { IMAGE_MAX_COUNT } from '../../src/core/providers/images.js';
 import { userContent } from '../../src/core/providers/messages.js';
 import { A2AProvider } from '../../src/core/providers/a2a.js';
+import { OpenAIProvider } from '../../src/core/providers/openai.js';
+import { serve } from '../../src/server/index.js';
+import { startFakeOpenAI } from '../support/fake-openai.js';
 import { gifBytes, jpegBytes, pngBytes } from '../support/images.js';
 import { sendRequest, sharedServer, textPart } from './serve-support.js';
 
@@ -84,6 +87,43 @@ describe('/v1/chat/completions image parts (official openai client)', () => {
     const many = Array.from({ length: IMAGE_MAX_COUNT + 1 }, () => image(dataUrl('image/gif', gifBytes(1, 1))));
     expect(await send(many)).toMatchObject({ status: 400, code: 'too_many_images' });
     expect(shared.fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(0);
+  });
+});
+
+describe('an agent whose model takes no images', () => {
+  it('/v1 answers 400 images_not_supported (an error frame when streaming); the upstream is never called', async () => {
+    const fake = await startFakeOpenAI();
+    onTestFinished(() => fake.close());
+    const agent = new Agent({
+      name: 'coder',
+      model: 'gpt-3.5-turbo',
+      provider: new OpenAIProvider({ apiKey: 'sk-test', baseURL: fake.url, maxRetries: 0 }),
+    });
+    const server = await serve(agent, { port: 0, log: () => undefined });
+    onTestFinished(() => server.close());
+    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${server.url}/v1`, maxRetries: 0 });
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'what is it?' },
+          { type: 'image_url', image_url: { url: dataUrl('image/gif', gifBytes(2, 2)) } },
+        ],
+      },
+    ];
+    const refused = {
+      status: 400,
+      code: 'images_not_supported',
+      message: "400 this agent's model does not accept images: send the message without them",
+    };
+    await expect(openai.chat.completions.create({ model: 'coder', messages })).rejects.toMatchObject(refused);
+    const stream = await openai.chat.completions.create({ model: 'coder', messages, stream: true });
+    await expect(
+      (async () => {
+        for await (const chunk of stream) void chunk;
+      })(),
+    ).rejects.toMatchObject({ code: 'images_not_supported' });
+    expect(fake.requests).toHaveLength(0);
   });
 });
 
