@@ -222,6 +222,14 @@ class Run {
     this.signal = AbortSignal.any(sources);
     if (this.agent.instructions) this.history.push({ role: 'system', content: this.agent.instructions });
     if (this.options.conversation) this.history.push(...this.options.conversation.messages);
+    // A conversation with images that goes on with a model that takes none (after /model): they go as placeholders.
+    if (this.blind()) {
+      for (const [i, m] of this.history.entries()) {
+        if (m.role === 'user' && typeof m.content !== 'string') {
+          this.history[i] = { role: 'user', content: contentText(m.content) };
+        }
+      }
+    }
     if (typeof this.input === 'string') this.fresh.push({ role: 'user', content: this.input });
     else for (const m of this.input) this.fresh.push(toChatMessage(m));
   }
@@ -368,6 +376,11 @@ class Run {
     });
   }
 
+  /** True when this run's model is known not to take images (the agent's `vision: false`, or the built-in table). */
+  private blind(): boolean {
+    return (this.agent.vision ?? acceptsImages(this.model)) === false;
+  }
+
   /**
    * A model known not to take images (the built-in table, or the agent's `vision: false`) is never sent one: the run
    * fails before any call, saying so, and the conversation keeps the images as placeholders only, so the next message
@@ -375,7 +388,7 @@ class Run {
    */
   private refuseImagesIfBlind(): void {
     const images = this.fresh.flatMap((m) => (m.role === 'user' ? contentImages(m.content) : []));
-    if (images.length === 0 || (this.agent.vision ?? acceptsImages(this.model)) !== false) return;
+    if (images.length === 0 || !this.blind()) return;
     for (const [i, m] of this.fresh.entries()) {
       if (m.role === 'user' && typeof m.content !== 'string')
         this.fresh[i] = { role: 'user', content: contentText(m.content) };

@@ -236,6 +236,20 @@ describe('runs with images', () => {
     }
   });
 
+  it('a conversation with images that goes on with a text-only model sends them as placeholders', async () => {
+    const conversation = new Conversation();
+    await collect(agentOn(new FakeProvider({ text: 'a gradient' })).streamChat(input, { conversation }));
+    const model = new FakeProvider({ text: 'sure' });
+    const events = await collect(agentOn(model).streamChat('and in words?', { conversation, model: 'gpt-3.5-turbo' }));
+    expect(events.at(-1)).toMatchObject({ type: 'run_end', status: 'completed' });
+    expect(model.calls[0]?.messages.filter((m) => m.role === 'user')).toEqual([
+      { role: 'user', content: 'what is in it?\n[image photo.png · PNG 640×480 · 2 KB]' },
+      { role: 'user', content: 'and in words?' },
+    ]);
+    // The conversation itself keeps the image, for a model that takes it.
+    expect(conversation.messages[0]).toEqual({ role: 'user', content: input[0]?.content });
+  });
+
   it('the demo model says what it got, from the header', async () => {
     const agent = agentOn(new FakeProvider(), { provider: new DemoProvider({ tokenDelayMs: 0 }), model: 'demo' });
     const result = await agent.chat(input);
