@@ -28,7 +28,7 @@ export const ATTACH_MAX_BYTES = 256 * 1024;
 export type MentionNote =
   /** The file's text is attached. */
   | { kind: 'attached'; path: string; lines: number; bytes: number }
-  /** An image is attached as an image part (core/images.ts); `label` is its placeholder, `[image a.png · PNG …]`. */
+  /** An image is attached as an image part (providers/images.ts); `label` is its placeholder, `[image a.png · PNG …]`. */
   | { kind: 'image'; path: string; label: string }
   /** A directory's tree listing is attached (dir-listing.ts): `entries` names, `more` left out past the cap. */
   | { kind: 'listed'; path: string; entries: number; more: number }

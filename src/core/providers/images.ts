@@ -29,11 +29,6 @@ const FORMATS: Record<ImageMime, string> = {
   'image/webp': 'WebP',
 };
 
-/** True for a mime type vision models take. */
-export function isImageMime(mime: string): mime is ImageMime {
-  return Object.hasOwn(FORMATS, mime);
-}
-
 /** File names that say "image": a mention of one whose bytes are no image is refused rather than sent as text. */
 export const IMAGE_EXTENSION = /\.(png|jpe?g|gif|webp)$/i;
 
@@ -176,8 +171,8 @@ const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+)?(?:;[\w-]+=[^;,]*)*;base64,/i;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
- * An image part from base64 a client sent (an A2A file part's `bytes`, or the payload of a `data:` URL), checked as a
- * mention is: the bytes decide the mime (a declared one is not trusted), the cap and the formats apply.
+ * An image part from base64 a client sent (the payload of an `image_url` `data:` URL), checked as a mention is: the
+ * bytes decide the mime (a declared one is not trusted), the cap and the formats apply.
  */
 export function imagePartFromBase64(data: string, name: string | undefined, maxBytes = IMAGE_MAX_BYTES): ImageResult {
   const clean = data.replace(/\s+/g, '');
