@@ -90,9 +90,17 @@ export { DemoProvider, DEMO_MODEL } from './core/providers/demo.js';
 export { A2AProvider } from './core/providers/a2a.js';
 export type { A2AProviderOptions } from './core/providers/a2a.js';
 export { ProviderError } from './core/providers/types.js';
+export { imagePart, imageLabel, IMAGE_MAX_BYTES, IMAGE_MAX_COUNT } from './core/providers/images.js';
+export type { ImageResult } from './core/providers/images.js';
+export { contentText, userContent } from './core/providers/messages.js';
 export type {
   AssistantToolCall,
   ChatMessage,
+  ContentPart,
+  ImageMime,
+  ImagePart,
+  TextPart,
+  UserContent,
   ModelChunk,
   ModelProvider,
   ModelRequest,

@@ -3,7 +3,7 @@
  * renderer (NDJSON, plain text, or the Ink UI in a terminal), and maps the run's status to the exit code.
  */
 import { fstatSync } from 'node:fs';
-import type { Agent } from '../core/agent.js';
+import type { Agent, AgentInput } from '../core/agent.js';
 import { ConfigError, parseDuration } from '../core/config.js';
 import {
   exitCodeFor,
@@ -34,7 +34,7 @@ import type { ChatSessionFlags } from './chat-session.js';
 import type { Tracing } from '../observability/tracing.js';
 import { loadUi } from './load-ui.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
-import { attachForOneShot } from './one-shot-mentions.js';
+import { attachForOneShot, oneShotInput } from './one-shot-mentions.js';
 import { readPipedStdin } from './piped-stdin.js';
 
 /** Options of `agentor chat`, as Commander parses them. */
@@ -274,23 +274,24 @@ async function chatOnce(
 ): Promise<number> {
   const prompt = promptParts.join(' ').trim();
   const piped = opts.stdin === false ? '' : await readPipedStdin(process.stdin, interrupt.signal);
-  let input = composePrompt(prompt, piped);
+  let text = composePrompt(prompt, piped);
   // The demo needs no question: without a terminal to chat in, it shows its scripted run on a prompt of its own.
-  if (!input && !(process.stdin.isTTY && process.stdout.isTTY) && agents.every((a) => a.isDemo)) input = DEMO_PROMPT;
+  if (!text && !(process.stdin.isTTY && process.stdout.isTTY) && agents.every((a) => a.isDemo)) text = DEMO_PROMPT;
   if (wantsInk(opts)) {
     // Interrupted while MCP servers started: nothing to show.
     if (interrupt.received) return interrupt.exitCode(130);
     // The UI handles signals itself (src/ui/mount.ts); the code says which one ended it.
-    return interrupt.exitCode(await chatInk(input, opts, settings, agent, agents, session, switcher));
+    return interrupt.exitCode(await chatInk(text, opts, settings, agent, agents, session, switcher));
   }
-  if (!input && !interrupt.received) {
+  if (!text && !interrupt.received) {
     return fail(NOTHING_TO_ASK);
   }
+  let input: AgentInput = text;
   if (prompt) {
     // `@path` mentions of the prompt (not of piped text) are attached; one that cannot be stops the run (exit 2).
     const mentioned = attachForOneShot(prompt, process.cwd(), process.stderr);
     if (mentioned === undefined) return 2;
-    input = composePrompt(mentioned, piped);
+    input = oneShotInput(composePrompt(mentioned.prompt, piped), mentioned.images);
   }
 
   // One signal for all agents: it cancels every run, and each still ends with its own run_end. Interrupted before the

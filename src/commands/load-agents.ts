@@ -159,6 +159,7 @@ export async function loadAgentFromFlags(flags: LoadAgentFlags, opts: LoadAgentO
           ...(b.def?.temperature !== undefined ? { temperature: b.def.temperature } : {}),
           ...(maxTurns !== undefined ? { maxTurns } : {}),
           ...(contextWindow !== undefined ? { contextWindow } : {}),
+          ...(b.def?.vision !== undefined ? { vision: b.def.vision } : {}),
         }),
       );
       defs.push(b.def);

@@ -10,6 +10,7 @@
  * temperature: 0.2
  * max_turns: 12
  * context_window: 128000
+ * vision: false           # the model takes no images: a message with one is refused before it is sent
  * mcpServers: { fs: { command: npx, args: [-y, "@modelcontextprotocol/server-filesystem", "."] } }
  * approve: ask            # ask | auto | never: tool calls that may change things
  * allow: [fs__read_file]  # tools that run without asking
@@ -38,6 +39,8 @@ export interface AgentDefinition {
   maxTurns?: number;
   /** The model's context window in tokens (`context_window`), for "context used" displays. */
   contextWindow?: number;
+  /** `vision:` — whether the model takes images (absent: the built-in table of text-only models decides). */
+  vision?: boolean;
   mcpServers?: McpServersConfig;
   /** `approve:` — how tool calls that may change things are approved. */
   approve?: ApprovalMode;
@@ -63,6 +66,7 @@ const KNOWN_FIELDS = [
   'max_turns',
   'maxTurns',
   'context_window',
+  'vision',
   'mcpServers',
   'approve',
   'allow',
@@ -156,6 +160,12 @@ export function parseAgentFile(text: string, file = '<agent>'): AgentDefinition 
       throw new AgentFileError(file, 'context_window', `must be a whole number of tokens ≥ 1, not ${describe(window)}`);
     }
     def.contextWindow = window;
+  }
+  const vision = fm['vision'];
+  if (vision !== undefined && vision !== null) {
+    if (typeof vision !== 'boolean')
+      throw new AgentFileError(file, 'vision', `must be true or false, not ${describe(vision)}`);
+    def.vision = vision;
   }
   const servers = fm['mcpServers'];
   if (servers !== undefined && servers !== null) {

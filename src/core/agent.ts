@@ -56,6 +56,11 @@ export interface AgentOptions {
   notices?: () => readonly ErrorInfo[];
   /** The model's context window in tokens, when known (default: the built-in table's, see contextWindowFor). */
   contextWindow?: number;
+  /**
+   * Whether the model takes images: false refuses a message with images before any call; default: refused only for
+   * models the built-in table knows to be text-only (see acceptsImages), else the upstream decides.
+   */
+  vision?: boolean;
 }
 
 /** Per-run options: those of the run, and how its stream is shaped. */
@@ -199,6 +204,7 @@ export class Agent {
         toolTimeoutMs: this.options.toolTimeoutMs,
         approval: this.approval,
         notices: this.options.notices,
+        vision: this.options.vision,
       },
       input,
       options.observer || !this.runObserver ? options : { ...options, observer: this.runObserver() },

@@ -1,14 +1,25 @@
 /**
  * `@path` mentions in a message: each one that names a readable text file (relative to the working directory, or
  * absolute, `~/` for the home directory) is attached to the message the model gets, as a block that names the path
- * and holds the file's text (a directory, `@src/`, as a bounded tree listing of its names: dir-listing.ts). The message as typed is kept for the transcript; what the user sees is one note per
- * mention ("attached src/a.ts (120 lines)", or why it was not attached). A mention that names nothing is left as text:
- * `@alice` in a message, or an agent's name, stays a word.
+ * and holds the file's text (a directory, `@src/`, as a bounded tree listing of its names: dir-listing.ts; an image —
+ * PNG, JPEG, GIF or WebP by its bytes — as an image part: images.ts). The message as typed is kept for the transcript;
+ * what the user sees is one note per mention ("attached src/a.ts (120 lines)", or why it was not attached). A mention
+ * that names nothing is left as text: `@alice` in a message, or an agent's name, stays a word.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { listDirectory, plainGitignored } from './dir-listing.js';
+import {
+  IMAGE_EXTENSION,
+  IMAGE_MAX_BYTES,
+  IMAGE_MAX_COUNT,
+  imageLabel,
+  imagePart,
+  sizeText,
+  sniffImage,
+} from './providers/images.js';
+import type { ImagePart } from './providers/types.js';
 
 /** Largest file attached (bytes): bigger ones are refused with a note, not cut. */
 export const ATTACH_MAX_BYTES = 256 * 1024;
@@ -17,6 +28,8 @@ export const ATTACH_MAX_BYTES = 256 * 1024;
 export type MentionNote =
   /** The file's text is attached. */
   | { kind: 'attached'; path: string; lines: number; bytes: number }
+  /** An image is attached as an image part (providers/images.ts); `label` is its placeholder, `[image a.png · PNG …]`. */
+  | { kind: 'image'; path: string; label: string }
   /** A directory's tree listing is attached (dir-listing.ts): `entries` names, `more` left out past the cap. */
   | { kind: 'listed'; path: string; entries: number; more: number }
   /** It names a file that was not attached, and why (too large, binary, unreadable, not a file). */
@@ -26,6 +39,8 @@ export type MentionNote =
 export interface AttachedMessage {
   /** What the model gets: the message, then one block per attached file. */
   prompt: string;
+  /** The images mentioned, in order, to send with the prompt as image parts (see userContent). */
+  images: ImagePart[];
   notes: MentionNote[];
 }
 
@@ -106,6 +121,7 @@ export function fileBlock(path: string, text: string): string {
 export function attachMentions(text: string, cwd: string, maxBytes = ATTACH_MAX_BYTES): AttachedMessage {
   const notes: MentionNote[] = [];
   const blocks: string[] = [];
+  const images: ImagePart[] = [];
   const seen = new Set<string>();
   for (const token of mentionedPaths(text)) {
     const path = existing(token, cwd);
@@ -126,6 +142,19 @@ export function attachMentions(text: string, cwd: string, maxBytes = ATTACH_MAX_
     try {
       // Read one byte past the cap, so a file that grew since it was looked at is still caught.
       const bytes = readHead(full, maxBytes + 1);
+      // What the bytes are decides, not the name: a JPEG called .png is a JPEG, a .png that is text is refused.
+      if (sniffImage(bytes).kind !== 'none') {
+        notes.push(attachImage(full, path, images));
+        continue;
+      }
+      if (IMAGE_EXTENSION.test(path)) {
+        notes.push({
+          kind: 'skipped',
+          path,
+          why: 'it is named like an image but is not a PNG, JPEG, GIF or WebP image',
+        });
+        continue;
+      }
       if (bytes.length > maxBytes) {
         const size = Math.max(statSync(full).size, bytes.length);
         notes.push({
@@ -150,11 +179,31 @@ export function attachMentions(text: string, cwd: string, maxBytes = ATTACH_MAX_
       });
     }
   }
-  if (blocks.length === 0) return { prompt: text, notes };
+  if (blocks.length === 0) return { prompt: text, images, notes };
   const dirs = notes.filter((n) => n.kind === 'listed').length;
   const intro =
     dirs > 0 ? 'What I mentioned:' : blocks.length === 1 ? 'The file I mentioned:' : 'The files I mentioned:';
-  return { prompt: `${text}\n\n${intro}\n\n${blocks.join('\n\n')}`, notes };
+  return { prompt: `${text}\n\n${intro}\n\n${blocks.join('\n\n')}`, images, notes };
+}
+
+/** Reads a file whose first bytes say "image" whole (up to the image cap) and adds it to `images`, or says why not. */
+function attachImage(full: string, path: string, images: ImagePart[]): MentionNote {
+  if (images.length >= IMAGE_MAX_COUNT) {
+    return { kind: 'skipped', path, why: `a message carries at most ${IMAGE_MAX_COUNT} images` };
+  }
+  const size = statSync(full).size;
+  if (size > IMAGE_MAX_BYTES) {
+    return {
+      kind: 'skipped',
+      path,
+      why: `it is ${sizeText(size)}, over the ${sizeText(IMAGE_MAX_BYTES)} limit for an image: send a smaller copy`,
+    };
+  }
+  // Read one byte past the cap, so a file that grew since it was looked at is still caught (imagePart says so).
+  const made = imagePart(readHead(full, IMAGE_MAX_BYTES + 1), path);
+  if ('error' in made) return { kind: 'skipped', path, why: made.error };
+  images.push(made.part);
+  return { kind: 'image', path, label: imageLabel(made.part) };
 }
 
 function kib(bytes: number): string {
@@ -163,6 +212,7 @@ function kib(bytes: number): string {
 
 /** A note as the transcript shows it: "attached src/a.ts (120 lines)" or "not attached: a.png (it is a binary file…)". */
 export function noteText(note: MentionNote): string {
+  if (note.kind === 'image') return `attached ${note.label}`;
   if (note.kind === 'attached') return `attached ${note.path} (${note.lines} ${note.lines === 1 ? 'line' : 'lines'})`;
   if (note.kind === 'listed') {
     const count = `${note.entries} ${note.entries === 1 ? 'entry' : 'entries'}`;

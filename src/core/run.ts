@@ -18,7 +18,10 @@ import {
   type Usage,
 } from './events.js';
 import type { ModelCallWatch, RunObserver } from './observer.js';
+import { acceptsImages, imageLabel } from './providers/images.js';
+import { contentImages, contentText, toChatMessage } from './providers/messages.js';
 import { errorInfo } from './providers/openai.js';
+import { ProviderError } from './providers/types.js';
 import type {
   ChatMessage,
   ModelChunk,
@@ -26,6 +29,7 @@ import type {
   ModelRequest,
   RemoteApprovalAnswer,
   ToolCallRequest,
+  UserContent,
 } from './providers/types.js';
 import { TurnJoiner } from './stream.js';
 import { allows, askApprover, decide, type ApprovalPolicy, type Approver } from './tools/approval.js';
@@ -35,7 +39,8 @@ import { toolSpec, type Tool } from './tools/tool.js';
 /** A conversation message given as input. */
 export interface InputMessage {
   role: 'user' | 'assistant' | 'system';
-  content: string;
+  /** Text; a user message may carry images as parts (text + image, see UserContent). */
+  content: UserContent;
 }
 
 /** A prompt, or a whole conversation whose last user message is the prompt. */
@@ -105,6 +110,8 @@ export interface RunAgent {
   approval: ApprovalPolicy | undefined;
   /** Problems outside the model (e.g. MCP servers down), reported as `error` events before a model call. */
   notices?: (() => readonly ErrorInfo[]) | undefined;
+  /** Whether the model takes images; undefined: as the built-in table says (see acceptsImages). */
+  vision?: boolean | undefined;
 }
 
 /**
@@ -133,7 +140,7 @@ function inputText(input: AgentInput): string {
   if (typeof input === 'string') return input;
   for (let i = input.length - 1; i >= 0; i--) {
     const m = input[i] as InputMessage;
-    if (m.role === 'user') return m.content;
+    if (m.role === 'user') return contentText(m.content);
   }
   return '';
 }
@@ -227,8 +234,16 @@ class Run {
     this.signal = AbortSignal.any(sources);
     if (this.agent.instructions) this.history.push({ role: 'system', content: this.agent.instructions });
     if (this.options.conversation) this.history.push(...this.options.conversation.messages);
+    // A conversation with images that goes on with a model that takes none (after /model): they go as placeholders.
+    if (this.blind()) {
+      for (const [i, m] of this.history.entries()) {
+        if (m.role === 'user' && typeof m.content !== 'string') {
+          this.history[i] = { role: 'user', content: contentText(m.content) };
+        }
+      }
+    }
     if (typeof this.input === 'string') this.fresh.push({ role: 'user', content: this.input });
-    else for (const m of this.input) this.fresh.push({ role: m.role, content: m.content });
+    else for (const m of this.input) this.fresh.push(toChatMessage(m));
   }
 
   async *events(): AsyncGenerator<AgentEvent> {
@@ -256,6 +271,7 @@ class Run {
           this.noticed.add(notice);
           yield this.stamp({ type: 'error', error: notice });
         }
+        if (turn === 1) this.refuseImagesIfBlind();
         const request = this.request();
         const watch = this.watchModelCall(request, turn);
         let failure: { error: unknown } | undefined;
@@ -371,6 +387,30 @@ class Run {
       ...(!aborted && failure?.error !== undefined ? { error: errorInfo(failure.error) } : {}),
       aborted,
     });
+  }
+
+  /** True when this run's model is known not to take images (the agent's `vision: false`, or the built-in table). */
+  private blind(): boolean {
+    return (this.agent.vision ?? acceptsImages(this.model)) === false;
+  }
+
+  /**
+   * A model known not to take images (the built-in table, or the agent's `vision: false`) is never sent one: the run
+   * fails before any call, saying so, and the conversation keeps the images as placeholders only, so the next message
+   * is not refused again for them.
+   */
+  private refuseImagesIfBlind(): void {
+    const images = this.fresh.flatMap((m) => (m.role === 'user' ? contentImages(m.content) : []));
+    if (images.length === 0 || !this.blind()) return;
+    for (const [i, m] of this.fresh.entries()) {
+      if (m.role === 'user' && typeof m.content !== 'string')
+        this.fresh[i] = { role: 'user', content: contentText(m.content) };
+    }
+    throw new ProviderError(
+      `model "${this.model}" does not accept images, so ${images.map(imageLabel).join(', ')} was not sent: ` +
+        'pick a vision model with --model (or /model), or send the message without the image',
+      { code: 'images_not_supported' },
+    );
   }
 
   private request(): ModelRequest {

@@ -17,7 +17,11 @@ import {
   type ExecutionEventBus,
   type RequestContext,
 } from '@a2a-js/sdk/server';
+import type { AgentInput } from '../core/agent.js';
 import type { AgentEvent, RunEndEvent } from '../core/events.js';
+import { IMAGE_MAX_COUNT, imagePart, sniffImage } from '../core/providers/images.js';
+import { userContent } from '../core/providers/messages.js';
+import type { ImagePart } from '../core/providers/types.js';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../core/tools/approval.js';
 import { approvalTimeout, describeRequest, parseApprovalAnswer } from './approvals.js';
 import { TurnJoiner } from '../core/stream.js';
@@ -69,6 +73,31 @@ function userText(message: Message): string {
     )
     .filter(Boolean)
     .join('\n');
+}
+
+/**
+ * A user message as the agent's input: its text (and data) parts, and image file parts (`raw` bytes, checked as a
+ * mention is: by their bytes, capped) sent as images; or why the task is rejected.
+ */
+function userInput(message: Message): { input: AgentInput } | { error: string } {
+  const text = userText(message);
+  const images: ImagePart[] = [];
+  for (const p of message.parts) {
+    if (
+      p.content?.$case !== 'raw' ||
+      !(p.mediaType.startsWith('image/') || sniffImage(p.content.value).kind !== 'none')
+    )
+      continue;
+    const name = p.filename || `image ${images.length + 1}`;
+    if (images.length >= IMAGE_MAX_COUNT) return { error: `a message carries at most ${IMAGE_MAX_COUNT} images` };
+    const made = imagePart(p.content.value, name);
+    if ('error' in made) return { error: `file part ${name}: ${made.error}` };
+    images.push(made.part);
+  }
+  if (!text.trim() && images.length === 0) {
+    return { error: 'the message has no text part; send the prompt as a text part' };
+  }
+  return { input: images.length ? [{ role: 'user', content: userContent(text, images) }] : text };
 }
 
 /** How long a client following a task from another replica counts as listening after each sign (sent every second). */
@@ -259,9 +288,9 @@ export class AgentorExecutor implements AgentExecutor {
     this.store.begin(rc.task ?? task);
     if (!rc.task) bus.publish(A2AEvent.task(task));
     try {
-      const input = userText(rc.userMessage);
-      if (!input.trim())
-        return status(TaskState.TASK_STATE_REJECTED, 'the message has no text part; send the prompt as a text part');
+      const given = userInput(rc.userMessage);
+      if ('error' in given) return status(TaskState.TASK_STATE_REJECTED, given.error);
+      const input = given.input;
       let lease;
       try {
         lease = await this.ctx.sessions.acquire(`a2a:${contextId}`);
@@ -341,7 +370,7 @@ export class AgentorExecutor implements AgentExecutor {
   private async runAgent(
     rc: RequestContext,
     bus: ExecutionEventBus,
-    input: string,
+    input: AgentInput,
     lease: Pick<SessionLease, 'conversation' | 'session'>,
     status: (state: TaskState, text?: string, metadata?: Record<string, unknown>, data?: unknown) => void,
   ): Promise<void> {

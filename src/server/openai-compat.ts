@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InputMessage } from '../core/agent.js';
+import { dataUrlPayload, IMAGE_MAX_COUNT, imagePartFromBase64 } from '../core/providers/images.js';
+import type { ContentPart, UserContent } from '../core/providers/types.js';
 import type { AgentEvent, RunEndEvent, RunStatus, Usage } from '../core/events.js';
 import type { ServerContext } from './context.js';
 import { TurnJoiner } from '../core/stream.js';
@@ -74,11 +76,57 @@ function contentText(content: unknown, index: number): string {
       .map((part: unknown) => {
         const p = part as { type?: unknown; text?: unknown };
         if (p && p.type === 'text' && typeof p.text === 'string') return p.text;
-        throw new HttpError(400, `messages[${index}].content: only text parts are supported`, 'invalid_request');
+        throw new HttpError(
+          400,
+          `messages[${index}].content: only text parts are supported here (images go in user messages)`,
+          'invalid_request',
+        );
       })
       .join('');
   }
   throw new HttpError(400, `messages[${index}].content must be a string or a list of text parts`, 'invalid_request');
+}
+
+/**
+ * A user message's content: text, or text and `image_url` parts with `data:` URLs (the bytes decide the format; this
+ * server fetches no URL). `images` counts the request's images against IMAGE_MAX_COUNT.
+ */
+function userContent(content: unknown, index: number, images: { count: number }): UserContent {
+  if (!Array.isArray(content) || !content.some((p) => (p as { type?: unknown } | null)?.type === 'image_url')) {
+    return contentText(content, index);
+  }
+  const parts: ContentPart[] = [];
+  content.forEach((part: unknown, j) => {
+    const p = part as { type?: unknown; text?: unknown; image_url?: { url?: unknown } } | null;
+    const where = `messages[${index}].content[${j}]`;
+    if (p?.type === 'text' && typeof p.text === 'string') return void parts.push({ type: 'text', text: p.text });
+    if (p?.type !== 'image_url')
+      throw new HttpError(400, `${where}: only text and image_url parts are supported`, 'invalid_request');
+    const url = p.image_url?.url;
+    if (typeof url !== 'string') throw new HttpError(400, `${where}.image_url.url must be a string`, 'invalid_request');
+    const data = dataUrlPayload(url);
+    if (data === undefined) {
+      throw new HttpError(
+        400,
+        `${where}: only data:<mime>;base64,… image URLs are accepted (this server fetches no URL)`,
+        'invalid_request',
+      );
+    }
+    if (++images.count > IMAGE_MAX_COUNT) {
+      throw new HttpError(400, `a request carries at most ${IMAGE_MAX_COUNT} images`, 'too_many_images');
+    }
+    const made = imagePartFromBase64(data, undefined);
+    if ('error' in made) {
+      const tooLarge = made.error.includes('limit');
+      throw new HttpError(
+        tooLarge ? 413 : 400,
+        `${where}: ${made.error}`,
+        tooLarge ? 'image_too_large' : 'invalid_image',
+      );
+    }
+    parts.push({ ...made.part, name: `image ${images.count}` });
+  });
+  return parts;
 }
 
 /** Maps OpenAI messages onto the agent's input (tool messages of the client's own tools are not supported). */
@@ -87,6 +135,7 @@ export function toAgentInput(messages: unknown): InputMessage[] {
     throw new HttpError(400, '"messages" must be a non-empty list of {role, content}', 'invalid_request');
   }
   const out: InputMessage[] = [];
+  const images = { count: 0 };
   messages.forEach((m: unknown, i) => {
     const msg = m as { role?: unknown; content?: unknown } | null;
     if (typeof msg !== 'object' || msg === null)
@@ -95,7 +144,7 @@ export function toAgentInput(messages: unknown): InputMessage[] {
     if (role !== 'system' && role !== 'user' && role !== 'assistant') {
       throw new HttpError(400, `messages[${i}].role must be system, developer, user or assistant`, 'invalid_request');
     }
-    out.push({ role, content: contentText(msg.content, i) });
+    out.push({ role, content: role === 'user' ? userContent(msg.content, i, images) : contentText(msg.content, i) });
   });
   if (!out.some((m) => m.role === 'user'))
     throw new HttpError(400, '"messages" needs at least one user message', 'invalid_request');
@@ -119,6 +168,8 @@ function failure(
     return { status: 503, type: 'server_error', code: 'cancelled', message: 'the run was cancelled', retryable: true };
   const pub = publicRunError(end, ctx.log);
   if (end.status === 'timeout') return { status: 504, type: 'server_error', ...pub };
+  // The client's request asked for what the model cannot take: its to change, not the server's to retry.
+  if (pub.code === 'images_not_supported') return { status: 400, type: 'invalid_request_error', ...pub };
   return { status: 502, type: 'upstream_error', ...pub };
 }
 

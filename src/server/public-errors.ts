@@ -39,6 +39,7 @@ const MESSAGES: Record<string, string> = {
   a2a_unreachable: 'the server could not reach the remote agent it relays',
   a2a_error: 'the remote agent this server relays failed',
   a2a_incomplete: 'the remote agent this server relays stopped before finishing',
+  images_not_supported: "this agent's model does not accept images: send the message without them",
 };
 
 /** The public form of a failure (`fallback` is the message for codes without general terms). */

@@ -186,6 +186,7 @@ export function App({
     );
     const round = {
       ...(to ? { targets: to.targets } : {}),
+      ...(attached.images.length ? { images: attached.images } : {}),
       shown,
       ...(state.model ? { model: state.model } : {}),
       ...(notes.length ? { notes } : {}),

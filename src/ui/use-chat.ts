@@ -9,6 +9,8 @@ import type { Agent, Conversation } from '../core/agent.js';
 import type { Approver } from '../core/tools/approval.js';
 import type { RunEndEvent } from '../core/events.js';
 import { streamAgents } from '../core/multi-agent.js';
+import { contentText, userContent } from '../core/providers/messages.js';
+import type { ImagePart } from '../core/providers/types.js';
 import type { ChatAction, Tone } from './chat-state.js';
 import { flat } from '../core/flat-text.js';
 import { deltaSanitizer, frameBatcher, localFailedEnd, useActiveRun, type RunOptions } from './run-helpers.js';
@@ -21,6 +23,8 @@ export interface RoundOptions {
   shown?: string;
   /** Lines shown under the message (the files attached to it). */
   notes?: ReadonlyArray<{ text: string; tone: Tone }>;
+  /** Images the message carries (its `@photo.png` mentions), sent with the prompt as image parts. */
+  images?: readonly ImagePart[];
 }
 
 /** Runs rounds of `agents`, reporting to `dispatch`; `start` resolves with every run's run_end, in call order. */
@@ -39,9 +43,12 @@ export function useChat(
       active.current = controller;
       const targets = round.targets ?? agents.map((_, i) => i);
       const chosen = targets.map((i) => agents[i] as Agent);
+      const content = userContent(prompt, round.images ?? []);
+      const input = typeof content === 'string' ? content : [{ role: 'user' as const, content }];
       dispatch({
         type: 'start',
-        prompt,
+        // The transcript (`/save`) shows an image as its placeholder, as every other output does.
+        prompt: contentText(content),
         now: Date.now(),
         targets,
         ...(round.shown !== undefined ? { shown: round.shown } : {}),
@@ -52,7 +59,7 @@ export function useChat(
       const ends: RunEndEvent[] = [];
       let failure = 'the run ended without reporting';
       try {
-        const events = streamAgents(chosen, prompt, {
+        const events = streamAgents(chosen, input, {
           signal: controller.signal,
           conversations: targets.map((i) => conversations[i]),
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),

@@ -55,7 +55,9 @@ describe('@path in one-shot runs', () => {
     const r = await runCli(chat('--json', 'describe @logo.png and @src/x.ts'), { env: env(), cwd });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('agentor: not attached: logo.png — it is a binary file, not text');
+    expect(r.stderr).toContain(
+      'agentor: not attached: logo.png — it is named like an image but is not a PNG, JPEG, GIF or WebP image',
+    );
     expect(r.stderr).toContain('agentor: nothing was sent');
     expect(fake().requests.filter((q) => q.method === 'POST')).toHaveLength(0);
   });

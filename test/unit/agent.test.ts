@@ -305,7 +305,7 @@ describe('runs and their options', () => {
     await a.chat('one', { conversation });
     const result = await a.chat('two', { conversation });
     expect(result.text).toBe('second answer');
-    expect(model.calls[1]?.messages.map((m) => `${m.role}:${m.content}`)).toEqual([
+    expect(model.calls[1]?.messages.map((m) => `${m.role}:${String(m.content)}`)).toEqual([
       'system:be brief',
       'user:one',
       'assistant:first answer',

@@ -12,7 +12,7 @@ function project(): string {
   writeFileSync(join(dir, 'src', 'a.ts'), 'export const a = 1;\nexport const b = 2;\n');
   writeFileSync(join(dir, 'notes.md'), '# Notes\n\nbuy milk');
   writeFileSync(join(dir, 'my file.txt'), 'spaced\n');
-  writeFileSync(join(dir, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+  writeFileSync(join(dir, 'data.bin'), Buffer.from([0x00, 0x01, 0x02, 0x03, 0xff, 0xfe]));
   writeFileSync(join(dir, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
   writeFileSync(join(dir, 'big.log'), 'x'.repeat(300 * 1024));
   return dir;
@@ -47,10 +47,10 @@ describe('attachMentions', () => {
 
   it('refuses binary files, non-UTF-8 text and files over the cap, with a note that says why', () => {
     const dir = project();
-    const out = attachMentions('@logo.png @latin1.txt @big.log', dir);
-    expect(out.prompt).toBe('@logo.png @latin1.txt @big.log');
+    const out = attachMentions('@data.bin @latin1.txt @big.log', dir);
+    expect(out.prompt).toBe('@data.bin @latin1.txt @big.log');
     expect(out.notes.map(noteText)).toEqual([
-      'not attached: logo.png — it is a binary file, not text',
+      'not attached: data.bin — it is a binary file, not text',
       'not attached: latin1.txt — it is a binary file, not text',
       'not attached: big.log — it is 300 KB, over the 256 KB limit: paste the part that matters instead',
     ]);
@@ -58,7 +58,11 @@ describe('attachMentions', () => {
 
   it('leaves @words that name nothing as they are (an @name, a handle)', () => {
     const dir = project();
-    expect(attachMentions('thanks @alice, ask @bob', dir)).toEqual({ prompt: 'thanks @alice, ask @bob', notes: [] });
+    expect(attachMentions('thanks @alice, ask @bob', dir)).toEqual({
+      prompt: 'thanks @alice, ask @bob',
+      images: [],
+      notes: [],
+    });
   });
 });
 

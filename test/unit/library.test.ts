@@ -20,6 +20,8 @@ describe('the library surface (src/index.ts)', () => {
       'DemoProvider',
       'A2AProvider',
       'ProviderError',
+      'imagePart',
+      'userContent',
       'sanitize',
       'loadAgentFile',
       'McpPool',

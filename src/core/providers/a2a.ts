@@ -21,7 +21,7 @@ import type {
   TaskStatusUpdateEvent,
 } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
-import { lastUserText } from './messages.js';
+import { contentImages, contentTexts, lastUserText } from './messages.js';
 import type { ModelChunk, ModelProvider, ModelRequest, RemoteApprovalAnswer, RemoteApprovalRequest } from './types.js';
 import { ProviderError } from './types.js';
 
@@ -63,6 +63,21 @@ function partsText(parts: readonly Part[] | undefined): string {
     else if (c.$case === 'raw') out += `[${p.filename || 'file'}: ${p.mediaType || 'binary'}, ${c.value.length} bytes]`;
   }
   return out;
+}
+
+/** The last user message as A2A parts: its text, then each image as a file part (raw bytes: base64 on the wire). */
+function userParts(messages: ModelRequest['messages']): Part[] {
+  const last = messages.findLast((m) => m.role === 'user');
+  const images = last?.role === 'user' ? contentImages(last.content) : [];
+  if (images.length === 0) return textParts(lastUserText(messages));
+  const text = last?.role === 'user' ? contentTexts(last.content) : '';
+  const files = images.map((i): Part => ({
+    content: { $case: 'raw', value: Buffer.from(i.data, 'base64') },
+    metadata: undefined,
+    filename: i.name ?? '',
+    mediaType: i.mime,
+  }));
+  return [...(text ? textParts(text) : []), ...files];
 }
 
 /** The user's text as the parts of a message. */
@@ -212,7 +227,7 @@ export class A2AProvider implements ModelProvider {
       this.contextId = undefined;
       this.openTaskId = undefined;
     }
-    let params = this.request(textParts(lastUserText(req.messages)));
+    let params = this.request(userParts(req.messages));
     this.openTaskId = undefined;
     const task = new TaskProgress();
     const answered = new Set<string>();

@@ -3,8 +3,9 @@
  * answer, asks for a real built-in tool (calculator), and answers with the tool's real result.
  */
 import { evaluate } from '../tools/calculator.js';
-import { lastUserText } from './messages.js';
-import type { ModelChunk, ModelProvider, ModelRequest } from './types.js';
+import { base64Bytes, sizeText } from './images.js';
+import { lastUserImages, lastUserText } from './messages.js';
+import type { ImagePart, ModelChunk, ModelProvider, ModelRequest } from './types.js';
 
 /** The model id that selects the demo (`--model demo`). */
 export const DEMO_MODEL = 'demo';
@@ -75,7 +76,10 @@ export class DemoProvider implements ModelProvider {
     const hasCalculator = req.tools.some((t) => t.function.name === 'calculator');
     let text: string;
     let call: { name: string; arguments: string } | undefined;
-    if (last?.role === 'tool') {
+    const images = last?.role === 'user' ? lastUserImages(req.messages) : [];
+    if (images.length > 0) {
+      text = describeImages(images);
+    } else if (last?.role === 'tool') {
       text = answerWith(expression, last.content);
     } else if (hasCalculator) {
       text =
@@ -101,6 +105,16 @@ export class DemoProvider implements ModelProvider {
     const input = Math.ceil(JSON.stringify(req.messages).length / 4);
     yield { type: 'usage', usage: { input_tokens: input, output_tokens: output, total_tokens: input + output } };
   }
+}
+
+/** What the demo truly knows of images: what their headers said (it does not look at the pixels). */
+function describeImages(images: readonly ImagePart[]): string {
+  const lines = images.map((p) => {
+    const size = p.width && p.height ? ` ${p.width}×${p.height}` : '';
+    const format = p.mime.slice('image/'.length).toUpperCase().replace('WEBP', 'WebP');
+    return `I got an image: ${p.name ?? 'unnamed'}, ${format}${size}, ${sizeText(base64Bytes(p.data))}.`;
+  });
+  return `**Demo mode** — ${lines.join(' ')} The demo model reads only its header; a vision model would describe what it shows.`;
 }
 
 function answerWith(expression: string, result: string): string {

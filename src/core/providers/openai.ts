@@ -8,9 +8,13 @@
 import { AsyncQueue } from '../async-queue.js';
 import type { ErrorInfo } from '../events.js';
 import { bodyChunks, nodeFetch, rawBody, releaseBody } from './openai-fetch.js';
+import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { contentImages } from './messages.js';
 import { SSEParser, type SSEMessage } from './sse.js';
 import {
   ProviderError,
+  type ChatMessage,
+  type ContentPart,
   type ModelChunk,
   type ModelProvider,
   type ModelRequest,
@@ -270,7 +274,7 @@ export class OpenAIProvider implements ModelProvider {
       });
       const params = {
         model: req.model,
-        messages: req.messages,
+        messages: wireMessages(req.messages),
         stream: true as const,
         stream_options: { include_usage: true },
         ...(req.tools.length > 0 ? { tools: req.tools } : {}),
@@ -406,6 +410,13 @@ export class OpenAIProvider implements ModelProvider {
   }
 
   private statusFailure(status: number, err: { code?: unknown; message?: string }, req: ModelRequest): ProviderError {
+    if (status === 400 && hasImages(req.messages) && IMAGE_REFUSAL.test(err.message ?? '')) {
+      const detail = (err.message ?? '').replace(/^\d{3}\s*/, '').replace(/[.\s]+$/, '');
+      return new ProviderError(
+        `model "${req.model}" at ${this.baseURL} does not accept images (400: ${detail}). Pick a vision model with --model (or /model), or send the message without the image.`,
+        { code: 'images_not_supported', status, cause: err },
+      );
+    }
     if (status === 401) {
       const keyName = this.opts.apiKeyEnv ?? 'OPENAI_API_KEY';
       return new ProviderError(
@@ -430,6 +441,30 @@ export class OpenAIProvider implements ModelProvider {
       { code: String(status), status, retryable: status === 408 || status === 429 || status >= 500, cause: err },
     );
   }
+}
+
+// How upstreams word a refused image part: OpenAI ("image_url is only supported by certain models", "Invalid content
+// type"), vLLM/llama.cpp/Ollama ("does not support image input", "multimodal", "vision").
+const IMAGE_REFUSAL = /image|vision|multi-?modal|content type|content part/i;
+
+function hasImages(messages: readonly ChatMessage[]): boolean {
+  return messages.some((m) => m.role === 'user' && contentImages(m.content).length > 0);
+}
+
+function wirePart(part: ContentPart): ChatCompletionContentPart {
+  if (part.type === 'text') return { type: 'text', text: part.text };
+  return { type: 'image_url', image_url: { url: `data:${part.mime};base64,${part.data}` } };
+}
+
+/** The messages as Chat Completions takes them: image parts become `image_url` data URLs. Text-only: passed as is. */
+export function wireMessages(messages: readonly ChatMessage[]): ChatCompletionMessageParam[] {
+  if (!messages.some((m) => m.role === 'user' && typeof m.content !== 'string')) {
+    return messages as ChatCompletionMessageParam[];
+  }
+  return messages.map((m): ChatCompletionMessageParam => {
+    if (m.role !== 'user' || typeof m.content === 'string') return m as ChatCompletionMessageParam;
+    return { role: 'user', content: m.content.map(wirePart) };
+  });
 }
 
 /** ErrorInfo for any thrown value. */

@@ -16,10 +16,37 @@ export interface AssistantToolCall {
   function: { name: string; arguments: string };
 }
 
+/** The image formats vision models take. */
+export type ImageMime = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+
+/** An image in a user message: its bytes as base64, what they are (read from the bytes, see core/images.ts). */
+export interface ImagePart {
+  type: 'image';
+  mime: ImageMime;
+  /** The bytes, base64 (no `data:` prefix). */
+  data: string;
+  /** Where it came from (`photo.png`), for placeholders and for the model's reference. */
+  name?: string;
+  width?: number;
+  height?: number;
+}
+
+/** Text in a user message that carries parts. */
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+
+/** One part of a user message: text or an image. */
+export type ContentPart = TextPart | ImagePart;
+
+/** What a user message holds: text (nearly every message: kept a plain string), or parts when it carries images. */
+export type UserContent = string | readonly ContentPart[];
+
 /** A message of the conversation sent to the model (Chat Completions shape). */
 export type ChatMessage =
   | { role: 'system'; content: string }
-  | { role: 'user'; content: string }
+  | { role: 'user'; content: UserContent }
   | { role: 'assistant'; content: string | null; tool_calls?: AssistantToolCall[] }
   | { role: 'tool'; tool_call_id: string; content: string };
 

@@ -5,6 +5,7 @@
  * and sent once more, inside the same run.
  */
 import type { ErrorInfo } from '../events.js';
+import { contentText } from '../providers/messages.js';
 import type { ChatMessage, ModelChunk, ModelProvider, ModelRequest } from '../providers/types.js';
 import type { Conversation } from '../run.js';
 
@@ -60,7 +61,7 @@ export function transcriptText(messages: readonly ChatMessage[]): string {
         parts.push(`[system]\n${m.content}`);
         break;
       case 'user':
-        parts.push(`[user]\n${m.content}`);
+        parts.push(`[user]\n${contentText(m.content)}`);
         break;
       case 'assistant': {
         const calls = (m.tool_calls ?? []).map((c) => `(called ${c.function.name} ${c.function.arguments})`);

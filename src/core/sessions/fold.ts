@@ -14,6 +14,7 @@
  * - records of unknown types are skipped, so newer event types never break an older reader.
  */
 import { emptyUsage, type AgentEvent, type RunEndEvent, type ToolCallEvent, type Usage } from '../events.js';
+import { contentText, toChatMessage } from '../providers/messages.js';
 import type { ChatMessage } from '../providers/types.js';
 import type { InputMessage } from '../run.js';
 import type { SessionCompactRecord, SessionRecord, SessionUserRecord } from './types.js';
@@ -49,10 +50,6 @@ export function compactedHistory(history: readonly ChatMessage[], summary: strin
 export function inputMessages(record: SessionUserRecord): ChatMessage[] {
   if (record.messages && record.messages.length > 0) return record.messages.map(toChatMessage);
   return [{ role: 'user', content: record.text }];
-}
-
-function toChatMessage(m: InputMessage): ChatMessage {
-  return { role: m.role, content: m.content };
 }
 
 /** One run being folded. */
@@ -249,7 +246,7 @@ export function lastUserText(record: SessionUserRecord): string {
   if (!record.messages || record.messages.length === 0) return record.text;
   for (let i = record.messages.length - 1; i >= 0; i--) {
     const m = record.messages[i] as InputMessage;
-    if (m.role === 'user') return m.content;
+    if (m.role === 'user') return contentText(m.content);
   }
   return '';
 }
