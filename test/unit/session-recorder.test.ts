@@ -95,7 +95,9 @@ describe('session recording', () => {
     const warnings: string[] = [];
     const session = await Session.create({ agents: AGENTS }, { store, onWarning: (m) => warnings.push(m) });
     const agent = new Agent({ name: 'assistant', model: 'm', provider: new FakeProvider({ text: ['fine'] }) });
-    const input = [{ role: 'user', content: 1n }] as unknown as InputMessage[];
+    // An image part whose width is a BigInt: the run takes it (the fake provider reads text), JSON cannot hold it.
+    const image = { type: 'image', mime: 'image/png', data: '', name: 'x.png', width: 1n, height: 1 };
+    const input = [{ role: 'user', content: [{ type: 'text', text: 'hi' }, image] }] as unknown as InputMessage[];
     const events = await collect(agent.streamChat(input, { session }));
     await session.close();
     expect(events.at(-1)).toMatchObject({ type: 'run_end', status: 'completed', text: 'fine' });
