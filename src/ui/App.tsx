@@ -16,7 +16,7 @@ import { composePrompt } from '../core/text/compose-prompt.js';
 import { complete } from './complete.js';
 import { SLASH_COMMANDS } from './input.js';
 import { chatReducer, initialChatState, type ChatAction } from './chat-state.js';
-import { parseCommand, runCommand, type ChatSessions } from './commands.js';
+import { copyCodeHints, parseCommand, runCommand, type ChatSessions } from './commands.js';
 import { ChatScreen } from './components/ChatScreen.js';
 import { ListPicker, type PickerItem } from './components/ListPicker.js';
 import { modelChoices } from './model-picker.js';
@@ -321,6 +321,7 @@ export function App({
         ...(agents.length > 1 ? { names: state.agents.map((a) => addressName(a.name)) } : {}),
         ...(knownModels.current ? { models: knownModels.current } : {}),
         ...(sessionIds.current?.ids ? { sessions: sessionIds.current.ids } : {}),
+        ...(/^\/copy\s+code\s/i.test(text) ? { codeBlocks: copyCodeHints(state) ?? [] } : {}),
       }),
   });
 
