@@ -78,6 +78,45 @@ describe('one-shot chat --a2a: the remote asks, the policy answers', () => {
   });
 });
 
+describe("the remote's own tool activity", () => {
+  it('--json: the remote tool call and its result are tool events marked remote, in order, around the approval', async () => {
+    scriptNote('Noted.');
+    const { code, stdout } = await chat(['--json', '--approve', 'auto']);
+    expect(code).toBe(0);
+    const events = ndjson(stdout);
+    const tools = events.filter((e) => e.type.startsWith('tool_'));
+    expect(tools).toEqual([
+      expect.objectContaining({
+        type: 'tool_call',
+        call_id: 'call_1',
+        name: 'write_note',
+        args: { text: 'buy milk' },
+        remote: true,
+      }),
+      expect.objectContaining({ type: 'tool_approval', call_id: 'call_1', decision: 'allowed', by: 'policy' }),
+      expect.objectContaining({
+        type: 'tool_result',
+        call_id: 'call_1',
+        name: 'write_note',
+        is_error: false,
+        remote: true,
+        result: 'ran on the remote agent (its output stays there)',
+      }),
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'run_end', status: 'completed', text: 'Noted.' });
+    expect(notes).toEqual(['buy milk']);
+  });
+
+  it('plain: the remote call shows on stderr, marked as run by the remote agent; stdout stays the answer', async () => {
+    scriptNote('Noted.');
+    const { code, stdout, stderr } = await chat(['--approve', 'auto']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('Noted.\n');
+    expect(stderr).toMatch(/⚙ write_note\(\{"text":"buy milk"\}\) · on the remote agent/);
+    expect(stderr).toMatch(/✓ write_note \d+ms → ran on the remote agent/);
+  });
+});
+
 describe('the A2A provider with an approver (what the interactive chat does)', () => {
   const agent = (): Agent =>
     new Agent({ name: 'client', provider: new A2AProvider({ url: remote().url, env: {} }), tools: [] });
@@ -94,8 +133,10 @@ describe('the A2A provider with an approver (what the interactive chat does)', (
     const first = await collect(a.streamChat('note milk', { conversation, approve }));
     expect(first.map((e) => e.type).filter((t) => t !== 'text_delta' && t !== 'reasoning_delta')).toEqual([
       'run_start',
+      'tool_call',
       'tool_approval_request',
       'tool_approval',
+      'tool_result',
       'message',
       'run_end',
     ]);

@@ -3,7 +3,9 @@
  * NDJSON, Ink, serve). Uses `@a2a-js/sdk`'s client with the v0.3 compatibility layer switched on, so A2A 1.0 and 0.3
  * servers both work: the card comes from `/.well-known/agent-card.json` and picks the transport.
  *
- * Mapping: artifact chunks (and a direct reply message) → text; `working` status messages → reasoning; a failed,
+ * Mapping: artifact chunks (and a direct reply message) → text; `working` status messages → reasoning; the remote's own
+ * tool activity (agentor's working-status metadata `{agentor: {type: "tool_call"|"tool_result", callId, name, …}}`) →
+ * `remote_tool` chunks, shown as tool calls marked remote; a failed,
  * rejected or remotely cancelled task → a ProviderError (run_end `failed`). `input-required` asking to approve a tool
  * call (agentor's data part `{type: "tool_approval_request", call_id, …}`) becomes an `approval` chunk: the run decides
  * as for a local call, and the decision goes back on the same task, whose stream then goes on. Any other
@@ -22,7 +24,14 @@ import type {
 } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
 import { lastUserText } from './messages.js';
-import type { ModelChunk, ModelProvider, ModelRequest, RemoteApprovalAnswer, RemoteApprovalRequest } from './types.js';
+import type {
+  ModelChunk,
+  ModelProvider,
+  ModelRequest,
+  RemoteApprovalAnswer,
+  RemoteApprovalRequest,
+  RemoteToolActivity,
+} from './types.js';
 import { ProviderError } from './types.js';
 
 /** How to reach a remote agent. */
@@ -104,6 +113,35 @@ function approvalRequest(parts: readonly Part[] | undefined): RemoteApprovalRequ
     };
   }
   return undefined;
+}
+
+/**
+ * The remote's own tool activity a status update reports in its metadata (agentor's serve: `{agentor: {type:
+ * "tool_call", callId, name, args}}` or `{…type: "tool_result", callId, name, isError, durationMs}`); undefined for
+ * anything else. Remote text, so shapes are checked and sizes bounded.
+ */
+function remoteToolActivity(metadata: Record<string, unknown> | undefined): RemoteToolActivity | undefined {
+  const m: unknown = metadata?.['agentor'];
+  if (typeof m !== 'object' || m === null) return undefined;
+  const d = m as Record<string, unknown>;
+  const callId = d['callId'];
+  const name = d['name'];
+  if (typeof callId !== 'string' || !callId || callId.length > 256) return undefined;
+  if (typeof name !== 'string' || !name || name.length > 256) return undefined;
+  if (d['type'] === 'tool_call') {
+    const args = d['args'];
+    const plain = typeof args === 'object' && args !== null && !Array.isArray(args);
+    return { kind: 'call', call_id: callId, name, args: plain ? (args as Record<string, unknown>) : {} };
+  }
+  if (d['type'] !== 'tool_result') return undefined;
+  const ms = d['durationMs'];
+  return {
+    kind: 'result',
+    call_id: callId,
+    name,
+    is_error: d['isError'] === true,
+    duration_ms: typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? Math.round(ms) : 0,
+  };
 }
 
 /** A hint for authentication failures: the token comes from the environment, never from a flag. */
@@ -411,6 +449,8 @@ class TaskProgress {
     this.contextId = update.contextId || this.contextId;
     if (!update.status) return [];
     const t = this.status(update.status.state, update.status.message?.parts);
+    const activity = remoteToolActivity(update.metadata);
+    if (activity) return [{ type: 'remote_tool', activity }];
     if (t && this.state === STATE.working) return [{ type: 'reasoning', text: t.endsWith('\n') ? t : `${t}\n` }];
     if (t) this.statusText = t;
     return [];
