@@ -257,13 +257,38 @@ export class A2AProvider implements ModelProvider {
     try {
       // The call's own headers (its span's trace context) go out as A2A service parameters, which are HTTP headers.
       const options = { signal: req.signal, ...(req.headers ? { serviceParameters: { ...req.headers } } : {}) };
+      // The question the message being sent answers, if it answers one.
+      let answering: RemoteApprovalRequest | undefined;
       for (;;) {
-        const responses = client.sendMessageStream(params, options) as AsyncGenerator<StreamResponse>;
-        for await (const response of responses) {
-          const chunks = task.read(response);
-          if (task.contextId) this.contextId = task.contextId;
-          yield* chunks;
+        let heard = false;
+        try {
+          for await (const response of client.sendMessageStream(params, options) as AsyncGenerator<StreamResponse>) {
+            heard = true;
+            const chunks = task.read(response);
+            if (task.contextId) this.contextId = task.contextId;
+            yield* chunks;
+          }
+        } catch (e) {
+          // An answer the remote no longer waits for (its approval timeout passed, so it denied the call and went on)
+          // is refused: follow the task to its end instead of failing the run.
+          const late = heard || req.signal.aborted ? undefined : answering;
+          const rest = late && task.taskId ? await this.afterLateAnswer(client, task.taskId, late, options) : undefined;
+          if (!late || !rest) throw e;
+          yield {
+            type: 'notice',
+            error: {
+              message: `the remote agent stopped waiting for approval of "${late.name}"; the call was denied`,
+              code: 'a2a_approval_expired',
+              retryable: false,
+            },
+          };
+          for await (const response of rest) {
+            const chunks = task.read(response);
+            if (task.contextId) this.contextId = task.contextId;
+            yield* chunks;
+          }
         }
+        answering = undefined;
         const question = task.approval;
         if (!question) break;
         if (answered.has(question.call_id))
@@ -285,6 +310,7 @@ export class A2AProvider implements ModelProvider {
         answer ??= { decision: 'denied', reason: 'nobody could be asked about it' };
         // The decision goes back into the same task, the A2A way: a data part naming the call.
         params = this.request([approvalPart(question.call_id, answer)], task.taskId);
+        answering = question;
         task.resume();
       }
     } catch (e) {
@@ -296,6 +322,42 @@ export class A2AProvider implements ModelProvider {
     const last = task.finish(this.url);
     if (last.inputRequired) this.openTaskId = task.taskId;
     if (last.text) yield { type: 'text', text: last.text };
+  }
+
+  /**
+   * After an answer to `question` was refused: the task as it is now, then (still running) its stream to the end —
+   * or undefined when it still waits for that very question (the refusal was about something else).
+   */
+  private async afterLateAnswer(
+    client: Client,
+    id: string,
+    question: RemoteApprovalRequest,
+    options: { signal: AbortSignal },
+  ): Promise<Iterable<StreamResponse> | AsyncIterable<StreamResponse> | undefined> {
+    const snapshot = async (): Promise<StreamResponse> => ({
+      payload: { $case: 'task', value: await client.getTask({ tenant: '', id }, options) },
+    });
+    let first: StreamResponse;
+    try {
+      first = await snapshot();
+    } catch {
+      return undefined;
+    }
+    const status = first.payload?.$case === 'task' ? first.payload.value.status : undefined;
+    const state: number | undefined = status?.state;
+    if (state === STATE.inputRequired && approvalRequest(status?.message?.parts)?.call_id === question.call_id)
+      return undefined;
+    if (state !== undefined && (TERMINAL.has(state) || state === STATE.inputRequired)) return [first];
+    return (async function* () {
+      yield first;
+      try {
+        yield* client.resubscribeTask({ tenant: '', id }, options) as AsyncGenerator<StreamResponse>;
+      } catch (e) {
+        // It ended between the two requests: what it ended with.
+        if (options.signal.aborted) throw e;
+        yield await snapshot();
+      }
+    })();
   }
 
   /** A message to send: inside the remote conversation, and inside `taskId` or the open task when there is one. */
@@ -435,11 +497,13 @@ class TaskProgress {
     this.taskId = task.id || this.taskId;
     this.contextId = task.contextId || this.contextId;
     if (task.status) this.statusText = this.status(task.status.state, task.status.message?.parts) || this.statusText;
-    // A non-streaming answer (or a late snapshot): take artifacts that did not stream.
+    // A non-streaming answer (or a late snapshot): take artifacts, or the part of them, that did not stream.
     const out: ModelChunk[] = [];
     for (const a of task.artifacts ?? []) {
-      if (!this.artifacts.has(a.artifactId))
-        out.push(...this.text(this.artifactText(a.artifactId, partsText(a.parts), false)));
+      const text = partsText(a.parts);
+      const before = this.artifacts.get(a.artifactId);
+      if (before === undefined || (text.length > before.length && text.startsWith(before)))
+        out.push(...this.text(this.artifactText(a.artifactId, text, false)));
     }
     return out;
   }
