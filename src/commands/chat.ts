@@ -36,6 +36,7 @@ import { loadUi } from './load-ui.js';
 import { loadAgentFromFlags, type LoadedAgents } from './load-agents.js';
 import { attachForOneShot, oneShotInput } from './one-shot-mentions.js';
 import { readPipedStdin } from './piped-stdin.js';
+import { composePrompt } from '../core/text/compose-prompt.js';
 
 /** Options of `agentor chat`, as Commander parses them. */
 export interface ChatCommandOptions extends ChatSessionFlags {
@@ -97,14 +98,6 @@ export function chatSettings(opts: ChatCommandOptions): ChatSettings {
     timeoutMs: opts.timeout !== undefined ? parseDuration(opts.timeout) : undefined,
     maxTurns: opts.maxTurns,
   };
-}
-
-/** Combines the prompt and piped context the way a user expects: the question, then the material. */
-export function composePrompt(prompt: string, piped: string): string {
-  const context = piped.replace(/\s+$/, '');
-  if (!context) return prompt;
-  if (!prompt) return context;
-  return `${prompt}\n\n${context}`;
 }
 
 /** True when two file descriptors point at the same file, pipe or terminal. */
@@ -272,16 +265,17 @@ async function chatOnce(
   session: Session | undefined,
   switcher?: SessionSwitcher,
 ): Promise<number> {
-  const prompt = promptParts.join(' ').trim();
+  let prompt = promptParts.join(' ').trim();
   const piped = opts.stdin === false ? '' : await readPipedStdin(process.stdin, interrupt.signal);
   let text = composePrompt(prompt, piped);
   // The demo needs no question: without a terminal to chat in, it shows its scripted run on a prompt of its own.
-  if (!text && !(process.stdin.isTTY && process.stdout.isTTY) && agents.every((a) => a.isDemo)) text = DEMO_PROMPT;
+  if (!text && !(process.stdin.isTTY && process.stdout.isTTY) && agents.every((a) => a.isDemo))
+    text = prompt = DEMO_PROMPT;
   if (wantsInk(opts)) {
     // Interrupted while MCP servers started: nothing to show.
     if (interrupt.received) return interrupt.exitCode(130);
     // The UI handles signals itself (src/ui/mount.ts); the code says which one ended it.
-    return interrupt.exitCode(await chatInk(text, opts, settings, agent, agents, session, switcher));
+    return interrupt.exitCode(await chatInk({ prompt, piped }, opts, settings, agent, agents, session, switcher));
   }
   if (!text && !interrupt.received) {
     return fail(NOTHING_TO_ASK);
@@ -318,9 +312,12 @@ export function sessionLine(id: string, terminal: boolean): string {
   return `agentor: session ${shortId(id)} · continue it with: agentor chat -c "…" (or -r ${shortId(id)})\n`;
 }
 
-/** The Ink UI: a conversation in a terminal, or one prompt's run; resolves with the exit code. */
+/**
+ * The Ink UI: a conversation in a terminal, or one prompt's run; resolves with the exit code. As in a plain run, only
+ * the prompt is scanned for `@path` mentions; piped text goes along as material (a diff's `@user` attaches nothing).
+ */
 async function chatInk(
-  input: string,
+  { prompt, piped }: { prompt: string; piped: string },
   opts: ChatCommandOptions,
   settings: ChatSettings,
   agent: Agent,
@@ -331,6 +328,8 @@ async function chatInk(
   // Lazy: --help, --version, --json and piped runs never load ink/react.
   const ui = await loadUi();
   const run = { agent, timeoutMs: settings.timeoutMs, maxTurns: settings.maxTurns, ...(session ? { session } : {}) };
+  const input = composePrompt(prompt, piped);
+  const context = input === prompt ? {} : { context: piped };
   const conversation = process.stdin.isTTY && (!input || opts.interactive);
   // Several agents: one live panel each. In a conversation every message goes to all of them (or to those named
   // with @name), and each keeps its own history.
@@ -349,7 +348,8 @@ async function chatInk(
       worstStatus(
         await ui.renderAgents({
           agents,
-          prompt: input,
+          prompt,
+          ...context,
           timeoutMs: settings.timeoutMs,
           maxTurns: settings.maxTurns,
           ...(session ? { session } : {}),
@@ -359,7 +359,7 @@ async function chatInk(
   }
   if (conversation)
     return ui.runInteractive({ ...run, firstPrompt: input || undefined, ...(switcher ? { sessions: switcher } : {}) });
-  if (input) return ui.renderOnce({ ...run, prompt: input });
+  if (input) return ui.renderOnce({ ...run, prompt, ...context });
   return fail(NOTHING_TO_ASK);
 }
 

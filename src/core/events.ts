@@ -62,6 +62,8 @@ export interface ToolCallEvent extends EventBase {
   name: string;
   args: Record<string, unknown>;
   turn: number;
+  /** A remote agent's own call (`chat --a2a`): shown as activity, not part of the conversation sent to the model. */
+  remote?: true;
 }
 
 /** How a tool call's approval was decided. */
@@ -108,6 +110,8 @@ export interface ToolResultEvent extends EventBase {
   is_error: boolean;
   duration_ms: number;
   turn: number;
+  /** A remote agent's own call (see ToolCallEvent.remote); `result` then only says where it ran. */
+  remote?: true;
 }
 
 /** The complete assistant message of a turn. */

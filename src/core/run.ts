@@ -28,6 +28,7 @@ import type {
   ModelProvider,
   ModelRequest,
   RemoteApprovalAnswer,
+  RemoteToolActivity,
   ToolCallRequest,
   UserContent,
 } from './providers/types.js';
@@ -466,6 +467,8 @@ class Run {
         return this.stamp({ type: 'error', error: chunk.error });
       case 'approval':
         return undefined; // handled by remoteApproval, which can wait
+      case 'remote_tool':
+        return this.stamp(remoteToolEvent(chunk.activity, turn));
     }
   }
 
@@ -719,4 +722,21 @@ class Run {
       ...(this.contextTokens !== undefined ? { context_tokens: this.contextTokens } : {}),
     }) as RunEndEvent;
   }
+}
+
+/** A remote agent's tool activity as the tool event it is shown as; the turn's own calls are left alone. */
+function remoteToolEvent(a: RemoteToolActivity, turn: number): EventPayload {
+  if (a.kind === 'call')
+    return { type: 'tool_call', call_id: a.call_id, name: a.name, args: a.args, turn, remote: true };
+  const where = a.is_error ? 'failed on the remote agent' : 'ran on the remote agent';
+  return {
+    type: 'tool_result',
+    call_id: a.call_id,
+    name: a.name,
+    result: `${where} (its output stays there)`,
+    is_error: a.is_error,
+    duration_ms: a.duration_ms,
+    turn,
+    remote: true,
+  };
 }

@@ -102,7 +102,11 @@ export async function renderText(events: AsyncIterable<AgentEvent>, opts: TextRe
         await emit(e, state(e).sanitizer.write(e.text));
         break;
       case 'tool_call':
-        await err(dim(`⚙ ${who(e)}${sanitize(e.name)}(${truncate(sanitize(JSON.stringify(e.args)), 120)})\n`));
+        await err(
+          dim(
+            `⚙ ${who(e)}${sanitize(e.name)}(${truncate(sanitize(JSON.stringify(e.args)), 120)})${e.remote ? ' · on the remote agent' : ''}\n`,
+          ),
+        );
         break;
       case 'tool_result': {
         const mark = e.is_error ? red('✗') : '✓';

@@ -1,6 +1,6 @@
 /**
  * `GET /ws`: a WebSocket (package `ws`) that multiplexes runs. Client frames: `{"type":"chat","id":"…","input":…}`
- * (plus the optional `session_id` and `events` of /chat), `{"type":"cancel","id":"…"}` and
+ * (plus the optional `session_id`, `events` and `allow_tools` of /chat), `{"type":"cancel","id":"…"}` and
  * `{"type":"approval","id":"…","call_id":"…","decision":"allowed"|"denied"}` (the answer to a tool_approval_request). The server sends every
  * event of a run with the request's `id` added; problems with a frame come back as
  * `{"type":"error","id":…,"error":{message,code,retryable}}` without a `run_id`. Closing the socket cancels its runs.
@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { leaseSession, parseChatRequest, releasedAtEnd, type RunHandle, type ServerContext } from './context.js';
-import { answerOrThrow, approvalTimeout } from './approvals.js';
+import { answerOrThrow, approvalTimeout, parseAllowTools } from './approvals.js';
 import { HttpError } from './http.js';
 import { publicEvent } from './public-errors.js';
 
@@ -157,8 +157,10 @@ class SocketSession {
     const { ctx, ws } = this;
     if (this.runs.has(id)) return sendError(ws, id, `a run with id "${id}" is already in progress`, 'duplicate_id');
     let chat;
+    let allowTools: string[] | undefined;
     try {
       chat = parseChatRequest(frame);
+      allowTools = parseAllowTools(frame['allow_tools']);
     } catch (e) {
       const err = e instanceof HttpError ? e : new HttpError(400, String(e), 'invalid_request');
       return sendError(ws, id, err.message, err.code);
@@ -183,6 +185,8 @@ class SocketSession {
           events: chat.events,
           timeoutMs: ctx.options.runTimeoutMs,
           approvalTimeoutMs: approvalTimeout(ctx),
+          // Tools the client allows in advance run without a question; `--approve never` still refuses them.
+          ...(allowTools ? { preApproved: allowTools } : {}),
           approve: (request, asked) => {
             this.runIds.set(id, request.run_id);
             return ctx.approvals.approver(request, asked);

@@ -12,10 +12,11 @@ import { exitCodeFor, type RunEndEvent } from '../core/events.js';
 import { addressName, parseAddress } from './address.js';
 import { existsSync } from 'node:fs';
 import { attachMentions, noteText, resolveMention } from '../core/file-mentions.js';
+import { composePrompt } from '../core/text/compose-prompt.js';
 import { complete } from './complete.js';
 import { SLASH_COMMANDS } from './input.js';
 import { chatReducer, initialChatState, type ChatAction } from './chat-state.js';
-import { parseCommand, runCommand, type ChatSessions } from './commands.js';
+import { copyCodeHints, parseCommand, runCommand, type ChatSessions } from './commands.js';
 import { ChatScreen } from './components/ChatScreen.js';
 import { ListPicker, type PickerItem } from './components/ListPicker.js';
 import { modelChoices } from './model-picker.js';
@@ -47,6 +48,11 @@ export interface AppProps extends RunOptions {
   conversations?: readonly Conversation[];
   /** Sent as the first message; with `once`, the only one. */
   firstPrompt?: string;
+  /**
+   * Piped material sent after `firstPrompt` (`git diff | agentor chat "review"`): never scanned for `@path` mentions or
+   * `@name` addresses — a diff's `@user` is text, as in a plain run.
+   */
+  firstContext?: string;
   /** Run `firstPrompt` only, then exit. */
   once?: boolean;
   /** Input history (↑/↓); in memory when absent. */
@@ -78,6 +84,7 @@ export function App({
   agents,
   conversations: given,
   firstPrompt,
+  firstContext,
   once = false,
   history = NO_HISTORY,
   color,
@@ -165,8 +172,9 @@ export function App({
   /**
    * Sends a message to every agent, or to those it names with leading `@name`s; false when nothing was sent. `shown`
    * is the message as the prompt showed it (long pastes as placeholders): the echo above the answer stays short.
+   * `context` (piped material) follows the message unscanned.
    */
-  const send = (message: string, shown: string): boolean => {
+  const send = (message: string, shown: string, context = ''): boolean => {
     const to =
       agents.length > 1
         ? parseAddress(
@@ -191,7 +199,7 @@ export function App({
       ...(state.model ? { model: state.model } : {}),
       ...(notes.length ? { notes } : {}),
     };
-    void start(attached.prompt, round).then((ends) => {
+    void start(composePrompt(attached.prompt, context), round).then((ends) => {
       if (once) return setFinished({ code: exitCodeFor(ends[0]?.status ?? 'failed'), ends });
       keys.runEnded(agents.length > 1 ? roundOutcome(ends) : { status: ends[0]?.status ?? 'failed' });
     });
@@ -314,6 +322,7 @@ export function App({
         ...(agents.length > 1 ? { names: state.agents.map((a) => addressName(a.name)) } : {}),
         ...(knownModels.current ? { models: knownModels.current } : {}),
         ...(sessionIds.current?.ids ? { sessions: sessionIds.current.ids } : {}),
+        ...(/^\/copy\s+code\s/i.test(text) ? { codeBlocks: copyCodeHints(state) ?? [] } : {}),
       }),
   });
 
@@ -345,7 +354,10 @@ export function App({
   }, [finished, leave]);
 
   useEffect(() => {
-    if (firstPrompt) send(firstPrompt, firstPrompt);
+    if (firstPrompt || firstContext) {
+      const shown = composePrompt(firstPrompt ?? '', firstContext ?? '');
+      send(firstPrompt ?? '', shown, firstContext);
+    }
     // Only once, on mount.
   }, []);
 

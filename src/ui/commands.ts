@@ -19,7 +19,7 @@ import { parseSlash, SLASH_COMMANDS, type SlashCommand } from './input.js';
 import type { SessionSwitcher } from './options.js';
 import type { Screen } from './screen.js';
 import { statusLines } from './session-view.js';
-import { codeBlocks, lastAnswerText, transcriptMarkdown } from './transcript.js';
+import { codeBlocks, fencedBlocks, lastAnswerText, transcriptMarkdown } from './transcript.js';
 
 /** A parsed command; `force` for `/save!`. */
 export interface ChatCommand extends SlashCommand {
@@ -161,6 +161,22 @@ function copy(arg: string, ctx: CommandContext, notice: (text: string, tone?: To
     return notice(`no code block ${index}: the last answer has ${plural(blocks.length, 'code block')}`, 'warn');
   const of = blocks.length > 1 ? ` of ${blocks.length}` : '';
   send(block, `code block ${index}${of}${ctx.state.agents.length > 1 ? ` of ${agent}` : ''}`);
+}
+
+/**
+ * What `/copy code <Tab>` offers: one hint per code block of the last answer, "2 ts: const x = 1" (its number, the
+ * fence's language and its first line); undefined when the last answer has none, or several answers of the round
+ * have code (their numbers would be ambiguous: `/copy code n @agent` names one).
+ */
+export function copyCodeHints(state: ChatState): string[] | undefined {
+  const withCode = lastAnswers(state)
+    .map((a) => fencedBlocks(answerText(a)))
+    .filter((blocks) => blocks.length > 0);
+  if (withCode.length !== 1) return undefined;
+  return (withCode[0] as Array<{ code: string; lang: string }>).map((b, i) => {
+    const first = b.code.split('\n').find((line) => line.trim()) ?? '';
+    return oneLine(`${i + 1} ${b.lang ? `${b.lang}: ` : ''}${first}`, 32);
+  });
 }
 
 /** What `/new`, `/resume` and `/sessions` need from the chat (App.tsx provides it). */

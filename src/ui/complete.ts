@@ -2,7 +2,8 @@
  * Tab completion in the prompt, as a shell does it: the word before the cursor is completed to the longest text every
  * match shares; with one match the word is finished (a space after it, or `/` after a directory), with several the
  * matches are listed. `/co` completes slash commands (at the start of the prompt), their first argument too (`/model g`
- * the model ids the provider listed, `/resume 3f` session ids, `/save notes/` paths, `/copy c` code), `@src/ui/ke` paths against the working directory (hidden entries, and node_modules, .git and the
+ * the model ids the provider listed, `/resume 3f` session ids, `/save notes/` paths, `/copy c` code, `/copy code ` the
+ * numbers of the last answer's code blocks, listed with their language and first line), `@src/ui/ke` paths against the working directory (hidden entries, and node_modules, .git and the
  * names .gitignore lists at its top, only when typed), and with several agents `@na` their names too.
  */
 import { readdirSync, statSync, type Dirent } from 'node:fs';
@@ -23,17 +24,35 @@ export interface CompletionContext {
   models?: readonly string[];
   /** The session ids `/resume <Tab>` completes (short ids of the directory's other recent sessions). */
   sessions?: readonly string[];
+  /** One hint per code block of the last answer ("2 ts: const x = 1"): `/copy code <Tab>` completes their numbers. */
+  codeBlocks?: readonly string[];
 }
 
 /** The fixed words a command's argument completes to (`/copy c` → `code`). */
 const ARGUMENT_WORDS: Readonly<Record<string, readonly string[]>> = { copy: ['code'] };
 
+/** The matches of an argument being typed, how one is finished, and how it is listed (default: as it is). */
+interface ArgumentMatches {
+  matches: string[];
+  finish: (m: string) => string;
+  paths?: true;
+  label?: (m: string) => string;
+}
+
+/** `/copy code <Tab>`: the numbers of the last answer's code blocks, listed with their hints. */
+function codeBlockMatches(before: string, word: string, ctx: CompletionContext): ArgumentMatches | undefined {
+  const hints = ctx.codeBlocks;
+  if (!hints?.length || !/^\/copy\s+code\s+\d*$/i.test(before)) return undefined;
+  const numbers = hints.map((_, i) => String(i + 1));
+  return {
+    matches: numbers.filter((n) => n.startsWith(word)),
+    finish: (m) => `${m} `,
+    label: (m) => hints[Number(m) - 1] ?? m,
+  };
+}
+
 /** The matches for a slash command's argument being typed, and how one is finished; undefined when it takes none. */
-function argumentMatches(
-  command: string,
-  word: string,
-  ctx: CompletionContext,
-): { matches: string[]; finish: (m: string) => string; paths?: true } | undefined {
+function argumentMatches(command: string, word: string, ctx: CompletionContext): ArgumentMatches | undefined {
   const words = (list: readonly string[] | undefined) =>
     list?.length ? { matches: list.filter((m) => m.startsWith(word)), finish: (m: string) => m } : undefined;
   if (command === 'model') return words(ctx.models);
@@ -113,7 +132,9 @@ export function complete(text: string, cursor: number, ctx: CompletionContext): 
   while (start > 0 && !(/\s/.test(before[start - 1] as string) && before[start - 2] !== '\\')) start--;
   const word = before.slice(start);
   const typedCommand = /^\/([a-zA-Z][\w-]*!?)\s+(?:\\ |\S)*$/.exec(before);
-  const argument = typedCommand ? argumentMatches((typedCommand[1] as string).toLowerCase(), word, ctx) : undefined;
+  const argument =
+    codeBlockMatches(before, word, ctx) ??
+    (typedCommand ? argumentMatches((typedCommand[1] as string).toLowerCase(), word, ctx) : undefined);
   let matches: string[];
   let finish: (match: string) => string;
   if (word.startsWith('/') && start === 0 && !/\s/.test(before)) {
@@ -134,7 +155,15 @@ export function complete(text: string, cursor: number, ctx: CompletionContext): 
     from: start,
     to: cursor,
     insert: common.length > word.length ? common : word,
-    choices: matches.map((m) => (argument?.paths ? choiceLabel(m) : m.startsWith('@') ? choiceLabel(m.slice(1)) : m)),
+    choices: matches.map((m) =>
+      argument?.label
+        ? argument.label(m)
+        : argument?.paths
+          ? choiceLabel(m)
+          : m.startsWith('@')
+            ? choiceLabel(m.slice(1))
+            : m,
+    ),
   };
 }
 

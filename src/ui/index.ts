@@ -34,13 +34,16 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
 }
 
 /** Renders one prompt's run through the Ink UI (live markdown, tool panels, progress) and resolves with its exit code. */
-export async function renderOnce(opts: Omit<InteractiveOptions, 'firstPrompt'> & { prompt: string }): Promise<number> {
+export async function renderOnce(
+  opts: Omit<InteractiveOptions, 'firstPrompt'> & Pick<AgentsOptions, 'context'> & { prompt: string },
+): Promise<number> {
   const mounted = await (
     await load()
   ).mountChat({
     agents: [opts.agent],
     ...(opts.conversation ? { conversations: [opts.conversation] } : {}),
     prompt: opts.prompt,
+    ...(opts.context ? { context: opts.context } : {}),
     once: true,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.maxTurns !== undefined ? { maxTurns: opts.maxTurns } : {}),

@@ -19,6 +19,8 @@ export interface ChatMount {
   conversations?: readonly Conversation[];
   /** One-shot: the prompt; a conversation: the optional first message. */
   prompt?: string;
+  /** Piped material sent after the prompt; never scanned for `@path` mentions or `@name` addresses. */
+  context?: string;
   /** Run `prompt` only, then exit. */
   once: boolean;
   /** Input history file of a conversation (default: history.jsonl in the XDG state dir); null: in memory only. */
@@ -42,6 +44,7 @@ export async function mountChat(opts: ChatMount): Promise<{ code: number; ends: 
       agents: opts.agents,
       ...(opts.conversations ? { conversations: opts.conversations } : {}),
       ...(opts.prompt ? { firstPrompt: opts.prompt } : {}),
+      ...(opts.context ? { firstContext: opts.context } : {}),
       once: opts.once,
       ...(history ? { history } : {}),
       color,

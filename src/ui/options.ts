@@ -39,6 +39,8 @@ export interface AgentsOptions {
   agents: readonly Agent[];
   /** One-shot: the prompt; a conversation: the optional first message. */
   prompt?: string;
+  /** Piped material sent after the prompt; never scanned for `@path` mentions or `@name` addresses. */
+  context?: string;
   timeoutMs?: number;
   maxTurns?: number;
   /** The session the chat is recorded in (each agent's conversation is the session's). */

@@ -56,10 +56,16 @@ export function lastAnswerText(state: ChatState): string {
 
 /** The code blocks of a markdown text, in order (nested in lists and quotes too): what `/copy code n` picks from. */
 export function codeBlocks(markdown: string): string[] {
-  const out: string[] = [];
+  return fencedBlocks(markdown).map((b) => b.code);
+}
+
+/** The code blocks of a markdown text with their fence's language ('' when it names none). */
+export function fencedBlocks(markdown: string): Array<{ code: string; lang: string }> {
+  const out: Array<{ code: string; lang: string }> = [];
   const walk = (tokens: readonly Token[]): void => {
     for (const t of tokens) {
-      if (t.type === 'code') out.push((t as Tokens.Code).text);
+      if (t.type === 'code')
+        out.push({ code: (t as Tokens.Code).text, lang: (t as Tokens.Code).lang?.split(/\s/)[0] ?? '' });
       else if (t.type === 'list') for (const item of (t as Tokens.List).items) walk(item.tokens);
       else if ('tokens' in t && Array.isArray(t.tokens) && t.type === 'blockquote') walk(t.tokens);
     }

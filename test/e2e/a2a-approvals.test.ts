@@ -6,14 +6,16 @@
  * task, whose stream goes on to the answer. The remote's
  * write_note records each call, so the tests see whether the call really ran; its model is the loopback fake.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Agent, Conversation } from '../../src/core/agent.js';
 import type { AgentEvent } from '../../src/core/events.js';
 import { A2AProvider } from '../../src/core/providers/a2a.js';
 import { collect } from '../../src/core/stream.js';
 import type { ApprovalRequest } from '../../src/core/tools/approval.js';
 import { ndjson, runCli } from '../support/cli.js';
-import { useNoteRemote } from './serve-support.js';
+import { noteTool, useNoteRemote } from './serve-support.js';
+import { OpenAIProvider } from '../../src/core/providers/openai.js';
+import { serve, type RunningServer } from '../../src/server/index.js';
 
 const notes: string[] = [];
 const { fake, remote } = useNoteRemote(notes);
@@ -78,6 +80,45 @@ describe('one-shot chat --a2a: the remote asks, the policy answers', () => {
   });
 });
 
+describe("the remote's own tool activity", () => {
+  it('--json: the remote tool call and its result are tool events marked remote, in order, around the approval', async () => {
+    scriptNote('Noted.');
+    const { code, stdout } = await chat(['--json', '--approve', 'auto']);
+    expect(code).toBe(0);
+    const events = ndjson(stdout);
+    const tools = events.filter((e) => e.type.startsWith('tool_'));
+    expect(tools).toEqual([
+      expect.objectContaining({
+        type: 'tool_call',
+        call_id: 'call_1',
+        name: 'write_note',
+        args: { text: 'buy milk' },
+        remote: true,
+      }),
+      expect.objectContaining({ type: 'tool_approval', call_id: 'call_1', decision: 'allowed', by: 'policy' }),
+      expect.objectContaining({
+        type: 'tool_result',
+        call_id: 'call_1',
+        name: 'write_note',
+        is_error: false,
+        remote: true,
+        result: 'ran on the remote agent (its output stays there)',
+      }),
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'run_end', status: 'completed', text: 'Noted.' });
+    expect(notes).toEqual(['buy milk']);
+  });
+
+  it('plain: the remote call shows on stderr, marked as run by the remote agent; stdout stays the answer', async () => {
+    scriptNote('Noted.');
+    const { code, stdout, stderr } = await chat(['--approve', 'auto']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('Noted.\n');
+    expect(stderr).toMatch(/⚙ write_note\(\{"text":"buy milk"\}\) · on the remote agent/);
+    expect(stderr).toMatch(/✓ write_note \d+ms → ran on the remote agent/);
+  });
+});
+
 describe('the A2A provider with an approver (what the interactive chat does)', () => {
   const agent = (): Agent =>
     new Agent({ name: 'client', provider: new A2AProvider({ url: remote().url, env: {} }), tools: [] });
@@ -94,8 +135,10 @@ describe('the A2A provider with an approver (what the interactive chat does)', (
     const first = await collect(a.streamChat('note milk', { conversation, approve }));
     expect(first.map((e) => e.type).filter((t) => t !== 'text_delta' && t !== 'reasoning_delta')).toEqual([
       'run_start',
+      'tool_call',
       'tool_approval_request',
       'tool_approval',
+      'tool_result',
       'message',
       'run_end',
     ]);
@@ -132,6 +175,82 @@ describe('the A2A provider with an approver (what the interactive chat does)', (
       }),
     );
     expect(events.at(-1)).toMatchObject({ status: 'cancelled' });
+    expect(notes).toEqual([]);
+  });
+});
+
+describe("an answer after the remote's approval timeout", () => {
+  // The same remote, but it waits only 200 ms for an answer before it denies the call and goes on.
+  let impatient: RunningServer | undefined;
+  beforeAll(async () => {
+    const scribe = new Agent({
+      name: 'scribe',
+      instructions: 'Write notes.',
+      model: 'fake-model',
+      provider: new OpenAIProvider({ apiKey: 'sk-test', baseURL: fake().url, maxRetries: 0 }),
+      tools: [noteTool(notes)],
+    });
+    impatient = await serve(scribe, { port: 0, shutdownGraceMs: 2_000, log: () => undefined, approvalTimeoutMs: 200 });
+  });
+  afterAll(async () => {
+    await impatient?.close();
+  });
+
+  /** Allows the call once the remote has given up: its model was asked again (with the denial), `extra` requests in. */
+  function lateRun(extra: number): AsyncIterable<AgentEvent> {
+    const seen = (): number => fake().requests.filter((r) => r.method === 'POST').length;
+    const before = seen();
+    const client = new Agent({
+      name: 'client',
+      provider: new A2AProvider({ url: (impatient as RunningServer).url, env: {} }),
+      tools: [],
+    });
+    return client.streamChat('note: buy milk', {
+      approve: async () => {
+        await vi.waitFor(() => expect(seen()).toBeGreaterThanOrEqual(before + extra), { timeout: 10_000 });
+        return { decision: 'allowed', scope: 'once' };
+      },
+    });
+  }
+
+  it('the run says the remote stopped waiting and the call was denied, then ends with the remote answer', async () => {
+    fake().enqueue(
+      { toolCalls: [{ id: 'call_1', name: 'write_note', arguments: { text: 'buy milk' } }] },
+      { text: ['I could not ', 'write it: nobody approved.'] },
+    );
+    const events = await collect(lateRun(2));
+    expect(events.find((e) => e.type === 'error')).toMatchObject({
+      error: {
+        message: 'the remote agent stopped waiting for approval of "write_note"; the call was denied',
+        code: 'a2a_approval_expired',
+      },
+    });
+    expect(events.at(-1)).toMatchObject({
+      type: 'run_end',
+      status: 'completed',
+      text: 'I could not write it: nobody approved.',
+    });
+    expect(notes).toEqual([]);
+    expect(toolMessageSeen()).toMatch(/^Error: .*no answer to the approval request within 200 ms/);
+  });
+
+  it('while the remote still works on its answer, the run follows the task to its end', async () => {
+    // The remote's next model call streams a little, then holds until released: the task is still working when the
+    // late answer is refused.
+    fake().enqueue(
+      { toolCalls: [{ id: 'call_1', name: 'write_note', arguments: { text: 'buy milk' } }] },
+      { fault: 'hang', text: ['Not ', 'written.'] },
+    );
+    const events: AgentEvent[] = [];
+    for await (const e of lateRun(2)) {
+      events.push(e);
+      // What the held call streamed has reached the client: the upstream holds now; let it finish.
+      if (e.type === 'text_delta') fake().release();
+    }
+    expect(events.filter((e) => e.type === 'error')).toEqual([
+      expect.objectContaining({ error: expect.objectContaining({ code: 'a2a_approval_expired' }) }),
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'run_end', status: 'completed', text: 'Not written.' });
     expect(notes).toEqual([]);
   });
 });

@@ -2,10 +2,12 @@
  * Endpoints that cannot ask their client (non-streaming `/chat`, `/v1/chat/completions` with and without `stream`):
  * a call needing approval is denied at once — it never runs and nothing waits — the model is told why and how a
  * client gets it allowed, and the response lists it (`denied_tool_calls`); `allow_tools` allows it in advance, never
- * past `--approve never`. Raw fetch and the official `openai` client.
+ * past `--approve never` — on the streaming `/chat` and the WebSocket `chat` frame too, which could ask. Raw fetch,
+ * the official `openai` client and a `ws` client.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { Agent } from '../../src/core/agent.js';
 import { OpenAIProvider } from '../../src/core/providers/openai.js';
 import { BUILTIN_TOOLS } from '../../src/core/tools/builtins.js';
@@ -202,5 +204,67 @@ describe('POST /v1/chat/completions', () => {
       text += c.choices[0]?.delta.content ?? '';
     expect(text).toBe('done');
     expect(notes).toEqual(['buy milk']);
+  });
+});
+
+describe('the WebSocket chat frame', () => {
+  /** Sends one chat frame on a fresh socket; resolves with the frames of that id up to its run_end or error frame. */
+  async function wsChat(
+    target: RunningServer,
+    frame: Record<string, unknown>,
+  ): Promise<Array<Record<string, unknown>>> {
+    const ws = new WebSocket(`${target.url.replace('http', 'ws')}/ws`);
+    onTestFinished(() => ws.close());
+    const frames: Array<Record<string, unknown>> = [];
+    const done = new Promise<void>((resolve) => {
+      ws.on('message', (data) => {
+        const f = JSON.parse(String(data)) as Record<string, unknown>;
+        frames.push(f);
+        if (f['type'] === 'run_end' || f['type'] === 'error') resolve();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.send(JSON.stringify({ type: 'chat', id: 'w1', input: 'note', ...frame }));
+    await done;
+    return frames;
+  }
+
+  it('"allow_tools" allows the call in advance: nobody is asked, it runs, the run completes', async () => {
+    scriptNote();
+    const frames = await wsChat(server, { allow_tools: ['write_note'] });
+    expect(frames.map((f) => f['type'])).not.toContain('tool_approval_request');
+    expect(frames.find((f) => f['type'] === 'tool_approval')).toMatchObject({
+      id: 'w1',
+      decision: 'allowed',
+      by: 'user',
+    });
+    expect(frames.at(-1)).toMatchObject({ type: 'run_end', id: 'w1', status: 'completed', text: 'done' });
+    expect(notes).toEqual(['buy milk']);
+    expect(toolMessageSeen()).toBe('noted: buy milk');
+  });
+
+  it('"allow_tools" with a pattern (server__* or *) never overrides --approve never', async () => {
+    scriptNote();
+    const frames = await wsChat(strict, { allow_tools: ['*'] });
+    expect(frames.find((f) => f['type'] === 'tool_approval')).toMatchObject({ decision: 'denied', by: 'policy' });
+    expect(frames.at(-1)).toMatchObject({ type: 'run_end', status: 'completed' });
+    expect(notes).toEqual([]);
+  });
+
+  it('a malformed "allow_tools" is an error frame that says what is accepted; nothing runs', async () => {
+    for (const allow of ['write_note', ['../x'], [1]]) {
+      const frames = await wsChat(server, { allow_tools: allow });
+      expect(frames).toEqual([
+        {
+          type: 'error',
+          id: 'w1',
+          error: { code: 'invalid_request', message: expect.stringMatching(/allow_tools/), retryable: false },
+        },
+      ]);
+    }
+    expect(fake.requests).toHaveLength(0);
   });
 });

@@ -43,5 +43,8 @@ describe('interactive chat --a2a', () => {
     await t.waitFor('✓ allowed write_note once');
     await t.waitFor('Noted milk.');
     expect(notes).toEqual(['milk']);
+    // The remote's own call has its tool panel, marked as the remote's, finished with where it ran.
+    await t.waitFor(/⚙ write_note · remote ✓/);
+    await t.waitFor('→ ran on the remote agent (its output stays there)');
   });
 });

@@ -76,6 +76,21 @@ describe('the approval panel', () => {
     await t.waitFor('Noted milk.');
     expect(wrote()).toBe('milk\n');
 
+    // Enter and y in one write: the y was typed at the prompt before the question was on screen, so it does not
+    // answer it; it stays in the prompt. The question waits for a key of its own.
+    note('bread', 'Noted bread.');
+    t.write('note bread\ry');
+    await t.waitFor('text: bread');
+    await t.waitFor('y allow once · a always allow write_note in this session · n deny · esc cancel');
+    expect(wrote()).toBe('milk\n');
+    expect(t.screen()).not.toContain('Noted bread.');
+    t.write('y');
+    await t.waitFor('Noted bread.');
+    expect(wrote()).toBe('milk\nbread\n');
+    await t.waitFor(/│ ❯ y +│/);
+    t.write('\x15');
+    await t.waitFor(/│ ❯ +│/);
+
     // n + a reason: denied, and the model reads why.
     note('eggs', 'Understood.');
     t.write('note eggs\r');
@@ -88,7 +103,7 @@ describe('the approval panel', () => {
     await t.waitFor('✗ denied write_note: no eggs today');
     await t.waitFor('Understood.');
     expect(lastToolMessage()).toBe('Error: the user denied this call: no eggs today');
-    expect(wrote()).toBe('milk\n');
+    expect(wrote()).toBe('milk\nbread\n');
 
     // Esc: the run is cancelled while it waits.
     fake.enqueue({ toolCalls: [{ id: 'call_jam', name: 'write_note', arguments: { text: 'jam' } }] });
@@ -97,7 +112,7 @@ describe('the approval panel', () => {
     t.write('\x1b');
     await t.waitFor('⏹ cancelled');
     expect(t.screen()).not.toContain('waiting for your approval');
-    expect(wrote()).toBe('milk\n');
+    expect(wrote()).toBe('milk\nbread\n');
 
     // a: allowed for the session; the next call of the tool runs without asking.
     note('tea', 'Noted tea.');
@@ -109,9 +124,9 @@ describe('the approval panel', () => {
     note('honey', 'Noted honey.');
     t.write('note honey\r');
     await t.waitFor('Noted honey.');
-    // Asked about milk, eggs, jam and tea; honey ran without a question (no decision line of its own).
-    expect(t.text().match(/✓ allowed write_note/g)).toHaveLength(2);
+    // Asked about milk, bread, eggs, jam and tea; honey ran without a question (no decision line of its own).
+    expect(t.text().match(/✓ allowed write_note/g)).toHaveLength(3);
     expect(t.screen()).not.toContain('waiting for your approval');
-    expect(wrote()).toBe('milk\ntea\nhoney\n');
+    expect(wrote()).toBe('milk\nbread\ntea\nhoney\n');
   });
 });

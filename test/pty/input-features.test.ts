@@ -3,6 +3,7 @@
  * loopback fake OpenAI server: `@path` Tab completion and the file attached on send, Ctrl+R, the /model picker fed by
  * GET /v1/models, Ctrl+G with $VISUAL set to a script, `!command` (asked about first) offered as context, and Ctrl+L keeping the
  * scrollback. One chat goes through all of them, as a person would; synchronised on screen content, never on sleeps.
+ * And a one-shot run with piped text in the terminal: only the prompt's `@path` mentions attach files.
  */
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cleanup.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { cleanEnv } from '../support/cli.js';
-import { startPty, type PtyTerminal } from './terminal.js';
+import { BIN, startPty, type PtyTerminal } from './terminal.js';
 
 let fake: FakeOpenAI;
 let t: PtyTerminal | undefined;
@@ -121,5 +122,35 @@ describe('input features in a real terminal', () => {
     expect(t.screen()).not.toContain('Got the output.');
     expect(t.text()).toContain('Got the output.');
     expect(t.raw()).not.toContain('\x1b[3J');
+  });
+
+  it("one-shot in a terminal with piped text: the prompt's @path attaches, the piped text's @mentions do not", async () => {
+    const dir = tempDir('agentor-pty-piped-');
+    writeFileSync(join(dir, 'notes.md'), 'the notes\n');
+    writeFileSync(join(dir, 'secret.txt'), 'do not send\n');
+    const diff = '+ reviewed-by: @secret.txt and @user\n';
+    fake.enqueue({ text: ['Looks fine.'] });
+    const requests = fake.requests.length;
+    // `git diff | agentor chat "review …"`: stdin is a pipe, stdout the terminal, so the Ink one-shot view runs.
+    t = startPty(['chat', '--base-url', fake.url, '--model', 'fake-model', '--no-session', 'review with @notes.md'], {
+      env: cleanEnv({
+        XDG_CONFIG_HOME: join(dir, 'config'),
+        XDG_STATE_HOME: join(dir, 'state'),
+        OPENAI_API_KEY: 'test',
+      }),
+      cols: 80,
+      rows: 24,
+      cwd: dir,
+      command: ['sh', '-c', `printf '%s' '${diff}' | exec "$0" "$@"`, process.execPath, BIN],
+    });
+    expect((await t.exit).exitCode).toBe(0);
+    expect(t.text()).toContain('Looks fine.');
+    expect(t.text()).toContain('attached notes.md (1 line)');
+    expect(t.text()).not.toMatch(/attached secret|secret\.txt \(/);
+    expect(fake.requests.length).toBe(requests + 1);
+    const { user } = lastRequest();
+    expect(user).toContain('<file path="notes.md">\nthe notes\n</file>');
+    expect(user).toContain(diff.trimEnd());
+    expect(user).not.toContain('do not send');
   });
 });

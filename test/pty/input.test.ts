@@ -114,6 +114,23 @@ describe('the prompt in a real terminal', () => {
     expect((await t.exit).exitCode).toBe(0);
   });
 
+  it('"\\ry" after "!echo one" in one write: the y was typed at the prompt, so it stays there; the question waits', async () => {
+    const { t } = chat();
+    await t.waitFor('ctrl+c twice to exit');
+    // Typed first, so the keys reach a prompt that reads them (raw mode is set once the first frame is drawn).
+    t.write('!echo one');
+    await t.waitFor('❯ !echo one');
+    t.write('\ry');
+    await t.waitFor('⏸ run this shell command?');
+    await t.waitFor('y run (and later ones in this chat)');
+    expect(t.text()).not.toContain('exit 0');
+    t.write('y');
+    await t.waitFor('✓ exit 0 · the output is in the prompt');
+    await t.waitFor('❯ y[output of `echo one`, 1 line]');
+    t.write('\x15\x04');
+    expect((await t.exit).exitCode).toBe(0);
+  });
+
   it('keys written at once stay keys: "hi\\r/exit\\r" sends hi, then exits after the answer', async () => {
     const { t } = chat();
     const before = fake.requests.length;

@@ -88,6 +88,16 @@ describe('complete', () => {
     });
     expect(complete('/save! notes/tod', 16, ctx)?.insert).toBe('notes/today.md');
     expect(complete('/copy c', 7, ctx)?.insert).toBe('code');
+    const blocks = { ...ctx, codeBlocks: ['1 ts: const a = 1', '2 sh: ls -la', '3 py: print()'] };
+    expect(complete('/copy code ', 11, blocks)).toEqual({
+      from: 11,
+      to: 11,
+      insert: '',
+      choices: ['1 ts: const a = 1', '2 sh: ls -la', '3 py: print()'],
+    });
+    expect(complete('/copy code 2', 12, blocks)?.insert).toBe('2 ');
+    expect(complete('/copy code 4', 12, blocks)).toEqual({ from: 11, to: 12, insert: '4', choices: [] });
+    expect(complete('/copy code ', 11, ctx)).toBeUndefined();
     expect(complete('/help x', 7, ctx)).toBeUndefined();
   });
 

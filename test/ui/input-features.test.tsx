@@ -111,6 +111,38 @@ describe('Tab completion and @file', () => {
     ui.stdin.write('\r');
     await expect.poll(() => ui.text()).toContain('ctrl+r searches the history');
   });
+
+  it("/copy code <Tab> lists the last answer's code blocks (number, language, first line); a number finishes", async () => {
+    const answer = [
+      'Two ways:',
+      '',
+      '```ts',
+      'const answer = 42;',
+      '```',
+      '',
+      'or',
+      '',
+      '```python',
+      '',
+      'print("hello")',
+      '```',
+    ].join('\n');
+    const { ui, prompt } = setup([text(answer)]);
+    await expect.poll(() => ui.text()).toContain('❯ ');
+    // Before any answer there is nothing to offer.
+    ui.stdin.write('/copy code \t');
+    await expect.poll(prompt).toBe('/copy code ');
+    expect(ui.screen()).not.toContain('1 ts');
+    ui.stdin.write('\x15show both\r');
+    await expect.poll(() => ui.text()).toContain('print("hello")');
+    ui.stdin.write('/copy code \t');
+    await expect.poll(() => ui.screen()).toContain('1 ts: const answer = 42;  2 python: print("hello")');
+    ui.stdin.write('2\t');
+    await expect.poll(prompt).toBe('/copy code 2 ');
+    ui.stdin.write('\r');
+    await expect.poll(() => ui.text()).toContain('copied code block 2 of 2');
+    expect(ui.raw()).toContain(`\x1b]52;c;${Buffer.from('\nprint("hello")').toString('base64')}\x07`);
+  });
 });
 
 describe('Ctrl+R', () => {

@@ -3,10 +3,10 @@
  * model) in a session, and the conversation rebuilt from the recorded log must equal the one the loop built.
  */
 import { describe, expect, it } from 'vitest';
-import { Conversation } from '../../src/core/agent.js';
+import { Agent, Conversation } from '../../src/core/agent.js';
 import type { AgentEvent } from '../../src/core/events.js';
 import { streamAgents } from '../../src/core/multi-agent.js';
-import { ProviderError, type ChatMessage } from '../../src/core/providers/types.js';
+import { ProviderError, type ChatMessage, type ModelProvider } from '../../src/core/providers/types.js';
 import { compactedHistory, foldSession, SUMMARY_PREFIX } from '../../src/core/sessions/fold.js';
 import { isContextLengthError, keptMessages, transcriptText } from '../../src/core/sessions/compact.js';
 import { MemorySessionStore } from '../../src/core/sessions/memory-store.js';
@@ -164,6 +164,47 @@ describe('the fold reads a log the way it was left', () => {
       { role: 'user', content: 'q' },
       { role: 'assistant', content: 'checking' },
     ]);
+  });
+
+  it("a remote agent's own tool activity (chat --a2a) is shown, recorded, and never folded into the conversation", async () => {
+    const store = new MemorySessionStore();
+    const session = await newSession(store);
+    const remote: ModelProvider = {
+      id: 'remote',
+      async *stream() {
+        yield { type: 'text', text: 'Noting it. ' };
+        yield {
+          type: 'remote_tool',
+          activity: { kind: 'call', call_id: 'r1', name: 'write_note', args: { text: 'x' } },
+        };
+        yield {
+          type: 'remote_tool',
+          activity: { kind: 'result', call_id: 'r1', name: 'write_note', is_error: false, duration_ms: 3 },
+        };
+        yield { type: 'text', text: 'Done.' };
+      },
+    };
+    const tester = new Agent({ name: 'tester', model: 'fake-model', provider: remote });
+    const events = await collect(tester.streamChat('note x', { session }));
+    expect(events.filter((e) => e.type === 'tool_call' || e.type === 'tool_result')).toEqual([
+      expect.objectContaining({
+        type: 'tool_call',
+        call_id: 'r1',
+        name: 'write_note',
+        args: { text: 'x' },
+        remote: true,
+      }),
+      expect.objectContaining({ type: 'tool_result', call_id: 'r1', is_error: false, duration_ms: 3, remote: true }),
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'run_end', status: 'completed', text: 'Noting it. Done.' });
+    const log = await records(store, session);
+    expect(log.filter((r) => r.type === 'tool_call')).toHaveLength(1);
+    const live = session.conversation('tester').messages;
+    expect(live).toEqual([
+      { role: 'user', content: 'note x' },
+      { role: 'assistant', content: 'Noting it. Done.' },
+    ]);
+    expect(foldSession(log).histories.get('tester')).toEqual(live);
   });
 
   it('skips record types it does not know (newer events are recorded as they are)', async () => {

@@ -3,7 +3,9 @@
  * NDJSON, Ink, serve). Uses `@a2a-js/sdk`'s client with the v0.3 compatibility layer switched on, so A2A 1.0 and 0.3
  * servers both work: the card comes from `/.well-known/agent-card.json` and picks the transport.
  *
- * Mapping: artifact chunks (and a direct reply message) → text; `working` status messages → reasoning; a failed,
+ * Mapping: artifact chunks (and a direct reply message) → text; `working` status messages → reasoning; the remote's own
+ * tool activity (agentor's working-status metadata `{agentor: {type: "tool_call"|"tool_result", callId, name, …}}`) →
+ * `remote_tool` chunks, shown as tool calls marked remote; a failed,
  * rejected or remotely cancelled task → a ProviderError (run_end `failed`). `input-required` asking to approve a tool
  * call (agentor's data part `{type: "tool_approval_request", call_id, …}`) becomes an `approval` chunk: the run decides
  * as for a local call, and the decision goes back on the same task, whose stream then goes on. Any other
@@ -22,7 +24,14 @@ import type {
 } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
 import { contentImages, contentTexts, lastUserText } from './messages.js';
-import type { ModelChunk, ModelProvider, ModelRequest, RemoteApprovalAnswer, RemoteApprovalRequest } from './types.js';
+import type {
+  ModelChunk,
+  ModelProvider,
+  ModelRequest,
+  RemoteApprovalAnswer,
+  RemoteApprovalRequest,
+  RemoteToolActivity,
+} from './types.js';
 import { ProviderError } from './types.js';
 
 /** How to reach a remote agent. */
@@ -119,6 +128,35 @@ function approvalRequest(parts: readonly Part[] | undefined): RemoteApprovalRequ
     };
   }
   return undefined;
+}
+
+/**
+ * The remote's own tool activity a status update reports in its metadata (agentor's serve: `{agentor: {type:
+ * "tool_call", callId, name, args}}` or `{…type: "tool_result", callId, name, isError, durationMs}`); undefined for
+ * anything else. Remote text, so shapes are checked and sizes bounded.
+ */
+function remoteToolActivity(metadata: Record<string, unknown> | undefined): RemoteToolActivity | undefined {
+  const m: unknown = metadata?.['agentor'];
+  if (typeof m !== 'object' || m === null) return undefined;
+  const d = m as Record<string, unknown>;
+  const callId = d['callId'];
+  const name = d['name'];
+  if (typeof callId !== 'string' || !callId || callId.length > 256) return undefined;
+  if (typeof name !== 'string' || !name || name.length > 256) return undefined;
+  if (d['type'] === 'tool_call') {
+    const args = d['args'];
+    const plain = typeof args === 'object' && args !== null && !Array.isArray(args);
+    return { kind: 'call', call_id: callId, name, args: plain ? (args as Record<string, unknown>) : {} };
+  }
+  if (d['type'] !== 'tool_result') return undefined;
+  const ms = d['durationMs'];
+  return {
+    kind: 'result',
+    call_id: callId,
+    name,
+    is_error: d['isError'] === true,
+    duration_ms: typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? Math.round(ms) : 0,
+  };
 }
 
 /** A hint for authentication failures: the token comes from the environment, never from a flag. */
@@ -234,13 +272,38 @@ export class A2AProvider implements ModelProvider {
     try {
       // The call's own headers (its span's trace context) go out as A2A service parameters, which are HTTP headers.
       const options = { signal: req.signal, ...(req.headers ? { serviceParameters: { ...req.headers } } : {}) };
+      // The question the message being sent answers, if it answers one.
+      let answering: RemoteApprovalRequest | undefined;
       for (;;) {
-        const responses = client.sendMessageStream(params, options) as AsyncGenerator<StreamResponse>;
-        for await (const response of responses) {
-          const chunks = task.read(response);
-          if (task.contextId) this.contextId = task.contextId;
-          yield* chunks;
+        let heard = false;
+        try {
+          for await (const response of client.sendMessageStream(params, options) as AsyncGenerator<StreamResponse>) {
+            heard = true;
+            const chunks = task.read(response);
+            if (task.contextId) this.contextId = task.contextId;
+            yield* chunks;
+          }
+        } catch (e) {
+          // An answer the remote no longer waits for (its approval timeout passed, so it denied the call and went on)
+          // is refused: follow the task to its end instead of failing the run.
+          const late = heard || req.signal.aborted ? undefined : answering;
+          const rest = late && task.taskId ? await this.afterLateAnswer(client, task.taskId, late, options) : undefined;
+          if (!late || !rest) throw e;
+          yield {
+            type: 'notice',
+            error: {
+              message: `the remote agent stopped waiting for approval of "${late.name}"; the call was denied`,
+              code: 'a2a_approval_expired',
+              retryable: false,
+            },
+          };
+          for await (const response of rest) {
+            const chunks = task.read(response);
+            if (task.contextId) this.contextId = task.contextId;
+            yield* chunks;
+          }
         }
+        answering = undefined;
         const question = task.approval;
         if (!question) break;
         if (answered.has(question.call_id))
@@ -262,6 +325,7 @@ export class A2AProvider implements ModelProvider {
         answer ??= { decision: 'denied', reason: 'nobody could be asked about it' };
         // The decision goes back into the same task, the A2A way: a data part naming the call.
         params = this.request([approvalPart(question.call_id, answer)], task.taskId);
+        answering = question;
         task.resume();
       }
     } catch (e) {
@@ -273,6 +337,42 @@ export class A2AProvider implements ModelProvider {
     const last = task.finish(this.url);
     if (last.inputRequired) this.openTaskId = task.taskId;
     if (last.text) yield { type: 'text', text: last.text };
+  }
+
+  /**
+   * After an answer to `question` was refused: the task as it is now, then (still running) its stream to the end —
+   * or undefined when it still waits for that very question (the refusal was about something else).
+   */
+  private async afterLateAnswer(
+    client: Client,
+    id: string,
+    question: RemoteApprovalRequest,
+    options: { signal: AbortSignal },
+  ): Promise<Iterable<StreamResponse> | AsyncIterable<StreamResponse> | undefined> {
+    const snapshot = async (): Promise<StreamResponse> => ({
+      payload: { $case: 'task', value: await client.getTask({ tenant: '', id }, options) },
+    });
+    let first: StreamResponse;
+    try {
+      first = await snapshot();
+    } catch {
+      return undefined;
+    }
+    const status = first.payload?.$case === 'task' ? first.payload.value.status : undefined;
+    const state: number | undefined = status?.state;
+    if (state === STATE.inputRequired && approvalRequest(status?.message?.parts)?.call_id === question.call_id)
+      return undefined;
+    if (state !== undefined && (TERMINAL.has(state) || state === STATE.inputRequired)) return [first];
+    return (async function* () {
+      yield first;
+      try {
+        yield* client.resubscribeTask({ tenant: '', id }, options) as AsyncGenerator<StreamResponse>;
+      } catch (e) {
+        // It ended between the two requests: what it ended with.
+        if (options.signal.aborted) throw e;
+        yield await snapshot();
+      }
+    })();
   }
 
   /** A message to send: inside the remote conversation, and inside `taskId` or the open task when there is one. */
@@ -412,11 +512,13 @@ class TaskProgress {
     this.taskId = task.id || this.taskId;
     this.contextId = task.contextId || this.contextId;
     if (task.status) this.statusText = this.status(task.status.state, task.status.message?.parts) || this.statusText;
-    // A non-streaming answer (or a late snapshot): take artifacts that did not stream.
+    // A non-streaming answer (or a late snapshot): take artifacts, or the part of them, that did not stream.
     const out: ModelChunk[] = [];
     for (const a of task.artifacts ?? []) {
-      if (!this.artifacts.has(a.artifactId))
-        out.push(...this.text(this.artifactText(a.artifactId, partsText(a.parts), false)));
+      const text = partsText(a.parts);
+      const before = this.artifacts.get(a.artifactId);
+      if (before === undefined || (text.length > before.length && text.startsWith(before)))
+        out.push(...this.text(this.artifactText(a.artifactId, text, false)));
     }
     return out;
   }
@@ -426,6 +528,8 @@ class TaskProgress {
     this.contextId = update.contextId || this.contextId;
     if (!update.status) return [];
     const t = this.status(update.status.state, update.status.message?.parts);
+    const activity = remoteToolActivity(update.metadata);
+    if (activity) return [{ type: 'remote_tool', activity }];
     if (t && this.state === STATE.working) return [{ type: 'reasoning', text: t.endsWith('\n') ? t : `${t}\n` }];
     if (t) this.statusText = t;
     return [];

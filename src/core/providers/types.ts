@@ -84,7 +84,14 @@ export type ModelChunk =
    * as for a local call (policy, then its approver) and calls `reply` before it reads the next chunk (or, cancelled
    * meanwhile, closes the stream).
    */
-  | { type: 'approval'; request: RemoteApprovalRequest; reply: (answer: RemoteApprovalAnswer) => void };
+  | { type: 'approval'; request: RemoteApprovalRequest; reply: (answer: RemoteApprovalAnswer) => void }
+  /** A remote agent ran one of its own tools (A2A working-status metadata): shown as tool activity, never sent back. */
+  | { type: 'remote_tool'; activity: RemoteToolActivity };
+
+/** A tool call of a remote agent, as far as it reports it: started, or finished (its output stays remote). */
+export type RemoteToolActivity =
+  | { kind: 'call'; call_id: string; name: string; args: Record<string, unknown> }
+  | { kind: 'result'; call_id: string; name: string; is_error: boolean; duration_ms: number };
 
 /** A remote agent's tool call waiting for approval, as a provider reports it. */
 export interface RemoteApprovalRequest {

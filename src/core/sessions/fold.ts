@@ -7,7 +7,8 @@
  * - a run's input is the last `user` record before its `run_start` (else `run_start.input`);
  * - a run's messages join its agent's history when the run ends (so concurrent agents never mix);
  * - a turn with tool calls becomes one assistant message with `tool_calls` plus one `tool` message per call, in call
- *   order, once every result is in; a run cut short mid-tools keeps only the turn's text;
+ *   order, once every result is in; a run cut short mid-tools keeps only the turn's text; a remote agent's own calls
+ *   (`remote`, `chat --a2a`) are activity, never part of the conversation;
  * - a run with no `run_end` (the process was killed) keeps what was recorded: its input and the text streamed so far;
  * - `compact` replaces the agent's history (not the messages of a run still going) by the summary plus its last
  *   `keep` messages;
@@ -135,14 +136,14 @@ export class SessionFold {
       }
       case 'tool_call': {
         const run = this.runs.get(record.run_id);
-        if (!run) return;
+        if (!run || record.remote) return;
         if (record.turn !== run.turn) this.newTurn(run, record.turn);
         run.calls.push(record);
         return;
       }
       case 'tool_result': {
         const run = this.runs.get(record.run_id);
-        if (!run) return;
+        if (!run || record.remote) return;
         run.results.set(record.call_id, record.result);
         if (run.calls.length > 0 && run.calls.every((c) => run.results.has(c.call_id))) this.closeToolTurn(run);
         return;

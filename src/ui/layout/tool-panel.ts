@@ -80,7 +80,12 @@ export function toolLine(tool: ToolView, now: number, width: number, color: bool
 
 /** A panel for a call that started (name sanitised; the arguments are drawn sanitised). */
 export function runningTool(e: ToolCallEvent): ToolView {
-  return { call_id: e.call_id, name: sanitize(e.name), args: e.args, startedAt: e.ts };
+  return { call_id: e.call_id, name: toolName(e), args: e.args, startedAt: e.ts };
+}
+
+/** The panel's title: a remote agent's own call says so. */
+function toolName(e: ToolCallEvent | ToolResultEvent): string {
+  return e.remote ? `${sanitize(e.name)} · remote` : sanitize(e.name);
 }
 
 /** The finished panel of a call, from its running one among `running` (when the call was seen) and its result. */
@@ -88,7 +93,7 @@ export function finishedTool(running: readonly ToolView[], e: ToolResultEvent): 
   const started = running.find((t) => t.call_id === e.call_id);
   return {
     call_id: e.call_id,
-    name: sanitize(e.name),
+    name: toolName(e),
     args: started?.args ?? {},
     startedAt: started?.startedAt ?? e.ts - e.duration_ms,
     result: sanitize(e.result),
