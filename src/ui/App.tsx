@@ -33,6 +33,7 @@ import { useShellCommand } from './use-shell-command.js';
 import { useShellConfirm } from './use-shell-confirm.js';
 import { ShellTrust, shellConfirmLines } from './shell-trust.js';
 import { useClock } from './use-clock.js';
+import { useShown } from './use-shown.js';
 import { useExit } from './use-exit.js';
 import { usePromptKeys } from './use-prompt-keys.js';
 import { TerminalOutput } from './terminal.js';
@@ -148,7 +149,8 @@ export function App({
     { timeoutMs, maxTurns, ...(session ? { session } : {}) },
     approvals.approve,
   );
-  const approvalStep = useApprovalKeys(approvals, cancel);
+  const approvalShown = useShown(approvals.current);
+  const approvalStep = useApprovalKeys(approvals, cancel, approvalShown);
   const now = useClock(running);
   const [finished, setFinished] = useState<{ code: number; ends: RunEndEvent[] } | undefined>(undefined);
 
@@ -308,9 +310,13 @@ export function App({
     leave: (code) => leave(code),
     perform,
     editable: !once,
-    // While a tool call waits for the user, keys answer it (use-approvals.ts), not the prompt.
-    isActive:
-      isRawModeSupported === true && approvals.current === undefined && picker === undefined && !confirm.pending,
+    // While a question is on screen, keys answer it (use-approvals.ts, use-shell-confirm.ts), not the prompt; keys
+    // read before its frame was drawn were typed at the prompt and stay there (use-shown.ts).
+    isActive: () =>
+      isRawModeSupported === true &&
+      !(approvals.current !== undefined && approvalShown()) &&
+      picker === undefined &&
+      !(confirm.pending !== undefined && confirm.shown()),
     ...(agents.length > 1 ? { cancelled: 'the agents were cancelled' } : {}),
     clearScreen: () => screen.clear(),
     openEditor: (text) => editInEditor(text),

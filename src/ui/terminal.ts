@@ -91,9 +91,24 @@ export class TerminalOutput extends EventEmitter implements Screen {
     this.drawn = false;
   };
 
+  /** Called once Ink has drawn the commit being applied (see afterDraw). */
+  private afterDrawn: Array<() => void> = [];
+
+  /**
+   * Calls `then` once the frame of the commit being applied is on screen: at once when Ink has drawn it, else right
+   * after Ink's (throttled) render of it writes it. The commit must have been marked with willPrint (an insertion
+   * effect), so that an older frame does not count.
+   */
+  afterDraw(then: () => void): void {
+    if (this.drawn) then();
+    else this.afterDrawn.push(then);
+  }
+
   /** Ink rendered the tree as committed (its frame, if it changed, is written right after this). */
   private readonly rendered = (): void => {
     this.drawn = true;
+    const waiting = this.afterDrawn.splice(0);
+    if (waiting.length) queueMicrotask(() => waiting.forEach((then) => then()));
     // When the frame did not change, Ink writes nothing: the lines go out over the frame on screen, which is current.
     if (this.toPrint) queueMicrotask(() => this.flush());
   };

@@ -102,11 +102,13 @@ export function approvalKey(step: ApprovalStep, press: KeyPress): ApprovalKeyOut
 
 /**
  * The keys of the panel while a question is shown; `cancel` cancels the round (Esc, Ctrl+C). Keys are read with
- * useKeyPresses, so several read at once each act, in order, on what the one before left.
+ * useKeyPresses, so several read at once each act, in order, on what the one before left. `shown` (use-shown.ts): the
+ * question's frame is on screen — keys read before that were typed at the prompt and stay there.
  */
 export function useApprovalKeys(
   queue: { current: PendingApproval | undefined; first: () => PendingApproval | undefined },
   cancel: () => void,
+  shown: () => boolean = () => true,
 ): ApprovalStep {
   const { current } = queue;
   // The step belongs to the question it was taken on: a new question starts at the choice.
@@ -133,6 +135,9 @@ export function useApprovalKeys(
       pending.answer(out.answer);
     }
   };
-  useKeyPresses(onPress, { isActive: current !== undefined, onRead: () => (answered.current = false) });
+  useKeyPresses(onPress, {
+    isActive: () => current !== undefined && shown(),
+    onRead: () => (answered.current = false),
+  });
   return stepOf(state, current);
 }

@@ -18,8 +18,11 @@ export const PASTE_IDLE_MS = 5000;
 
 /** How a reader of keys is used. */
 export interface KeyPressOptions {
-  /** False: keys are not for this reader now (default true). */
-  isActive?: boolean;
+  /**
+   * False: keys are not for this reader now (default true). A function is asked as each read arrives, for what
+   * changes between renders (a panel's frame reaching the screen, see use-shown.ts).
+   */
+  isActive?: boolean | (() => boolean);
   /** Called once per input event, before its keys. */
   onRead?: () => void;
 }
@@ -38,7 +41,8 @@ export function useKeyPresses(onPress: (press: KeyPress) => void, { isActive = t
   const pasteTimer = useRef<NodeJS.Timeout | undefined>(undefined);
   useEffect(() => () => clearTimeout(pasteTimer.current), []);
   const take = (event: string): void => {
-    if (!active.current) return;
+    const isOn = active.current;
+    if (typeof isOn === 'function' ? !isOn() : !isOn) return;
     handler.current.onRead?.();
     for (const press of reader.current.push(event)) handler.current.onPress(press);
     clearTimeout(pasteTimer.current);

@@ -37,7 +37,7 @@ export interface PromptKeysOptions {
   /** False turns the editor off (a one-shot run): only the cancel keys work. */
   editable: boolean;
   /** Raw mode is needed to read keys at all. */
-  isActive: boolean;
+  isActive: boolean | (() => boolean);
   /** Why the queue comes back on a cancel (default "the run was cancelled"). */
   cancelled?: string;
   /** The width the prompt is drawn at, so that ↑/↓ move by its rows (default: the terminal's width). */

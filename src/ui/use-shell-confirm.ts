@@ -7,6 +7,7 @@ import { useRef, useState } from 'react';
 import type { KeyPress } from './keys.js';
 import { shellConfirmKey, type ShellTrust } from './shell-trust.js';
 import { useKeyPresses } from './use-key-presses.js';
+import { useShown } from './use-shown.js';
 
 /** A command waiting for the user's yes or no. */
 export interface PendingShellCommand {
@@ -42,11 +43,15 @@ export function useShellConfirm(trust: ShellTrust, cwd: string, isActive: boolea
     } else if (decision === 'yes') trust.allowForChat();
     p.decide(decision !== 'no');
   };
-  useKeyPresses(onPress, { isActive: isActive && pending !== undefined });
+  // Keys read before the question is on screen were typed at the prompt: they stay there (use-shown.ts).
+  const shown = useShown(pending);
+  useKeyPresses(onPress, { isActive: () => isActive && pending !== undefined && shown() });
 
   return {
     /** The command waiting for the user, if any. */
     pending,
+    /** True once its question is on screen, so keys answer it (until then they go to the prompt). */
+    shown,
     /** Runs `decide(true)` at once when `command` needs no confirmation; else holds it until the user answered. */
     ask: (command: string, decide: (run: boolean) => void): void => {
       if (!trust.needsConfirmation(cwd)) return decide(true);
