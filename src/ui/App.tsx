@@ -301,11 +301,12 @@ export function App({
 
   const keys = usePromptKeys({
     history,
-    running: running || shell.running !== undefined,
-    isRunning: () => isRunning() || shell.isRunning(),
+    running: running || shell.running !== undefined || confirm.pending !== undefined,
+    isRunning: () => isRunning() || shell.isRunning() || confirm.isPending(),
     cancel: () => {
       cancel();
       shell.cancel();
+      confirm.decline();
     },
     leave: (code) => leave(code),
     perform,

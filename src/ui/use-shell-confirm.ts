@@ -52,6 +52,18 @@ export function useShellConfirm(trust: ShellTrust, cwd: string, isActive: boolea
     pending,
     /** True once its question is on screen, so keys answer it (until then they go to the prompt). */
     shown,
+    /**
+     * A command is waiting for the user (read ahead of React's next render): the prompt queues what is typed meanwhile,
+     * so a second `!command` read with the first waits its turn instead of replacing the question.
+     */
+    isPending: (): boolean => pendingRef.current !== undefined,
+    /** Declines the waiting command, if any (the run is being cancelled). */
+    decline: (): void => {
+      const p = pendingRef.current;
+      if (!p) return;
+      setPending(undefined);
+      p.decide(false);
+    },
     /** Runs `decide(true)` at once when `command` needs no confirmation; else holds it until the user answered. */
     ask: (command: string, decide: (run: boolean) => void): void => {
       if (!trust.needsConfirmation(cwd)) return decide(true);

@@ -131,6 +131,26 @@ describe('the prompt in a real terminal', () => {
     expect((await t.exit).exitCode).toBe(0);
   });
 
+  it('two !commands read at once: the second waits its turn, never replaces the question about the first', async () => {
+    const { t } = chat();
+    await t.waitFor('ctrl+c twice to exit');
+    t.write('!echo one');
+    await t.waitFor('❯ !echo one');
+    t.write('\r!echo two\r');
+    await t.waitFor('⏸ run this shell command?');
+    await t.waitFor('y run (and later ones in this chat)');
+    expect(t.screen()).toContain('echo one');
+    expect(t.text()).not.toContain('exit 0');
+    // y: allowed for this chat, so the queued one runs after it without a question of its own.
+    t.write('y');
+    await t.waitFor(/✓ exit 0[^]*✓ exit 0/);
+    // Both outputs are offered in the prompt, in order.
+    await t.waitFor(/\[output of `echo one`, 1 line\][^]*\[output of `echo two`, 1 line\]/);
+    expect(t.text().match(/✓ exit 0/g)).toHaveLength(2);
+    t.write('\x15\x04');
+    expect((await t.exit).exitCode).toBe(0);
+  });
+
   it('keys written at once stay keys: "hi\\r/exit\\r" sends hi, then exits after the answer', async () => {
     const { t } = chat();
     const before = fake.requests.length;
